@@ -1,0 +1,41 @@
+/*
+ * spinatd: one daemon, several roles (gateway, endpoint, ...), chosen by `role` in the
+ * [spinatd] section of its configuration. The frame owns the event loop, the control
+ * socket, logging, counters and the packet pool; a role wires its sans-IO modules to them.
+ */
+#ifndef SPINATD_H
+#define SPINATD_H
+
+#include "base/conf.h"
+#include "base/counter.h"
+#include "base/log.h"
+#include "base/pkt.h"
+#include "io/ctl.h"
+#include "io/loop.h"
+
+struct spinatd {
+	const char *name; /* instance name for logs and counters */
+	struct conf *conf;
+	struct io_loop *loop;
+	struct io_ctl *ctl;
+	struct sp_log log;
+	struct sp_ctr_registry ctrs;
+	struct pkt_pool pool;
+	void *role_state; /* owned by the role */
+};
+
+struct spinatd_role {
+	const char *name;
+	const char *help;
+	/* Read the role's sections, open its sockets, register fds, timers and control
+	 * commands. On a configuration error, return SP_ECONFIG with conf_error() set. */
+	int (*start)(struct spinatd *d);
+	/* Release everything start() acquired; called once, also after a failed start. */
+	void (*stop)(struct spinatd *d);
+	/* Keys this role reads from [spinatd] besides the frame's; documented in --help. */
+};
+
+/* The role table (roles.c), terminated by a NULL name. */
+extern const struct spinatd_role spinatd_roles[];
+
+#endif

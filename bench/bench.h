@@ -1,0 +1,39 @@
+/*
+ * spinat-bench: programs that print numbers. Each subcommand lives in its own file and has
+ * a row in the table of spinat-bench.c.
+ */
+#ifndef SP_BENCH_H
+#define SP_BENCH_H
+
+#include "base/sp.h"
+
+#include <stdio.h>
+
+struct bench_opts {
+	double seconds; /* minimum measuring time per figure */
+	bool quick;	/* fewer sizes / smaller tables, for smoke runs */
+};
+
+struct bench_cmd {
+	const char *name;
+	int (*fn)(const struct bench_opts *o, int argc, char **argv);
+	const char *help;
+};
+
+/* Monotonic nanoseconds. */
+uint64_t bench_now(void);
+
+/*
+ * Call fn(arg, batch) repeatedly until o->seconds have passed; returns operations per
+ * second where each call performs `batch` operations.
+ */
+double bench_rate(const struct bench_opts *o, void (*fn)(void *arg, uint64_t batch), void *arg,
+		  uint64_t batch);
+
+/* Keep the compiler from optimising away a computed value. */
+static inline void bench_sink(const void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+#endif

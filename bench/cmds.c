@@ -1,0 +1,6 @@
+/* The benchmark table; each row's function lives in its bench_*.c file. */
+#include "bench.h"
+
+const struct bench_cmd bench_cmds[] = {
+	{ NULL, NULL, NULL },
+};

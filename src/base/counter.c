@@ -1,0 +1,57 @@
+#include "base/counter.h"
+
+#include <string.h>
+
+void sp_ctr_registry_init(struct sp_ctr_registry *reg)
+{
+	reg->head = NULL;
+	reg->tail = &reg->head;
+}
+
+void sp_ctr_register(struct sp_ctr_registry *reg, struct sp_ctrs *c)
+{
+	c->next = NULL;
+	*reg->tail = c;
+	reg->tail = &c->next;
+}
+
+void sp_ctr_unregister(struct sp_ctr_registry *reg, struct sp_ctrs *c)
+{
+	struct sp_ctrs **pp;
+
+	for (pp = &reg->head; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			if (reg->tail == &c->next)
+				reg->tail = pp;
+			c->next = NULL;
+			return;
+		}
+	}
+}
+
+uint64_t sp_ctr_get(const struct sp_ctr_registry *reg, const char *module, const char *name)
+{
+	uint64_t sum = 0;
+
+	for (const struct sp_ctrs *c = reg->head; c != NULL; c = c->next) {
+		if (strcmp(c->module, module) != 0)
+			continue;
+		for (unsigned i = 0; i < c->n; i++)
+			if (strcmp(c->names[i], name) == 0)
+				sum += c->vals[i];
+	}
+	return sum;
+}
+
+void sp_ctr_dump(const struct sp_ctr_registry *reg, FILE *f, bool all)
+{
+	for (const struct sp_ctrs *c = reg->head; c != NULL; c = c->next) {
+		for (unsigned i = 0; i < c->n; i++) {
+			if (!all && c->vals[i] == 0)
+				continue;
+			fprintf(f, "%-12s %s.%-32s %llu\n", c->instance ? c->instance : "-",
+				c->module, c->names[i], (unsigned long long)c->vals[i]);
+		}
+	}
+}
