@@ -13,8 +13,8 @@ struct io_pcap_reader;
 
 int io_pcap_open_write(struct io_pcap_writer **out, const char *path) SP_MUST_CHECK;
 /* Append one IPv4 packet stamped ts (ns). */
-int io_pcap_write(struct io_pcap_writer *w, sp_time ts, const uint8_t *data, size_t len)
-	SP_MUST_CHECK;
+int io_pcap_write(struct io_pcap_writer *w, sp_time ts, const uint8_t *data,
+		  size_t len) SP_MUST_CHECK;
 /* Flush and close; accepts NULL. */
 void io_pcap_close_write(struct io_pcap_writer *w);
 
