@@ -43,4 +43,14 @@ static inline long vec_hex(const char *s, uint8_t *buf, size_t cap)
 	return hi < 0 ? (long)n : -1;
 }
 
+/* The same for text known to be good: aborts (failing the test) on bad input. */
+static inline size_t vec_hex_or_die(const char *s, uint8_t *buf, size_t cap)
+{
+	long n = vec_hex(s, buf, cap);
+
+	if (n < 0)
+		abort();
+	return (size_t)n;
+}
+
 #endif

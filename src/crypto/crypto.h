@@ -1,0 +1,24 @@
+/*
+ * spinat's cryptography: a thin layer over OpenSSL libcrypto (3.0). Every context is keyed
+ * once (per SA, per IKE SA direction) so that the packet path only sets an IV and runs, and
+ * allocates nothing. This header holds the helpers all users of keys need.
+ */
+#ifndef SP_CRYPTO_CRYPTO_H
+#define SP_CRYPTO_CRYPTO_H
+
+#include "base/sp.h"
+
+/* Directions a context is prepared for (a bit mask at creation). */
+enum crypto_dir {
+	CRYPTO_ENC = 1,
+	CRYPTO_DEC = 2,
+	CRYPTO_BOTH = 3,
+};
+
+/* Constant-time equality of two byte strings (CRYPTO_memcmp): true when equal. */
+bool crypto_memeq(const void *a, const void *b, size_t n);
+
+/* Wipe key material so it does not linger in freed memory (OPENSSL_cleanse). */
+void crypto_wipe(void *p, size_t n);
+
+#endif
