@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-int ipv4_parse(struct cur *c, struct ipv4_hdr *h)
+static int parse(struct cur *c, struct ipv4_hdr *h, bool whole)
 {
 	struct cur t = *c;
 	uint8_t vhl, hl;
@@ -28,7 +28,7 @@ int ipv4_parse(struct cur *c, struct ipv4_hdr *h)
 		return r;
 	if (h->ip_len < hl)
 		return SP_EMALFORMED;
-	if (h->ip_len > cur_left(c))
+	if (whole && h->ip_len > cur_left(c))
 		return SP_ESHORT;
 	if ((r = cur_get_ptr(&t, hl - IPV4_HDR_MIN, &h->ip_opts)) != 0)
 		return r;
@@ -36,6 +36,16 @@ int ipv4_parse(struct cur *c, struct ipv4_hdr *h)
 	h->ip_csum_ok = csum_buf(start, hl) == 0;
 	*c = t;
 	return 0;
+}
+
+int ipv4_parse(struct cur *c, struct ipv4_hdr *h)
+{
+	return parse(c, h, true);
+}
+
+int ipv4_parse_embedded(struct cur *c, struct ipv4_hdr *h)
+{
+	return parse(c, h, false);
 }
 
 void ipv4_set_csum(uint8_t *hdr, size_t hl)

@@ -58,6 +58,13 @@ struct ipv4_hdr {
  */
 int ipv4_parse(struct cur *c, struct ipv4_hdr *h) SP_MUST_CHECK;
 
+/*
+ * The same for the packet an ICMP error quotes (RFC 792, RFC 1812 4.3.2.3), which is cut
+ * after its header and 8 octets: ip_len is checked against the header length but not
+ * against the bytes available. Callers take cur_left() bytes of payload, not ip_len.
+ */
+int ipv4_parse_embedded(struct cur *c, struct ipv4_hdr *h) SP_MUST_CHECK;
+
 /* Fragments: MF set or a non-zero offset. */
 static inline bool ipv4_is_fragment(const struct ipv4_hdr *h)
 {
