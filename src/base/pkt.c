@@ -41,6 +41,7 @@ void pkt_reset(struct pkt *p, uint32_t headroom)
 	p->len = 0;
 	p->ifindex = 0;
 	p->mark = 0;
+	p->tag = 0;
 	p->ts = 0;
 }
 
@@ -80,6 +81,7 @@ struct pkt *pkt_clone(struct pkt_pool *pool, const struct pkt *p)
 	c->len = p->len;
 	c->ifindex = p->ifindex;
 	c->mark = p->mark;
+	c->tag = p->tag;
 	c->ts = p->ts;
 	memcpy(pkt_data(c), pkt_data(p), p->len);
 	return c;

@@ -22,6 +22,8 @@ struct pkt {
 	uint32_t len;	       /* valid bytes from off */
 	uint32_t ifindex;      /* interface the packet arrived on or leaves by */
 	uint32_t mark;	       /* free for the owner of the packet (e.g. tunnel id) */
+	uint32_t tag;	       /* accounting tag that travels with the packet through
+				  encapsulation; the simulator tags its flow packets */
 	uint64_t ts;	       /* time stamp in ns, set by whoever received it */
 	struct pkt_pool *pool; /* owner, NULL for a packet over caller storage */
 	struct pkt *next_free; /* pool free list / batch link */

@@ -49,15 +49,20 @@ static void pool_exhaustion_and_reuse(void **state)
 	assert_int_equal(pkt_headroom(a), PKT_HEADROOM);
 	assert_int_equal(pkt_append(a, "abc", 3), 0);
 	a->mark = 7;
+	a->tag = 9;
 	pkt_free(b);
 	assert_non_null(cl = pkt_clone(&pool, a));
 	assert_int_equal(cl->len, 3);
 	assert_int_equal(cl->mark, 7);
+	assert_int_equal(cl->tag, 9);
 	assert_memory_equal(pkt_data(cl), "abc", 3);
 	assert_ptr_not_equal(pkt_data(cl), pkt_data(a));
 	pkt_free(a);
 	pkt_free(cl);
 	pkt_free(NULL);
+	assert_non_null(a = pkt_alloc(&pool));
+	assert_int_equal(a->tag, 0); /* a reused packet starts untagged */
+	pkt_free(a);
 	assert_int_equal(pool.nfree, 2);
 	pkt_pool_destroy(&pool);
 	assert_int_equal(pkt_pool_init(&pool, 0, PKT_BUFSIZE), SP_EINVAL);
