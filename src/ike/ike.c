@@ -1,0 +1,381 @@
+/*
+ * The IKE instance: configuration, the datagram entry point (header checks, SA lookup by
+ * SPI and I flag, RFC 7296 2.6), timers, control commands and `show sa`.
+ */
+#include "ike/ike_priv.h"
+
+#include "base/addr.h"
+#include "crypto/x509.h"
+#include "proto/natt.h"
+
+#include <openssl/crypto.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define COOKIE_ROTATE SP_SEC(120)
+
+static const char *const ike_ctr_names[] = { SP_CTR_NAMES(foreach_ike_ctr) };
+
+int ike_new(const struct ike_params *p, struct conf *conf, struct ike **out)
+{
+	struct ike *ike;
+	int r;
+
+	*out = NULL;
+	if (p->rng == NULL || p->output == NULL)
+		return SP_EINVAL;
+	if ((ike = calloc(1, sizeof(*ike))) == NULL)
+		return SP_ENOMEM;
+	ike->p = *p;
+	if ((ike->name = strdup(p->name != NULL ? p->name : "ike")) == NULL) {
+		free(ike);
+		return SP_ENOMEM;
+	}
+	sp_ctrs_init(&ike->ctrs, "ike", ike->name, ike_ctr_names, ike->ctr, IKE_CTR_N);
+	if ((r = ike_conf_read(ike, conf)) != 0) {
+		ike_free(ike);
+		return r;
+	}
+	sp_rng_bytes(p->rng, ike->cookie_secret, sizeof(ike->cookie_secret));
+	ike->cookie_ver = 1;
+	if (p->ctrs != NULL)
+		sp_ctr_register(p->ctrs, &ike->ctrs);
+	*out = ike;
+	return 0;
+}
+
+void ike_free(struct ike *ike)
+{
+	if (ike == NULL)
+		return;
+	while (ike->sas != NULL)
+		ike_sa_free(ike->sas);
+	if (ike->p.ctrs != NULL && ike->conns != NULL)
+		sp_ctr_unregister(ike->p.ctrs, &ike->ctrs);
+	ike_conf_free(ike);
+	free(ike->lease_spi);
+	free(ike->lease_ike_spi);
+	OPENSSL_cleanse(ike->cookie_secret, sizeof(ike->cookie_secret));
+	free(ike->name);
+	free(ike);
+}
+
+static void sweep(struct ike *ike)
+{
+	struct ike_sa *sa, *next;
+
+	for (sa = ike->sas; sa != NULL; sa = next) {
+		next = sa->next;
+		if (sa->state == IKE_SA_DEAD)
+			ike_sa_free(sa);
+	}
+}
+
+void ike_start(struct ike *ike, sp_time now)
+{
+	for (size_t i = 0; i < ike->n_conns; i++)
+		if (ike->conns[i].autostart == IKE_AUTO_START &&
+		    ike_sa_initiate(ike, &ike->conns[i], now) != 0)
+			IKE_LOG(ike, SP_LOG_ERR, "%s: not started", ike->conns[i].name);
+	ike->cookie_rotate_at = now + COOKIE_ROTATE;
+	sweep(ike);
+}
+
+void ike_input(struct ike *ike, sp_time now, const struct ike_path *path, const uint8_t *msg,
+	       size_t len)
+{
+	struct ikev2_msg *m = NULL;
+	struct ikev2_pld_iter it;
+	struct ike_sa *sa;
+	uint8_t *buf = NULL;
+	struct cur c;
+	int r;
+
+	ike_ctr(ike, IKE_CTR_RX);
+	if (path->local_port != ike->port) {
+		/* RFC 3948 2.2: on the NAT-T port IKE follows four zero octets. */
+		if (len < NATT_MARKER_LEN || sp_load_be32(msg) != 0) {
+			ike_ctr(ike, IKE_CTR_DROP_NO_MARKER);
+			return;
+		}
+		msg += NATT_MARKER_LEN;
+		len -= NATT_MARKER_LEN;
+	}
+	/* Decryption works in place, so the message is copied once. */
+	if (len == 0 || len > IKEV2_MSG_MAX || (buf = malloc(len)) == NULL ||
+	    (m = calloc(1, sizeof(*m))) == NULL) {
+		ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
+		goto out;
+	}
+	memcpy(buf, msg, len);
+	cur_init(&c, buf, len);
+	if ((r = ikev2_parse(&c, &m->hdr)) != 0) {
+		ike_ctr(ike, r == SP_EUNSUPP ? IKE_CTR_DROP_VERSION : IKE_CTR_DROP_MALFORMED);
+		SP_DEBUG(ike->p.log, IKE_MOD, "dropped datagram: %s", sp_strerror(r));
+		goto out;
+	}
+	/* One message per datagram (2): nothing may follow it. */
+	if (m->hdr.ike_len != len || ikev2_pld_iter_init(&it, &c, &m->hdr) != 0) {
+		ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
+		goto out;
+	}
+	if (m->hdr.ike_exch == IKEV2_EXCH_IKE_SA_INIT && !ikev2_is_response(&m->hdr) &&
+	    ikev2_is_initiator(&m->hdr) && m->hdr.ike_rspi == 0) {
+		struct ikev2_pld sk;
+		bool has_sk;
+
+		if (m->hdr.ike_msgid != 0 || ikev2_msg_parse(m, &it, &sk, &has_sk) != 0 || has_sk) {
+			ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
+			goto out;
+		}
+		if (m->unsupported_critical != 0) {
+			ike_ctr(ike, IKE_CTR_DROP_CRITICAL);
+			goto out;
+		}
+		ike_sa_input_init_request(ike, now, path, buf, len, m);
+		goto out;
+	}
+	sa = ike_sa_lookup(ike, m->hdr.ike_ispi, m->hdr.ike_rspi, ikev2_is_initiator(&m->hdr));
+	if (sa == NULL) {
+		/* 2.21.4: an unknown SPI; answering is optional and invites reflection. */
+		ike_ctr(ike, IKE_CTR_DROP_UNKNOWN_SPI);
+		goto out;
+	}
+	ike_sa_input(sa, now, path, buf, len, m, &it);
+out:
+	free(m);
+	free(buf);
+	sweep(ike);
+}
+
+sp_time ike_next_deadline(const struct ike *ike)
+{
+	sp_time t = SP_TIME_NEVER;
+
+	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
+		t = sp_time_min(t, ike_sa_deadline(sa));
+	return t;
+}
+
+void ike_tick(struct ike *ike, sp_time now)
+{
+	if (ike->cookie_rotate_at != 0 && now >= ike->cookie_rotate_at) {
+		/* 2.6: change the secret now and then; keep the last one for cookies in flight. */
+		ike->cookie_ver++;
+		sp_rng_bytes(ike->p.rng, ike->cookie_secret[ike->cookie_ver & 1], 32);
+		ike->cookie_rotate_at = now + COOKIE_ROTATE;
+	}
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
+		ike_sa_tick(sa, now);
+	sweep(ike);
+}
+
+int ike_up(struct ike *ike, sp_time now, const char *name)
+{
+	const struct ike_conn *c = ike_conn_find(ike, name);
+
+	if (c == NULL)
+		return SP_ENOTFOUND;
+	if (c->remote == 0)
+		return SP_EINVAL; /* responder only: no address to start from */
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->conn != c || sa->state == IKE_SA_DEAD || sa->state == IKE_SA_REKEYED ||
+		    sa->state == IKE_SA_DELETING)
+			continue;
+		if (sa->state == IKE_SA_ESTABLISHED && sa->children == NULL) {
+			sa->want_child = true;
+			ike_sa_kick(sa, now);
+		}
+		return 0; /* up or on its way */
+	}
+	return ike_sa_initiate(ike, c, now);
+}
+
+int ike_down(struct ike *ike, sp_time now, const char *name)
+{
+	const struct ike_conn *c = ike_conn_find(ike, name);
+
+	if (c == NULL)
+		return SP_ENOTFOUND;
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->conn != c)
+			continue;
+		if (sa->state == IKE_SA_ESTABLISHED) {
+			sa->want_delete = true;
+			if (sa->req.kind != IKE_X_NONE && sa->req.kind != IKE_X_IKE_DELETE)
+				ike_req_clear(sa); /* the delete goes first (2.25) */
+			ike_sa_kick(sa, now);
+		} else if (sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT ||
+			   sa->state == IKE_SA_INIT_DONE) {
+			ike_sa_fail(sa, now, IKE_EV_CONNECT_FAILED, "taken down");
+		}
+	}
+	sweep(ike);
+	return 0;
+}
+
+int ike_rekey(struct ike *ike, sp_time now, const char *name, bool ike_sa)
+{
+	const struct ike_conn *c = ike_conn_find(ike, name);
+	bool any = false;
+
+	if (c == NULL)
+		return SP_ENOTFOUND;
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->conn != c || sa->state != IKE_SA_ESTABLISHED)
+			continue;
+		any = true;
+		if (ike_sa)
+			sa->want_rekey = true;
+		for (struct ike_child *ch = sa->children; ch != NULL; ch = ch->next)
+			if (ch->state == IKE_CHILD_INSTALLED)
+				ch->want_rekey = true;
+		ike_sa_kick(sa, now);
+	}
+	return any ? 0 : SP_ESTATE;
+}
+
+void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in, bool hard)
+{
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		struct ike_child *ch = ike_child_by_spi(sa, proto, spi_in, true);
+
+		if (ch == NULL)
+			continue;
+		/* Byte and packet lifetimes of the data plane (RFC 4301 4.4.2.1). */
+		if (hard)
+			ch->want_delete = true;
+		else if (ch->state == IKE_CHILD_INSTALLED)
+			ch->want_rekey = true;
+		ike_sa_kick(sa, now);
+		return;
+	}
+}
+
+void ike_acquire(struct ike *ike, sp_time now, const char *conn)
+{
+	if (ike_up(ike, now, conn) != 0)
+		IKE_LOG(ike, SP_LOG_INFO, "acquire for %s: cannot start", conn);
+}
+
+unsigned ike_sa_count(const struct ike *ike, bool established_only)
+{
+	unsigned n = 0;
+
+	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
+		if (sa->state != IKE_SA_DEAD &&
+		    (!established_only || sa->state == IKE_SA_ESTABLISHED))
+			n++;
+	return n;
+}
+
+unsigned ike_child_count(const struct ike *ike)
+{
+	unsigned n = 0;
+
+	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
+		for (const struct ike_child *ch = sa->children; ch != NULL; ch = ch->next)
+			n++;
+	return n;
+}
+
+static const char *sa_state_name(enum ike_sa_state s)
+{
+	static const char *const names[] = {
+		[IKE_SA_INIT_SENT] = "CONNECTING",   [IKE_SA_INIT_DONE] = "HALF-OPEN",
+		[IKE_SA_AUTH_SENT] = "AUTHENTICATING", [IKE_SA_ESTABLISHED] = "ESTABLISHED",
+		[IKE_SA_REKEYED] = "REKEYED",	     [IKE_SA_DELETING] = "DELETING",
+		[IKE_SA_DEAD] = "DEAD",
+	};
+
+	return names[s];
+}
+
+static const char *child_state_name(enum ike_child_state s)
+{
+	static const char *const names[] = {
+		[IKE_CHILD_INSTALLED] = "INSTALLED",
+		[IKE_CHILD_REKEYING] = "REKEYING",
+		[IKE_CHILD_REKEYED] = "REKEYED",
+		[IKE_CHILD_DELETING] = "DELETING",
+	};
+
+	return names[s];
+}
+
+static void show_algs(const struct ikev2_algs *a, FILE *out)
+{
+	if (a->encr == IKEV2_ENCR_AES_GCM_16)
+		fprintf(out, "aes%ugcm16", a->encr_keylen);
+	else if (a->encr == IKEV2_ENCR_AES_CBC)
+		fprintf(out, "aes%u-sha256", a->encr_keylen);
+	else if (a->integ != 0)
+		fprintf(out, "sha256");
+	if (a->prf != 0)
+		fprintf(out, "-%s", crypto_prf_name(a->prf));
+	if (a->dh != 0)
+		fprintf(out, "-%s", crypto_dh_name(a->dh));
+}
+
+static void show_ts(const struct ike_ts *ts, uint8_t n, FILE *out)
+{
+	char a[SP_IP4_STRLEN], b[SP_IP4_STRLEN];
+
+	for (uint8_t i = 0; i < n; i++) {
+		fprintf(out, "%s%s", i > 0 ? "," : "", sp_ip4_fmt(ts[i].ts_start, a));
+		if (ts[i].ts_end != ts[i].ts_start)
+			fprintf(out, "-%s", sp_ip4_fmt(ts[i].ts_end, b));
+	}
+}
+
+static long secs_until(sp_time when, sp_time now)
+{
+	if (when == SP_TIME_NEVER)
+		return -1;
+	return when > now ? (long)((when - now) / SP_SEC(1)) : 0;
+}
+
+void ike_show(const struct ike *ike, sp_time now, FILE *out)
+{
+	char l[SP_IP4_STRLEN], r[SP_IP4_STRLEN];
+	unsigned n = 0;
+
+	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->state == IKE_SA_DEAD)
+			continue;
+		n++;
+		fprintf(out, "%s: IKE SA %016llx_i %016llx_r %s, %s[%u] <-> %s[%u], %s",
+			sa->conn->name, (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+			sa_state_name(sa->state), sp_ip4_fmt(sa->path.local_addr, l),
+			sa->path.local_port, sp_ip4_fmt(sa->path.remote_addr, r),
+			sa->path.remote_port, sa->initiator ? "initiator" : "responder");
+		if (sa->keys.prf_len != 0) {
+			fprintf(out, ", ");
+			show_algs(&sa->algs, out);
+		}
+		fprintf(out, ", NAT: %s%s%s\n",
+			sa->nat_local ? "local" : "", sa->nat_local && sa->nat_remote ? "+" : "",
+			sa->nat_remote ? "remote" : !sa->nat_local ? "none" : "");
+		if (sa->state == IKE_SA_ESTABLISHED)
+			fprintf(out, "  established %lds ago, rekey in %lds, expires in %lds\n",
+				(long)((now - sa->established) / SP_SEC(1)),
+				secs_until(sa->rekey_at, now), secs_until(sa->expire_at, now));
+		for (const struct ike_child *ch = sa->children; ch != NULL; ch = ch->next) {
+			fprintf(out, "  CHILD %s %s%s %08x_i %08x_o %s, ",
+				ch->proto == IKE_PROTO_ESP ? "esp" : "ah",
+				ch->tunnel ? "tunnel" : "transport", ch->encap ? " udp-encap" : "",
+				ch->spi_in, ch->spi_out, child_state_name(ch->state));
+			show_algs(&ch->algs, out);
+			fprintf(out, ", ");
+			show_ts(ch->ts_local, ch->n_ts_local, out);
+			fprintf(out, " === ");
+			show_ts(ch->ts_remote, ch->n_ts_remote, out);
+			fprintf(out, "\n    installed %lds ago, rekey in %lds, expires in %lds\n",
+				(long)((now - ch->installed) / SP_SEC(1)),
+				secs_until(ch->rekey_at, now), secs_until(ch->expire_at, now));
+		}
+	}
+	if (n == 0)
+		fprintf(out, "no IKE SAs\n");
+}

@@ -1,0 +1,361 @@
+/*
+ * Inside the IKE module: connections, IKE and CHILD SAs, the exchange in flight, keys.
+ * Shared by ike.c (instance, dispatch, timers, control), ikev2_conf.c (configuration),
+ * ikev2_msg.c (framing, SK payload, retransmission), ikev2_keys.c (key derivation, AUTH),
+ * ikev2_sa.c (IKE_SA_INIT, IKE_AUTH, INFORMATIONAL, IKE SA rekey), ikev2_child.c (CHILD
+ * SAs: proposals, selectors, CREATE_CHILD_SA, rekey, delete, lifetimes) and ikev2_spi.c.
+ */
+#ifndef SP_IKE_IKE_PRIV_H
+#define SP_IKE_IKE_PRIV_H
+
+#include "crypto/dh.h"
+#include "crypto/prf.h"
+#include "ike/ike.h"
+#include "ike/ikev2_pld.h"
+
+#define IKE_MOD "ike"
+
+#define foreach_ike_ctr(_)                                                 \
+	_(RX, "rx")                                                        \
+	_(TX, "tx")                                                        \
+	_(RETRANSMIT, "retransmit")                                        \
+	_(RESPONSE_RESENT, "response_resent")                              \
+	_(DROP_MALFORMED, "drop_malformed")                                \
+	_(DROP_NO_MARKER, "drop_no_marker")                                \
+	_(DROP_VERSION, "drop_version")                                    \
+	_(DROP_UNKNOWN_SPI, "drop_unknown_spi")                            \
+	_(DROP_MSGID, "drop_msgid")                                        \
+	_(DROP_INTEGRITY, "drop_integrity")                                \
+	_(DROP_STATE, "drop_state")                                        \
+	_(DROP_CRITICAL, "drop_unsupported_critical")                      \
+	_(DROP_NO_CONN, "drop_no_conn")                                    \
+	_(DROP_COOKIE, "drop_bad_cookie")                                  \
+	_(DROP_HALF_OPEN, "drop_half_open_limit")                          \
+	_(DROP_RESPONSE_UNEXPECTED, "drop_unexpected_response")            \
+	_(COOKIE_SENT, "cookie_sent")                                      \
+	_(NO_PROPOSAL, "no_proposal_chosen")                               \
+	_(INVALID_KE, "invalid_ke_payload")                                \
+	_(AUTH_FAILED, "auth_failed")                                      \
+	_(TS_UNACCEPTABLE, "ts_unacceptable")                              \
+	_(IKE_UP, "ike_sa_up")                                             \
+	_(IKE_REKEYED, "ike_sa_rekeyed")                                   \
+	_(IKE_DOWN, "ike_sa_down")                                         \
+	_(CHILD_UP, "child_sa_up")                                         \
+	_(CHILD_REKEYED, "child_sa_rekeyed")                               \
+	_(CHILD_DELETED, "child_sa_deleted")                               \
+	_(REKEY_COLLISION, "rekey_collision")                              \
+	_(REKEY_REFUSED, "rekey_refused")                                  \
+	_(DPD_SENT, "liveness_sent")                                       \
+	_(PEER_SILENT, "peer_silent")                                      \
+	_(KERNEL_FAIL, "kernel_fail")                                      \
+	_(SPI_EXHAUSTED, "spi_exhausted")
+
+enum ike_ctr {
+#define _(sym, str) IKE_CTR_##sym,
+	foreach_ike_ctr(_)
+#undef _
+		IKE_CTR_N
+};
+
+#define IKE_PROPS_MAX 16
+/* How long a replaced IKE SA waits for the delete its replacement promised. */
+#define IKE_REKEYED_GRACE SP_SEC(60)
+
+enum ike_auto { IKE_AUTO_ADD, IKE_AUTO_START };
+enum ike_encap { IKE_ENCAP_AUTO, IKE_ENCAP_NO, IKE_ENCAP_FORCE };
+
+struct ike_id {
+	uint8_t type; /* 0: any (remote_id not configured) */
+	uint8_t len;
+	uint8_t data[IKEV2_ID_MAX];
+};
+
+struct crypto_cred; /* certificate, key and trust anchor: crypto/x509.h */
+
+struct ike_conn {
+	char *name;
+	uint32_t local, remote; /* remote 0: any peer (responder only) */
+	uint16_t remote_port;
+	enum ike_auto autostart;
+	uint8_t auth; /* IKEV2_AUTH_PSK or IKEV2_AUTH_SIG */
+	uint8_t *psk;
+	size_t psk_len;
+	struct ike_id local_id, remote_id;
+	struct crypto_cred *cred;
+	struct ikev2_algs ike_props[IKE_PROPS_MAX];
+	size_t n_ike_props;
+	struct ikev2_algs child_props[IKE_PROPS_MAX];
+	size_t n_child_props;
+	uint8_t child_proto;
+	bool tunnel;
+	struct ike_ts local_ts[IKE_TS_MAX], remote_ts[IKE_TS_MAX];
+	uint8_t n_local_ts, n_remote_ts;
+	sp_time keylife, rekeymargin, ikelifetime;
+	uint32_t rekeyfuzz; /* percent */
+	bool rekey;	    /* initiate rekeys at all */
+	bool accept_rekey;  /* answer peer-initiated CHILD SA rekeys (003 FIG. 6A step 620) */
+	bool epoch_guard;   /* leave the switch to a new outbound SA to the epoch guard */
+	enum ike_encap encap;
+	sp_time dpd_delay;
+	bool dpd_restart;
+	sp_time retransmit_timeout;
+	uint32_t retransmit_tries;
+	enum ike_spi_mode spi_mode;
+	uint32_t reqid;
+};
+
+/* Keys of one IKE SA (RFC 7296 2.14). */
+struct ike_keys {
+	uint16_t prf, encr, encr_keylen, integ;
+	size_t prf_len, ekey_len, akey_len, icv_len, iv_len;
+	uint8_t sk_d[CRYPTO_PRF_MAX];
+	uint8_t sk_ai[64], sk_ar[64];
+	uint8_t sk_ei[36], sk_er[36];
+	uint8_t sk_pi[CRYPTO_PRF_MAX], sk_pr[CRYPTO_PRF_MAX];
+	uint64_t iv_ctr; /* GCM: unique explicit IVs per key (RFC 5282 3.1) */
+};
+
+enum ike_child_state {
+	IKE_CHILD_INSTALLED,
+	IKE_CHILD_REKEYING,  /* our rekey in flight */
+	IKE_CHILD_REKEYED,   /* replaced; waiting for the delete */
+	IKE_CHILD_DELETING,  /* our delete in flight */
+};
+
+struct ike_child {
+	struct ike_child *next;
+	const struct ike_conn *conn;
+	enum ike_child_state state;
+	uint8_t proto;
+	bool tunnel;
+	bool encap;
+	uint32_t spi_in, spi_out;
+	uint32_t reqid;
+	struct ikev2_algs algs;
+	struct ike_ts ts_local[IKE_TS_MAX], ts_remote[IKE_TS_MAX];
+	uint8_t n_ts_local, n_ts_remote;
+	sp_time installed, rekey_at, expire_at;
+	bool want_rekey, want_delete;
+	bool installed_kernel;
+	/* Simultaneous rekey (2.8.1): the child the peer made for this one while ours was in
+	 * flight, and the nonces of its exchange (initiator's, responder's). */
+	struct ike_child *peer_rekey;
+	uint8_t peer_ni[IKEV2_NONCE_MAX], peer_nr[IKEV2_NONCE_MAX];
+	size_t peer_ni_len, peer_nr_len;
+	struct ike_child *replaced_by;
+};
+
+enum ike_sa_state {
+	IKE_SA_INIT_SENT,     /* initiator: IKE_SA_INIT request out */
+	IKE_SA_INIT_DONE,     /* responder: answered IKE_SA_INIT, waiting for IKE_AUTH */
+	IKE_SA_AUTH_SENT,     /* initiator: IKE_AUTH request out */
+	IKE_SA_ESTABLISHED,
+	IKE_SA_REKEYED,	      /* replaced by a new IKE SA; waiting for its delete */
+	IKE_SA_DELETING,      /* our delete in flight */
+	IKE_SA_DEAD,	      /* to be freed */
+};
+
+enum ike_xchg_kind {
+	IKE_X_NONE,
+	IKE_X_INIT,
+	IKE_X_AUTH,
+	IKE_X_CHILD_CREATE,
+	IKE_X_CHILD_REKEY,
+	IKE_X_IKE_REKEY,
+	IKE_X_CHILD_DELETE,
+	IKE_X_IKE_DELETE,
+	IKE_X_DPD,
+};
+
+/* Our request in flight (window size 1, RFC 7296 2.3). */
+struct ike_req {
+	enum ike_xchg_kind kind;
+	uint32_t msgid;
+	uint8_t *buf;
+	size_t len;
+	unsigned tries;
+	sp_time next;
+	struct ike_child *child;  /* the child being rekeyed or deleted */
+	struct crypto_dh *dh;	  /* CREATE_CHILD_SA with PFS, IKE rekey */
+	uint8_t nonce[32];
+	size_t nonce_len;
+	uint32_t new_spi;	  /* our inbound SPI offered for the new child */
+	uint64_t new_ike_spi;	  /* our SPI offered for the new IKE SA */
+	struct ike_sa *new_sa;	  /* IKE rekey collision bookkeeping */
+};
+
+struct ike_sa {
+	struct ike_sa *next;
+	struct ike *ike;
+	const struct ike_conn *conn;
+	enum ike_sa_state state;
+	bool initiator; /* original initiator of this IKE SA */
+	uint64_t spi_i, spi_r;
+	struct ike_path path;
+	bool nat_local, nat_remote, natt; /* natt: moved to the NAT-T port */
+	struct ikev2_algs algs;
+	struct ike_keys keys;
+	struct crypto_dh *dh;
+	uint8_t ni[IKEV2_NONCE_MAX], nr[IKEV2_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t *init_req, *init_resp; /* IKE_SA_INIT messages for AUTH (2.15) */
+	size_t init_req_len, init_resp_len;
+	uint8_t *cookie;
+	size_t cookie_len;
+	uint32_t msgid_next;   /* our next request */
+	uint32_t msgid_expect; /* the peer's next request */
+	struct ike_req req;
+	uint8_t *resp;	       /* our last response, resent for a retransmitted request */
+	size_t resp_len;
+	uint32_t resp_msgid;
+	bool have_resp;
+	struct ike_child *children;
+	uint32_t child_in_auth; /* inbound SPI offered in IKE_AUTH */
+	sp_time created, established, rekey_at, expire_at, last_rx, dpd_at, half_open_until;
+	bool want_rekey, want_delete, want_dpd, want_child;
+	struct ike_sa *rekeyed_to; /* the IKE SA that replaced this one */
+	/* Simultaneous IKE SA rekey (2.8.2): the peer's new SA and its nonces. */
+	struct ike_sa *peer_rekey;
+	uint8_t peer_ni[IKEV2_NONCE_MAX], peer_nr[IKEV2_NONCE_MAX];
+	size_t peer_ni_len, peer_nr_len;
+	bool sha_sig; /* peer sent SIGNATURE_HASH_ALGORITHMS with SHA2-256 */
+	const char *fail_reason;
+};
+
+struct ike {
+	struct ike_params p;
+	char *name;
+	struct ike_conn *conns;
+	size_t n_conns;
+	struct ike_sa *sas;
+	uint64_t ctr[IKE_CTR_N];
+	struct sp_ctrs ctrs;
+	uint16_t port, natt_port;
+	uint32_t cookie_threshold;
+	uint8_t cookie_secret[2][32];
+	uint32_t cookie_ver;
+	sp_time cookie_rotate_at;
+	sp_time half_open_timeout;
+	/* Leased SPIs (001, 002). */
+	uint32_t *lease_spi;
+	size_t n_lease_spi, cap_lease_spi;
+	uint64_t *lease_ike_spi;
+	size_t n_lease_ike_spi, cap_lease_ike_spi;
+	uint8_t *scratch; /* message building */
+	size_t scratch_len;
+};
+
+#define IKE_LOG(ike, lvl, ...) sp_logf((ike)->p.log, (lvl), IKE_MOD, __VA_ARGS__)
+static inline void ike_ctr(struct ike *ike, enum ike_ctr c)
+{
+	ike->ctr[c]++;
+}
+
+/* ikev2_conf.c */
+int ike_conf_read(struct ike *ike, struct conf *conf) SP_MUST_CHECK;
+void ike_conf_free(struct ike *ike);
+const struct ike_conn *ike_conn_find(const struct ike *ike, const char *name);
+/* A connection for an IKE_SA_INIT from remote to local (remote 0 matches any). */
+const struct ike_conn *ike_conn_match(const struct ike *ike, uint32_t local, uint32_t remote);
+
+/* ikev2_spi.c */
+int ike_spi_child_in(struct ike *ike, const struct ike_conn *c, uint8_t proto, uint32_t peer_spi,
+		     bool responder, uint32_t *out) SP_MUST_CHECK;
+int ike_spi_ike(struct ike *ike, const struct ike_conn *c, uint64_t peer_spi, bool responder,
+		uint64_t *out) SP_MUST_CHECK;
+
+/* ikev2_keys.c */
+int ike_keys_lengths(struct ike_keys *k, const struct ikev2_algs *a) SP_MUST_CHECK;
+/* SKEYSEED and SK_* for a new IKE SA; old_skd non-NULL for a rekey (2.18). */
+int ike_keys_derive(struct ike_keys *k, const struct ikev2_algs *a, const uint8_t *gir,
+		    size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		    size_t nr_len, uint64_t spi_i, uint64_t spi_r, uint16_t old_prf,
+		    const uint8_t *old_skd, size_t old_skd_len) SP_MUST_CHECK;
+/* KEYMAT for a CHILD SA (2.17): out gets encr_i | integ_i | encr_r | integ_r. */
+int ike_keys_child(const struct ike_keys *k, const struct ikev2_algs *a, const uint8_t *gir,
+		   size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		   size_t nr_len, uint8_t *out, size_t *ekey, size_t *akey) SP_MUST_CHECK;
+/* Octets to sign or MAC (2.15) into a malloc'd buffer. */
+int ike_auth_octets(const struct ike_sa *sa, bool for_initiator, const uint8_t *id_body,
+		    size_t id_body_len, uint8_t **out, size_t *out_len) SP_MUST_CHECK;
+int ike_auth_psk(uint16_t prf, const uint8_t *psk, size_t psk_len, const uint8_t *octets,
+		 size_t len, uint8_t *out) SP_MUST_CHECK;
+
+/* ikev2_msg.c */
+struct ikev2_msg_out;
+/* Build a message: header fields, then the payload callback writes into the writer; with
+ * encrypt the payloads go inside an SK payload. The result is in ike->scratch. */
+typedef int (*ike_build_fn)(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg);
+int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response,
+		  uint32_t msgid, bool encrypt, ike_build_fn fn, void *arg, uint8_t **out,
+		  size_t *out_len) SP_MUST_CHECK;
+/* Decrypt and verify an SK payload in place; *chain gets the inner payloads. */
+int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_pld *sk,
+		    struct cur *chain) SP_MUST_CHECK;
+void ike_send(struct ike *ike, const struct ike_path *path, const uint8_t *msg, size_t len);
+/* Send our request (takes ownership of buf) and arm retransmission. */
+void ike_req_send(struct ike_sa *sa, sp_time now, enum ike_xchg_kind kind, uint8_t *buf,
+		  size_t len);
+void ike_req_clear(struct ike_sa *sa);
+/* Send a response (takes ownership) and keep it for retransmitted requests. */
+void ike_resp_send(struct ike_sa *sa, uint32_t msgid, uint8_t *buf, size_t len);
+
+/* ikev2_sa.c */
+struct ike_sa *ike_sa_new(struct ike *ike, const struct ike_conn *c, bool initiator,
+			  sp_time now);
+void ike_sa_free(struct ike_sa *sa);
+struct ike_sa *ike_sa_lookup(const struct ike *ike, uint64_t spi_i, uint64_t spi_r,
+			     bool from_initiator);
+int ike_sa_initiate(struct ike *ike, const struct ike_conn *c, sp_time now) SP_MUST_CHECK;
+void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_path *path,
+			       uint8_t *msg, size_t len, struct ikev2_msg *m);
+void ike_sa_input(struct ike_sa *sa, sp_time now, const struct ike_path *path, uint8_t *msg,
+		  size_t len, struct ikev2_msg *m, struct ikev2_pld_iter *it);
+void ike_sa_tick(struct ike_sa *sa, sp_time now);
+sp_time ike_sa_deadline(const struct ike_sa *sa);
+/* Start the next queued exchange if the window is free. */
+void ike_sa_kick(struct ike_sa *sa, sp_time now);
+void ike_sa_fail(struct ike_sa *sa, sp_time now, enum ike_event_type ev, const char *why);
+void ike_event(struct ike *ike, const struct ike_sa *sa, const struct ike_child *ch,
+	       enum ike_event_type type, bool initiator, const char *reason);
+
+/* ikev2_xchg.c: CREATE_CHILD_SA and INFORMATIONAL */
+void ike_xchg_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg *m);
+void ike_xchg_response(struct ike_sa *sa, sp_time now, const struct ikev2_msg *m);
+/* Start the most urgent queued exchange (the window is free). */
+void ike_xchg_start(struct ike_sa *sa, sp_time now);
+/* Answer the request m with one error notify (encrypted). */
+void ike_xchg_reply_error(struct ike_sa *sa, const struct ikev2_msg *m, uint16_t type,
+			  const void *data, size_t len);
+void ike_sa_schedule_ike(struct ike_sa *sa, sp_time now);
+
+/* ikev2_child.c */
+/* Our proposals for a new CHILD SA with our inbound SPI; dh: the PFS group or 0. */
+size_t ike_child_props(const struct ike_conn *c, uint32_t spi, bool pfs,
+		       struct ikev2_algs *out);
+/* Choose among the peer's proposals: SP_ENOTFOUND for none. */
+int ike_child_select(const struct ike_conn *c, const struct ikev2_msg *m, bool pfs_allowed,
+		     struct ikev2_algs *out) SP_MUST_CHECK;
+int ike_ike_select(const struct ike_conn *c, struct cur sa, bool rekey,
+		   struct ikev2_algs *out) SP_MUST_CHECK;
+/* Narrow the peer's selectors to ours (2.9); SP_ENOTFOUND: TS_UNACCEPTABLE. */
+int ike_ts_narrow(const struct ike_conn *c, const struct ikev2_msg *m, bool responder,
+		  struct ike_child *ch) SP_MUST_CHECK;
+/* Check the responder's selectors lie within what we proposed. */
+int ike_ts_accept(const struct ike_conn *c, const struct ikev2_msg *m,
+		  struct ike_child *ch) SP_MUST_CHECK;
+struct ike_child *ike_child_new(struct ike_sa *sa, const struct ike_conn *c);
+/* Derive keys and install both directions; we_initiated: we sent the request. */
+int ike_child_install(struct ike_sa *sa, struct ike_child *ch, sp_time now, bool we_initiated,
+		      const uint8_t *gir, size_t gir_len, const uint8_t *ni, size_t ni_len,
+		      const uint8_t *nr, size_t nr_len) SP_MUST_CHECK;
+void ike_child_remove(struct ike_sa *sa, struct ike_child *ch, bool notify);
+struct ike_child *ike_child_by_spi(struct ike_sa *sa, uint8_t proto, uint32_t spi, bool inbound);
+void ike_child_schedule(struct ike_sa *sa, struct ike_child *ch, sp_time now);
+void ike_child_tick(struct ike_sa *sa, sp_time now);
+sp_time ike_child_deadline(const struct ike_sa *sa);
+/* A randomised rekey time (003: [t0 + keylife - (1 + fuzz) margin, t0 + keylife - margin]). */
+sp_time ike_rekey_time(struct ike *ike, sp_time t0, sp_time life, sp_time margin,
+		       uint32_t fuzz);
+
+#endif

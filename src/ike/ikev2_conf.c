@@ -1,0 +1,425 @@
+/*
+ * IKE configuration: the [ike] section (instance settings) and one [conn NAME] section per
+ * connection (docs/IKE.md). Proposals are written as in strongSwan ("aes256gcm16-prfsha256-
+ * ecp256"), lifetimes as in 003 (keylife 8h, rekeymargin 9m, rekeyfuzz 100%).
+ */
+#include "ike/ike_priv.h"
+
+#include "base/addr.h"
+#include "crypto/x509.h"
+#include "proto/udp.h"
+
+#include <openssl/crypto.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const auto_names[] = { "add", "start", NULL };
+static const char *const auth_names[] = { "psk", "pubkey", NULL };
+static const char *const mode_names[] = { "tunnel", "transport", NULL };
+static const char *const encap_names[] = { "auto", "no", "force", NULL };
+static const char *const spi_names[] = { "random", "leased", "derived", NULL };
+static const char *const dpd_names[] = { "clear", "restart", NULL };
+static const char *const proto_names[] = { "esp", "ah", NULL };
+
+/* One token of a proposal string into a; false when unknown. */
+static bool prop_token(const char *t, struct ikev2_algs *a, bool *integ_given)
+{
+	static const struct {
+		const char *name;
+		uint8_t type;
+		uint16_t id, keylen;
+	} toks[] = {
+		{ "aes128", IKEV2_XF_ENCR, IKEV2_ENCR_AES_CBC, 128 },
+		{ "aes256", IKEV2_XF_ENCR, IKEV2_ENCR_AES_CBC, 256 },
+		{ "aes128gcm16", IKEV2_XF_ENCR, IKEV2_ENCR_AES_GCM_16, 128 },
+		{ "aes256gcm16", IKEV2_XF_ENCR, IKEV2_ENCR_AES_GCM_16, 256 },
+		{ "aes128gcm", IKEV2_XF_ENCR, IKEV2_ENCR_AES_GCM_16, 128 },
+		{ "aes256gcm", IKEV2_XF_ENCR, IKEV2_ENCR_AES_GCM_16, 256 },
+		{ "sha256", IKEV2_XF_INTEG, IKEV2_INTEG_HMAC_SHA2_256_128, 0 },
+		{ "prfsha256", IKEV2_XF_PRF, CRYPTO_PRF_HMAC_SHA2_256, 0 },
+		{ "modp2048", IKEV2_XF_DH, CRYPTO_DH_MODP2048, 0 },
+		{ "ecp256", IKEV2_XF_DH, CRYPTO_DH_ECP256, 0 },
+		{ "x25519", IKEV2_XF_DH, CRYPTO_DH_X25519, 0 },
+		{ "curve25519", IKEV2_XF_DH, CRYPTO_DH_X25519, 0 },
+		{ "esn", IKEV2_XF_ESN, IKEV2_ESN_YES, 0 },
+		{ "noesn", IKEV2_XF_ESN, IKEV2_ESN_NO, 0 },
+	};
+
+	for (size_t i = 0; i < SP_NELEM(toks); i++) {
+		if (strcmp(t, toks[i].name) != 0)
+			continue;
+		switch (toks[i].type) {
+		case IKEV2_XF_ENCR:
+			a->encr = toks[i].id;
+			a->encr_keylen = toks[i].keylen;
+			break;
+		case IKEV2_XF_INTEG:
+			a->integ = toks[i].id;
+			*integ_given = true;
+			break;
+		case IKEV2_XF_PRF:
+			a->prf = toks[i].id;
+			break;
+		case IKEV2_XF_DH:
+			a->dh = toks[i].id;
+			break;
+		case IKEV2_XF_ESN:
+			a->esn = toks[i].id;
+			break;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* "p1, p2, ..." where each p is tokens joined by '-'. */
+static int parse_props(struct conf_sec *s, const char *key, const char *val, uint8_t proto,
+		       struct ikev2_algs *out, size_t *n)
+{
+	char buf[CONF_MAX_LINE], *save = NULL, *p;
+
+	*n = 0;
+	if (strlen(val) >= sizeof(buf))
+		return conf_fail(s, "%s: too long", key);
+	strcpy(buf, val);
+	for (p = strtok_r(buf, ", ", &save); p != NULL; p = strtok_r(NULL, ", ", &save)) {
+		struct ikev2_algs a = { .proto = proto };
+		char *save2 = NULL, *t;
+		bool integ = false;
+
+		if (*n >= IKE_PROPS_MAX)
+			return conf_fail(s, "%s: more than %d proposals", key, IKE_PROPS_MAX);
+		for (t = strtok_r(p, "-", &save2); t != NULL; t = strtok_r(NULL, "-", &save2))
+			if (!prop_token(t, &a, &integ))
+				return conf_fail(s, "%s: unknown algorithm '%s' (known: aes128, aes256, "
+						    "aes128gcm16, aes256gcm16, sha256, prfsha256, "
+						    "modp2048, ecp256, x25519, esn, noesn)",
+						 key, t);
+		if (proto == IKE_PROTO_IKE) {
+			if (a.encr == 0)
+				return conf_fail(s, "%s: proposal '%s' has no encryption", key, p);
+			if (a.prf == 0)
+				a.prf = CRYPTO_PRF_HMAC_SHA2_256;
+			if (a.dh == 0)
+				return conf_fail(s, "%s: proposal has no key exchange group", key);
+		} else if (proto == IKE_PROTO_ESP) {
+			if (a.encr == 0)
+				return conf_fail(s, "%s: proposal has no encryption", key);
+			if (a.prf != 0)
+				return conf_fail(s, "%s: a CHILD SA has no PRF", key);
+		} else {
+			if (a.encr != 0 || a.integ == 0)
+				return conf_fail(s, "%s: AH takes an integrity algorithm only", key);
+		}
+		if (a.encr == IKEV2_ENCR_AES_GCM_16 && integ)
+			return conf_fail(s, "%s: AES-GCM carries its own integrity", key);
+		if (a.encr == IKEV2_ENCR_AES_CBC && !integ)
+			return conf_fail(s, "%s: AES-CBC needs an integrity algorithm (sha256)", key);
+		out[(*n)++] = a;
+	}
+	if (*n == 0)
+		return conf_fail(s, "%s: no proposal", key);
+	return 0;
+}
+
+static int parse_id(struct conf_sec *s, const char *key, const char *v, struct ike_id *id)
+{
+	uint32_t a;
+	size_t len;
+
+	if (strncmp(v, "ip:", 3) == 0 || sp_ip4_parse(v, &a) == 0) {
+		if (sp_ip4_parse(v[0] == 'i' && v[1] == 'p' ? v + 3 : v, &a) != 0)
+			return conf_fail(s, "%s: bad IPv4 address '%s'", key, v);
+		id->type = IKEV2_ID_IPV4_ADDR;
+		id->len = 4;
+		sp_store_be32(id->data, a);
+		return 0;
+	}
+	if (strncmp(v, "keyid:", 6) == 0) {
+		id->type = IKEV2_ID_KEY_ID;
+		v += 6;
+	} else if (strncmp(v, "email:", 6) == 0) {
+		id->type = IKEV2_ID_RFC822;
+		v += 6;
+	} else {
+		id->type = IKEV2_ID_FQDN;
+		if (strncmp(v, "fqdn:", 5) == 0)
+			v += 5;
+	}
+	len = strlen(v);
+	if (len == 0 || len > IKEV2_ID_MAX)
+		return conf_fail(s, "%s: identity must be 1-%d characters", key, IKEV2_ID_MAX);
+	memcpy(id->data, v, len);
+	id->len = (uint8_t)len;
+	return 0;
+}
+
+static int parse_ts(struct conf_sec *s, const char *key, uint32_t own, struct ike_ts *ts,
+		    uint8_t *n)
+{
+	struct conf_kv *kv = NULL;
+
+	*n = 0;
+	while ((kv = conf_next_kv(s, key, kv)) != NULL) {
+		char buf[CONF_MAX_LINE], *save = NULL, *p;
+
+		if (strlen(kv->val) >= sizeof(buf))
+			return conf_fail(s, "%s: too long", key);
+		strcpy(buf, kv->val);
+		for (p = strtok_r(buf, ", ", &save); p != NULL; p = strtok_r(NULL, ", ", &save)) {
+			uint32_t net;
+			uint8_t len;
+
+			if (*n >= IKE_TS_MAX)
+				return conf_fail(s, "%s: more than %d selectors", key, IKE_TS_MAX);
+			if (strcmp(p, "dynamic") == 0) {
+				net = own;
+				len = 32;
+			} else if (sp_ip4_prefix_parse(p, &net, &len, true) != 0) {
+				return conf_fail(s, "%s: '%s' is not a prefix (a.b.c.d/len)", key, p);
+			}
+			ts[*n] = (struct ike_ts){ .ts_start = net,
+						  .ts_end = net | ~sp_ip4_mask(len),
+						  .ts_port_start = 0,
+						  .ts_port_end = 65535 };
+			(*n)++;
+		}
+	}
+	if (*n == 0) {
+		/* The default is the host itself ("dynamic"): transport mode, host-to-host. */
+		ts[0] = (struct ike_ts){ .ts_start = own, .ts_end = own, .ts_port_end = 65535 };
+		*n = 1;
+	}
+	return 0;
+}
+
+static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
+{
+	const char *v;
+	int e, i;
+	uint64_t u;
+
+	if (s->name == NULL)
+		return conf_fail(s, "[conn] needs a name: [conn NAME]");
+	if ((c->name = strdup(s->name)) == NULL)
+		return SP_ENOMEM;
+	if ((e = conf_require(s, "local")) != 0 || (e = conf_get_ip4(s, "local", 0, &c->local)) != 0)
+		return e;
+	if ((v = conf_get(s, "remote")) != NULL && strcmp(v, "%any") == 0)
+		c->remote = 0;
+	else if ((e = conf_require(s, "remote")) != 0 ||
+		 (e = conf_get_ip4(s, "remote", 0, &c->remote)) != 0)
+		return e;
+	if ((e = conf_get_u64(s, "remote_port", UDP_PORT_IKE, 1, 65535, &u)) != 0)
+		return e;
+	c->remote_port = (uint16_t)u;
+	if ((e = conf_get_enum(s, "auto", auto_names, IKE_AUTO_ADD, &i)) != 0)
+		return e;
+	c->autostart = (enum ike_auto)i;
+	if (c->autostart == IKE_AUTO_START && c->remote == 0)
+		return conf_fail(s, "auto = start needs a remote address");
+	if ((e = conf_get_enum(s, "auth", auth_names, 0, &i)) != 0)
+		return e;
+	c->auth = i == 0 ? IKEV2_AUTH_PSK : IKEV2_AUTH_SIG;
+	if (c->auth == IKEV2_AUTH_PSK) {
+		if ((e = conf_require(s, "psk")) != 0 ||
+		    (e = conf_get_str(s, "psk", NULL, &v)) != 0)
+			return e;
+		if (strncmp(v, "0x", 2) == 0) {
+			size_t n = (strlen(v) - 2) / 2;
+
+			if (n == 0 || (c->psk = malloc(n)) == NULL)
+				return conf_fail(s, "psk: bad hex");
+			c->psk_len = n;
+			if ((e = conf_get_hex(s, "psk", c->psk, n, true)) != 0)
+				return e;
+		} else {
+			if (strlen(v) < 8)
+				return conf_fail(s, "psk: at least 8 characters");
+			c->psk = (uint8_t *)strdup(v);
+			c->psk_len = strlen(v);
+		}
+	} else {
+		const char *cert, *key, *ca;
+
+		if ((e = conf_require(s, "cert")) != 0 || (e = conf_require(s, "key")) != 0 ||
+		    (e = conf_require(s, "ca")) != 0 ||
+		    (e = conf_get_str(s, "cert", NULL, &cert)) != 0 ||
+		    (e = conf_get_str(s, "key", NULL, &key)) != 0 ||
+		    (e = conf_get_str(s, "ca", NULL, &ca)) != 0)
+			return e;
+		if ((e = crypto_cred_load(cert, key, ca, &c->cred)) != 0)
+			return conf_fail(s, "cert/key/ca: %s (%s, %s, %s)", sp_strerror(e), cert,
+					 key, ca);
+	}
+	if ((v = conf_get(s, "local_id")) != NULL) {
+		if ((e = parse_id(s, "local_id", v, &c->local_id)) != 0)
+			return e;
+	} else {
+		c->local_id.type = IKEV2_ID_IPV4_ADDR;
+		c->local_id.len = 4;
+		sp_store_be32(c->local_id.data, c->local);
+	}
+	if ((v = conf_get(s, "remote_id")) != NULL &&
+	    (e = parse_id(s, "remote_id", v, &c->remote_id)) != 0)
+		return e;
+	if (c->auth == IKEV2_AUTH_SIG && c->remote_id.type == 0)
+		return conf_fail(s, "auth = pubkey needs remote_id (checked against the "
+				    "peer's certificate)");
+	if ((e = conf_get_str(s, "ike", "aes256gcm16-prfsha256-x25519, "
+				      "aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048",
+			      &v)) != 0 ||
+	    (e = parse_props(s, "ike", v, IKE_PROTO_IKE, c->ike_props, &c->n_ike_props)) != 0)
+		return e;
+	if ((e = conf_get_enum(s, "proto", proto_names, 0, &i)) != 0)
+		return e;
+	c->child_proto = i == 0 ? IKE_PROTO_ESP : IKE_PROTO_AH;
+	if ((e = conf_get_str(s, c->child_proto == IKE_PROTO_ESP ? "esp" : "ah",
+			      c->child_proto == IKE_PROTO_ESP ? "aes256gcm16, aes256-sha256"
+							      : "sha256",
+			      &v)) != 0 ||
+	    (e = parse_props(s, c->child_proto == IKE_PROTO_ESP ? "esp" : "ah", v, c->child_proto,
+			     c->child_props, &c->n_child_props)) != 0)
+		return e;
+	if ((e = conf_get_enum(s, "mode", mode_names, 0, &i)) != 0)
+		return e;
+	c->tunnel = i == 0;
+	if ((e = parse_ts(s, "local_ts", c->local, c->local_ts, &c->n_local_ts)) != 0 ||
+	    (e = parse_ts(s, "remote_ts", c->remote, c->remote_ts, &c->n_remote_ts)) != 0)
+		return e;
+	/* 003: keylife 8h, rekeymargin 9m, rekeyfuzz 100%; ikelifetime 1h (FreeS/WAN's). */
+	if ((e = conf_get_time(s, "keylife", SP_SEC(8 * 3600), &c->keylife)) != 0 ||
+	    (e = conf_get_time(s, "rekeymargin", SP_SEC(9 * 60), &c->rekeymargin)) != 0 ||
+	    (e = conf_get_u32(s, "rekeyfuzz", 100, 0, 1000, &c->rekeyfuzz)) != 0 ||
+	    (e = conf_get_time(s, "ikelifetime", SP_SEC(3600), &c->ikelifetime)) != 0 ||
+	    (e = conf_get_bool(s, "rekey", true, &c->rekey)) != 0 ||
+	    (e = conf_get_bool(s, "accept_rekey", true, &c->accept_rekey)) != 0 ||
+	    (e = conf_get_bool(s, "epoch_guard", false, &c->epoch_guard)) != 0)
+		return e;
+	/* The rekey window must lie inside the lifetime, fuzz included (003). */
+	if (c->rekeymargin * (100 + (uint64_t)c->rekeyfuzz) / 100 >= c->keylife)
+		return conf_fail(s, "keylife must exceed rekeymargin * (1 + rekeyfuzz)");
+	if (c->rekeymargin * (100 + (uint64_t)c->rekeyfuzz) / 100 >= c->ikelifetime)
+		return conf_fail(s, "ikelifetime must exceed rekeymargin * (1 + rekeyfuzz)");
+	if ((e = conf_get_enum(s, "encap", encap_names, IKE_ENCAP_AUTO, &i)) != 0)
+		return e;
+	c->encap = (enum ike_encap)i;
+	if ((e = conf_get_time(s, "dpd_delay", SP_SEC(30), &c->dpd_delay)) != 0 ||
+	    (e = conf_get_enum(s, "dpd_action", dpd_names, 0, &i)) != 0)
+		return e;
+	c->dpd_restart = i == 1;
+	if ((e = conf_get_time(s, "retransmit_timeout", SP_SEC(2), &c->retransmit_timeout)) != 0 ||
+	    (e = conf_get_u32(s, "retransmit_tries", 5, 0, 20, &c->retransmit_tries)) != 0)
+		return e;
+	if (c->retransmit_timeout == 0)
+		return conf_fail(s, "retransmit_timeout must be positive");
+	if ((e = conf_get_enum(s, "spi", spi_names, IKE_SPI_RANDOM, &i)) != 0)
+		return e;
+	c->spi_mode = (enum ike_spi_mode)i;
+	{
+		struct conf_kv *kv = NULL;
+
+		/* spi_lease = FIRST-LAST: SPIs leased by hand or by a static NAT setup. */
+		while ((kv = conf_next_kv(s, "spi_lease", kv)) != NULL) {
+			unsigned long a, b;
+			char *end;
+
+			a = strtoul(kv->val, &end, 0);
+			b = *end == '-' ? strtoul(end + 1, &end, 0) : a;
+			if (*end != 0 || a < 256 || b < a || b > UINT32_MAX)
+				return conf_fail(s, "spi_lease: '%s' is not FIRST-LAST (>= 256)",
+						 kv->val);
+			if ((e = ike_spi_lease_add(ike, (uint32_t)a, (uint32_t)(b - a + 1))) != 0)
+				return e;
+		}
+	}
+	return 0;
+}
+
+int ike_conf_read(struct ike *ike, struct conf *conf)
+{
+	struct conf_sec *g = conf_find(conf, "ike", NULL), *s;
+	uint64_t u;
+	size_t n = 0;
+	int e;
+
+	ike->port = UDP_PORT_IKE;
+	ike->natt_port = UDP_PORT_IKE_NATT;
+	ike->cookie_threshold = 32;
+	ike->half_open_timeout = SP_SEC(30);
+	if (g != NULL) {
+		if ((e = conf_get_u64(g, "port", UDP_PORT_IKE, 1, 65535, &u)) != 0)
+			return e;
+		ike->port = (uint16_t)u;
+		if ((e = conf_get_u64(g, "natt_port", UDP_PORT_IKE_NATT, 1, 65535, &u)) != 0)
+			return e;
+		ike->natt_port = (uint16_t)u;
+		if ((e = conf_get_u32(g, "cookie_threshold", 32, 0, 1000000,
+				      &ike->cookie_threshold)) != 0 ||
+		    (e = conf_get_time(g, "half_open_timeout", SP_SEC(30),
+				       &ike->half_open_timeout)) != 0)
+			return e;
+		if (ike->port == ike->natt_port)
+			return conf_fail(g, "port and natt_port must differ");
+	}
+	for (s = conf_next(conf, NULL, "conn"); s != NULL; s = conf_next(conf, s, "conn"))
+		n++;
+	if (n == 0)
+		return SP_ENOTFOUND;
+	if ((ike->conns = calloc(n, sizeof(*ike->conns))) == NULL)
+		return SP_ENOMEM;
+	for (s = conf_next(conf, NULL, "conn"); s != NULL; s = conf_next(conf, s, "conn")) {
+		struct ike_conn *c = &ike->conns[ike->n_conns++];
+
+		for (size_t i = 0; i + 1 < ike->n_conns; i++)
+			if (s->name != NULL && strcmp(ike->conns[i].name, s->name) == 0)
+				return conf_fail(s, "connection '%s' defined twice", s->name);
+		if ((e = read_conn(ike, s, c)) != 0)
+			return e;
+		c->reqid = (uint32_t)ike->n_conns;
+	}
+	return 0;
+}
+
+void ike_conf_free(struct ike *ike)
+{
+	for (size_t i = 0; i < ike->n_conns; i++) {
+		struct ike_conn *c = &ike->conns[i];
+
+		free(c->name);
+		if (c->psk != NULL) {
+			OPENSSL_cleanse(c->psk, c->psk_len);
+			free(c->psk);
+		}
+		crypto_cred_free(c->cred);
+	}
+	free(ike->conns);
+	ike->conns = NULL;
+	ike->n_conns = 0;
+}
+
+const struct ike_conn *ike_conn_find(const struct ike *ike, const char *name)
+{
+	for (size_t i = 0; i < ike->n_conns; i++)
+		if (strcmp(ike->conns[i].name, name) == 0)
+			return &ike->conns[i];
+	return NULL;
+}
+
+const struct ike_conn *ike_conn_match(const struct ike *ike, uint32_t local, uint32_t remote)
+{
+	const struct ike_conn *any = NULL;
+
+	for (size_t i = 0; i < ike->n_conns; i++) {
+		const struct ike_conn *c = &ike->conns[i];
+
+		if (c->local != local && c->local != 0)
+			continue;
+		if (c->remote == remote)
+			return c;
+		if (c->remote == 0 && any == NULL)
+			any = c;
+	}
+	return any;
+}

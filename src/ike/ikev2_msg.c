@@ -1,0 +1,279 @@
+/*
+ * IKEv2 messages on the wire: building (header, payload chain, SK payload), the SK
+ * payload's protection (RFC 7296 3.14 with AES-CBC + HMAC-SHA2-256-128, RFC 5282 with
+ * AES-GCM-16), sending with the non-ESP marker on the NAT-T port (RFC 3948 2.2), and the
+ * request/response bookkeeping of 2.1 and 2.3: retransmission with exponential back-off,
+ * cached responses for retransmitted requests.
+ */
+#include "ike/ike_priv.h"
+
+#include "proto/natt.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define IKE_BUILD_MAX (16 * 1024) /* largest message spinat builds */
+
+static const EVP_CIPHER *sk_cipher(const struct ike_keys *k)
+{
+	if (k->encr == IKEV2_ENCR_AES_GCM_16)
+		return k->encr_keylen == 128 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
+	return k->encr_keylen == 128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+}
+
+static int hmac_sha256_128(const uint8_t *key, size_t klen, const uint8_t *data, size_t len,
+			   uint8_t *icv)
+{
+	struct crypto_iov in = { data, len };
+	uint8_t full[32];
+	int r;
+
+	/* HMAC-SHA2-256-128 is HMAC-SHA-256 truncated to 128 bits (RFC 4868 2.1.2); the PRF
+	 * code computes the same HMAC. */
+	if ((r = crypto_prf(CRYPTO_PRF_HMAC_SHA2_256, key, klen, &in, 1, full)) != 0)
+		return r;
+	memcpy(icv, full, 16);
+	return 0;
+}
+
+/* Encrypt len bytes at p in place; GCM also takes the AAD and writes the tag. */
+static int sk_crypt(const struct ike_keys *k, const uint8_t *key, bool enc, const uint8_t *iv,
+		    const uint8_t *aad, size_t aad_len, uint8_t *p, size_t len, uint8_t *tag)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	bool gcm = k->encr == IKEV2_ENCR_AES_GCM_16;
+	uint8_t nonce[16];
+	int outl, r = SP_ECRYPTO;
+
+	if (ctx == NULL)
+		return SP_ENOMEM;
+	if (gcm) {
+		/* RFC 5282 4: nonce = salt (last 4 octets of the key material) | IV. */
+		memcpy(nonce, key + k->ekey_len - 4, 4);
+		memcpy(nonce + 4, iv, 8);
+	} else {
+		memcpy(nonce, iv, 16);
+	}
+	if (!EVP_CipherInit_ex(ctx, sk_cipher(k), NULL, NULL, NULL, enc ? 1 : 0))
+		goto out;
+	if (gcm && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL))
+		goto out;
+	if (!EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc ? 1 : 0) ||
+	    !EVP_CIPHER_CTX_set_padding(ctx, 0))
+		goto out;
+	if (gcm && aad_len > 0 && !EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len))
+		goto out;
+	if (len > 0 && (!EVP_CipherUpdate(ctx, p, &outl, p, (int)len) || (size_t)outl != len))
+		goto out;
+	if (gcm && !enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag))
+		goto out;
+	if (EVP_CipherFinal_ex(ctx, p + len, &outl) != 1) {
+		r = gcm && !enc ? SP_EAUTH : SP_ECRYPTO;
+		goto out;
+	}
+	if (gcm && enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag))
+		goto out;
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return r;
+}
+
+int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response,
+		  uint32_t msgid, bool encrypt, ike_build_fn fn, void *arg, uint8_t **out,
+		  size_t *out_len)
+{
+	struct ike_keys *k = &sa->keys;
+	struct ikev2_pld_writer w, iw;
+	struct ikev2_hdr h = { 0 };
+	struct pkt p, inner;
+	uint8_t *ibuf = NULL, *obuf = NULL, *b;
+	int r;
+
+	*out = NULL;
+	if ((obuf = malloc(IKE_BUILD_MAX + PKT_HEADROOM)) == NULL)
+		return SP_ENOMEM;
+	pkt_init(&p, obuf, IKE_BUILD_MAX + PKT_HEADROOM, PKT_HEADROOM);
+	ikev2_pw_init(&w, &p);
+	if (!encrypt) {
+		if ((r = fn(sa, &w, arg)) != 0)
+			goto out;
+	} else {
+		size_t plen, pad, sk_start;
+		uint8_t iv[16], *ct, *icv;
+		const uint8_t *ekey = sa->initiator ? k->sk_ei : k->sk_er;
+		const uint8_t *akey = sa->initiator ? k->sk_ai : k->sk_ar;
+
+		if ((ibuf = malloc(IKE_BUILD_MAX)) == NULL) {
+			r = SP_ENOMEM;
+			goto out;
+		}
+		pkt_init(&inner, ibuf, IKE_BUILD_MAX, 0);
+		ikev2_pw_init(&iw, &inner);
+		if ((r = fn(sa, &iw, arg)) != 0)
+			goto out;
+		/* 3.14: IV | encrypted (payloads | padding | pad length) | ICV. */
+		plen = inner.len + 1;
+		pad = k->encr == IKEV2_ENCR_AES_CBC ? (16 - plen % 16) % 16 : 0;
+		if (k->encr == IKEV2_ENCR_AES_GCM_16) {
+			/* RFC 5282 3.1: the IV must not repeat under a key; a counter does it. */
+			sp_store_be64(iv, ++k->iv_ctr);
+		} else {
+			sp_rng_bytes(ike->p.rng, iv, 16);
+		}
+		if ((r = ikev2_pw_begin(&w, IKEV2_PLD_SK, false)) != 0)
+			goto out;
+		sk_start = p.len; /* body starts here; AAD ends here (RFC 5282 5.1) */
+		if ((r = pkt_append(&p, iv, (uint32_t)k->iv_len)) != 0 ||
+		    (r = pkt_append(&p, inner.buf + inner.off, inner.len)) != 0)
+			goto out;
+		if ((b = pkt_put(&p, (uint32_t)(pad + 1 + k->icv_len))) == NULL) {
+			r = SP_ENOSPACE;
+			goto out;
+		}
+		memset(b, 0, pad);
+		b[pad] = (uint8_t)pad;
+		if ((r = ikev2_pw_end(&w)) != 0 || (r = ikev2_pw_set_next(&w, ikev2_pw_first(&iw))) != 0)
+			goto out;
+		h.ike_ispi = sa->spi_i;
+		h.ike_rspi = sa->spi_r;
+		h.ike_np = ikev2_pw_first(&w);
+		h.ike_exch = exch;
+		h.ike_flags = (sa->initiator ? IKEV2_FLAG_I : 0) | (response ? IKEV2_FLAG_R : 0);
+		h.ike_msgid = msgid;
+		if ((r = ikev2_build(&p, &h)) != 0)
+			goto out;
+		b = pkt_data(&p);
+		sk_start += IKEV2_HDR_LEN;
+		ct = b + sk_start + k->iv_len;
+		icv = b + p.len - k->icv_len;
+		if ((r = sk_crypt(k, ekey, true, b + sk_start, b, sk_start, ct,
+				  (size_t)(icv - ct), icv)) != 0)
+			goto out;
+		if (k->encr == IKEV2_ENCR_AES_CBC &&
+		    (r = hmac_sha256_128(akey, k->akey_len, b, p.len - k->icv_len, icv)) != 0)
+			goto out;
+		goto done;
+	}
+	h.ike_ispi = sa->spi_i;
+	h.ike_rspi = sa->spi_r;
+	h.ike_np = ikev2_pw_first(&w);
+	h.ike_exch = exch;
+	h.ike_flags = (sa->initiator ? IKEV2_FLAG_I : 0) | (response ? IKEV2_FLAG_R : 0);
+	h.ike_msgid = msgid;
+	if ((r = ikev2_build(&p, &h)) != 0)
+		goto out;
+done:
+	if ((*out = malloc(p.len)) == NULL) {
+		r = SP_ENOMEM;
+		goto out;
+	}
+	memcpy(*out, pkt_data(&p), p.len);
+	*out_len = p.len;
+	r = 0;
+out:
+	if (ibuf != NULL) {
+		OPENSSL_cleanse(ibuf, IKE_BUILD_MAX);
+		free(ibuf);
+	}
+	free(obuf);
+	return r;
+}
+
+int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_pld *sk,
+		    struct cur *chain)
+{
+	struct ike_keys *k = &sa->keys;
+	const uint8_t *ekey = sa->initiator ? k->sk_er : k->sk_ei;
+	const uint8_t *akey = sa->initiator ? k->sk_ar : k->sk_ai;
+	size_t body = IKEV2_HDR_LEN + sk->pld_off + IKEV2_PLD_HDR_LEN;
+	size_t blen = sk->pld_len - IKEV2_PLD_HDR_LEN, ctlen;
+	uint8_t *iv, *ct, *icv, padlen;
+	int r;
+
+	if (k->prf_len == 0)
+		return SP_ESTATE; /* no keys yet */
+	/* The SK payload is the last one, so it ends the message (proto/ikev2.h checks). */
+	if (body + blen != len || blen < k->iv_len + k->icv_len + 1)
+		return SP_EMALFORMED;
+	iv = msg + body;
+	ct = iv + k->iv_len;
+	icv = msg + len - k->icv_len;
+	ctlen = (size_t)(icv - ct);
+	if (k->encr == IKEV2_ENCR_AES_CBC) {
+		uint8_t want[16];
+
+		/* Integrity first (3.14): the ICV covers the header through the pad length. */
+		if ((r = hmac_sha256_128(akey, k->akey_len, msg, len - k->icv_len, want)) != 0)
+			return r;
+		if (CRYPTO_memcmp(want, icv, 16) != 0)
+			return SP_EAUTH;
+		if (ctlen % 16 != 0)
+			return SP_EMALFORMED;
+	}
+	if ((r = sk_crypt(k, ekey, false, iv, msg, body, ct, ctlen, icv)) != 0)
+		return r;
+	padlen = ct[ctlen - 1];
+	if ((size_t)padlen + 1 > ctlen)
+		return SP_EMALFORMED;
+	cur_init(chain, ct, ctlen - padlen - 1);
+	return 0;
+}
+
+void ike_send(struct ike *ike, const struct ike_path *path, const uint8_t *msg, size_t len)
+{
+	ike_ctr(ike, IKE_CTR_TX);
+	if (path->local_port != ike->port) {
+		/* RFC 3948 2.2 / RFC 7296 2.23: IKE on the NAT-T port follows the non-ESP marker. */
+		uint8_t *b = malloc(len + NATT_MARKER_LEN);
+
+		if (b == NULL)
+			return;
+		memset(b, 0, NATT_MARKER_LEN);
+		memcpy(b + NATT_MARKER_LEN, msg, len);
+		ike->p.output(ike->p.output_arg, path, b, len + NATT_MARKER_LEN);
+		free(b);
+		return;
+	}
+	ike->p.output(ike->p.output_arg, path, msg, len);
+}
+
+static sp_time retransmit_delay(const struct ike_conn *c, unsigned tries)
+{
+	/* Exponential back-off (RFC 7296 2.1): timeout * 2^tries, capped at 2^6. */
+	return c->retransmit_timeout << SP_MIN(tries, 6u);
+}
+
+void ike_req_clear(struct ike_sa *sa)
+{
+	free(sa->req.buf);
+	crypto_dh_free(sa->req.dh);
+	memset(&sa->req, 0, sizeof(sa->req));
+	sa->req.kind = IKE_X_NONE;
+}
+
+void ike_req_send(struct ike_sa *sa, sp_time now, enum ike_xchg_kind kind, uint8_t *buf,
+		  size_t len)
+{
+	free(sa->req.buf);
+	sa->req.kind = kind;
+	sa->req.buf = buf;
+	sa->req.len = len;
+	sa->req.tries = 0;
+	sa->req.next = now + retransmit_delay(sa->conn, 0);
+	ike_send(sa->ike, &sa->path, buf, len);
+}
+
+void ike_resp_send(struct ike_sa *sa, uint32_t msgid, uint8_t *buf, size_t len)
+{
+	free(sa->resp);
+	sa->resp = buf;
+	sa->resp_len = len;
+	sa->resp_msgid = msgid;
+	sa->have_resp = true;
+	ike_send(sa->ike, &sa->path, buf, len);
+}

@@ -1,0 +1,253 @@
+#include "ike_harness.h"
+
+#include "base/addr.h"
+#include "base/cursor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAT_INSIDE  SP_IP4(10, 0, 0, 1)
+#define NAT_OUTSIDE SP_IP4(192, 0, 2, 1)
+
+static void h_output(void *arg, const struct ike_path *path, const uint8_t *msg, size_t len)
+{
+	struct h_node *n = arg;
+	struct h_world *w = n->w;
+	struct h_msg *m;
+
+	if (w->nq >= H_MAX_MSG || len > sizeof(m->data))
+		return;
+	m = &w->q[w->nq];
+	m->to = 1 - n->idx;
+	/* The receiver sees the sender's path mirrored. */
+	m->path.local_addr = path->remote_addr;
+	m->path.local_port = path->remote_port;
+	m->path.remote_addr = path->local_addr;
+	m->path.remote_port = path->local_port;
+	memcpy(m->data, msg, len);
+	m->len = len;
+	w->nq++;
+	w->sent[n->idx]++;
+}
+
+static void h_event(void *arg, const struct ike_event *ev)
+{
+	struct h_node *n = arg;
+
+	if (n->nev < H_MAX_EV)
+		n->ev[n->nev++] = *ev;
+}
+
+static int h_sa_add(void *arg, const struct ike_child_sa *sa, bool current)
+{
+	struct h_node *n = arg;
+
+	for (int i = 0; i < H_MAX_SA; i++) {
+		struct h_sa *s = &n->sas[i];
+
+		if (s->used)
+			continue;
+		s->used = true;
+		s->sa = *sa;
+		s->current = current;
+		memcpy(s->ekey, sa->encr_key, sa->encr_key_len);
+		memcpy(s->akey, sa->integ_key, sa->integ_key_len);
+		memcpy(s->tsl, sa->ts_local, sa->n_ts_local * sizeof(struct ike_ts));
+		memcpy(s->tsr, sa->ts_remote, sa->n_ts_remote * sizeof(struct ike_ts));
+		s->sa.encr_key = s->ekey;
+		s->sa.integ_key = s->akey;
+		s->sa.ts_local = s->tsl;
+		s->sa.ts_remote = s->tsr;
+		s->sa.conn = NULL;
+		return 0;
+	}
+	return SP_EFULL;
+}
+
+static int h_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst)
+{
+	struct h_node *n = arg;
+
+	(void)dst;
+	for (int i = 0; i < H_MAX_SA; i++) {
+		struct h_sa *s = &n->sas[i];
+
+		if (s->used && s->sa.proto == proto && s->sa.spi == spi && s->sa.inbound == inbound) {
+			s->used = false;
+			return 0;
+		}
+	}
+	return SP_ENOTFOUND;
+}
+
+static bool h_spi_in_use(void *arg, uint8_t proto, uint32_t spi)
+{
+	struct h_node *n = arg;
+
+	for (int i = 0; i < H_MAX_SA; i++)
+		if (n->sas[i].used && n->sas[i].sa.inbound && n->sas[i].sa.proto == proto &&
+		    n->sas[i].sa.spi == spi)
+			return true;
+	return false;
+}
+
+static void h_sink(void *arg, int level, const char *module, const char *msg)
+{
+	struct h_node *n = arg;
+
+	if (getenv("IKE_TEST_LOG") != NULL)
+		fprintf(stderr, "[%.3f] node%d %s %s: %s\n", (double)n->w->now / 1e9, n->idx,
+			sp_log_level_name(level), module, msg);
+}
+
+int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed)
+{
+	const char *confs[2] = { conf0, conf1 };
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	if ((w->q = calloc(H_MAX_MSG, sizeof(*w->q))) == NULL)
+		return SP_ENOMEM;
+	w->now = SP_SEC(1000);
+	for (int i = 0; i < 2; i++) {
+		struct h_node *n = &w->n[i];
+		struct ike_params p = { 0 };
+
+		n->idx = i;
+		n->w = w;
+		sp_xoshiro_seed(&n->rng, seed * 2 + (uint64_t)i);
+		n->log.sink = h_sink;
+		n->log.arg = n;
+		n->log.level = SP_LOG_DEBUG;
+		sp_ctr_registry_init(&n->ctrs);
+		if ((r = conf_parse_string(confs[i], i == 0 ? "node0" : "node1", &n->conf)) != 0) {
+			fprintf(stderr, "%s\n", n->conf ? conf_error(n->conf) : "conf");
+			return r;
+		}
+		p.name = i == 0 ? "n0" : "n1";
+		p.log = &n->log;
+		p.ctrs = &n->ctrs;
+		p.rng = &n->rng.rng;
+		p.output = h_output;
+		p.output_arg = n;
+		p.event = h_event;
+		p.event_arg = n;
+		p.kernel.sa_add = h_sa_add;
+		p.kernel.sa_del = h_sa_del;
+		p.kernel.spi_in_use = h_spi_in_use;
+		p.kernel.arg = n;
+		if ((r = ike_new(&p, n->conf, &n->ike)) != 0) {
+			fprintf(stderr, "ike_new: %s: %s\n", sp_strerror(r), conf_error(n->conf));
+			return r;
+		}
+		if ((r = conf_check_unused(n->conf)) != 0) {
+			fprintf(stderr, "%s\n", conf_error(n->conf));
+			return r;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		ike_start(w->n[i].ike, w->now);
+	return 0;
+}
+
+void h_free(struct h_world *w)
+{
+	for (int i = 0; i < 2; i++) {
+		ike_free(w->n[i].ike);
+		conf_free(w->n[i].conf);
+	}
+	free(w->q);
+}
+
+void h_run(struct h_world *w, sp_time until)
+{
+	for (int guard = 0; guard < 100000; guard++) {
+		if (w->nq > 0) {
+			struct h_msg m = w->q[0];
+
+			memmove(&w->q[0], &w->q[1], (w->nq - 1) * sizeof(*w->q));
+			w->nq--;
+			w->now += SP_MSEC(1);
+			if (w->nat) {
+				/* NAPT in front of node 0: its source becomes the outside address
+				 * with the port moved up by 10000; the reverse on the way in. */
+				if (m.to == 1 && m.path.remote_addr == NAT_INSIDE) {
+					m.path.remote_addr = NAT_OUTSIDE;
+					m.path.remote_port = (uint16_t)(m.path.remote_port + 10000);
+				} else if (m.to == 0 && m.path.local_addr == NAT_OUTSIDE) {
+					m.path.local_addr = NAT_INSIDE;
+					m.path.local_port = (uint16_t)(m.path.local_port - 10000);
+				}
+			}
+			if (w->filter == NULL || w->filter(w, &m))
+				ike_input(w->n[m.to].ike, w->now, &m.path, m.data, m.len);
+			continue;
+		}
+		sp_time t = sp_time_min(ike_next_deadline(w->n[0].ike),
+					ike_next_deadline(w->n[1].ike));
+		if (t == SP_TIME_NEVER || t > until)
+			break;
+		if (t > w->now)
+			w->now = t;
+		for (int i = 0; i < 2; i++)
+			ike_tick(w->n[i].ike, w->now);
+	}
+	if (w->now < until && until != SP_TIME_NEVER)
+		w->now = until;
+}
+
+unsigned h_events(const struct h_node *n, enum ike_event_type t)
+{
+	unsigned c = 0;
+
+	for (unsigned i = 0; i < n->nev; i++)
+		c += n->ev[i].type == t;
+	return c;
+}
+
+unsigned h_sa_count(const struct h_node *n)
+{
+	unsigned c = 0;
+
+	for (int i = 0; i < H_MAX_SA; i++)
+		c += n->sas[i].used;
+	return c;
+}
+
+const struct h_sa *h_sa_find(const struct h_node *n, uint32_t spi, bool inbound)
+{
+	for (int i = 0; i < H_MAX_SA; i++)
+		if (n->sas[i].used && n->sas[i].sa.spi == spi && n->sas[i].sa.inbound == inbound)
+			return &n->sas[i];
+	return NULL;
+}
+
+bool h_keys_pair(const struct h_node *a, const struct h_node *b)
+{
+	for (int k = 0; k < 2; k++) {
+		const struct h_node *x = k == 0 ? a : b, *y = k == 0 ? b : a;
+
+		for (int i = 0; i < H_MAX_SA; i++) {
+			const struct h_sa *s = &x->sas[i], *t;
+
+			if (!s->used || s->sa.inbound)
+				continue;
+			if ((t = h_sa_find(y, s->sa.spi, true)) == NULL)
+				return false;
+			if (s->sa.encr != t->sa.encr || s->sa.integ != t->sa.integ ||
+			    s->sa.encr_key_len != t->sa.encr_key_len ||
+			    s->sa.integ_key_len != t->sa.integ_key_len ||
+			    memcmp(s->ekey, t->ekey, s->sa.encr_key_len) != 0 ||
+			    memcmp(s->akey, t->akey, s->sa.integ_key_len) != 0 ||
+			    s->sa.tunnel != t->sa.tunnel || s->sa.encap != t->sa.encap)
+				return false;
+		}
+	}
+	return true;
+}
+
+uint64_t h_ctr(const struct h_node *n, const char *name)
+{
+	return sp_ctr_get(&n->ctrs, "ike", name);
+}

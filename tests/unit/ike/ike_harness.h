@@ -1,0 +1,69 @@
+/*
+ * Two IKE instances wired back to back in memory with a fake data plane, virtual time and
+ * a seeded rng: what the simulator does, small enough for unit tests. Messages can be
+ * dropped, rewritten (a NAT) or tampered with on the way.
+ */
+#ifndef SP_TESTS_IKE_HARNESS_H
+#define SP_TESTS_IKE_HARNESS_H
+
+#include "base/conf.h"
+#include "base/rand.h"
+#include "ike/ike.h"
+
+#define H_MAX_SA  64
+#define H_MAX_MSG 256
+#define H_MAX_EV  128
+
+struct h_sa {
+	bool used;
+	struct ike_child_sa sa;
+	uint8_t ekey[64], akey[64];
+	struct ike_ts tsl[IKE_TS_MAX], tsr[IKE_TS_MAX];
+	bool current;
+};
+
+struct h_msg {
+	int to; /* 0 or 1 */
+	struct ike_path path; /* as the receiver sees it */
+	uint8_t data[16384];
+	size_t len;
+};
+
+struct h_node {
+	struct ike *ike;
+	struct conf *conf;
+	struct sp_xoshiro rng;
+	struct sp_log log;
+	struct sp_ctr_registry ctrs;
+	struct h_sa sas[H_MAX_SA];
+	struct ike_event ev[H_MAX_EV];
+	unsigned nev;
+	int idx;
+	struct h_world *w;
+};
+
+struct h_world {
+	struct h_node n[2];
+	struct h_msg *q;
+	unsigned nq;
+	sp_time now;
+	/* Hooks: return false to drop the message. */
+	bool (*filter)(struct h_world *w, struct h_msg *m);
+	void *farg;
+	unsigned sent[2];
+	bool nat; /* node 0 sits behind a NAPT: 10.0.0.1 -> 192.0.2.1, ports remapped */
+};
+
+int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed);
+void h_free(struct h_world *w);
+/* Deliver queued messages and fire timers until both are quiet or until `until`. */
+void h_run(struct h_world *w, sp_time until);
+unsigned h_events(const struct h_node *n, enum ike_event_type t);
+unsigned h_sa_count(const struct h_node *n);
+/* The SA with this SPI in the node's fake SADB, or NULL. */
+const struct h_sa *h_sa_find(const struct h_node *n, uint32_t spi, bool inbound);
+/* Every outbound SA of a has the same keys as b's inbound SA of its SPI, and vice versa. */
+bool h_keys_pair(const struct h_node *a, const struct h_node *b);
+uint64_t h_ctr(const struct h_node *n, const char *name);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * IKE_SA_INIT + IKE_AUTH between two instances (RFC 7296 1.2): each group and cipher,
+ * PSK, NAT detection and the move to UDP 4500 (2.23), encap = no, COOKIE (2.6),
+ * INVALID_KE_PAYLOAD (2.7), the SPI policies, transport mode and AH, wrong PSK.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ike_harness.h"
+
+#include "base/addr.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CONF_I                                                                      \
+	"[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\nauto = start\npsk = "      \
+	"sharedsecret1\nlocal_ts = 10.1.0.0/24\nremote_ts = 10.2.0.0/24\n"
+#define CONF_R                                                                      \
+	"[conn c]\nlocal = 10.0.0.2\nremote = %%any\npsk = sharedsecret1\n"         \
+	"local_ts = 10.2.0.0/24\nremote_ts = 10.1.0.0/16\n"
+
+static void up(const char *extra_i, const char *extra_r, struct h_world *w)
+{
+	char ci[2048], cr[2048];
+
+	snprintf(ci, sizeof(ci), CONF_I "%s", extra_i);
+	snprintf(cr, sizeof(cr), CONF_R "%s", extra_r);
+	assert_int_equal(h_init(w, ci, cr, 7), 0);
+	h_run(w, w->now + SP_SEC(10));
+}
+
+static void assert_up(struct h_world *w)
+{
+	assert_int_equal(ike_sa_count(w->n[0].ike, true), 1);
+	assert_int_equal(ike_sa_count(w->n[1].ike, true), 1);
+	assert_int_equal(ike_child_count(w->n[0].ike), 1);
+	assert_int_equal(ike_child_count(w->n[1].ike), 1);
+	assert_int_equal(h_events(&w->n[0], IKE_EV_IKE_UP), 1);
+	assert_int_equal(h_events(&w->n[1], IKE_EV_IKE_UP), 1);
+	assert_int_equal(h_events(&w->n[0], IKE_EV_CHILD_UP), 1);
+	assert_int_equal(h_events(&w->n[1], IKE_EV_CHILD_UP), 1);
+	assert_int_equal(h_sa_count(&w->n[0]), 2);
+	assert_int_equal(h_sa_count(&w->n[1]), 2);
+	/* Both ends derived the same keys for each direction (2.17). */
+	assert_true(h_keys_pair(&w->n[0], &w->n[1]));
+}
+
+static void psk_groups_and_ciphers(void **state)
+{
+	static const char *const ike[] = {
+		"aes256gcm16-prfsha256-ecp256", "aes128gcm16-prfsha256-x25519",
+		"aes256-sha256-modp2048", "aes128-sha256-prfsha256-ecp256",
+	};
+	static const char *const esp[] = { "aes256gcm16", "aes128-sha256", "aes256-sha256",
+					   "aes128gcm16" };
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct h_world w;
+		char x[256];
+
+		snprintf(x, sizeof(x), "ike = %s\nesp = %s\n", ike[i], esp[i]);
+		up(x, x, &w);
+		assert_up(&w);
+		/* narrowed: the responder's remote_ts 10.1/16 cut down to the initiator's /24 */
+		for (int k = 0; k < 64; k++) {
+			const struct h_sa *s = &w.n[1].sas[k];
+
+			if (s->used && s->sa.inbound) {
+				assert_int_equal(s->sa.n_ts_remote, 1);
+				assert_int_equal(s->sa.ts_remote[0].ts_start, SP_IP4(10, 1, 0, 0));
+				assert_int_equal(s->sa.ts_remote[0].ts_end, SP_IP4(10, 1, 0, 255));
+				assert_true(s->sa.tunnel);
+				assert_false(s->sa.encap);
+			}
+		}
+		assert_int_equal(h_ctr(&w.n[0], "drop_integrity"), 0);
+		h_free(&w);
+	}
+}
+
+static void same_seed_same_run(void **state)
+{
+	struct h_world a, b;
+
+	(void)state;
+	up("", "", &a);
+	up("", "", &b);
+	assert_up(&a);
+	/* The simulator's promise: every key and SPI from the handed rng. */
+	for (int k = 0; k < 64; k++) {
+		assert_int_equal(a.n[0].sas[k].used, b.n[0].sas[k].used);
+		if (a.n[0].sas[k].used) {
+			assert_int_equal(a.n[0].sas[k].sa.spi, b.n[0].sas[k].sa.spi);
+			assert_memory_equal(a.n[0].sas[k].ekey, b.n[0].sas[k].ekey, 32);
+		}
+	}
+	h_free(&a);
+	h_free(&b);
+}
+
+static void wrong_psk_fails_both_sides(void **state)
+{
+	struct h_world w;
+	char cr[512];
+
+	(void)state;
+	snprintf(cr, sizeof(cr), "[conn c]\nlocal = 10.0.0.2\nremote = %%any\npsk = otherpassword\n"
+				 "local_ts = 10.2.0.0/24\nremote_ts = 10.1.0.0/16\n");
+	assert_int_equal(h_init(&w, CONF_I, cr, 3), 0);
+	h_run(&w, w.now + SP_SEC(10));
+	assert_int_equal(ike_sa_count(w.n[0].ike, false), 0);
+	assert_int_equal(ike_sa_count(w.n[1].ike, false), 0);
+	assert_int_equal(h_events(&w.n[1], IKE_EV_AUTH_FAILED), 1);
+	assert_int_equal(h_events(&w.n[0], IKE_EV_AUTH_FAILED), 1);
+	assert_int_equal(h_sa_count(&w.n[0]), 0);
+	assert_int_equal(h_sa_count(&w.n[1]), 0);
+	assert_true(h_ctr(&w.n[1], "auth_failed") >= 1);
+	h_free(&w);
+}
+
+static void invalid_ke_retries_with_named_group(void **state)
+{
+	struct h_world w;
+
+	(void)state;
+	/* The initiator leads with X25519; the responder only takes ECP-256 (2.7). */
+	up("ike = aes256gcm16-prfsha256-x25519, aes256gcm16-prfsha256-ecp256\n",
+	   "ike = aes256gcm16-prfsha256-ecp256\n", &w);
+	assert_up(&w);
+	assert_int_equal(h_ctr(&w.n[1], "invalid_ke_payload"), 1);
+	assert_int_equal(h_ctr(&w.n[0], "invalid_ke_payload"), 1);
+	h_free(&w);
+}
+
+static void no_common_proposal(void **state)
+{
+	struct h_world w;
+
+	(void)state;
+	up("ike = aes128-sha256-modp2048\n", "ike = aes256gcm16-prfsha256-ecp256\n", &w);
+	assert_int_equal(ike_sa_count(w.n[0].ike, false), 0);
+	assert_int_equal(h_events(&w.n[0], IKE_EV_CONNECT_FAILED), 1);
+	assert_int_equal(h_ctr(&w.n[1], "no_proposal_chosen"), 1);
+	h_free(&w);
+}
+
+static void cookie_under_load(void **state)
+{
+	struct h_world w;
+	char cr[512];
+
+	(void)state;
+	/* threshold 0: every IKE_SA_INIT must bring a cookie (2.6) */
+	snprintf(cr, sizeof(cr), "[ike]\ncookie_threshold = 0\n" CONF_R);
+	assert_int_equal(h_init(&w, CONF_I, cr, 5), 0);
+	h_run(&w, w.now + SP_SEC(10));
+	assert_up(&w);
+	assert_int_equal(h_ctr(&w.n[1], "cookie_sent"), 1);
+	assert_int_equal(h_ctr(&w.n[1], "drop_bad_cookie"), 0);
+	h_free(&w);
+}
+
+static void nat_detected_moves_to_4500(void **state)
+{
+	struct h_world w;
+	char ci[2048], cr[2048];
+
+	(void)state;
+	snprintf(ci, sizeof(ci), CONF_I);
+	snprintf(cr, sizeof(cr), CONF_R);
+	assert_int_equal(h_init(&w, ci, cr, 9), 0);
+	w.nat = true;
+	h_run(&w, w.now + SP_SEC(10));
+	assert_up(&w);
+	for (int k = 0; k < 64; k++) {
+		const struct h_sa *s = &w.n[1].sas[k];
+
+		if (!s->used)
+			continue;
+		/* the responder sees the initiator at the NAT's outside address and port */
+		assert_true(s->sa.encap);
+		assert_int_equal(s->sa.inbound ? s->sa.src : s->sa.dst, SP_IP4(192, 0, 2, 1));
+		assert_int_equal(s->sa.inbound ? s->sa.encap_sport : s->sa.encap_dport, 14500);
+		assert_int_equal(s->sa.inbound ? s->sa.encap_dport : s->sa.encap_sport, 4500);
+	}
+	h_free(&w);
+}
+
+static void encap_no_keeps_raw_esp_through_nat(void **state)
+{
+	struct h_world w;
+	char ci[2048], cr[2048];
+
+	(void)state;
+	snprintf(ci, sizeof(ci), CONF_I "encap = no\n");
+	snprintf(cr, sizeof(cr), CONF_R);
+	assert_int_equal(h_init(&w, ci, cr, 9), 0);
+	w.nat = true;
+	h_run(&w, w.now + SP_SEC(10));
+	assert_up(&w);
+	for (int k = 0; k < 64; k++)
+		if (w.n[1].sas[k].used)
+			assert_false(w.n[1].sas[k].sa.encap);
+	h_free(&w);
+}
+
+static void encap_force_without_nat(void **state)
+{
+	struct h_world w;
+
+	(void)state;
+	up("encap = force\n", "", &w);
+	assert_up(&w);
+	for (int k = 0; k < 64; k++)
+		if (w.n[1].sas[k].used)
+			assert_true(w.n[1].sas[k].sa.encap);
+	h_free(&w);
+}
+
+static void derived_spi_for_responder(void **state)
+{
+	struct h_world w;
+	int checked = 0;
+
+	(void)state;
+	up("", "spi = derived\n", &w);
+	assert_up(&w);
+	/* 000 [0049]: the responder SPI's last two bytes are the first two of MD5(originator
+	 * SPI). The originator here is the initiator; its inbound SPI is the responder's
+	 * outbound one. */
+	for (int k = 0; k < 64; k++) {
+		const struct h_sa *s = &w.n[1].sas[k];
+		uint8_t spi[4], md[16];
+		unsigned mdlen;
+
+		if (!s->used || s->sa.inbound)
+			continue;
+		spi[0] = (uint8_t)(s->sa.spi >> 24);
+		spi[1] = (uint8_t)(s->sa.spi >> 16);
+		spi[2] = (uint8_t)(s->sa.spi >> 8);
+		spi[3] = (uint8_t)s->sa.spi;
+		assert_true(EVP_Digest(spi, 4, md, &mdlen, EVP_md5(), NULL));
+		for (int j = 0; j < 64; j++) {
+			const struct h_sa *in = &w.n[1].sas[j];
+
+			if (in->used && in->sa.inbound) {
+				assert_int_equal(in->sa.spi & 0xffff, (uint32_t)(md[0] << 8 | md[1]));
+				checked++;
+			}
+		}
+	}
+	assert_int_equal(checked, 1);
+	h_free(&w);
+}
+
+static void leased_spi_from_list(void **state)
+{
+	struct h_world w;
+
+	(void)state;
+	/* 002 FIG. 21: 32 SPIs from 280 leased to 10.0.0.1. */
+	up("spi = leased\nspi_lease = 280-311\n", "", &w);
+	assert_int_equal(ike_sa_count(w.n[0].ike, true), 0); /* no IKE SPI leased yet */
+	h_free(&w);
+	up("spi = leased\nspi_lease = 280-311\n", "", &w);
+	h_free(&w);
+}
+
+static void transport_mode_and_ah(void **state)
+{
+	struct h_world w;
+
+	(void)state;
+	up("mode = transport\nproto = ah\nah = sha256\nlocal_ts = dynamic\nremote_ts = dynamic\n",
+	   "mode = transport\nproto = ah\nah = sha256\nlocal_ts = dynamic\nremote_ts = dynamic\n",
+	   &w);
+	assert_int_equal(ike_child_count(w.n[0].ike), 1);
+	for (int k = 0; k < 64; k++) {
+		if (!w.n[0].sas[k].used)
+			continue;
+		assert_false(w.n[0].sas[k].sa.tunnel);
+		assert_int_equal(w.n[0].sas[k].sa.proto, IKE_PROTO_AH);
+		assert_int_equal(w.n[0].sas[k].sa.integ_key_len, 32);
+	}
+	assert_true(h_keys_pair(&w.n[0], &w.n[1]));
+	h_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(psk_groups_and_ciphers),
+		cmocka_unit_test(same_seed_same_run),
+		cmocka_unit_test(wrong_psk_fails_both_sides),
+		cmocka_unit_test(invalid_ke_retries_with_named_group),
+		cmocka_unit_test(no_common_proposal),
+		cmocka_unit_test(cookie_under_load),
+		cmocka_unit_test(nat_detected_moves_to_4500),
+		cmocka_unit_test(encap_no_keeps_raw_esp_through_nat),
+		cmocka_unit_test(encap_force_without_nat),
+		cmocka_unit_test(derived_spi_for_responder),
+		cmocka_unit_test(leased_spi_from_list),
+		cmocka_unit_test(transport_mode_and_ah),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
