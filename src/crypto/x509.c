@@ -142,11 +142,11 @@ const uint8_t *crypto_cred_ca_keyid(const struct crypto_cred *c)
 	return c->ca_keyid;
 }
 
-int crypto_cred_sign(const struct crypto_cred *c, const uint8_t *octets, size_t len,
-		     uint8_t *out, size_t *out_len)
+int crypto_cred_sign(const struct crypto_cred *c, const uint8_t *octets, size_t len, uint8_t *out,
+		     size_t *out_len)
 {
-	const struct sig_alg *a = EVP_PKEY_get_base_id(c->key) == EVP_PKEY_RSA ? &sig_algs[0]
-										 : &sig_algs[3];
+	const struct sig_alg *a =
+		EVP_PKEY_get_base_id(c->key) == EVP_PKEY_RSA ? &sig_algs[0] : &sig_algs[3];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	size_t slen;
 	int r = SP_ECRYPTO;
@@ -216,7 +216,8 @@ int crypto_cred_verify(const struct crypto_cred *c, const uint8_t *cert, size_t 
 	for (size_t i = 0; i < sizeof(sig_algs) / sizeof(sig_algs[0]); i++)
 		if (sig_algs[i].len == alen && memcmp(sig_algs[i].der, auth + 1, alen) == 0)
 			a = &sig_algs[i];
-	if (a == NULL || (pk = X509_get0_pubkey(x)) == NULL || EVP_PKEY_get_base_id(pk) != a->key_type)
+	if (a == NULL || (pk = X509_get0_pubkey(x)) == NULL ||
+	    EVP_PKEY_get_base_id(pk) != a->key_type)
 		goto out;
 	if ((mctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit_ex(mctx, NULL, a->md, NULL, NULL, pk, NULL) != 1 ||

@@ -25,8 +25,8 @@ void crypto_cred_cert_der(const struct crypto_cred *c, const uint8_t **der, size
 const uint8_t *crypto_cred_ca_keyid(const struct crypto_cred *c);
 
 /* RFC 7427 3 AUTH data over octets (SHA-256), into out (CRYPTO_SIG_MAX bytes). */
-int crypto_cred_sign(const struct crypto_cred *c, const uint8_t *octets, size_t len,
-		     uint8_t *out, size_t *out_len) SP_MUST_CHECK;
+int crypto_cred_sign(const struct crypto_cred *c, const uint8_t *octets, size_t len, uint8_t *out,
+		     size_t *out_len) SP_MUST_CHECK;
 
 /*
  * Verify the peer: cert (DER) must chain to c's trust anchor, carry the identity (IKEv2 ID

@@ -283,9 +283,12 @@ unsigned ike_child_count(const struct ike *ike)
 static const char *sa_state_name(enum ike_sa_state s)
 {
 	static const char *const names[] = {
-		[IKE_SA_INIT_SENT] = "CONNECTING",   [IKE_SA_INIT_DONE] = "HALF-OPEN",
-		[IKE_SA_AUTH_SENT] = "AUTHENTICATING", [IKE_SA_ESTABLISHED] = "ESTABLISHED",
-		[IKE_SA_REKEYED] = "REKEYED",	     [IKE_SA_DELETING] = "DELETING",
+		[IKE_SA_INIT_SENT] = "CONNECTING",
+		[IKE_SA_INIT_DONE] = "HALF-OPEN",
+		[IKE_SA_AUTH_SENT] = "AUTHENTICATING",
+		[IKE_SA_ESTABLISHED] = "ESTABLISHED",
+		[IKE_SA_REKEYED] = "REKEYED",
+		[IKE_SA_DELETING] = "DELETING",
 		[IKE_SA_DEAD] = "DEAD",
 	};
 
@@ -346,17 +349,20 @@ void ike_show(const struct ike *ike, sp_time now, FILE *out)
 			continue;
 		n++;
 		fprintf(out, "%s: IKE SA %016llx_i %016llx_r %s, %s[%u] <-> %s[%u], %s",
-			sa->conn->name, (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
-			sa_state_name(sa->state), sp_ip4_fmt(sa->path.local_addr, l),
-			sa->path.local_port, sp_ip4_fmt(sa->path.remote_addr, r),
-			sa->path.remote_port, sa->initiator ? "initiator" : "responder");
+			sa->conn->name, (unsigned long long)sa->spi_i,
+			(unsigned long long)sa->spi_r, sa_state_name(sa->state),
+			sp_ip4_fmt(sa->path.local_addr, l), sa->path.local_port,
+			sp_ip4_fmt(sa->path.remote_addr, r), sa->path.remote_port,
+			sa->initiator ? "initiator" : "responder");
 		if (sa->keys.prf_len != 0) {
 			fprintf(out, ", ");
 			show_algs(&sa->algs, out);
 		}
-		fprintf(out, ", NAT: %s%s%s\n",
-			sa->nat_local ? "local" : "", sa->nat_local && sa->nat_remote ? "+" : "",
-			sa->nat_remote ? "remote" : !sa->nat_local ? "none" : "");
+		fprintf(out, ", NAT: %s%s%s\n", sa->nat_local ? "local" : "",
+			sa->nat_local && sa->nat_remote ? "+" : "",
+			sa->nat_remote	 ? "remote"
+			: !sa->nat_local ? "none"
+					 : "");
 		if (sa->state == IKE_SA_ESTABLISHED)
 			fprintf(out, "  established %lds ago, rekey in %lds, expires in %lds\n",
 				(long)((now - sa->established) / SP_SEC(1)),

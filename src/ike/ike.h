@@ -52,17 +52,17 @@ struct ike_ts {
  */
 struct ike_child_sa {
 	const char *conn;
-	uint32_t reqid;	 /* same for both directions and across rekeys of one CHILD SA */
-	uint8_t proto;	 /* IKE_PROTO_ESP or IKE_PROTO_AH */
+	uint32_t reqid; /* same for both directions and across rekeys of one CHILD SA */
+	uint8_t proto;	/* IKE_PROTO_ESP or IKE_PROTO_AH */
 	bool inbound;
-	bool tunnel;	 /* tunnel mode, else transport */
+	bool tunnel; /* tunnel mode, else transport */
 	uint32_t spi;
 	uint32_t src, dst; /* outer addresses */
 	bool encap;	   /* UDP encapsulation (RFC 3948) with these ports */
 	uint16_t encap_sport, encap_dport;
-	uint16_t encr;	   /* IKEv2 transform ID; 0 for AH */
+	uint16_t encr;	      /* IKEv2 transform ID; 0 for AH */
 	uint16_t encr_keylen; /* bits */
-	uint16_t integ;	   /* IKEv2 transform ID; 0 for AEAD */
+	uint16_t integ;	      /* IKEv2 transform ID; 0 for AEAD */
 	bool esn;
 	const uint8_t *encr_key;
 	size_t encr_key_len;
@@ -119,17 +119,8 @@ struct ike_event {
 enum ike_spi_mode {
 	IKE_SPI_RANDOM,	 /* default */
 	IKE_SPI_LEASED,	 /* from a list leased from the NAT (001, 002) */
-	IKE_SPI_DERIVED, /* from the peer's SPI with the spihash scheme (000 [0048]-[0050]) */
+	IKE_SPI_DERIVED, /* from the peer's SPI with a nat/nat_spihash_scheme.h scheme (000) */
 };
-
-/*
- * The derived-SPI scheme (000 [0049]-[0050], [0064]): the responder SPI from the
- * originator's SPI and random bits. For CHILD SAs width is 4, for IKE SPIs 8; the function
- * writes the derived SPI into out (big-endian, width bytes). The NAT's spihash library
- * provides the schemes; IKE only calls them.
- */
-typedef void (*ike_spi_derive_fn)(void *arg, const uint8_t *peer_spi, size_t width,
-				  const uint8_t *random, uint8_t *out);
 
 struct ike_params {
 	const char *name; /* instance name in logs and counters */
@@ -142,8 +133,6 @@ struct ike_params {
 	void (*event)(void *arg, const struct ike_event *ev);
 	void *event_arg;
 	struct ike_kernel_ops kernel;
-	ike_spi_derive_fn spi_derive;
-	void *spi_derive_arg;
 };
 
 /*

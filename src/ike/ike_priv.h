@@ -15,39 +15,39 @@
 
 #define IKE_MOD "ike"
 
-#define foreach_ike_ctr(_)                                                 \
-	_(RX, "rx")                                                        \
-	_(TX, "tx")                                                        \
-	_(RETRANSMIT, "retransmit")                                        \
-	_(RESPONSE_RESENT, "response_resent")                              \
-	_(DROP_MALFORMED, "drop_malformed")                                \
-	_(DROP_NO_MARKER, "drop_no_marker")                                \
-	_(DROP_VERSION, "drop_version")                                    \
-	_(DROP_UNKNOWN_SPI, "drop_unknown_spi")                            \
-	_(DROP_MSGID, "drop_msgid")                                        \
-	_(DROP_INTEGRITY, "drop_integrity")                                \
-	_(DROP_STATE, "drop_state")                                        \
-	_(DROP_CRITICAL, "drop_unsupported_critical")                      \
-	_(DROP_NO_CONN, "drop_no_conn")                                    \
-	_(DROP_COOKIE, "drop_bad_cookie")                                  \
-	_(DROP_HALF_OPEN, "drop_half_open_limit")                          \
-	_(DROP_RESPONSE_UNEXPECTED, "drop_unexpected_response")            \
-	_(COOKIE_SENT, "cookie_sent")                                      \
-	_(NO_PROPOSAL, "no_proposal_chosen")                               \
-	_(INVALID_KE, "invalid_ke_payload")                                \
-	_(AUTH_FAILED, "auth_failed")                                      \
-	_(TS_UNACCEPTABLE, "ts_unacceptable")                              \
-	_(IKE_UP, "ike_sa_up")                                             \
-	_(IKE_REKEYED, "ike_sa_rekeyed")                                   \
-	_(IKE_DOWN, "ike_sa_down")                                         \
-	_(CHILD_UP, "child_sa_up")                                         \
-	_(CHILD_REKEYED, "child_sa_rekeyed")                               \
-	_(CHILD_DELETED, "child_sa_deleted")                               \
-	_(REKEY_COLLISION, "rekey_collision")                              \
-	_(REKEY_REFUSED, "rekey_refused")                                  \
-	_(DPD_SENT, "liveness_sent")                                       \
-	_(PEER_SILENT, "peer_silent")                                      \
-	_(KERNEL_FAIL, "kernel_fail")                                      \
+#define foreach_ike_ctr(_)                                      \
+	_(RX, "rx")                                             \
+	_(TX, "tx")                                             \
+	_(RETRANSMIT, "retransmit")                             \
+	_(RESPONSE_RESENT, "response_resent")                   \
+	_(DROP_MALFORMED, "drop_malformed")                     \
+	_(DROP_NO_MARKER, "drop_no_marker")                     \
+	_(DROP_VERSION, "drop_version")                         \
+	_(DROP_UNKNOWN_SPI, "drop_unknown_spi")                 \
+	_(DROP_MSGID, "drop_msgid")                             \
+	_(DROP_INTEGRITY, "drop_integrity")                     \
+	_(DROP_STATE, "drop_state")                             \
+	_(DROP_CRITICAL, "drop_unsupported_critical")           \
+	_(DROP_NO_CONN, "drop_no_conn")                         \
+	_(DROP_COOKIE, "drop_bad_cookie")                       \
+	_(DROP_HALF_OPEN, "drop_half_open_limit")               \
+	_(DROP_RESPONSE_UNEXPECTED, "drop_unexpected_response") \
+	_(COOKIE_SENT, "cookie_sent")                           \
+	_(NO_PROPOSAL, "no_proposal_chosen")                    \
+	_(INVALID_KE, "invalid_ke_payload")                     \
+	_(AUTH_FAILED, "auth_failed")                           \
+	_(TS_UNACCEPTABLE, "ts_unacceptable")                   \
+	_(IKE_UP, "ike_sa_up")                                  \
+	_(IKE_REKEYED, "ike_sa_rekeyed")                        \
+	_(IKE_DOWN, "ike_sa_down")                              \
+	_(CHILD_UP, "child_sa_up")                              \
+	_(CHILD_REKEYED, "child_sa_rekeyed")                    \
+	_(CHILD_DELETED, "child_sa_deleted")                    \
+	_(REKEY_COLLISION, "rekey_collision")                   \
+	_(REKEY_REFUSED, "rekey_refused")                       \
+	_(DPD_SENT, "liveness_sent")                            \
+	_(PEER_SILENT, "peer_silent")                           \
+	_(KERNEL_FAIL, "kernel_fail")                           \
 	_(SPI_EXHAUSTED, "spi_exhausted")
 
 enum ike_ctr {
@@ -57,7 +57,7 @@ enum ike_ctr {
 		IKE_CTR_N
 };
 
-#define IKE_PROPS_MAX 16
+#define IKE_PROPS_MAX	  16
 /* How long a replaced IKE SA waits for the delete its replacement promised. */
 #define IKE_REKEYED_GRACE SP_SEC(60)
 
@@ -70,6 +70,7 @@ struct ike_id {
 	uint8_t data[IKEV2_ID_MAX];
 };
 
+struct nat_spihash_scheme;
 struct crypto_cred; /* certificate, key and trust anchor: crypto/x509.h */
 
 struct ike_conn {
@@ -101,6 +102,7 @@ struct ike_conn {
 	sp_time retransmit_timeout;
 	uint32_t retransmit_tries;
 	enum ike_spi_mode spi_mode;
+	const struct nat_spihash_scheme *spihash; /* spi = derived */
 	uint32_t reqid;
 };
 
@@ -113,13 +115,17 @@ struct ike_keys {
 	uint8_t sk_ei[36], sk_er[36];
 	uint8_t sk_pi[CRYPTO_PRF_MAX], sk_pr[CRYPTO_PRF_MAX];
 	uint64_t iv_ctr; /* GCM: unique explicit IVs per key (RFC 5282 3.1) */
+	/* SK payload contexts, [0] initiator to responder, [1] the other way. */
+	struct crypto_aead *aead[2];
+	struct crypto_cipher *cbc[2];
+	struct crypto_hmac *mac[2];
 };
 
 enum ike_child_state {
 	IKE_CHILD_INSTALLED,
-	IKE_CHILD_REKEYING,  /* our rekey in flight */
-	IKE_CHILD_REKEYED,   /* replaced; waiting for the delete */
-	IKE_CHILD_DELETING,  /* our delete in flight */
+	IKE_CHILD_REKEYING, /* our rekey in flight */
+	IKE_CHILD_REKEYED,  /* replaced; waiting for the delete */
+	IKE_CHILD_DELETING, /* our delete in flight */
 };
 
 struct ike_child {
@@ -146,13 +152,13 @@ struct ike_child {
 };
 
 enum ike_sa_state {
-	IKE_SA_INIT_SENT,     /* initiator: IKE_SA_INIT request out */
-	IKE_SA_INIT_DONE,     /* responder: answered IKE_SA_INIT, waiting for IKE_AUTH */
-	IKE_SA_AUTH_SENT,     /* initiator: IKE_AUTH request out */
+	IKE_SA_INIT_SENT, /* initiator: IKE_SA_INIT request out */
+	IKE_SA_INIT_DONE, /* responder: answered IKE_SA_INIT, waiting for IKE_AUTH */
+	IKE_SA_AUTH_SENT, /* initiator: IKE_AUTH request out */
 	IKE_SA_ESTABLISHED,
-	IKE_SA_REKEYED,	      /* replaced by a new IKE SA; waiting for its delete */
-	IKE_SA_DELETING,      /* our delete in flight */
-	IKE_SA_DEAD,	      /* to be freed */
+	IKE_SA_REKEYED,	 /* replaced by a new IKE SA; waiting for its delete */
+	IKE_SA_DELETING, /* our delete in flight */
+	IKE_SA_DEAD,	 /* to be freed */
 };
 
 enum ike_xchg_kind {
@@ -175,13 +181,13 @@ struct ike_req {
 	size_t len;
 	unsigned tries;
 	sp_time next;
-	struct ike_child *child;  /* the child being rekeyed or deleted */
-	struct crypto_dh *dh;	  /* CREATE_CHILD_SA with PFS, IKE rekey */
+	struct ike_child *child; /* the child being rekeyed or deleted */
+	struct crypto_dh *dh;	 /* CREATE_CHILD_SA with PFS, IKE rekey */
 	uint8_t nonce[32];
 	size_t nonce_len;
-	uint32_t new_spi;	  /* our inbound SPI offered for the new child */
-	uint64_t new_ike_spi;	  /* our SPI offered for the new IKE SA */
-	struct ike_sa *new_sa;	  /* IKE rekey collision bookkeeping */
+	uint32_t new_spi;      /* our inbound SPI offered for the new child */
+	uint64_t new_ike_spi;  /* our SPI offered for the new IKE SA */
+	struct ike_sa *new_sa; /* IKE rekey collision bookkeeping */
 };
 
 struct ike_sa {
@@ -205,7 +211,7 @@ struct ike_sa {
 	uint32_t msgid_next;   /* our next request */
 	uint32_t msgid_expect; /* the peer's next request */
 	struct ike_req req;
-	uint8_t *resp;	       /* our last response, resent for a retransmitted request */
+	uint8_t *resp; /* our last response, resent for a retransmitted request */
 	size_t resp_len;
 	uint32_t resp_msgid;
 	bool have_resp;
@@ -271,6 +277,8 @@ int ike_keys_derive(struct ike_keys *k, const struct ikev2_algs *a, const uint8_
 		    size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
 		    size_t nr_len, uint64_t spi_i, uint64_t spi_r, uint16_t old_prf,
 		    const uint8_t *old_skd, size_t old_skd_len) SP_MUST_CHECK;
+/* Free the SK contexts and wipe the keys. */
+void ike_keys_free(struct ike_keys *k);
 /* KEYMAT for a CHILD SA (2.17): out gets encr_i | integ_i | encr_r | integ_r. */
 int ike_keys_child(const struct ike_keys *k, const struct ikev2_algs *a, const uint8_t *gir,
 		   size_t gir_len, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
@@ -286,8 +294,8 @@ struct ikev2_msg_out;
 /* Build a message: header fields, then the payload callback writes into the writer; with
  * encrypt the payloads go inside an SK payload. The result is in ike->scratch. */
 typedef int (*ike_build_fn)(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg);
-int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response,
-		  uint32_t msgid, bool encrypt, ike_build_fn fn, void *arg, uint8_t **out,
+int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response, uint32_t msgid,
+		  bool encrypt, ike_build_fn fn, void *arg, uint8_t **out,
 		  size_t *out_len) SP_MUST_CHECK;
 /* Decrypt and verify an SK payload in place; *chain gets the inner payloads. */
 int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_pld *sk,
@@ -301,8 +309,7 @@ void ike_req_clear(struct ike_sa *sa);
 void ike_resp_send(struct ike_sa *sa, uint32_t msgid, uint8_t *buf, size_t len);
 
 /* ikev2_sa.c */
-struct ike_sa *ike_sa_new(struct ike *ike, const struct ike_conn *c, bool initiator,
-			  sp_time now);
+struct ike_sa *ike_sa_new(struct ike *ike, const struct ike_conn *c, bool initiator, sp_time now);
 void ike_sa_free(struct ike_sa *sa);
 struct ike_sa *ike_sa_lookup(const struct ike *ike, uint64_t spi_i, uint64_t spi_r,
 			     bool from_initiator);
@@ -331,8 +338,7 @@ void ike_sa_schedule_ike(struct ike_sa *sa, sp_time now);
 
 /* ikev2_child.c */
 /* Our proposals for a new CHILD SA with our inbound SPI; dh: the PFS group or 0. */
-size_t ike_child_props(const struct ike_conn *c, uint32_t spi, bool pfs,
-		       struct ikev2_algs *out);
+size_t ike_child_props(const struct ike_conn *c, uint32_t spi, bool pfs, struct ikev2_algs *out);
 /* Choose among the peer's proposals: SP_ENOTFOUND for none. */
 int ike_child_select(const struct ike_conn *c, const struct ikev2_msg *m, bool pfs_allowed,
 		     struct ikev2_algs *out) SP_MUST_CHECK;
@@ -355,7 +361,6 @@ void ike_child_schedule(struct ike_sa *sa, struct ike_child *ch, sp_time now);
 void ike_child_tick(struct ike_sa *sa, sp_time now);
 sp_time ike_child_deadline(const struct ike_sa *sa);
 /* A randomised rekey time (003: [t0 + keylife - (1 + fuzz) margin, t0 + keylife - margin]). */
-sp_time ike_rekey_time(struct ike *ike, sp_time t0, sp_time life, sp_time margin,
-		       uint32_t fuzz);
+sp_time ike_rekey_time(struct ike *ike, sp_time t0, sp_time life, sp_time margin, uint32_t fuzz);
 
 #endif

@@ -139,8 +139,8 @@ int ike_ts_narrow(const struct ike_conn *c, const struct ikev2_msg *m, bool resp
 		return SP_EMALFORMED;
 	(void)responder;
 	/* The initiator's TSi is its side: our remote; its TSr is ours. */
-	ch->n_ts_remote = ts_narrow_list(m->tsi, m->ntsi, c->remote_ts, c->n_remote_ts,
-					 ch->ts_remote);
+	ch->n_ts_remote =
+		ts_narrow_list(m->tsi, m->ntsi, c->remote_ts, c->n_remote_ts, ch->ts_remote);
 	ch->n_ts_local = ts_narrow_list(m->tsr, m->ntsr, c->local_ts, c->n_local_ts, ch->ts_local);
 	return ch->n_ts_remote > 0 && ch->n_ts_local > 0 ? 0 : SP_ENOTFOUND;
 }
@@ -205,9 +205,9 @@ void ike_child_schedule(struct ike_sa *sa, struct ike_child *ch, sp_time now)
 
 	ch->installed = now;
 	ch->expire_at = now + c->keylife;
-	ch->rekey_at = c->rekey ? ike_rekey_time(sa->ike, now, c->keylife, c->rekeymargin,
-						 c->rekeyfuzz)
-				: SP_TIME_NEVER;
+	ch->rekey_at =
+		c->rekey ? ike_rekey_time(sa->ike, now, c->keylife, c->rekeymargin, c->rekeyfuzz)
+			 : SP_TIME_NEVER;
 }
 
 static void fill_sa(const struct ike_sa *sa, const struct ike_child *ch, bool inbound,

@@ -7,6 +7,7 @@
 
 #include "base/addr.h"
 #include "crypto/x509.h"
+#include "nat/nat_spihash_scheme.h"
 #include "proto/udp.h"
 
 #include <openssl/crypto.h>
@@ -92,10 +93,12 @@ static int parse_props(struct conf_sec *s, const char *key, const char *val, uin
 			return conf_fail(s, "%s: more than %d proposals", key, IKE_PROPS_MAX);
 		for (t = strtok_r(p, "-", &save2); t != NULL; t = strtok_r(NULL, "-", &save2))
 			if (!prop_token(t, &a, &integ))
-				return conf_fail(s, "%s: unknown algorithm '%s' (known: aes128, aes256, "
-						    "aes128gcm16, aes256gcm16, sha256, prfsha256, "
-						    "modp2048, ecp256, x25519, esn, noesn)",
-						 key, t);
+				return conf_fail(
+					s,
+					"%s: unknown algorithm '%s' (known: aes128, aes256, "
+					"aes128gcm16, aes256gcm16, sha256, prfsha256, "
+					"modp2048, ecp256, x25519, esn, noesn)",
+					key, t);
 		if (proto == IKE_PROTO_IKE) {
 			if (a.encr == 0)
 				return conf_fail(s, "%s: proposal '%s' has no encryption", key, p);
@@ -110,12 +113,14 @@ static int parse_props(struct conf_sec *s, const char *key, const char *val, uin
 				return conf_fail(s, "%s: a CHILD SA has no PRF", key);
 		} else {
 			if (a.encr != 0 || a.integ == 0)
-				return conf_fail(s, "%s: AH takes an integrity algorithm only", key);
+				return conf_fail(s, "%s: AH takes an integrity algorithm only",
+						 key);
 		}
 		if (a.encr == IKEV2_ENCR_AES_GCM_16 && integ)
 			return conf_fail(s, "%s: AES-GCM carries its own integrity", key);
 		if (a.encr == IKEV2_ENCR_AES_CBC && !integ)
-			return conf_fail(s, "%s: AES-CBC needs an integrity algorithm (sha256)", key);
+			return conf_fail(s, "%s: AES-CBC needs an integrity algorithm (sha256)",
+					 key);
 		out[(*n)++] = a;
 	}
 	if (*n == 0)
@@ -177,7 +182,8 @@ static int parse_ts(struct conf_sec *s, const char *key, uint32_t own, struct ik
 				net = own;
 				len = 32;
 			} else if (sp_ip4_prefix_parse(p, &net, &len, true) != 0) {
-				return conf_fail(s, "%s: '%s' is not a prefix (a.b.c.d/len)", key, p);
+				return conf_fail(s, "%s: '%s' is not a prefix (a.b.c.d/len)", key,
+						 p);
 			}
 			ts[*n] = (struct ike_ts){ .ts_start = net,
 						  .ts_end = net | ~sp_ip4_mask(len),
@@ -204,7 +210,8 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 		return conf_fail(s, "[conn] needs a name: [conn NAME]");
 	if ((c->name = strdup(s->name)) == NULL)
 		return SP_ENOMEM;
-	if ((e = conf_require(s, "local")) != 0 || (e = conf_get_ip4(s, "local", 0, &c->local)) != 0)
+	if ((e = conf_require(s, "local")) != 0 ||
+	    (e = conf_get_ip4(s, "local", 0, &c->local)) != 0)
 		return e;
 	if ((v = conf_get(s, "remote")) != NULL && strcmp(v, "%any") == 0)
 		c->remote = 0;
@@ -267,8 +274,9 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	if (c->auth == IKEV2_AUTH_SIG && c->remote_id.type == 0)
 		return conf_fail(s, "auth = pubkey needs remote_id (checked against the "
 				    "peer's certificate)");
-	if ((e = conf_get_str(s, "ike", "aes256gcm16-prfsha256-x25519, "
-				      "aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048",
+	if ((e = conf_get_str(s, "ike",
+			      "aes256gcm16-prfsha256-x25519, "
+			      "aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048",
 			      &v)) != 0 ||
 	    (e = parse_props(s, "ike", v, IKE_PROTO_IKE, c->ike_props, &c->n_ike_props)) != 0)
 		return e;
@@ -317,6 +325,11 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	if ((e = conf_get_enum(s, "spi", spi_names, IKE_SPI_RANDOM, &i)) != 0)
 		return e;
 	c->spi_mode = (enum ike_spi_mode)i;
+	/* 000 [0049]: two random bytes, then two of MD5(originator SPI), is the default. */
+	if ((e = conf_get_enum(s, "spihash", nat_spihash_scheme_names, NAT_SPIHASH_MD5_RAND, &i)) !=
+	    0)
+		return e;
+	c->spihash = nat_spihash_scheme_get((enum nat_spihash_scheme_id)i);
 	{
 		struct conf_kv *kv = NULL;
 

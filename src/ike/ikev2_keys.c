@@ -1,6 +1,10 @@
 /* IKEv2 keying: SKEYSEED and SK_* (RFC 7296 2.14, 2.18), CHILD SA KEYMAT (2.17), AUTH (2.15). */
 #include "ike/ike_priv.h"
 
+#include "crypto/aead.h"
+#include "crypto/cipher.h"
+#include "crypto/hmac.h"
+
 #include <openssl/crypto.h>
 
 #include <stdlib.h>
@@ -37,6 +41,37 @@ int ike_keys_lengths(struct ike_keys *k, const struct ikev2_algs *a)
 	default:
 		return SP_EUNSUPP;
 	}
+}
+
+void ike_keys_free(struct ike_keys *k)
+{
+	for (int i = 0; i < 2; i++) {
+		crypto_aead_free(k->aead[i]);
+		crypto_cipher_free(k->cbc[i]);
+		crypto_hmac_free(k->mac[i]);
+	}
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+/* Key the SK payload's transforms once per IKE SA (3.14, RFC 5282). */
+static int sk_contexts(struct ike_keys *k)
+{
+	const uint8_t *ek[2] = { k->sk_ei, k->sk_er }, *ak[2] = { k->sk_ai, k->sk_ar };
+	int r;
+
+	for (int i = 0; i < 2; i++) {
+		if (k->encr == IKEV2_ENCR_AES_GCM_16) {
+			r = crypto_aead_new(&k->aead[i], CRYPTO_AEAD_AES_GCM, ek[i], k->ekey_len,
+					    k->icv_len, CRYPTO_BOTH);
+		} else if ((r = crypto_cipher_new(&k->cbc[i], CRYPTO_CIPHER_AES_CBC, ek[i],
+						  k->ekey_len, CRYPTO_BOTH)) == 0) {
+			r = crypto_hmac_new(&k->mac[i], CRYPTO_HASH_SHA256, ak[i], k->akey_len,
+					    k->icv_len);
+		}
+		if (r != 0)
+			return r;
+	}
+	return 0;
 }
 
 int ike_keys_derive(struct ike_keys *k, const struct ikev2_algs *a, const uint8_t *gir,
@@ -95,7 +130,7 @@ int ike_keys_derive(struct ike_keys *k, const struct ikev2_algs *a, const uint8_
 	o += k->prf_len;
 	memcpy(k->sk_pr, km + o, k->prf_len);
 	k->iv_ctr = 0;
-	r = 0;
+	r = sk_contexts(k);
 out:
 	OPENSSL_cleanse(skeyseed, sizeof(skeyseed));
 	OPENSSL_cleanse(km, sizeof(km));

@@ -9,83 +9,53 @@
 
 #include "proto/natt.h"
 
-#include <openssl/core_names.h>
+#include "crypto/aead.h"
+#include "crypto/cipher.h"
+#include "crypto/hmac.h"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <stdlib.h>
 #include <string.h>
 
 #define IKE_BUILD_MAX (16 * 1024) /* largest message spinat builds */
 
-static const EVP_CIPHER *sk_cipher(const struct ike_keys *k)
+/* Protect an outgoing SK payload: ct (len bytes, padded) is encrypted in place, the ICV
+ * written; msg..ct is the header and everything before the ciphertext. */
+static int sk_seal(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct,
+		   size_t len, uint8_t *icv)
 {
-	if (k->encr == IKEV2_ENCR_AES_GCM_16)
-		return k->encr_keylen == 128 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
-	return k->encr_keylen == 128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
-}
-
-static int hmac_sha256_128(const uint8_t *key, size_t klen, const uint8_t *data, size_t len,
-			   uint8_t *icv)
-{
-	struct crypto_iov in = { data, len };
-	uint8_t full[32];
 	int r;
 
-	/* HMAC-SHA2-256-128 is HMAC-SHA-256 truncated to 128 bits (RFC 4868 2.1.2); the PRF
-	 * code computes the same HMAC. */
-	if ((r = crypto_prf(CRYPTO_PRF_HMAC_SHA2_256, key, klen, &in, 1, full)) != 0)
+	if (k->encr == IKEV2_ENCR_AES_GCM_16)
+		/* RFC 5282 5.1: AAD is the IKE header through the SK payload header. */
+		return crypto_aead_seal(k->aead[dir], msg + iv_off, msg, iv_off, ct, len, icv);
+	if ((r = crypto_cipher_encrypt(k->cbc[dir], msg + iv_off, ct, len)) != 0)
 		return r;
-	memcpy(icv, full, 16);
+	/* 3.14: the ICV covers the message from the header to the pad length. */
+	crypto_hmac(k->mac[dir], msg, (size_t)(icv - msg), icv);
 	return 0;
 }
 
-/* Encrypt len bytes at p in place; GCM also takes the AAD and writes the tag. */
-static int sk_crypt(const struct ike_keys *k, const uint8_t *key, bool enc, const uint8_t *iv,
-		    const uint8_t *aad, size_t aad_len, uint8_t *p, size_t len, uint8_t *tag)
+static int sk_open(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct,
+		   size_t len, const uint8_t *icv)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	bool gcm = k->encr == IKEV2_ENCR_AES_GCM_16;
-	uint8_t nonce[16];
-	int outl, r = SP_ECRYPTO;
+	int r;
 
-	if (ctx == NULL)
-		return SP_ENOMEM;
-	if (gcm) {
-		/* RFC 5282 4: nonce = salt (last 4 octets of the key material) | IV. */
-		memcpy(nonce, key + k->ekey_len - 4, 4);
-		memcpy(nonce + 4, iv, 8);
-	} else {
-		memcpy(nonce, iv, 16);
-	}
-	if (!EVP_CipherInit_ex(ctx, sk_cipher(k), NULL, NULL, NULL, enc ? 1 : 0))
-		goto out;
-	if (gcm && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL))
-		goto out;
-	if (!EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc ? 1 : 0) ||
-	    !EVP_CIPHER_CTX_set_padding(ctx, 0))
-		goto out;
-	if (gcm && aad_len > 0 && !EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len))
-		goto out;
-	if (len > 0 && (!EVP_CipherUpdate(ctx, p, &outl, p, (int)len) || (size_t)outl != len))
-		goto out;
-	if (gcm && !enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag))
-		goto out;
-	if (EVP_CipherFinal_ex(ctx, p + len, &outl) != 1) {
-		r = gcm && !enc ? SP_EAUTH : SP_ECRYPTO;
-		goto out;
-	}
-	if (gcm && enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag))
-		goto out;
-	r = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return r;
+	if (k->encr == IKEV2_ENCR_AES_GCM_16)
+		return crypto_aead_open(k->aead[dir], msg + iv_off, msg, iv_off, ct, len, icv);
+	/* Integrity first (3.14), then decryption. */
+	crypto_hmac_begin(k->mac[dir]);
+	crypto_hmac_update(k->mac[dir], msg, (size_t)(icv - msg));
+	if ((r = crypto_hmac_verify(k->mac[dir], icv)) != 0)
+		return r;
+	if (len % 16 != 0)
+		return SP_EMALFORMED;
+	return crypto_cipher_decrypt(k->cbc[dir], msg + iv_off, ct, len);
 }
 
-int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response,
-		  uint32_t msgid, bool encrypt, ike_build_fn fn, void *arg, uint8_t **out,
-		  size_t *out_len)
+int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response, uint32_t msgid,
+		  bool encrypt, ike_build_fn fn, void *arg, uint8_t **out, size_t *out_len)
 {
 	struct ike_keys *k = &sa->keys;
 	struct ikev2_pld_writer w, iw;
@@ -105,8 +75,6 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 	} else {
 		size_t plen, pad, sk_start;
 		uint8_t iv[16], *ct, *icv;
-		const uint8_t *ekey = sa->initiator ? k->sk_ei : k->sk_er;
-		const uint8_t *akey = sa->initiator ? k->sk_ai : k->sk_ar;
 
 		if ((ibuf = malloc(IKE_BUILD_MAX)) == NULL) {
 			r = SP_ENOMEM;
@@ -137,7 +105,8 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 		}
 		memset(b, 0, pad);
 		b[pad] = (uint8_t)pad;
-		if ((r = ikev2_pw_end(&w)) != 0 || (r = ikev2_pw_set_next(&w, ikev2_pw_first(&iw))) != 0)
+		if ((r = ikev2_pw_end(&w)) != 0 ||
+		    (r = ikev2_pw_set_next(&w, ikev2_pw_first(&iw))) != 0)
 			goto out;
 		h.ike_ispi = sa->spi_i;
 		h.ike_rspi = sa->spi_r;
@@ -151,11 +120,8 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 		sk_start += IKEV2_HDR_LEN;
 		ct = b + sk_start + k->iv_len;
 		icv = b + p.len - k->icv_len;
-		if ((r = sk_crypt(k, ekey, true, b + sk_start, b, sk_start, ct,
-				  (size_t)(icv - ct), icv)) != 0)
-			goto out;
-		if (k->encr == IKEV2_ENCR_AES_CBC &&
-		    (r = hmac_sha256_128(akey, k->akey_len, b, p.len - k->icv_len, icv)) != 0)
+		if ((r = sk_seal(k, sa->initiator ? 0 : 1, b, sk_start, ct, (size_t)(icv - ct),
+				 icv)) != 0)
 			goto out;
 		goto done;
 	}
@@ -188,11 +154,9 @@ int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ik
 		    struct cur *chain)
 {
 	struct ike_keys *k = &sa->keys;
-	const uint8_t *ekey = sa->initiator ? k->sk_er : k->sk_ei;
-	const uint8_t *akey = sa->initiator ? k->sk_ar : k->sk_ai;
 	size_t body = IKEV2_HDR_LEN + sk->pld_off + IKEV2_PLD_HDR_LEN;
 	size_t blen = sk->pld_len - IKEV2_PLD_HDR_LEN, ctlen;
-	uint8_t *iv, *ct, *icv, padlen;
+	uint8_t *ct, *icv, padlen;
 	int r;
 
 	if (k->prf_len == 0)
@@ -200,22 +164,11 @@ int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ik
 	/* The SK payload is the last one, so it ends the message (proto/ikev2.h checks). */
 	if (body + blen != len || blen < k->iv_len + k->icv_len + 1)
 		return SP_EMALFORMED;
-	iv = msg + body;
-	ct = iv + k->iv_len;
+	ct = msg + body + k->iv_len;
 	icv = msg + len - k->icv_len;
 	ctlen = (size_t)(icv - ct);
-	if (k->encr == IKEV2_ENCR_AES_CBC) {
-		uint8_t want[16];
-
-		/* Integrity first (3.14): the ICV covers the header through the pad length. */
-		if ((r = hmac_sha256_128(akey, k->akey_len, msg, len - k->icv_len, want)) != 0)
-			return r;
-		if (CRYPTO_memcmp(want, icv, 16) != 0)
-			return SP_EAUTH;
-		if (ctlen % 16 != 0)
-			return SP_EMALFORMED;
-	}
-	if ((r = sk_crypt(k, ekey, false, iv, msg, body, ct, ctlen, icv)) != 0)
+	/* Messages from the other end: responder to initiator if we initiated. */
+	if ((r = sk_open(k, sa->initiator ? 1 : 0, msg, body, ct, ctlen, icv)) != 0)
 		return r;
 	padlen = ct[ctlen - 1];
 	if ((size_t)padlen + 1 > ctlen)
@@ -256,8 +209,7 @@ void ike_req_clear(struct ike_sa *sa)
 	sa->req.kind = IKE_X_NONE;
 }
 
-void ike_req_send(struct ike_sa *sa, sp_time now, enum ike_xchg_kind kind, uint8_t *buf,
-		  size_t len)
+void ike_req_send(struct ike_sa *sa, sp_time now, enum ike_xchg_kind kind, uint8_t *buf, size_t len)
 {
 	free(sa->req.buf);
 	sa->req.kind = kind;

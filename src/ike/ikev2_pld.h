@@ -11,52 +11,52 @@
 #include "proto/ikev2.h"
 
 /* Transform types (RFC 7296 3.3.2). */
-#define IKEV2_XF_ENCR 1
-#define IKEV2_XF_PRF  2
+#define IKEV2_XF_ENCR  1
+#define IKEV2_XF_PRF   2
 #define IKEV2_XF_INTEG 3
-#define IKEV2_XF_DH   4
-#define IKEV2_XF_ESN  5
+#define IKEV2_XF_DH    4
+#define IKEV2_XF_ESN   5
 #define IKEV2_XF_TYPES 5
 
 /* Transform IDs spinat implements (RFC 7296 3.3.2, RFC 5282, RFC 4868). */
-#define IKEV2_ENCR_AES_CBC    12
-#define IKEV2_ENCR_AES_GCM_16 20
-#define IKEV2_INTEG_NONE      0
+#define IKEV2_ENCR_AES_CBC	      12
+#define IKEV2_ENCR_AES_GCM_16	      20
+#define IKEV2_INTEG_NONE	      0
 #define IKEV2_INTEG_HMAC_SHA2_256_128 12
-#define IKEV2_ESN_NO	      0
-#define IKEV2_ESN_YES	      1
-#define IKEV2_ATTR_KEY_LENGTH 14 /* TV format: AF bit set (RFC 7296 3.3.5) */
+#define IKEV2_ESN_NO		      0
+#define IKEV2_ESN_YES		      1
+#define IKEV2_ATTR_KEY_LENGTH	      14 /* TV format: AF bit set (RFC 7296 3.3.5) */
 
 /* Notify message types (RFC 7296 3.10.1, RFC 7427 4). */
-#define IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD 1
-#define IKEV2_N_INVALID_IKE_SPI		     4
-#define IKEV2_N_INVALID_MAJOR_VERSION	     5
-#define IKEV2_N_INVALID_SYNTAX		     7
-#define IKEV2_N_INVALID_MESSAGE_ID	     9
-#define IKEV2_N_INVALID_SPI		     11
-#define IKEV2_N_NO_PROPOSAL_CHOSEN	     14
-#define IKEV2_N_INVALID_KE_PAYLOAD	     17
-#define IKEV2_N_AUTHENTICATION_FAILED	     24
-#define IKEV2_N_SINGLE_PAIR_REQUIRED	     34
-#define IKEV2_N_NO_ADDITIONAL_SAS	     35
-#define IKEV2_N_INTERNAL_ADDRESS_FAILURE     36
-#define IKEV2_N_FAILED_CP_REQUIRED	     37
-#define IKEV2_N_TS_UNACCEPTABLE		     38
-#define IKEV2_N_INVALID_SELECTORS	     39
-#define IKEV2_N_TEMPORARY_FAILURE	     43
-#define IKEV2_N_CHILD_SA_NOT_FOUND	     44
-#define IKEV2_N_ERROR_MAX		     16383 /* types below 16384 are errors */
-#define IKEV2_N_INITIAL_CONTACT		     16384
-#define IKEV2_N_SET_WINDOW_SIZE		     16385
-#define IKEV2_N_ADDITIONAL_TS_POSSIBLE	     16386
-#define IKEV2_N_NAT_DETECTION_SOURCE_IP	     16388
-#define IKEV2_N_NAT_DETECTION_DESTINATION_IP 16389
-#define IKEV2_N_COOKIE			     16390
-#define IKEV2_N_USE_TRANSPORT_MODE	     16391
-#define IKEV2_N_REKEY_SA		     16393
+#define IKEV2_N_UNSUPPORTED_CRITICAL_PAYLOAD  1
+#define IKEV2_N_INVALID_IKE_SPI		      4
+#define IKEV2_N_INVALID_MAJOR_VERSION	      5
+#define IKEV2_N_INVALID_SYNTAX		      7
+#define IKEV2_N_INVALID_MESSAGE_ID	      9
+#define IKEV2_N_INVALID_SPI		      11
+#define IKEV2_N_NO_PROPOSAL_CHOSEN	      14
+#define IKEV2_N_INVALID_KE_PAYLOAD	      17
+#define IKEV2_N_AUTHENTICATION_FAILED	      24
+#define IKEV2_N_SINGLE_PAIR_REQUIRED	      34
+#define IKEV2_N_NO_ADDITIONAL_SAS	      35
+#define IKEV2_N_INTERNAL_ADDRESS_FAILURE      36
+#define IKEV2_N_FAILED_CP_REQUIRED	      37
+#define IKEV2_N_TS_UNACCEPTABLE		      38
+#define IKEV2_N_INVALID_SELECTORS	      39
+#define IKEV2_N_TEMPORARY_FAILURE	      43
+#define IKEV2_N_CHILD_SA_NOT_FOUND	      44
+#define IKEV2_N_ERROR_MAX		      16383 /* types below 16384 are errors */
+#define IKEV2_N_INITIAL_CONTACT		      16384
+#define IKEV2_N_SET_WINDOW_SIZE		      16385
+#define IKEV2_N_ADDITIONAL_TS_POSSIBLE	      16386
+#define IKEV2_N_NAT_DETECTION_SOURCE_IP	      16388
+#define IKEV2_N_NAT_DETECTION_DESTINATION_IP  16389
+#define IKEV2_N_COOKIE			      16390
+#define IKEV2_N_USE_TRANSPORT_MODE	      16391
+#define IKEV2_N_REKEY_SA		      16393
 #define IKEV2_N_ESP_TFC_PADDING_NOT_SUPPORTED 16394
-#define IKEV2_N_NON_FIRST_FRAGMENTS_ALSO     16395
-#define IKEV2_N_SIGNATURE_HASH_ALGORITHMS    16431
+#define IKEV2_N_NON_FIRST_FRAGMENTS_ALSO      16395
+#define IKEV2_N_SIGNATURE_HASH_ALGORITHMS     16431
 
 /* ID types (RFC 7296 3.5). */
 #define IKEV2_ID_IPV4_ADDR 1
@@ -73,14 +73,14 @@
 #define IKEV2_TS_IPV4_RANGE 7
 
 /* Limits on what one message may carry; more is refused as INVALID_SYNTAX. */
-#define IKEV2_PROP_MAX	     16 /* proposals per SA payload */
-#define IKEV2_XF_PER_TYPE    8	/* transform IDs of one type in one proposal */
-#define IKEV2_NOTIFY_MAX     16
-#define IKEV2_DELETE_MAX     8
-#define IKEV2_CERT_MAX	     4
-#define IKEV2_NONCE_MIN	     16 /* RFC 7296 3.9 */
-#define IKEV2_NONCE_MAX	     256
-#define IKEV2_ID_MAX	     255 /* spinat's cap on identification data */
+#define IKEV2_PROP_MAX	  16 /* proposals per SA payload */
+#define IKEV2_XF_PER_TYPE 8  /* transform IDs of one type in one proposal */
+#define IKEV2_NOTIFY_MAX  16
+#define IKEV2_DELETE_MAX  8
+#define IKEV2_CERT_MAX	  4
+#define IKEV2_NONCE_MIN	  16 /* RFC 7296 3.9 */
+#define IKEV2_NONCE_MAX	  256
+#define IKEV2_ID_MAX	  255 /* spinat's cap on identification data */
 
 /* One transform of a proposal. */
 struct ikev2_xf {
@@ -178,8 +178,7 @@ const struct ikev2_notify *ikev2_msg_notify(const struct ikev2_msg *m, uint16_t 
 const struct ikev2_notify *ikev2_msg_error(const struct ikev2_msg *m);
 
 /* Proposals of an SA payload body; *n of them, at most max. */
-int ikev2_sa_parse(struct cur sa, struct ikev2_prop *props, size_t max,
-		   size_t *n) SP_MUST_CHECK;
+int ikev2_sa_parse(struct cur sa, struct ikev2_prop *props, size_t max, size_t *n) SP_MUST_CHECK;
 
 /* Builders: each appends one whole payload through the writer. */
 int ikev2_put_sa(struct ikev2_pld_writer *w, const struct ikev2_algs *props, size_t n,

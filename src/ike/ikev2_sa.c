@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IKE_NONCE_LEN	  32 /* RFC 7296 2.10: at least half the PRF key size */
-#define IKE_INIT_RETRIES  3  /* COOKIE / INVALID_KE_PAYLOAD round trips */
-
+#define IKE_NONCE_LEN	 32 /* RFC 7296 2.10: at least half the PRF key size */
+#define IKE_INIT_RETRIES 3  /* COOKIE / INVALID_KE_PAYLOAD round trips */
 
 /* ---- allocation and lookup ---- */
 
@@ -66,7 +65,7 @@ void ike_sa_free(struct ike_sa *sa)
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->cookie);
-	OPENSSL_cleanse(&sa->keys, sizeof(sa->keys));
+	ike_keys_free(&sa->keys);
 	free(sa);
 }
 
@@ -425,9 +424,11 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 		if (!ok) {
 			if (n != NULL)
 				ike_ctr(ike, IKE_CTR_DROP_COOKIE);
-			cookie_make(ike, ike->cookie_ver, m, path->remote_addr, m->hdr.ike_ispi, ck);
+			cookie_make(ike, ike->cookie_ver, m, path->remote_addr, m->hdr.ike_ispi,
+				    ck);
 			ike_ctr(ike, IKE_CTR_COOKIE_SENT);
-			init_reply_notify(ike, path, m->hdr.ike_ispi, IKEV2_N_COOKIE, ck, sizeof(ck));
+			init_reply_notify(ike, path, m->hdr.ike_ispi, IKEV2_N_COOKIE, ck,
+					  sizeof(ck));
 			return;
 		}
 	}
@@ -558,8 +559,8 @@ static int build_auth(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 		if ((r = ikev2_put_sa(w, &s, 1, 4)) != 0 ||
 		    (r = ikev2_put_ts(w, IKEV2_PLD_TSI, a->child->ts_remote,
 				      a->child->n_ts_remote)) != 0 ||
-		    (r = ikev2_put_ts(w, IKEV2_PLD_TSR, a->child->ts_local, a->child->n_ts_local)) !=
-			    0)
+		    (r = ikev2_put_ts(w, IKEV2_PLD_TSR, a->child->ts_local,
+				      a->child->n_ts_local)) != 0)
 			return r;
 	}
 	return 0;
@@ -819,8 +820,8 @@ static uint16_t auth_child(struct ike_sa *sa, sp_time now, const struct ikev2_ms
 		return IKEV2_N_TS_UNACCEPTABLE;
 	}
 	/* 1.3.1: transport mode only when the initiator asked and we are configured so. */
-	ch->tunnel = !(ikev2_msg_notify(m, IKEV2_N_USE_TRANSPORT_MODE) != NULL &&
-		       !sa->conn->tunnel);
+	ch->tunnel =
+		!(ikev2_msg_notify(m, IKEV2_N_USE_TRANSPORT_MODE) != NULL && !sa->conn->tunnel);
 	ch->spi_out = (uint32_t)ch->algs.spi;
 	if (ike_spi_child_in(ike, sa->conn, ch->proto, ch->spi_out, true, &ch->spi_in) != 0 ||
 	    ike_child_install(sa, ch, now, false, NULL, 0, sa->ni, sa->ni_len, sa->nr,
@@ -925,7 +926,8 @@ static void input_auth_response(struct ike_sa *sa, sp_time now, const struct ike
 		ike_event(ike, sa, NULL, IKE_EV_CONNECT_FAILED, true, "bad CHILD SA in response");
 		return;
 	}
-	ch->tunnel = !(ikev2_msg_notify(m, IKEV2_N_USE_TRANSPORT_MODE) != NULL && !sa->conn->tunnel);
+	ch->tunnel =
+		!(ikev2_msg_notify(m, IKEV2_N_USE_TRANSPORT_MODE) != NULL && !sa->conn->tunnel);
 	ch->spi_in = sa->child_in_auth;
 	ch->spi_out = (uint32_t)ch->algs.spi;
 	if (ike_child_install(sa, ch, now, true, NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len) !=
@@ -1004,7 +1006,8 @@ void ike_sa_input(struct ike_sa *sa, sp_time now, const struct ike_path *path, u
 
 		/* 2.21.2: a message that fails its integrity check is dropped silently. */
 		if ((r = ike_msg_decrypt(sa, msg, len, &sk, &chain)) != 0) {
-			ike_ctr(ike, r == SP_EAUTH ? IKE_CTR_DROP_INTEGRITY : IKE_CTR_DROP_MALFORMED);
+			ike_ctr(ike,
+				r == SP_EAUTH ? IKE_CTR_DROP_INTEGRITY : IKE_CTR_DROP_MALFORMED);
 			return;
 		}
 		ikev2_pld_iter_init_chain(&inner, &chain, sk.pld_np);

@@ -3,35 +3,18 @@
  *  random  - from the rng (RFC 4303 2.1: any value from 256 up, unused).
  *  leased  - from SPIs and IKE SPIs the NAT leased to this host (001 steps 1-2, 002 FIG. 19
  *            and FIG. 21); the lease client hands them over with ike_spi_lease_add*().
- *  derived - as responder, from the originator's SPI with the spihash scheme (000 [0048]-
- *            [0050], [0068]-[0075]); as originator the SPI is random, since the peer derives.
+ *  derived - as responder, from the originator's SPI with a spihash scheme (000 [0048]-
+ *            [0050], [0068]-[0075]; nat/nat_spihash_scheme.h, the same code the NAT
+ *            matches with); as originator the SPI is random, since the peer derives.
  */
 #include "ike/ike_priv.h"
 
-#include <openssl/evp.h>
+#include "nat/nat_spihash_scheme.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define SPI_TRIES 64
-
-/*
- * 000 [0049]: "the first two bytes of the responder SPI are the first two bytes of the
- * randomly generated SPI, and the last two bytes of the responder SPI are the first two
- * bytes of the hash value for the originator SPI", MD5 as in [0044]. Used when the owner
- * hands no scheme of its own (the NAT's spihash library is the one to share).
- */
-static void derive_default(const uint8_t *peer, size_t width, const uint8_t *rnd, uint8_t *out)
-{
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-
-	memcpy(out, rnd, width);
-	if (EVP_Digest(peer, width, md, &mdlen, EVP_md5(), NULL) && mdlen >= 2) {
-		out[width - 2] = md[0];
-		out[width - 1] = md[1];
-	}
-}
 
 static bool spi_taken(struct ike *ike, uint8_t proto, uint32_t spi)
 {
@@ -50,8 +33,6 @@ static bool spi_taken(struct ike *ike, uint8_t proto, uint32_t spi)
 int ike_spi_child_in(struct ike *ike, const struct ike_conn *c, uint8_t proto, uint32_t peer_spi,
 		     bool responder, uint32_t *out)
 {
-	uint8_t peer[4], rnd[4], d[4];
-
 	if (c->spi_mode == IKE_SPI_LEASED) {
 		for (size_t i = 0; i < ike->n_lease_spi; i++) {
 			uint32_t spi = ike->lease_spi[i];
@@ -67,20 +48,14 @@ int ike_spi_child_in(struct ike *ike, const struct ike_conn *c, uint8_t proto, u
 		ike_ctr(ike, IKE_CTR_SPI_EXHAUSTED);
 		return SP_EFULL;
 	}
-	sp_store_be32(peer, peer_spi);
 	for (int i = 0; i < SPI_TRIES; i++) {
-		uint32_t spi;
+		uint32_t spi = sp_rng_u32(ike->p.rng);
 
-		sp_rng_bytes(ike->p.rng, rnd, 4);
-		if (c->spi_mode == IKE_SPI_DERIVED && responder) {
-			if (ike->p.spi_derive != NULL)
-				ike->p.spi_derive(ike->p.spi_derive_arg, peer, 4, rnd, d);
-			else
-				derive_default(peer, 4, rnd, d);
-			spi = sp_load_be32(d);
-		} else {
-			spi = sp_load_be32(rnd);
-		}
+		/* 000 [0048]-[0049]: the responder derives its SPI from the originator's. A
+		 * fully determined scheme that collides cannot be helped: refuse. */
+		if (c->spi_mode == IKE_SPI_DERIVED && responder &&
+		    nat_spihash_derive(c->spihash, peer_spi, ike->p.rng, &spi) != 0)
+			break;
 		if (!spi_taken(ike, proto, spi)) {
 			*out = spi;
 			return 0;
@@ -103,8 +78,6 @@ static bool ike_spi_taken(struct ike *ike, uint64_t spi)
 int ike_spi_ike(struct ike *ike, const struct ike_conn *c, uint64_t peer_spi, bool responder,
 		uint64_t *out)
 {
-	uint8_t peer[8], rnd[8], d[8];
-
 	if (c != NULL && c->spi_mode == IKE_SPI_LEASED) {
 		/* 001 step 1: the initiator cookie is leased; as responder it is our SPI too. */
 		for (size_t i = 0; i < ike->n_lease_ike_spi; i++) {
@@ -121,19 +94,18 @@ int ike_spi_ike(struct ike *ike, const struct ike_conn *c, uint64_t peer_spi, bo
 		ike_ctr(ike, IKE_CTR_SPI_EXHAUSTED);
 		return SP_EFULL;
 	}
-	sp_store_be64(peer, peer_spi);
 	for (int i = 0; i < SPI_TRIES; i++) {
-		uint64_t spi;
+		uint64_t spi = sp_rng_u64(ike->p.rng);
 
-		sp_rng_bytes(ike->p.rng, rnd, 8);
+		/* The IKE SPI (the "cookie" of 003) has 8 octets: the scheme derives the upper
+		 * four from the upper four of the initiator's, the rest stay random. */
 		if (c != NULL && c->spi_mode == IKE_SPI_DERIVED && responder) {
-			if (ike->p.spi_derive != NULL)
-				ike->p.spi_derive(ike->p.spi_derive_arg, peer, 8, rnd, d);
-			else
-				derive_default(peer, 8, rnd, d);
-			spi = sp_load_be64(d);
-		} else {
-			spi = sp_load_be64(rnd);
+			uint32_t hi;
+
+			if (nat_spihash_derive(c->spihash, (uint32_t)(peer_spi >> 32), ike->p.rng,
+					       &hi) != 0)
+				break;
+			spi = (uint64_t)hi << 32 | (spi & 0xffffffffu);
 		}
 		if (!ike_spi_taken(ike, spi)) {
 			*out = spi;

@@ -37,9 +37,8 @@ static int build_ccs(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 
 	(void)sa;
 	/* 1.3.1 / 1.3.3: [N(REKEY_SA)], [N(USE_TRANSPORT_MODE)], SA, Nonce, [KE], [TSi, TSr] */
-	if (a->rekey_proto != 0 &&
-	    (r = ikev2_put_notify(w, a->rekey_proto, a->rekey_spi, 4, IKEV2_N_REKEY_SA, NULL, 0)) !=
-		    0)
+	if (a->rekey_proto != 0 && (r = ikev2_put_notify(w, a->rekey_proto, a->rekey_spi, 4,
+							 IKEV2_N_REKEY_SA, NULL, 0)) != 0)
 		return r;
 	if (a->transport &&
 	    (r = ikev2_put_notify(w, 0, 0, 0, IKEV2_N_USE_TRANSPORT_MODE, NULL, 0)) != 0)
@@ -75,8 +74,7 @@ static int build_info(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 	int r;
 
 	(void)sa;
-	if (a->notify != 0 &&
-	    (r = ikev2_put_notify(w, 0, 0, 0, a->notify, a->ndata, a->nlen)) != 0)
+	if (a->notify != 0 && (r = ikev2_put_notify(w, 0, 0, 0, a->notify, a->ndata, a->nlen)) != 0)
 		return r;
 	if (a->del_ike)
 		return ikev2_put_delete(w, IKE_PROTO_IKE, 0, NULL, 0);
@@ -260,8 +258,8 @@ void ike_xchg_start(struct ike_sa *sa, sp_time now)
 		ch->state = IKE_CHILD_DELETING;
 	}
 	if (a.n > 0) {
-		(void)send_request(sa, now, IKEV2_EXCH_INFORMATIONAL, IKE_X_CHILD_DELETE, build_info,
-				   &a);
+		(void)send_request(sa, now, IKEV2_EXCH_INFORMATIONAL, IKE_X_CHILD_DELETE,
+				   build_info, &a);
 		return;
 	}
 	if (sa->want_rekey) {
@@ -574,8 +572,8 @@ static void child_response(struct ike_sa *sa, sp_time now, const struct ikev2_ms
 			} else if (n->type == IKEV2_N_TEMPORARY_FAILURE ||
 				   n->type == IKEV2_N_INVALID_KE_PAYLOAD) {
 				/* 2.25: try again a little later. */
-				old->rekey_at = now + SP_SEC(1) + sp_rng_below(ike->p.rng, 5000) *
-									  SP_MSEC(1);
+				old->rekey_at = now + SP_SEC(1) +
+						sp_rng_below(ike->p.rng, 5000) * SP_MSEC(1);
 			}
 		} else {
 			ike_event(ike, sa, NULL, IKE_EV_CONNECT_FAILED, true,
@@ -612,7 +610,8 @@ static void child_response(struct ike_sa *sa, sp_time now, const struct ikev2_ms
 
 		if (ours_lowest(sa->req.nonce, sa->req.nonce_len, m->nonce.p, m->nonce.len,
 				old->peer_ni, old->peer_ni_len, old->peer_nr, old->peer_nr_len)) {
-			IKE_LOG(ike, SP_LOG_INFO, "%s: rekey collision: ours is redundant", c->name);
+			IKE_LOG(ike, SP_LOG_INFO, "%s: rekey collision: ours is redundant",
+				c->name);
 			ch->want_delete = true;
 			old->state = IKE_CHILD_REKEYED;
 			old->replaced_by = peer;
@@ -731,7 +730,8 @@ static void ike_rekey_request(struct ike_sa *sa, sp_time now, const struct ikev2
 		ike_xchg_reply_error(sa, m, IKEV2_N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
-	if (!ikev2_msg_has(m, IKEV2_PLD_NONCE) || ike_ike_select(sa->conn, m->sa, true, &algs) != 0) {
+	if (!ikev2_msg_has(m, IKEV2_PLD_NONCE) ||
+	    ike_ike_select(sa->conn, m->sa, true, &algs) != 0) {
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
 		ike_xchg_reply_error(sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;

@@ -73,7 +73,8 @@ static int h_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32
 	for (int i = 0; i < H_MAX_SA; i++) {
 		struct h_sa *s = &n->sas[i];
 
-		if (s->used && s->sa.proto == proto && s->sa.spi == spi && s->sa.inbound == inbound) {
+		if (s->used && s->sa.proto == proto && s->sa.spi == spi &&
+		    s->sa.inbound == inbound) {
 			s->used = false;
 			return 0;
 		}
@@ -184,8 +185,8 @@ void h_run(struct h_world *w, sp_time until)
 				ike_input(w->n[m.to].ike, w->now, &m.path, m.data, m.len);
 			continue;
 		}
-		sp_time t = sp_time_min(ike_next_deadline(w->n[0].ike),
-					ike_next_deadline(w->n[1].ike));
+		sp_time t =
+			sp_time_min(ike_next_deadline(w->n[0].ike), ike_next_deadline(w->n[1].ike));
 		if (t == SP_TIME_NEVER || t > until)
 			break;
 		if (t > w->now)

@@ -23,7 +23,7 @@ struct h_sa {
 };
 
 struct h_msg {
-	int to; /* 0 or 1 */
+	int to;		      /* 0 or 1 */
 	struct ike_path path; /* as the receiver sees it */
 	uint8_t data[16384];
 	size_t len;

@@ -17,11 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CONF_I                                                                      \
-	"[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\nauto = start\npsk = "      \
+#define CONF_I                                                                \
+	"[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\nauto = start\npsk = " \
 	"sharedsecret1\nlocal_ts = 10.1.0.0/24\nremote_ts = 10.2.0.0/24\n"
-#define CONF_R                                                                      \
-	"[conn c]\nlocal = 10.0.0.2\nremote = %%any\npsk = sharedsecret1\n"         \
+#define CONF_R                                                              \
+	"[conn c]\nlocal = 10.0.0.2\nremote = %%any\npsk = sharedsecret1\n" \
 	"local_ts = 10.2.0.0/24\nremote_ts = 10.1.0.0/16\n"
 
 static void up(const char *extra_i, const char *extra_r, struct h_world *w)
@@ -53,8 +53,10 @@ static void assert_up(struct h_world *w)
 static void psk_groups_and_ciphers(void **state)
 {
 	static const char *const ike[] = {
-		"aes256gcm16-prfsha256-ecp256", "aes128gcm16-prfsha256-x25519",
-		"aes256-sha256-modp2048", "aes128-sha256-prfsha256-ecp256",
+		"aes256gcm16-prfsha256-ecp256",
+		"aes128gcm16-prfsha256-x25519",
+		"aes256-sha256-modp2048",
+		"aes128-sha256-prfsha256-ecp256",
 	};
 	static const char *const esp[] = { "aes256gcm16", "aes128-sha256", "aes256-sha256",
 					   "aes128gcm16" };
@@ -110,8 +112,9 @@ static void wrong_psk_fails_both_sides(void **state)
 	char cr[512];
 
 	(void)state;
-	snprintf(cr, sizeof(cr), "[conn c]\nlocal = 10.0.0.2\nremote = %%any\npsk = otherpassword\n"
-				 "local_ts = 10.2.0.0/24\nremote_ts = 10.1.0.0/16\n");
+	snprintf(cr, sizeof(cr),
+		 "[conn c]\nlocal = 10.0.0.2\nremote = %%any\npsk = otherpassword\n"
+		 "local_ts = 10.2.0.0/24\nremote_ts = 10.1.0.0/16\n");
 	assert_int_equal(h_init(&w, CONF_I, cr, 3), 0);
 	h_run(&w, w.now + SP_SEC(10));
 	assert_int_equal(ike_sa_count(w.n[0].ike, false), 0);
@@ -250,7 +253,8 @@ static void derived_spi_for_responder(void **state)
 			const struct h_sa *in = &w.n[1].sas[j];
 
 			if (in->used && in->sa.inbound) {
-				assert_int_equal(in->sa.spi & 0xffff, (uint32_t)(md[0] << 8 | md[1]));
+				assert_int_equal(in->sa.spi & 0xffff,
+						 (uint32_t)(md[0] << 8 | md[1]));
 				checked++;
 			}
 		}
