@@ -1,8 +1,9 @@
 /*
  * RFC 3602 section 4: AES-CBC test cases 1-4 (the cipher alone) and 5-8 (complete ESP
- * packets, encryption without integrity; 5 and 6 transport mode, 7 and 8 tunnel mode),
- * here through crypto/cipher.h: the IV and key give the RFC's ciphertext of the payload
- * with its default padding, pad length and next header.
+ * packets, encryption without integrity; 5 and 6 transport mode, 7 and 8 tunnel mode):
+ * first through crypto/cipher.h (the payload with its default padding, pad length and
+ * next header encrypts to the RFC's bytes), then through ipsec/esp.h, which must build
+ * the RFC's packets from the original ones and recover the originals from them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,9 @@
 #include <cmocka.h>
 
 #include "crypto/cipher.h"
+#include "base/addr.h"
+#include "ipsec/esp.h"
+#include "proto/ipv4.h"
 #include "vec_hex.h"
 
 static const struct {
@@ -118,11 +122,117 @@ static void cases_5_to_8_payloads(void **state)
 	}
 }
 
+/* A random source that returns the RFC's IV. */
+struct fixed_rng {
+	struct sp_rng rng;
+	uint8_t iv[16];
+};
+
+static void fixed_fill(struct sp_rng *rng, void *buf, size_t len)
+{
+	assert_int_equal(len, 16);
+	memcpy(buf, ((struct fixed_rng *)rng)->iv, len);
+}
+
+/* The complete packets: SPI, sequence number, addresses and outer headers as printed. */
+static const struct {
+	int n;
+	uint32_t spi, seq;
+	bool tunnel;
+	const char *orig_ip, *outer_ip; /* outer_ip NULL: only the ESP part is compared */
+	uint16_t outer_id;
+} pkts[] = {
+	{ 5, 0x4321, 1, false, "45000054 08f20000 4001f9fe c0a87b03 c0a87b64",
+	  "4500007c 08f20000 4032f9a5 c0a87b03 c0a87b64", 0 },
+	{ 6, 0x4321, 8, false, NULL, NULL, 0 },
+	{ 7, 0x8765, 2, true, NULL, "4500008c 09050000 4032f91e c0a87b03 c0a87bc8", 0x0905 },
+	{ 8, 0x8765, 5, true, NULL, NULL, 0x090d },
+};
+
+static void cases_5_to_8_packets(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < SP_NELEM(pkts); i++) {
+		uint8_t key[16], inner[128], ct[128], esp_want[160], outer[20], buf[PKT_BUFSIZE];
+		size_t ilen, ctlen, elen;
+		struct sa_params sp = { .spi = pkts[i].spi,
+					.proto = IPV4_PROTO_ESP,
+					.mode = pkts[i].tunnel ? SA_MODE_TUNNEL : SA_MODE_TRANSPORT,
+					.src = SP_IP4(192, 168, 123, 3),
+					.enc = SA_ENC_AES_CBC,
+					.enc_key = key,
+					.enc_key_len = 16,
+					.seq = pkts[i].seq - 1 };
+		struct fixed_rng rng = { .rng.fill = fixed_fill };
+		struct sa *out, *in;
+		struct pkt p;
+		uint64_t seq;
+		size_t hl;
+
+		assert_int_equal(esp[i].n, pkts[i].n);
+		vec_hex_or_die(esp[i].key, key, sizeof(key));
+		vec_hex_or_die(esp[i].iv, rng.iv, sizeof(rng.iv));
+		ctlen = vec_hex_or_die(esp[i].encrypted, ct, sizeof(ct));
+		/* The original packet: the payload is the whole inner packet in tunnel mode,
+		 * or follows the original header in transport mode (cases 5 and 6 ping
+		 * 192.168.123.100 from .3; case 6's header is rebuilt from its payload). */
+		if (pkts[i].tunnel) {
+			ilen = vec_hex_or_die(esp[i].payload, inner, sizeof(inner));
+			hl = 0;
+		} else {
+			const char *h = pkts[i].orig_ip
+						? pkts[i].orig_ip
+						: "4500003c 08fe0000 4001fa12 c0a87b03 c0a87b64";
+
+			hl = vec_hex_or_die(h, inner, sizeof(inner));
+			ilen = hl + vec_hex_or_die(esp[i].payload, inner + hl, sizeof(inner) - hl);
+			sp_store_be16(inner + IPV4_OFF_LEN, (uint16_t)ilen);
+			ipv4_set_csum(inner, hl);
+		}
+		sp.dst = pkts[i].tunnel ? SP_IP4(192, 168, 123, 200) : SP_IP4(192, 168, 123, 100);
+		sp.dir = SA_DIR_OUT;
+		assert_int_equal(sa_new(&out, &sp, 1, NULL), 0);
+		sp.dir = SA_DIR_IN;
+		sp.replay_window = 64;
+		sp.seq = 0;
+		assert_int_equal(sa_new(&in, &sp, 1, NULL), 0);
+
+		pkt_init(&p, buf, sizeof(buf), PKT_HEADROOM);
+		assert_int_equal(pkt_append(&p, inner, (uint32_t)ilen), 0);
+		assert_int_equal(esp_output(out, &p, &rng.rng, pkts[i].outer_id), IPSEC_OK);
+		/* SPI, sequence number, IV, then the RFC's encrypted data; no ICV. */
+		elen = p.len - (pkts[i].tunnel ? 20 : hl);
+		assert_int_equal(elen, 8 + 16 + ctlen);
+		sp_store_be32(esp_want, pkts[i].spi);
+		sp_store_be32(esp_want + 4, pkts[i].seq);
+		memcpy(esp_want + 8, rng.iv, 16);
+		memcpy(esp_want + 24, ct, ctlen);
+		assert_memory_equal(pkt_data(&p) + p.len - elen, esp_want, elen);
+		if (pkts[i].outer_ip) {
+			vec_hex_or_die(pkts[i].outer_ip, outer, sizeof(outer));
+			assert_memory_equal(pkt_data(&p), outer, 20);
+		}
+		/* And back: the receiver recovers the original packet exactly. */
+		assert_int_equal(esp_input(in, &p, 20, &seq), IPSEC_OK);
+		assert_int_equal(seq, pkts[i].seq);
+		if (pkts[i].tunnel) {
+			assert_int_equal(p.len, ilen);
+			assert_memory_equal(pkt_data(&p), inner, ilen);
+		} else {
+			assert_int_equal(p.len, ilen);
+			assert_memory_equal(pkt_data(&p), inner, ilen);
+		}
+		sa_free(out);
+		sa_free(in);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cases_1_to_4),
 		cmocka_unit_test(cases_5_to_8_payloads),
+		cmocka_unit_test(cases_5_to_8_packets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,44 @@
+/*
+ * ESP (RFC 4303) on one packet with one SA, in transport or tunnel mode, with optional UDP
+ * encapsulation (RFC 3948). The engine (ipsec.h) chose the SA and owns counting; these
+ * functions transform the packet in place and answer IPSEC_OK or a drop reason from
+ * ipsec_ctr.h. Nothing is allocated and the payload is never copied: headers are pushed
+ * and pulled around it and the cipher runs over it where it lies.
+ */
+#ifndef SP_IPSEC_ESP_H
+#define SP_IPSEC_ESP_H
+
+#include "base/pkt.h"
+#include "base/rand.h"
+#include "ipsec/ipsec_ctr.h"
+#include "ipsec/sa.h"
+
+/* Bytes ESP adds around a payload of len bytes for this SA (headers, IV, padding, ICV). */
+size_t esp_overhead(const struct sa *sa, size_t len);
+
+/*
+ * Protect p, a whole IPv4 packet whose header the caller validated and whose length is its
+ * total length. rng gives CBC IVs; ip_id is the outer identification in tunnel mode.
+ * The SA's sequence number is advanced. On IPSEC_OK p is the ESP packet.
+ */
+enum ipsec_ctr esp_output(struct sa *sa, struct pkt *p, struct sp_rng *rng, uint16_t ip_id);
+
+/*
+ * Unprotect p, an IPv4 packet (header validated) whose ESP header starts esp_off bytes in
+ * (after the UDP header when encapsulated); sa matches its SPI. Checks the anti-replay
+ * window, the ICV, the padding; moves the window. On IPSEC_OK p is the inner packet
+ * (transport mode: the outer header restored with the next header) and *seq its full
+ * sequence number. IPSEC_DROP_DUMMY means an authenticated dummy packet (next header 59).
+ */
+enum ipsec_ctr esp_input(struct sa *sa, struct pkt *p, size_t esp_off, uint64_t *seq);
+
+/* The cryptographic core on an ESP message at esp (SPI .. trailer, n bytes, followed by
+ * icv_len bytes of room): fills SPI, sequence number and IV, encrypts, writes the ICV.
+ * For callers and tests that build the payload and trailer themselves. iv may be NULL
+ * (then AEAD transforms use the sequence number and CBC draws from rng). */
+enum ipsec_ctr esp_seal(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq, const uint8_t *iv,
+			struct sp_rng *rng);
+/* Verify and decrypt an ESP message of n bytes (ICV included) in place. */
+enum ipsec_ctr esp_open(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq);
+
+#endif

@@ -1,0 +1,858 @@
+/* The IPsec engine: SPD/SAD processing around esp_*() and ah_*(). */
+#include "ipsec/ipsec.h"
+#include "base/addr.h"
+#include "base/cursor.h"
+#include "ipsec/ah.h"
+#include "ipsec/esp.h"
+#include "proto/ah.h"
+#include "proto/esp.h"
+#include "proto/ipv4.h"
+#include "proto/udp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SPI_ATTEMPTS	64
+/* Non-ESN SAs ask for a rekey this far before the 32-bit counter runs out. */
+#define SEQ_SOFT_MARGIN 0x100000u
+
+static const char *const ipsec_ctr_names[] = { SP_CTR_NAMES(foreach_ipsec_drop)
+						       SP_CTR_NAMES(foreach_ipsec_other) };
+
+struct ipsec {
+	struct ipsec_cfg cfg;
+	char name[32];
+	struct sadb sadb;
+	struct spd spd;
+	uint16_t ip_id;
+	uint64_t ctr[IPSEC_CTR_N - 1];
+	struct sp_ctrs ctrs;
+};
+
+static void count(struct ipsec *e, enum ipsec_ctr c)
+{
+	e->ctr[c - 1]++;
+}
+
+static void drop(struct ipsec *e, struct pkt *p, enum ipsec_ctr why)
+{
+	count(e, why);
+	pkt_free(p);
+}
+
+uint64_t ipsec_counter(const struct ipsec *e, enum ipsec_ctr c)
+{
+	return c > IPSEC_OK && c < IPSEC_CTR_N ? e->ctr[c - 1] : 0;
+}
+
+const char *ipsec_counter_name(enum ipsec_ctr c)
+{
+	return c > IPSEC_OK && c < IPSEC_CTR_N ? ipsec_ctr_names[c - 1] : "?";
+}
+
+static void emit(struct ipsec *e, struct ipsec_event *ev)
+{
+	if (e->cfg.event != NULL)
+		e->cfg.event(e->cfg.arg, ev);
+}
+
+static void sa_describe(const struct sa *sa, char *buf, size_t len)
+{
+	char s[SP_IP4_STRLEN], d[SP_IP4_STRLEN];
+
+	snprintf(buf, len, "%s spi 0x%08x %s %s->%s", sa->proto == IPV4_PROTO_AH ? "ah" : "esp",
+		 sa->spi, sa->dir == SA_DIR_IN ? "in" : "out", sp_ip4_fmt(sa->src, s),
+		 sp_ip4_fmt(sa->dst, d));
+}
+
+int ipsec_new(struct ipsec **out, const struct ipsec_cfg *cfg)
+{
+	struct ipsec *e;
+	int r;
+
+	*out = NULL;
+	if (cfg->rng == NULL || cfg->net_out == NULL || cfg->local_out == NULL)
+		return SP_EINVAL;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return SP_ENOMEM;
+	e->cfg = *cfg;
+	snprintf(e->name, sizeof(e->name), "%s", cfg->name ? cfg->name : "ipsec");
+	e->cfg.name = e->name;
+	if (e->cfg.max_sa == 0)
+		e->cfg.max_sa = IPSEC_DEFAULT_MAX_SA;
+	if (e->cfg.natt_port == 0)
+		e->cfg.natt_port = IPSEC_DEFAULT_NATT_PORT;
+	if (e->cfg.natt_keepalive == 0)
+		e->cfg.natt_keepalive = IPSEC_DEFAULT_NATT_KEEPALIVE;
+	if (e->cfg.acquire_retry == 0)
+		e->cfg.acquire_retry = IPSEC_DEFAULT_ACQUIRE_RETRY;
+	if (e->cfg.larval_lifetime == 0)
+		e->cfg.larval_lifetime = IPSEC_DEFAULT_LARVAL_LIFETIME;
+	if ((r = sadb_init(&e->sadb, e->cfg.max_sa, sp_rng_u64(cfg->rng))) != 0) {
+		free(e);
+		return r;
+	}
+	spd_init(&e->spd);
+	e->ip_id = (uint16_t)sp_rng_u32(cfg->rng);
+	sp_ctrs_init(&e->ctrs, "ipsec", e->name, ipsec_ctr_names, e->ctr, IPSEC_CTR_N - 1);
+	if (cfg->ctrs != NULL)
+		sp_ctr_register(cfg->ctrs, &e->ctrs);
+	*out = e;
+	return 0;
+}
+
+void ipsec_free(struct ipsec *e)
+{
+	if (e == NULL)
+		return;
+	if (e->cfg.ctrs != NULL)
+		sp_ctr_unregister(e->cfg.ctrs, &e->ctrs);
+	sadb_destroy(&e->sadb);
+	spd_destroy(&e->spd);
+	free(e);
+}
+
+/* The newest usable outbound SA with this reqid, for unpinned policies. */
+static struct sa *newest_out(const struct ipsec *e, uint32_t reqid, const struct sa *skip)
+{
+	struct sa *best = NULL;
+
+	if (reqid == 0)
+		return NULL;
+	for (struct sa *sa = sadb_next(&e->sadb, NULL); sa; sa = sadb_next(&e->sadb, sa)) {
+		if (sa == skip || sa->dir != SA_DIR_OUT || sa->reqid != reqid ||
+		    (sa->state != SA_STATE_MATURE && sa->state != SA_STATE_DYING))
+			continue;
+		if (best == NULL || sa->stats.installed >= best->stats.installed)
+			best = sa;
+	}
+	return best;
+}
+
+static void delete_sa(struct ipsec *e, struct sa *sa)
+{
+	char d[80];
+
+	for (struct spd_policy *p = spd_next(&e->spd, NULL); p; p = spd_next(&e->spd, p)) {
+		if (p->sa != sa)
+			continue;
+		/* The chosen SA is gone: fall back to the newest with the reqid. */
+		p->sa_pinned = false;
+		p->sa = newest_out(e, p->reqid, sa);
+	}
+	if (sa->dir == SA_DIR_IN && e->cfg.spi_policy.release != NULL)
+		e->cfg.spi_policy.release(e->cfg.spi_policy.arg, sa->proto, sa->dst, sa->spi);
+	sa_describe(sa, d, sizeof(d));
+	SP_INFO(e->cfg.log, "ipsec", "%s: deleted %s", e->name, d);
+	sadb_remove(&e->sadb, sa);
+	sa_free(sa);
+}
+
+static void expire_hard(struct ipsec *e, struct sa *sa, enum ipsec_limit lim)
+{
+	struct ipsec_event ev = { .type = IPSEC_EV_HARD_EXPIRE, .sa = sa, .limit = lim };
+
+	sa->state = SA_STATE_DEAD;
+	count(e, IPSEC_CTR_EV_HARD);
+	emit(e, &ev);
+	delete_sa(e, sa);
+}
+
+static void expire_soft(struct ipsec *e, struct sa *sa, enum ipsec_limit lim)
+{
+	struct ipsec_event ev = { .type = IPSEC_EV_SOFT_EXPIRE, .sa = sa, .limit = lim };
+
+	if (sa->soft_fired)
+		return;
+	sa->soft_fired = true;
+	sa->state = SA_STATE_DYING;
+	count(e, IPSEC_CTR_EV_SOFT);
+	emit(e, &ev);
+}
+
+/* Would one more packet of len bytes pass a hard packet or byte limit? */
+static bool over_hard(const struct sa *sa, size_t len)
+{
+	return (sa->hard.packets != 0 && sa->stats.packets >= sa->hard.packets) ||
+	       (sa->hard.bytes != 0 && sa->stats.bytes + len > sa->hard.bytes);
+}
+
+static void account(struct ipsec *e, sp_time now, struct sa *sa, size_t len)
+{
+	sa->stats.packets++;
+	sa->stats.bytes += len;
+	if (sa->stats.first_used == 0)
+		sa->stats.first_used = now ? now : 1;
+	sa->stats.last_used = now;
+	if (sa->soft_fired)
+		return;
+	if (sa->soft.packets != 0 && sa->stats.packets >= sa->soft.packets)
+		expire_soft(e, sa, IPSEC_LIMIT_PACKETS);
+	else if (sa->soft.bytes != 0 && sa->stats.bytes >= sa->soft.bytes)
+		expire_soft(e, sa, IPSEC_LIMIT_BYTES);
+	else if (sa->dir == SA_DIR_OUT && !sa->esn && sa->seq >= UINT32_MAX - SEQ_SOFT_MARGIN)
+		expire_soft(e, sa, IPSEC_LIMIT_SEQ);
+}
+
+static void acquire(struct ipsec *e, sp_time now, struct spd_policy *pol, const struct spd_tuple *t)
+{
+	struct ipsec_event ev = { .type = IPSEC_EV_ACQUIRE, .policy = pol, .tuple = *t };
+
+	if (now < pol->acquire_next)
+		return;
+	pol->acquire_next = now + e->cfg.acquire_retry;
+	count(e, IPSEC_CTR_EV_ACQUIRE);
+	emit(e, &ev);
+}
+
+/* Parse and trim a whole IPv4 packet; false (counted drop) when malformed. */
+static bool take_ipv4(struct ipsec *e, struct pkt *p, struct ipv4_hdr *h)
+{
+	struct cur c;
+
+	cur_init(&c, pkt_data(p), p->len);
+	if (ipv4_parse(&c, h) != 0 || !h->ip_csum_ok || pkt_trim(p, h->ip_len) != 0) {
+		drop(e, p, IPSEC_DROP_MALFORMED);
+		return false;
+	}
+	return true;
+}
+
+void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p)
+{
+	struct spd_policy *pol;
+	struct spd_tuple t;
+	struct ipv4_hdr h;
+	enum ipsec_ctr r;
+	struct sa *sa;
+	size_t len;
+
+	if (!take_ipv4(e, p, &h))
+		return;
+	spd_tuple_of(pkt_data(p), p->len, &t);
+	if ((pol = spd_lookup(&e->spd, SA_DIR_OUT, &t)) == NULL) {
+		if (!e->cfg.bypass_unmatched)
+			return drop(e, p, IPSEC_DROP_NO_POLICY);
+		count(e, IPSEC_CTR_TX_BYPASS);
+		return e->cfg.net_out(e->cfg.arg, p);
+	}
+	pol->packets++;
+	if (pol->action == SPD_DISCARD)
+		return drop(e, p, IPSEC_DROP_DISCARD);
+	if (pol->action == SPD_BYPASS) {
+		count(e, IPSEC_CTR_TX_BYPASS);
+		return e->cfg.net_out(e->cfg.arg, p);
+	}
+	if ((sa = pol->sa) == NULL) {
+		acquire(e, now, pol, &t);
+		return drop(e, p, IPSEC_DROP_ACQUIRE);
+	}
+	if (over_hard(sa, p->len)) {
+		expire_hard(e, sa,
+			    sa->hard.packets != 0 && sa->stats.packets >= sa->hard.packets
+				    ? IPSEC_LIMIT_PACKETS
+				    : IPSEC_LIMIT_BYTES);
+		return drop(e, p, IPSEC_DROP_EXPIRED);
+	}
+	if (e->cfg.pre_protect != NULL && e->cfg.pre_protect(e->cfg.arg, sa, p) != 0)
+		return drop(e, p, IPSEC_DROP_HOOK);
+	len = p->len;
+	if (sa->proto == IPV4_PROTO_ESP)
+		r = esp_output(sa, p, e->cfg.rng, e->ip_id++);
+	else
+		r = ah_output(sa, p, e->ip_id++);
+	if (r == IPSEC_DROP_SEQ_OVERFLOW) {
+		expire_hard(e, sa, IPSEC_LIMIT_SEQ);
+		return drop(e, p, r);
+	}
+	if (r != IPSEC_OK) {
+		sa->stats.drop_other++;
+		return drop(e, p, r);
+	}
+	count(e, sa->proto == IPV4_PROTO_AH ? IPSEC_CTR_TX_AH
+		 : sa->encap_sport	    ? IPSEC_CTR_TX_ESP_UDP
+					    : IPSEC_CTR_TX_ESP);
+	account(e, now, sa, len);
+	e->cfg.net_out(e->cfg.arg, p);
+}
+
+/* RFC 4301 5.2 step 4: the decapsulated packet must match an inbound policy that this SA
+ * may carry. */
+static bool inbound_allowed(const struct ipsec *e, const struct sa *sa, const struct pkt *p)
+{
+	const struct spd_policy *pol;
+	struct spd_tuple t;
+
+	spd_tuple_of(pkt_data(p), p->len, &t);
+	pol = spd_lookup(&e->spd, SA_DIR_IN, &t);
+	return pol != NULL && pol->action == SPD_PROTECT && pol->proto == sa->proto &&
+	       pol->mode == sa->mode && (pol->reqid == 0 || pol->reqid == sa->reqid);
+}
+
+static void count_sa_drop(struct sa *sa, enum ipsec_ctr r)
+{
+	switch (r) {
+	case IPSEC_DROP_REPLAY:
+		sa->stats.drop_replay++;
+		break;
+	case IPSEC_DROP_ICV:
+		sa->stats.drop_icv++;
+		break;
+	case IPSEC_DROP_PADDING:
+		sa->stats.drop_padding++;
+		break;
+	default:
+		sa->stats.drop_other++;
+		break;
+	}
+}
+
+/* Common tail of ESP and AH input once the transform succeeded. */
+static void deliver(struct ipsec *e, sp_time now, struct sa *sa, struct pkt *p)
+{
+	if (!inbound_allowed(e, sa, p)) {
+		sa->stats.drop_other++;
+		return drop(e, p, IPSEC_DROP_POLICY);
+	}
+	if (e->cfg.post_unprotect != NULL && e->cfg.post_unprotect(e->cfg.arg, sa, p) != 0)
+		return drop(e, p, IPSEC_DROP_HOOK);
+	account(e, now, sa, p->len);
+	count(e, IPSEC_CTR_RX_DECAP);
+	e->cfg.local_out(e->cfg.arg, p);
+}
+
+/* The SA a protected packet names, or a counted drop. */
+static struct sa *inbound_sa(struct ipsec *e, struct pkt *p, uint32_t spi, uint8_t proto,
+			     uint32_t dst)
+{
+	struct sa *sa = sadb_lookup(&e->sadb, spi, proto, dst);
+
+	if (sa == NULL || sa->dir != SA_DIR_IN || sa->state == SA_STATE_LARVAL) {
+		drop(e, p, IPSEC_DROP_NO_SA);
+		return NULL;
+	}
+	if (over_hard(sa, p->len)) {
+		expire_hard(e, sa,
+			    sa->hard.packets != 0 && sa->stats.packets >= sa->hard.packets
+				    ? IPSEC_LIMIT_PACKETS
+				    : IPSEC_LIMIT_BYTES);
+		drop(e, p, IPSEC_DROP_EXPIRED);
+		return NULL;
+	}
+	return sa;
+}
+
+static void esp_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv4_hdr *h,
+		   size_t esp_off, bool encap)
+{
+	const uint8_t *esp = pkt_data(p) + esp_off;
+	enum ipsec_ctr r;
+	struct sa *sa;
+	uint64_t seq;
+
+	if (ipv4_is_fragment(h))
+		return drop(e, p, IPSEC_DROP_FRAGMENT);
+	if (p->len - esp_off < ESP_HDR_LEN || sp_load_be32(esp) < ESP_SPI_MIN)
+		return drop(e, p, IPSEC_DROP_MALFORMED);
+	if ((sa = inbound_sa(e, p, sp_load_be32(esp), IPV4_PROTO_ESP, h->ip_dst)) == NULL)
+		return;
+	/* RFC 3948 3.1: an SA uses UDP encapsulation or not, not both. */
+	if (encap != (sa->encap_sport != 0)) {
+		sa->stats.drop_other++;
+		return drop(e, p, IPSEC_DROP_POLICY);
+	}
+	if ((r = esp_input(sa, p, esp_off, &seq)) == IPSEC_DROP_DUMMY) {
+		/* Authenticated: the peer is alive even though nothing is delivered. */
+		account(e, now, sa, 0);
+		return drop(e, p, r);
+	}
+	if (r != IPSEC_OK) {
+		count_sa_drop(sa, r);
+		return drop(e, p, r);
+	}
+	deliver(e, now, sa, p);
+}
+
+static void ah_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv4_hdr *h)
+{
+	enum ipsec_ctr r;
+	struct sa *sa;
+	uint32_t spi;
+	uint64_t seq;
+
+	if (p->len - h->ip_hl < AH_HDR_FIXED)
+		return drop(e, p, IPSEC_DROP_MALFORMED);
+	spi = sp_load_be32(pkt_data(p) + h->ip_hl + 4);
+	if ((sa = inbound_sa(e, p, spi, IPV4_PROTO_AH, h->ip_dst)) == NULL)
+		return;
+	if ((r = ah_input(sa, p, &seq)) != IPSEC_OK) {
+		count_sa_drop(sa, r);
+		return drop(e, p, r);
+	}
+	deliver(e, now, sa, p);
+}
+
+/* UDP to the NAT-T port (RFC 3948 2): keepalive, IKE behind the non-ESP marker, or ESP. */
+static void natt_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv4_hdr *h)
+{
+	const uint8_t *u = pkt_data(p) + h->ip_hl;
+	size_t plen = sp_load_be16(u + UDP_OFF_LEN) - UDP_HDR_LEN;
+	const uint8_t *pl = u + UDP_HDR_LEN;
+
+	if (pkt_trim(p, (uint32_t)(h->ip_hl + UDP_HDR_LEN + plen)) != 0)
+		return drop(e, p, IPSEC_DROP_MALFORMED);
+	if (plen == 1 && pl[0] == 0xff) {
+		count(e, IPSEC_CTR_RX_KEEPALIVE); /* RFC 3948 2.3: consumed */
+		return pkt_free(p);
+	}
+	if (plen >= 4 && sp_load_be32(pl) == 0) {
+		uint16_t sport = sp_load_be16(u + UDP_OFF_SPORT);
+		uint16_t dport = sp_load_be16(u + UDP_OFF_DPORT);
+
+		if (e->cfg.ike_in == NULL)
+			return drop(e, p, IPSEC_DROP_IKE_NO_HANDLER);
+		if (pkt_pull(p, (uint32_t)(h->ip_hl + UDP_HDR_LEN + 4)) == NULL)
+			return drop(e, p, IPSEC_DROP_MALFORMED);
+		count(e, IPSEC_CTR_RX_IKE);
+		return e->cfg.ike_in(e->cfg.arg, p, h->ip_src, h->ip_dst, sport, dport);
+	}
+	count(e, IPSEC_CTR_RX_ESP_UDP);
+	esp_in(e, now, p, h, h->ip_hl + UDP_HDR_LEN, true);
+}
+
+/* Not IPsec: allowed unless an inbound policy says it must have been protected. */
+static void cleartext_in(struct ipsec *e, struct pkt *p)
+{
+	const struct spd_policy *pol;
+	struct spd_tuple t;
+
+	spd_tuple_of(pkt_data(p), p->len, &t);
+	pol = spd_lookup(&e->spd, SA_DIR_IN, &t);
+	if (pol != NULL && pol->action == SPD_PROTECT)
+		return drop(e, p, IPSEC_DROP_POLICY);
+	if (pol != NULL && pol->action == SPD_DISCARD)
+		return drop(e, p, IPSEC_DROP_DISCARD);
+	count(e, IPSEC_CTR_RX_BYPASS);
+	e->cfg.local_out(e->cfg.arg, p);
+}
+
+void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p)
+{
+	struct ipv4_hdr h;
+
+	if (!take_ipv4(e, p, &h))
+		return;
+	switch (h.ip_proto) {
+	case IPV4_PROTO_ESP:
+		count(e, IPSEC_CTR_RX_ESP);
+		return esp_in(e, now, p, &h, h.ip_hl, false);
+	case IPV4_PROTO_AH:
+		count(e, IPSEC_CTR_RX_AH);
+		return ah_in(e, now, p, &h);
+	case IPV4_PROTO_UDP: {
+		struct udp_hdr u;
+		struct cur c;
+
+		if (ipv4_is_fragment(&h))
+			break;
+		cur_init(&c, pkt_data(p) + h.ip_hl, p->len - h.ip_hl);
+		if (udp_parse(&c, &u) != 0)
+			return drop(e, p, IPSEC_DROP_MALFORMED);
+		if (u.udp_dport == e->cfg.natt_port)
+			return natt_in(e, now, p, &h);
+		break;
+	}
+	}
+	cleartext_in(e, p);
+}
+
+/* Management: SAs. */
+
+static void bind_policies(struct ipsec *e, struct sa *sa)
+{
+	if (sa->dir != SA_DIR_OUT || sa->reqid == 0)
+		return;
+	for (struct spd_policy *p = spd_next(&e->spd, NULL); p; p = spd_next(&e->spd, p))
+		if (p->dir == SA_DIR_OUT && p->action == SPD_PROTECT && p->reqid == sa->reqid &&
+		    !p->sa_pinned)
+			p->sa = sa;
+}
+
+int ipsec_sa_add(struct ipsec *e, sp_time now, const struct sa_params *p, const char **why)
+{
+	struct sa *sa;
+	char d[80];
+	int r;
+
+	if ((r = sa_new(&sa, p, now, why)) != 0)
+		return r;
+	if ((r = sadb_insert(&e->sadb, sa)) != 0) {
+		if (why != NULL)
+			*why = r == SP_EEXIST
+				       ? "an SA with this SPI, protocol and destination exists"
+				       : "SA database full";
+		sa_free(sa);
+		return r;
+	}
+	bind_policies(e, sa);
+	sa_describe(sa, d, sizeof(d));
+	SP_INFO(e->cfg.log, "ipsec", "%s: installed %s %s %s/%s reqid %u", e->name, d,
+		sa->mode == SA_MODE_TUNNEL ? "tunnel" : "transport", sa_enc_name(sa->enc),
+		sa_auth_name(sa->auth), sa->reqid);
+	return 0;
+}
+
+static uint32_t random_spi(void *arg, const struct sa_spi_req *req)
+{
+	(void)req;
+	for (;;) {
+		uint32_t spi = sp_rng_u32(arg);
+
+		if (spi >= ESP_SPI_MIN)
+			return spi;
+	}
+}
+
+int ipsec_sa_getspi(struct ipsec *e, sp_time now, uint8_t proto, uint32_t src, uint32_t dst,
+		    uint32_t peer_spi, uint32_t *spi)
+{
+	struct sa_spi_req req = { .proto = proto, .src = src, .dst = dst, .peer_spi = peer_spi };
+	struct sa *sa;
+	int r;
+
+	for (req.attempt = 0; req.attempt < SPI_ATTEMPTS; req.attempt++) {
+		uint32_t s;
+
+		if (e->cfg.spi_policy.alloc != NULL) {
+			if ((r = e->cfg.spi_policy.alloc(e->cfg.spi_policy.arg, &req, &s)) != 0)
+				return r;
+			if (s < ESP_SPI_MIN)
+				return SP_EINVAL;
+		} else {
+			s = random_spi(e->cfg.rng, &req);
+		}
+		/* Unique on the SPI alone, so lookups by SPI (NAT-T, demultiplexers) work. */
+		if (sadb_lookup_spi(&e->sadb, s) != NULL)
+			continue;
+		if ((r = sa_new_larval(&sa, s, proto, src, dst, now + e->cfg.larval_lifetime)) != 0)
+			return r;
+		if ((r = sadb_insert(&e->sadb, sa)) != 0) {
+			sa_free(sa);
+			return r;
+		}
+		*spi = s;
+		return 0;
+	}
+	return SP_EFULL;
+}
+
+int ipsec_sa_update(struct ipsec *e, sp_time now, const struct sa_params *p, const char **why)
+{
+	struct sa *old = sadb_lookup(&e->sadb, p->spi, p->proto, p->dst), *sa;
+	int r;
+
+	if (old == NULL) {
+		if (why != NULL)
+			*why = "no SA with this SPI, protocol and destination";
+		return SP_ENOTFOUND;
+	}
+	if ((r = sa_new(&sa, p, now, why)) != 0)
+		return r;
+	/* The new SA takes the old one's place; its policies follow. */
+	for (struct spd_policy *pol = spd_next(&e->spd, NULL); pol; pol = spd_next(&e->spd, pol))
+		if (pol->sa == old)
+			pol->sa = sa;
+	sadb_remove(&e->sadb, old);
+	sa_free(old);
+	if ((r = sadb_insert(&e->sadb, sa)) != 0) {
+		sa_free(sa);
+		return r;
+	}
+	bind_policies(e, sa);
+	return 0;
+}
+
+int ipsec_sa_del(struct ipsec *e, const struct sa_key *k)
+{
+	struct sa *sa = sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+
+	if (sa == NULL)
+		return SP_ENOTFOUND;
+	if (sa->state == SA_STATE_DEAD)
+		return 0; /* being deleted by a hard expiry right now */
+	delete_sa(e, sa);
+	return 0;
+}
+
+const struct sa *ipsec_sa_lookup(const struct ipsec *e, const struct sa_key *k)
+{
+	return sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+}
+
+const struct sa *ipsec_sa_next(const struct ipsec *e, const struct sa *prev)
+{
+	return sadb_next(&e->sadb, prev);
+}
+
+/* Management: policies. */
+
+int ipsec_policy_add(struct ipsec *e, const struct spd_policy_params *p, uint32_t *id)
+{
+	struct spd_policy *pol;
+	uint32_t pid;
+	int r;
+
+	if ((r = spd_add(&e->spd, p, &pid)) != 0)
+		return r;
+	pol = spd_get(&e->spd, pid);
+	if (pol->dir == SA_DIR_OUT && pol->action == SPD_PROTECT)
+		pol->sa = newest_out(e, pol->reqid, NULL);
+	if (id != NULL)
+		*id = pid;
+	return 0;
+}
+
+int ipsec_policy_del(struct ipsec *e, uint32_t id)
+{
+	return spd_del(&e->spd, id);
+}
+
+int ipsec_policy_set_sa(struct ipsec *e, uint32_t id, const struct sa_key *key)
+{
+	struct spd_policy *pol = spd_get(&e->spd, id);
+	struct sa *sa;
+
+	if (pol == NULL)
+		return SP_ENOTFOUND;
+	if (pol->dir != SA_DIR_OUT || pol->action != SPD_PROTECT)
+		return SP_EINVAL;
+	if (key == NULL) {
+		pol->sa_pinned = false;
+		pol->sa = newest_out(e, pol->reqid, NULL);
+		return 0;
+	}
+	sa = sadb_lookup(&e->sadb, key->spi, key->proto, key->dst);
+	if (sa == NULL)
+		return SP_ENOTFOUND;
+	if (sa->dir != SA_DIR_OUT || sa->proto != pol->proto || sa->mode != pol->mode ||
+	    sa->state == SA_STATE_LARVAL || sa->state == SA_STATE_DEAD)
+		return SP_EINVAL;
+	pol->sa = sa;
+	pol->sa_pinned = true;
+	return 0;
+}
+
+const struct spd_policy *ipsec_policy_get(const struct ipsec *e, uint32_t id)
+{
+	return spd_get(&e->spd, id);
+}
+
+const struct spd_policy *ipsec_policy_next(const struct ipsec *e, const struct spd_policy *prev)
+{
+	return spd_next(&e->spd, prev);
+}
+
+/* Time. */
+
+static void send_keepalive(struct ipsec *e, sp_time now, struct sa *sa)
+{
+	static const uint8_t ka = 0xff; /* RFC 3948 2.3 */
+	struct ipv4_hdr h = { .ip_ttl = 64, .ip_proto = IPV4_PROTO_UDP };
+	struct pkt *p;
+
+	sa->keepalive_sent = now;
+	if (e->cfg.pool == NULL || (p = pkt_alloc(e->cfg.pool)) == NULL)
+		return;
+	h.ip_src = sa->src;
+	h.ip_dst = sa->dst;
+	h.ip_id = e->ip_id++;
+	if (pkt_append(p, &ka, 1) != 0 ||
+	    udp_build(p, sa->encap_sport, sa->encap_dport, sa->src, sa->dst, true) != 0 ||
+	    ipv4_build(p, &h, NULL, 0) != 0) {
+		pkt_free(p);
+		return;
+	}
+	count(e, IPSEC_CTR_TX_KEEPALIVE);
+	e->cfg.net_out(e->cfg.arg, p);
+}
+
+int ipsec_send_keepalive(struct ipsec *e, sp_time now, const struct sa_key *k)
+{
+	struct sa *sa = sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+
+	if (sa == NULL)
+		return SP_ENOTFOUND;
+	if (sa->dir != SA_DIR_OUT || sa->encap_sport == 0)
+		return SP_EINVAL;
+	send_keepalive(e, now, sa);
+	return 0;
+}
+
+static sp_time add_limit(sp_time base, sp_time d)
+{
+	return d == 0 || base == 0 ? SP_TIME_NEVER : base + d;
+}
+
+/* When the keepalive of an outbound encapsulated SA is due: an interval after the last
+ * packet or keepalive sent (RFC 3948 4: only when nothing else was sent). */
+static sp_time keepalive_due(const struct ipsec *e, const struct sa *sa)
+{
+	sp_time last;
+
+	if (sa->dir != SA_DIR_OUT || sa->encap_sport == 0 ||
+	    e->cfg.natt_keepalive == SP_TIME_NEVER || e->cfg.pool == NULL ||
+	    sa->state == SA_STATE_LARVAL)
+		return SP_TIME_NEVER;
+	last = SP_MAX(SP_MAX(sa->stats.last_used, sa->keepalive_sent), sa->stats.installed);
+	return last + e->cfg.natt_keepalive;
+}
+
+static sp_time sa_deadline(const struct ipsec *e, const struct sa *sa)
+{
+	sp_time t;
+
+	if (sa->state == SA_STATE_LARVAL)
+		return sa->larval_expires;
+	t = sp_time_min(add_limit(sa->stats.installed ? sa->stats.installed : 1, sa->hard.add_time),
+			add_limit(sa->stats.first_used, sa->hard.use_time));
+	if (!sa->soft_fired)
+		t = sp_time_min(t,
+				sp_time_min(add_limit(sa->stats.installed ? sa->stats.installed : 1,
+						      sa->soft.add_time),
+					    add_limit(sa->stats.first_used, sa->soft.use_time)));
+	return sp_time_min(t, keepalive_due(e, sa));
+}
+
+sp_time ipsec_next_deadline(const struct ipsec *e)
+{
+	sp_time t = SP_TIME_NEVER;
+
+	for (struct sa *sa = sadb_next(&e->sadb, NULL); sa; sa = sadb_next(&e->sadb, sa))
+		t = sp_time_min(t, sa_deadline(e, sa));
+	return t;
+}
+
+static void tick_sa(struct ipsec *e, sp_time now, struct sa *sa)
+{
+	sp_time inst = sa->stats.installed ? sa->stats.installed : 1;
+
+	if (sa->state == SA_STATE_LARVAL) {
+		if (now >= sa->larval_expires) {
+			struct ipsec_event ev = { .type = IPSEC_EV_LARVAL_EXPIRE, .sa = sa };
+
+			sa->state = SA_STATE_DEAD;
+			count(e, IPSEC_CTR_EV_LARVAL);
+			emit(e, &ev);
+			delete_sa(e, sa);
+		}
+		return;
+	}
+	if (now >= add_limit(inst, sa->hard.add_time))
+		return expire_hard(e, sa, IPSEC_LIMIT_ADD_TIME);
+	if (now >= add_limit(sa->stats.first_used, sa->hard.use_time))
+		return expire_hard(e, sa, IPSEC_LIMIT_USE_TIME);
+	if (now >= add_limit(inst, sa->soft.add_time))
+		expire_soft(e, sa, IPSEC_LIMIT_ADD_TIME);
+	else if (now >= add_limit(sa->stats.first_used, sa->soft.use_time))
+		expire_soft(e, sa, IPSEC_LIMIT_USE_TIME);
+	if (now >= keepalive_due(e, sa))
+		send_keepalive(e, now, sa);
+}
+
+void ipsec_tick(struct ipsec *e, sp_time now)
+{
+	/* By slot: tick_sa() may delete the SA it looks at, never another one. */
+	for (uint32_t i = 0; i < e->sadb.nslots; i++)
+		if (e->sadb.slots[i] != NULL)
+			tick_sa(e, now, e->sadb.slots[i]);
+}
+
+/* Show. */
+
+static const char *state_name(uint8_t s)
+{
+	static const char *const n[] = { "larval", "mature", "dying", "dead" };
+
+	return s < SP_NELEM(n) ? n[s] : "?";
+}
+
+static void show_age(FILE *f, const char *what, sp_time now, sp_time t)
+{
+	if (t == 0 || t > now)
+		fprintf(f, " %s -", what);
+	else
+		fprintf(f, " %s %.1fs", what, sp_time_sec(now - t));
+}
+
+void ipsec_show_sa(const struct ipsec *e, sp_time now, FILE *f)
+{
+	for (const struct sa *sa = sadb_next(&e->sadb, NULL); sa; sa = sadb_next(&e->sadb, sa)) {
+		char d[80];
+
+		sa_describe(sa, d, sizeof(d));
+		fprintf(f, "%s %s reqid %u state %s\n", d,
+			sa->mode == SA_MODE_TUNNEL ? "tunnel" : "transport", sa->reqid,
+			state_name(sa->state));
+		if (sa->state == SA_STATE_LARVAL) {
+			show_age(f, "    expires-in", sa->larval_expires, now);
+			fputc('\n', f);
+			continue;
+		}
+		fprintf(f, "    enc %s auth %s esn %s", sa_enc_name(sa->enc),
+			sa_auth_name(sa->auth), sa->esn ? "yes" : "no");
+		if (sa->dir == SA_DIR_IN)
+			fprintf(f, " replay-window %u top %llu", sa->win.size,
+				(unsigned long long)sa->win.top);
+		else
+			fprintf(f, " seq %llu", (unsigned long long)sa->seq);
+		if (sa->encap_sport)
+			fprintf(f, " udp %u->%u", sa->encap_sport, sa->encap_dport);
+		if (sa->asif_src || sa->asif_dst) {
+			char a[SP_IP4_STRLEN], b[SP_IP4_STRLEN];
+
+			fprintf(f, " as-if %s/%s", sa->asif_src ? sp_ip4_fmt(sa->asif_src, a) : "-",
+				sa->asif_dst ? sp_ip4_fmt(sa->asif_dst, b) : "-");
+		}
+		fprintf(f, "\n    packets %llu bytes %llu", (unsigned long long)sa->stats.packets,
+			(unsigned long long)sa->stats.bytes);
+		show_age(f, "installed", now, sa->stats.installed);
+		show_age(f, "last-used", now, sa->stats.last_used);
+		fprintf(f, " drops replay %llu icv %llu padding %llu other %llu\n",
+			(unsigned long long)sa->stats.drop_replay,
+			(unsigned long long)sa->stats.drop_icv,
+			(unsigned long long)sa->stats.drop_padding,
+			(unsigned long long)sa->stats.drop_other);
+	}
+}
+
+static const char *action_name(uint8_t a)
+{
+	return a == SPD_PROTECT ? "protect" : a == SPD_BYPASS ? "bypass" : "discard";
+}
+
+void ipsec_show_policy(const struct ipsec *e, FILE *f)
+{
+	for (const struct spd_policy *p = spd_next(&e->spd, NULL); p; p = spd_next(&e->spd, p)) {
+		char s[SP_IP4_STRLEN], d[SP_IP4_STRLEN];
+
+		fprintf(f,
+			"policy %u %s%s%s %s prio %u %s/%u -> %s/%u proto %u sport %u-%u dport "
+			"%u-%u %s",
+			p->id, p->name[0] ? "\"" : "", p->name, p->name[0] ? "\"" : "",
+			p->dir == SA_DIR_IN ? "in" : "out", p->priority, sp_ip4_fmt(p->sel.src, s),
+			p->sel.src_len, sp_ip4_fmt(p->sel.dst, d), p->sel.dst_len, p->sel.proto,
+			p->sel.sport_lo, p->sel.sport_hi, p->sel.dport_lo, p->sel.dport_hi,
+			action_name(p->action));
+		if (p->action == SPD_PROTECT)
+			fprintf(f, " %s %s reqid %u", p->proto == IPV4_PROTO_AH ? "ah" : "esp",
+				p->mode == SA_MODE_TUNNEL ? "tunnel" : "transport", p->reqid);
+		if (p->dir == SA_DIR_OUT && p->action == SPD_PROTECT) {
+			if (p->sa != NULL)
+				fprintf(f, " sa 0x%08x%s", p->sa->spi,
+					p->sa_pinned ? " (pinned)" : "");
+			else
+				fprintf(f, " sa none");
+		}
+		fprintf(f, " packets %llu\n", (unsigned long long)p->packets);
+	}
+}
