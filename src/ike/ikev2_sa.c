@@ -1143,6 +1143,17 @@ void ike_sa_tick(struct ike_sa *sa, sp_time now)
 	ike_sa_kick(sa, now);
 }
 
+static bool ike_sa_pending(const struct ike_sa *sa)
+{
+	if (sa->want_delete || sa->want_rekey || sa->want_child || sa->want_dpd)
+		return true;
+	for (const struct ike_child *ch = sa->children; ch != NULL; ch = ch->next)
+		if ((ch->want_delete && ch->state != IKE_CHILD_DELETING) ||
+		    (ch->want_rekey && ch->state == IKE_CHILD_INSTALLED))
+			return true;
+	return false;
+}
+
 sp_time ike_sa_deadline(const struct ike_sa *sa)
 {
 	sp_time t = SP_TIME_NEVER;
@@ -1157,6 +1168,8 @@ sp_time ike_sa_deadline(const struct ike_sa *sa)
 		t = sp_time_min(t, sa->expire_at);
 	if (sa->state != IKE_SA_ESTABLISHED)
 		return t;
+	if (sa->req.kind == IKE_X_NONE && ike_sa_pending(sa))
+		return 0; /* an exchange is waiting for the free window: now */
 	t = sp_time_min(t, sa->expire_at);
 	t = sp_time_min(t, sa->rekey_at);
 	if (sa->conn->dpd_delay > 0 && !sa->want_dpd)
