@@ -1,0 +1,191 @@
+/*
+ * The conference scenario (003 FIG. 3): what the comparison table must show for the
+ * baseline technique, under each kind of fault, and for raw ESP through the address-only
+ * NAT (one client per server: the problem spinat exists to solve).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim/scenario.h"
+#include "../unit/sim/toy_tunnel.h"
+
+static int run(const char *tech_name, const struct sim_technique *tech, const char *const *sets,
+	       struct sim_result *res)
+{
+	const struct sim_scenario *scn = sim_scenario_find("conference");
+	static struct sim_params ps;
+	struct sim_run_opts o = { .seed = 1, .log_level = SP_LOG_ERR };
+	int r;
+
+	assert_non_null(scn);
+	sim_params_init(&ps);
+	assert_int_equal(sim_scenario_params(scn, &ps), 0);
+	for (; sets != NULL && *sets != NULL; sets++)
+		assert_int_equal(sim_params_set(&ps, *sets), 0);
+	if (tech == NULL)
+		assert_non_null(tech = sim_technique_find(tech_name));
+	r = scn->run(&ps, tech, &o, res);
+	if (r != 0)
+		print_message("conference: %s\n", ps.err);
+	return r;
+}
+
+static void plain_defaults_nat_crash(void **state)
+{
+	struct sim_result r;
+
+	(void)state;
+	assert_int_equal(run("plain", NULL, NULL, &r), 0);
+	/* 4 clients, both ways, 50 pps for 10 s. */
+	assert_int_equal(r.flows.sent, 4000);
+	assert_int_equal(r.flows.not_sent, 0);
+	/* The NAT is down 1 s of 10: about a tenth is lost, nothing else. */
+	assert_in_range(r.flows.lost, 380, 420);
+	assert_int_equal(r.flows.delivered + r.flows.lost, r.flows.sent);
+	assert_true(r.has_fault && r.flows.recovered);
+	assert_true(r.flows.recovery < SP_MSEC(100));
+	assert_non_null(strstr(r.drop_list, "nat node.drop_crashed="));
+	/* Endpoint-independent NAPT: one entry per client. */
+	assert_true(r.has_nat);
+	assert_int_equal(r.nat_entries_peak, 4);
+	/* Plain UDP: 28 bytes of IPv4 and UDP header per packet, a little ICMP besides. */
+	assert_true(r.ovh_per_pkt >= 28.0 && r.ovh_per_pkt < 30.0);
+	assert_false(r.has_tunnels);
+}
+
+static void plain_no_fault_is_lossless(void **state)
+{
+	static const char *const sets[] = { "fault=none", "clients=40", "duration=3s", NULL };
+	struct sim_result r;
+
+	(void)state;
+	assert_int_equal(run("plain", NULL, sets, &r), 0);
+	assert_int_equal(r.flows.sent, 40 * 2 * 150);
+	assert_int_equal(r.flows.delivered, r.flows.sent);
+	assert_int_equal(r.flows.lost + r.flows.misdelivered + r.flows.duplicated, 0);
+	assert_false(r.has_fault);
+	assert_int_equal(r.drops, 0);
+	assert_int_equal(r.nat_entries_peak, 40);
+	assert_int_equal(r.nat_entries_end, 40);
+}
+
+static void plain_access_cut(void **state)
+{
+	static const char *const sets[] = { "fault=cut:access@3s+2s", "duration=6s", NULL };
+	struct sim_result r;
+
+	(void)state;
+	assert_int_equal(run("plain", NULL, sets, &r), 0);
+	/* 2 s of 6 s cut: a third lost (plus what was in flight). */
+	assert_in_range(r.flows.lost, 800 - 20, 800 + 40);
+	assert_non_null(strstr(r.drop_list, "access link.drop_cut="));
+	/* The NAT kept its mappings: the first packets after the repair get through. */
+	assert_true(r.flows.recovered);
+	assert_true(r.flows.recovery < SP_MSEC(60));
+	assert_int_equal(r.flows.misdelivered, 0);
+}
+
+static void plain_lossy_access(void **state)
+{
+	static const char *const sets[] = { "fault=none", "access_loss=0.05", NULL };
+	struct sim_result r;
+
+	(void)state;
+	assert_int_equal(run("plain", NULL, sets, &r), 0);
+	/* Every packet crosses the access link once: Binomial(4000, 0.05), sd 14. */
+	assert_in_range(r.flows.lost, 200 - 56, 200 + 56);
+	assert_non_null(strstr(r.drop_list, "access link.lost="));
+}
+
+/*
+ * Raw ESP through the address-only NAT, with the toy tunnel engine (an ESP-like header,
+ * no crypto) on every client and on the gateway: the NAT maps ESP by (server) only, so
+ * one client holds the gateway and the others' packets are dropped (003 Background).
+ */
+static int rawesp_setup(struct sim_tech_ctx *tc)
+{
+	static struct toy_cfg gw = { .gateway = true, .proto = IPV4_PROTO_ESP };
+	struct toy_cfg c = { .proto = IPV4_PROTO_ESP };
+	int r;
+
+	if ((r = sim_tech_attach_nat_basic(tc)) != 0)
+		return r;
+	c.peer = sim_node_addr(tc->gateways[0]);
+	c.net = tc->protected_net;
+	c.plen = tc->protected_plen;
+	for (unsigned i = 0; i < tc->nclients; i++) {
+		c.spi = 0x1000 + i;
+		if ((r = sim_ip_attach_ep(tc->clients[i], &toy_ops, &c)) != 0)
+			return r;
+	}
+	return sim_ip_attach_ep(tc->gateways[0], &toy_ops, &gw);
+}
+
+static const struct sim_technique rawesp = {
+	.name = "rawesp",
+	.descr = "test: unkeyed ESP-like tunnels through the address-only NAT",
+	.flags = SIM_TECH_TUNNEL,
+	.setup = rawesp_setup,
+};
+
+static void raw_esp_one_client_per_server(void **state)
+{
+	static const char *const sets[] = { "fault=none", NULL };
+	struct sim_result r;
+
+	(void)state;
+	assert_int_equal(run(NULL, &rawesp, sets, &r), 0);
+	assert_true(r.has_tunnels);
+	assert_int_equal(r.tunnels_wanted, 4);
+	assert_int_equal(r.tunnels_up, 1);
+	/* One client's two flows get through; three clients' do not. */
+	assert_int_equal(r.flows.sent, 4000 - r.flows.not_sent);
+	assert_int_equal(r.flows.delivered, 1000);
+	assert_non_null(strstr(r.drop_list, "nat nat.drop_proto_busy="));
+	/* Nothing of theirs reaches the gateway, so it never sends them anything. */
+	assert_non_null(strstr(r.drop_list, "isp ip.drop_no_route="));
+	/* ESP: one entry for the one client that holds the server. */
+	assert_int_equal(r.nat_entries_peak, 1);
+	/* IPv4 + UDP inside, outer IPv4 + 8-byte header outside. */
+	assert_true(r.ovh_per_pkt >= 56.0 && r.ovh_per_pkt < 57.0);
+}
+
+static void bad_parameters_are_named(void **state)
+{
+	const struct sim_scenario *scn = sim_scenario_find("conference");
+	static struct sim_params ps;
+	struct sim_run_opts o = { .seed = 1, .log_level = SP_LOG_ERR };
+	struct sim_result r;
+
+	(void)state;
+	sim_params_init(&ps);
+	assert_int_equal(sim_scenario_params(scn, &ps), 0);
+	assert_int_equal(sim_params_set(&ps, "cliens=3"), SP_ENOTFOUND);
+	assert_non_null(strstr(ps.err, "cliens"));
+	assert_int_equal(sim_params_set(&ps, "clients=0"), 0);
+	assert_int_equal(scn->run(&ps, sim_technique_find("plain"), &o, &r), SP_ECONFIG);
+	assert_non_null(strstr(ps.err, "clients"));
+	assert_int_equal(sim_params_set(&ps, "clients=2"), 0);
+	assert_int_equal(sim_params_set(&ps, "fault=crash:nobody@1s"), 0);
+	assert_int_equal(scn->run(&ps, sim_technique_find("plain"), &o, &r), SP_ENOTFOUND);
+	assert_non_null(strstr(ps.err, "nobody"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(plain_defaults_nat_crash),
+		cmocka_unit_test(plain_no_fault_is_lossless),
+		cmocka_unit_test(plain_access_cut),
+		cmocka_unit_test(plain_lossy_access),
+		cmocka_unit_test(raw_esp_one_client_per_server),
+		cmocka_unit_test(bad_parameters_are_named),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
