@@ -36,4 +36,7 @@ static inline void bench_sink(const void *p)
 	__asm__ volatile("" : : "r"(p) : "memory");
 }
 
+/* Subcommands, one file each, listed in cmds.c. */
+int bench_sim_main(const struct bench_opts *o, int argc, char **argv);
+
 #endif

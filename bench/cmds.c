@@ -2,5 +2,6 @@
 #include "bench.h"
 
 const struct bench_cmd bench_cmds[] = {
+	{ "sim", bench_sim_main, "simulator events per second (conference scenario)" },
 	{ NULL, NULL, NULL },
 };

@@ -210,6 +210,9 @@ void sim_scn_collect(struct sim_tech_ctx *tc, struct sim_result *res)
 	res->drop_list[0] = '\0';
 	sim_ctr_each_drop(tc->sim, add_drop, &acc);
 	res->events = sim_events(tc->sim);
+	res->link_pkts = 0;
+	for (struct sim_link *l = sim_link_first(tc->sim); l != NULL; l = l->next)
+		res->link_pkts += sim_link_ctr(l, SIM_LINK_CTR_SENT);
 }
 
 void sim_scn_dump(struct sim *sim, FILE *f)

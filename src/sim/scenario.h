@@ -37,6 +37,7 @@ struct sim_result {
 	uint64_t drops;	      /* sum of every named drop counter (link losses included) */
 	char drop_list[1024]; /* "node module.name=value ..." of the non-zero ones */
 	uint64_t events;      /* simulator events run */
+	uint64_t link_pkts;   /* packets handed to links (every hop counts) */
 };
 
 struct sim_scenario {
