@@ -39,6 +39,8 @@ static const struct sim_param conf_params[] = {
 	{ "access_rate", "0", "access link rate in bit/s (0: unlimited)" },
 	{ "internet_delay", "20ms", "one-way delay from the ISP to the gateway" },
 	{ "nat_addr", "171.69.68.10", "the NAT's global address (000 FIG. 4)" },
+	{ "backup", "no", "a second NAT router nat2 on the LAN with its own ISP (003 FIG. 3)" },
+	{ "nat2_addr", "198.51.100.10", "the second NAT's global address" },
 	{ "gw_addr", "204.71.200.69", "the VPN gateway's address (000 FIG. 4)" },
 	{ "pool", "8192", "packet buffers in the simulator" },
 	{ NULL },
@@ -48,8 +50,8 @@ struct conf_prm {
 	uint32_t clients, rate, size, pool;
 	sp_time start, duration, drain, lan_delay, internet_delay;
 	struct sim_link_params access;
-	bool both;
-	uint32_t nat_addr, gw_addr;
+	bool both, backup;
+	uint32_t nat_addr, gw_addr, nat2_addr;
 	struct sim_faults faults;
 };
 
@@ -75,6 +77,8 @@ static int conf_read(struct sim_params *ps, struct conf_prm *p)
 	    (r = sim_params_time(ps, "internet_delay", &p->internet_delay)) != 0 ||
 	    (r = sim_params_ip4(ps, "nat_addr", &p->nat_addr)) != 0 ||
 	    (r = sim_params_ip4(ps, "gw_addr", &p->gw_addr)) != 0 ||
+	    (r = sim_params_bool(ps, "backup", &p->backup)) != 0 ||
+	    (r = sim_params_ip4(ps, "nat2_addr", &p->nat2_addr)) != 0 ||
 	    (r = sim_params_u32(ps, "pool", 256, 1u << 20, &p->pool)) != 0 ||
 	    (r = sim_params_str(ps, "fault", &fault)) != 0)
 		return r;
@@ -85,9 +89,10 @@ static int conf_read(struct sim_params *ps, struct conf_prm *p)
 	}
 	/* Both ends of a /30 are hosts: the peer is the other one (x ^ 3). */
 	if ((p->nat_addr & 3) == 0 || (p->nat_addr & 3) == 3 || (p->gw_addr & 3) == 0 ||
-	    (p->gw_addr & 3) == 3) {
+	    (p->gw_addr & 3) == 3 || (p->nat2_addr & 3) == 0 || (p->nat2_addr & 3) == 3) {
 		snprintf(ps->err, sizeof(ps->err),
-			 "nat_addr and gw_addr must be host addresses of a /30 (.1/.2 mod 4)");
+			 "nat_addr, nat2_addr and gw_addr must be host "
+			 "addresses of a /30 (.1/.2 mod 4)");
 		return SP_ECONFIG;
 	}
 	if ((r = sim_fault_parse(fault, &p->faults, ps->err, sizeof(ps->err))) != 0)
@@ -101,14 +106,44 @@ static int conf_read(struct sim_params *ps, struct conf_prm *p)
 #define CORP_NET SP_IP4(10, 9, 0, 0)
 #define CORP_GW	 SP_IP4(10, 9, 0, 1)
 #define SRV_ADDR SP_IP4(10, 9, 0, 10)
+#define LAN_GW2	 SP_IP4(10, 6, 1, 254)
+#define PEER_A	 SP_IP4(192, 0, 2, 1) /* isp on the peering link to isp2 */
+#define PEER_B	 SP_IP4(192, 0, 2, 2)
 
 struct conf_world {
 	struct sim *sim;
-	struct sim_link *lan, *access, *internet, *corp;
-	struct sim_node *nat, *isp, *gw, *srv;
+	struct sim_link *lan, *access, *internet, *corp, *access2, *peering;
+	struct sim_node *nat, *isp, *gw, *srv, *nat2, *isp2;
 	struct sim_node **clients;
 	struct sim_tech_ctx tc;
 };
+
+/* Router 311 with NAT 312 on the LAN, its access link 314 to ISP 313, which peers with
+ * the first ISP so the gateway's answers find their way. */
+static int build_backup(struct conf_world *w, const struct conf_prm *p)
+{
+	struct sim_link_params peer = { .delay = SP_MSEC(2) };
+	uint32_t isp2_a = p->nat2_addr ^ 3;
+	int r;
+
+	if ((r = sim_link_new(w->sim, "access2", &p->access, &w->access2)) != 0 ||
+	    (r = sim_link_new(w->sim, "peering", &peer, &w->peering)) != 0)
+		return r;
+	if ((r = sim_router_new(w->sim, "nat2", &w->nat2)) != 0 ||
+	    (r = sim_iface_add(w->nat2, "lan0", LAN_GW2, 24, w->lan, NULL)) != 0 ||
+	    (r = sim_iface_add(w->nat2, "wan0", p->nat2_addr, 30, w->access2, NULL)) != 0 ||
+	    (r = sim_route_add(w->nat2, 0, 0, isp2_a, -1, 0, 0)) != 0)
+		return r;
+	if ((r = sim_router_new(w->sim, "isp2", &w->isp2)) != 0 ||
+	    (r = sim_iface_add(w->isp2, "cust0", isp2_a, 30, w->access2, NULL)) != 0 ||
+	    (r = sim_iface_add(w->isp2, "peer0", PEER_B, 30, w->peering, NULL)) != 0 ||
+	    (r = sim_route_add(w->isp2, 0, 0, PEER_A, -1, 0, 0)) != 0)
+		return r;
+	if ((r = sim_iface_add(w->isp, "peer0", PEER_A, 30, w->peering, NULL)) != 0 ||
+	    (r = sim_route_add(w->isp, p->nat2_addr, 30, PEER_B, -1, 0, 0)) != 0)
+		return r;
+	return 0;
+}
 
 static int build(struct conf_world *w, const struct conf_prm *p)
 {
@@ -116,6 +151,7 @@ static int build(struct conf_world *w, const struct conf_prm *p)
 	struct sim_link_params inet = { .delay = p->internet_delay };
 	struct sim_link_params corp = { .delay = SP_USEC(100) };
 	uint32_t isp_a = p->nat_addr ^ 3, isp_b = p->gw_addr ^ 3;
+	unsigned rtflags = p->backup ? SIM_RT_CHECK_NH : 0;
 	unsigned out_ifi;
 	int r;
 
@@ -145,6 +181,8 @@ static int build(struct conf_world *w, const struct conf_prm *p)
 	    (r = sim_iface_add(w->srv, "eth0", SRV_ADDR, 24, w->corp, NULL)) != 0 ||
 	    (r = sim_route_add(w->srv, 0, 0, CORP_GW, -1, 0, 0)) != 0)
 		return r;
+	if (p->backup && (r = build_backup(w, p)) != 0)
+		return r;
 	/* Clients 301-1..N */
 	if ((w->clients = calloc(p->clients, sizeof(*w->clients))) == NULL)
 		return SP_ENOMEM;
@@ -155,7 +193,10 @@ static int build(struct conf_world *w, const struct conf_prm *p)
 		if ((r = sim_host_new(w->sim, name, &w->clients[i])) != 0 ||
 		    (r = sim_iface_add(w->clients[i], "eth0", LAN_NET + 2 + i, 24, w->lan, NULL)) !=
 			    0 ||
-		    (r = sim_route_add(w->clients[i], 0, 0, LAN_GW, -1, 0, 0)) != 0)
+		    (r = sim_route_add(w->clients[i], 0, 0, LAN_GW, -1, 1, rtflags)) != 0)
+			return r;
+		if (p->backup &&
+		    (r = sim_route_add(w->clients[i], 0, 0, LAN_GW2, -1, 2, rtflags)) != 0)
 			return r;
 	}
 	w->tc.sim = w->sim;
@@ -163,6 +204,12 @@ static int build(struct conf_world *w, const struct conf_prm *p)
 		.node = w->nat, .outside_ifi = out_ifi, .ext = { p->nat_addr }, .next = 1
 	};
 	w->tc.nnats = 1;
+	if (p->backup) {
+		w->tc.nats[1] = (struct sim_tech_nat){
+			.node = w->nat2, .outside_ifi = 1, .ext = { p->nat2_addr }, .next = 1
+		};
+		w->tc.nnats = 2;
+	}
 	w->tc.clients = w->clients;
 	w->tc.nclients = p->clients;
 	w->tc.gateways = &w->gw;
@@ -304,7 +351,10 @@ const struct sim_scenario sim_scn_conference = {
 	       "VPN gateway gw (204.71.200.69), which guards the server srv (10.9.0.10).\n"
 	       "Every client sends a UDP flow to the gateway side and gets one back; the\n"
 	       "fault schedule crashes or cuts something and the table shows who recovers.\n"
-	       "Links: lan, access, internet, corp. Nodes: c1..cN, nat, isp, gw, srv.",
+	       "With backup=yes a second NAT router nat2 (198.51.100.10) and ISP isp2\n"
+	       "join the LAN (routers 311/312/313) and the clients fail over to it.\n"
+	       "Links: lan, access, internet, corp (access2, peering). Nodes: c1..cN,\n"
+	       "nat, isp, gw, srv (nat2, isp2).",
 	.params = conf_params,
 	.run = conf_run,
 };

@@ -90,6 +90,28 @@ static void plain_access_cut(void **state)
 	assert_int_equal(r.flows.misdelivered, 0);
 }
 
+/* 003 FIG. 3: router 303 dies for good; the clients fail over to router 311 and the
+ * gateway answers the new global address as soon as it sees it. */
+static void plain_failover_to_backup_nat(void **state)
+{
+	static const char *const sets[] = { "backup=yes", "fault=crash:nat@5s", NULL };
+	static const char *const nobackup[] = { "fault=crash:nat@5s", NULL };
+	struct sim_result r;
+
+	(void)state;
+	assert_int_equal(run("plain", NULL, sets, &r), 0);
+	assert_true(r.flows.recovered);
+	assert_true(r.flows.recovery < SP_MSEC(150));
+	/* Only what was on its way to the dead router is lost. */
+	assert_true(r.flows.lost > 0 && r.flows.lost < 40);
+	assert_int_equal(r.flows.misdelivered, 0);
+	assert_int_equal(r.nat_entries_end, 4); /* all on nat2 now */
+	/* Without the backup nothing recovers. */
+	assert_int_equal(run("plain", NULL, nobackup, &r), 0);
+	assert_false(r.flows.recovered);
+	assert_true(r.flows.lost > 1900);
+}
+
 static void plain_lossy_access(void **state)
 {
 	static const char *const sets[] = { "fault=none", "access_loss=0.05", NULL };
@@ -182,6 +204,7 @@ int main(void)
 		cmocka_unit_test(plain_defaults_nat_crash),
 		cmocka_unit_test(plain_no_fault_is_lossless),
 		cmocka_unit_test(plain_access_cut),
+		cmocka_unit_test(plain_failover_to_backup_nat),
 		cmocka_unit_test(plain_lossy_access),
 		cmocka_unit_test(raw_esp_one_client_per_server),
 		cmocka_unit_test(bad_parameters_are_named),
