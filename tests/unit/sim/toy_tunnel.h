@@ -33,12 +33,18 @@ struct toy_cfg {
 	uint16_t drop_dport; /* output: drop cleartext UDP to this port (SIM_DROP) */
 };
 
-#define foreach_toy_ctr(_)                                                                   \
-	_(OUT_CALLS, "out_calls")                                                            \
-	_(IN_CALLS, "in_calls") _(ENCAP, "encap") _(DECAP, "decap") _(KA_TX, "keepalive_tx") \
-		_(KA_RX, "keepalive_rx") _(RESETS, "resets") _(RESTARTS, "restarts")         \
-			_(DROP_POLICY, "drop_policy") _(DROP_FOREIGN, "drop_foreign_spi")    \
-				_(DROP_NO_BUF, "drop_bad")
+#define foreach_toy_ctr(_)                  \
+	_(OUT_CALLS, "out_calls")           \
+	_(IN_CALLS, "in_calls")             \
+	_(ENCAP, "encap")                   \
+	_(DECAP, "decap")                   \
+	_(KA_TX, "keepalive_tx")            \
+	_(KA_RX, "keepalive_rx")            \
+	_(RESETS, "resets")                 \
+	_(RESTARTS, "restarts")             \
+	_(DROP_POLICY, "drop_policy")       \
+	_(DROP_FOREIGN, "drop_foreign_spi") \
+	_(DROP_NO_BUF, "drop_bad")
 
 enum toy_ctr {
 #define _(sym, str) TOY_##sym,
