@@ -7,6 +7,7 @@
 #include "proto/ah.h"
 #include "proto/esp.h"
 #include "proto/ipv4.h"
+#include "proto/natt.h"
 #include "proto/udp.h"
 
 #include <stdlib.h>
@@ -393,31 +394,35 @@ static void ah_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv4
 }
 
 /* UDP to the NAT-T port (RFC 3948 2): keepalive, IKE behind the non-ESP marker, or ESP. */
-static void natt_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv4_hdr *h)
+static void natt_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv4_hdr *h,
+		    const struct udp_hdr *u)
 {
-	const uint8_t *u = pkt_data(p) + h->ip_hl;
-	size_t plen = sp_load_be16(u + UDP_OFF_LEN) - UDP_HDR_LEN;
-	const uint8_t *pl = u + UDP_HDR_LEN;
+	size_t off = (size_t)h->ip_hl + UDP_HDR_LEN;
+	enum natt_kind kind;
+	struct cur c;
 
-	if (pkt_trim(p, (uint32_t)(h->ip_hl + UDP_HDR_LEN + plen)) != 0)
+	if (pkt_trim(p, (uint32_t)(off + u->udp_len - UDP_HDR_LEN)) != 0)
 		return drop(e, p, IPSEC_DROP_MALFORMED);
-	if (plen == 1 && pl[0] == 0xff) {
+	cur_init(&c, pkt_data(p) + off, p->len - off);
+	if (natt_classify(&c, &kind) != 0)
+		return drop(e, p, IPSEC_DROP_MALFORMED);
+	switch (kind) {
+	case NATT_KEEPALIVE:
 		count(e, IPSEC_CTR_RX_KEEPALIVE); /* RFC 3948 2.3: consumed */
 		return pkt_free(p);
-	}
-	if (plen >= 4 && sp_load_be32(pl) == 0) {
-		uint16_t sport = sp_load_be16(u + UDP_OFF_SPORT);
-		uint16_t dport = sp_load_be16(u + UDP_OFF_DPORT);
-
+	case NATT_IKE:
 		if (e->cfg.ike_in == NULL)
 			return drop(e, p, IPSEC_DROP_IKE_NO_HANDLER);
-		if (pkt_pull(p, (uint32_t)(h->ip_hl + UDP_HDR_LEN + 4)) == NULL)
+		if (pkt_pull(p, (uint32_t)(off + NATT_MARKER_LEN)) == NULL)
 			return drop(e, p, IPSEC_DROP_MALFORMED);
 		count(e, IPSEC_CTR_RX_IKE);
-		return e->cfg.ike_in(e->cfg.arg, p, h->ip_src, h->ip_dst, sport, dport);
+		return e->cfg.ike_in(e->cfg.arg, p, h->ip_src, h->ip_dst, u->udp_sport,
+				     u->udp_dport);
+	case NATT_ESP:
+		break;
 	}
 	count(e, IPSEC_CTR_RX_ESP_UDP);
-	esp_in(e, now, p, h, h->ip_hl + UDP_HDR_LEN, true);
+	esp_in(e, now, p, h, off, true);
 }
 
 /* Not IPsec: allowed unless an inbound policy says it must have been protected. */
@@ -459,7 +464,7 @@ void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p)
 		if (udp_parse(&c, &u) != 0)
 			return drop(e, p, IPSEC_DROP_MALFORMED);
 		if (u.udp_dport == e->cfg.natt_port)
-			return natt_in(e, now, p, &h);
+			return natt_in(e, now, p, &h, &u);
 		break;
 	}
 	}
@@ -656,7 +661,6 @@ const struct spd_policy *ipsec_policy_next(const struct ipsec *e, const struct s
 
 static void send_keepalive(struct ipsec *e, sp_time now, struct sa *sa)
 {
-	static const uint8_t ka = 0xff; /* RFC 3948 2.3 */
 	struct ipv4_hdr h = { .ip_ttl = 64, .ip_proto = IPV4_PROTO_UDP };
 	struct pkt *p;
 
@@ -666,7 +670,8 @@ static void send_keepalive(struct ipsec *e, sp_time now, struct sa *sa)
 	h.ip_src = sa->src;
 	h.ip_dst = sa->dst;
 	h.ip_id = e->ip_id++;
-	if (pkt_append(p, &ka, 1) != 0 ||
+	/* RFC 3948 2.3 and 4: to the peer's NAT-T port, from ours. */
+	if (natt_build_keepalive(p) != 0 ||
 	    udp_build(p, sa->encap_sport, sa->encap_dport, sa->src, sa->dst, true) != 0 ||
 	    ipv4_build(p, &h, NULL, 0) != 0) {
 		pkt_free(p);

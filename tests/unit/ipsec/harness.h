@@ -42,13 +42,13 @@ struct harness {
 	struct side a, b;
 };
 
-static void hq_push(struct hq *q, struct pkt *p)
+static inline void hq_push(struct hq *q, struct pkt *p)
 {
 	assert_true(q->n < HQ);
 	q->p[q->n++] = p;
 }
 
-static struct pkt *hq_pop(struct hq *q)
+static inline struct pkt *hq_pop(struct hq *q)
 {
 	struct pkt *p;
 
@@ -60,7 +60,7 @@ static struct pkt *hq_pop(struct hq *q)
 	return p;
 }
 
-static void hq_clear(struct hq *q)
+static inline void hq_clear(struct hq *q)
 {
 	struct pkt *p;
 
@@ -68,17 +68,17 @@ static void hq_clear(struct hq *q)
 		pkt_free(p);
 }
 
-static void h_net(void *arg, struct pkt *p)
+static inline void h_net(void *arg, struct pkt *p)
 {
 	hq_push(&((struct side *)arg)->net, p);
 }
 
-static void h_local(void *arg, struct pkt *p)
+static inline void h_local(void *arg, struct pkt *p)
 {
 	hq_push(&((struct side *)arg)->local, p);
 }
 
-static void h_event(void *arg, const struct ipsec_event *ev)
+static inline void h_event(void *arg, const struct ipsec_event *ev)
 {
 	struct side *s = arg;
 
@@ -86,8 +86,8 @@ static void h_event(void *arg, const struct ipsec_event *ev)
 	s->ev[s->nev++] = *ev;
 }
 
-static void h_ike(void *arg, struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport,
-		  uint16_t dport)
+static inline void h_ike(void *arg, struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport,
+			 uint16_t dport)
 {
 	(void)src;
 	(void)dst;
@@ -96,8 +96,8 @@ static void h_ike(void *arg, struct pkt *p, uint32_t src, uint32_t dst, uint16_t
 	hq_push(&((struct side *)arg)->ike, p);
 }
 
-static void side_init(struct harness *h, struct side *s, const char *name,
-		      const struct ipsec_cfg *extra)
+static inline void side_init(struct harness *h, struct side *s, const char *name,
+			     const struct ipsec_cfg *extra)
 {
 	struct ipsec_cfg c = { 0 };
 
@@ -116,7 +116,7 @@ static void side_init(struct harness *h, struct side *s, const char *name,
 	assert_int_equal(ipsec_new(&s->e, &c), 0);
 }
 
-static void harness_init(struct harness *h, const struct ipsec_cfg *extra)
+static inline void harness_init(struct harness *h, const struct ipsec_cfg *extra)
 {
 	memset(h, 0, sizeof(*h));
 	assert_int_equal(pkt_pool_init(&h->pool, 256, PKT_BUFSIZE), 0);
@@ -126,7 +126,7 @@ static void harness_init(struct harness *h, const struct ipsec_cfg *extra)
 	side_init(h, &h->b, "B", extra);
 }
 
-static void side_clear(struct side *s)
+static inline void side_clear(struct side *s)
 {
 	hq_clear(&s->net);
 	hq_clear(&s->local);
@@ -134,7 +134,7 @@ static void side_clear(struct side *s)
 	s->nev = 0;
 }
 
-static void harness_free(struct harness *h)
+static inline void harness_free(struct harness *h)
 {
 	side_clear(&h->a);
 	side_clear(&h->b);
@@ -145,8 +145,8 @@ static void harness_free(struct harness *h)
 }
 
 /* Move everything `from` sent to the network into `to`'s input, through mb if set. */
-static int deliver(struct harness *h, struct side *from, struct side *to, sp_time now,
-		   void (*mb)(struct pkt *p))
+static inline int deliver(struct harness *h, struct side *from, struct side *to, sp_time now,
+			  void (*mb)(struct pkt *p))
 {
 	struct pkt *p;
 	int n = 0;
@@ -162,8 +162,8 @@ static int deliver(struct harness *h, struct side *from, struct side *to, sp_tim
 }
 
 /* An IPv4/UDP packet with a checksum and len bytes of patterned payload. */
-static struct pkt *mk_udp(struct harness *h, uint32_t src, uint32_t dst, uint16_t sport,
-			  uint16_t dport, size_t len)
+static inline struct pkt *mk_udp(struct harness *h, uint32_t src, uint32_t dst, uint16_t sport,
+				 uint16_t dport, size_t len)
 {
 	struct ipv4_hdr ih = { .ip_ttl = 64,
 			       .ip_proto = IPV4_PROTO_UDP,
@@ -183,8 +183,8 @@ static struct pkt *mk_udp(struct harness *h, uint32_t src, uint32_t dst, uint16_
 	return p;
 }
 
-static struct pkt *mk_tcp(struct harness *h, uint32_t src, uint32_t dst, uint16_t sport,
-			  uint16_t dport, size_t len)
+static inline struct pkt *mk_tcp(struct harness *h, uint32_t src, uint32_t dst, uint16_t sport,
+				 uint16_t dport, size_t len)
 {
 	struct ipv4_hdr ih = { .ip_ttl = 64,
 			       .ip_proto = IPV4_PROTO_TCP,
@@ -226,7 +226,7 @@ static const uint8_t test_key[64] = { 0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 
 				      0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee,
 				      0xff, 0x01, 0x12, 0x23, 0x34, 0x45, 0x56, 0x67, 0x78, 0x89 };
 
-static void pair_params(const struct pair_cfg *c, bool ab, uint8_t dir, struct sa_params *p)
+static inline void pair_params(const struct pair_cfg *c, bool ab, uint8_t dir, struct sa_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->spi = ab ? c->spi_ab : c->spi_ba;
@@ -250,7 +250,7 @@ static void pair_params(const struct pair_cfg *c, bool ab, uint8_t dir, struct s
 	p->reqid = c->reqid;
 }
 
-static void side_policies(struct side *s, const struct pair_cfg *c, bool is_a)
+static inline void side_policies(struct side *s, const struct pair_cfg *c, bool is_a)
 {
 	struct spd_policy_params pp = { .action = SPD_PROTECT,
 					.proto = c->proto,
@@ -277,7 +277,7 @@ static void side_policies(struct side *s, const struct pair_cfg *c, bool is_a)
 	assert_int_equal(ipsec_policy_add(s->e, &pp, NULL), 0);
 }
 
-static void pair_setup(struct harness *h, const struct pair_cfg *c)
+static inline void pair_setup(struct harness *h, const struct pair_cfg *c)
 {
 	struct sa_params p;
 	const char *why = NULL;
@@ -294,7 +294,7 @@ static void pair_setup(struct harness *h, const struct pair_cfg *c)
 	assert_int_equal(ipsec_sa_add(h->a.e, 1, &p, &why), 0);
 }
 
-static struct pair_cfg default_pair(void)
+static inline struct pair_cfg default_pair(void)
 {
 	struct pair_cfg c = { .proto = IPV4_PROTO_ESP,
 			      .mode = SA_MODE_TRANSPORT,
