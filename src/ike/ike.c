@@ -236,10 +236,11 @@ int ike_rekey(struct ike *ike, sp_time now, const char *name, bool ike_sa)
 	return any ? 0 : SP_ESTATE;
 }
 
-void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in, bool hard)
+void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi, bool inbound,
+		      bool hard)
 {
 	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
-		struct ike_child *ch = ike_child_by_spi(sa, proto, spi_in, true);
+		struct ike_child *ch = ike_child_by_spi(sa, proto, spi, inbound);
 
 		if (ch == NULL)
 			continue;

@@ -82,7 +82,7 @@ struct ike_child_sa {
  * keeps the liveness check quiet while traffic flows (RFC 7296 2.4). Any may be NULL.
  */
 struct ike_kernel_ops {
-	int (*sa_add)(void *arg, const struct ike_child_sa *sa, bool current);
+	int (*sa_add)(void *arg, sp_time now, const struct ike_child_sa *sa, bool current);
 	int (*sa_del)(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst);
 	bool (*spi_in_use)(void *arg, uint8_t proto, uint32_t spi);
 	sp_time (*last_used)(void *arg, uint8_t proto, uint32_t spi_in);
@@ -163,8 +163,10 @@ int ike_down(struct ike *ike, sp_time now, const char *conn) SP_MUST_CHECK;
 /* Rekey the CHILD SAs of conn (and with ike true its IKE SA). */
 int ike_rekey(struct ike *ike, sp_time now, const char *conn, bool ike_sa) SP_MUST_CHECK;
 
-/* The data plane reports lifetime events of a CHILD SA it holds (by inbound SPI). */
-void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in, bool hard);
+/* The data plane reports a lifetime event of one direction of a CHILD SA (by its SPI):
+ * soft rekeys it, hard deletes it (RFC 4301 4.4.2.1). */
+void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi, bool inbound,
+		      bool hard);
 /* Traffic matched a policy of conn that has no CHILD SA yet (an acquire): bring it up. */
 void ike_acquire(struct ike *ike, sp_time now, const char *conn);
 

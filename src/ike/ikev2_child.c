@@ -264,9 +264,9 @@ int ike_child_install(struct ike_sa *sa, struct ike_child *ch, sp_time now, bool
 	in.integ_key_len = out.integ_key_len = akey;
 	r = 0;
 	if (ike->p.kernel.sa_add != NULL) {
-		if ((r = ike->p.kernel.sa_add(ike->p.kernel.arg, &in, false)) == 0 &&
-		    (r = ike->p.kernel.sa_add(ike->p.kernel.arg, &out, !ch->conn->epoch_guard)) !=
-			    0)
+		if ((r = ike->p.kernel.sa_add(ike->p.kernel.arg, now, &in, false)) == 0 &&
+		    (r = ike->p.kernel.sa_add(ike->p.kernel.arg, now, &out,
+					      !ch->conn->epoch_guard)) != 0)
 			ike->p.kernel.sa_del(ike->p.kernel.arg, ch->proto, ch->spi_in, true,
 					     in.dst);
 	}

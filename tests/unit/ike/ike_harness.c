@@ -39,9 +39,11 @@ static void h_event(void *arg, const struct ike_event *ev)
 		n->ev[n->nev++] = *ev;
 }
 
-static int h_sa_add(void *arg, const struct ike_child_sa *sa, bool current)
+static int h_sa_add(void *arg, sp_time now, const struct ike_child_sa *sa, bool current)
 {
 	struct h_node *n = arg;
+
+	(void)now;
 
 	for (int i = 0; i < H_MAX_SA; i++) {
 		struct h_sa *s = &n->sas[i];
