@@ -7,6 +7,7 @@
  *   gen_corpus --check DIR  fail unless every file it would write is in DIR, identical
  */
 #include "samples.h"
+#include "ipsec_fuzz.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -96,6 +97,20 @@ static int emit(const char *root, const char *dir, const char *name, const void 
 	return check ? same_file(path, data, len) : write_file(path, data, len);
 }
 
+struct ipsec_seed_ctx {
+	const char *root;
+	bool check;
+	unsigned files;
+};
+
+static int ipsec_seed(const char *name, const void *data, size_t len, void *arg)
+{
+	struct ipsec_seed_ctx *c = arg;
+
+	c->files++;
+	return emit(c->root, "ipsec", name, data, len, c->check);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t storage[PKT_BUFSIZE];
@@ -135,6 +150,14 @@ int main(int argc, char **argv)
 		bad |= emit(root, "conf", confs[i].name, confs[i].text, strlen(confs[i].text),
 			    check);
 		files++;
+	}
+	{
+		/* fuzz_ipsec: packets protected with its SAs (ipsec_fuzz.h). */
+		struct ipsec_seed_ctx ic = { root, check, 0 };
+
+		if (ipsec_fuzz_write_seeds(ipsec_seed, &ic) != 0)
+			bad = 1;
+		files += ic.files;
 	}
 	printf("gen_corpus: %u seed files %s %s\n", files, check ? "checked in" : "written to",
 	       root);
