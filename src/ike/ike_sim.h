@@ -1,0 +1,25 @@
+/*
+ * IKE with spinat's IPsec engine as a simulator endpoint engine (sim/engine.h): a host
+ * node negotiates its CHILD SAs with IKEv2 over the simulated links, from the same
+ * [ike] / [conn NAME] / [ipsec] configuration text spinatd's endpoint role reads. All
+ * randomness (SPIs, nonces, DH private keys) comes from the node's private stream, so a
+ * seed gives the same run.
+ */
+#ifndef SP_IKE_IKE_SIM_H
+#define SP_IKE_IKE_SIM_H
+
+#include "ike/ike.h"
+#include "sim/engine.h"
+
+struct ike_sim_cfg {
+	const char *conf; /* configuration text; copied */
+};
+
+extern const struct sim_ep_ops ike_sim_ops;
+
+/* The IKE instance and IPsec engine behind a context of ike_sim_ops (NULL after a crash
+ * until the restart). */
+struct ike *ike_sim_ike(void *ctx);
+struct ipsec *ike_sim_ipsec(void *ctx);
+
+#endif
