@@ -50,6 +50,8 @@ struct nb {
 
 /* ---- table -------------------------------------------------------------------------- */
 
+static const char *proto_name(uint8_t proto);
+
 static bool has_ports(uint8_t proto)
 {
 	return proto == IPV4_PROTO_UDP || proto == IPV4_PROTO_TCP || proto == IPV4_PROTO_ICMP;
@@ -208,6 +210,13 @@ static uint32_t entry_new(struct nb *nb, sp_time now, uint8_t proto, uint32_t in
 	lru_append(nb, i);
 	nb->used++;
 	nb->ctr[NAT_BASIC_CTR_CREATED]++;
+	if (sp_log_enabled(nb->env->log, SP_LOG_DEBUG)) {
+		char a[SP_IP4_STRLEN], b[SP_IP4_STRLEN], c[SP_IP4_STRLEN];
+
+		sp_logf(nb->env->log, SP_LOG_DEBUG, "nat", "new %s entry %s:%u -> %s:%u peer %s",
+			proto_name(proto), sp_ip4_fmt(in_addr, a), in_id, sp_ip4_fmt(ext, b),
+			ext_id, sp_ip4_fmt(remote, c));
+	}
 	return i;
 }
 
@@ -528,6 +537,8 @@ static void nb_tick(void *ctx, sp_time now)
 		uint32_t h;
 
 		while ((h = nb->lru[c].head) != 0 && nb->e[h - 1].last + nb->timeout[c] <= now) {
+			SP_DEBUG(nb->env->log, "nat", "%s entry of port %u expired",
+				 proto_name(nb->e[h - 1].proto), nb->e[h - 1].ext_id);
 			entry_del(nb, h);
 			nb->ctr[NAT_BASIC_CTR_EXPIRED]++;
 		}

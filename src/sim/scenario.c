@@ -35,12 +35,12 @@ int sim_scenario_params(const struct sim_scenario *scn, struct sim_params *ps)
 
 /* ---- the table ---------------------------------------------------------------------- */
 
-#define ROW_FMT "%-10s %7s %7s %9s %8s %6s %5s %9s %7s  %s\n"
+#define ROW_FMT "%-10s %7s %7s %9s %8s %7s %5s %9s %7s  %s\n"
 
 void sim_result_header(FILE *f)
 {
-	fprintf(f, ROW_FMT, "technique", "tunnels", "sent", "delivered", "misdeliv", "lost", "dup",
-		"recovery", "ovh/pkt", "NAT state (peak)");
+	fprintf(f, ROW_FMT, "technique", "tunnels", "sent", "delivered", "misdeliv", "dropped",
+		"dup", "recovery", "ovh/pkt", "NAT state (peak)");
 }
 
 static void fmt_bytes(uint64_t b, char *buf, size_t len)
@@ -55,8 +55,10 @@ static void fmt_bytes(uint64_t b, char *buf, size_t len)
 
 void sim_result_row(FILE *f, const struct sim_result *r)
 {
-	char tun[24] = "-", sent[24], del[24], mis[24], lost[24], dup[24], rec[24] = "-", ovh[24],
+	char tun[24] = "-", sent[24], del[24], mis[24], drop[24], dup[24], rec[24] = "-", ovh[24],
 	     nat[64] = "-", bytes[24];
+	/* Not delivered = misdelivered (counted in their column) + dropped on the way. */
+	uint64_t dropped = r->flows.lost - SP_MIN(r->flows.lost, r->flows.misdelivered);
 
 	if (r->has_tunnels)
 		snprintf(tun, sizeof(tun), "%u/%u", r->tunnels_up, r->tunnels_wanted);
@@ -64,10 +66,12 @@ void sim_result_row(FILE *f, const struct sim_result *r)
 	snprintf(del, sizeof(del), "%llu", (unsigned long long)r->flows.delivered);
 	snprintf(mis, sizeof(mis), "%llu",
 		 (unsigned long long)(r->flows.misdelivered + r->rx_foreign));
-	snprintf(lost, sizeof(lost), "%llu", (unsigned long long)r->flows.lost);
+	snprintf(drop, sizeof(drop), "%llu", (unsigned long long)dropped);
 	snprintf(dup, sizeof(dup), "%llu", (unsigned long long)r->flows.duplicated);
 	if (r->has_fault) {
-		if (!r->flows.recovered)
+		if (r->flows.flows_after_mark == 0)
+			snprintf(rec, sizeof(rec), "n/a"); /* no traffic after the repair */
+		else if (!r->flows.recovered)
 			snprintf(rec, sizeof(rec), "never");
 		else
 			snprintf(rec, sizeof(rec), "%.3fs", sp_time_sec(r->flows.recovery));
@@ -78,7 +82,7 @@ void sim_result_row(FILE *f, const struct sim_result *r)
 		snprintf(nat, sizeof(nat), "%llu entries, %s",
 			 (unsigned long long)r->nat_entries_peak, bytes);
 	}
-	fprintf(f, ROW_FMT, r->technique, tun, sent, del, mis, lost, dup, rec, ovh, nat);
+	fprintf(f, ROW_FMT, r->technique, tun, sent, del, mis, drop, dup, rec, ovh, nat);
 }
 
 void sim_result_legend(FILE *f)
@@ -88,11 +92,13 @@ void sim_result_legend(FILE *f)
 		   "  sent       flow packets sent, both directions\n"
 		   "  delivered  reached the node they were meant for (first copy)\n"
 		   "  misdeliv   reached another node, or an endpoint that could not use them\n"
-		   "  lost       sent and never delivered (each drop is named under \"drops\")\n"
+		   "  dropped    sent and lost on the way (each drop is named under \"drops\"):\n"
+		   "             sent = delivered + misdelivered + dropped\n"
 		   "  dup        delivered more than once\n"
 		   "  recovery   from the repair of the last fault to the first delivery on every "
 		   "flow\n"
-		   "             (never: a flow did not recover; -: no fault)\n"
+		   "             (never: a flow did not recover; -: no fault;\n"
+		   "             n/a: no traffic after the repair)\n"
 		   "  ovh/pkt    bytes on the access link per flow packet beyond its payload: "
 		   "headers,\n"
 		   "             encapsulation and control traffic\n"

@@ -309,14 +309,22 @@ static int conf_run(struct sim_params *ps, const struct sim_technique *t,
 		snprintf(ps->err, sizeof(ps->err), "flows: %s", sp_strerror(r));
 		goto out;
 	}
-	if ((r = sim_fault_schedule(w.sim, &p.faults, ps->err, sizeof(ps->err))) != 0)
+	if (sim_fault_schedule(w.sim, &p.faults, ps->err, sizeof(ps->err)) != 0) {
+		r = SP_ECONFIG; /* a fault naming a node or link the topology lacks */
 		goto out;
+	}
 	res->has_fault = p.faults.n > 0;
 	if (res->has_fault) {
 		res->repair = sim_fault_repair(&p.faults);
 		sim_flows_mark(w.sim, res->repair);
 	}
 	end = p.start + p.duration + REPLY_DELAY + p.drain;
+	for (unsigned i = 0; i < p.faults.n; i++)
+		if (p.faults.f[i].at >= end)
+			SP_WARN(sim_log(w.sim), "scn",
+				"fault on %s at %.3fs is after the run ends (%.3fs)",
+				p.faults.f[i].target, sp_time_sec(p.faults.f[i].at),
+				sp_time_sec(end));
 	smp = (struct sim_scn_sampler){
 		.tc = &w.tc, .res = res, .every = SP_MSEC(50), .until = end
 	};

@@ -194,7 +194,7 @@ static void bad_parameters_are_named(void **state)
 	assert_non_null(strstr(ps.err, "clients"));
 	assert_int_equal(sim_params_set(&ps, "clients=2"), 0);
 	assert_int_equal(sim_params_set(&ps, "fault=crash:nobody@1s"), 0);
-	assert_int_equal(scn->run(&ps, sim_technique_find("plain"), &o, &r), SP_ENOTFOUND);
+	assert_int_equal(scn->run(&ps, sim_technique_find("plain"), &o, &r), SP_ECONFIG);
 	assert_non_null(strstr(ps.err, "nobody"));
 }
 
