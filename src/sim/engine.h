@@ -46,7 +46,8 @@ struct sim_ep_env {
 	/*
 	 * Re-inject a cleartext IPv4 packet (decapsulated) as if it had arrived on ifi: the
 	 * node delivers it locally or, when it forwards, routes it on (a tunnel-mode
-	 * gateway). It does not pass the engine's input hook again. Consumes p.
+	 * gateway). It does not pass the engine's input hook again; forwarded, it does pass
+	 * the output hook like every forwarded packet. Consumes p.
 	 */
 	void (*deliver)(struct sim_ep_env *env, sp_time now, struct pkt *p, unsigned ifi);
 	/* Make addr local to the node (an inner or virtual address a tunnel assigns). */
@@ -100,6 +101,9 @@ struct sim_ep_ops {
 enum sim_nat_dir {
 	SIM_NAT_IN2OUT = 0, /* forwarded from an inside interface out of the outside one */
 	SIM_NAT_OUT2IN = 1, /* arrived on the outside interface */
+	SIM_NAT_LOCAL = 2,  /* arrived on an inside interface for the router itself: lease
+			       requests (001), port allocation and host-to-router tunnels
+			       (002), NAT discovery (004) */
 };
 
 struct sim_nat_env {
@@ -132,9 +136,15 @@ struct sim_nat_ops {
 	/*
 	 * A packet crossing the NAT. IN2OUT: after routing chose the outside interface and
 	 * TTL was decremented. OUT2IN: on arrival, before the node decides between local
-	 * delivery and forwarding. SIM_PASS means translated in place, or not the NAT's
-	 * business (a packet for the router itself, which the node then delivers locally
-	 * and, if nobody listens, drops with its own named reason).
+	 * delivery and forwarding. LOCAL: from inside, addressed to one of the router's
+	 * own addresses, before its stack sees it; the engine may answer through
+	 * env->send, or decapsulate and env->send the inner packet on its way out.
+	 * SIM_PASS means translated in place, or not the NAT's business (a packet for the
+	 * router itself, which the node then delivers locally and, if nobody listens, drops
+	 * with its own named reason). A packet rewritten in place for another destination
+	 * is forwarded by that destination; a LOCAL one that then leaves by the outside
+	 * meets IN2OUT like any packet from inside (decapsulate in LOCAL, translate in
+	 * IN2OUT).
 	 */
 	enum sim_verdict (*input)(void *ctx, sp_time now, struct pkt *p, enum sim_nat_dir dir);
 	sp_time (*next_deadline)(void *ctx);

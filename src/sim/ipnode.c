@@ -406,6 +406,28 @@ static void ip_dispatch(struct sim_node *n, sp_time now, struct pkt *p, unsigned
 		return;
 	}
 	if (sim_node_has_addr(n, h.ip_dst)) {
+		if (ip->nat != NULL && !from_ep && ifi != ip->nat_env.outside_ifi) {
+			enum sim_verdict v = ip->nat_ops->input(ip->nat, now, p, SIM_NAT_LOCAL);
+
+			if (v == SIM_CONSUMED)
+				return;
+			if (v == SIM_DROP) {
+				ip_drop(ip, p, SIM_IP_CTR_NAT_DROPPED);
+				return;
+			}
+			if (ip_validate(ip, p, &h) != 0) {
+				pkt_free(p);
+				return;
+			}
+			if (!sim_node_has_addr(n, h.ip_dst)) {
+				/* Rewritten for someone else (a decapsulated tunnel packet). */
+				if (ip->cfg.forward)
+					ip_forward(n, now, p, ifi, &h);
+				else
+					ip_drop(ip, p, SIM_IP_CTR_DROP_NOT_LOCAL);
+				return;
+			}
+		}
 		if (ip->ep != NULL && !from_ep) {
 			enum sim_verdict v = ip->ep_ops->input(ip->ep, now, p, ifi);
 

@@ -6,7 +6,8 @@
  *
  * Packet path (see docs/SIMULATOR.md for the picture):
  *   arrival on ifi -> validate -> [NAT OUT2IN if ifi is the NAT's outside] ->
- *     local address: [endpoint input] -> stack (ICMP, UDP apps and flows, else unreachable)
+ *     local address: [NAT LOCAL if from inside] -> [endpoint input] -> stack (ICMP, UDP
+ *       apps and flows, else unreachable)
  *     otherwise, forwarding on: TTL check -> route -> TTL-1 -> [NAT IN2OUT if leaving by
  *       the outside from an inside interface] -> [endpoint output] -> link
  *   locally originated: route (source = outgoing interface) -> [endpoint output] -> link

@@ -511,8 +511,14 @@ static enum sim_verdict nb_input(void *ctx, sp_time now, struct pkt *p, enum sim
 
 	/* The node validated the IPv4 header; the transport header is checked here. */
 	hl = (size_t)(b[0] & 0x0f) * 4;
-	return dir == SIM_NAT_IN2OUT ? nb_in2out(nb, now, b, p->len, hl)
-				     : nb_out2in(nb, now, b, p->len, hl);
+	switch (dir) {
+	case SIM_NAT_IN2OUT:
+		return nb_in2out(nb, now, b, p->len, hl);
+	case SIM_NAT_OUT2IN:
+		return nb_out2in(nb, now, b, p->len, hl);
+	default:
+		return SIM_PASS; /* no protocol with the clients: the router's stack answers */
+	}
 }
 
 static sp_time nb_next_deadline(void *ctx)

@@ -384,6 +384,113 @@ static void ports_and_table_exhausted(void **state)
 	sim_free(n.sim);
 }
 
+/* A NAT engine that ends host-to-router IP-in-IP tunnels (002's virtual tunnels) and
+ * counts the directions it is called in. */
+struct dirs {
+	unsigned n[3];
+};
+
+static int dirs_create(void **ctx, struct sim_nat_env *env, const void *cfg, sp_time now)
+{
+	(void)env;
+	(void)now;
+	*ctx = (void *)cfg;
+	return 0;
+}
+
+static enum sim_verdict dirs_input(void *ctx, sp_time now, struct pkt *p, enum sim_nat_dir dir)
+{
+	struct dirs *d = ctx;
+
+	(void)now;
+	d->n[dir]++;
+	if (dir == SIM_NAT_LOCAL && pkt_data(p)[IPV4_OFF_PROTO] == IPV4_PROTO_IPIP) {
+		size_t hl = (size_t)(pkt_data(p)[0] & 0x0f) * 4;
+
+		return pkt_pull(p, (uint32_t)hl) != NULL ? SIM_PASS : SIM_DROP;
+	}
+	return SIM_PASS;
+}
+
+static void dirs_reset(void *ctx, sp_time now)
+{
+	(void)ctx;
+	(void)now;
+}
+
+static void dirs_report(void *ctx, struct sim_nat_report *r)
+{
+	(void)ctx;
+	r->entries = 0;
+}
+
+static void dirs_destroy(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct sim_nat_ops dirs_ops = {
+	.name = "dirs",
+	.create = dirs_create,
+	.input = dirs_input,
+	.reset = dirs_reset,
+	.report = dirs_report,
+	.destroy = dirs_destroy,
+};
+
+static void local_direction_sees_packets_for_the_router(void **state)
+{
+	struct sim_link_params prm = { .delay = SP_MSEC(1) };
+	struct dirs d = { 0 };
+	struct sim *sim = world(1);
+	struct sim_link *lan, *wan;
+	struct sim_node *c, *r, *s;
+	struct seen srv = { 0 };
+	struct ipv4_hdr inner = {
+		.ip_ttl = 64, .ip_proto = IPV4_PROTO_UDP, .ip_src = C1, .ip_dst = S1
+	};
+	struct ipv4_hdr outer = { .ip_ttl = 64,
+				  .ip_proto = IPV4_PROTO_IPIP,
+				  .ip_src = C1,
+				  .ip_dst = SP_IP4(10, 0, 0, 1) };
+	uint32_t ext = EXT;
+	uint8_t pl[8] = { 0 };
+	unsigned out;
+	struct pkt *p;
+
+	(void)state;
+	assert_int_equal(sim_link_new(sim, "lan", &prm, &lan), 0);
+	assert_int_equal(sim_link_new(sim, "wan", &prm, &wan), 0);
+	assert_int_equal(sim_host_new(sim, "c", &c), 0);
+	assert_int_equal(sim_router_new(sim, "r", &r), 0);
+	assert_int_equal(sim_host_new(sim, "s", &s), 0);
+	assert_int_equal(sim_iface_add(c, "eth0", C1, 24, lan, NULL), 0);
+	assert_int_equal(sim_iface_add(r, "lan0", SP_IP4(10, 0, 0, 1), 24, lan, NULL), 0);
+	assert_int_equal(sim_iface_add(r, "wan0", EXT, 24, wan, &out), 0);
+	assert_int_equal(sim_iface_add(s, "eth0", S1, 24, wan, NULL), 0);
+	assert_int_equal(sim_route_add(c, 0, 0, SP_IP4(10, 0, 0, 1), -1, 0, 0), 0);
+	assert_int_equal(sim_route_add(s, 0, 0, EXT, -1, 0, 0), 0);
+	assert_int_equal(sim_ip_attach_nat(r, &dirs_ops, &d, out, &ext, 1), 0);
+	bind_seen(s, 7, &srv);
+	/* c wraps a datagram for s in IP-in-IP to the router. */
+	p = pkt_alloc(sim_pool(sim));
+	assert_int_equal(pkt_append(p, pl, sizeof(pl)), 0);
+	assert_int_equal(udp_build(p, 4000, 7, C1, S1, true), 0);
+	assert_int_equal(ipv4_build(p, &inner, NULL, 0), 0);
+	assert_int_equal(ipv4_build(p, &outer, NULL, 0), 0);
+	sim_ip_output(c, 0, p);
+	/* A ping to the router is LOCAL too, and passed to its stack. */
+	assert_int_equal(sim_ip_send_echo(c, 0, SP_IP4(10, 0, 0, 1), 1, 1, pl, sizeof(pl)), 0);
+	sim_run_until(sim, SP_SEC(1));
+	assert_int_equal(d.n[SIM_NAT_LOCAL], 2);
+	assert_int_equal(d.n[SIM_NAT_IN2OUT], 1); /* the inner packet on its way out */
+	assert_int_equal(srv.n, 1);
+	assert_true(srv.src[0] == C1); /* this engine does not translate */
+	assert_int_equal(sim_ip_ctr(r, SIM_IP_CTR_ECHO_REPLIED), 1);
+	assert_int_equal(d.n[SIM_NAT_OUT2IN], 0);
+	sim_free(sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +500,7 @@ int main(void)
 		cmocka_unit_test(icmp_error_translated_back),
 		cmocka_unit_test(expiry_and_crash_forget_mappings),
 		cmocka_unit_test(ports_and_table_exhausted),
+		cmocka_unit_test(local_direction_sees_packets_for_the_router),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
