@@ -25,6 +25,25 @@ int tcp_parse(struct cur *c, struct tcp_hdr *h)
 	return 0;
 }
 
+int tcp_opt_next(struct cur *opts, struct tcp_opt *o)
+{
+	struct cur r = *opts;
+	struct tcp_opt t;
+
+	if (cur_get_u8(&r, &t.topt_kind) != 0 || t.topt_kind == TCP_OPT_EOL)
+		return SP_ENOTFOUND;
+	if (t.topt_kind == TCP_OPT_NOP) {
+		t.topt_len = 1;
+		cur_init(&t.topt_val, cur_ptr(&r), 0);
+	} else if (cur_get_u8(&r, &t.topt_len) != 0 || t.topt_len < 2 ||
+		   cur_get_sub(&r, t.topt_len - 2U, &t.topt_val) != 0) {
+		return SP_EMALFORMED;
+	}
+	*o = t;
+	*opts = r;
+	return 0;
+}
+
 int tcp_build(struct pkt *p, const struct tcp_hdr *h, const uint8_t *opts, uint8_t optlen,
 	      uint32_t src, uint32_t dst)
 {
@@ -32,7 +51,7 @@ int tcp_build(struct pkt *p, const struct tcp_hdr *h, const uint8_t *opts, uint8
 	uint32_t len = p->len + hl;
 	uint8_t *b;
 
-	if (optlen > 40 || optlen % 4 != 0 || len > 0xffff)
+	if (optlen > TCP_OPT_MAX || optlen % 4 != 0 || len > 0xffff)
 		return SP_EINVAL;
 	if ((b = pkt_push(p, hl)) == NULL)
 		return SP_ENOSPACE;

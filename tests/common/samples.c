@@ -187,9 +187,15 @@ static int b_frag2(struct pkt *p, struct sample_pkt *sp)
 
 static int b_tcp_syn(struct pkt *p, struct sample_pkt *sp)
 {
-	/* MSS 1460, SACK permitted, timestamps, NOP, window scale 7 (RFC 9293 3.2, 7323). */
-	static const uint8_t opts[] = { 2,    4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
-					0x10, 0, 0,    0,    0, 0, 1, 3,  3, 7 };
+	/* SYN options as Linux sends them (RFC 9293 3.2, RFC 7323, RFC 2018). */
+	/* clang-format off */
+	static const uint8_t opts[] = {
+		TCP_OPT_MSS, 4, 0x05, 0xb4,			/* 1460 */
+		TCP_OPT_SACK_PERM, 2,
+		TCP_OPT_TS, 10, 0, 0, 0x10, 0, 0, 0, 0, 0,	/* TSval 4096, TSecr 0 */
+		TCP_OPT_NOP, TCP_OPT_WSCALE, 3, 7,		/* shift 7 */
+	};
+	/* clang-format on */
 	struct tcp_hdr h = {
 		.tcp_sport = PORT_APP_C,
 		.tcp_dport = PORT_APP_S,
@@ -537,8 +543,8 @@ int samples_build(unsigned i, struct pkt *p, struct sample_pkt *sp)
 	return defs[i].build(p, sp);
 }
 
-bool sample_layer(const struct sample_pkt *sp, const struct pkt *p, enum sample_layer k,
-		  const uint8_t **data, size_t *len)
+bool samples_layer(const struct sample_pkt *sp, const struct pkt *p, enum sample_layer k,
+		   const uint8_t **data, size_t *len)
 {
 	if (k >= SL_N || sp->tail[k] == 0 || sp->tail[k] > p->len)
 		return false;

@@ -9,7 +9,7 @@
 
 #include "base/pkt.h"
 
-/* Layers a sample may contain; sample_layer() finds each one in the built packet. */
+/* Layers a sample may contain; samples_layer() finds each one in the built packet. */
 enum sample_layer {
 	SL_IP,	 /* the whole IPv4 packet */
 	SL_ICMP, /* ICMP message */
@@ -50,7 +50,7 @@ const struct sample *samples_get(unsigned i);
 int samples_build(unsigned i, struct pkt *p, struct sample_pkt *sp);
 
 /* The bytes of layer k of a built sample; false when the sample has no such layer. */
-bool sample_layer(const struct sample_pkt *sp, const struct pkt *p, enum sample_layer k,
-		  const uint8_t **data, size_t *len);
+bool samples_layer(const struct sample_pkt *sp, const struct pkt *p, enum sample_layer k,
+		   const uint8_t **data, size_t *len);
 
 #endif

@@ -1,4 +1,5 @@
-/* tcp_parse(): the data offset is inside the segment; rebuilding gives the header back. */
+/* tcp_parse() and tcp_opt_next(): the data offset and the options stay inside the segment;
+ * rebuilding gives the header back. */
 #include "fuzz.h"
 #include "proto/tcp.h"
 
@@ -11,8 +12,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t storage[PKT_HEADROOM + 64];
 	struct tcp_hdr h;
+	struct tcp_opt o;
+	struct cur c, opts;
+	size_t walked = 0;
 	struct pkt p;
-	struct cur c;
+	int r;
 
 	cur_init(&c, data, size);
 	if (tcp_parse(&c, &h) != 0) {
@@ -22,6 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(h.tcp_hl >= TCP_HDR_MIN && h.tcp_hl <= 60 && h.tcp_hl <= size);
 	FUZZ_CHECK(cur_pos(&c) == h.tcp_hl);
 	(void)tcp_csum_ok(data, size, SRC, DST);
+
+	/* Options stay inside the header. */
+	cur_init(&opts, h.tcp_opts, h.tcp_hl - TCP_HDR_MIN);
+	while ((r = tcp_opt_next(&opts, &o)) == 0) {
+		FUZZ_CHECK(o.topt_len >= 1 && walked + o.topt_len <= h.tcp_hl - TCP_HDR_MIN);
+		walked += o.topt_len;
+	}
+	FUZZ_CHECK(r == SP_ENOTFOUND || r == SP_EMALFORMED);
 
 	/* Everything but the reserved bits of octet 12 and the checksum comes back. */
 	pkt_init(&p, storage, sizeof(storage), PKT_HEADROOM);

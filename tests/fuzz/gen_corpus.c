@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (size_t t = 0; t < SP_NELEM(targets); t++) {
-			if (!sample_layer(&sp, &p, targets[t].layer, &d, &len))
+			if (!samples_layer(&sp, &p, targets[t].layer, &d, &len))
 				continue;
 			bad |= emit(root, targets[t].dir, sp.s->name, d, len, check);
 			files++;

@@ -78,13 +78,13 @@ static void check_sample(const struct sample_pkt *sp, const struct pkt *p, struc
 
 	memset(v, 0, sizeof(*v));
 	v->ike_ok = v->l2tp_ok = true;
-	assert_true(sample_layer(sp, p, SL_IP, &ip, &iplen));
+	assert_true(samples_layer(sp, p, SL_IP, &ip, &iplen));
 	assert_int_equal(iplen, p->len);
 	cur_init(&c, ip, iplen);
 	assert_int_equal(ipv4_parse(&c, &h), 0);
 	assert_int_equal(h.ip_len, iplen);
 	v->ip_ok = h.ip_csum_ok;
-	if (sample_layer(sp, p, SL_ICMP, &d, &len)) {
+	if (samples_layer(sp, p, SL_ICMP, &d, &len)) {
 		struct icmp_hdr ih;
 
 		assert_ptr_equal(d, ip + h.ip_hl);
@@ -93,7 +93,7 @@ static void check_sample(const struct sample_pkt *sp, const struct pkt *p, struc
 		v->l4_ok = ih.icmp_csum_ok;
 		v->l4_seen = true;
 	}
-	if (sample_layer(sp, p, SL_UDP, &d, &len)) {
+	if (samples_layer(sp, p, SL_UDP, &d, &len)) {
 		struct udp_hdr uh;
 
 		cur_init(&c, d, len);
@@ -102,7 +102,7 @@ static void check_sample(const struct sample_pkt *sp, const struct pkt *p, struc
 		v->l4_ok = udp_csum_ok(d, len, h.ip_src, h.ip_dst);
 		v->l4_seen = true;
 	}
-	if (sample_layer(sp, p, SL_TCP, &d, &len)) {
+	if (samples_layer(sp, p, SL_TCP, &d, &len)) {
 		struct tcp_hdr th;
 
 		cur_init(&c, d, len);
@@ -110,13 +110,13 @@ static void check_sample(const struct sample_pkt *sp, const struct pkt *p, struc
 		v->l4_ok = tcp_csum_ok(d, len, h.ip_src, h.ip_dst);
 		v->l4_seen = true;
 	}
-	if (sample_layer(sp, p, SL_ESP, &d, &len)) {
+	if (samples_layer(sp, p, SL_ESP, &d, &len)) {
 		struct esp_hdr eh;
 
 		cur_init(&c, d, len);
 		assert_int_equal(esp_parse(&c, &eh), 0);
 	}
-	if (sample_layer(sp, p, SL_AH, &d, &len)) {
+	if (samples_layer(sp, p, SL_AH, &d, &len)) {
 		struct ah_hdr ah;
 		struct icmp_hdr ih;
 
@@ -126,19 +126,19 @@ static void check_sample(const struct sample_pkt *sp, const struct pkt *p, struc
 		assert_int_equal(icmp_parse(&c, &ih), 0);
 		assert_true(ih.icmp_csum_ok);
 	}
-	if (sample_layer(sp, p, SL_NATT, &d, &len)) {
+	if (samples_layer(sp, p, SL_NATT, &d, &len)) {
 		enum natt_kind kind;
 
 		cur_init(&c, d, len);
 		assert_int_equal(natt_classify(&c, &kind), 0);
 		if (kind == NATT_IKE)
-			assert_true(sample_layer(sp, p, SL_IKE, &d, &len) && cur_ptr(&c) == d);
+			assert_true(samples_layer(sp, p, SL_IKE, &d, &len) && cur_ptr(&c) == d);
 		else if (kind == NATT_ESP)
-			assert_true(sample_layer(sp, p, SL_ESP, &d, &len) && cur_ptr(&c) == d);
+			assert_true(samples_layer(sp, p, SL_ESP, &d, &len) && cur_ptr(&c) == d);
 	}
-	if (sample_layer(sp, p, SL_IKE, &d, &len))
+	if (samples_layer(sp, p, SL_IKE, &d, &len))
 		v->ike_ok = ike_walks(d, len);
-	if (sample_layer(sp, p, SL_L2TP, &d, &len))
+	if (samples_layer(sp, p, SL_L2TP, &d, &len))
 		v->l2tp_ok = l2tp_walks(d, len);
 }
 
@@ -190,7 +190,7 @@ static void samples_cover_every_kind(void **state)
 
 		assert_int_equal(samples_build(i, &p, &sp), 0);
 		for (int k = 0; k < SL_N; k++)
-			seen[k] += sample_layer(&sp, &p, (enum sample_layer)k, &d, &len);
+			seen[k] += samples_layer(&sp, &p, (enum sample_layer)k, &d, &len);
 	}
 	for (int k = 0; k < SL_N; k++)
 		assert_true(seen[k] > 0);

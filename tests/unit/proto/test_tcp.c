@@ -8,6 +8,7 @@
 #include "proto_test.h"
 #include "proto/tcp.h"
 
+/* Wire bytes: MSS 1460, SACK permitted, timestamps 1/0, NOP, window scale 7. */
 static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
 				    0, 1, 0,	0,    0, 0, 1, 3,  3, 7 };
 
@@ -89,6 +90,43 @@ static void data_offset_is_checked(void **state)
 	assert_int_equal(g.tcp_hl, 24);
 }
 
+static void options_walk(void **state)
+{
+	struct tcp_opt o;
+	struct cur c;
+	int kinds[8], n = 0, r;
+
+	(void)state;
+	cur_init(&c, syn_opts, sizeof(syn_opts));
+	while ((r = tcp_opt_next(&c, &o)) == 0) {
+		kinds[n++] = o.topt_kind;
+		if (o.topt_kind == TCP_OPT_MSS)
+			assert_int_equal(sp_load_be16(cur_ptr(&o.topt_val)), 1460);
+		if (o.topt_kind == TCP_OPT_NOP)
+			assert_int_equal(o.topt_len, 1);
+	}
+	assert_int_equal(r, SP_ENOTFOUND);
+	assert_int_equal(n, 5);
+	assert_int_equal(kinds[0], TCP_OPT_MSS);
+	assert_int_equal(kinds[1], TCP_OPT_SACK_PERM);
+	assert_int_equal(kinds[2], TCP_OPT_TS);
+	assert_int_equal(kinds[3], TCP_OPT_NOP);
+	assert_int_equal(kinds[4], TCP_OPT_WSCALE);
+
+	/* End of Option List stops the walk before the padding after it. */
+	cur_init(&c, (uint8_t[]){ TCP_OPT_NOP, TCP_OPT_EOL, 0xff, 0xff }, 4);
+	assert_int_equal(tcp_opt_next(&c, &o), 0);
+	assert_int_equal(tcp_opt_next(&c, &o), SP_ENOTFOUND);
+	/* Length missing, under 2, past the options. */
+	cur_init(&c, (uint8_t[]){ TCP_OPT_MSS }, 1);
+	assert_int_equal(tcp_opt_next(&c, &o), SP_EMALFORMED);
+	cur_init(&c, (uint8_t[]){ TCP_OPT_MSS, 1, 0, 0 }, 4);
+	assert_int_equal(tcp_opt_next(&c, &o), SP_EMALFORMED);
+	cur_init(&c, (uint8_t[]){ TCP_OPT_MSS, 5, 0, 0 }, 4);
+	assert_int_equal(tcp_opt_next(&c, &o), SP_EMALFORMED);
+	assert_int_equal(cur_pos(&c), 0);
+}
+
 static void build_refuses_bad_options(void **state)
 {
 	struct tcp_hdr h = { 0 };
@@ -108,6 +146,7 @@ int main(void)
 		cmocka_unit_test(syn_with_options_round_trip),
 		cmocka_unit_test(data_segment_checksum),
 		cmocka_unit_test(data_offset_is_checked),
+		cmocka_unit_test(options_walk),
 		cmocka_unit_test(build_refuses_bad_options),
 	};
 
