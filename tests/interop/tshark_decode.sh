@@ -52,6 +52,9 @@ fi
 echo "tshark $(tshark --version 2>/dev/null | head -n 1 | sed 's/^TShark (Wireshark) //')"
 # shellcheck disable=SC2086
 tshark -n -r "$work/samples.pcap" $prefs 2>/dev/null
+echo "tshark -z expert (every error and warning must come from a negative control):"
+# shellcheck disable=SC2086
+tshark -n -r "$work/samples.pcap" $prefs -q -z expert,note 2>/dev/null
 
 python3 - "$work/manifest" "$work/fields" <<'PY'
 import sys
