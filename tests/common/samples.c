@@ -256,6 +256,20 @@ static int b_ah(struct pkt *p, struct sample_pkt *sp)
 	return ip4(p, sp, IPV4_PROTO_AH, A_CLIENT, A_GATEWAY, 0x0800);
 }
 
+/* Tunnel mode (RFC 4302 3.1.2): AH with a 16-octet ICV over a whole inner packet. */
+static int b_ah_tunnel(struct pkt *p, struct sample_pkt *sp)
+{
+	struct sample_pkt inner = { 0 };
+	uint8_t *icv;
+
+	TRY(echo(p, &inner, ICMP_ECHO_REQUEST, A_INNER_C, A_INNER_S));
+	TRY(ah_build_hdr(p, IPV4_PROTO_IPIP, 0xa0a00002, 9, 16, &icv));
+	for (int i = 0; i < 16; i++)
+		icv[i] = (uint8_t)(0xb0 + i);
+	mark(sp, SL_AH, p);
+	return ip4(p, sp, IPV4_PROTO_AH, A_CLIENT, A_GATEWAY, 0x0801);
+}
+
 static int natt_udp(struct pkt *p, struct sample_pkt *sp, bool csum, uint16_t id)
 {
 	mark(sp, SL_NATT, p);
@@ -505,6 +519,7 @@ static const struct sample_def defs[] = {
 	{ { "tcp_data", "raw:ip:tcp:http", SC_OK, NULL }, b_tcp_data },
 	{ { "esp", "raw:ip:esp", SC_OK, NULL }, b_esp },
 	{ { "ah", "raw:ip:ah:icmp:data", SC_OK, NULL }, b_ah },
+	{ { "ah_tunnel", "raw:ip:ah:ip:icmp:data", SC_OK, NULL }, b_ah_tunnel },
 	{ { "esp_in_udp", "raw:ip:udp:udpencap:esp", SC_OK, NULL }, b_esp_in_udp },
 	{ { "natt_keepalive", "raw:ip:udp:udpencap", SC_OK, NULL }, b_natt_keepalive },
 	{ { "ike_sa_init_500", "raw:ip:udp:isakmp", SC_OK, NULL }, b_ike_sa_init_500 },
