@@ -1,0 +1,356 @@
+/*
+ * The engine's frame: instances, the entry point that parses the IPv4 header and hands the
+ * packet to nat_in2out() or nat_out2in(), expiry, and the services strategies use.
+ */
+#include "nat/nat_priv.h"
+#include "base/csum.h"
+#include "base/cursor.h"
+#include "base/hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const nat_ctr_names[] = { SP_CTR_NAMES(foreach_nat_ctr) };
+
+bool nat_in_pool(const struct nat *n, uint32_t addr)
+{
+	unsigned lo = 0, hi = n->cfg.npool;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (n->cfg.pool[mid] == addr)
+			return true;
+		if (n->cfg.pool[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+uint32_t nat_global_for(const struct nat *n, uint32_t inside)
+{
+	if (n->cfg.npool == 1)
+		return n->cfg.pool[0];
+	/* Paired pooling (RFC 4787 REQ-2): one global address per inside address. */
+	return n->cfg.pool[sp_hash_u64(inside, n->tab.seed) % n->cfg.npool];
+}
+
+struct nat_table *nat_table_of(struct nat *n)
+{
+	return &n->tab;
+}
+
+const void *nat_sparams(const struct nat *n)
+{
+	return n->cfg.sparams;
+}
+
+struct sp_rng *nat_rng(struct nat *n)
+{
+	return n->env.rng;
+}
+
+void nat_sctr_inc(struct nat *n, unsigned i, uint64_t by)
+{
+	if (i < n->strat->n_ctrs)
+		n->sctr[i] += by;
+}
+
+void nat_entry_expire(struct nat *n, uint32_t idx)
+{
+	struct nat_entry *e = nat_entry_at(&n->tab, idx);
+
+	if (e->owner == NAT_O_STRAT)
+		n->strat->expire(n, n->sctx, idx);
+	else
+		nat_table_free(&n->tab, idx);
+}
+
+static void expire_cb(void *arg, uint32_t idx)
+{
+	struct nat *n = arg;
+
+	/* A strategy's expire() may free a companion entry; it is then already gone. */
+	if (nat_entry_at(&n->tab, idx)->owner == NAT_O_FREE)
+		return;
+	nat_entry_expire(n, idx);
+	NAT_INC(n, EXPIRED);
+}
+
+uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now)
+{
+	uint32_t idx = nat_table_alloc(&n->tab, owner);
+
+	if (SP_LIKELY(idx != NAT_NIL))
+		return idx;
+	/* Full: first reclaim what has expired, then (if allowed) the entry filed to expire
+	 * soonest. Entries not yet scheduled are never chosen. */
+	nat_table_advance(&n->tab, now, expire_cb, n);
+	idx = nat_table_alloc(&n->tab, owner);
+	if (idx == NAT_NIL && n->cfg.full_mode == NAT_FULL_EVICT) {
+		uint32_t victim = nat_table_oldest(&n->tab);
+
+		if (victim != NAT_NIL) {
+			nat_entry_expire(n, victim);
+			NAT_INC(n, EVICTED);
+			idx = nat_table_alloc(&n->tab, owner);
+		}
+	}
+	if (idx == NAT_NIL)
+		NAT_INC(n, DROP_TABLE_FULL);
+	return idx;
+}
+
+uint32_t nat_strat_alloc(struct nat *n, sp_time now)
+{
+	return nat_alloc(n, NAT_O_STRAT, now);
+}
+
+/* Checksum helpers. */
+
+void nat_l4_csum_fix32(uint8_t *f, bool udp, uint32_t old, uint32_t new_)
+{
+	uint16_t c = sp_load_be16(f);
+
+	if (udp && c == 0)
+		return; /* RFC 768: no checksum */
+	c = csum_update32(c, old, new_);
+	if (udp && c == 0)
+		c = 0xffff;
+	sp_store_be16(f, c);
+}
+
+void nat_l4_csum_fix16(uint8_t *f, bool udp, uint16_t old, uint16_t new_)
+{
+	uint16_t c = sp_load_be16(f);
+
+	if (udp && c == 0)
+		return;
+	c = csum_update16(c, old, new_);
+	if (udp && c == 0)
+		c = 0xffff;
+	sp_store_be16(f, c);
+}
+
+void nat_rewrite_src(struct nat_ip *ip, uint32_t addr)
+{
+	ipv4_set_src(ip->h, addr);
+	ip->src = addr;
+}
+
+void nat_rewrite_dst(struct nat_ip *ip, uint32_t addr)
+{
+	ipv4_set_dst(ip->h, addr);
+	ip->dst = addr;
+}
+
+/* Instances. */
+
+int nat_new(struct nat **out, const struct nat_config *c, const struct nat_env *env)
+{
+	struct nat *n = NULL;
+	int r;
+
+	*out = NULL;
+	if (c->npool == 0 || c->strategy == NULL || env->rng == NULL || c->port_min > c->port_max ||
+	    c->port_min == 0)
+		return SP_EINVAL;
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return SP_ENOMEM;
+	n->cfg = *c;
+	n->env = *env;
+	n->strat = c->strategy;
+	snprintf(n->name, sizeof(n->name), "%s", env->name ? env->name : "nat");
+	n->env.name = n->name;
+	if ((r = nat_table_init(&n->tab, c->max_entries, sp_rng_u64(env->rng))) != 0)
+		goto out;
+	n->sctx = calloc(1, n->strat->ctx_size ? n->strat->ctx_size : 1);
+	n->sctr = calloc(n->strat->n_ctrs ? n->strat->n_ctrs : 1, sizeof(uint64_t));
+	if (n->sctx == NULL || n->sctr == NULL) {
+		r = SP_ENOMEM;
+		goto out;
+	}
+	if ((r = n->strat->init(n, n->sctx)) != 0)
+		goto out;
+	sp_ctrs_init(&n->ctrs, "nat", n->name, nat_ctr_names, n->ctr, NAT_CTR_N);
+	sp_ctrs_init(&n->sctrs, "nat", n->name, n->strat->ctr_names, n->sctr, n->strat->n_ctrs);
+	if (env->ctrs != NULL) {
+		sp_ctr_register(env->ctrs, &n->ctrs);
+		sp_ctr_register(env->ctrs, &n->sctrs);
+		n->registered = true;
+	}
+	SP_INFO(env->log, "nat", "%s: strategy %s, %u global address(es), %u entries (%llu bytes)",
+		n->name, n->strat->name, c->npool, c->max_entries,
+		(unsigned long long)n->tab.bytes);
+	*out = n;
+	n = NULL;
+	r = 0;
+out:
+	nat_free(n);
+	return r;
+}
+
+void nat_free(struct nat *n)
+{
+	if (n == NULL)
+		return;
+	if (n->registered) {
+		sp_ctr_unregister(n->env.ctrs, &n->ctrs);
+		sp_ctr_unregister(n->env.ctrs, &n->sctrs);
+	}
+	if (n->sctx != NULL && n->strat->fini != NULL)
+		n->strat->fini(n, n->sctx);
+	free(n->sctx);
+	free(n->sctr);
+	nat_table_fini(&n->tab);
+	free(n);
+}
+
+void nat_reset(struct nat *n)
+{
+	if (n->strat->reset != NULL)
+		n->strat->reset(n, n->sctx);
+	nat_table_clear(&n->tab);
+	SP_INFO(n->env.log, "nat", "%s: reset, all mappings and items forgotten", n->name);
+}
+
+/* The packet path. */
+
+static inline int parse_ip(struct nat *n, struct pkt *p, struct nat_ip *ip)
+{
+	struct ipv4_hdr h;
+	struct cur c;
+
+	cur_init(&c, pkt_data(p), p->len);
+	if (SP_UNLIKELY(ipv4_parse(&c, &h) != 0)) {
+		NAT_INC(n, DROP_MALFORMED);
+		return SP_EMALFORMED;
+	}
+	if (SP_UNLIKELY(!h.ip_csum_ok)) {
+		NAT_INC(n, DROP_IP_CSUM);
+		return SP_EMALFORMED;
+	}
+	ip->h = pkt_data(p);
+	ip->l4 = ip->h + h.ip_hl;
+	ip->l4len = (uint32_t)h.ip_len - h.ip_hl;
+	ip->proto = h.ip_proto;
+	ip->src = h.ip_src;
+	ip->dst = h.ip_dst;
+	ip->ip_id = h.ip_id;
+	ip->frag_later = (h.ip_frag & IPV4_FRAG_MASK) != 0;
+	ip->frag_first = !ip->frag_later && (h.ip_frag & IPV4_FLAG_MF) != 0;
+	return 0;
+}
+
+int nat_translate(struct nat *n, sp_time now, enum nat_side from, struct pkt *p)
+{
+	struct nat_ip ip;
+
+	if (parse_ip(n, p, &ip) != 0)
+		return NAT_DROP;
+	if (from == NAT_INSIDE)
+		return nat_in2out(n, now, &ip, p);
+	return nat_out2in(n, now, &ip, p);
+}
+
+void nat_input(struct nat *n, sp_time now, enum nat_side from, struct pkt *p)
+{
+	int v = nat_translate(n, now, from, p);
+
+	if (v == NAT_TO_INSIDE || v == NAT_TO_OUTSIDE) {
+		if (n->env.emit != NULL) {
+			n->env.emit(n->env.emit_arg, v == NAT_TO_INSIDE ? NAT_INSIDE : NAT_OUTSIDE,
+				    p);
+			return;
+		}
+		NAT_INC(n, DROP_NO_EMIT);
+	}
+	pkt_free(p);
+}
+
+void nat_reinject(struct nat *n, sp_time now, struct pkt *p)
+{
+	nat_input(n, now, NAT_INSIDE, p);
+}
+
+struct pkt *nat_clone(struct nat *n, const struct pkt *p)
+{
+	struct pkt *c = n->env.pool != NULL ? pkt_clone(n->env.pool, p) : NULL;
+
+	if (c == NULL)
+		NAT_INC(n, DROP_NO_BUFFER);
+	return c;
+}
+
+int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client)
+{
+	struct pkt *c;
+
+	if (n->env.emit == NULL) {
+		NAT_INC(n, DROP_NO_EMIT);
+		return SP_EINVAL;
+	}
+	if ((c = nat_clone(n, p)) == NULL)
+		return SP_ENOMEM;
+	/* The copy is an IPv4 packet parsed once already: its header is in place. */
+	ipv4_set_dst(pkt_data(c), client);
+	NAT_INC(n, COPIES);
+	n->env.emit(n->env.emit_arg, NAT_INSIDE, c);
+	return 0;
+}
+
+void nat_tick(struct nat *n, sp_time now)
+{
+	nat_table_advance(&n->tab, now, expire_cb, n);
+	if (n->strat->tick != NULL)
+		n->strat->tick(n, n->sctx, now);
+}
+
+sp_time nat_next_deadline(const struct nat *n)
+{
+	sp_time t = nat_table_next_deadline(&n->tab);
+
+	if (n->strat->next_deadline != NULL)
+		t = sp_time_min(t, n->strat->next_deadline(n, n->sctx));
+	return t;
+}
+
+uint32_t nat_entries(const struct nat *n)
+{
+	return n->tab.used;
+}
+
+uint64_t nat_memory(const struct nat *n)
+{
+	return n->tab.bytes + sizeof(*n) + n->strat->ctx_size;
+}
+
+const struct nat_config *nat_config_of(const struct nat *n)
+{
+	return &n->cfg;
+}
+
+const char *nat_strategy_name(const struct nat *n)
+{
+	return n->strat->name;
+}
+
+uint64_t nat_counter(const struct nat *n, const char *name)
+{
+	for (unsigned i = 0; i < NAT_CTR_N; i++)
+		if (strcmp(nat_ctr_names[i], name) == 0)
+			return n->ctr[i];
+	for (unsigned i = 0; i < n->strat->n_ctrs; i++)
+		if (strcmp(n->strat->ctr_names[i], name) == 0)
+			return n->sctr[i];
+	return 0;
+}
+
+void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct pkt **p,
+			 unsigned count, uint8_t *verdicts)
+{
+	for (unsigned i = 0; i < count; i++)
+		verdicts[i] = (uint8_t)nat_translate(n, now, from, p[i]);
+}

@@ -1,0 +1,135 @@
+/*
+ * Inside the NAT engine: the instance struct, the core counters and the functions the
+ * nat_*.c files share. Not for users of the engine (they include nat/nat.h).
+ */
+#ifndef SP_NAT_PRIV_H
+#define SP_NAT_PRIV_H
+
+#include "nat/nat.h"
+#include "nat/nat_strategy.h"
+#include "nat/nat_table.h"
+#include "proto/ipv4.h"
+
+/* Core counters; every drop has one (strategies add theirs, prefixed by their name). */
+#define foreach_nat_ctr(_)                                          \
+	_(IN2OUT, "in2out")                                         \
+	_(OUT2IN, "out2in")                                         \
+	_(HAIRPIN, "hairpin")                                       \
+	_(IKE_IN2OUT, "ike_in2out")                                 \
+	_(IKE_OUT2IN, "ike_out2in")                                 \
+	_(IKE_ESTABLISHED, "ike_items_established")                 \
+	_(IPSEC_IN2OUT, "ipsec_in2out")                             \
+	_(IPSEC_OUT2IN, "ipsec_out2in")                             \
+	_(ICMP_ERR_IN2OUT, "icmp_error_in2out")                     \
+	_(ICMP_ERR_OUT2IN, "icmp_error_out2in")                     \
+	_(FRAG_IN2OUT, "frag_in2out")                               \
+	_(FRAG_OUT2IN, "frag_out2in")                               \
+	_(MAPPINGS_CREATED, "mappings_created")                     \
+	_(PORT_PRESERVED, "port_preserved")                         \
+	_(EXPIRED, "entries_expired")                               \
+	_(EVICTED, "entries_evicted")                               \
+	_(COPIES, "copies_emitted")                                 \
+	_(DROP_MALFORMED, "drop_malformed")                         \
+	_(DROP_IP_CSUM, "drop_ip_checksum")                         \
+	_(DROP_PROTO, "drop_protocol_unsupported")                  \
+	_(DROP_NO_MAPPING, "drop_no_mapping")                       \
+	_(DROP_NOT_POOL, "drop_dst_not_in_pool")                    \
+	_(DROP_SRC_POOL, "drop_src_in_pool")                        \
+	_(DROP_TABLE_FULL, "drop_table_full")                       \
+	_(DROP_NO_PORT, "drop_no_port")                             \
+	_(DROP_FRAG_UNKNOWN, "drop_fragment_unknown")               \
+	_(DROP_ICMP_TYPE, "drop_icmp_type")                         \
+	_(DROP_ICMP_ERR_NO_MAPPING, "drop_icmp_error_no_mapping")   \
+	_(DROP_ICMP_ERR_INNER, "drop_icmp_error_inner_unsupported") \
+	_(DROP_IKE_MALFORMED, "drop_ike_malformed")                 \
+	_(DROP_IKE_COLLISION, "drop_ike_icookie_outstanding")       \
+	_(DROP_IKE_NO_ITEM, "drop_ike_no_item")                     \
+	_(DROP_HAIRPIN_IPSEC, "drop_hairpin_ipsec")                 \
+	_(DROP_NO_BUFFER, "drop_no_buffer")                         \
+	_(DROP_NO_EMIT, "drop_no_emit")
+
+enum nat_ctr {
+#define _(sym, str) NAT_CTR_##sym,
+	foreach_nat_ctr(_)
+#undef _
+		NAT_CTR_N
+};
+
+struct nat {
+	struct nat_config cfg;
+	struct nat_env env;
+	struct nat_table tab;
+	const struct nat_strategy *strat;
+	void *sctx;
+	uint64_t ctr[NAT_CTR_N];
+	uint64_t *sctr;
+	struct sp_ctrs ctrs;
+	struct sp_ctrs sctrs;
+	bool registered;
+	char name[32];
+};
+
+#define NAT_INC(n, c) ((n)->ctr[NAT_CTR_##c]++)
+
+/* A parsed IPv4 packet in a struct pkt (header already validated). */
+struct nat_ip {
+	uint8_t *h;	/* IPv4 header in the packet */
+	uint8_t *l4;	/* payload start */
+	uint32_t l4len; /* payload bytes (ip_len - hl) */
+	uint8_t proto;
+	uint32_t src, dst;
+	bool frag_first; /* MF set, offset 0 */
+	bool frag_later; /* offset != 0 */
+	uint16_t ip_id;
+};
+
+/* Where a protocol keeps what NAPT rewrites; ICMP echo uses its identifier as both ports. */
+struct nat_l4_layout {
+	uint8_t min;
+	uint8_t sport, dport, csum;
+	bool udp;    /* a zero checksum means none (RFC 768) */
+	bool pseudo; /* the checksum covers the IPv4 pseudo-header */
+};
+extern const struct nat_l4_layout nat_lay_udp, nat_lay_tcp, nat_lay_icmp;
+
+/* TCP state of a mapping (entry state byte), enough for RFC 5382 REQ-5's timers. */
+#define NAT_TCP_SYN_OUT	  0x01
+#define NAT_TCP_SYN_IN	  0x02
+#define NAT_TCP_FIN_OUT	  0x04
+#define NAT_TCP_FIN_IN	  0x08
+#define NAT_TCP_RST	  0x10
+#define NAT_TCP_EST	  0x20
+#define NAT_TCP_MIDSTREAM 0x40 /* the mapping was made by a segment without SYN */
+
+void nat_tcp_track(struct nat_entry *e, uint8_t flags, bool outbound, bool created);
+/* The idle timeout of a NAPT mapping in its current state. */
+sp_time nat_napt_timeout(const struct nat *n, const struct nat_entry *e);
+
+/* Sorted-pool membership (binary search). */
+bool nat_in_pool(const struct nat *n, uint32_t addr);
+
+/* Entry allocation with the full_mode policy; NAT_NIL counted as drop_table_full. */
+uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now);
+/* Free an entry through its owner (strategy entries through the strategy). */
+void nat_entry_expire(struct nat *n, uint32_t idx);
+
+int nat_in2out(struct nat *n, sp_time now, struct nat_ip *ip, struct pkt *p);
+int nat_out2in(struct nat *n, sp_time now, struct nat_ip *ip, struct pkt *p);
+int nat_icmp_error(struct nat *n, sp_time now, enum nat_side from, struct nat_ip *ip);
+
+/* IKE on UDP 500 with cookies (nat_ike.c): ip->l4 points at the UDP header. */
+int nat_ike_in2out(struct nat *n, sp_time now, struct nat_ip *ip);
+int nat_ike_out2in(struct nat *n, sp_time now, struct nat_ip *ip);
+bool nat_ike_row(const struct nat *n, const struct nat_entry *e, struct nat_row *r);
+
+/* Rewrite helpers: fix the IPv4 checksum and, where given, an L4 checksum that covers
+ * the pseudo-header (udp: zero means absent and 0 is written as 0xffff). */
+void nat_rewrite_src(struct nat_ip *ip, uint32_t addr);
+void nat_rewrite_dst(struct nat_ip *ip, uint32_t addr);
+void nat_l4_csum_fix32(uint8_t *csum_field, bool udp, uint32_t old, uint32_t new_);
+void nat_l4_csum_fix16(uint8_t *csum_field, bool udp, uint16_t old, uint16_t new_);
+
+/* Record a first fragment's translation so later fragments follow it (inbound). */
+void nat_frag_note(struct nat *n, sp_time now, const struct nat_ip *ip, uint32_t inside);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * `spinat show nat`: the live table in the columns of 000 FIG. 5A/5B (protocol, inside
+ * global, inside local, outside local, outside global; SPIs appended to addresses as the
+ * figure does), then state and seconds left.
+ */
+#include "nat/nat_priv.h"
+#include "base/addr.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct show_item {
+	struct nat_row r;
+	uint32_t idx;
+	sp_time expire;
+};
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case IPV4_PROTO_TCP:
+		return "tcp";
+	case IPV4_PROTO_UDP:
+		return "udp";
+	case IPV4_PROTO_ICMP:
+		return "icmp";
+	case IPV4_PROTO_ESP:
+		return "esp";
+	case IPV4_PROTO_AH:
+		return "ah";
+	default:
+		return "?";
+	}
+}
+
+static const char *tcp_state(uint8_t s)
+{
+	if (s & NAT_TCP_RST)
+		return "reset";
+	if (s & (NAT_TCP_FIN_OUT | NAT_TCP_FIN_IN))
+		return "closing";
+	if (s & NAT_TCP_EST)
+		return "established";
+	return "opening";
+}
+
+static void napt_row(const struct nat_entry *e, struct nat_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->proto = e->k[0].proto;
+	r->in_local = e->k[0].a;
+	r->in_local_id = e->k[0].id;
+	r->in_global = e->k[1].a;
+	r->in_global_id = e->k[1].id;
+	r->outside = e->out_addr;
+	r->outside_id = e->out_port;
+	r->has_in_local_id = r->has_in_global_id = r->has_outside_id = true;
+	r->outbound = true;
+	r->state = r->proto == IPV4_PROTO_TCP ? tcp_state(e->state) : "-";
+}
+
+static bool entry_row(const struct nat *n, const struct nat_entry *e, unsigned flags,
+		      struct nat_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	switch (e->owner) {
+	case NAT_O_NAPT:
+		if (!(flags & NAT_SHOW_NAPT))
+			return false;
+		napt_row(e, r);
+		return true;
+	case NAT_O_IKE:
+		return (flags & NAT_SHOW_IPSEC) && nat_ike_row(n, e, r);
+	case NAT_O_STRAT:
+		return (flags & NAT_SHOW_IPSEC) && n->strat->row(n, n->sctx, e, r);
+	default:
+		return false; /* fragment tracks and IKE recency are internal */
+	}
+}
+
+static int cmp_item(const void *pa, const void *pb)
+{
+	const struct show_item *a = pa, *b = pb;
+
+	if (a->r.in_local != b->r.in_local)
+		return a->r.in_local < b->r.in_local ? -1 : 1;
+	if (a->r.proto != b->r.proto)
+		return a->r.proto < b->r.proto ? -1 : 1;
+	if (a->r.outbound != b->r.outbound)
+		return a->r.outbound ? -1 : 1;
+	if (a->r.in_local_id != b->r.in_local_id)
+		return a->r.in_local_id < b->r.in_local_id ? -1 : 1;
+	if (a->r.outside_id != b->r.outside_id)
+		return a->r.outside_id < b->r.outside_id ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static const char *endpoint(char *buf, size_t len, uint32_t addr, bool has_id, uint32_t id,
+			    bool spi)
+{
+	char a[SP_IP4_STRLEN];
+
+	sp_ip4_fmt(addr, a);
+	if (!has_id)
+		snprintf(buf, len, "%s", a);
+	else if (spi && id != 0)
+		snprintf(buf, len, "%s:0x%08X", a, id);
+	else
+		snprintf(buf, len, "%s:%u", a, id);
+	return buf;
+}
+
+void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_t limit)
+{
+	struct show_item *items;
+	uint32_t cnt = 0;
+
+	if ((items = calloc(n->tab.used ? n->tab.used : 1, sizeof(*items))) == NULL) {
+		fprintf(f, "(out of memory)\n");
+		return;
+	}
+	for (uint32_t i = 0; i < n->tab.max && cnt < n->tab.used; i++) {
+		const struct nat_entry *e = nat_entry_at(&n->tab, i);
+
+		if (e->owner == NAT_O_FREE || !nat_entry_live(e, now))
+			continue;
+		if (entry_row(n, e, flags, &items[cnt].r)) {
+			items[cnt].idx = i;
+			items[cnt].expire = e->expire;
+			cnt++;
+		}
+	}
+	qsort(items, cnt, sizeof(*items), cmp_item);
+	fprintf(f, "%-5s %-22s %-22s %-24s %-24s %-16s %7s\n", "Pro", "Inside global",
+		"Inside local", "Outside local", "Outside global", "State", "Expires");
+	for (uint32_t i = 0; i < cnt && (limit == 0 || i < limit); i++) {
+		const struct nat_row *r = &items[i].r;
+		char ig[40], il[40], out[40];
+		sp_time left = items[i].expire - now;
+
+		endpoint(ig, sizeof(ig), r->in_global, r->has_in_global_id, r->in_global_id,
+			 r->spi_ids);
+		endpoint(il, sizeof(il), r->in_local, r->has_in_local_id, r->in_local_id,
+			 r->spi_ids);
+		endpoint(out, sizeof(out), r->outside, r->has_outside_id, r->outside_id,
+			 r->spi_ids);
+		fprintf(f, "%-5s %-22s %-22s %-24s %-24s %-16s %7llu%s%s\n", proto_name(r->proto),
+			ig, il, out, out, r->state ? r->state : "-",
+			(unsigned long long)((left + SP_SEC(1) - 1) / SP_SEC(1)),
+			r->info[0] ? "  " : "", r->info);
+	}
+	if (limit != 0 && cnt > limit)
+		fprintf(f, "... %u more\n", cnt - limit);
+	fprintf(f, "%u rows; %u entries in use of %u (%llu bytes); strategy %s\n", cnt, n->tab.used,
+		n->tab.max, (unsigned long long)n->tab.bytes, n->strat->name);
+	free(items);
+}

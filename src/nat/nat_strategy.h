@@ -1,0 +1,102 @@
+/*
+ * The IPsec strategy interface: how a NAT demultiplexes raw ESP and AH, which carry no
+ * ports. Each strategy is one file implementing struct nat_strategy (nat_masq.c,
+ * nat_spihash.c, ...) and one row in nat_strategies[] (nat_strategy.c); adding one is
+ * adding a file and a row. The engine parses the IP header, picks the client's global
+ * address, rewrites addresses and checksums; a strategy only decides, keeping its items
+ * as entries of the shared table under its own key kinds (NAT_K_STRAT + n).
+ */
+#ifndef SP_NAT_STRATEGY_H
+#define SP_NAT_STRATEGY_H
+
+#include "nat/nat.h"
+#include "nat/nat_table.h"
+
+/* An ESP or AH packet as a strategy sees it. */
+struct nat_ipsec_pkt {
+	uint8_t proto;	 /* IPV4_PROTO_ESP or IPV4_PROTO_AH */
+	uint32_t client; /* inside address: set by the engine in2out, by the strategy out2in */
+	uint32_t global; /* the client's global address (in2out) or the destination (out2in) */
+	uint32_t server; /* the outside peer */
+	uint32_t spi;
+};
+
+/* A row of `show nat` (000 FIG. 5A/5B columns); ids are shown when has_*_id. */
+struct nat_row {
+	uint8_t proto;
+	uint32_t in_local, in_global, outside;
+	uint32_t in_local_id, in_global_id, outside_id;
+	bool has_in_local_id, has_in_global_id, has_outside_id;
+	bool spi_ids;  /* ids are SPIs: shown as 0x%08X */
+	bool outbound; /* sorts before the inbound row of the same inside address */
+	const char *state;
+	char info[48]; /* more state, e.g. IKE cookies */
+};
+
+struct nat_strategy {
+	const char *name;
+	const char *help;
+	/* Configuration: defaults() fills params, conf() reads this strategy's keys (prefixed
+	 * with its name) over them; both into NAT_SPARAMS_SIZE bytes. */
+	void (*defaults)(void *params);
+	int (*conf)(struct conf_sec *s, void *params);
+	/* Per-instance state of ctx_size bytes (zeroed); counters named in ctr_names. */
+	size_t ctx_size;
+	const char *const *ctr_names;
+	unsigned n_ctrs;
+	int (*init)(struct nat *n, void *ctx);
+	void (*fini)(struct nat *n, void *ctx); /* may be NULL */
+	/* Outbound packet from ip->client to ip->server with global ip->global: returns a
+	 * verdict; on NAT_TO_OUTSIDE the engine rewrites the source to ip->global. */
+	int (*in2out)(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_pkt *ip,
+		      struct pkt *p);
+	/* Inbound packet from ip->server to ip->global: on NAT_TO_INSIDE set ip->client and
+	 * the engine rewrites the destination. Extra copies go through nat_emit_copy(). */
+	int (*out2in)(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_pkt *ip,
+		      struct pkt *p);
+	/* One of this strategy's entries has expired: free it (and whatever hangs on it). */
+	void (*expire)(struct nat *n, void *ctx, uint32_t idx);
+	/* Fill a show row for an entry; false hides it (internal index entries). */
+	bool (*row)(const struct nat *n, const void *ctx, const struct nat_entry *e,
+		    struct nat_row *r);
+	/* Optional timers (serial's held packets). */
+	void (*tick)(struct nat *n, void *ctx, sp_time now);
+	sp_time (*next_deadline)(const struct nat *n, const void *ctx);
+	/* Forget everything (nat_reset); the table itself is cleared by the engine. */
+	void (*reset)(struct nat *n, void *ctx);
+};
+
+/* The strategies (one file each), and the table of them, NULL-terminated. */
+extern const struct nat_strategy nat_strategy_masq;
+extern const struct nat_strategy nat_strategy_spihash;
+extern const struct nat_strategy nat_strategy_serial;
+extern const struct nat_strategy nat_strategy_natt;
+extern const struct nat_strategy nat_strategy_ipaddr;
+extern const struct nat_strategy nat_strategy_oldest;
+extern const struct nat_strategy *const nat_strategies[];
+const struct nat_strategy *nat_strategy_find(const char *name);
+
+/* Services the engine offers to strategies. */
+struct nat_table *nat_table_of(struct nat *n);
+const void *nat_sparams(const struct nat *n);
+struct sp_rng *nat_rng(struct nat *n);
+/* The strategy's counter i. */
+void nat_sctr_inc(struct nat *n, unsigned i, uint64_t by);
+/* The global address an inside address always uses (paired pooling, RFC 4787 REQ-2). */
+uint32_t nat_global_for(const struct nat *n, uint32_t inside);
+/* A copy of p from the engine's packet pool, or NULL (counted as drop_no_buffer). */
+struct pkt *nat_clone(struct nat *n, const struct pkt *p);
+/* Copy p, rewrite the copy's destination to client, and emit it on the inside. */
+int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client);
+/* Send a packet the strategy held back (the untranslated inside packet) through the
+ * translation path again; consumes p. */
+void nat_reinject(struct nat *n, sp_time now, struct pkt *p);
+/* Inside clients that had IKE traffic with server via global within t_ike_recent:
+ * up to max addresses into out, returns how many. */
+unsigned nat_ike_recent_clients(const struct nat *n, sp_time now, uint32_t global, uint32_t server,
+				uint32_t *out, unsigned max);
+/* Allocate an entry for the strategy, making room per full_mode; NAT_NIL when full
+ * (counted as drop_table_full by the engine). */
+uint32_t nat_strat_alloc(struct nat *n, sp_time now);
+
+#endif
