@@ -1,6 +1,7 @@
 #include "sim/link.h"
 #include "sim/node.h"
 #include "sim/sim_int.h"
+#include "base/hash.h"
 #include "io/pcap.h"
 
 #include <stdlib.h>
@@ -61,6 +62,7 @@ int sim_link_new(struct sim *sim, const char *name, const struct sim_link_params
 void sim_link_destroy(struct sim_link *l)
 {
 	io_pcap_close_write(l->pcap);
+	free(l->nh);
 	free(l->ports);
 	free(l);
 }
@@ -134,11 +136,48 @@ int sim_link_attach(struct sim_link *l, struct sim_node *n, unsigned ifi, unsign
 	return 0;
 }
 
-int sim_link_resolve(const struct sim_link *l, unsigned from_port, uint32_t nexthop)
+static uint32_t nh_slot(uint32_t addr, uint32_t mask)
 {
-	/* A point-to-point link has one other end: deliver there whatever the address. */
-	if (l->nports == 2)
-		return from_port == 0 ? 1 : 0;
+	return (uint32_t)sp_hash_u64(addr, 0x6e657874686f70ull) & mask;
+}
+
+/* Rebuild the next-hop table; the first port holding an address wins, as a scan would. */
+static void nh_rebuild(struct sim_link *l)
+{
+	uint32_t n = 0, size = 16;
+	struct sim_link_nh *t;
+
+	for (unsigned i = 0; i < l->nports; i++)
+		n += l->ports[i].node->ifs[l->ports[i].ifi].naddr;
+	while (size < 2 * n)
+		size <<= 1;
+	if ((t = calloc(size, sizeof(*t))) == NULL) {
+		free(l->nh);
+		l->nh = NULL; /* sim_link_resolve falls back to scanning */
+		return;
+	}
+	for (unsigned i = 0; i < l->nports; i++) {
+		const struct sim_iface *ifc = &l->ports[i].node->ifs[l->ports[i].ifi];
+
+		for (unsigned a = 0; a < ifc->naddr; a++) {
+			uint32_t k = nh_slot(ifc->addr[a], size - 1);
+
+			while (t[k].port1 != 0 && t[k].addr != ifc->addr[a])
+				k = (k + 1) & (size - 1);
+			if (t[k].port1 == 0) {
+				t[k].addr = ifc->addr[a];
+				t[k].port1 = i + 1;
+			}
+		}
+	}
+	free(l->nh);
+	l->nh = t;
+	l->nh_mask = size - 1;
+	l->nh_gen = l->sim->addr_gen;
+}
+
+static int resolve_scan(const struct sim_link *l, unsigned from_port, uint32_t nexthop)
+{
 	for (unsigned i = 0; i < l->nports; i++) {
 		const struct sim_iface *ifc;
 
@@ -148,6 +187,29 @@ int sim_link_resolve(const struct sim_link *l, unsigned from_port, uint32_t next
 		for (unsigned a = 0; a < ifc->naddr; a++)
 			if (ifc->addr[a] == nexthop)
 				return (int)i;
+	}
+	return -1;
+}
+
+int sim_link_resolve(const struct sim_link *cl, unsigned from_port, uint32_t nexthop)
+{
+	struct sim_link *l = (struct sim_link *)cl; /* the cache is not observable state */
+	uint32_t k;
+
+	/* A point-to-point link has one other end: deliver there whatever the address. */
+	if (l->nports == 2)
+		return from_port == 0 ? 1 : 0;
+	if (l->nh == NULL || l->nh_gen != l->sim->addr_gen)
+		nh_rebuild(l);
+	if (l->nh == NULL)
+		return resolve_scan(l, from_port, nexthop);
+	for (k = nh_slot(nexthop, l->nh_mask); l->nh[k].port1 != 0; k = (k + 1) & l->nh_mask) {
+		if (l->nh[k].addr == nexthop) {
+			unsigned port = l->nh[k].port1 - 1;
+
+			/* The sender's own address: only another port holding it would do. */
+			return port != from_port ? (int)port : resolve_scan(l, from_port, nexthop);
+		}
 	}
 	return -1;
 }

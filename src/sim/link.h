@@ -63,6 +63,14 @@ struct sim_link {
 	uint64_t epoch; /* bumped at every cut: packets in flight then are dropped */
 	struct sim_link_port *ports;
 	unsigned nports, capports;
+	/* Next-hop address -> port for segments of more than two ports: open addressing,
+	 * rebuilt when the world's addresses changed. */
+	struct sim_link_nh {
+		uint32_t addr;
+		uint32_t port1; /* port + 1; 0: empty slot */
+	} * nh;
+	uint32_t nh_mask;
+	uint64_t nh_gen;
 	struct sp_xoshiro rng; /* "link:<name>" */
 	struct io_pcap_writer *pcap;
 	struct sp_ctrs ctr_blk;

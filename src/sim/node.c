@@ -90,6 +90,7 @@ int sim_iface_add(struct sim_node *n, const char *name, uint32_t addr, uint8_t p
 		return r;
 	ifc->link = link;
 	n->nifs++;
+	sim_addrs_changed(n->sim);
 	if (plen > 0 && plen < 32 &&
 	    (r = sim_route_add(n, addr & sp_ip4_mask(plen), plen, 0, (int)i, 0, 0)) != 0)
 		return r;
@@ -108,6 +109,7 @@ int sim_iface_addr_add(struct sim_node *n, unsigned ifi, uint32_t addr)
 	if (ifc->naddr == SIM_IFACE_ADDRS)
 		return SP_EFULL;
 	ifc->addr[ifc->naddr++] = addr;
+	sim_addrs_changed(n->sim);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ struct sim {
 
 	struct sim_node *nodes, **nodes_tail;
 	uint32_t nnodes;
+	uint64_t addr_gen; /* bumped whenever an interface address is added: link caches */
 	struct sim_link *links, **links_tail;
 	uint32_t nlinks;
 
@@ -53,6 +54,12 @@ struct sim {
 };
 
 int sim_ev_push(struct sim *sim, const struct sim_ev *ev) SP_MUST_CHECK;
+
+/* node.c tells link.c that addresses changed. */
+static inline void sim_addrs_changed(struct sim *sim)
+{
+	sim->addr_gen++;
+}
 
 /* link.c */
 void sim_link_deliver(struct sim *sim, struct sim_link *l, uint32_t port, struct pkt *p,
