@@ -38,5 +38,6 @@ static inline void bench_sink(const void *p)
 
 /* Subcommands, one file each, listed in cmds.c. */
 int bench_sim_main(const struct bench_opts *o, int argc, char **argv);
+int bench_ike_main(const struct bench_opts *o, int argc, char **argv);
 
 #endif

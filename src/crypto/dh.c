@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +92,6 @@ void crypto_dh_free(struct crypto_dh *dh)
 		return;
 	BN_clear_free(dh->priv);
 	BN_free(dh->p);
-	EC_GROUP_free(dh->ecg);
 	EVP_PKEY_free(dh->pkey);
 	OPENSSL_cleanse(dh, sizeof(*dh));
 	free(dh);
@@ -152,6 +152,16 @@ out:
 	return r;
 }
 
+static EC_GROUP *p256;
+static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+
+/* The curve is immutable once made and EC_POINT arithmetic only reads it, so one copy
+ * serves every key pair (making it costs as much as a tenth of an exchange). */
+static void p256_make(void)
+{
+	p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+}
+
 static int ecp_init(struct crypto_dh *dh, const uint8_t *priv, size_t len)
 {
 	uint8_t oct[1 + 2 * ECP256_LEN];
@@ -161,8 +171,8 @@ static int ecp_init(struct crypto_dh *dh, const uint8_t *priv, size_t len)
 
 	if (len != ECP256_LEN)
 		return SP_EINVAL;
-	if ((ctx = BN_CTX_new()) == NULL ||
-	    (dh->ecg = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)) == NULL ||
+	pthread_once(&p256_once, p256_make);
+	if ((ctx = BN_CTX_new()) == NULL || (dh->ecg = p256) == NULL ||
 	    (dh->priv = BN_bin2bn(priv, (int)len, NULL)) == NULL ||
 	    (q = EC_POINT_new(dh->ecg)) == NULL)
 		goto out;
