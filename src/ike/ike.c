@@ -254,6 +254,43 @@ void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi,
 	}
 }
 
+int ike_child_delete(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in)
+{
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		struct ike_child *ch = ike_child_by_spi(sa, proto, spi_in, true);
+
+		if (ch == NULL || sa->state == IKE_SA_DEAD)
+			continue;
+		if (ch->state != IKE_CHILD_DELETING)
+			ch->want_delete = true;
+		ike_sa_kick(sa, now);
+		return 0;
+	}
+	return SP_ENOTFOUND;
+}
+
+int ike_conn_info(const struct ike *ike, const char *conn, struct ike_conn_info *out)
+{
+	const struct ike_conn *c = ike_conn_find(ike, conn);
+
+	if (c == NULL)
+		return SP_ENOTFOUND;
+	memset(out, 0, sizeof(*out));
+	out->local = c->local;
+	out->remote = c->remote;
+	out->reqid = c->reqid;
+	out->keylife = c->keylife;
+	out->rekeymargin = c->rekeymargin;
+	out->rekeyfuzz = c->rekeyfuzz;
+	out->accept_rekey = c->accept_rekey;
+	out->epoch_guard = c->epoch_guard;
+	memcpy(out->local_ts, c->local_ts, sizeof(out->local_ts));
+	memcpy(out->remote_ts, c->remote_ts, sizeof(out->remote_ts));
+	out->n_local_ts = c->n_local_ts;
+	out->n_remote_ts = c->n_remote_ts;
+	return 0;
+}
+
 void ike_acquire(struct ike *ike, sp_time now, const char *conn)
 {
 	if (ike_up(ike, now, conn) != 0)

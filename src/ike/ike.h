@@ -167,6 +167,11 @@ int ike_rekey(struct ike *ike, sp_time now, const char *conn, bool ike_sa) SP_MU
  * soft rekeys it, hard deletes it (RFC 4301 4.4.2.1). */
 void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi, bool inbound,
 		      bool hard);
+/*
+ * Delete the CHILD SA whose inbound SPI is spi_in now and tell the peer (RFC 7296 1.4.1):
+ * 003's epoch guard retires the epoch it switched away from. SP_ENOTFOUND if unknown.
+ */
+int ike_child_delete(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in) SP_MUST_CHECK;
 /* Traffic matched a policy of conn that has no CHILD SA yet (an acquire): bring it up. */
 void ike_acquire(struct ike *ike, sp_time now, const char *conn);
 
@@ -176,6 +181,18 @@ int ike_spi_lease_add_ike(struct ike *ike, uint64_t spi) SP_MUST_CHECK;
 
 /* `spinat show sa`: one block per IKE SA with its CHILD SAs. */
 void ike_show(const struct ike *ike, sp_time now, FILE *out);
+
+/* What a connection was configured with, for modules that act beside IKE (003's guard). */
+struct ike_conn_info {
+	uint32_t local, remote; /* remote 0: any peer */
+	uint32_t reqid;		/* of its CHILD SAs */
+	sp_time keylife, rekeymargin;
+	uint32_t rekeyfuzz; /* percent */
+	bool accept_rekey, epoch_guard;
+	struct ike_ts local_ts[IKE_TS_MAX], remote_ts[IKE_TS_MAX];
+	uint8_t n_local_ts, n_remote_ts;
+};
+int ike_conn_info(const struct ike *ike, const char *conn, struct ike_conn_info *out) SP_MUST_CHECK;
 
 /* Counts, for scenarios and tests. */
 unsigned ike_sa_count(const struct ike *ike, bool established_only);

@@ -22,6 +22,8 @@ static const char *const encap_names[] = { "auto", "no", "force", NULL };
 static const char *const spi_names[] = { "random", "leased", "derived", NULL };
 static const char *const dpd_names[] = { "clear", "restart", NULL };
 static const char *const proto_names[] = { "esp", "ah", NULL };
+/* 003: the epoch guard (host/host_guard.h) of a client (FIG. 6A/6B) or a server (FIG. 7). */
+static const char *const guard_names[] = { "no", "client", "server", NULL };
 
 /* One token of a proposal string into a; false when unknown. */
 static bool prop_token(const char *t, struct ikev2_algs *a, bool *integ_given)
@@ -303,8 +305,9 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	    (e = conf_get_time(s, "ikelifetime", SP_SEC(3600), &c->ikelifetime)) != 0 ||
 	    (e = conf_get_bool(s, "rekey", true, &c->rekey)) != 0 ||
 	    (e = conf_get_bool(s, "accept_rekey", true, &c->accept_rekey)) != 0 ||
-	    (e = conf_get_bool(s, "epoch_guard", false, &c->epoch_guard)) != 0)
+	    (e = conf_get_enum(s, "epoch_guard", guard_names, 0, &i)) != 0)
 		return e;
+	c->epoch_guard = i != 0;
 	/* The rekey window must lie inside the lifetime, fuzz included (003). */
 	if (c->rekeymargin * (100 + (uint64_t)c->rekeyfuzz) / 100 >= c->keylife)
 		return conf_fail(s, "keylife must exceed rekeymargin * (1 + rekeyfuzz)");

@@ -620,16 +620,18 @@ static void child_response(struct ike_sa *sa, sp_time now, const struct ikev2_ms
 			IKE_LOG(ike, SP_LOG_INFO, "%s: rekey collision: ours survives", c->name);
 			old->state = IKE_CHILD_REKEYED;
 			old->replaced_by = ch;
-			old->want_delete = true;
+			old->want_delete = !c->epoch_guard;
 			rekeyed_event(sa, old, ch, true);
 		}
 		old->peer_rekey = NULL;
 		goto out;
 	}
-	/* 1.3.3: the initiator of the rekey deletes the old SA. */
+	/* 1.3.3: the initiator of the rekey deletes the old SA; under the epoch guard once the
+	 * guard has switched away from it (003: data stays on the previous epoch until a
+	 * packet arrives on the new one), through ike_child_delete(). */
 	old->state = IKE_CHILD_REKEYED;
 	old->replaced_by = ch;
-	old->want_delete = true;
+	old->want_delete = !c->epoch_guard;
 	rekeyed_event(sa, old, ch, true);
 	goto out;
 bad:
