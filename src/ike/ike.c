@@ -297,6 +297,44 @@ void ike_acquire(struct ike *ike, sp_time now, const char *conn)
 		IKE_LOG(ike, SP_LOG_INFO, "acquire for %s: cannot start", conn);
 }
 
+void ike_keylog_wireshark(FILE *f, const struct ike_keylog *k)
+{
+	const char *e =
+		k->encr == IKEV2_ENCR_AES_GCM_16
+			? (k->encr_keylen == 128 ? "AES-GCM-128 with 16 octet ICV [RFC5282]"
+						 : "AES-GCM-256 with 16 octet ICV [RFC5282]")
+			: (k->encr_keylen == 128 ? "AES-CBC-128 [RFC3602]"
+						 : "AES-CBC-256 [RFC3602]");
+
+	fprintf(f, "%016llx,%016llx,", (unsigned long long)k->spi_i, (unsigned long long)k->spi_r);
+	for (size_t i = 0; i < k->ekey_len; i++)
+		fprintf(f, "%02x", k->sk_ei[i]);
+	fputc(',', f);
+	for (size_t i = 0; i < k->ekey_len; i++)
+		fprintf(f, "%02x", k->sk_er[i]);
+	fprintf(f, ",\"%s\",", e);
+	for (size_t i = 0; i < k->akey_len; i++)
+		fprintf(f, "%02x", k->sk_ai[i]);
+	fputc(',', f);
+	for (size_t i = 0; i < k->akey_len; i++)
+		fprintf(f, "%02x", k->sk_ar[i]);
+	fprintf(f, ",\"%s\"\n",
+		k->integ == IKEV2_INTEG_HMAC_SHA2_256_128 ? "HMAC_SHA2_256_128 [RFC4868]"
+							  : "NONE [RFC4306]");
+}
+
+void ike_keylog(const struct ike_sa *sa)
+{
+	const struct ike *ike = sa->ike;
+	const struct ike_keys *k = &sa->keys;
+	struct ike_keylog l = { sa->spi_i, sa->spi_r,	k->encr,    k->encr_keylen,
+				k->integ,  k->sk_ei,	k->sk_er,   k->sk_ai,
+				k->sk_ar,  k->ekey_len, k->akey_len };
+
+	if (ike->p.keylog != NULL)
+		ike->p.keylog(ike->p.keylog_arg, &l);
+}
+
 unsigned ike_sa_count(const struct ike *ike, bool established_only)
 {
 	unsigned n = 0;

@@ -122,6 +122,20 @@ enum ike_spi_mode {
 	IKE_SPI_DERIVED, /* from the peer's SPI with a nat/nat_spihash_scheme.h scheme (000) */
 };
 
+/*
+ * The keys of an IKE SA as derived (for a debugger's decryption table, like strongSwan's
+ * save-keys): only when the owner asks for them with ike_params.keylog.
+ */
+struct ike_keylog {
+	uint64_t spi_i, spi_r;
+	uint16_t encr, encr_keylen, integ;
+	const uint8_t *sk_ei, *sk_er, *sk_ai, *sk_ar;
+	size_t ekey_len, akey_len; /* for AES-GCM, ekey_len includes the 4-byte salt */
+};
+
+/* One row of Wireshark's ikev2_decryption_table for k. */
+void ike_keylog_wireshark(FILE *f, const struct ike_keylog *k);
+
 struct ike_params {
 	const char *name; /* instance name in logs and counters */
 	struct sp_log *log;
@@ -133,6 +147,8 @@ struct ike_params {
 	void (*event)(void *arg, const struct ike_event *ev);
 	void *event_arg;
 	struct ike_kernel_ops kernel;
+	void (*keylog)(void *arg, const struct ike_keylog *k); /* may be NULL */
+	void *keylog_arg;
 };
 
 /*

@@ -257,6 +257,9 @@ static inline void ike_ctr(struct ike *ike, enum ike_ctr c)
 	ike->ctr[c]++;
 }
 
+/* ike.c: hand the SA's keys to the owner's keylog callback, if any. */
+void ike_keylog(const struct ike_sa *sa);
+
 /* ikev2_conf.c */
 int ike_conf_read(struct ike *ike, struct conf *conf) SP_MUST_CHECK;
 void ike_conf_free(struct ike *ike);

@@ -364,6 +364,8 @@ static int derive_ike(struct ike_sa *sa, const struct ikev2_msg *m)
 	OPENSSL_cleanse(gir, sizeof(gir));
 	crypto_dh_free(sa->dh);
 	sa->dh = NULL;
+	if (r == 0)
+		ike_keylog(sa);
 	return r;
 }
 

@@ -678,6 +678,7 @@ static struct ike_sa *new_ike_sa(struct ike_sa *sa, sp_time now, bool initiator,
 	n->nr_len = nrl;
 	n->state = IKE_SA_ESTABLISHED;
 	ike_sa_schedule_ike(n, now);
+	ike_keylog(n);
 	return n;
 }
 

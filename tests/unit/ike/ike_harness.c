@@ -95,6 +95,14 @@ static bool h_spi_in_use(void *arg, uint8_t proto, uint32_t spi)
 	return false;
 }
 
+static void h_keylog(void *arg, const struct ike_keylog *k)
+{
+	struct h_node *n = arg;
+
+	if (n->w->keylog != NULL)
+		ike_keylog_wireshark(n->w->keylog, k);
+}
+
 static void h_sink(void *arg, int level, const char *module, const char *msg)
 {
 	struct h_node *n = arg;
@@ -140,6 +148,10 @@ int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t see
 		p.kernel.sa_del = h_sa_del;
 		p.kernel.spi_in_use = h_spi_in_use;
 		p.kernel.arg = n;
+		if (i == 0) {
+			p.keylog = h_keylog;
+			p.keylog_arg = n;
+		}
 		if ((r = ike_new(&p, n->conf, &n->ike)) != 0) {
 			fprintf(stderr, "ike_new: %s: %s\n", sp_strerror(r), conf_error(n->conf));
 			return r;

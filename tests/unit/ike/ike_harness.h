@@ -10,6 +10,8 @@
 #include "base/rand.h"
 #include "ike/ike.h"
 
+#include <stdio.h>
+
 #define H_MAX_SA  64
 #define H_MAX_MSG 256
 #define H_MAX_EV  128
@@ -51,7 +53,8 @@ struct h_world {
 	bool (*filter)(struct h_world *w, struct h_msg *m);
 	void *farg;
 	unsigned sent[2];
-	bool nat; /* node 0 sits behind a NAPT: 10.0.0.1 -> 192.0.2.1, ports remapped */
+	bool nat;     /* node 0 sits behind a NAPT: 10.0.0.1 -> 192.0.2.1, ports remapped */
+	FILE *keylog; /* when set, node 0 writes Wireshark's ikev2_decryption_table rows */
 };
 
 int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed);
