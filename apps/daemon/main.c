@@ -31,15 +31,20 @@ static void usage(FILE *f)
 		   "ROLES\n");
 	for (const struct spinatd_role *r = spinatd_roles; r->name != NULL; r++)
 		fprintf(f, "    %-12s %s\n", r->name, r->help);
+
 	if (spinatd_roles[0].name == NULL)
 		fprintf(f, "    (none in this build)\n");
+	fprintf(f, "\n"
+		   "[spinatd] KEYS\n"
+		   "    role = NAME         one of the roles above (required)\n"
+		   "    name = TEXT         instance name in logs and counters (default: role)\n"
+		   "    socket = PATH       control socket path\n"
+		   "    log = LEVEL         log level, overridden by --log\n");
+	for (const struct spinatd_role *r = spinatd_roles; r->name != NULL; r++)
+		if (r->usage != NULL)
+			fprintf(f, "\nROLE %s\n%s", r->name, r->usage);
 	fprintf(f,
 		"\n"
-		"[spinatd] KEYS\n"
-		"    role = NAME         one of the roles above (required)\n"
-		"    name = TEXT         instance name in logs and counters (default: role)\n"
-		"    socket = PATH       control socket path\n"
-		"    log = LEVEL         log level, overridden by --log\n\n"
 		"EXIT STATUS\n"
 		"    0 after a clean stop or a valid --check, 1 on a configuration or\n"
 		"    runtime error (the message names file, line and key), 2 on usage errors.\n");
@@ -174,6 +179,7 @@ int main(int argc, char **argv)
 		}
 	}
 	started = true;
+	d.check = check;
 	if ((r = role->start(&d)) != 0) {
 		fprintf(stderr, "spinatd: %s\n",
 			r == SP_ECONFIG ? conf_error(d.conf) : sp_strerror(r));

@@ -2,5 +2,7 @@
 #include "spinatd.h"
 
 const struct spinatd_role spinatd_roles[] = {
-	{ NULL, NULL, NULL, NULL },
+	{ "endpoint", "IPsec endpoint: TUN device, ESP/AH over raw IP or UDP 4500",
+	  spinatd_endpoint_start, spinatd_endpoint_stop, spinatd_endpoint_usage },
+	{ NULL, NULL, NULL, NULL, NULL },
 };

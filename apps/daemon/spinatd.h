@@ -21,6 +21,7 @@ struct spinatd {
 	struct sp_log log;
 	struct sp_ctr_registry ctrs;
 	struct pkt_pool pool;
+	bool check;	  /* --check: validate the configuration, open nothing */
 	void *role_state; /* owned by the role */
 };
 
@@ -32,10 +33,16 @@ struct spinatd_role {
 	int (*start)(struct spinatd *d);
 	/* Release everything start() acquired; called once, also after a failed start. */
 	void (*stop)(struct spinatd *d);
-	/* Keys this role reads from [spinatd] besides the frame's; documented in --help. */
+	/* The sections and keys this role reads, for --help (indented lines); may be NULL. */
+	const char *usage;
 };
 
 /* The role table (roles.c), terminated by a NULL name. */
 extern const struct spinatd_role spinatd_roles[];
+
+/* role_endpoint.c: an IPsec endpoint (TUN device, raw IP and UDP 4500 sockets). */
+int spinatd_endpoint_start(struct spinatd *d);
+void spinatd_endpoint_stop(struct spinatd *d);
+extern const char spinatd_endpoint_usage[];
 
 #endif

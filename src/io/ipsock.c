@@ -1,0 +1,138 @@
+#include "io/ipsock.h"
+#include "base/cursor.h"
+#include "proto/ipv4.h"
+#include "proto/udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int raw_socket(int proto, uint32_t mark)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+
+	if (fd >= 0 && mark != 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t mark)
+{
+	int one = 1;
+
+	s->raw_tx = s->esp_rx = s->ah_rx = s->udp = -1;
+	s->udp_port = udp_port;
+	/* IPPROTO_RAW implies IP_HDRINCL: the packet goes out as built. */
+	if ((s->raw_tx = raw_socket(IPPROTO_RAW, mark)) < 0)
+		goto fail;
+	if (raw && ((s->esp_rx = raw_socket(IPPROTO_ESP, mark)) < 0 ||
+		    (s->ah_rx = raw_socket(IPPROTO_AH, mark)) < 0))
+		goto fail;
+	if (udp_port != 0) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(udp_port) };
+
+		if ((s->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+		    setsockopt(s->udp, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+		    setsockopt(s->udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    (mark != 0 &&
+		     setsockopt(s->udp, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
+		    bind(s->udp, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	io_ipsock_close(s);
+	return errno == EPERM || errno == EACCES ? SP_EPERM : SP_EIO;
+}
+
+void io_ipsock_close(struct io_ipsock *s)
+{
+	int *fds[] = { &s->raw_tx, &s->esp_rx, &s->ah_rx, &s->udp };
+
+	for (size_t i = 0; i < SP_NELEM(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* A datagram from the UDP socket becomes the IPv4/UDP packet it arrived as. */
+static int recv_udp(struct io_ipsock *s, struct pkt *p)
+{
+	struct sockaddr_in from;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { pkt_data(p), pkt_tailroom(p) };
+	struct msghdr m = { .msg_name = &from,
+			    .msg_namelen = sizeof(from),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	struct ipv4_hdr h = { .ip_ttl = 64, .ip_proto = IPV4_PROTO_UDP };
+	ssize_t n = recvmsg(s->udp, &m, 0);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SP_EAGAIN
+										 : SP_EIO;
+	p->len = (uint32_t)n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			h.ip_dst = ntohl(pi.ipi_addr.s_addr);
+		}
+	h.ip_src = ntohl(from.sin_addr.s_addr);
+	/* The kernel checked the UDP checksum; the rebuilt header carries none. */
+	if (udp_build(p, ntohs(from.sin_port), s->udp_port, h.ip_src, h.ip_dst, false) != 0 ||
+	    ipv4_build(p, &h, NULL, 0) != 0)
+		return SP_EIO;
+	return 0;
+}
+
+int io_ipsock_recv(struct io_ipsock *s, int fd, struct pkt *p)
+{
+	ssize_t n;
+
+	pkt_reset(p, PKT_HEADROOM);
+	if (fd == s->udp)
+		return recv_udp(s, p);
+	/* Raw IPv4 sockets deliver the IP header too, after reassembly. */
+	n = recv(fd, pkt_data(p), pkt_tailroom(p), 0);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SP_EAGAIN
+										 : SP_EIO;
+	p->len = (uint32_t)n;
+	return 0;
+}
+
+int io_ipsock_send(struct io_ipsock *s, const struct pkt *p)
+{
+	const uint8_t *ip = pkt_data(p);
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	size_t hl;
+	ssize_t n;
+
+	if (p->len < IPV4_HDR_MIN)
+		return SP_EINVAL;
+	hl = (size_t)(ip[0] & 0x0f) * 4;
+	to.sin_addr.s_addr = htonl(sp_load_be32(ip + IPV4_OFF_DST));
+	if (s->udp >= 0 && ip[IPV4_OFF_PROTO] == IPV4_PROTO_UDP && p->len >= hl + UDP_HDR_LEN &&
+	    sp_load_be16(ip + hl + UDP_OFF_SPORT) == s->udp_port) {
+		/* From the NAT-T socket, so the peer's answers (and its NAT) find it. */
+		to.sin_port = htons(sp_load_be16(ip + hl + UDP_OFF_DPORT));
+		n = sendto(s->udp, ip + hl + UDP_HDR_LEN, p->len - hl - UDP_HDR_LEN, 0,
+			   (struct sockaddr *)&to, sizeof(to));
+		return n == (ssize_t)(p->len - hl - UDP_HDR_LEN) ? 0 : SP_EIO;
+	}
+	n = sendto(s->raw_tx, ip, p->len, 0, (struct sockaddr *)&to, sizeof(to));
+	return n == (ssize_t)p->len ? 0 : SP_EIO;
+}

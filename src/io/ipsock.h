@@ -1,0 +1,33 @@
+/*
+ * The network side of an IPsec endpoint: raw IP sockets that receive ESP (protocol 50)
+ * and AH (51) and send whole IPv4 packets the endpoint built (IP_HDRINCL), and a UDP
+ * socket on the NAT-T port (RFC 3948) whose datagrams are turned into whole IPv4/UDP
+ * packets, so the sans-IO engine sees one packet format whatever the socket.
+ */
+#ifndef SP_IO_IPSOCK_H
+#define SP_IO_IPSOCK_H
+
+#include "base/pkt.h"
+
+struct io_ipsock {
+	int raw_tx; /* IPPROTO_RAW: sends whole packets */
+	int esp_rx; /* IPPROTO_ESP, -1 when not opened */
+	int ah_rx;  /* IPPROTO_AH, -1 when not opened */
+	int udp;    /* UDP bound to udp_port, -1 when not opened */
+	uint16_t udp_port;
+};
+
+/* Open the raw sockets (raw true) and the UDP socket on udp_port (0: none); mark, when
+ * non-zero, is set as SO_MARK on all of them (policy routing keeps the endpoint's own
+ * packets off the TUN device). Needs CAP_NET_RAW. */
+int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t mark) SP_MUST_CHECK;
+void io_ipsock_close(struct io_ipsock *s);
+
+/* Receive one packet from fd (one of the sockets above) into p as a whole IPv4 packet.
+ * 0, SP_EAGAIN when nothing waits, SP_EIO on error. */
+int io_ipsock_recv(struct io_ipsock *s, int fd, struct pkt *p) SP_MUST_CHECK;
+/* Send a whole IPv4 packet: UDP from udp_port goes out of the UDP socket, everything
+ * else out of the raw socket. 0 or SP_EIO. */
+int io_ipsock_send(struct io_ipsock *s, const struct pkt *p) SP_MUST_CHECK;
+
+#endif
