@@ -2,7 +2,8 @@
 # tshark, an independent IKEv2 decoder, reads every kind of IKE message spinat sends
 # (written by ike_tshark_pcap: IKE_SA_INIT with COOKIE and INVALID_KE_PAYLOAD, IKE_AUTH,
 # CREATE_CHILD_SA, INFORMATIONAL; AES-GCM and AES-CBC + HMAC; ports 500 and 4500) with
-# spinat's key log as its ikev2_decryption_table, and must find: every frame ISAKMP, no
+# spinat's key log as its ikev2_decryption_table; with PSK and with certificates (RSA and
+# ECDSA, RFC 7427 signatures, CERT and CERTREQ payloads), and must find: every frame ISAKMP, no
 # malformed packet and no expert info, every SK payload decrypted and every ICV correct.
 # The negative control (one ICV octet flipped) must be flagged, so the checks can fail.
 #
@@ -42,7 +43,12 @@ good=$(grep -c "Integrity Checksum Data: .*\[correct\]" "$work/verbose")
 bad=$(grep -c "incorrect" "$work/verbose")
 echo "frames $frames, ISAKMP $isakmp, SK payloads $enc, decrypted $dec, ICV correct $good," \
 	"incorrect $bad, malformed $malformed, expert info $expert"
-[ "$frames" -ge 30 ] || { echo "FAIL: too few frames"; fail=1; }
+[ "$frames" -ge 50 ] || { echo "FAIL: too few frames"; fail=1; }
+for want in "Payload: Certificate (37)" "Payload: Certificate Request (38)" \
+	"Digital Signature (14)" "SIGNATURE_HASH_ALGORITHMS" "Non-ESP Marker" "COOKIE" \
+	"INVALID_KE_PAYLOAD" "REKEY_SA" "Payload: Delete (42)"; do
+	grep -q "$want" "$work/verbose" || { echo "FAIL: no '$want' decoded"; fail=1; }
+done
 [ "$isakmp" -eq "$frames" ] || { echo "FAIL: a frame did not decode as ISAKMP"; fail=1; }
 [ "$malformed" -eq 0 ] || { echo "FAIL: malformed frames"; fail=1; }
 [ "$expert" -eq 0 ] || {

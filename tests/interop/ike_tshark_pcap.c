@@ -7,6 +7,7 @@
  *
  *   ike_tshark_pcap OUT.pcap OUT_KEYTABLE
  */
+#include "certgen.h"
 #include "ike_harness.h"
 
 #include "io/pcap.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static struct io_pcap_writer *pw;
 static unsigned frames;
@@ -100,6 +102,30 @@ int main(int argc, char **argv)
 	}
 	scenario(i1, r1, false, keys, 1);
 	scenario(i2, r2, true, keys, 2);
+	{
+		/* Certificates: RSA initiator, ECDSA responder (CERT, CERTREQ, RFC 7427 AUTH). */
+		char dir[256], ci[2048], cr[2048];
+
+		snprintf(dir, sizeof(dir), "%s.certs", argv[2]);
+		if (mkdir(dir, 0700) != 0 || certgen_ca(dir, "ca", false) != 0 ||
+		    certgen_ee(dir, "ca", "a", true, "10.0.0.1", "a.example") != 0 ||
+		    certgen_ee(dir, "ca", "b", false, "10.0.0.2", "b.example") != 0) {
+			fprintf(stderr, "ike_tshark_pcap: cannot make certificates\n");
+			return 1;
+		}
+		snprintf(ci, sizeof(ci),
+			 "[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\nauto = start\n"
+			 "auth = pubkey\ncert = %s/a.pem\nkey = %s/a.key\nca = %s/ca.pem\n"
+			 "local_id = a.example\nremote_id = 10.0.0.2\nlocal_ts = 10.1.0.0/24\n"
+			 "remote_ts = 10.2.0.0/24\ndpd_delay = 30s\n",
+			 dir, dir, dir);
+		snprintf(cr, sizeof(cr),
+			 "[conn c]\nlocal = 10.0.0.2\nremote = %%any\nauth = pubkey\n"
+			 "cert = %s/b.pem\nkey = %s/b.key\nca = %s/ca.pem\nlocal_id = 10.0.0.2\n"
+			 "remote_id = a.example\nlocal_ts = 10.2.0.0/24\nremote_ts = 10.1.0.0/24\n",
+			 dir, dir, dir);
+		scenario(ci, cr, false, keys, 3);
+	}
 	fclose(keys);
 	io_pcap_close_write(pw);
 	printf("ike_tshark_pcap: %u frames\n", frames);
