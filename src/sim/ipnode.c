@@ -60,6 +60,27 @@ static void ip_drop(struct sim_ip *ip, struct pkt *p, enum sim_ip_ctr c)
 }
 
 static void ip_dispatch(struct sim_node *n, sp_time now, struct pkt *p, unsigned ifi, bool from_ep);
+static void ip_icmp_error(struct sim_node *n, sp_time now, const struct pkt *orig, uint8_t type,
+			  uint8_t code, uint32_t rest);
+
+/*
+ * The last step of every path: the packet must fit the interface's MTU. Nothing is
+ * fragmented; a forwarded packet with DF set earns its sender a "fragmentation needed"
+ * carrying the MTU (RFC 1191), so path MTU discovery works through the simulated routers.
+ */
+static void ip_xmit(struct sim_node *n, sp_time now, const struct sim_route_hit *hit, struct pkt *p,
+		    bool forwarded)
+{
+	uint32_t mtu = n->ifs[hit->ifi].mtu;
+
+	if (SP_UNLIKELY(p->len > mtu)) {
+		if (forwarded && (sp_load_be16(pkt_data(p) + IPV4_OFF_FRAG) & IPV4_FLAG_DF))
+			ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, ICMP_UNREACH_NEEDFRAG, mtu);
+		ip_drop(n->priv, p, SIM_IP_CTR_DROP_TOO_BIG);
+		return;
+	}
+	sim_node_xmit(n, hit->ifi, hit->nexthop, p);
+}
 
 /* ---- sending ------------------------------------------------------------------------ */
 
@@ -89,7 +110,7 @@ static void ip_route_xmit(struct sim_node *n, sp_time now, struct pkt *p, bool v
 			return;
 		}
 	}
-	sim_node_xmit(n, hit.ifi, hit.nexthop, p);
+	ip_xmit(n, now, &hit, p, false);
 }
 
 void sim_ip_output(struct sim_node *n, sp_time now, struct pkt *p)
@@ -193,7 +214,7 @@ static bool icmp_error_allowed(const uint8_t *b, size_t len)
 }
 
 static void ip_icmp_error(struct sim_node *n, sp_time now, const struct pkt *orig, uint8_t type,
-			  uint8_t code)
+			  uint8_t code, uint32_t rest)
 {
 	struct sim_ip *ip = ip_of(n);
 	const uint8_t *b = pkt_data(orig);
@@ -206,7 +227,7 @@ static void ip_icmp_error(struct sim_node *n, sp_time now, const struct pkt *ori
 	dst = sp_load_be32(b + IPV4_OFF_SRC);
 	if (sim_route_lookup(n, dst, &hit) != 0 || (p = ip_alloc(n)) == NULL)
 		return;
-	if (icmp_build_error(p, type, code, 0, b, orig->len) != 0 ||
+	if (icmp_build_error(p, type, code, rest, b, orig->len) != 0 ||
 	    ip_push_hdr(ip, p, IPV4_PROTO_ICMP, hit.src, dst) != 0) {
 		pkt_free(p);
 		return;
@@ -297,7 +318,7 @@ static void ip_local_udp(struct sim_node *n, sp_time now, struct pkt *p, const s
 			return;
 		}
 	}
-	ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT);
+	ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
 	ip_drop(ip, p, SIM_IP_CTR_DROP_NO_LISTENER);
 }
 
@@ -321,11 +342,11 @@ static void ip_local(struct sim_node *n, sp_time now, struct pkt *p, const struc
 		return;
 	case IPV4_PROTO_TCP:
 		/* No TCP here: a closed port answers with an unreachable, like a RST would. */
-		ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT);
+		ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, ICMP_UNREACH_PORT, 0);
 		ip_drop(ip, p, SIM_IP_CTR_DROP_NO_LISTENER);
 		return;
 	default:
-		ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, 2 /* protocol unreachable */);
+		ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
 		ip_drop(ip, p, SIM_IP_CTR_DROP_NO_PROTO);
 		return;
 	}
@@ -341,12 +362,12 @@ static void ip_forward(struct sim_node *n, sp_time now, struct pkt *p, unsigned 
 
 	/* RFC 1812 5.3.1: a packet whose TTL would reach zero is not forwarded. */
 	if (h->ip_ttl <= 1) {
-		ip_icmp_error(n, now, p, ICMP_TIME_EXCEEDED, 0);
+		ip_icmp_error(n, now, p, ICMP_TIME_EXCEEDED, 0, 0);
 		ip_drop(ip, p, SIM_IP_CTR_DROP_TTL);
 		return;
 	}
 	if (sim_route_lookup(n, h->ip_dst, &hit) != 0) {
-		ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, 0 /* net unreachable */);
+		ip_icmp_error(n, now, p, ICMP_DEST_UNREACH, 0 /* net unreachable */, 0);
 		ip_drop(ip, p, SIM_IP_CTR_DROP_NO_ROUTE);
 		return;
 	}
@@ -373,7 +394,7 @@ static void ip_forward(struct sim_node *n, sp_time now, struct pkt *p, unsigned 
 		}
 	}
 	ip->ctr[SIM_IP_CTR_FORWARDED]++;
-	sim_node_xmit(n, hit.ifi, hit.nexthop, p);
+	ip_xmit(n, now, &hit, p, true);
 }
 
 /* Validate the header in place; on success h describes the packet (trimmed to ip_len). */

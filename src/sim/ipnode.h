@@ -40,7 +40,8 @@
 	_(DROP_NO_LISTENER, "drop_no_listener")	      /* UDP/TCP port closed (unreachable sent) */ \
 	_(DROP_NO_PROTO, "drop_no_proto")     /* protocol not handled (unreachable sent) */        \
 	_(DROP_ICMP_OTHER, "drop_icmp_other") /* ICMP type the stack does not handle */            \
-	_(DROP_POOL_EMPTY, "drop_pool_empty") /* no packet buffer for a reply or an app */
+	_(DROP_POOL_EMPTY, "drop_pool_empty") /* no packet buffer for a reply or an app */         \
+	_(DROP_TOO_BIG, "drop_too_big")	      /* over the MTU; nothing is fragmented */
 
 enum sim_ip_ctr {
 #define _(sym, str) SIM_IP_CTR_##sym,

@@ -86,6 +86,7 @@ int sim_iface_add(struct sim_node *n, const char *name, uint32_t addr, uint8_t p
 	ifc->addr[0] = addr;
 	ifc->naddr = 1;
 	ifc->plen = plen;
+	ifc->mtu = SIM_MTU_DEFAULT;
 	if (link != NULL && (r = sim_link_attach(link, n, i, &ifc->port)) != 0)
 		return r;
 	ifc->link = link;
@@ -110,6 +111,15 @@ int sim_iface_addr_add(struct sim_node *n, unsigned ifi, uint32_t addr)
 		return SP_EFULL;
 	ifc->addr[ifc->naddr++] = addr;
 	sim_addrs_changed(n->sim);
+	return 0;
+}
+
+int sim_iface_set_mtu(struct sim_node *n, unsigned ifi, uint32_t mtu)
+{
+	/* RFC 791: every IPv4 module takes 68-byte packets unfragmented. */
+	if (ifi >= n->nifs || mtu < 68 || mtu > PKT_BUFSIZE - PKT_HEADROOM)
+		return SP_EINVAL;
+	n->ifs[ifi].mtu = mtu;
 	return 0;
 }
 

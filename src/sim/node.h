@@ -23,7 +23,10 @@ struct sim_iface {
 	unsigned naddr;
 	struct sim_link *link;
 	unsigned port; /* on link */
+	uint32_t mtu;  /* largest IPv4 packet it sends; SIM_MTU_DEFAULT unless set */
 };
+
+#define SIM_MTU_DEFAULT 1500
 
 /* Skip the route while its next hop cannot be reached: link or port cut, or the neighbour
  * crashed. An oracle standing in for dead-gateway detection, so a multi-homed LAN fails
@@ -117,6 +120,8 @@ int sim_iface_add(struct sim_node *n, const char *name, uint32_t addr, uint8_t p
 		  struct sim_link *link, unsigned *ifi) SP_MUST_CHECK;
 /* A secondary address on an interface (no route added). */
 int sim_iface_addr_add(struct sim_node *n, unsigned ifi, uint32_t addr) SP_MUST_CHECK;
+/* Set an interface's MTU (68 .. PKT_BUFSIZE - PKT_HEADROOM). */
+int sim_iface_set_mtu(struct sim_node *n, unsigned ifi, uint32_t mtu) SP_MUST_CHECK;
 /* The interface holding addr, or -1. */
 int sim_node_addr_ifi(const struct sim_node *n, uint32_t addr);
 static inline bool sim_node_has_addr(const struct sim_node *n, uint32_t addr)

@@ -262,6 +262,48 @@ static void udp_app_binding(void **state)
 	sim_free(c.sim);
 }
 
+/* Nothing is fragmented: too big with DF earns "fragmentation needed" with the MTU. */
+static void send_big(struct sim_node *from, uint32_t dst, uint32_t len, bool df)
+{
+	struct ipv4_hdr h = { .ip_ttl = 64,
+			      .ip_proto = IPV4_PROTO_UDP,
+			      .ip_dst = dst,
+			      .ip_frag = df ? IPV4_FLAG_DF : 0 };
+	struct pkt *p = pkt_alloc(sim_pool(from->sim));
+	uint8_t *b;
+
+	assert_non_null(p);
+	h.ip_src = sim_node_addr(from);
+	assert_non_null(b = pkt_put(p, len - IPV4_HDR_MIN));
+	memset(b, 0, len - IPV4_HDR_MIN);
+	assert_int_equal(ipv4_build(p, &h, NULL, 0), 0);
+	sim_ip_output(from, sim_now(from->sim), p);
+}
+
+static void mtu_and_fragmentation_needed(void **state)
+{
+	struct chain c;
+
+	(void)state;
+	chain_init(&c, 0);
+	assert_int_equal(sim_iface_set_mtu(c.r1, 1, 576), 0);
+	assert_int_equal(sim_iface_set_mtu(c.r1, 1, 20), SP_EINVAL);
+	send_big(c.h1, ip4("10.0.2.2"), 576, true); /* fits exactly */
+	send_big(c.h1, ip4("10.0.2.2"), 577, true);
+	send_big(c.h1, ip4("10.0.2.2"), 1000, false);
+	sim_run_until(c.sim, SP_SEC(1));
+	assert_int_equal(sim_ip_ctr(c.r1, SIM_IP_CTR_DROP_TOO_BIG), 2);
+	assert_int_equal(sim_ip_ctr(c.r1, SIM_IP_CTR_ICMP_ERR_SENT), 1); /* only with DF */
+	assert_int_equal(sim_ip_ctr(c.h1, SIM_IP_CTR_ICMP_ERR_RX), 1);
+	assert_int_equal(sim_ip_ctr(c.h2, SIM_IP_CTR_LOCAL), 1);
+	/* A host does not send what does not fit its own interface. */
+	send_big(c.h1, ip4("10.0.2.2"), 1501, true);
+	sim_run_until(c.sim, SP_SEC(2));
+	assert_int_equal(sim_ip_ctr(c.h1, SIM_IP_CTR_DROP_TOO_BIG), 1);
+	assert_int_equal(sim_ip_ctr(c.r1, SIM_IP_CTR_RX), 3); /* the 1501 never left h1 */
+	sim_free(c.sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +314,7 @@ int main(void)
 		cmocka_unit_test(bad_packets_are_counted),
 		cmocka_unit_test(failover_to_second_router),
 		cmocka_unit_test(udp_app_binding),
+		cmocka_unit_test(mtu_and_fragmentation_needed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
