@@ -274,7 +274,7 @@ void sim_link_send(struct sim_link *l, unsigned from_port, uint32_t nexthop, str
 		l->ctr[SIM_LINK_CTR_LOST]++;
 		goto drop;
 	}
-	t += prm->delay + l->ports[dport].extra_delay;
+	t += prm->delay;
 	if (prm->jitter > 0)
 		t += (sp_time)(sp_rng_unit(&l->rng.rng) * (double)(prm->jitter + 1));
 	if (t < src->last_arrival)
@@ -289,6 +289,9 @@ void sim_link_send(struct sim_link *l, unsigned from_port, uint32_t nexthop, str
 	} else {
 		src->last_arrival = t;
 	}
+	/* After the FIFO mark: a constant per receiver keeps each (sender, receiver) pair in
+	 * order without holding one receiver's packets behind another's extra delay. */
+	t += l->ports[dport].extra_delay;
 	if (link_schedule(l, (unsigned)dport, p, t, flight_epoch(l, (unsigned)dport)) != 0) {
 		SP_ERR(sim_log(sim), "sim", "event queue full: packet dropped on %s", l->name);
 		l->ctr[SIM_LINK_CTR_LOST]++;

@@ -198,6 +198,35 @@ static void lan_resolution_and_unplug(void **state)
 	sim_free(sim);
 }
 
+/* Extra delay towards one port holds back only that port's packets. */
+static void port_delay_is_per_receiver(void **state)
+{
+	struct sim_link_params prm = { .delay = SP_MSEC(1) };
+	struct sim *sim = world(1);
+	struct sim_link *lan;
+	struct sim_node *a, *b, *c;
+
+	(void)state;
+	assert_int_equal(sim_link_new(sim, "lan", &prm, &lan), 0);
+	a = rec_node(sim, "a");
+	b = rec_node(sim, "b");
+	c = rec_node(sim, "c");
+	assert_int_equal(sim_iface_add(a, "eth0", ip4("10.0.0.1"), 24, lan, NULL), 0);
+	assert_int_equal(sim_iface_add(b, "eth0", ip4("10.0.0.2"), 24, lan, NULL), 0);
+	assert_int_equal(sim_iface_add(c, "eth0", ip4("10.0.0.3"), 24, lan, NULL), 0);
+	sim_link_port_delay(lan, c->ifs[0].port, SP_MSEC(10));
+	sim_node_xmit(a, 0, ip4("10.0.0.3"), word_pkt(sim, 1, 64));
+	sim_node_xmit(a, 0, ip4("10.0.0.2"), word_pkt(sim, 2, 64));
+	sim_node_xmit(a, 0, ip4("10.0.0.3"), word_pkt(sim, 3, 64));
+	sim_run_until(sim, SP_TIME_NEVER);
+	assert_int_equal(rec_of(b)->n, 1);
+	assert_true(rec_of(b)->t[0] == SP_MSEC(1));
+	assert_int_equal(rec_of(c)->n, 2);
+	assert_true(rec_of(c)->t[0] == SP_MSEC(11) && rec_of(c)->t[1] == SP_MSEC(11));
+	assert_int_equal(rec_of(c)->word[0], 1); /* and in order */
+	sim_free(sim);
+}
+
 static void crash(struct sim *sim, void *arg, uint64_t up)
 {
 	(void)sim;
@@ -283,6 +312,7 @@ int main(void)
 		cmocka_unit_test(cut_drops_in_flight_and_while_down),
 		cmocka_unit_test(rate_and_queue),
 		cmocka_unit_test(lan_resolution_and_unplug),
+		cmocka_unit_test(port_delay_is_per_receiver),
 		cmocka_unit_test(crashed_node_drops_and_counts),
 		cmocka_unit_test(pcap_same_seed_same_bytes),
 	};
