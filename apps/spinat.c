@@ -28,8 +28,12 @@ static int show_main(int argc, char **argv)
 
 static int name_main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: spinat %s NAME\n", argv[0]);
+	/* rekey NAME ike: the IKE SA too (RFC 7296 2.18) */
+	bool ike = strcmp(argv[0], "rekey") == 0 && argc == 3 && strcmp(argv[2], "ike") == 0;
+
+	if (argc != 2 && !ike) {
+		fprintf(stderr, "usage: spinat %s NAME%s\n", argv[0],
+			strcmp(argv[0], "rekey") == 0 ? " [ike]" : "");
 		return 2;
 	}
 	return forward(argc, argv);
@@ -50,7 +54,8 @@ static const struct {
 	{ "show", show_main, "show tables and counters: nat, counters, sa, leases, ..." },
 	{ "up", name_main, "bring up the connection NAME" },
 	{ "down", name_main, "take down the connection NAME" },
-	{ "rekey", name_main, "rekey the connection NAME now" },
+	{ "rekey", name_main,
+	  "rekey the CHILD SAs of NAME now ('rekey NAME ike': the IKE SA too)" },
 	{ "lease", any_main, "request, renew or release a NAT lease (role-specific)" },
 	{ "commands", any_main, "list the commands the running daemon answers" },
 	{ "help", help_main, "this text" },

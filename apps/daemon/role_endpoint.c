@@ -6,6 +6,7 @@
  * engine endpoint nodes run in the simulator.
  */
 #include "spinatd.h"
+#include "endpoint_ike.h"
 #include "base/addr.h"
 #include "crypto/drbg.h"
 #include "io/ipsock.h"
@@ -50,6 +51,7 @@ struct endpoint {
 	uint64_t ctr[EP_CTR_N];
 	struct sp_ctrs ctrs;
 	bool registered;
+	struct endpoint_ike *ike; /* IKEv2, when [conn] sections are configured */
 };
 
 static void net_out(void *arg, struct pkt *p)
@@ -77,6 +79,11 @@ static void local_out(void *arg, struct pkt *p)
 static void on_event(void *arg, const struct ipsec_event *ev)
 {
 	struct endpoint *ep = arg;
+
+	if (ep->ike != NULL) {
+		endpoint_ike_event(ep->ike, ev); /* IKE rekeys, deletes, brings tunnels up */
+		return;
+	}
 	static const char *const what[] = { "acquire (no SA for a policy)", "soft expiry",
 					    "hard expiry", "reserved SPI expired" };
 	char s[SP_IP4_STRLEN], d[SP_IP4_STRLEN];
@@ -88,6 +95,18 @@ static void on_event(void *arg, const struct ipsec_event *ev)
 	else
 		SP_WARN(&ep->d->log, "endpoint", "%s of SA 0x%08x (manual keys: replace it)",
 			what[ev->type], ev->sa->spi);
+}
+
+/* IKE on the NAT-T port (RFC 3948 2.2), found by the engine behind the non-ESP marker. */
+static void ike_in(void *arg, struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport,
+		   uint16_t dport)
+{
+	struct endpoint *ep = arg;
+
+	if (ep->ike != NULL)
+		endpoint_ike_natt_in(ep->ike, p, src, dst, sport, dport);
+	else
+		pkt_free(p);
 }
 
 static void rearm(struct endpoint *ep)
@@ -172,6 +191,8 @@ static int ctl_show_sa(void *arg, int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "usage: show sa");
 		return SP_EINVAL;
 	}
+	if (ep->ike != NULL)
+		endpoint_ike_show(ep->ike, out);
 	ipsec_show_sa(ep->e, io_now(), out);
 	return 0;
 }
@@ -295,6 +316,7 @@ void spinatd_endpoint_stop(struct spinatd *d)
 		if (ep->net.udp >= 0)
 			io_loop_del_fd(d->loop, ep->net.udp);
 	}
+	endpoint_ike_stop(d, ep->ike);
 	io_tun_close(&ep->tun);
 	io_ipsock_close(&ep->net);
 	if (ep->registered)
@@ -313,6 +335,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 				 .pool = &d->pool,
 				 .net_out = net_out,
 				 .local_out = local_out,
+				 .ike_in = ike_in,
 				 .event = on_event };
 	struct endpoint *ep;
 	struct ep_conf ec;
@@ -337,7 +360,9 @@ int spinatd_endpoint_start(struct spinatd *d)
 	if ((r = ipsec_conf_load(ep->e, d->conf, io_now())) != 0)
 		return r;
 	if (d->check)
-		return 0;
+		return endpoint_ike_configured(d->conf)
+			       ? endpoint_ike_start(d, ep->e, &ep->net, cfg.rng, &ep->ike)
+			       : 0;
 	sp_ctrs_init(&ep->ctrs, "endpoint", d->name, ep_ctr_names, ep->ctr, EP_CTR_N);
 	sp_ctr_register(&d->ctrs, &ep->ctrs);
 	ep->registered = true;
@@ -347,6 +372,9 @@ int spinatd_endpoint_start(struct spinatd *d)
 			    "security associations: keys' transforms, counters, last use")) != 0 ||
 	    (r = io_ctl_add(d->ctl, "show policy", ctl_show_policy, ep,
 			    "security policies and the SA each one uses now")) != 0)
+		return r;
+	if (endpoint_ike_configured(d->conf) &&
+	    (r = endpoint_ike_start(d, ep->e, &ep->net, cfg.rng, &ep->ike)) != 0)
 		return r;
 	rearm(ep);
 	SP_INFO(&d->log, "endpoint", "cleartext on %s, ESP/AH on %s%s", ep->tun.name,
@@ -375,5 +403,6 @@ const char spinatd_endpoint_usage[] =
 	"            hmac-sha512-256, hmac-md5-96\n"
 	"    [policy NAME]        traffic selectors and action: src, dst (prefixes),\n"
 	"                         protocol, sport, dport, action = esp|ah|bypass|discard,\n"
-	"                         mode, reqid, dir = out|in|both, priority\n"
-	"    Control: spinat show sa | show policy | show counters\n";
+	"                         mode, reqid, dir = out|in|both, priority\n" ENDPOINT_IKE_USAGE
+	"    Control: spinat show sa | show policy | show counters\n"
+	"             spinat up|down NAME, spinat rekey NAME [ike] (IKE connections)\n";

@@ -402,9 +402,21 @@ static void show_ts(const struct ike_ts *ts, uint8_t n, FILE *out)
 	char a[SP_IP4_STRLEN], b[SP_IP4_STRLEN];
 
 	for (uint8_t i = 0; i < n; i++) {
+		int len = -1;
+
+		/* a.b.c.d/len when the range is a prefix, else first-last */
+		for (int l = 0; l <= 32 && len < 0; l++)
+			if ((ts[i].ts_start & sp_ip4_mask((uint8_t)l)) == ts[i].ts_start &&
+			    (ts[i].ts_start | ~sp_ip4_mask((uint8_t)l)) == ts[i].ts_end)
+				len = l;
 		fprintf(out, "%s%s", i > 0 ? "," : "", sp_ip4_fmt(ts[i].ts_start, a));
-		if (ts[i].ts_end != ts[i].ts_start)
+		if (len >= 0)
+			fprintf(out, "/%d", len);
+		else
 			fprintf(out, "-%s", sp_ip4_fmt(ts[i].ts_end, b));
+		if (ts[i].ts_proto != 0 || ts[i].ts_port_start != 0 || ts[i].ts_port_end != 65535)
+			fprintf(out, "[%u/%u-%u]", ts[i].ts_proto, ts[i].ts_port_start,
+				ts[i].ts_port_end);
 	}
 }
 

@@ -1,0 +1,49 @@
+/*
+ * IKEv2 in spinatd's endpoint role: the sans-IO IKE module (ike/ike.h) on real sockets,
+ * installing its CHILD SAs into the endpoint's IPsec engine (ike/ike_ipsec.h). IKE on UDP
+ * 500 uses a socket of its own; IKE on the NAT-T port arrives through the engine, which
+ * tells it from ESP-in-UDP, and leaves through the endpoint's NAT-T socket. role_endpoint.c
+ * calls these hooks; without [conn] sections the endpoint runs with manual keys only.
+ */
+#ifndef SPINATD_ENDPOINT_IKE_H
+#define SPINATD_ENDPOINT_IKE_H
+
+#include "spinatd.h"
+#include "io/ipsock.h"
+#include "ipsec/ipsec.h"
+
+struct endpoint_ike;
+
+/* Whether the configuration has [conn NAME] sections. */
+bool endpoint_ike_configured(struct conf *c);
+/* Read [ike] and [conn] sections, create the IKE instance on e, and (unless d->check) open
+ * the UDP 500 socket, register the control commands and start auto = start connections. */
+int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net,
+		       struct sp_rng *rng, struct endpoint_ike **out) SP_MUST_CHECK;
+void endpoint_ike_stop(struct spinatd *d, struct endpoint_ike *x);
+
+/* IKE on the NAT-T port, from the engine's ike_in callback (p: the UDP payload after the
+ * non-ESP marker). Consumes p. */
+void endpoint_ike_natt_in(struct endpoint_ike *x, struct pkt *p, uint32_t src, uint32_t dst,
+			  uint16_t sport, uint16_t dport);
+/* The engine's acquire and expiry events. */
+void endpoint_ike_event(struct endpoint_ike *x, const struct ipsec_event *ev);
+/* IKE and CHILD SAs for `spinat show sa`. */
+void endpoint_ike_show(struct endpoint_ike *x, FILE *out);
+
+/* The [ike] and [conn] keys, for the role's --help text. */
+#define ENDPOINT_IKE_USAGE                                                                         \
+	"    [ike]                IKEv2 (docs/IKE.md): port (500), natt_port (4500),\n"            \
+	"                         cookie_threshold (32 half-open SAs), half_open_timeout (30s),\n" \
+	"                         keylog = PATH (Wireshark ikev2_decryption_table rows)\n"         \
+	"    [conn NAME]          one IKE connection: local, remote (or %any), remote_port,\n"     \
+	"                         auto = add|start, auth = psk|pubkey, psk, cert, key, ca,\n"      \
+	"                         local_id, remote_id (ip:, fqdn:, keyid:), ike, esp, ah,\n"       \
+	"                         proto = esp|ah, mode = tunnel|transport, local_ts, remote_ts,\n" \
+	"                         keylife (8h), rekeymargin (9m), rekeyfuzz (100),\n"              \
+	"                         ikelifetime (1h), rekey, accept_rekey, epoch_guard,\n"           \
+	"                         encap = auto|no|force, dpd_delay (30s), dpd_action,\n"           \
+	"                         retransmit_timeout (2s), retransmit_tries (5),\n"                \
+	"                         spi = random|leased|derived, spihash, spi_lease\n"
+
+#endif
