@@ -219,35 +219,12 @@ static bool take_ipv4(struct ipsec *e, struct pkt *p, struct ipv4_hdr *h)
 	return true;
 }
 
-void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p)
+/* Protect p with the outbound SA sa and send it; consumes p. */
+static void protect(struct ipsec *e, sp_time now, struct sa *sa, struct pkt *p)
 {
-	struct spd_policy *pol;
-	struct spd_tuple t;
-	struct ipv4_hdr h;
 	enum ipsec_ctr r;
-	struct sa *sa;
 	size_t len;
 
-	if (!take_ipv4(e, p, &h))
-		return;
-	spd_tuple_of(pkt_data(p), p->len, &t);
-	if ((pol = spd_lookup(&e->spd, SA_DIR_OUT, &t)) == NULL) {
-		if (!e->cfg.bypass_unmatched)
-			return drop(e, p, IPSEC_DROP_NO_POLICY);
-		count(e, IPSEC_CTR_TX_BYPASS);
-		return e->cfg.net_out(e->cfg.arg, p);
-	}
-	pol->packets++;
-	if (pol->action == SPD_DISCARD)
-		return drop(e, p, IPSEC_DROP_DISCARD);
-	if (pol->action == SPD_BYPASS) {
-		count(e, IPSEC_CTR_TX_BYPASS);
-		return e->cfg.net_out(e->cfg.arg, p);
-	}
-	if ((sa = pol->sa) == NULL) {
-		acquire(e, now, pol, &t);
-		return drop(e, p, IPSEC_DROP_ACQUIRE);
-	}
 	if (over_hard(sa, p->len)) {
 		expire_hard(e, sa,
 			    sa->hard.packets != 0 && sa->stats.packets >= sa->hard.packets
@@ -275,6 +252,52 @@ void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p)
 					    : IPSEC_CTR_TX_ESP);
 	account(e, now, sa, len);
 	e->cfg.net_out(e->cfg.arg, p);
+}
+
+void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p)
+{
+	struct spd_policy *pol;
+	struct spd_tuple t;
+	struct ipv4_hdr h;
+	struct sa *sa;
+
+	if (!take_ipv4(e, p, &h))
+		return;
+	spd_tuple_of(pkt_data(p), p->len, &t);
+	if ((pol = spd_lookup(&e->spd, SA_DIR_OUT, &t)) == NULL) {
+		if (!e->cfg.bypass_unmatched)
+			return drop(e, p, IPSEC_DROP_NO_POLICY);
+		count(e, IPSEC_CTR_TX_BYPASS);
+		return e->cfg.net_out(e->cfg.arg, p);
+	}
+	pol->packets++;
+	if (pol->action == SPD_DISCARD)
+		return drop(e, p, IPSEC_DROP_DISCARD);
+	if (pol->action == SPD_BYPASS) {
+		count(e, IPSEC_CTR_TX_BYPASS);
+		return e->cfg.net_out(e->cfg.arg, p);
+	}
+	if ((sa = pol->sa) == NULL) {
+		acquire(e, now, pol, &t);
+		return drop(e, p, IPSEC_DROP_ACQUIRE);
+	}
+	protect(e, now, sa, p);
+}
+
+int ipsec_output_via(struct ipsec *e, sp_time now, struct pkt *p, const struct sa_key *k)
+{
+	struct sa *sa = sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+	struct ipv4_hdr h;
+
+	if (sa == NULL || sa->dir != SA_DIR_OUT ||
+	    (sa->state != SA_STATE_MATURE && sa->state != SA_STATE_DYING)) {
+		drop(e, p, IPSEC_DROP_NO_SA);
+		return SP_ENOTFOUND;
+	}
+	if (!take_ipv4(e, p, &h))
+		return SP_EMALFORMED;
+	protect(e, now, sa, p);
+	return 0;
 }
 
 /* RFC 4301 5.2 step 4: the decapsulated packet must match an inbound policy that this SA

@@ -98,6 +98,12 @@ void ipsec_free(struct ipsec *e);
 
 /* Cleartext from the local stack (a whole IPv4 packet). Consumes p. */
 void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p);
+/*
+ * Cleartext protected with the outbound SA k whatever the policies say (003's epoch guard
+ * pings through a new epoch before the policies use it). Consumes p; SP_ENOTFOUND (counted
+ * as drop_no_sa) when k is no usable outbound SA.
+ */
+int ipsec_output_via(struct ipsec *e, sp_time now, struct pkt *p, const struct sa_key *k);
 /* A packet from the network (a whole IPv4 packet). Consumes p. */
 void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p);
 /* Time-driven work: lifetimes, reserved SPIs, NAT-T keepalives. */
