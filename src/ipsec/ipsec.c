@@ -659,6 +659,12 @@ int ipsec_policy_set_sa(struct ipsec *e, uint32_t id, const struct sa_key *key)
 		pol->sa = newest_out(e, pol->reqid, NULL);
 		return 0;
 	}
+	if (key->spi == 0) {
+		/* Held: no SA until one is chosen (003: a first epoch not yet tried). */
+		pol->sa = NULL;
+		pol->sa_pinned = true;
+		return 0;
+	}
 	sa = sadb_lookup(&e->sadb, key->spi, key->proto, key->dst);
 	if (sa == NULL)
 		return SP_ENOTFOUND;

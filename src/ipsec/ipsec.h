@@ -135,7 +135,8 @@ int ipsec_policy_del(struct ipsec *e, uint32_t id) SP_MUST_CHECK;
 /*
  * Choose the outbound SA of policy id (003's epoch guard switching epochs): key names an
  * installed outbound SA; the choice is pinned (later SAs with the reqid do not replace
- * it). key NULL unpins: the newest outbound SA with the policy's reqid is used.
+ * it). A key with SPI 0 pins the policy to no SA: its packets wait (acquire) until one is
+ * chosen. key NULL unpins: the newest outbound SA with the policy's reqid is used.
  */
 int ipsec_policy_set_sa(struct ipsec *e, uint32_t id, const struct sa_key *key) SP_MUST_CHECK;
 const struct spd_policy *ipsec_policy_get(const struct ipsec *e, uint32_t id);

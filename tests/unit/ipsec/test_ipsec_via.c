@@ -46,6 +46,22 @@ static void via_chosen_sa(void **state)
 	assert_int_equal(sp_load_be32(pkt_data(q) + 20), 0x1001);
 	pkt_free(q);
 
+	/* Held on no SA: traffic waits (acquire) even when an SA with the reqid comes. */
+	{
+		struct sa_key none = { 0, IPV4_PROTO_ESP, 0 };
+
+		assert_int_equal(ipsec_policy_set_sa(h.a.e, pol->id, &none), 0);
+		assert_null(pol->sa);
+		pair_params(&c, true, SA_DIR_OUT, &p);
+		p.spi = 0x1004;
+		assert_int_equal(ipsec_sa_add(h.a.e, 4, &p, NULL), 0);
+		assert_null(pol->sa);
+		ipsec_output(h.a.e, 4, mk_udp(&h, c.a_addr, c.b_addr, 1, 2, 10));
+		assert_int_equal(h.a.net.n, 0);
+		assert_int_equal(ipsec_counter(h.a.e, IPSEC_DROP_ACQUIRE), 1);
+		assert_int_equal(ipsec_policy_set_sa(h.a.e, pol->id, &old), 0);
+	}
+
 	/* Unknown, inbound or malformed: consumed and counted, never sent. */
 	neu.spi = 0x7777;
 	assert_int_equal(ipsec_output_via(h.a.e, 5, mk_udp(&h, c.a_addr, c.b_addr, 7, 7, 12), &neu),
