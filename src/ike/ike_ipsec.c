@@ -154,21 +154,24 @@ static int k_sa_add(void *arg, sp_time now, const struct ike_child_sa *sa, bool 
 		p.encap_dport = sa->encap_dport;
 	}
 	p.reqid = sa->reqid;
+	if (!sa->inbound && !policy_exists(e, sa->reqid) && (r = add_policies(e, sa)) != 0)
+		return r;
 	if (!sa->inbound && !current) {
-		/* The epoch guard (003) switches later: keep policies on their present SA. */
+		/* The epoch guard (003) switches later: keep policies on their present SA, or
+		 * on none for a first epoch not yet tried. */
 		for (const struct spd_policy *pol = ipsec_policy_next(e, NULL); pol != NULL;
 		     pol = ipsec_policy_next(e, pol)) {
-			if (pol->reqid == sa->reqid && pol->dir == SA_DIR_OUT && pol->sa != NULL &&
-			    !pol->sa_pinned) {
-				struct sa_key k = { pol->sa->spi, pol->sa->proto, pol->sa->dst };
+			if (pol->reqid == sa->reqid && pol->dir == SA_DIR_OUT && !pol->sa_pinned) {
+				struct sa_key k = { 0, p.proto, 0 };
 
+				if (pol->sa != NULL)
+					k = (struct sa_key){ pol->sa->spi, pol->sa->proto,
+							     pol->sa->dst };
 				if (ipsec_policy_set_sa(e, pol->id, &k) != 0)
 					break;
 			}
 		}
 	}
-	if (!sa->inbound && !policy_exists(e, sa->reqid) && (r = add_policies(e, sa)) != 0)
-		return r;
 	return ipsec_sa_add(e, now, &p, &why);
 }
 
