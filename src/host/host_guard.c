@@ -646,13 +646,16 @@ static void do_switch(struct host_guard *g, struct tunnel *t, sp_time now, enum 
 		     sp_strerror(r));
 	}
 	ctr(g, why);
-	GLOG(g, SP_LOG_INFO, "%s: switched to epoch %08x_i %08x_o %s after %.3fs%s%s", t->conn,
+	GLOG(g, SP_LOG_INFO, "%s: switched to epoch %08x_i %08x_o %s after %.3fs%s", t->conn,
 	     t->pend.in, t->pend.out,
 	     why == HOST_GUARD_CTR_SWITCH ? "(a packet arrived on it)"
 	     : why == HOST_GUARD_CTR_SWITCH_DEADLINE
 		     ? "(previous epoch's t0 + keylife - rekeymargin)"
 		     : "(the previous epoch was deleted)",
-	     sp_time_sec(now - t->pend.t0), old.in ? ", previous " : "", old.in ? "retired" : "");
+	     sp_time_sec(now - t->pend.t0),
+	     old.in != 0 && !t->server && why != HOST_GUARD_CTR_SWITCH_FORCED
+		     ? ", previous to be retired"
+		     : "");
 	map_del(g, old.in);
 	t->cur = t->pend;
 	memset(&t->pend, 0, sizeof(t->pend));

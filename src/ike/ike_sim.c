@@ -1,6 +1,7 @@
 /* Adapter from sim/engine.h's endpoint contract to IKE plus struct ipsec. */
 #include "ike/ike_sim.h"
 
+#include "host/host_guard_ep.h"
 #include "ike/ike_ipsec.h"
 #include "ipsec/ipsec_conf.h"
 #include "proto/ipv4.h"
@@ -15,9 +16,12 @@ struct ike_sim {
 	struct ike *ike;
 	struct conf *conf; /* IKE keeps pointers into it */
 	char *text;
-	sp_time now;  /* of the call in progress, for the callbacks */
-	unsigned ifi; /* arrival interface of the packet in progress */
+	struct host_guard_ep *guard; /* 003's epoch guard, when a connection asks for it */
+	sp_time now;		     /* of the call in progress, for the callbacks */
+	unsigned ifi;		     /* arrival interface of the packet in progress */
 	uint64_t sessions;
+	sp_time masq_t_out, masq_t_ei;
+	uint32_t masq_n_out;
 };
 
 static void net_out(void *arg, struct pkt *p)
@@ -31,7 +35,27 @@ static void local_out(void *arg, struct pkt *p)
 {
 	struct ike_sim *s = arg;
 
+	if (s->guard != NULL && host_guard_ep_local(s->guard, s->now, p))
+		return; /* the guard's ping reply, or a ping it answered */
 	s->env->deliver(s->env, s->now, p, s->ifi);
+}
+
+static int post_unprotect(void *arg, const struct sa *sa, struct pkt *p)
+{
+	struct ike_sim *s = arg;
+
+	(void)p;
+	if (s->guard != NULL)
+		host_guard_ep_note_rx(s->guard, sa);
+	return 0;
+}
+
+static void ike_ev(void *arg, const struct ike_event *ev)
+{
+	struct ike_sim *s = arg;
+
+	if (s->guard != NULL)
+		host_guard_ep_event(s->guard, s->now, ev);
 }
 
 static void ipsec_ev(void *arg, const struct ipsec_event *ev)
@@ -86,6 +110,8 @@ static void ike_out(void *arg, const struct ike_path *path, const uint8_t *msg, 
 
 static void teardown(struct ike_sim *s)
 {
+	host_guard_ep_free(s->guard);
+	s->guard = NULL;
 	ike_free(s->ike);
 	ipsec_free(s->e);
 	conf_free(s->conf);
@@ -107,6 +133,7 @@ static int build(struct ike_sim *s, sp_time now)
 		.local_out = local_out,
 		.ike_in = ike_in,
 		.event = ipsec_ev,
+		.post_unprotect = post_unprotect,
 		.arg = s,
 	};
 	struct ike_params p = {
@@ -116,6 +143,18 @@ static int build(struct ike_sim *s, sp_time now)
 		.rng = s->env->rng,
 		.output = ike_out,
 		.output_arg = s,
+		.event = ike_ev,
+		.event_arg = s,
+	};
+	struct host_guard_ep_params gp = {
+		.name = s->env->node->name,
+		.log = s->env->log,
+		.ctrs = s->env->ctrs,
+		.rng = s->env->rng,
+		.pool = s->env->pool,
+		.masq_t_out = s->masq_t_out,
+		.masq_n_out = s->masq_n_out,
+		.masq_t_ei = s->masq_t_ei,
 	};
 	int r;
 
@@ -124,7 +163,9 @@ static int build(struct ike_sim *s, sp_time now)
 	    (r = ipsec_conf_load(s->e, s->conf, now)) != 0)
 		goto fail;
 	ike_ipsec_ops(s->e, &p.kernel);
-	if ((r = ike_new(&p, s->conf, &s->ike)) != 0 || (r = conf_check_unused(s->conf)) != 0)
+	if ((r = ike_new(&p, s->conf, &s->ike)) != 0 ||
+	    (r = host_guard_ep_new(&gp, s->conf, s->ike, s->e, &s->guard)) != 0 ||
+	    (r = conf_check_unused(s->conf)) != 0)
 		goto fail;
 	ike_start(s->ike, now);
 	return 0;
@@ -160,6 +201,11 @@ static int create(void **ctx, struct sim_ep_env *env, const void *cfg, sp_time n
 	if ((s->text = strdup(c != NULL && c->conf != NULL ? c->conf : "")) == NULL) {
 		destroy(s);
 		return SP_ENOMEM;
+	}
+	if (c != NULL) {
+		s->masq_t_out = c->masq_t_out;
+		s->masq_t_ei = c->masq_t_ei;
+		s->masq_n_out = c->masq_n_out;
 	}
 	if ((r = build(s, now)) != 0) {
 		destroy(s);
@@ -212,9 +258,14 @@ static sp_time next_deadline(void *ctx)
 {
 	struct ike_sim *s = ctx;
 
+	sp_time t;
+
 	if (s->e == NULL)
 		return SP_TIME_NEVER;
-	return sp_time_min(ipsec_next_deadline(s->e), ike_next_deadline(s->ike));
+	t = sp_time_min(ipsec_next_deadline(s->e), ike_next_deadline(s->ike));
+	if (s->guard != NULL)
+		t = sp_time_min(t, host_guard_ep_next_deadline(s->guard));
+	return t;
 }
 
 static void tick(void *ctx, sp_time now)
@@ -226,6 +277,8 @@ static void tick(void *ctx, sp_time now)
 		return;
 	ipsec_tick(s->e, now);
 	ike_tick(s->ike, now);
+	if (s->guard != NULL)
+		host_guard_ep_tick(s->guard, now);
 }
 
 /* A crash loses every SA and IKE session; the restart negotiates afresh. */

@@ -13,6 +13,10 @@
 
 struct ike_sim_cfg {
 	const char *conf; /* configuration text; copied */
+	/* The simulated heuristic NAT's T_out, N_out and T_ei, checked against the pings of
+	 * connections with an epoch guard (003; host/host_guard_ep.h). 0: from the keys. */
+	sp_time masq_t_out, masq_t_ei;
+	uint32_t masq_n_out;
 };
 
 extern const struct sim_ep_ops ike_sim_ops;

@@ -1,0 +1,250 @@
+/* The epoch guard's actions on IKE and the IPsec engine (host_guard_ep.h). */
+#include "host/host_guard_ep.h"
+
+#include "base/addr.h"
+#include "proto/ipv4.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct host_guard_ep {
+	struct host_guard *g;
+	struct ike *ike;
+	struct ipsec *e;
+	const struct sp_log *log;
+	uint32_t rx_spi; /* inbound SA of the packet being delivered; 0: none */
+	unsigned nguarded;
+};
+
+/* The outbound SA with this SPI (outbound SPIs are the peers' choice: ours to find). */
+static const struct sa *out_sa(const struct host_guard_ep *x, uint32_t spi_out)
+{
+	for (const struct sa *s = ipsec_sa_next(x->e, NULL); s != NULL; s = ipsec_sa_next(x->e, s))
+		if (s->dir == SA_DIR_OUT && s->spi == spi_out && s->state != SA_STATE_DEAD &&
+		    s->state != SA_STATE_LARVAL)
+			return s;
+	return NULL;
+}
+
+static int op_send_via(void *arg, sp_time now, uint32_t spi_out, struct pkt *p)
+{
+	struct host_guard_ep *x = arg;
+	const struct sa *s = out_sa(x, spi_out);
+	struct sa_key k;
+
+	if (s == NULL) {
+		pkt_free(p);
+		return SP_ENOTFOUND;
+	}
+	k = (struct sa_key){ s->spi, s->proto, s->dst };
+	return ipsec_output_via(x->e, now, p, &k);
+}
+
+/* Every outbound policy of the SA's connection (its reqid) now sends on it. */
+static int op_use_out(void *arg, sp_time now, const char *conn, uint32_t spi_out)
+{
+	struct host_guard_ep *x = arg;
+	const struct sa *s = out_sa(x, spi_out);
+	struct sa_key k;
+	int r, n = 0;
+
+	(void)now;
+	(void)conn;
+	if (s == NULL)
+		return SP_ENOTFOUND;
+	k = (struct sa_key){ s->spi, s->proto, s->dst };
+	for (const struct spd_policy *p = ipsec_policy_next(x->e, NULL); p != NULL;
+	     p = ipsec_policy_next(x->e, p)) {
+		if (p->dir != SA_DIR_OUT || p->action != SPD_PROTECT || p->reqid != s->reqid)
+			continue;
+		if ((r = ipsec_policy_set_sa(x->e, p->id, &k)) != 0)
+			return r;
+		n++;
+	}
+	return n > 0 ? 0 : SP_ENOTFOUND;
+}
+
+static void op_retire(void *arg, sp_time now, const char *conn, uint32_t spi_in)
+{
+	struct host_guard_ep *x = arg;
+
+	if (ike_child_delete(x->ike, now, IKE_PROTO_ESP, spi_in) != 0 &&
+	    ike_child_delete(x->ike, now, IKE_PROTO_AH, spi_in) != 0)
+		SP_DEBUG(x->log, "guard", "%s: epoch %08x_i already gone", conn, spi_in);
+}
+
+/* 605: rekey the CHILD SA; with none (or no IKE SA) ike_up() makes one. */
+static int op_rekey(void *arg, sp_time now, const char *conn)
+{
+	struct host_guard_ep *x = arg;
+	int r = ike_rekey(x->ike, now, conn, false);
+
+	if (r != 0 && r != SP_ESTATE)
+		return r;
+	return ike_up(x->ike, now, conn);
+}
+
+/* 614 -> 601: the old session says goodbye (best effort) while a new one starts. */
+static int op_new_session(void *arg, sp_time now, const char *conn)
+{
+	struct host_guard_ep *x = arg;
+	int r;
+
+	if ((r = ike_down(x->ike, now, conn)) != 0)
+		return r;
+	return ike_up(x->ike, now, conn);
+}
+
+/* The only address of a selector list, or 0. */
+static uint32_t single(const struct ike_ts *ts, uint8_t n)
+{
+	return n == 1 && ts[0].ts_start == ts[0].ts_end ? ts[0].ts_start : 0;
+}
+
+static bool inside(uint32_t a, const struct ike_ts *ts, uint8_t n)
+{
+	for (uint8_t i = 0; i < n; i++)
+		if (a != 0 && a >= ts[i].ts_start && a <= ts[i].ts_end)
+			return true;
+	return false;
+}
+
+/* Defaults from IKE: a selector of one address, else the endpoint's own when inside. */
+static void cfg_from_ike(const struct ike_conn_info *ci, struct host_guard_cfg *c)
+{
+	host_guard_cfg_defaults(c);
+	c->keylife = ci->keylife;
+	c->rekeymargin = ci->rekeymargin;
+	c->ping_src = single(ci->local_ts, ci->n_local_ts);
+	if (c->ping_src == 0 && inside(ci->local, ci->local_ts, ci->n_local_ts))
+		c->ping_src = ci->local;
+	if (c->ping_src == 0)
+		c->ping_src = ci->local;
+	/* The client pings into the peer's selector; the server is pinged inside its own. */
+	c->ping_dst = single(ci->remote_ts, ci->n_remote_ts);
+	if (c->ping_dst == 0 && inside(ci->remote, ci->remote_ts, ci->n_remote_ts))
+		c->ping_dst = ci->remote;
+}
+
+static int read_conn(struct host_guard_ep *x, const struct host_guard_ep_params *p,
+		     struct conf_sec *s)
+{
+	struct host_guard_cfg c;
+	struct ike_conn_info ci;
+	char err[256];
+	int r;
+
+	if (s->name == NULL || (r = ike_conn_info(x->ike, s->name, &ci)) != 0)
+		return 0; /* IKE has refused or skipped it already */
+	cfg_from_ike(&ci, &c);
+	if (ci.remote == 0) { /* a responder: pinged at its own address */
+		c.ping_dst = single(ci.local_ts, ci.n_local_ts);
+		if (c.ping_dst == 0 && inside(ci.local, ci.local_ts, ci.n_local_ts))
+			c.ping_dst = ci.local;
+	}
+	if (p->masq_t_out != 0) {
+		c.masq_t_out = p->masq_t_out;
+		c.masq_n_out = p->masq_n_out;
+		c.masq_t_ei = p->masq_t_ei;
+	}
+	if ((r = host_guard_cfg_read(s, &c)) != 0)
+		return r;
+	if (p->masq_t_out != 0) {
+		/* The NAT's own values win over the keys: check again with them. */
+		c.masq_t_out = p->masq_t_out;
+		c.masq_n_out = p->masq_n_out;
+		c.masq_t_ei = p->masq_t_ei;
+		if (host_guard_cfg_check(&c, err, sizeof(err)) != 0)
+			return conf_fail(s, "epoch_guard with the NAT's T_out, N_out, T_ei: %s",
+					 err);
+	}
+	if (c.mode == HOST_GUARD_OFF)
+		return 0;
+	if (!ci.epoch_guard)
+		return conf_fail(s, "epoch_guard: IKE did not take it");
+	if ((r = host_guard_add(x->g, s->name, &c)) != 0)
+		return conf_fail(s, "epoch_guard: %s", sp_strerror(r));
+	x->nguarded++;
+	return 0;
+}
+
+int host_guard_ep_new(const struct host_guard_ep_params *p, struct conf *conf, struct ike *ike,
+		      struct ipsec *e, struct host_guard_ep **out)
+{
+	struct host_guard_params gp = {
+		.name = p->name,
+		.log = p->log,
+		.ctrs = p->ctrs,
+		.rng = p->rng,
+		.pool = p->pool,
+		.ops = { op_send_via, op_use_out, op_retire, op_rekey, op_new_session, NULL },
+	};
+	struct host_guard_ep *x;
+	int r;
+
+	*out = NULL;
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return SP_ENOMEM;
+	x->ike = ike;
+	x->e = e;
+	x->log = p->log;
+	gp.ops.arg = x;
+	if ((r = host_guard_new(&gp, &x->g)) != 0) {
+		free(x);
+		return r;
+	}
+	for (struct conf_sec *s = conf_next(conf, NULL, "conn"); s != NULL;
+	     s = conf_next(conf, s, "conn"))
+		if ((r = read_conn(x, p, s)) != 0)
+			goto fail;
+	if (x->nguarded == 0) {
+		host_guard_ep_free(x);
+		return 0;
+	}
+	*out = x;
+	return 0;
+fail:
+	host_guard_ep_free(x);
+	return r;
+}
+
+void host_guard_ep_free(struct host_guard_ep *x)
+{
+	if (x == NULL)
+		return;
+	host_guard_free(x->g);
+	free(x);
+}
+
+struct host_guard *host_guard_ep_guard(struct host_guard_ep *x)
+{
+	return x->g;
+}
+
+void host_guard_ep_event(struct host_guard_ep *x, sp_time now, const struct ike_event *ev)
+{
+	host_guard_ike_event(x->g, now, ev);
+}
+
+void host_guard_ep_note_rx(struct host_guard_ep *x, const struct sa *sa)
+{
+	x->rx_spi = sa->dir == SA_DIR_IN ? sa->spi : 0;
+}
+
+bool host_guard_ep_local(struct host_guard_ep *x, sp_time now, struct pkt *p)
+{
+	uint32_t spi = x->rx_spi;
+
+	x->rx_spi = 0;
+	return spi != 0 && host_guard_rx(x->g, now, spi, p);
+}
+
+sp_time host_guard_ep_next_deadline(const struct host_guard_ep *x)
+{
+	return host_guard_next_deadline(x->g);
+}
+
+void host_guard_ep_tick(struct host_guard_ep *x, sp_time now)
+{
+	host_guard_tick(x->g, now);
+}
