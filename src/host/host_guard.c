@@ -847,7 +847,11 @@ static bool ping_handle(struct host_guard *g, struct tunnel *t, sp_time now, str
 			pkt_free(p);
 			return true;
 		}
-		if (!request || !t->server || !t->cfg.ping_answer || h.ip_dst != t->cfg.ping_dst)
+		/* Only the guard's own probes (FIG. 7 step 706): anybody else's ping to the
+		 * address is the stack's to answer. */
+		if (!request || !t->server || !t->cfg.ping_answer || h.ip_dst != t->cfg.ping_dst ||
+		    l4len < ICMP_HDR_LEN + PING_PAYLOAD ||
+		    sp_load_be32(l4 + ICMP_HDR_LEN) != PING_MAGIC)
 			return false;
 		/* FIG. 7 step 706: the reply, built in place. */
 		l4[0] = ICMP_ECHO_REPLY;

@@ -746,6 +746,14 @@ static void server_switches_on_ping_and_answers(void **state)
 	assert_int_equal(a->dst, CLI);
 	assert_int_equal(a->id, 77);
 	assert_int_equal(ctrv(e, "pings_answered"), 1);
+	/* A ping that is not a guard's probe is the stack's, even to ping_dst. */
+	{
+		struct pkt *q = inner(e, IPV4_PROTO_ICMP, ICMP_ECHO_REQUEST, CLI, GWIN, 77, 0);
+
+		pkt_data(q)[IPV4_HDR_MIN + ICMP_HDR_LEN] ^= 0xff;
+		icmp_set_csum(pkt_data(q) + IPV4_HDR_MIN, q->len - IPV4_HDR_MIN);
+		assert_false(rx(e, 0x5000, q));
+	}
 	/* A ping to another address is the stack's. */
 	assert_false(
 		rx(e, 0x5000,
