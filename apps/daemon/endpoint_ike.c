@@ -4,6 +4,7 @@
 #include "endpoint_ike.h"
 
 #include "base/addr.h"
+#include "host/host_guard_ep.h"
 #include "ike/ike.h"
 #include "ike/ike_ipsec.h"
 #include "proto/ipv4.h"
@@ -30,6 +31,7 @@ struct endpoint_ike {
 	struct io_timer timer;
 	FILE *keylog;
 	uint8_t *buf;
+	struct host_guard_ep *guard; /* 003's epoch guard, when a connection has one */
 };
 
 bool endpoint_ike_configured(struct conf *c)
@@ -39,8 +41,11 @@ bool endpoint_ike_configured(struct conf *c)
 
 static void rearm(struct endpoint_ike *x)
 {
-	if (x->d->loop != NULL &&
-	    io_timer_arm(x->d->loop, &x->timer, ike_next_deadline(x->ike)) != 0)
+	sp_time t = ike_next_deadline(x->ike);
+
+	if (x->guard != NULL)
+		t = sp_time_min(t, host_guard_ep_next_deadline(x->guard));
+	if (x->d->loop != NULL && io_timer_arm(x->d->loop, &x->timer, t) != 0)
 		SP_ERR(&x->d->log, "ike", "cannot arm the timer");
 }
 
@@ -108,6 +113,8 @@ static void ike_event(void *arg, const struct ike_event *ev)
 	    ev->type == IKE_EV_CONNECT_FAILED)
 		SP_WARN(&x->d->log, "ike", "%s: %s", ev->conn ? ev->conn : "?",
 			ev->reason ? ev->reason : "failed");
+	if (x->guard != NULL)
+		host_guard_ep_event(x->guard, io_now(), ev);
 }
 
 static void keylog(void *arg, const struct ike_keylog *k)
@@ -126,6 +133,8 @@ static void on_timer(struct io_loop *loop, void *arg)
 
 	(void)loop;
 	ike_tick(x->ike, io_now());
+	if (x->guard != NULL)
+		host_guard_ep_tick(x->guard, io_now());
 	rearm(x);
 }
 
@@ -189,6 +198,45 @@ void endpoint_ike_event(struct endpoint_ike *x, const struct ipsec_event *ev)
 void endpoint_ike_show(struct endpoint_ike *x, FILE *out)
 {
 	ike_show(x->ike, io_now(), out);
+}
+
+void endpoint_ike_note_rx(struct endpoint_ike *x, const struct sa *sa)
+{
+	if (x->guard != NULL)
+		host_guard_ep_note_rx(x->guard, sa);
+}
+
+bool endpoint_ike_local(struct endpoint_ike *x, struct pkt *p)
+{
+	bool taken;
+
+	if (x->guard == NULL)
+		return false;
+	taken = host_guard_ep_local(x->guard, io_now(), p);
+	rearm(x); /* a switch or an answered ping moves the guard's timers */
+	return taken;
+}
+
+static int ctl_show_guard(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct endpoint_ike *x = arg;
+	struct host_guard_stats st;
+
+	(void)argv;
+	if (argc != 0) {
+		fprintf(err, "usage: show guard");
+		return SP_EINVAL;
+	}
+	if (x->guard == NULL) {
+		fprintf(out, "no connection has epoch_guard set\n");
+		return 0;
+	}
+	host_guard_show(host_guard_ep_guard(x->guard), io_now(), out);
+	host_guard_stats(host_guard_ep_guard(x->guard), &st);
+	for (unsigned i = 0; i < HOST_GUARD_CTR_N; i++)
+		fprintf(out, "  %s %llu\n", host_guard_ctr_name((enum host_guard_ctr)i),
+			(unsigned long long)st.ctr[i]);
+	return 0;
 }
 
 static int ctl_conn(struct endpoint_ike *x, int argc, char **argv, FILE *err, const char *verb,
@@ -264,6 +312,7 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 	struct conf_sec *g = conf_find(d->conf, "ike", NULL);
 	struct conf_sec *ep = conf_find(d->conf, "endpoint", NULL);
 	struct ike_params p = { 0 };
+	struct host_guard_ep_params gp = { 0 };
 	struct endpoint_ike *x;
 	const char *klog = NULL;
 	uint32_t mark = 0;
@@ -304,6 +353,13 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 	ike_ipsec_ops(e, &p.kernel);
 	if ((r = ike_new(&p, d->conf, &x->ike)) != 0)
 		return r;
+	gp.name = d->name;
+	gp.log = &d->log;
+	gp.ctrs = d->check ? NULL : &d->ctrs;
+	gp.rng = rng;
+	gp.pool = &d->pool;
+	if ((r = host_guard_ep_new(&gp, d->conf, x->ike, e, &x->guard)) != 0)
+		return r;
 	if (d->check)
 		return 0;
 	if (klog != NULL && (x->keylog = fopen(klog, "a")) == NULL) {
@@ -319,7 +375,9 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 	    (r = io_ctl_add(d->ctl, "up", ctl_up, x, "bring up the IKE connection NAME")) != 0 ||
 	    (r = io_ctl_add(d->ctl, "down", ctl_down, x, "delete the IKE SA of NAME")) != 0 ||
 	    (r = io_ctl_add(d->ctl, "rekey", ctl_rekey, x,
-			    "rekey the CHILD SAs of NAME (with 'ike': its IKE SA too)")) != 0)
+			    "rekey the CHILD SAs of NAME (with 'ike': its IKE SA too)")) != 0 ||
+	    (r = io_ctl_add(d->ctl, "show guard", ctl_show_guard, x,
+			    "003's epoch guard: each tunnel's epochs, phase and counters")) != 0)
 		return r;
 	ike_start(x->ike, io_now());
 	rearm(x);
@@ -338,6 +396,7 @@ void endpoint_ike_stop(struct spinatd *d, struct endpoint_ike *x)
 	}
 	if (x->fd >= 0)
 		close(x->fd);
+	host_guard_ep_free(x->guard);
 	ike_free(x->ike);
 	if (x->keylog != NULL)
 		fclose(x->keylog);

@@ -28,6 +28,14 @@ void endpoint_ike_natt_in(struct endpoint_ike *x, struct pkt *p, uint32_t src, u
 			  uint16_t sport, uint16_t dport);
 /* The engine's acquire and expiry events. */
 void endpoint_ike_event(struct endpoint_ike *x, const struct ipsec_event *ev);
+/*
+ * 003's epoch guard (host/host_guard_ep.h), for connections with epoch_guard = client or
+ * server: the inbound SA a decapsulated packet came through (the engine's post_unprotect),
+ * then the packet itself before it goes to the TUN device; true when the guard took it
+ * (its ping reply, or a ping it answered).
+ */
+void endpoint_ike_note_rx(struct endpoint_ike *x, const struct sa *sa);
+bool endpoint_ike_local(struct endpoint_ike *x, struct pkt *p);
 /* IKE and CHILD SAs for `spinat show sa`. */
 void endpoint_ike_show(struct endpoint_ike *x, FILE *out);
 
@@ -44,6 +52,11 @@ void endpoint_ike_show(struct endpoint_ike *x, FILE *out);
 	"                         ikelifetime (1h), rekey, accept_rekey, epoch_guard,\n"           \
 	"                         encap = auto|no|force, dpd_delay (30s), dpd_action,\n"           \
 	"                         retransmit_timeout (2s), retransmit_tries (5),\n"                \
-	"                         spi = random|leased|derived, spihash, spi_lease\n"
+	"                         spi = random|leased|derived, spihash, spi_lease\n"               \
+	"                         003's epoch guard (docs/HOST.md): epoch_guard = no|client|\n"    \
+	"                         server, maxidle (10m), pingtime (2s), pingtries (11),\n"         \
+	"                         epoch_timeout (10s), elimit (2), ping = icmp|udp[:PORT],\n"      \
+	"                         ping_src, ping_dst, ping_answer, masq_t_out (10s),\n"            \
+	"                         masq_n_out (5), masq_t_ei (30m), ping_collisions (2)\n"
 
 #endif

@@ -69,6 +69,8 @@ static void local_out(void *arg, struct pkt *p)
 {
 	struct endpoint *ep = arg;
 
+	if (ep->ike != NULL && endpoint_ike_local(ep->ike, p))
+		return; /* 003's epoch guard took it */
 	if (io_tun_write(&ep->tun, p) == 0)
 		ep->ctr[EP_CTR_TUN_TX]++;
 	else
@@ -95,6 +97,17 @@ static void on_event(void *arg, const struct ipsec_event *ev)
 	else
 		SP_WARN(&ep->d->log, "endpoint", "%s of SA 0x%08x (manual keys: replace it)",
 			what[ev->type], ev->sa->spi);
+}
+
+/* Which SA a packet about to be delivered came through (003's epoch guard). */
+static int post_unprotect(void *arg, const struct sa *sa, struct pkt *p)
+{
+	struct endpoint *ep = arg;
+
+	(void)p;
+	if (ep->ike != NULL)
+		endpoint_ike_note_rx(ep->ike, sa);
+	return 0;
 }
 
 /* IKE on the NAT-T port (RFC 3948 2.2), found by the engine behind the non-ESP marker. */
@@ -336,7 +349,8 @@ int spinatd_endpoint_start(struct spinatd *d)
 				 .net_out = net_out,
 				 .local_out = local_out,
 				 .ike_in = ike_in,
-				 .event = on_event };
+				 .event = on_event,
+				 .post_unprotect = post_unprotect };
 	struct endpoint *ep;
 	struct ep_conf ec;
 	int r;
