@@ -37,6 +37,10 @@ static inline void bench_sink(const void *p)
 }
 
 /* Subcommands, one file each, listed in cmds.c. */
+/* Calls to malloc, calloc, realloc and aligned_alloc so far (bench_alloc.c). */
+uint64_t bench_alloc_count(void);
+
+int bench_nat_main(const struct bench_opts *o, int argc, char **argv);
 int bench_sim_main(const struct bench_opts *o, int argc, char **argv);
 int bench_ike_main(const struct bench_opts *o, int argc, char **argv);
 

@@ -2,6 +2,8 @@
 #include "bench.h"
 
 const struct bench_cmd bench_cmds[] = {
+	{ "nat", bench_nat_main,
+	  "NAT translation pps (1k/100k/1M mappings), ESP demux, mapping rate; kernel NAT ratio" },
 	{ "sim", bench_sim_main, "simulator events per second (conference scenario)" },
 	{ "ike", bench_ike_main, "IKEv2 handshakes per second as responder (groups 19, 31, 14)" },
 	{ NULL, NULL, NULL },

@@ -12,21 +12,33 @@
 
 static const char *const nat_ctr_names[] = { SP_CTR_NAMES(foreach_nat_ctr) };
 
+/* The pool as a small open-addressing set, so membership is one probe on the packet path. */
+static void pool_set_build(struct nat *n)
+{
+	memset(n->pool_set, 0, sizeof(n->pool_set));
+	for (unsigned i = 0; i < n->cfg.npool; i++) {
+		uint32_t a = n->cfg.pool[i], h = (uint32_t)sp_hash_u64(a, n->tab.seed);
+
+		while (n->pool_set[h & (NAT_POOL_SET - 1)] != 0)
+			h++;
+		n->pool_set[h & (NAT_POOL_SET - 1)] = a;
+	}
+}
+
 bool nat_in_pool(const struct nat *n, uint32_t addr)
 {
-	unsigned lo = 0, hi = n->cfg.npool;
+	uint32_t h = (uint32_t)sp_hash_u64(addr, n->tab.seed);
 
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
+	if (addr == 0)
+		return false;
+	for (;; h++) {
+		uint32_t v = n->pool_set[h & (NAT_POOL_SET - 1)];
 
-		if (n->cfg.pool[mid] == addr)
+		if (v == addr)
 			return true;
-		if (n->cfg.pool[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (v == 0)
+			return false;
 	}
-	return false;
 }
 
 uint32_t nat_global_for(const struct nat *n, uint32_t inside)
@@ -108,44 +120,6 @@ uint32_t nat_strat_alloc(struct nat *n, sp_time now)
 	return nat_alloc(n, NAT_O_STRAT, now);
 }
 
-/* Checksum helpers. */
-
-void nat_l4_csum_fix32(uint8_t *f, bool udp, uint32_t old, uint32_t new_)
-{
-	uint16_t c = sp_load_be16(f);
-
-	if (udp && c == 0)
-		return; /* RFC 768: no checksum */
-	c = csum_update32(c, old, new_);
-	if (udp && c == 0)
-		c = 0xffff;
-	sp_store_be16(f, c);
-}
-
-void nat_l4_csum_fix16(uint8_t *f, bool udp, uint16_t old, uint16_t new_)
-{
-	uint16_t c = sp_load_be16(f);
-
-	if (udp && c == 0)
-		return;
-	c = csum_update16(c, old, new_);
-	if (udp && c == 0)
-		c = 0xffff;
-	sp_store_be16(f, c);
-}
-
-void nat_rewrite_src(struct nat_ip *ip, uint32_t addr)
-{
-	ipv4_set_src(ip->h, addr);
-	ip->src = addr;
-}
-
-void nat_rewrite_dst(struct nat_ip *ip, uint32_t addr)
-{
-	ipv4_set_dst(ip->h, addr);
-	ip->dst = addr;
-}
-
 /* Instances. */
 
 int nat_new(struct nat **out, const struct nat_config *c, const struct nat_env *env)
@@ -172,6 +146,7 @@ int nat_new(struct nat **out, const struct nat_config *c, const struct nat_env *
 		r = SP_ENOMEM;
 		goto out;
 	}
+	pool_set_build(n);
 	if ((r = n->strat->init(n, n->sctx)) != 0)
 		goto out;
 	sp_ctrs_init(&n->ctrs, "nat", n->name, nat_ctr_names, n->ctr, NAT_CTR_N);
@@ -218,41 +193,77 @@ void nat_reset(struct nat *n)
 
 /* The packet path. */
 
+/* One's-complement sum of an IPv4 header of hl bytes (a multiple of 4, validated). */
+static inline uint16_t hdr_sum(const uint8_t *h, size_t hl)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i < hl; i += 4)
+		s += sp_load_be32(h + i);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * The IPv4 header as ipv4_parse() checks it (version 4, 20 <= header <= total length <=
+ * bytes present, header checksum), written for the packet path: the cursor bounds the
+ * header once, then the validated bytes are read with the byte-order getters.
+ */
 static inline int parse_ip(struct nat *n, struct pkt *p, struct nat_ip *ip)
 {
-	struct ipv4_hdr h;
+	const uint8_t *h;
+	uint16_t tot, frag;
+	size_t hl;
 	struct cur c;
 
 	cur_init(&c, pkt_data(p), p->len);
-	if (SP_UNLIKELY(ipv4_parse(&c, &h) != 0)) {
-		NAT_INC(n, DROP_MALFORMED);
-		return SP_EMALFORMED;
-	}
-	if (SP_UNLIKELY(!h.ip_csum_ok)) {
+	if (SP_UNLIKELY(cur_need(&c, IPV4_HDR_MIN) != 0))
+		goto malformed;
+	h = cur_ptr(&c);
+	hl = (size_t)(h[0] & 0x0f) * 4;
+	tot = sp_load_be16(h + IPV4_OFF_LEN);
+	if (SP_UNLIKELY((h[0] >> 4) != 4 || hl < IPV4_HDR_MIN || tot < hl || tot > cur_left(&c)))
+		goto malformed;
+	if (SP_UNLIKELY(hdr_sum(h, hl) != 0xffff)) {
 		NAT_INC(n, DROP_IP_CSUM);
 		return SP_EMALFORMED;
 	}
+	frag = sp_load_be16(h + IPV4_OFF_FRAG);
 	ip->h = pkt_data(p);
-	ip->l4 = ip->h + h.ip_hl;
-	ip->l4len = (uint32_t)h.ip_len - h.ip_hl;
-	ip->proto = h.ip_proto;
-	ip->src = h.ip_src;
-	ip->dst = h.ip_dst;
-	ip->ip_id = h.ip_id;
-	ip->frag_later = (h.ip_frag & IPV4_FRAG_MASK) != 0;
-	ip->frag_first = !ip->frag_later && (h.ip_frag & IPV4_FLAG_MF) != 0;
+	ip->l4 = ip->h + hl;
+	ip->l4len = (uint32_t)(tot - hl);
+	ip->proto = h[IPV4_OFF_PROTO];
+	ip->src = sp_load_be32(h + IPV4_OFF_SRC);
+	ip->dst = sp_load_be32(h + IPV4_OFF_DST);
+	ip->ip_id = sp_load_be16(h + IPV4_OFF_ID);
+	ip->frag_later = (frag & IPV4_FRAG_MASK) != 0;
+	ip->frag_first = !ip->frag_later && (frag & IPV4_FLAG_MF) != 0;
+	ip->hint = NAT_NIL;
 	return 0;
+malformed:
+	NAT_INC(n, DROP_MALFORMED);
+	return SP_EMALFORMED;
 }
 
-int nat_translate(struct nat *n, sp_time now, enum nat_side from, struct pkt *p)
+static inline int translate(struct nat *n, sp_time now, enum nat_side from, struct pkt *p,
+			    uint32_t hint)
 {
 	struct nat_ip ip;
 
 	if (parse_ip(n, p, &ip) != 0)
 		return NAT_DROP;
+	ip.hint = hint;
 	if (from == NAT_INSIDE)
 		return nat_in2out(n, now, &ip, p);
 	return nat_out2in(n, now, &ip, p);
+}
+
+int nat_translate(struct nat *n, sp_time now, enum nat_side from, struct pkt *p)
+{
+	return translate(n, now, from, p, NAT_NIL);
 }
 
 void nat_input(struct nat *n, sp_time now, enum nat_side from, struct pkt *p)
@@ -348,9 +359,66 @@ uint64_t nat_counter(const struct nat *n, const char *name)
 	return 0;
 }
 
+/*
+ * The bucket a TCP or UDP packet's mapping hangs on, from a quick look at its headers, or
+ * NAT_NIL. Only a prefetch hint: nat_translate() validates everything again.
+ */
+static uint32_t burst_bucket(const struct nat *n, enum nat_side from, const struct pkt *p)
+{
+	const uint8_t *d = pkt_data(p);
+	struct nat_key k;
+	size_t hl;
+
+	if (p->len < IPV4_HDR_MIN + 8 || (d[0] >> 4) != 4)
+		return NAT_NIL;
+	hl = (size_t)(d[0] & 0x0f) * 4;
+	if (hl < IPV4_HDR_MIN || p->len < hl + 8 ||
+	    (d[IPV4_OFF_PROTO] != IPV4_PROTO_UDP && d[IPV4_OFF_PROTO] != IPV4_PROTO_TCP))
+		return NAT_NIL;
+	if (from == NAT_INSIDE)
+		nat_key_set(&k, NAT_K_IN, d[IPV4_OFF_PROTO], sp_load_be32(d + IPV4_OFF_SRC), 0,
+			    sp_load_be16(d + hl));
+	else
+		nat_key_set(&k, NAT_K_OUT, d[IPV4_OFF_PROTO], sp_load_be32(d + IPV4_OFF_DST), 0,
+			    sp_load_be16(d + hl + 2));
+	return nat_table_bucket(&n->tab, &k);
+}
+
+/* Packets between the prefetch of a bucket, of its entry, and the work (VPP's pipelines). */
+#define BURST_DIST 16
+
 void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct pkt **p,
 			 unsigned count, uint8_t *verdicts)
 {
-	for (unsigned i = 0; i < count; i++)
-		verdicts[i] = (uint8_t)nat_translate(n, now, from, p[i]);
+	uint32_t b[NAT_BURST_MAX];
+
+	while (count > 0) {
+		unsigned m = SP_MIN(count, (unsigned)NAT_BURST_MAX);
+
+		/* Stage 1 hashes packet i and prefetches its bucket; stage 2 reads the bucket
+		 * of packet i - D and prefetches the entry it names; stage 3 translates packet
+		 * i - 2D, whose lines should have arrived by then. */
+		for (unsigned i = 0; i < m + 2 * BURST_DIST; i++) {
+			if (i < m) {
+				b[i] = burst_bucket(n, from, p[i]);
+				if (b[i] != NAT_NIL)
+					__builtin_prefetch(&n->tab.bucket[b[i]]);
+			}
+			if (i >= BURST_DIST && i - BURST_DIST < m) {
+				unsigned j = i - BURST_DIST;
+				uint32_t l;
+
+				if (b[j] != NAT_NIL && (l = n->tab.bucket[b[j]]) != NAT_NIL)
+					__builtin_prefetch(&n->tab.e[l >> 1]);
+			}
+			if (i >= 2 * BURST_DIST) {
+				unsigned j = i - 2 * BURST_DIST;
+
+				verdicts[j] = (uint8_t)translate(n, now, from, p[j], b[j]);
+			}
+		}
+		p += m;
+		verdicts += m;
+		count -= m;
+	}
 }

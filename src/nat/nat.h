@@ -107,8 +107,9 @@ int nat_new(struct nat **out, const struct nat_config *c, const struct nat_env *
 void nat_free(struct nat *n);
 
 int nat_translate(struct nat *n, sp_time now, enum nat_side from, struct pkt *p);
-/* Translate up to 256 packets (all from one side) with memory prefetching; verdicts[i] is
- * what nat_translate() would have returned for p[i]. */
+/* Translate count packets (all from one side) with memory prefetching, NAT_BURST_MAX at
+ * a time; verdicts[i] is what nat_translate() would have returned for p[i]. */
+#define NAT_BURST_MAX 64
 void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct pkt **p,
 			 unsigned count, uint8_t *verdicts);
 /* Translate and send through env->emit, or free; consumes p. */

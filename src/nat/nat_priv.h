@@ -9,6 +9,8 @@
 #include "nat/nat_strategy.h"
 #include "nat/nat_table.h"
 #include "proto/ipv4.h"
+#include "base/csum.h"
+#include "base/cursor.h"
 
 /* Core counters; every drop has one (strategies add theirs, prefixed by their name). */
 #define foreach_nat_ctr(_)                                          \
@@ -55,8 +57,12 @@ enum nat_ctr {
 		NAT_CTR_N
 };
 
+/* Slots of the pool membership set: at least twice NAT_POOL_MAX, a power of two. */
+#define NAT_POOL_SET 512
+
 struct nat {
 	struct nat_config cfg;
+	uint32_t pool_set[NAT_POOL_SET];
 	struct nat_env env;
 	struct nat_table tab;
 	const struct nat_strategy *strat;
@@ -81,6 +87,7 @@ struct nat_ip {
 	bool frag_first; /* MF set, offset 0 */
 	bool frag_later; /* offset != 0 */
 	uint16_t ip_id;
+	uint32_t hint; /* bucket of the NAPT key, computed by the burst path; NAT_NIL if not */
 };
 
 /* Where a protocol keeps what NAPT rewrites; ICMP echo uses its identifier as both ports. */
@@ -105,7 +112,7 @@ void nat_tcp_track(struct nat_entry *e, uint8_t flags, bool outbound, bool creat
 /* The idle timeout of a NAPT mapping in its current state. */
 sp_time nat_napt_timeout(const struct nat *n, const struct nat_entry *e);
 
-/* Sorted-pool membership (binary search). */
+/* Whether addr is one of the global addresses (one probe of a hash set). */
 bool nat_in_pool(const struct nat *n, uint32_t addr);
 
 /* Entry allocation with the full_mode policy; NAT_NIL counted as drop_table_full. */
@@ -122,12 +129,53 @@ int nat_ike_in2out(struct nat *n, sp_time now, struct nat_ip *ip);
 int nat_ike_out2in(struct nat *n, sp_time now, struct nat_ip *ip);
 bool nat_ike_row(const struct nat *n, const struct nat_entry *e, struct nat_row *r);
 
-/* Rewrite helpers: fix the IPv4 checksum and, where given, an L4 checksum that covers
- * the pseudo-header (udp: zero means absent and 0 is written as 0xffff). */
-void nat_rewrite_src(struct nat_ip *ip, uint32_t addr);
-void nat_rewrite_dst(struct nat_ip *ip, uint32_t addr);
-void nat_l4_csum_fix32(uint8_t *csum_field, bool udp, uint32_t old, uint32_t new_);
-void nat_l4_csum_fix16(uint8_t *csum_field, bool udp, uint16_t old, uint16_t new_);
+/* Rewrite an address, fixing the IPv4 header checksum (RFC 1624). */
+static inline void nat_rewrite_addr(struct nat_ip *ip, unsigned off, uint32_t addr)
+{
+	uint32_t old = sp_load_be32(ip->h + off);
+
+	sp_store_be32(ip->h + off, addr);
+	sp_store_be16(ip->h + IPV4_OFF_CSUM,
+		      csum_update32(sp_load_be16(ip->h + IPV4_OFF_CSUM), old, addr));
+}
+
+static inline void nat_rewrite_src(struct nat_ip *ip, uint32_t addr)
+{
+	nat_rewrite_addr(ip, IPV4_OFF_SRC, addr);
+	ip->src = addr;
+}
+
+static inline void nat_rewrite_dst(struct nat_ip *ip, uint32_t addr)
+{
+	nat_rewrite_addr(ip, IPV4_OFF_DST, addr);
+	ip->dst = addr;
+}
+
+/* Fix an L4 checksum that covers the pseudo-header or a field (udp: zero means absent
+ * and a result of 0 is written as 0xffff, RFC 768). */
+static inline void nat_l4_csum_fix32(uint8_t *f, bool udp, uint32_t old, uint32_t new_)
+{
+	uint16_t c = sp_load_be16(f);
+
+	if (udp && c == 0)
+		return; /* RFC 768: no checksum */
+	c = csum_update32(c, old, new_);
+	if (udp && c == 0)
+		c = 0xffff;
+	sp_store_be16(f, c);
+}
+
+static inline void nat_l4_csum_fix16(uint8_t *f, bool udp, uint16_t old, uint16_t new_)
+{
+	uint16_t c = sp_load_be16(f);
+
+	if (udp && c == 0)
+		return;
+	c = csum_update16(c, old, new_);
+	if (udp && c == 0)
+		c = 0xffff;
+	sp_store_be16(f, c);
+}
 
 /* Record a first fragment's translation so later fragments follow it (inbound). */
 void nat_frag_note(struct nat *n, sp_time now, const struct nat_ip *ip, uint32_t inside);

@@ -145,20 +145,53 @@ void nat_table_hash_del(struct nat_table *t, uint32_t idx, unsigned slot);
 /* Replace k[slot] by key, moving it in the index. */
 void nat_table_rekey(struct nat_table *t, uint32_t idx, unsigned slot, const struct nat_key *key);
 
+/* The bucket a key hangs on. */
+static inline uint32_t nat_table_bucket(const struct nat_table *t, const struct nat_key *k)
+{
+	return (uint32_t)(nat_key_hash(k, t->seed) & t->nbucket_mask);
+}
+
+/* Continue a walk of bucket chain links from link l: the next link whose key equals k. */
+static inline uint32_t nat_table_scan(const struct nat_table *t, const struct nat_key *k,
+				      uint32_t l)
+{
+	for (; l != NAT_NIL; l = t->e[l >> 1].next[l & 1u])
+		if (nat_key_eq(&t->e[l >> 1].k[l & 1u], k))
+			return l;
+	return NAT_NIL;
+}
+
 /* Walk every indexed key equal to k, live or not: pass *it = NAT_NIL first; returns the
  * entry index or NAT_NIL at the end. The table must not change during the walk. */
-uint32_t nat_table_next_match(const struct nat_table *t, const struct nat_key *k, uint32_t *it);
+static inline uint32_t nat_table_next_match(const struct nat_table *t, const struct nat_key *k,
+					    uint32_t *it)
+{
+	uint32_t l =
+		*it == NAT_NIL ? t->bucket[nat_table_bucket(t, k)] : t->e[*it >> 1].next[*it & 1u];
+
+	*it = nat_table_scan(t, k, l);
+	return *it == NAT_NIL ? NAT_NIL : *it >> 1;
+}
+
+/* The first live entry indexed under k in bucket b (from nat_table_bucket), or NAT_NIL. */
+static inline uint32_t nat_table_lookup_b(const struct nat_table *t, const struct nat_key *k,
+					  uint32_t b, sp_time now)
+{
+	uint32_t l = t->bucket[b];
+
+	while ((l = nat_table_scan(t, k, l)) != NAT_NIL) {
+		if (nat_entry_live(&t->e[l >> 1], now))
+			return l >> 1;
+		l = t->e[l >> 1].next[l & 1u];
+	}
+	return NAT_NIL;
+}
 
 /* The first live entry indexed under k, or NAT_NIL. */
 static inline uint32_t nat_table_lookup(const struct nat_table *t, const struct nat_key *k,
 					sp_time now)
 {
-	uint32_t it = NAT_NIL, idx;
-
-	while ((idx = nat_table_next_match(t, k, &it)) != NAT_NIL)
-		if (nat_entry_live(&t->e[idx], now))
-			return idx;
-	return NAT_NIL;
+	return nat_table_lookup_b(t, k, nat_table_bucket(t, k), now);
 }
 
 /* Set the expiry and put the entry on the wheel if it is not there yet. Refreshing an

@@ -94,15 +94,18 @@ static void stop(struct fx *f)
 	free(f);
 }
 
+/* The IPsec rows of the table, into a buffer the caller frees. */
 static char *show(struct fx *f, sp_time now)
 {
-	char *buf = NULL;
+	char *buf = NULL, *copy;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 
 	nat_show(f->n, now, m, NAT_SHOW_IPSEC, 0);
 	fclose(m);
-	return buf;
+	copy = strdup(buf);
+	free(buf);
+	return copy;
 }
 
 /* 003: IKE items, conversion on the reply, the initiator-cookie collision rule. */
