@@ -37,6 +37,7 @@ int ike_new(const struct ike_params *p, struct conf *conf, struct ike **out)
 		ike_free(ike);
 		return r;
 	}
+	ike->next_reqid = IKE_REQID_DYNAMIC;
 	sp_rng_bytes(p->rng, ike->cookie_secret, sizeof(ike->cookie_secret));
 	ike->cookie_ver = 1;
 	if (p->ctrs != NULL)

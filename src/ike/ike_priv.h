@@ -58,6 +58,8 @@ enum ike_ctr {
 };
 
 #define IKE_PROPS_MAX	  16
+/* Reqids of connections are their index + 1; per-CHILD SA ones start here. */
+#define IKE_REQID_DYNAMIC 0x10000u
 /* How long a replaced IKE SA waits for the delete its replacement promised. */
 #define IKE_REKEYED_GRACE SP_SEC(60)
 
@@ -247,7 +249,8 @@ struct ike {
 	size_t n_lease_spi, cap_lease_spi;
 	uint64_t *lease_ike_spi;
 	size_t n_lease_ike_spi, cap_lease_ike_spi;
-	uint8_t *scratch; /* message building */
+	uint32_t next_reqid; /* for CHILD SAs of connections open to any peer */
+	uint8_t *scratch;    /* message building */
 	size_t scratch_len;
 };
 

@@ -184,8 +184,10 @@ struct ike_child *ike_child_new(struct ike_sa *sa, const struct ike_conn *c)
 	ch->conn = c;
 	ch->proto = c->child_proto;
 	ch->tunnel = c->tunnel;
-	ch->reqid = c->reqid;
-	(void)sa;
+	/* A connection open to any peer serves many, each with its own selectors: every
+	 * CHILD SA it makes gets a reqid of its own (a rekey then takes over the old one's),
+	 * so the data plane keeps one set of policies per peer. */
+	ch->reqid = c->remote != 0 ? c->reqid : sa->ike->next_reqid++;
 	return ch;
 }
 

@@ -427,6 +427,8 @@ static void child_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg
 		err = IKEV2_N_INVALID_SYNTAX;
 		goto error;
 	}
+	if (old != NULL)
+		ch->reqid = old->reqid;
 	if (ike_child_select(c, m, true, &ch->algs) != 0) {
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
 		err = IKEV2_N_NO_PROPOSAL_CHOSEN;
@@ -583,6 +585,8 @@ static void child_response(struct ike_sa *sa, sp_time now, const struct ikev2_ms
 	}
 	if (!ikev2_msg_has(m, IKEV2_PLD_NONCE) || (ch = ike_child_new(sa, c)) == NULL)
 		goto bad;
+	if (old != NULL)
+		ch->reqid = old->reqid;
 	if (ike_child_select(c, m, true, &ch->algs) != 0 || ike_ts_accept(c, m, ch) != 0)
 		goto bad;
 	if (pfs_secret(&ch->algs, m, sa->req.dh, gir, &glen) != 0)
