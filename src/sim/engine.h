@@ -16,6 +16,8 @@
  *   SIM_DROP      the node frees p; the engine has counted the reason in its own counters
  *                 (the node counts the verdict as "ep_dropped" / "nat_dropped", which are not
  *                 drop reasons themselves).
+ * Flow packets carry p->tag != 0 for the links' overhead accounting: an engine that moves
+ * a packet into another buffer copies the tag (pkt_clone() does).
  */
 #ifndef SP_SIM_ENGINE_H
 #define SP_SIM_ENGINE_H
