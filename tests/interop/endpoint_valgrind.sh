@@ -19,7 +19,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 dir=$top/build-valgrind
 if [ ! -f "$dir/build.ninja" ]; then
-	meson setup "$dir" --buildtype=debugoptimized >"$dir.setup.log" 2>&1 ||
+	meson setup "$dir" "$top" --buildtype=debugoptimized >"$dir.setup.log" 2>&1 ||
 		{ cat "$dir.setup.log"; echo "FAIL: meson setup $dir"; exit 1; }
 fi
 nice ninja -C "$dir" apps/spinatd apps/spinat >/dev/null || { echo "FAIL: build in $dir"; exit 1; }
