@@ -328,6 +328,17 @@ sp_time nat_next_deadline(const struct nat *n)
 	return t;
 }
 
+bool nat_is_global(const struct nat *n, uint32_t addr)
+{
+	return nat_in_pool(n, addr);
+}
+
+uint32_t nat_entry_bytes(const struct nat *n)
+{
+	return (uint32_t)(sizeof(struct nat_entry) +
+			  ((uint64_t)n->tab.nbucket_mask + 1) * 4 / n->tab.max);
+}
+
 uint32_t nat_entries(const struct nat *n)
 {
 	return n->tab.used;

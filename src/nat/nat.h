@@ -122,8 +122,14 @@ sp_time nat_next_deadline(const struct nat *n);
 /* Forget every mapping and item, as a crashed and restarted NAT would (003). */
 void nat_reset(struct nat *n);
 
+/* Whether addr is one of the global addresses. */
+bool nat_is_global(const struct nat *n, uint32_t addr);
+
 /* What is in the table. */
 uint32_t nat_entries(const struct nat *n);
+/* Memory per entry (the entry and its share of the hash buckets): a NAPT mapping is one
+ * entry, an associated SPI-hash SA two, an IKE item one plus one per client and server. */
+uint32_t nat_entry_bytes(const struct nat *n);
 uint64_t nat_memory(const struct nat *n);
 const struct nat_config *nat_config_of(const struct nat *n);
 const char *nat_strategy_name(const struct nat *n);

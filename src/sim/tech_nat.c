@@ -1,0 +1,252 @@
+/*
+ * The techniques that run through spinat's NAT engine (src/nat/, nat/nat_sim.h): the NAT
+ * routers run one IPsec strategy, every client runs IKEv2 to the VPN gateway (ike/ike_sim.h)
+ * for a tunnel to the protected network, and the gateway answers them all on one
+ * connection. One table row per strategy:
+ *
+ *   natt        ESP in UDP 4500 through plain NAPT (RFC 3947/3948): the baseline
+ *   masq        raw ESP through VPN Masquerade's heuristics (003 Background)
+ *   masq-guard  the same with 003's epoch guard on the clients (FIGS. 6A/6B)
+ *   spihash     raw ESP; the gateway derives its SPIs from the clients' (000) and the NAT
+ *               matches them
+ *   serial      raw ESP; one originator per responder at a time (000 [0019])
+ *   ipaddr      raw ESP through an address-only NAT (Linux conntrack, libalias, pf)
+ *   oldest      raw ESP through a router kernel's ESP tracking (oldest unanswered SA)
+ *
+ * A technique's parameters are its strategy's configuration keys without the strategy
+ * prefix: --set masq.t_out=5s is masq_t_out = 5s (docs/NAT.md).
+ */
+#include "sim/technique.h"
+#include "base/addr.h"
+#include "ike/ike_sim.h"
+#include "nat/nat_sim.h"
+#include "sim/ipnode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PSK "spinat-conference-psk"
+
+struct tech_spec {
+	const char *strategy;
+	bool natt;   /* endpoints may move to UDP 4500 (else encap = no: raw ESP) */
+	bool guard;  /* 003's epoch guard on the clients */
+	bool derive; /* the gateway derives its SPIs (000) */
+};
+
+/* The NAT configuration: defaults, the strategy, and each parameter as its key. */
+static int nat_cfg(struct sim_tech_ctx *tc, const struct tech_spec *ts, struct nat_sim_cfg *out)
+{
+	char text[2048], line[160];
+	const struct sim_param *prm = tc->tech->params;
+	struct conf *conf = NULL;
+	int r;
+
+	snprintf(text, sizeof(text), "[nat]\npool = 192.0.2.1\nstrategy = %s\n", ts->strategy);
+	for (; prm != NULL && prm->key != NULL; prm++) {
+		char key[SIM_PARAM_KEYLEN + 16];
+		const char *v;
+
+		snprintf(key, sizeof(key), "%s.%s", tc->tech->name, prm->key);
+		if ((v = sim_params_get(tc->params, key)) == NULL)
+			continue;
+		snprintf(line, sizeof(line), "%s_%s = %s\n", ts->strategy, prm->key, v);
+		strncat(text, line, sizeof(text) - strlen(text) - 1);
+	}
+	if ((r = conf_parse_string(text, tc->tech->name, &conf)) != 0 ||
+	    (r = nat_config_read(&out->nat, conf_find(conf, "nat", NULL))) != 0 ||
+	    (r = conf_check_unused(conf)) != 0)
+		snprintf(tc->err, sizeof(tc->err), "%s", conf ? conf_error(conf) : sp_strerror(r));
+	conf_free(conf);
+	return r;
+}
+
+/* The gateway's own address inside the protected network: what the guard pings. */
+static uint32_t gw_inside(const struct sim_tech_ctx *tc)
+{
+	const struct sim_node *gw = tc->gateways[0];
+
+	for (unsigned i = 0; i < gw->nifs; i++)
+		if (sp_ip4_in_prefix(gw->ifs[i].addr[0], tc->protected_net, tc->protected_plen))
+			return gw->ifs[i].addr[0];
+	return tc->protected_net + 1;
+}
+
+static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, struct sim_node *c,
+			 uint32_t gw)
+{
+	char conf[1024], a[SP_IP4_STRLEN], g[SP_IP4_STRLEN], net[SP_IP4_STRLEN], guard[256] = "";
+	char pd[SP_IP4_STRLEN];
+	struct ike_sim_cfg cfg = { .conf = conf };
+	int r;
+
+	if (ts->guard) {
+		const char *t_out = sim_params_get(tc->params, "masq-guard.t_out");
+		const char *n_out = sim_params_get(tc->params, "masq-guard.n_out");
+		const char *t_ei = sim_params_get(tc->params, "masq-guard.t_ei");
+
+		/* The guard pings the gateway through each new epoch (003 FIG. 6A step 607)
+		 * and checks its timing against the NAT's T_out, N_out and T_ei. */
+		snprintf(guard, sizeof(guard),
+			 "epoch_guard = client\nping_dst = %s\nmasq_t_out = %s\n"
+			 "masq_n_out = %s\nmasq_t_ei = %s\n",
+			 sp_ip4_fmt(gw_inside(tc), pd), t_out ? t_out : "10s", n_out ? n_out : "5",
+			 t_ei ? t_ei : "30m");
+	}
+	snprintf(conf, sizeof(conf),
+		 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
+		 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\n%s",
+		 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a,
+		 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, ts->natt ? "auto" : "no",
+		 guard);
+	if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
+		snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name,
+			 sp_strerror(r));
+	return r;
+}
+
+/* One connection per client, chosen by its identity (its address), so each client's
+ * CHILD SA carries exactly its own traffic selector. */
+static int attach_gateway(struct sim_tech_ctx *tc, const struct tech_spec *ts, struct sim_node *gw)
+{
+	char g[SP_IP4_STRLEN], net[SP_IP4_STRLEN], derive[128] = "", *conf;
+	size_t cap = 512 + (size_t)tc->nclients * 512, len = 0;
+	struct ike_sim_cfg cfg;
+	int r;
+
+	if ((conf = malloc(cap)) == NULL)
+		return SP_ENOMEM;
+	if (ts->derive) {
+		const char *scheme = sim_params_get(tc->params, "spihash.scheme");
+
+		/* 000 [0048]-[0049]: the responder's SPI from the originator's, by the scheme
+		 * the NAT knows. */
+		snprintf(derive, sizeof(derive), "spi = derived\nspihash = %s\n",
+			 scheme ? scheme : "md5");
+	}
+	conf[0] = 0;
+	for (unsigned i = 0; i < tc->nclients; i++) {
+		char c[SP_IP4_STRLEN];
+
+		sp_ip4_fmt(sim_node_addr(tc->clients[i]), c);
+		len += (size_t)snprintf(conf + len, cap - len,
+					"[conn %s]\nlocal = %s\nremote = %%any\nremote_id = %s\n"
+					"psk = " PSK "\nlocal_ts = %s/%u\nremote_ts = %s/32\n"
+					"encap = %s\n%s",
+					tc->clients[i]->name, sp_ip4_fmt(sim_node_addr(gw), g), c,
+					sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, c,
+					ts->natt ? "auto" : "no", derive);
+		if (len >= cap) {
+			free(conf);
+			return SP_ENOSPACE;
+		}
+	}
+	cfg.conf = conf;
+	if ((r = sim_ip_attach_ep(gw, &ike_sim_ops, &cfg)) != 0)
+		snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", gw->name,
+			 sp_strerror(r));
+	free(conf);
+	return r;
+}
+
+static int setup(struct sim_tech_ctx *tc, const struct tech_spec *ts)
+{
+	struct nat_sim_cfg ncfg;
+	int r;
+
+	if (tc->ngateways == 0) {
+		snprintf(tc->err, sizeof(tc->err), "the scenario has no VPN gateway");
+		return SP_EINVAL;
+	}
+	if ((r = nat_cfg(tc, ts, &ncfg)) != 0)
+		return r;
+	if ((r = sim_tech_attach_nat(tc, &nat_sim_ops, &ncfg)) != 0)
+		return r;
+	for (unsigned i = 0; i < tc->nclients; i++)
+		if ((r = attach_client(tc, ts, tc->clients[i], sim_node_addr(tc->gateways[0]))) !=
+		    0)
+			return r;
+	for (unsigned i = 0; i < tc->ngateways; i++)
+		if ((r = attach_gateway(tc, ts, tc->gateways[i])) != 0)
+			return r;
+	return 0;
+}
+
+#define TECH(id, sname, natt_, guard_, derive_)                                       \
+	static int id##_setup(struct sim_tech_ctx *tc)                                \
+	{                                                                             \
+		static const struct tech_spec ts = { sname, natt_, guard_, derive_ }; \
+		return setup(tc, &ts);                                                \
+	}
+
+static const struct sim_param masq_params[] = {
+	{ "t_out", "10s", "outstanding ESP items expire this long after creation (003 T_out)" },
+	{ "n_out", "5",
+	  "packets an outstanding item's owner may send after blocking another (003 N_out)" },
+	{ "t_ei", "30m", "established ESP items expire after this inactivity (003 T_ei)" },
+	{ NULL },
+};
+static const struct sim_param spihash_params[] = {
+	{ "scheme", "md5", "md5, md5-rand, reverse, plus1 or md5-byte9 (000 [0049]-[0061])" },
+	{ "timeout", "30m", "SPI rows and associations expire after this inactivity" },
+	{ NULL },
+};
+static const struct sim_param serial_params[] = {
+	{ "mode", "hold", "hold or drop the packets of a second originator (000 [0019])" },
+	{ "timeout", "10s", "an unanswered originator gives up the responder after this" },
+	{ NULL },
+};
+static const struct sim_param ipaddr_params[] = {
+	{ "timeout", "600s", "entry lifetime after the last packet (Linux generic conntrack)" },
+	{ NULL },
+};
+static const struct sim_param oldest_params[] = {
+	{ "unanswered_timeout", "60s", "unanswered outbound SAs live this long" },
+	{ "answered_timeout", "3600s", "answered SAs live this long after the last packet" },
+	{ NULL },
+};
+
+TECH(natt, "natt", true, false, false)
+TECH(masq, "masq", false, false, false)
+TECH(masq_guard, "masq", false, true, false)
+TECH(spihash, "spihash", false, false, true)
+TECH(serial, "serial", false, false, false)
+TECH(ipaddr, "ipaddr", false, false, false)
+TECH(oldest, "oldest", false, false, false)
+
+const struct sim_technique sim_tech_natt = {
+	"natt",		 "IKEv2 + ESP in UDP 4500 through the engine's NAPT (RFC 3947/3948)",
+	SIM_TECH_TUNNEL, NULL,
+	natt_setup,
+};
+const struct sim_technique sim_tech_masq = {
+	"masq",		 "IKEv2 + raw ESP through VPN Masquerade's heuristics (003)",
+	SIM_TECH_TUNNEL, masq_params,
+	masq_setup,
+};
+const struct sim_technique sim_tech_masq_guard = {
+	"masq-guard",	  "masq with 003's epoch guard on the clients",
+	SIM_TECH_TUNNEL,  masq_params,
+	masq_guard_setup,
+};
+const struct sim_technique sim_tech_spihash = {
+	"spihash",	 "IKEv2 + raw ESP; gateway SPIs derived, NAT matches them (000)",
+	SIM_TECH_TUNNEL, spihash_params,
+	spihash_setup,
+};
+const struct sim_technique sim_tech_serial = {
+	"serial",	 "IKEv2 + raw ESP; one originator per responder at a time (000 [0019])",
+	SIM_TECH_TUNNEL, serial_params,
+	serial_setup,
+};
+const struct sim_technique sim_tech_ipaddr = {
+	"ipaddr",	 "IKEv2 + raw ESP through an address-only NAT (Linux, libalias, pf)",
+	SIM_TECH_TUNNEL, ipaddr_params,
+	ipaddr_setup,
+};
+const struct sim_technique sim_tech_oldest = {
+	"oldest",	 "IKEv2 + raw ESP through router ESP tracking (oldest unanswered SA)",
+	SIM_TECH_TUNNEL, oldest_params,
+	oldest_setup,
+};
