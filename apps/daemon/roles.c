@@ -4,5 +4,7 @@
 const struct spinatd_role spinatd_roles[] = {
 	{ "endpoint", "IPsec endpoint: TUN device, ESP/AH over raw IP or UDP 4500",
 	  spinatd_endpoint_start, spinatd_endpoint_stop, spinatd_endpoint_usage },
+	{ "gateway", "NAT gateway: NAPT and IPsec demultiplexing on NFQUEUE (docs/NAT.md)",
+	  spinatd_gateway_start, spinatd_gateway_stop, spinatd_gateway_usage },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -45,4 +45,9 @@ int spinatd_endpoint_start(struct spinatd *d);
 void spinatd_endpoint_stop(struct spinatd *d);
 extern const char spinatd_endpoint_usage[];
 
+/* role_gateway.c: the NAT of src/nat/ on packets the kernel queues (NFQUEUE). */
+int spinatd_gateway_start(struct spinatd *d);
+void spinatd_gateway_stop(struct spinatd *d);
+extern const char spinatd_gateway_usage[];
+
 #endif
