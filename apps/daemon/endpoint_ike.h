@@ -55,6 +55,7 @@ void endpoint_ike_show(struct endpoint_ike *x, FILE *out);
 	"                         spi = random|leased|derived, spihash, spi_lease\n"               \
 	"                         003's epoch guard (docs/HOST.md): epoch_guard = no|client|\n"    \
 	"                         server, maxidle (10m), pingtime (2s), pingtries (11),\n"         \
+	"                         ping_jitter (25 %),\n"                                           \
 	"                         epoch_timeout (10s), elimit (2), ping = icmp|udp[:PORT],\n"      \
 	"                         ping_src, ping_dst, ping_answer, masq_t_out (10s),\n"            \
 	"                         masq_n_out (5), masq_t_ei (30m), ping_collisions (2)\n"

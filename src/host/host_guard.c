@@ -115,6 +115,7 @@ void host_guard_cfg_defaults(struct host_guard_cfg *c)
 	c->maxidle = SP_SEC(600);
 	c->pingtime = SP_SEC(2);
 	c->pingtries = 11;
+	c->ping_jitter = 25;
 	c->epoch_timeout = SP_SEC(10);
 	c->elimit = 2;
 	c->keylife = SP_SEC(8 * 3600);	 /* 003 */
@@ -236,6 +237,7 @@ int host_guard_cfg_read(struct conf_sec *s, struct host_guard_cfg *c)
 	    (r = conf_get_time(s, "maxidle", c->maxidle, &c->maxidle)) != 0 ||
 	    (r = conf_get_time(s, "pingtime", c->pingtime, &c->pingtime)) != 0 ||
 	    (r = conf_get_u32(s, "pingtries", c->pingtries, 0, 1000, &c->pingtries)) != 0 ||
+	    (r = conf_get_u32(s, "ping_jitter", c->ping_jitter, 0, 100, &c->ping_jitter)) != 0 ||
 	    (r = conf_get_time(s, "epoch_timeout", c->epoch_timeout, &c->epoch_timeout)) != 0 ||
 	    (r = conf_get_u32(s, "elimit", c->elimit, 0, 1000, &c->elimit)) != 0 ||
 	    (r = read_probe(s, c)) != 0 ||
@@ -565,6 +567,21 @@ fail:
 	GLOG(g, SP_LOG_ERR, "%s: cannot build a ping: %s", t->conn, sp_strerror(r));
 }
 
+/*
+ * How long to wait for an answer: pingtime, plus up to ping_jitter percent of it at random,
+ * so tunnels that failed together (a NAT crash, race 2) do not retry, rekey and race again
+ * in lockstep.
+ */
+static sp_time ping_wait(struct host_guard *g, const struct tunnel *t)
+{
+	uint64_t span_us = t->cfg.pingtime / SP_USEC(1) * t->cfg.ping_jitter / 100;
+
+	if (span_us == 0)
+		return t->cfg.pingtime;
+	return t->cfg.pingtime +
+	       SP_USEC(sp_rng_below(g->p.rng, (uint32_t)SP_MIN(span_us, UINT32_MAX)));
+}
+
 static void set_phase(struct tunnel *t, enum phase ph, sp_time now, sp_time due)
 {
 	t->ph = ph;
@@ -580,7 +597,7 @@ static void start_probe(struct host_guard *g, struct tunnel *t, sp_time now)
 		return;
 	}
 	t->ntries = 0;
-	set_phase(t, PH_PROBE, now, now + t->cfg.pingtime);
+	set_phase(t, PH_PROBE, now, now + ping_wait(g, t));
 	GLOG(g, SP_LOG_INFO, "%s: new epoch %08x_i %08x_o: pinging through it before %s", t->conn,
 	     t->pend.in, t->pend.out, t->cur.in ? "switching" : "using it");
 	send_ping(g, t, now, &t->pend);
@@ -590,7 +607,7 @@ static void start_probe(struct host_guard *g, struct tunnel *t, sp_time now)
 static void start_keepalive(struct host_guard *g, struct tunnel *t, sp_time now)
 {
 	t->ntries = 0;
-	set_phase(t, PH_KEEPALIVE, now, now + t->cfg.pingtime);
+	set_phase(t, PH_KEEPALIVE, now, now + ping_wait(g, t));
 	ctr(g, HOST_GUARD_CTR_KEEPALIVE);
 	GLOG(g, SP_LOG_INFO, "%s: nothing received on %08x_i for %.3fs: keepalive ping", t->conn,
 	     t->cur.in, sp_time_sec(now - SP_MAX(t->cur.last_rx, t->cur.t0)));
@@ -620,6 +637,16 @@ static void new_session(struct host_guard *g, struct tunnel *t, sp_time now, con
 
 	ctr(g, HOST_GUARD_CTR_SESSION);
 	GLOG(g, SP_LOG_INFO, "%s: %s: starting a new IKE session", t->conn, why);
+	/* 614 drops the session with its epochs: its path is presumed dead, and data sent on
+	 * it would only keep outstanding items alive in a NAT that will never see answers,
+	 * blocking the new session's probes. Data waits for the new session's epoch. */
+	if (t->cur.in != 0 || t->pend.in != 0) {
+		if ((r = g->p.ops.use_out(g->p.ops.arg, now, t->conn, 0)) != 0)
+			ctr(g, HOST_GUARD_CTR_ERR_OPS);
+		epoch_clear(g, &t->cur);
+		epoch_clear(g, &t->pend);
+		t->nret = 0;
+	}
 	if (t->ike_spi != 0)
 		t->old_spi[t->old_next++ % OLD_SESSIONS] = t->ike_spi;
 	t->ike_spi = 0;
@@ -768,8 +795,13 @@ static void ev_session(struct host_guard *g, sp_time now, const struct ike_event
 	switch (ev->type) {
 	case IKE_EV_IKE_UP:
 	case IKE_EV_IKE_REKEYED:
-		if (!stale(t, ev->ike_spi_i))
-			t->ike_spi = ev->ike_spi_i;
+		if (stale(t, ev->ike_spi_i))
+			return;
+		t->ike_spi = ev->ike_spi_i;
+		/* 601 -> 602: the session's first epoch is due within epoch_timeout (IKE
+		 * may have failed to make it, e.g. the gateway refused a colliding SPI). */
+		if (ev->type == IKE_EV_IKE_UP && t->cur.in == 0 && t->pend.in == 0)
+			set_phase(t, PH_SESSION, now, now + t->cfg.epoch_timeout);
 		return;
 	case IKE_EV_AUTH_FAILED:
 		/* A configuration matter: try again after TIMEOUT, not at once. */
@@ -965,7 +997,7 @@ static void ping_timeout(struct host_guard *g, struct tunnel *t, sp_time now)
 		     "%s: no answer through %08x_o: ping again (%" PRIu32 " of %" PRIu32
 		     " retries)",
 		     t->conn, e->out, t->ntries, t->cfg.pingtries);
-		t->due = now + t->cfg.pingtime;
+		t->due = now + ping_wait(g, t);
 		send_ping(g, t, now, e);
 		return;
 	}
@@ -1006,10 +1038,13 @@ static void tunnel_tick(struct host_guard *g, struct tunnel *t, sp_time now)
 			new_session(g, t, now, "negotiations failed elimit times");
 		break;
 	case PH_SESSION:
-		if (now >= t->due) {
-			ctr(g, HOST_GUARD_CTR_NEG_TIMEOUT);
+		if (now < t->due)
+			break;
+		ctr(g, HOST_GUARD_CTR_NEG_TIMEOUT);
+		if (t->ike_spi != 0) /* the session is up, its CHILD SA is not: ask for one */
+			negotiate(g, t, now, "no epoch from the IKE session");
+		else
 			new_session(g, t, now, "no epoch from the new session");
-		}
 		break;
 	case PH_IDLE:
 		if (now >= idle_deadline(t))

@@ -43,6 +43,7 @@ struct host_guard_cfg {
 	sp_time maxidle;       /* step 621: silence on the inbound SA before a keepalive ping */
 	sp_time pingtime;      /* steps 608, 617: PINGTIME (= PINGTIME2) */
 	uint32_t pingtries;    /* steps 611, 619: PINGTRIES (= PINGTRIES2) */
+	uint32_t ping_jitter;  /* percent of pingtime added at random to each wait */
 	sp_time epoch_timeout; /* step 606: TIMEOUT for a new epoch's negotiation */
 	uint32_t elimit;       /* step 613: ELIMIT failed negotiations, then a new session */
 	sp_time keylife;       /* from IKE: the previous epoch carries data until */
@@ -59,14 +60,15 @@ struct host_guard_cfg {
 	uint32_t ping_collisions; /* N: other tunnels' unanswered pings to survive */
 };
 
-/* Documented defaults (docs/HOST.md): mode off, maxidle 10m, pingtime 2s, pingtries 11,
+/* Documented defaults (docs/HOST.md): mode off, maxidle 10m, pingtime 2s (waits up to 25 %
+ * longer at random), pingtries 11,
  * epoch_timeout 10s, elimit 2, ICMP to ping_dst, and masq's T_out 10s, N_out 5, T_ei 30m
  * with N 2; keylife 8h and rekeymargin 9m as in 003. */
 void host_guard_cfg_defaults(struct host_guard_cfg *c);
 
 /*
  * Read the guard keys of a [conn NAME] section over c (docs/HOST.md) and check them:
- * epoch_guard, maxidle, pingtime, pingtries, epoch_timeout, elimit, ping, ping_src,
+ * epoch_guard, maxidle, pingtime, pingtries, ping_jitter, epoch_timeout, elimit, ping, ping_src,
  * ping_dst, ping_answer, masq_t_out, masq_n_out, masq_t_ei, ping_collisions. The caller
  * sets keylife, rekeymargin and the ping address defaults from IKE's connection first.
  * SP_ECONFIG with conf_error() naming file, line and key (and the numbers).
@@ -85,7 +87,8 @@ struct host_guard_ops {
 	/* Protect p (a complete cleartext IPv4 packet) with the outbound SA spi_out and send
 	 * it, whatever the policies say. Consumes p. */
 	int (*send_via)(void *arg, sp_time now, uint32_t spi_out, struct pkt *p);
-	/* From now on the tunnel's data leaves on the outbound SA spi_out. */
+	/* From now on the tunnel's data leaves on the outbound SA spi_out; spi_out 0: on none
+	 * (held until an SA is chosen). */
 	int (*use_out)(void *arg, sp_time now, const char *conn, uint32_t spi_out);
 	/* The epoch whose inbound SA is spi_in is no longer wanted: delete it (both
 	 * directions) and tell the peer. */

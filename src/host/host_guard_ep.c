@@ -45,23 +45,33 @@ static int op_use_out(void *arg, sp_time now, const char *conn, uint32_t spi_out
 {
 	struct host_guard_ep *x = arg;
 	const struct sa *s = out_sa(x, spi_out);
+	struct ike_conn_info ci;
 	struct sa_key k;
+	uint32_t reqid;
 	int r, n = 0;
 
 	(void)now;
-	(void)conn;
-	if (s == NULL)
+	if (spi_out == 0) {
+		/* Hold: the connection's policies on no SA (a client's: its own reqid). */
+		if ((r = ike_conn_info(x->ike, conn, &ci)) != 0)
+			return r;
+		reqid = ci.reqid;
+		k = (struct sa_key){ 0, 0, 0 };
+	} else if (s == NULL) {
 		return SP_ENOTFOUND;
-	k = (struct sa_key){ s->spi, s->proto, s->dst };
+	} else {
+		reqid = s->reqid;
+		k = (struct sa_key){ s->spi, s->proto, s->dst };
+	}
 	for (const struct spd_policy *p = ipsec_policy_next(x->e, NULL); p != NULL;
 	     p = ipsec_policy_next(x->e, p)) {
-		if (p->dir != SA_DIR_OUT || p->action != SPD_PROTECT || p->reqid != s->reqid)
+		if (p->dir != SA_DIR_OUT || p->action != SPD_PROTECT || p->reqid != reqid)
 			continue;
 		if ((r = ipsec_policy_set_sa(x->e, p->id, &k)) != 0)
 			return r;
 		n++;
 	}
-	return n > 0 ? 0 : SP_ENOTFOUND;
+	return n > 0 || spi_out == 0 ? 0 : SP_ENOTFOUND;
 }
 
 static void op_retire(void *arg, sp_time now, const char *conn, uint32_t spi_in)

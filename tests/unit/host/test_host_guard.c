@@ -179,6 +179,7 @@ static struct host_guard_cfg client_cfg(void)
 	c.ping_dst = GWIN;
 	c.pingtime = SP_SEC(1);
 	c.pingtries = 3;
+	c.ping_jitter = 0; /* exact times below; ping_jitter_spreads_waits tests it */
 	c.maxidle = SP_SEC(20);
 	c.epoch_timeout = SP_SEC(5);
 	c.elimit = 2;
@@ -509,6 +510,36 @@ static void client_unanswered_pings_rekey(void **state)
 	env_free(e);
 }
 
+/* Waits are pingtime plus up to ping_jitter percent: never shorter, spread out. */
+static void ping_jitter_spreads_waits(void **state)
+{
+	struct env *e = env_new();
+	struct host_guard_cfg c = client_cfg();
+	sp_time prev = 0;
+	unsigned n = 0, exact = 0;
+
+	(void)state;
+	c.ping_jitter = 25;
+	c.pingtries = 8;
+	assert_int_equal(host_guard_add(e->g, "gw", &c), 0);
+	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
+	run_to(e, SP_SEC(12)); /* 9 waits of at most 1.25 s; the next rekey is 5 s later */
+	for (unsigned i = 0; i < e->n; i++) {
+		if (e->a[i].kind != A_PING)
+			continue;
+		if (n++ > 0) {
+			assert_true(e->a[i].at - prev >= c.pingtime);
+			assert_true(e->a[i].at - prev <= c.pingtime + c.pingtime / 4);
+			exact += e->a[i].at - prev == c.pingtime;
+		}
+		prev = e->a[i].at;
+	}
+	assert_int_equal(n, 9);
+	assert_true(exact < 8);
+	assert_int_equal(count(e, A_REKEY, 0), 1);
+	env_free(e);
+}
+
 /* 606, 612-614: TIMEOUT per negotiation, ELIMIT of them, then a new IKE session (601). */
 static void client_negotiation_timeouts_new_session(void **state)
 {
@@ -537,9 +568,12 @@ static void client_negotiation_timeouts_new_session(void **state)
 	assert_int_equal(count(e, A_SESSION, mark), 1);
 	assert_true(last(e, A_SESSION)->at == SP_SEC(26));
 	assert_int_equal(ctrv(e, "negotiation_timeouts"), 3);
+	/* 614 drops the session's epochs: data is held until the new session's is tried. */
+	assert_int_equal(last(e, A_USE)->spi, 0);
+	assert_true(last(e, A_USE)->at == SP_SEC(26));
 
 	/* The dropped session's own teardown events are stale; the new session's epoch is
-	 * tried while data still uses the old one. */
+	 * tried, and used once it answers. */
 	mark = e->n;
 	ev(e, IKE_EV_IKE_UP, IKE_B, 0, 0, 0, 0);
 	ev(e, IKE_EV_CHILD_DELETED, IKE_A, 0x1001, 0x2001, 0, 0);
@@ -920,6 +954,7 @@ int main(void)
 		cmocka_unit_test(client_first_epoch_waits_for_reply),
 		cmocka_unit_test(client_rekey_switches_on_new_inbound),
 		cmocka_unit_test(client_unanswered_pings_rekey),
+		cmocka_unit_test(ping_jitter_spreads_waits),
 		cmocka_unit_test(client_negotiation_timeouts_new_session),
 		cmocka_unit_test(client_keepalive),
 		cmocka_unit_test(client_switch_at_deadline),
