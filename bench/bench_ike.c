@@ -257,14 +257,11 @@ struct udp_gen {
 static void gen_out(void *arg, const struct ike_path *path, const uint8_t *msg, size_t len)
 {
 	struct udp_gen *g = arg;
-	uint8_t b[MSG_MAX + 4];
+	struct sockaddr_in to = g->peer;
 
-	(void)path;
-	if (len > MSG_MAX)
-		return;
-	memcpy(b, msg, len);
-	if (sendto(g->fd, b, len, 0, (struct sockaddr *)&g->peer, sizeof(g->peer)) < 0 &&
-	    errno != EAGAIN)
+	/* The responder's port: 500, or the NAT-T port once IKE moved there (2.23). */
+	to.sin_port = htons(path->remote_port);
+	if (sendto(g->fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EAGAIN)
 		perror("sendto");
 }
 
@@ -416,16 +413,19 @@ static int udp_bench(const struct bench_opts *o, const char *target, const char 
 	g.peer.sin_addr.s_addr = htonl(dst);
 	g.peer.sin_port = htons(port);
 	g.local = dst == SP_IP4(127, 0, 0, 1) ? dst : 0;
+	/* The local address towards the responder, then an unconnected socket: answers come
+	 * from port 500 and, after the move to NAT-T, from 4500. */
 	if ((g.fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
 	    connect(g.fd, (struct sockaddr *)&g.peer, sizeof(g.peer)) != 0) {
 		perror("ike udp: socket");
 		goto out;
 	}
 	{
-		struct sockaddr_in me;
+		struct sockaddr_in me, none = { .sin_family = AF_UNSPEC };
 		socklen_t ml = sizeof(me);
 
-		if (getsockname(g.fd, (struct sockaddr *)&me, &ml) != 0)
+		if (getsockname(g.fd, (struct sockaddr *)&me, &ml) != 0 ||
+		    connect(g.fd, (struct sockaddr *)&none, sizeof(none)) != 0)
 			goto out;
 		g.local = ntohl(me.sin_addr.s_addr);
 	}
@@ -438,9 +438,12 @@ static int udp_bench(const struct bench_opts *o, const char *target, const char 
 			"[conn s%d]\nlocal = %s\nremote = %s\nremote_port = %u\npsk = " BENCH_PSK
 			"\nike = aes256gcm16-prfsha256-%s\nesp = aes256gcm16\n"
 			"local_ts = 10.1.0.0/24\nremote_ts = 10.2.0.0/24\ndpd_delay = 0\n"
-			"retransmit_timeout = 1s\nencap = no\n",
+			"retransmit_timeout = 1s\nencap = %s\n",
 			i, sp_ip4_fmt(g.local, a), sp_ip4_fmt(dst, b), port,
-			getenv("IKE_BENCH_GROUP") != NULL ? getenv("IKE_BENCH_GROUP") : "ecp256");
+			getenv("IKE_BENCH_GROUP") != NULL ? getenv("IKE_BENCH_GROUP") : "ecp256",
+			/* self listens on 500 only; real responders move to NAT-T, as they would
+			 * behind the generator's ephemeral port */
+			is_self ? "no" : "auto");
 	}
 	{
 		struct ike_params p = { .name = "gen",
@@ -449,7 +452,12 @@ static int udp_bench(const struct bench_opts *o, const char *target, const char 
 					.output_arg = &g,
 					.event = gen_event,
 					.event_arg = &g };
+		static struct sp_log lg = { sp_log_sink_file, NULL, SP_LOG_DEBUG };
 
+		/* IKE_BENCH_LOG=1: the generator's IKE log on standard error */
+		lg.arg = stderr;
+		if (getenv("IKE_BENCH_LOG") != NULL && getenv("IKE_BENCH_LOG")[0] != 0)
+			p.log = &lg;
 		if (conf_parse_string(conf, "gen", &g.conf) != 0 ||
 		    ike_new(&p, g.conf, &g.ike) != 0) {
 			fprintf(stderr, "ike udp: generator setup failed\n");
@@ -475,11 +483,16 @@ static int udp_bench(const struct bench_opts *o, const char *target, const char 
 				break;
 		}
 		if (poll(&pfd, 1, 10) > 0) {
-			ssize_t n = recv(g.fd, b, sizeof(b), 0);
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t n = recvfrom(g.fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
 
 			if (n > 0) {
-				/* IKE's own port: no non-ESP marker (encap = no keeps it there) */
-				struct ike_path path = { g.local, dst, 500, port };
+				/* From the NAT-T port the message follows the non-ESP marker,
+				 * which ike_input() expects on its own NAT-T port. */
+				uint16_t sport = ntohs(from.sin_port);
+				struct ike_path path = { g.local, dst, sport == port ? 500 : 4500,
+							 sport };
 
 				ike_input(g.ike, bench_now(), &path, b, (size_t)n);
 			}
