@@ -1,0 +1,124 @@
+/*
+ * The gateway's packet input: a sequence of packets from either side through the NAT
+ * engine, under the strategy the first byte picks, with time moving on between them, as
+ * spinatd's gateway role feeds it. Record format after the first byte:
+ *   u8 flags (bit 0: from outside; bits 1-4: seconds to advance), u16 length, bytes.
+ * The outer header's length and checksum are fixed up so mutations reach the layers
+ * behind it. Invariants: a verdict is one of four; a forwarded packet keeps its length
+ * and a valid header checksum; every engine-made packet is a valid IPv4 header; no packet
+ * buffer is lost when the engine is freed; the table never holds more than it may.
+ */
+#include "fuzz.h"
+#include "base/addr.h"
+#include "base/csum.h"
+#include "base/rand.h"
+#include "nat/nat.h"
+#include "nat/nat_strategy.h"
+#include "proto/ipv4.h"
+
+static struct pkt_pool pool;
+static bool pool_ready;
+
+static void check_ip(const struct pkt *p)
+{
+	const uint8_t *d = pkt_data(p);
+	size_t hl;
+
+	FUZZ_CHECK(p->len >= IPV4_HDR_MIN && (d[0] >> 4) == 4);
+	hl = (size_t)(d[0] & 0x0f) * 4;
+	FUZZ_CHECK(hl >= IPV4_HDR_MIN && hl <= p->len);
+	FUZZ_CHECK(csum_buf(d, hl) == 0);
+}
+
+static void emit(void *arg, enum nat_side side, struct pkt *p)
+{
+	(void)arg;
+	FUZZ_CHECK(side == NAT_INSIDE || side == NAT_OUTSIDE);
+	check_ip(p);
+	pkt_free(p);
+}
+
+static void fix_header(struct pkt *p)
+{
+	uint8_t *ip = pkt_data(p);
+	size_t hl;
+
+	if (p->len < IPV4_HDR_MIN || (ip[0] >> 4) != 4)
+		return;
+	hl = (size_t)(ip[0] & 0x0f) * 4;
+	if (hl < IPV4_HDR_MIN || hl > p->len)
+		return;
+	sp_store_be16(ip + IPV4_OFF_LEN, (uint16_t)p->len);
+	ipv4_set_csum(ip, hl);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nat_env env = { .name = "fuzz", .emit = emit };
+	struct sp_xoshiro rng;
+	struct nat_config c;
+	unsigned nstrat = 0;
+	struct nat *n = NULL;
+	struct cur cur;
+	sp_time now = SP_SEC(100);
+	uint8_t sel;
+
+	if (!pool_ready) {
+		FUZZ_CHECK(pkt_pool_init(&pool, 128, PKT_BUFSIZE) == 0);
+		pool_ready = true;
+	}
+	cur_init(&cur, data, size);
+	if (cur_get_u8(&cur, &sel) != 0)
+		return 0;
+	while (nat_strategies[nstrat] != NULL)
+		nstrat++;
+	sp_xoshiro_seed(&rng, 1);
+	nat_config_defaults(&c);
+	FUZZ_CHECK(nat_config_add_pool(&c, SP_IP4(171, 69, 68, 10)) == 0);
+	FUZZ_CHECK(nat_config_add_pool(&c, SP_IP4(171, 69, 68, 11)) == 0);
+	FUZZ_CHECK(nat_config_set_strategy(&c, nat_strategies[sel % nstrat]->name) == 0);
+	c.ike_mode = (sel & 0x80) ? NAT_IKE_NAPT : NAT_IKE_COOKIES;
+	c.full_mode = (sel & 0x40) ? NAT_FULL_EVICT : NAT_FULL_DROP;
+	c.max_entries = 64; /* small, so a fuzzed sequence fills it */
+	env.rng = &rng.rng;
+	env.pool = &pool;
+	FUZZ_CHECK(nat_new(&n, &c, &env) == 0);
+	while (cur_left(&cur) > 0) {
+		uint8_t flags;
+		uint16_t len;
+		const uint8_t *b;
+		struct pkt *p;
+		int v;
+
+		if (cur_get_u8(&cur, &flags) != 0 || cur_get_u16(&cur, &len) != 0)
+			break;
+		len = (uint16_t)SP_MIN((size_t)len, cur_left(&cur));
+		if (cur_get_ptr(&cur, len, &b) != 0)
+			break;
+		now += SP_SEC((flags >> 1) & 0x0f) * 13; /* up to 195 s: timeouts pass */
+		if (now >= nat_next_deadline(n))
+			nat_tick(n, now);
+		if ((p = pkt_alloc(&pool)) == NULL || pkt_append(p, b, len) != 0) {
+			pkt_free(p);
+			continue;
+		}
+		fix_header(p);
+		v = nat_translate(n, now, (flags & 1) ? NAT_OUTSIDE : NAT_INSIDE, p);
+		FUZZ_CHECK(v == NAT_DROP || v == NAT_TO_INSIDE || v == NAT_TO_OUTSIDE ||
+			   v == NAT_TAKEN);
+		if (v == NAT_TO_INSIDE || v == NAT_TO_OUTSIDE) {
+			FUZZ_CHECK(p->len == len);
+			check_ip(p);
+		}
+		pkt_free(p);
+		FUZZ_CHECK(nat_entries(n) <= 64);
+	}
+	/* Everything expires; what the first tick releases (serial's held packets) makes
+	 * new items, which the second ends. */
+	nat_tick(n, now + SP_SEC(100000));
+	nat_tick(n, now + SP_SEC(200000));
+	FUZZ_CHECK(nat_entries(n) == 0);
+	nat_free(n);
+	FUZZ_CHECK(pool.nfree == pool.n); /* held packets went back with the engine */
+	return 0;
+}
