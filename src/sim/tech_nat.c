@@ -35,6 +35,25 @@ struct tech_spec {
 	bool derive; /* the gateway derives its SPIs (000) */
 };
 
+/* The keys of 003's epoch guard among masq-guard's parameters (masq_guard_params). */
+static const char *const guard_keys[] = { "maxidle", "pingtime", "pingtries", "epoch_timeout",
+					  "elimit",  "server",	 NULL };
+
+static bool is_guard_key(const char *key)
+{
+	for (unsigned i = 0; guard_keys[i] != NULL; i++)
+		if (strcmp(guard_keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+static bool guard_fig7(const struct sim_tech_ctx *tc)
+{
+	const char *v = sim_params_get(tc->params, "masq-guard.server");
+
+	return v != NULL && strcmp(v, "fig7") == 0;
+}
+
 /* The NAT configuration: defaults, the strategy, and each parameter as its key. */
 static int nat_cfg(struct sim_tech_ctx *tc, const struct tech_spec *ts, struct nat_sim_cfg *out)
 {
@@ -48,6 +67,8 @@ static int nat_cfg(struct sim_tech_ctx *tc, const struct tech_spec *ts, struct n
 		char key[SIM_PARAM_KEYLEN + 16];
 		const char *v;
 
+		if (is_guard_key(prm->key))
+			continue; /* the endpoints' */
 		snprintf(key, sizeof(key), "%s.%s", tc->tech->name, prm->key);
 		if ((v = sim_params_get(tc->params, key)) == NULL)
 			continue;
@@ -76,7 +97,7 @@ static uint32_t gw_inside(const struct sim_tech_ctx *tc)
 static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, struct sim_node *c,
 			 uint32_t gw)
 {
-	char conf[1024], a[SP_IP4_STRLEN], g[SP_IP4_STRLEN], net[SP_IP4_STRLEN], guard[256] = "";
+	char conf[1024], a[SP_IP4_STRLEN], g[SP_IP4_STRLEN], net[SP_IP4_STRLEN], guard[512] = "";
 	char pd[SP_IP4_STRLEN];
 	struct ike_sim_cfg cfg = { .conf = conf };
 	int r;
@@ -88,11 +109,26 @@ static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, st
 
 		/* The guard pings the gateway through each new epoch (003 FIG. 6A step 607)
 		 * and checks its timing against the NAT's T_out, N_out and T_ei. */
-		snprintf(guard, sizeof(guard),
-			 "epoch_guard = client\nping_dst = %s\nmasq_t_out = %s\n"
-			 "masq_n_out = %s\nmasq_t_ei = %s\n",
-			 sp_ip4_fmt(gw_inside(tc), pd), t_out ? t_out : "10s", n_out ? n_out : "5",
-			 t_ei ? t_ei : "30m");
+		int n = snprintf(guard, sizeof(guard),
+				 "epoch_guard = client\nping_dst = %s\nmasq_t_out = %s\n"
+				 "masq_n_out = %s\nmasq_t_ei = %s\n",
+				 sp_ip4_fmt(gw_inside(tc), pd), t_out ? t_out : "1s",
+				 n_out ? n_out : "5", t_ei ? t_ei : "30m");
+
+		/* 620 against an unmodified gateway; a FIG. 7 one waits for the probe. */
+		n += snprintf(guard + n, sizeof(guard) - (size_t)n, "accept_rekey = %s\n",
+			      guard_fig7(tc) ? "yes" : "no");
+		for (const struct sim_param *gp = tc->tech->params; gp->key != NULL; gp++) {
+			char key[SIM_PARAM_KEYLEN + 16];
+			const char *v;
+
+			if (!is_guard_key(gp->key) || strcmp(gp->key, "server") == 0)
+				continue;
+			snprintf(key, sizeof(key), "%s.%s", tc->tech->name, gp->key);
+			v = sim_params_get(tc->params, key);
+			n += snprintf(guard + n, sizeof(guard) - (size_t)n, "%s = %s\n", gp->key,
+				      v != NULL ? v : gp->def);
+		}
 	}
 	snprintf(conf, sizeof(conf),
 		 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
@@ -124,6 +160,13 @@ static int attach_gateway(struct sim_tech_ctx *tc, const struct tech_spec *ts, s
 		 * the NAT knows. */
 		snprintf(derive, sizeof(derive), "spi = derived\nspihash = %s\n",
 			 scheme ? scheme : "md5");
+	}
+	if (ts->guard && guard_fig7(tc)) {
+		char pd[SP_IP4_STRLEN];
+
+		/* FIG. 7: a new epoch is used once the client's probe has come through it. */
+		snprintf(derive, sizeof(derive), "epoch_guard = server\nping_dst = %s\n",
+			 sp_ip4_fmt(gw_inside(tc), pd));
 	}
 	conf[0] = 0;
 	for (unsigned i = 0; i < tc->nclients; i++) {
@@ -180,11 +223,32 @@ static int setup(struct sim_tech_ctx *tc, const struct tech_spec *ts)
 		return setup(tc, &ts);                                                \
 	}
 
+/* T_out 1 s (the daemon's default is 10 s): the simulator's runs last seconds, and masq
+ * and masq-guard run the same NAT. */
 static const struct sim_param masq_params[] = {
-	{ "t_out", "10s", "outstanding ESP items expire this long after creation (003 T_out)" },
+	{ "t_out", "1s", "outstanding ESP items expire this long after creation (003 T_out)" },
 	{ "n_out", "5",
 	  "packets an outstanding item's owner may send after blocking another (003 N_out)" },
 	{ "t_ei", "30m", "established ESP items expire after this inactivity (003 T_ei)" },
+	{ NULL },
+};
+/*
+ * The same NAT, and 003's epoch guard on the clients (docs/HOST.md) scaled to the
+ * simulator's short runs: with T_out 1 s and N_out 5, pingtime 300 ms >= T_out / N_out and
+ * 0.3 s * 7 / 1 s = 2.1 > N = 2; maxidle 1 s notices a silent tunnel within the run.
+ * server = fig7 guards the gateway too (FIG. 7); fig8 leaves it unmodified (FIG. 8).
+ */
+static const struct sim_param masq_guard_params[] = {
+	{ "t_out", "1s", "outstanding ESP items expire this long after creation (003 T_out)" },
+	{ "n_out", "5",
+	  "packets an outstanding item's owner may send after blocking another (003 N_out)" },
+	{ "t_ei", "30m", "established ESP items expire after this inactivity (003 T_ei)" },
+	{ "maxidle", "1s", "silence on a tunnel before a keepalive ping (003 step 621)" },
+	{ "pingtime", "300ms", "wait for a ping's answer (003 PINGTIME)" },
+	{ "pingtries", "7", "ping retries before a rekey (003 PINGTRIES)" },
+	{ "epoch_timeout", "2s", "a new epoch's negotiation timeout (003 TIMEOUT)" },
+	{ "elimit", "2", "failed negotiations before a new IKE session (003 ELIMIT)" },
+	{ "server", "fig8", "fig8: the gateway unmodified; fig7: guarded too (003 FIG. 7)" },
 	{ NULL },
 };
 static const struct sim_param spihash_params[] = {
@@ -227,7 +291,7 @@ const struct sim_technique sim_tech_masq = {
 };
 const struct sim_technique sim_tech_masq_guard = {
 	"masq-guard",	  "masq with 003's epoch guard on the clients",
-	SIM_TECH_TUNNEL,  masq_params,
+	SIM_TECH_TUNNEL,  masq_guard_params,
 	masq_guard_setup,
 };
 const struct sim_technique sim_tech_spihash = {
