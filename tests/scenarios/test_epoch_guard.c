@@ -30,6 +30,7 @@
 #include "sim/flow.h"
 #include "sim/ipnode.h"
 #include "sim/link.h"
+#include "sim/scenario.h"
 #include "sim/sim.h"
 
 /* The addresses of 003 FIG. 3 with those of 000 FIG. 4. */
@@ -58,7 +59,7 @@
 #define B_EPOCH	  ((K_TRIES + 2) * P_WAIT + T_OUT + 2 * RTT)
 #define B_IDLE	  (I_IDLE + B_EPOCH)
 #define B_FIRST	  (T_EPOCH + 3 * RTT) /* a session up without its CHILD SA */
-#define B_SESSION (I_IDLE + (K_TRIES + 2) * P_WAIT + (E_LIMIT + 1) * T_EPOCH + 3 * RTT)
+#define B_SESSION (I_IDLE + (K_TRIES + 2) * P_WAIT + (E_LIMIT + 1) * T_EPOCH + T_OUT + 3 * RTT)
 
 enum mode { OFF, FIG8, FIG7 };
 static const char *const mode_names[] = { "guard off", "guard FIG. 8", "guard FIG. 7" };
@@ -652,6 +653,72 @@ static void failover(void **state)
 	expect(&cp, B_SESSION + B_IDLE, B_SESSION);
 }
 
+/*
+ * The demo table (spinat-sim's conference scenario, 4 clients): the recovery column for
+ * masq and masq-guard, with the technique's own guard settings (pingtime 300 ms,
+ * pingtries 7, maxidle 1 s, T_out 1 s). NAT crash 5 s + 1 s: masq never recovers,
+ * masq-guard within B_idle of the last packet before the crash (FIG. 8: plus a round).
+ * NAT A dead at 5 s with NAT B beside it (backup = yes): within B_session.
+ */
+#define D_WAIT	  (SP_MSEC(300) + SP_MSEC(75))
+#define D_EPOCH	  (9 * D_WAIT + SP_SEC(1) + 2 * RTT)
+#define D_IDLE	  (SP_SEC(1) + D_EPOCH)
+#define D_SESSION (SP_SEC(1) + 9 * D_WAIT + 3 * SP_SEC(2) + SP_SEC(1) + 3 * RTT)
+
+static void conference(const char *tech, const char *label, const char *const *sets,
+		       struct sim_result *res)
+{
+	const struct sim_scenario *scn = sim_scenario_find("conference");
+	static struct sim_params ps;
+	struct sim_run_opts o = { .seed = 1, .log_level = SP_LOG_ERR };
+
+	assert_non_null(scn);
+	sim_params_init(&ps);
+	assert_int_equal(sim_scenario_params(scn, &ps), 0);
+	for (; sets != NULL && *sets != NULL; sets++)
+		assert_int_equal(sim_params_set(&ps, *sets), 0);
+	if (scn->run(&ps, sim_technique_find(tech), &o, res) != 0)
+		fail_msg("conference with %s: %s", tech, ps.err);
+	if (res->flows.recovered)
+		print_message("conference %-10s %-22s delivered %5llu/%5llu, recovery %.3fs\n",
+			      tech, label, (unsigned long long)res->flows.delivered,
+			      (unsigned long long)res->flows.sent,
+			      sp_time_sec(res->flows.recovery));
+	else
+		print_message("conference %-10s %-22s delivered %5llu/%5llu, recovery never\n",
+			      tech, label, (unsigned long long)res->flows.delivered,
+			      (unsigned long long)res->flows.sent);
+}
+
+static void demo_table(void **state)
+{
+	static const char *const fig7[] = { "masq-guard.server=fig7", NULL };
+	static const char *const backup[] = { "backup=yes", "fault=crash:nat@5s", "duration=25s",
+					      NULL };
+	static const char *const backup7[] = { "backup=yes", "fault=crash:nat@5s", "duration=25s",
+					       "masq-guard.server=fig7", NULL };
+	struct sim_result r;
+
+	(void)state;
+	conference("masq", "crash 5s+1s", NULL, &r);
+	assert_false(r.flows.recovered);
+	conference("masq-guard", "crash 5s+1s, FIG. 8", NULL, &r);
+	assert_true(r.flows.recovered);
+	assert_true(SP_SEC(6) + r.flows.recovery <= SP_SEC(5) + D_IDLE + D_EPOCH);
+	assert_int_equal(r.tunnels_up, 4);
+	conference("masq-guard", "crash 5s+1s, FIG. 7", fig7, &r);
+	assert_true(r.flows.recovered);
+	assert_true(SP_SEC(6) + r.flows.recovery <= SP_SEC(5) + D_IDLE);
+	conference("masq", "NAT A dead at 5s", backup, &r);
+	assert_false(r.flows.recovered);
+	conference("masq-guard", "NAT A dead, FIG. 8", backup, &r);
+	assert_true(r.flows.recovered);
+	assert_true(r.flows.recovery <= D_SESSION + D_IDLE);
+	conference("masq-guard", "NAT A dead, FIG. 7", backup7, &r);
+	assert_true(r.flows.recovered);
+	assert_true(r.flows.recovery <= D_SESSION);
+}
+
 /* An argument runs the cases whose names match it (cmocka's filter, e.g. "race*"). */
 int main(int argc, char **argv)
 {
@@ -659,7 +726,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(spi_collision), cmocka_unit_test(race1),
 		cmocka_unit_test(race2),	 cmocka_unit_test(race3),
 		cmocka_unit_test(race4),	 cmocka_unit_test(nat_crash),
-		cmocka_unit_test(failover),
+		cmocka_unit_test(failover),	 cmocka_unit_test(demo_table),
 	};
 
 	print_message("bounds: B_first %.3fs, B_epoch %.3fs, B_idle %.3fs, B_session %.3fs "
