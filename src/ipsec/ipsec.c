@@ -587,15 +587,11 @@ int ipsec_sa_update(struct ipsec *e, sp_time now, const struct sa_params *p, con
 	if ((r = sa_new(&sa, p, now, why)) != 0)
 		return r;
 	/* The new SA takes the old one's place; its policies follow. */
+	sadb_replace(&e->sadb, old, sa);
 	for (struct spd_policy *pol = spd_next(&e->spd, NULL); pol; pol = spd_next(&e->spd, pol))
 		if (pol->sa == old)
 			pol->sa = sa;
-	sadb_remove(&e->sadb, old);
 	sa_free(old);
-	if ((r = sadb_insert(&e->sadb, sa)) != 0) {
-		sa_free(sa);
-		return r;
-	}
 	bind_policies(e, sa);
 	return 0;
 }

@@ -386,6 +386,15 @@ void sadb_remove(struct sadb *db, struct sa *sa)
 	db->count--;
 }
 
+void sadb_replace(struct sadb *db, struct sa *old, struct sa *sa)
+{
+	/* Chains link slots, so the new SA in the old one's slot is in its chain too. */
+	sa->idx = old->idx;
+	sa->hnext = old->hnext;
+	db->slots[old->idx] = sa;
+	old->hnext = 0;
+}
+
 struct sa *sadb_next(const struct sadb *db, const struct sa *prev)
 {
 	for (uint32_t i = prev ? prev->idx + 1 : 0; i < db->nslots; i++)

@@ -219,6 +219,8 @@ int sa_new_larval(struct sa **out, uint32_t spi, uint8_t proto, uint32_t src, ui
 int sadb_insert(struct sadb *db, struct sa *sa) SP_MUST_CHECK;
 /* Unlink and return ownership to the caller. */
 void sadb_remove(struct sadb *db, struct sa *sa);
+/* Put sa (same SPI, proto and dst) where old is; the caller gets old back. */
+void sadb_replace(struct sadb *db, struct sa *old, struct sa *sa);
 struct sa *sadb_lookup(const struct sadb *db, uint32_t spi, uint8_t proto, uint32_t dst);
 /* The first SA with this SPI whatever its protocol and destination (NAT-T peers whose
  * address changed, and demultiplexers that see only the SPI). */

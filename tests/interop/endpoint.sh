@@ -20,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: needs root (network namespaces, TUN devices, raw sockets)"
 	exit 77
 fi
-for t in ip ping nc sha256sum; do
+for t in ip ping nc ss cmp; do
 	if ! command -v $t >/dev/null 2>&1; then
 		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
 		exit 77
