@@ -19,6 +19,9 @@
 
 #define EP_BATCH       64 /* packets per wakeup and descriptor, so no source starves another */
 #define EP_DEFAULT_MTU 1400
+/* A packet from the TUN device must leave room in its buffer for ESP's trailer and ICV
+ * (at most 15 + 2 + 32 bytes) after PKT_HEADROOM. */
+#define EP_MAX_MTU     1700
 #define EP_MAX_ROUTES  16
 
 #define foreach_ep_ctr(_)                                                                  \
@@ -249,7 +252,7 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	s->used = true;
 	if ((r = conf_get_str(s, "tun", "spinat0", &ec->tun)) != 0 ||
 	    (r = conf_get_str(s, "tun_address", NULL, &addr)) != 0 ||
-	    (r = conf_get_u32(s, "mtu", EP_DEFAULT_MTU, 576, 65535, &ec->mtu)) != 0 ||
+	    (r = conf_get_u32(s, "mtu", EP_DEFAULT_MTU, 576, EP_MAX_MTU, &ec->mtu)) != 0 ||
 	    (r = conf_get_u32(s, "mark", 0, 0, UINT32_MAX, &ec->mark)) != 0 ||
 	    (r = conf_get_bool(s, "raw", true, &ec->raw)) != 0 ||
 	    (r = conf_get_bool(s, "udp", true, &ec->udp)) != 0)
@@ -400,7 +403,7 @@ const char spinatd_endpoint_usage[] =
 	"    [endpoint]           the local side (all keys optional)\n"
 	"      tun = NAME         TUN device carrying cleartext (default spinat0)\n"
 	"      tun_address = A/L  address and prefix of the TUN device\n"
-	"      mtu = N            its MTU (default 1400: room for ESP in a 1500 path)\n"
+	"      mtu = N            its MTU, 576-1700 (default 1400: room for ESP in 1500)\n"
 	"      route = NET/LEN    a route into the TUN device; may repeat\n"
 	"      raw = yes|no       raw IP sockets for ESP (50) and AH (51) (default yes)\n"
 	"      udp = yes|no       the NAT-T UDP socket, RFC 3948 (default yes)\n"
