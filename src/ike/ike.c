@@ -17,6 +17,13 @@
 
 static const char *const ike_ctr_names[] = { SP_CTR_NAMES(foreach_ike_ctr) };
 
+void ike_ctr(struct ike *ike, enum ike_ctr c)
+{
+	ike->ctr[c]++;
+	if (c >= IKE_CTR_DROP_MALFORMED && c <= IKE_CTR_DROP_RESPONSE_UNEXPECTED)
+		SP_DEBUG(ike->p.log, IKE_MOD, "message dropped: %s", ike_ctr_names[c]);
+}
+
 int ike_new(const struct ike_params *p, struct conf *conf, struct ike **out)
 {
 	struct ike *ike;

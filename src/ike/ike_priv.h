@@ -255,10 +255,8 @@ struct ike {
 };
 
 #define IKE_LOG(ike, lvl, ...) sp_logf((ike)->p.log, (lvl), IKE_MOD, __VA_ARGS__)
-static inline void ike_ctr(struct ike *ike, enum ike_ctr c)
-{
-	ike->ctr[c]++;
-}
+/* Count; a drop also gets a log line at debug level (none per packet by default). */
+void ike_ctr(struct ike *ike, enum ike_ctr c);
 
 /* ike.c: hand the SA's keys to the owner's keylog callback, if any. */
 void ike_keylog(const struct ike_sa *sa);

@@ -106,6 +106,24 @@ static void same_seed_same_run(void **state)
 	h_free(&b);
 }
 
+/* IDs of each type (RFC 7296 3.5): the responder checks the initiator's against
+ * remote_id and picks the connection by it. */
+static void key_id_and_fqdn_identities(void **state)
+{
+	struct h_world w;
+
+	(void)state;
+	up("local_id = keyid:branch-17\nremote_id = fqdn:gw.example\n",
+	   "local_id = fqdn:gw.example\nremote_id = keyid:branch-17\n", &w);
+	assert_up(&w);
+	h_free(&w);
+	/* an identity the responder does not expect is refused */
+	up("local_id = keyid:branch-18\n", "remote_id = keyid:branch-17\n", &w);
+	assert_int_equal(h_events(&w.n[0], IKE_EV_AUTH_FAILED), 1);
+	assert_int_equal(ike_child_count(w.n[1].ike), 0);
+	h_free(&w);
+}
+
 static void wrong_psk_fails_both_sides(void **state)
 {
 	struct h_world w;
@@ -301,6 +319,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(psk_groups_and_ciphers),
 		cmocka_unit_test(same_seed_same_run),
+		cmocka_unit_test(key_id_and_fqdn_identities),
 		cmocka_unit_test(wrong_psk_fails_both_sides),
 		cmocka_unit_test(invalid_ke_retries_with_named_group),
 		cmocka_unit_test(no_common_proposal),
