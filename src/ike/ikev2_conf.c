@@ -349,6 +349,19 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 			if ((e = ike_spi_lease_add(ike, (uint32_t)a, (uint32_t)(b - a + 1))) != 0)
 				return e;
 		}
+		/* ike_spi_lease = SPI: an IKE SPI (cookie) leased the same way (001 step 1). */
+		while ((kv = conf_next_kv(s, "ike_spi_lease", kv)) != NULL) {
+			unsigned long long ispi;
+			char *end;
+
+			ispi = strtoull(kv->val, &end, 0);
+			if (*end != 0 || ispi == 0)
+				return conf_fail(s,
+						 "ike_spi_lease: '%s' is not a non-zero 64-bit SPI",
+						 kv->val);
+			if ((e = ike_spi_lease_add_ike(ike, (uint64_t)ispi)) != 0)
+				return e;
+		}
 	}
 	return 0;
 }

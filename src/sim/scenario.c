@@ -5,10 +5,13 @@
 #include <string.h>
 
 extern const struct sim_scenario sim_scn_conference;
+/* scn_races.c: 003's race conditions and incoming-SPI collision */
+extern const struct sim_scenario sim_scn_race1, sim_scn_race2, sim_scn_race3, sim_scn_race4,
+	sim_scn_collision;
 
 const struct sim_scenario *const sim_scenarios[] = {
-	&sim_scn_conference,
-	NULL,
+	&sim_scn_conference, &sim_scn_race1,	 &sim_scn_race2, &sim_scn_race3,
+	&sim_scn_race4,	     &sim_scn_collision, NULL,
 };
 
 const struct sim_scenario *sim_scenario_find(const char *name)

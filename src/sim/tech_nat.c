@@ -94,9 +94,12 @@ static uint32_t gw_inside(const struct sim_tech_ctx *tc)
 	return tc->protected_net + 1;
 }
 
-static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, struct sim_node *c,
+static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, unsigned i,
 			 uint32_t gw)
 {
+	struct sim_node *c = tc->clients[i];
+	const char *extra =
+		tc->client_extra != NULL && tc->client_extra[i] != NULL ? tc->client_extra[i] : "";
 	char conf[1024], a[SP_IP4_STRLEN], g[SP_IP4_STRLEN], net[SP_IP4_STRLEN], guard[512] = "";
 	char pd[SP_IP4_STRLEN];
 	struct ike_sim_cfg cfg = { .conf = conf };
@@ -132,10 +135,10 @@ static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, st
 	}
 	snprintf(conf, sizeof(conf),
 		 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
-		 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\n%s",
+		 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\n%s%s",
 		 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a,
 		 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, ts->natt ? "auto" : "no",
-		 guard);
+		 guard, extra);
 	if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
 		snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name,
 			 sp_strerror(r));
@@ -207,8 +210,7 @@ static int setup(struct sim_tech_ctx *tc, const struct tech_spec *ts)
 	if ((r = sim_tech_attach_nat(tc, &nat_sim_ops, &ncfg)) != 0)
 		return r;
 	for (unsigned i = 0; i < tc->nclients; i++)
-		if ((r = attach_client(tc, ts, tc->clients[i], sim_node_addr(tc->gateways[0]))) !=
-		    0)
+		if ((r = attach_client(tc, ts, i, sim_node_addr(tc->gateways[0]))) != 0)
 			return r;
 	for (unsigned i = 0; i < tc->ngateways; i++)
 		if ((r = attach_gateway(tc, ts, tc->gateways[i])) != 0)

@@ -47,6 +47,10 @@ struct sim_tech_ctx {
 	unsigned ngateways;
 	uint32_t protected_net; /* the network behind the gateways (tunnel mode traffic) */
 	uint8_t protected_plen;
+	/* Extra lines for each client's IKE [conn] section (client_extra[i] for clients[i]),
+	 * or NULL: what a scenario stages, e.g. equal leased SPIs for 003's incoming-SPI
+	 * collision. */
+	const char *const *client_extra;
 	char err[256]; /* setup's explanation when it fails */
 };
 
