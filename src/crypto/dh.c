@@ -16,7 +16,7 @@
 
 /* RFC 3526 3 gives 2048-bit MODP a strength of 110-160 bits; twice the upper figure. */
 #define MODP_EXP_BYTES 40
-#define ECP256_LEN     32
+#define ECP_MAX_LEN    66 /* P-521 coordinates */
 #define X25519_LEN     32
 
 struct crypto_dh {
@@ -28,10 +28,29 @@ struct crypto_dh {
 	uint8_t pub[CRYPTO_DH_PUB_MAX];
 };
 
+/* RFC 5903 2.1-2.3: the NIST curves and their field element lengths. */
+static const struct ecp_curve {
+	uint16_t group;
+	int nid;
+	size_t len;
+} ecp_curves[] = {
+	{ CRYPTO_DH_ECP256, NID_X9_62_prime256v1, 32 },
+	{ CRYPTO_DH_ECP384, NID_secp384r1, 48 },
+	{ CRYPTO_DH_ECP521, NID_secp521r1, 66 },
+};
+#define ECP_CURVES (sizeof(ecp_curves) / sizeof(ecp_curves[0]))
+
+static const struct ecp_curve *ecp_curve(uint16_t group)
+{
+	for (size_t i = 0; i < ECP_CURVES; i++)
+		if (ecp_curves[i].group == group)
+			return &ecp_curves[i];
+	return NULL;
+}
+
 bool crypto_dh_supported(uint16_t group)
 {
-	return group == CRYPTO_DH_MODP2048 || group == CRYPTO_DH_ECP256 ||
-	       group == CRYPTO_DH_X25519;
+	return group == CRYPTO_DH_MODP2048 || group == CRYPTO_DH_X25519 || ecp_curve(group) != NULL;
 }
 
 size_t crypto_dh_pub_len(uint16_t group)
@@ -39,12 +58,11 @@ size_t crypto_dh_pub_len(uint16_t group)
 	switch (group) {
 	case CRYPTO_DH_MODP2048:
 		return 256;
-	case CRYPTO_DH_ECP256:
-		return 2 * ECP256_LEN; /* RFC 5903 7: x | y without the SEC1 0x04 */
 	case CRYPTO_DH_X25519:
 		return X25519_LEN;
 	default:
-		return 0;
+		/* RFC 5903 7: x | y without the SEC1 0x04 */
+		return ecp_curve(group) != NULL ? 2 * ecp_curve(group)->len : 0;
 	}
 }
 
@@ -53,12 +71,11 @@ size_t crypto_dh_secret_len(uint16_t group)
 	switch (group) {
 	case CRYPTO_DH_MODP2048:
 		return 256; /* RFC 7296 2.14: zero-padded to the modulus length */
-	case CRYPTO_DH_ECP256:
-		return ECP256_LEN; /* RFC 5903 7: the x coordinate only */
 	case CRYPTO_DH_X25519:
 		return X25519_LEN;
 	default:
-		return 0;
+		/* RFC 5903 7: the x coordinate only */
+		return ecp_curve(group) != NULL ? ecp_curve(group)->len : 0;
 	}
 }
 
@@ -69,6 +86,10 @@ const char *crypto_dh_name(uint16_t group)
 		return "modp2048";
 	case CRYPTO_DH_ECP256:
 		return "ecp256";
+	case CRYPTO_DH_ECP384:
+		return "ecp384";
+	case CRYPTO_DH_ECP521:
+		return "ecp521";
 	case CRYPTO_DH_X25519:
 		return "curve25519";
 	default:
@@ -152,27 +173,30 @@ out:
 	return r;
 }
 
-static EC_GROUP *p256;
-static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+static EC_GROUP *ecp_groups[ECP_CURVES];
+static pthread_once_t ecp_once = PTHREAD_ONCE_INIT;
 
-/* The curve is immutable once made and EC_POINT arithmetic only reads it, so one copy
- * serves every key pair (making it costs as much as a tenth of an exchange). */
-static void p256_make(void)
+/* The curves are immutable once made and EC_POINT arithmetic only reads them, so one copy
+ * serves every key pair (making one costs as much as a tenth of an exchange). */
+static void ecp_make(void)
 {
-	p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	for (size_t i = 0; i < ECP_CURVES; i++)
+		ecp_groups[i] = EC_GROUP_new_by_curve_name(ecp_curves[i].nid);
 }
 
 static int ecp_init(struct crypto_dh *dh, const uint8_t *priv, size_t len)
 {
-	uint8_t oct[1 + 2 * ECP256_LEN];
+	const struct ecp_curve *cv = ecp_curve(dh->group);
+	uint8_t oct[1 + 2 * ECP_MAX_LEN];
+	size_t olen = 1 + 2 * cv->len;
 	BN_CTX *ctx = NULL;
 	EC_POINT *q = NULL;
 	int r = SP_ECRYPTO;
 
-	if (len != ECP256_LEN)
+	if (len != cv->len)
 		return SP_EINVAL;
-	pthread_once(&p256_once, p256_make);
-	if ((ctx = BN_CTX_new()) == NULL || (dh->ecg = p256) == NULL ||
+	pthread_once(&ecp_once, ecp_make);
+	if ((ctx = BN_CTX_new()) == NULL || (dh->ecg = ecp_groups[cv - ecp_curves]) == NULL ||
 	    (dh->priv = BN_bin2bn(priv, (int)len, NULL)) == NULL ||
 	    (q = EC_POINT_new(dh->ecg)) == NULL)
 		goto out;
@@ -182,10 +206,9 @@ static int ecp_init(struct crypto_dh *dh, const uint8_t *priv, size_t len)
 		goto out;
 	}
 	if (!EC_POINT_mul(dh->ecg, q, dh->priv, NULL, NULL, ctx) ||
-	    EC_POINT_point2oct(dh->ecg, q, POINT_CONVERSION_UNCOMPRESSED, oct, sizeof(oct), ctx) !=
-		    sizeof(oct))
+	    EC_POINT_point2oct(dh->ecg, q, POINT_CONVERSION_UNCOMPRESSED, oct, olen, ctx) != olen)
 		goto out;
-	memcpy(dh->pub, oct + 1, 2 * ECP256_LEN);
+	memcpy(dh->pub, oct + 1, olen - 1);
 	r = 0;
 out:
 	EC_POINT_free(q);
@@ -195,19 +218,20 @@ out:
 
 static int ecp_derive(const struct crypto_dh *dh, const uint8_t *peer, uint8_t *secret)
 {
-	uint8_t oct[1 + 2 * ECP256_LEN];
+	size_t clen = ecp_curve(dh->group)->len, olen = 1 + 2 * clen;
+	uint8_t oct[1 + 2 * ECP_MAX_LEN];
 	BN_CTX *ctx = NULL;
 	EC_POINT *p = NULL, *z = NULL;
 	BIGNUM *x = NULL;
 	int r = SP_ECRYPTO;
 
 	oct[0] = POINT_CONVERSION_UNCOMPRESSED;
-	memcpy(oct + 1, peer, 2 * ECP256_LEN);
+	memcpy(oct + 1, peer, 2 * clen);
 	if ((ctx = BN_CTX_new()) == NULL || (p = EC_POINT_new(dh->ecg)) == NULL ||
 	    (z = EC_POINT_new(dh->ecg)) == NULL || (x = BN_new()) == NULL)
 		goto out;
 	/* oct2point refuses coordinates >= p and points off the curve (RFC 6989 2.3). */
-	if (!EC_POINT_oct2point(dh->ecg, p, oct, sizeof(oct), ctx) ||
+	if (!EC_POINT_oct2point(dh->ecg, p, oct, olen, ctx) ||
 	    EC_POINT_is_at_infinity(dh->ecg, p) || EC_POINT_is_on_curve(dh->ecg, p, ctx) != 1) {
 		r = SP_EINVAL;
 		goto out;
@@ -219,7 +243,7 @@ static int ecp_derive(const struct crypto_dh *dh, const uint8_t *peer, uint8_t *
 		goto out;
 	}
 	if (!EC_POINT_get_affine_coordinates(dh->ecg, z, x, NULL, ctx) ||
-	    BN_bn2binpad(x, secret, ECP256_LEN) != ECP256_LEN)
+	    BN_bn2binpad(x, secret, (int)clen) != (int)clen)
 		goto out;
 	r = 0;
 out:
@@ -282,10 +306,10 @@ int crypto_dh_new_priv(uint16_t group, const uint8_t *priv, size_t len, struct c
 	dh->group = group;
 	if (group == CRYPTO_DH_MODP2048)
 		r = modp_init(dh, priv, len);
-	else if (group == CRYPTO_DH_ECP256)
-		r = ecp_init(dh, priv, len);
-	else
+	else if (group == CRYPTO_DH_X25519)
 		r = x25519_init(dh, priv, len);
+	else
+		r = ecp_init(dh, priv, len);
 	if (r != 0) {
 		crypto_dh_free(dh);
 		return r;
@@ -296,7 +320,7 @@ int crypto_dh_new_priv(uint16_t group, const uint8_t *priv, size_t len, struct c
 
 int crypto_dh_new(uint16_t group, struct sp_rng *rng, struct crypto_dh **out)
 {
-	uint8_t priv[MODP_EXP_BYTES];
+	uint8_t priv[SP_MAX(MODP_EXP_BYTES, ECP_MAX_LEN)];
 	size_t len;
 	int r, tries = 0;
 
@@ -304,12 +328,14 @@ int crypto_dh_new(uint16_t group, struct sp_rng *rng, struct crypto_dh **out)
 	if (!crypto_dh_supported(group))
 		return SP_EUNSUPP;
 	len = group == CRYPTO_DH_MODP2048 ? MODP_EXP_BYTES
-	      : group == CRYPTO_DH_ECP256 ? ECP256_LEN
-					  : X25519_LEN;
-	/* ECP: rejection sampling for 1 <= d < n (n is just below 2^256, so a retry is
-	 * practically never needed). */
+	      : group == CRYPTO_DH_X25519 ? X25519_LEN
+					  : ecp_curve(group)->len;
+	/* ECP: rejection sampling for 1 <= d < n. For P-521 the top byte keeps only its low
+	 * bit (n is just below 2^521), so a draw is rarely refused. */
 	do {
 		sp_rng_bytes(rng, priv, len);
+		if (group == CRYPTO_DH_ECP521)
+			priv[0] &= 0x01;
 		r = crypto_dh_new_priv(group, priv, len, out);
 	} while (r == SP_EINVAL && ++tries < 16);
 	OPENSSL_cleanse(priv, sizeof(priv));
@@ -325,9 +351,9 @@ int crypto_dh_derive(const struct crypto_dh *dh, const uint8_t *peer, size_t pee
 	switch (dh->group) {
 	case CRYPTO_DH_MODP2048:
 		return modp_derive(dh, peer, secret);
-	case CRYPTO_DH_ECP256:
-		return ecp_derive(dh, peer, secret);
-	default:
+	case CRYPTO_DH_X25519:
 		return x25519_derive(dh, peer, secret);
+	default:
+		return ecp_derive(dh, peer, secret);
 	}
 }

@@ -1,6 +1,7 @@
 /*
  * Diffie-Hellman key exchange for IKEv2 (RFC 7296 2.14, 3.4): MODP-2048 (group 14,
- * RFC 3526 3), ECP-256 (group 19, RFC 5903) and Curve25519 (group 31, RFC 8031). The
+ * RFC 3526 3), ECP-256, -384 and -521 (groups 19-21, RFC 5903) and Curve25519 (group 31,
+ * RFC 8031). The
  * private key is made from bytes of the caller's struct sp_rng, so the simulator's seeded
  * runs repeat exactly; public values and shared secrets use the wire encodings of the KE
  * payload (RFC 5903 7: x | y, shared secret x only; RFC 8031 2: 32-byte u).
@@ -14,6 +15,8 @@
 /* Transform Type 4 IDs (IANA "Transform Type 4 - Key Exchange Method Transform IDs"). */
 #define CRYPTO_DH_MODP2048 14
 #define CRYPTO_DH_ECP256   19
+#define CRYPTO_DH_ECP384   20
+#define CRYPTO_DH_ECP521   21
 #define CRYPTO_DH_X25519   31
 
 #define CRYPTO_DH_PUB_MAX    256 /* MODP-2048 */
@@ -27,7 +30,7 @@ bool crypto_dh_supported(uint16_t group);
 size_t crypto_dh_pub_len(uint16_t group);
 /* Bytes of the shared secret g^ir. */
 size_t crypto_dh_secret_len(uint16_t group);
-/* Short name for logs and `show sa` ("modp2048", "ecp256", "curve25519"). */
+/* Short name for logs and `show sa` ("modp2048", "ecp256", "ecp384", "curve25519"). */
 const char *crypto_dh_name(uint16_t group);
 
 /* A fresh key pair whose private key is drawn from rng. */

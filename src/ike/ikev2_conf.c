@@ -43,6 +43,8 @@ static bool prop_token(const char *t, struct ikev2_algs *a, bool *integ_given)
 		{ "prfsha256", IKEV2_XF_PRF, CRYPTO_PRF_HMAC_SHA2_256, 0 },
 		{ "modp2048", IKEV2_XF_DH, CRYPTO_DH_MODP2048, 0 },
 		{ "ecp256", IKEV2_XF_DH, CRYPTO_DH_ECP256, 0 },
+		{ "ecp384", IKEV2_XF_DH, CRYPTO_DH_ECP384, 0 },
+		{ "ecp521", IKEV2_XF_DH, CRYPTO_DH_ECP521, 0 },
 		{ "x25519", IKEV2_XF_DH, CRYPTO_DH_X25519, 0 },
 		{ "curve25519", IKEV2_XF_DH, CRYPTO_DH_X25519, 0 },
 		{ "esn", IKEV2_XF_ESN, IKEV2_ESN_YES, 0 },
@@ -99,7 +101,7 @@ static int parse_props(struct conf_sec *s, const char *key, const char *val, uin
 					s,
 					"%s: unknown algorithm '%s' (known: aes128, aes256, "
 					"aes128gcm16, aes256gcm16, sha256, prfsha256, "
-					"modp2048, ecp256, x25519, esn, noesn)",
+					"modp2048, ecp256, ecp384, ecp521, x25519, esn, noesn)",
 					key, t);
 		if (proto == IKE_PROTO_IKE) {
 			if (a.encr == 0)

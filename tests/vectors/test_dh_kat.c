@@ -1,5 +1,6 @@
 /*
- * Key exchange known answers: RFC 5903 8.1 (256-bit random ECP group, IKEv2 group 19),
+ * Key exchange known answers: RFC 5903 8.1, 8.2 and 8.3 (the 256-, 384- and 521-bit random
+ * ECP groups, IKEv2 groups 19, 20, 21),
  * RFC 7748 5.2 and 6.1 (X25519, IKEv2 group 31 per RFC 8031), and the checks on hostile
  * public values of RFC 6989 and RFC 8031 2.3. MODP-2048 (RFC 3526 3) has no published
  * exchange, so both sides must agree and out-of-range values must be refused.
@@ -62,6 +63,71 @@ static void rfc5903_8_1_ecp256(void **state)
 	assert_memory_equal(s1, s2, 32);
 	crypto_dh_free(i);
 	crypto_dh_free(r);
+}
+
+/* RFC 5903 8.2 (384-bit random ECP group, IKEv2 group 20) and 8.3 (521-bit, group 21). */
+static void rfc5903_ecp(uint16_t group, size_t len, const char *i_hex, const char *r_hex,
+			const char *gi, const char *gr, const char *girx)
+{
+	struct crypto_dh *i = from_hex(group, i_hex), *r = from_hex(group, r_hex);
+	uint8_t s1[66], s2[66];
+
+	assert_int_equal(crypto_dh_pub_len(group), 2 * len);
+	assert_hex(crypto_dh_pub(i), 2 * len, gi);
+	assert_hex(crypto_dh_pub(r), 2 * len, gr);
+	assert_int_equal(crypto_dh_derive(i, crypto_dh_pub(r), 2 * len, s1, len), 0);
+	assert_int_equal(crypto_dh_derive(r, crypto_dh_pub(i), 2 * len, s2, len), 0);
+	assert_hex(s1, len, girx);
+	assert_memory_equal(s1, s2, len);
+	crypto_dh_free(i);
+	crypto_dh_free(r);
+}
+
+static void rfc5903_8_2_ecp384(void **state)
+{
+	(void)state;
+	rfc5903_ecp(CRYPTO_DH_ECP384, 48,
+		    "099F3C7034D4A2C699884D73A375A67F7624EF7C6B3C0F160647B67414DCE655"
+		    "E35B538041E649EE3FAEF896783AB194",
+		    "41CB0779B4BDB85D47846725FBEC3C9430FAB46CC8DC5060855CC9BDA0AA2942"
+		    "E0308312916B8ED2960E4BD55A7448FC",
+		    "667842D7D180AC2CDE6F74F37551F55755C7645C20EF73E31634FE72B4C55EE6"
+		    "DE3AC808ACB4BDB4C88732AEE95F41AA"
+		    "9482ED1FC0EEB9CAFC4984625CCFC23F65032149E0E144ADA024181535A0F38E"
+		    "EB9FCFF3C2C947DAE69B4C634573A81C",
+		    "E558DBEF53EECDE3D3FCCFC1AEA08A89A987475D12FD950D83CFA41732BC509D"
+		    "0D1AC43A0336DEF96FDA41D0774A3571"
+		    "DCFBEC7AACF3196472169E838430367F66EEBE3C6E70C416DD5F0C68759DD1FF"
+		    "F83FA40142209DFF5EAAD96DB9E6386C",
+		    "11187331C279962D93D604243FD592CB9D0A926F422E47187521287E7156C5C4"
+		    "D603135569B9E9D09CF5D4A270F59746");
+}
+
+static void rfc5903_8_3_ecp521(void **state)
+{
+	(void)state;
+	rfc5903_ecp(CRYPTO_DH_ECP521, 66,
+		    "0037ADE9319A89F4DABDB3EF411AACCCA5123C61ACAB57B5393DCE47608172A0"
+		    "95AA85A30FE1C2952C6771D937BA9777F5957B2639BAB072462F68C27A57382D"
+		    "4A52",
+		    "0145BA99A847AF43793FDD0E872E7CDFA16BE30FDC780F97BCCC3F078380201E"
+		    "9C677D600B343757A3BDBF2A3163E4C2F869CCA7458AA4A4EFFC311F5CB15168"
+		    "5EB9",
+		    "0015417E84DBF28C0AD3C278713349DC7DF153C897A1891BD98BAB4357C9ECBE"
+		    "E1E3BF42E00B8E380AEAE57C2D107564941885942AF5A7F4601723C4195D176C"
+		    "ED3E"
+		    "017CAE20B6641D2EEB695786D8C946146239D099E18E1D5A514C739D7CB4A10A"
+		    "D8A788015AC405D7799DC75E7B7D5B6CF2261A6A7F1507438BF01BEB6CA3926F"
+		    "9582",
+		    "00D0B3975AC4B799F5BEA16D5E13E9AF971D5E9B984C9F39728B5E5739735A21"
+		    "9B97C356436ADC6E95BB0352F6BE64A6C2912D4EF2D0433CED2B6171640012D9"
+		    "460F"
+		    "015C68226383956E3BD066E797B623C27CE0EAC2F551A10C2C724D9852077B87"
+		    "220B6536C5C408A1D2AEBB8E86D678AE49CB57091F4732296579AB44FCD17F0F"
+		    "C56A",
+		    "01144C7D79AE6956BC8EDB8E7C787C4521CB086FA64407F97894E5E6B2D79B04"
+		    "D1427E73CA4BAA240A34786859810C06B3C715A3A8CC3151F2BEE417996D19F3"
+		    "DDEA");
 }
 
 static void ecp256_refuses_points_off_the_curve(void **state)
@@ -221,6 +287,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rfc5903_8_1_ecp256),
+		cmocka_unit_test(rfc5903_8_2_ecp384),
+		cmocka_unit_test(rfc5903_8_3_ecp521),
 		cmocka_unit_test(ecp256_refuses_points_off_the_curve),
 		cmocka_unit_test(rfc7748_5_2_x25519),
 		cmocka_unit_test(rfc7748_5_2_x25519_iterated),

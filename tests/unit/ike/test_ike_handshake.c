@@ -62,7 +62,7 @@ static void psk_groups_and_ciphers(void **state)
 					   "aes128gcm16" };
 
 	(void)state;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < SP_NELEM(ike); i++) {
 		struct h_world w;
 		char x[256];
 
