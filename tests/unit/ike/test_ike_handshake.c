@@ -286,11 +286,29 @@ static void leased_spi_from_list(void **state)
 	struct h_world w;
 
 	(void)state;
-	/* 002 FIG. 21: 32 SPIs from 280 leased to 10.0.0.1. */
+	/* 002 FIG. 21: 32 SPIs from 280 leased to 10.0.0.1; without a leased IKE SPI (001
+	 * step 1) the initiator cannot start */
 	up("spi = leased\nspi_lease = 280-311\n", "", &w);
-	assert_int_equal(ike_sa_count(w.n[0].ike, true), 0); /* no IKE SPI leased yet */
+	assert_int_equal(ike_sa_count(w.n[0].ike, true), 0);
+	assert_true(h_ctr(&w.n[0], "spi_exhausted") >= 1);
 	h_free(&w);
-	up("spi = leased\nspi_lease = 280-311\n", "", &w);
+	/* with one: the IKE SPI and the inbound CHILD SPI are the leased ones */
+	up("spi = leased\nspi_lease = 280-281\nike_spi_lease = 0x0102030405060708\n", "", &w);
+	assert_up(&w);
+	for (int k = 0; k < H_MAX_SA; k++)
+		if (w.n[0].sas[k].used && w.n[0].sas[k].sa.inbound)
+			assert_int_equal(w.n[0].sas[k].sa.spi, 280);
+	assert_int_equal(w.n[1].ev[0].ike_spi_i, 0x0102030405060708ull);
+	/* the rekey takes the next one; after that the list is empty and the rekey fails */
+	assert_int_equal(ike_rekey(w.n[0].ike, w.now, "c", false), 0);
+	h_run(&w, w.now + SP_SEC(5));
+	for (int k = 0; k < H_MAX_SA; k++)
+		if (w.n[0].sas[k].used && w.n[0].sas[k].sa.inbound)
+			assert_int_equal(w.n[0].sas[k].sa.spi, 281);
+	assert_int_equal(ike_rekey(w.n[0].ike, w.now, "c", false), 0);
+	h_run(&w, w.now + SP_SEC(5));
+	assert_true(h_ctr(&w.n[0], "spi_exhausted") >= 1);
+	assert_int_equal(ike_child_count(w.n[0].ike), 1); /* the old SA stays */
 	h_free(&w);
 }
 
