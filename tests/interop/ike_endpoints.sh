@@ -1,0 +1,194 @@
+#!/bin/sh
+# Two spinatd endpoints negotiate their CHILD SAs with IKEv2 in two network namespaces:
+# ESP and AH, tunnel and transport mode (RFC 7296 1.3.1 USE_TRANSPORT_MODE), PFS on the
+# rekey. After IKE_AUTH and after a CHILD SA rekey, ping must pass both ways and the
+# counters must show it went as ESP or AH; `spinat down` must remove every SA on both
+# sides.
+#
+#   ike_endpoints.sh SPINATD SPINAT
+set -u
+spinatd=$1 spinat=$2
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (network namespaces, TUN devices, raw sockets)"
+	exit 77
+fi
+for t in ip ping; do
+	if ! command -v $t >/dev/null 2>&1; then
+		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
+		exit 77
+	fi
+done
+if [ ! -c /dev/net/tun ]; then
+	echo "SKIP: /dev/net/tun is missing"
+	exit 77
+fi
+
+tag=ie$$
+nsa=${tag}a nsb=${tag}b
+work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
+pids=""
+
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $pids; do
+		wait "$p" 2>/dev/null
+	done
+	ip netns del "$nsa" 2>/dev/null
+	ip netns del "$nsb" 2>/dev/null
+	ip link del "${tag}x" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for s in a b; do
+		[ -f "$work/$s.log" ] && { echo "--- $s log"; tail -n 30 "$work/$s.log"; }
+		"$spinat" --socket "$work/$s.sock" show sa 2>/dev/null
+	done
+	exit 1
+}
+
+ip netns add "$nsa" || fail "ip netns add"
+ip netns add "$nsb" || fail "ip netns add"
+ip link add "${tag}x" type veth peer name "${tag}y" || fail "ip link add veth"
+ip link set "${tag}x" netns "$nsa" || fail "move veth"
+ip link set "${tag}y" netns "$nsb" || fail "move veth"
+for ns in $nsa $nsb; do
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+done
+ip -n "$nsa" link set "${tag}x" name eth0
+ip -n "$nsb" link set "${tag}y" name eth0
+ip -n "$nsa" addr add 10.81.0.1/24 dev eth0
+ip -n "$nsb" addr add 10.81.0.2/24 dev eth0
+ip -n "$nsa" link set eth0 up
+ip -n "$nsb" link set eth0 up
+# Transport mode routes the peer's address into the TUN device; the daemons' own packets
+# (IKE, ESP, AH) carry mark 0x81 and go out of eth0 by policy routing.
+for ns in $nsa $nsb; do
+	ip -n "$ns" rule add fwmark 0x81 lookup 181 priority 100
+	ip -n "$ns" route add 10.81.0.0/24 dev eth0 table 181
+done
+
+conf() { # SIDE PROTO MODE
+	side=$1 proto=$2 mode=$3
+	if [ "$side" = a ]; then
+		me=10.81.0.1 peer=10.81.0.2 inner=192.168.111 pinner=192.168.112
+	else
+		me=10.81.0.2 peer=10.81.0.1 inner=192.168.112 pinner=192.168.111
+	fi
+	{
+		echo "[spinatd]"
+		echo "role = endpoint"
+		echo "name = $side"
+		echo "[endpoint]"
+		echo "tun = spt0"
+		echo "mark = 0x81"
+		if [ "$mode" = tunnel ]; then
+			echo "tun_address = $inner.1/32"
+			echo "route = $pinner.0/24"
+		else
+			echo "route = $peer/32"
+		fi
+		echo "[conn c]"
+		echo "local = $me"
+		if [ "$side" = a ]; then
+			echo "remote = $peer"
+			echo "auto = start"
+		else
+			echo "remote = %any"
+		fi
+		echo "psk = endpoints-psk-12345"
+		echo "proto = $proto"
+		echo "mode = $mode"
+		if [ "$proto" = esp ]; then
+			echo "esp = aes128-sha256-ecp256, aes256gcm16-ecp256"
+		else
+			echo "ah = sha256-x25519"
+		fi
+		if [ "$mode" = tunnel ]; then
+			echo "local_ts = $inner.0/24"
+			echo "remote_ts = $pinner.0/24"
+		elif [ "$side" = b ]; then
+			echo "remote_ts = $peer"
+		fi
+	} >"$work/$side.conf"
+}
+
+start() { # SIDE NS
+	ip netns exec "$2" "$spinatd" -c "$work/$1.conf" -s "$work/$1.sock" -l debug \
+		>"$work/$1.log" 2>&1 &
+	pids="$pids $!"
+	eval "pid_$1=$!"
+	for _ in $(seq 100); do
+		"$spinat" --socket "$work/$1.sock" show counters >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	fail "$1 did not start"
+}
+
+stop() {
+	kill "$pid_a" "$pid_b" 2>/dev/null
+	wait "$pid_a" "$pid_b" 2>/dev/null
+	pids=""
+}
+
+ping_both() { # WHAT SRC_A DST_B SRC_B DST_A
+	ip netns exec "$nsa" ping -q -c 3 -i 0.2 -W 2 -I "$2" "$3" >"$work/ping" 2>&1 ||
+		fail "$1: ping from a: $(tail -n 2 "$work/ping")"
+	ip netns exec "$nsb" ping -q -c 3 -i 0.2 -W 2 -I "$4" "$5" >"$work/ping" 2>&1 ||
+		fail "$1: ping from b: $(tail -n 2 "$work/ping")"
+}
+
+for c in esp:tunnel esp:transport ah:transport ah:tunnel; do
+	proto=${c%%:*} mode=${c#*:}
+	name="$proto $mode"
+	conf a "$proto" "$mode"
+	conf b "$proto" "$mode"
+	start b "$nsb"
+	start a "$nsa"
+	i=0
+	until "$spinat" --socket "$work/a.sock" show sa 2>/dev/null | grep -q "CHILD $proto $mode.*INSTALLED" &&
+		"$spinat" --socket "$work/b.sock" show sa 2>/dev/null | grep -q "CHILD $proto $mode.*INSTALLED"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "$name: no CHILD SA"
+		sleep 0.1
+	done
+	if [ "$mode" = tunnel ]; then
+		set -- 192.168.111.1 192.168.112.1 192.168.112.1 192.168.111.1
+	else
+		set -- 10.81.0.1 10.81.0.2 10.81.0.2 10.81.0.1
+	fi
+	ping_both "$name: after IKE_AUTH" "$@"
+	old=$("$spinat" --socket "$work/a.sock" show sa | grep "CHILD")
+	"$spinat" --socket "$work/b.sock" rekey c >/dev/null || fail "$name: rekey"
+	i=0
+	while [ "$("$spinat" --socket "$work/a.sock" show sa | grep "CHILD")" = "$old" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "$name: the rekey did not happen"
+		sleep 0.1
+	done
+	sleep 0.3
+	ping_both "$name: after the CHILD SA rekey" "$@"
+	"$spinat" --socket "$work/a.sock" show counters >"$work/ctr"
+	grep -q "ipsec.tx_$proto " "$work/ctr" || fail "$name: nothing went out as $proto"
+	grep -E "ipsec\.(drop_icv|drop_no_sa|drop_replay|drop_policy)|ike\.drop" "$work/ctr" &&
+		fail "$name: drops"
+	"$spinat" --socket "$work/a.sock" down c >/dev/null || fail "$name: down"
+	i=0
+	until "$spinat" --socket "$work/b.sock" show sa 2>/dev/null | grep -q "^no IKE SAs"; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && fail "$name: b kept its IKE SA after the delete"
+		sleep 0.1
+	done
+	"$spinat" --socket "$work/a.sock" show sa | grep -q "spi 0x" && fail "$name: SAs left on a"
+	"$spinat" --socket "$work/b.sock" show sa | grep -q "spi 0x" && fail "$name: SAs left on b"
+	stop
+	echo "ok: $name: IKE, ping both ways, rekey, ping, delete"
+done
+echo "PASS"
