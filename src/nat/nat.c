@@ -12,12 +12,19 @@
 
 static const char *const nat_ctr_names[] = { SP_CTR_NAMES(foreach_nat_ctr) };
 
-/* The pool as a small open-addressing set, so membership is one probe on the packet path. */
+/* The pool as a small open-addressing set, so membership is one probe on the packet path.
+ * A multiplicative hash is enough: the set holds at most NAT_POOL_MAX of NAT_POOL_SET
+ * slots, so no input makes a probe longer than that. */
+static inline uint32_t pool_slot(uint32_t addr)
+{
+	return (addr * 0x9e3779b1u) >> 23;
+}
+
 static void pool_set_build(struct nat *n)
 {
 	memset(n->pool_set, 0, sizeof(n->pool_set));
 	for (unsigned i = 0; i < n->cfg.npool; i++) {
-		uint32_t a = n->cfg.pool[i], h = (uint32_t)sp_hash_u64(a, n->tab.seed);
+		uint32_t a = n->cfg.pool[i], h = pool_slot(a);
 
 		while (n->pool_set[h & (NAT_POOL_SET - 1)] != 0)
 			h++;
@@ -27,8 +34,10 @@ static void pool_set_build(struct nat *n)
 
 bool nat_in_pool(const struct nat *n, uint32_t addr)
 {
-	uint32_t h = (uint32_t)sp_hash_u64(addr, n->tab.seed);
+	uint32_t h = pool_slot(addr);
 
+	if (n->cfg.npool == 1)
+		return addr == n->cfg.pool[0];
 	if (addr == 0)
 		return false;
 	for (;; h++) {
