@@ -156,7 +156,7 @@ int nat_new(struct nat **out, const struct nat_config *c, const struct nat_env *
 		goto out;
 	}
 	pool_set_build(n);
-	if ((r = n->strat->init(n, n->sctx)) != 0)
+	if (n->strat->init != NULL && (r = n->strat->init(n, n->sctx)) != 0)
 		goto out;
 	sp_ctrs_init(&n->ctrs, "nat", n->name, nat_ctr_names, n->ctr, NAT_CTR_N);
 	sp_ctrs_init(&n->sctrs, "nat", n->name, n->strat->ctr_names, n->sctr, n->strat->n_ctrs);

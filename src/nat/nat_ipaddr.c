@@ -44,13 +44,6 @@ static int ipaddr_conf(struct conf_sec *s, void *params)
 	return conf_get_time(s, "ipaddr_timeout", p->timeout, &p->timeout);
 }
 
-static int ipaddr_init(struct nat *n, void *ctx)
-{
-	(void)n;
-	(void)ctx;
-	return 0;
-}
-
 static int ipaddr_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_pkt *ip,
 			 struct pkt *p)
 {
@@ -104,23 +97,12 @@ static int ipaddr_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 	return NAT_TO_INSIDE;
 }
 
-static void ipaddr_expire(struct nat *n, void *ctx, uint32_t idx)
-{
-	(void)ctx;
-	nat_table_free(nat_table_of(n), idx);
-}
-
 static bool ipaddr_row(const struct nat *n, const void *ctx, const struct nat_entry *e,
 		       struct nat_row *r)
 {
 	(void)n;
 	(void)ctx;
-	r->proto = e->k[0].proto;
-	r->in_local = e->k[0].a;
-	r->in_global = e->k[1].a;
-	r->outside = e->k[0].b;
-	r->outbound = true;
-	r->state = "by-address";
+	nat_strat_item_row(e, false, false, "by-address", r);
 	return true;
 }
 
@@ -132,9 +114,8 @@ const struct nat_strategy nat_strategy_ipaddr = {
 	.ctx_size = 0,
 	.ctr_names = ipaddr_ctr_names,
 	.n_ctrs = IPADDR_CTR_N,
-	.init = ipaddr_init,
 	.in2out = ipaddr_in2out,
 	.out2in = ipaddr_out2in,
-	.expire = ipaddr_expire,
+	.expire = nat_strat_expire_entry,
 	.row = ipaddr_row,
 };

@@ -82,13 +82,6 @@ static int masq_conf(struct conf_sec *s, void *params)
 	return 0;
 }
 
-static int masq_init(struct nat *n, void *ctx)
-{
-	(void)n;
-	(void)ctx;
-	return 0;
-}
-
 static uint32_t pending_for(struct nat_table *t, sp_time now, uint8_t proto, uint32_t global,
 			    uint32_t server)
 {
@@ -192,29 +185,18 @@ static int masq_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_p
 	return NAT_TO_INSIDE;
 }
 
-static void masq_expire(struct nat *n, void *ctx, uint32_t idx)
-{
-	(void)ctx;
-	nat_table_free(nat_table_of(n), idx);
-}
-
 static bool masq_row(const struct nat *n, const void *ctx, const struct nat_entry *e,
 		     struct nat_row *r)
 {
+	bool est = (e->state & ST_ESTABLISHED) != 0;
+
 	(void)n;
 	(void)ctx;
-	r->proto = e->k[0].proto;
-	r->in_local = e->k[0].a;
-	r->in_local_id = e->k[0].id;
-	r->in_global = e->k[1].a;
-	r->outside = e->k[0].b;
-	r->outside_id = (e->state & ST_ESTABLISHED) ? e->k[1].id : 0;
-	r->has_in_local_id = r->has_outside_id = true;
-	r->spi_ids = true;
-	r->outbound = true;
-	r->state = (e->state & ST_ESTABLISHED) ? "established"
-		   : (e->state & ST_BLOCKING)  ? "outstanding*"
-					       : "outstanding";
+	nat_strat_item_row(e, true, est,
+			   est			      ? "established"
+			   : (e->state & ST_BLOCKING) ? "outstanding*"
+						      : "outstanding",
+			   r);
 	return true;
 }
 
@@ -227,9 +209,8 @@ const struct nat_strategy nat_strategy_masq = {
 	.ctx_size = 0,
 	.ctr_names = masq_ctr_names,
 	.n_ctrs = MASQ_CTR_N,
-	.init = masq_init,
 	.in2out = masq_in2out,
 	.out2in = masq_out2in,
-	.expire = masq_expire,
+	.expire = nat_strat_expire_entry,
 	.row = masq_row,
 };

@@ -28,13 +28,6 @@ static int natt_conf(struct conf_sec *s, void *params)
 	return 0;
 }
 
-static int natt_init(struct nat *n, void *ctx)
-{
-	(void)n;
-	(void)ctx;
-	return 0;
-}
-
 static int natt_drop(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_pkt *ip, struct pkt *p)
 {
 	(void)ctx;
@@ -43,12 +36,6 @@ static int natt_drop(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_pkt
 	(void)p;
 	nat_sctr_inc(n, NATT_CTR_DROP_RAW, 1);
 	return NAT_DROP;
-}
-
-static void natt_expire(struct nat *n, void *ctx, uint32_t idx)
-{
-	(void)ctx;
-	nat_table_free(nat_table_of(n), idx);
 }
 
 static bool natt_row(const struct nat *n, const void *ctx, const struct nat_entry *e,
@@ -69,9 +56,8 @@ const struct nat_strategy nat_strategy_natt = {
 	.ctx_size = 0,
 	.ctr_names = natt_ctr_names,
 	.n_ctrs = NATT_CTR_N,
-	.init = natt_init,
 	.in2out = natt_drop,
 	.out2in = natt_drop,
-	.expire = natt_expire,
+	.expire = nat_strat_expire_entry,
 	.row = natt_row,
 };

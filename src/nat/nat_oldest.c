@@ -62,13 +62,6 @@ static int oldest_conf(struct conf_sec *s, void *params)
 	return 0;
 }
 
-static int oldest_init(struct nat *n, void *ctx)
-{
-	(void)n;
-	(void)ctx;
-	return 0;
-}
-
 static int oldest_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_pkt *ip,
 			 struct pkt *p)
 {
@@ -134,27 +127,14 @@ static int oldest_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 	return NAT_TO_INSIDE;
 }
 
-static void oldest_expire(struct nat *n, void *ctx, uint32_t idx)
-{
-	(void)ctx;
-	nat_table_free(nat_table_of(n), idx);
-}
-
 static bool oldest_row(const struct nat *n, const void *ctx, const struct nat_entry *e,
 		       struct nat_row *r)
 {
+	bool answered = (e->state & ST_ANSWERED) != 0;
+
 	(void)n;
 	(void)ctx;
-	r->proto = e->k[0].proto;
-	r->in_local = e->k[0].a;
-	r->in_local_id = e->k[0].id;
-	r->in_global = e->k[1].a;
-	r->outside = e->k[0].b;
-	r->outside_id = (e->state & ST_ANSWERED) ? e->k[1].id : 0;
-	r->has_in_local_id = r->has_outside_id = true;
-	r->spi_ids = true;
-	r->outbound = true;
-	r->state = (e->state & ST_ANSWERED) ? "answered" : "unanswered";
+	nat_strat_item_row(e, true, answered, answered ? "answered" : "unanswered", r);
 	return true;
 }
 
@@ -167,9 +147,8 @@ const struct nat_strategy nat_strategy_oldest = {
 	.ctx_size = sizeof(struct oldest_ctx),
 	.ctr_names = oldest_ctr_names,
 	.n_ctrs = OLDEST_CTR_N,
-	.init = oldest_init,
 	.in2out = oldest_in2out,
 	.out2in = oldest_out2in,
-	.expire = oldest_expire,
+	.expire = nat_strat_expire_entry,
 	.row = oldest_row,
 };

@@ -92,13 +92,6 @@ static int serial_conf(struct conf_sec *s, void *params)
 	return 0;
 }
 
-static int serial_init(struct nat *n, void *ctx)
-{
-	(void)n;
-	(void)ctx;
-	return 0;
-}
-
 static void drop_all(struct serial_ctx *c)
 {
 	for (unsigned i = 0; i < c->cnt; i++)
@@ -273,18 +266,11 @@ static void serial_reset(struct nat *n, void *ctx)
 static bool serial_row(const struct nat *n, const void *ctx, const struct nat_entry *e,
 		       struct nat_row *r)
 {
+	bool assoc = (e->state & ST_ESTABLISHED) != 0;
+
 	(void)n;
 	(void)ctx;
-	r->proto = e->k[0].proto;
-	r->in_local = e->k[0].a;
-	r->in_local_id = e->k[0].id;
-	r->in_global = e->k[1].a;
-	r->outside = e->k[0].b;
-	r->outside_id = (e->state & ST_ESTABLISHED) ? e->k[1].id : 0;
-	r->has_in_local_id = r->has_outside_id = true;
-	r->spi_ids = true;
-	r->outbound = true;
-	r->state = (e->state & ST_ESTABLISHED) ? "associated" : "outstanding";
+	nat_strat_item_row(e, true, assoc, assoc ? "associated" : "outstanding", r);
 	return true;
 }
 
@@ -297,7 +283,6 @@ const struct nat_strategy nat_strategy_serial = {
 	.ctx_size = sizeof(struct serial_ctx),
 	.ctr_names = serial_ctr_names,
 	.n_ctrs = SERIAL_CTR_N,
-	.init = serial_init,
 	.fini = serial_fini,
 	.in2out = serial_in2out,
 	.out2in = serial_out2in,

@@ -250,27 +250,16 @@ static bool spihash_row(const struct nat *n, const void *ctx, const struct nat_e
 	(void)ctx;
 	if ((e->state & 0x0f) == ROW_CAND)
 		return false;
-	r->proto = e->k[0].proto;
-	r->spi_ids = true;
-	r->has_in_local_id = r->has_outside_id = true;
-	r->outside = e->k[0].b;
+	/* FIG. 5A rows 504/508: the SPI appended to the inside local address */
 	if ((e->state & 0x0f) == ROW_OUT) {
-		/* FIG. 5A rows 504/508: the SPI appended to the inside local address */
-		r->in_local = e->k[0].a;
-		r->in_local_id = e->k[0].id;
-		r->in_global = e->k[1].a;
-		r->outside_id = 0;
-		r->outbound = true;
-		r->state = (e->state & ROW_MATCHED) ? "matched" : "unmatched";
-	} else {
-		/* FIG. 5B rows 506/510: the responder SPI in the outside columns */
-		r->in_local = e->k[0].a;
-		r->in_local_id = 0;
-		r->in_global = e->k[1].a;
-		r->outside_id = e->k[1].id;
-		r->outbound = false;
-		r->state = "association";
+		nat_strat_item_row(e, true, false,
+				   (e->state & ROW_MATCHED) ? "matched" : "unmatched", r);
+		return true;
 	}
+	/* FIG. 5B rows 506/510: the responder SPI in the outside columns */
+	nat_strat_item_row(e, true, true, "association", r);
+	r->in_local_id = 0;
+	r->outbound = false;
 	return true;
 }
 

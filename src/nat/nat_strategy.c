@@ -1,4 +1,5 @@
-/* The IPsec strategies a gateway can run; each row's code lives in its nat_<name>.c. */
+/* The IPsec strategies a gateway can run (each row's code lives in its nat_<name>.c), and
+ * what their files share. */
 #include "nat/nat_strategy.h"
 
 #include <string.h>
@@ -19,4 +20,27 @@ const struct nat_strategy *nat_strategy_find(const char *name)
 		if (strcmp(nat_strategies[i]->name, name) == 0)
 			return nat_strategies[i];
 	return NULL;
+}
+
+void nat_strat_expire_entry(struct nat *n, void *ctx, uint32_t idx)
+{
+	(void)ctx;
+	nat_table_free(nat_table_of(n), idx);
+}
+
+void nat_strat_item_row(const struct nat_entry *e, bool spis, bool associated, const char *state,
+			struct nat_row *r)
+{
+	r->proto = e->k[0].proto;
+	r->in_local = e->k[0].a;
+	r->in_global = e->k[1].a;
+	r->outside = e->k[0].b;
+	r->outbound = true;
+	r->state = state;
+	if (!spis)
+		return;
+	r->in_local_id = e->k[0].id;
+	r->outside_id = associated ? e->k[1].id : 0;
+	r->has_in_local_id = r->has_outside_id = true;
+	r->spi_ids = true;
 }

@@ -44,7 +44,7 @@ struct nat_strategy {
 	size_t ctx_size;
 	const char *const *ctr_names;
 	unsigned n_ctrs;
-	int (*init)(struct nat *n, void *ctx);
+	int (*init)(struct nat *n, void *ctx);	/* may be NULL */
 	void (*fini)(struct nat *n, void *ctx); /* may be NULL */
 	/* Outbound packet from ip->client to ip->server with global ip->global: returns a
 	 * verdict; on NAT_TO_OUTSIDE the engine rewrites the source to ip->global. */
@@ -98,5 +98,16 @@ unsigned nat_ike_recent_clients(const struct nat *n, sp_time now, uint32_t globa
 /* Allocate an entry for the strategy, making room per full_mode; NAT_NIL when full
  * (counted as drop_table_full by the engine). */
 uint32_t nat_strat_alloc(struct nat *n, sp_time now);
+/* expire() of a strategy whose entries own nothing else: frees the entry. */
+void nat_strat_expire_entry(struct nat *n, void *ctx, uint32_t idx);
+/*
+ * The show row of an ESP/AH item kept the way most strategies keep it: k[0] = (proto,
+ * client, server, outgoing SPI), k[1].a = the client's global address and, once the item
+ * is associated with the server's SPI, k[1].id = that incoming SPI. With spis the
+ * outgoing SPI is appended to the inside local address and the incoming one (0 until
+ * associated) to the outside, as in 000 FIG. 5A/5B; without, addresses only.
+ */
+void nat_strat_item_row(const struct nat_entry *e, bool spis, bool associated, const char *state,
+			struct nat_row *r);
 
 #endif

@@ -392,6 +392,53 @@ static void oldest_unanswered_wins(void **state)
 	stop(f);
 }
 
+/* The row each strategy's item makes in `show nat` (000 FIG. 5A's columns), before and
+ * after the server's first packet: the outgoing SPI on the inside local address, the
+ * incoming one on the outside once it is known, the strategy's own state word. */
+static void item_rows(const char *strategy, const char *before, const char *after)
+{
+	struct fx *f = start(strategy);
+	char *t;
+
+	assert_int_equal(esp_out(f, T0, C1, 0xc1000001), 1);
+	t = show(f, T0);
+	if (strstr(t, before) == NULL)
+		fail_msg("%s before the answer: no '%s' in\n%s", strategy, before, t);
+	free(t);
+	assert_int_equal(esp_in(f, T0 + 1, 0x1c000001), C1);
+	t = show(f, T0 + 1);
+	if (strstr(t, after) == NULL)
+		fail_msg("%s after the answer: no '%s' in\n%s", strategy, after, t);
+	free(t);
+	stop(f);
+}
+
+static void show_item_rows(void **state)
+{
+	(void)state;
+	item_rows("masq",
+		  "esp   171.69.68.10           10.6.1.2:0xC1000001    204.71.200.69:0          "
+		  "204.71.200.69:0          outstanding",
+		  "esp   171.69.68.10           10.6.1.2:0xC1000001    204.71.200.69:0x1C000001 "
+		  "204.71.200.69:0x1C000001 established");
+	item_rows("serial",
+		  "esp   171.69.68.10           10.6.1.2:0xC1000001    204.71.200.69:0          "
+		  "204.71.200.69:0          outstanding",
+		  "esp   171.69.68.10           10.6.1.2:0xC1000001    204.71.200.69:0x1C000001 "
+		  "204.71.200.69:0x1C000001 associated");
+	item_rows("oldest",
+		  "esp   171.69.68.10           10.6.1.2:0xC1000001    204.71.200.69:0          "
+		  "204.71.200.69:0          unanswered",
+		  "esp   171.69.68.10           10.6.1.2:0xC1000001    204.71.200.69:0x1C000001 "
+		  "204.71.200.69:0x1C000001 answered");
+	/* ipaddr keeps no SPIs: addresses only, before and after */
+	item_rows("ipaddr",
+		  "esp   171.69.68.10           10.6.1.2               204.71.200.69            "
+		  "204.71.200.69            by-address",
+		  "esp   171.69.68.10           10.6.1.2               204.71.200.69            "
+		  "204.71.200.69            by-address");
+}
+
 static void reset_forgets_everything(void **state)
 {
 	struct fx *f = start("masq");
@@ -419,6 +466,7 @@ int main(void)
 		cmocka_unit_test(ipaddr_one_client_per_server),
 		cmocka_unit_test(oldest_unanswered_wins),
 		cmocka_unit_test(reset_forgets_everything),
+		cmocka_unit_test(show_item_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
