@@ -1,20 +1,14 @@
-/* Adapter from sim/engine.h's endpoint contract to struct ipsec. The engine consumes every
- * packet it is given (passing it on through its callbacks or counting a drop), so every
- * verdict here is SIM_CONSUMED. */
+/* Adapter from sim/engine.h's endpoint contract to struct ipsec, and through its hooks to
+ * what runs beside the engine (IKE). The engine consumes every packet it is given
+ * (passing it on through its callbacks or counting a drop), so every verdict here is
+ * SIM_CONSUMED. */
 #include "ipsec/ipsec_sim.h"
-#include "ipsec/ipsec.h"
 #include "ipsec/ipsec_conf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct ipsec_sim {
-	struct sim_ep_env *env;
-	struct ipsec *e;
-	char *conf;
-	sp_time now;  /* of the call in progress, for the callbacks */
-	unsigned ifi; /* arrival interface of the packet in progress */
-};
+static const struct ipsec_sim_hooks no_hooks = { .mod = "ipsec" };
 
 static void sim_net_out(void *arg, struct pkt *p)
 {
@@ -27,6 +21,8 @@ static void sim_local_out(void *arg, struct pkt *p)
 {
 	struct ipsec_sim *s = arg;
 
+	if (s->hooks->local_in != NULL && s->hooks->local_in(s, p))
+		return;
 	s->env->deliver(s->env, s->now, p, s->ifi);
 }
 
@@ -40,9 +36,21 @@ static void sim_event(void *arg, const struct ipsec_event *ev)
 		ev->sa ? ev->sa->spi : 0);
 }
 
-/* A fresh engine with the configured SAs and policies. */
+/* Free what a build made; the context stays for a restart. */
+static void teardown(struct ipsec_sim *s)
+{
+	if (s->hooks->stop != NULL)
+		s->hooks->stop(s);
+	ipsec_free(s->e);
+	conf_free(s->conf);
+	s->e = NULL;
+	s->conf = NULL;
+}
+
+/* A fresh engine with the configured SAs and policies, and the extension beside it. */
 static int build(struct ipsec_sim *s, sp_time now)
 {
+	const struct ipsec_sim_hooks *h = s->hooks;
 	struct ipsec_cfg cfg = {
 		.name = s->env->node->name,
 		.rng = s->env->rng,
@@ -52,60 +60,77 @@ static int build(struct ipsec_sim *s, sp_time now)
 		.bypass_unmatched = true, /* a node's other traffic passes */
 		.net_out = sim_net_out,
 		.local_out = sim_local_out,
-		.event = sim_event,
+		.ike_in = h->ike_in,
+		.event = h->event != NULL ? h->event : sim_event,
+		.post_unprotect = h->post_unprotect,
 		.arg = s,
 	};
-	struct conf *c = NULL;
 	int r;
 
-	if ((r = conf_parse_string(s->conf, s->env->node->name, &c)) != 0 ||
-	    (r = ipsec_conf_engine(c, &cfg)) != 0 || (r = ipsec_new(&s->e, &cfg)) != 0 ||
-	    (r = ipsec_conf_load(s->e, c, now)) != 0 || (r = conf_check_unused(c)) != 0) {
-		SP_ERR(s->env->log, "ipsec", "%s",
-		       c && conf_error(c)[0] ? conf_error(c) : sp_strerror(r));
-		ipsec_free(s->e);
-		s->e = NULL;
+	if ((r = conf_parse_string(s->text, s->env->node->name, &s->conf)) != 0 ||
+	    (r = ipsec_conf_engine(s->conf, &cfg)) != 0 || (r = ipsec_new(&s->e, &cfg)) != 0 ||
+	    (r = ipsec_conf_load(s->e, s->conf, now)) != 0 ||
+	    (h->attach != NULL && (r = h->attach(s, now)) != 0) ||
+	    (r = conf_check_unused(s->conf)) != 0) {
+		SP_ERR(s->env->log, h->mod, "%s",
+		       s->conf != NULL && conf_error(s->conf)[0] ? conf_error(s->conf)
+								 : sp_strerror(r));
+		teardown(s);
+		return r;
 	}
-	conf_free(c);
-	return r;
+	if (h->start != NULL)
+		h->start(s, now);
+	return 0;
 }
 
-static void destroy(void *ctx)
+void ipsec_sim_destroy(void *ctx)
 {
 	struct ipsec_sim *s = ctx;
 
 	if (s == NULL)
 		return;
-	ipsec_free(s->e);
-	free(s->conf);
+	teardown(s);
+	free(s->text);
+	free(s->ext);
 	free(s);
 }
 
-static int create(void **ctx, struct sim_ep_env *env, const void *cfg, sp_time now)
+int ipsec_sim_create_ext(void **ctx, struct sim_ep_env *env, sp_time now, const char *conf,
+			 const struct ipsec_sim_hooks *hooks, void *ext)
 {
-	const struct ipsec_sim_cfg *c = cfg;
 	struct ipsec_sim *s;
 	int r;
 
 	*ctx = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		free(ext);
 		return SP_ENOMEM;
+	}
 	s->env = env;
 	s->now = now;
-	if ((s->conf = strdup(c && c->conf ? c->conf : "")) == NULL) {
-		destroy(s);
+	s->hooks = hooks != NULL ? hooks : &no_hooks;
+	s->ext = ext;
+	if ((s->text = strdup(conf != NULL ? conf : "")) == NULL) {
+		ipsec_sim_destroy(s);
 		return SP_ENOMEM;
 	}
 	if ((r = build(s, now)) != 0) {
-		destroy(s);
+		ipsec_sim_destroy(s);
 		return r;
 	}
 	*ctx = s;
 	return 0;
 }
 
-static enum sim_verdict output(void *ctx, sp_time now, struct pkt *p,
-			       const struct sim_route_hit *rt)
+static int create(void **ctx, struct sim_ep_env *env, const void *cfg, sp_time now)
+{
+	const struct ipsec_sim_cfg *c = cfg;
+
+	return ipsec_sim_create_ext(ctx, env, now, c != NULL ? c->conf : NULL, NULL, NULL);
+}
+
+enum sim_verdict ipsec_sim_output(void *ctx, sp_time now, struct pkt *p,
+				  const struct sim_route_hit *rt)
 {
 	struct ipsec_sim *s = ctx;
 
@@ -117,7 +142,7 @@ static enum sim_verdict output(void *ctx, sp_time now, struct pkt *p,
 	return SIM_CONSUMED;
 }
 
-static enum sim_verdict input(void *ctx, sp_time now, struct pkt *p, unsigned ifi)
+enum sim_verdict ipsec_sim_input(void *ctx, sp_time now, struct pkt *p, unsigned ifi)
 {
 	struct ipsec_sim *s = ctx;
 
@@ -125,48 +150,56 @@ static enum sim_verdict input(void *ctx, sp_time now, struct pkt *p, unsigned if
 		return SIM_DROP;
 	s->now = now;
 	s->ifi = ifi;
+	if (s->hooks->input != NULL && s->hooks->input(s, now, p))
+		return SIM_CONSUMED;
 	ipsec_input(s->e, now, p);
 	return SIM_CONSUMED;
 }
 
-static sp_time next_deadline(void *ctx)
+sp_time ipsec_sim_next_deadline(void *ctx)
 {
 	struct ipsec_sim *s = ctx;
+	sp_time t;
 
-	return s->e != NULL ? ipsec_next_deadline(s->e) : SP_TIME_NEVER;
+	if (s->e == NULL)
+		return SP_TIME_NEVER;
+	t = ipsec_next_deadline(s->e);
+	if (s->hooks->next_deadline != NULL)
+		t = sp_time_min(t, s->hooks->next_deadline(s));
+	return t;
 }
 
-static void tick(void *ctx, sp_time now)
+void ipsec_sim_tick(void *ctx, sp_time now)
 {
 	struct ipsec_sim *s = ctx;
 
 	s->now = now;
-	if (s->e != NULL)
-		ipsec_tick(s->e, now);
+	if (s->e == NULL)
+		return;
+	ipsec_tick(s->e, now);
+	if (s->hooks->tick != NULL)
+		s->hooks->tick(s, now);
 }
 
-/* A crash loses every SA; manual keys come back from the configuration at the restart
- * (with sequence numbers from 1 again, which the peer's window may refuse: that is why
- * IKE exists). */
-static void reset(void *ctx, sp_time now)
+/* A crash loses every SA (and the extension's sessions); manual keys come back from the
+ * configuration at the restart (with sequence numbers from 1 again, which the peer's
+ * window may refuse: that is why IKE exists). */
+void ipsec_sim_reset(void *ctx, sp_time now)
 {
-	struct ipsec_sim *s = ctx;
-
 	(void)now;
-	ipsec_free(s->e);
-	s->e = NULL;
+	teardown(ctx);
 }
 
-static void restart(void *ctx, sp_time now)
+void ipsec_sim_restart(void *ctx, sp_time now)
 {
 	struct ipsec_sim *s = ctx;
 
 	s->now = now;
 	if (s->e == NULL && build(s, now) != 0)
-		SP_ERR(s->env->log, "ipsec", "restart: configuration no longer loads");
+		SP_ERR(s->env->log, s->hooks->mod, "restart: configuration no longer loads");
 }
 
-static void report(void *ctx, struct sim_ep_report *r)
+void ipsec_sim_report(void *ctx, struct sim_ep_report *r)
 {
 	struct ipsec_sim *s = ctx;
 
@@ -183,14 +216,20 @@ static void report(void *ctx, struct sim_ep_report *r)
 	r->ctl_pkts += ipsec_counter(s->e, IPSEC_CTR_TX_KEEPALIVE);
 	/* IPv4 + UDP + the keepalive octet (RFC 3948 2.3). */
 	r->ctl_bytes += ipsec_counter(s->e, IPSEC_CTR_TX_KEEPALIVE) * (20 + 8 + 1);
+	if (s->hooks->report != NULL)
+		s->hooks->report(s, r);
 }
 
-static void show(void *ctx, FILE *f)
+void ipsec_sim_show(void *ctx, FILE *f)
 {
 	struct ipsec_sim *s = ctx;
 
 	if (s->e == NULL)
 		return;
+	if (s->hooks->show != NULL) {
+		s->hooks->show(s, f);
+		return;
+	}
 	ipsec_show_sa(s->e, s->now, f);
 	ipsec_show_policy(s->e, f);
 }
@@ -200,16 +239,4 @@ struct ipsec *ipsec_sim_engine(void *ctx)
 	return ((struct ipsec_sim *)ctx)->e;
 }
 
-const struct sim_ep_ops ipsec_sim_ops = {
-	.name = "ipsec",
-	.create = create,
-	.output = output,
-	.input = input,
-	.next_deadline = next_deadline,
-	.tick = tick,
-	.reset = reset,
-	.restart = restart,
-	.report = report,
-	.show = show,
-	.destroy = destroy,
-};
+const struct sim_ep_ops ipsec_sim_ops = IPSEC_SIM_OPS("ipsec", create);
