@@ -322,14 +322,24 @@ void sim_ctr_dump(struct sim *sim, FILE *f, bool all)
 	sp_ctr_dump(&sim->link_ctrs, f, all);
 }
 
+/*
+ * A drop reason: "drop_*" (every module's X-macro list), "<part>_drop_*" (a NAT strategy's
+ * own, masq_drop_n_out) or a link's "lost". Verdict totals like "nat_dropped" or a
+ * daemon's "dropped" only say that a reason was counted elsewhere.
+ */
+bool sim_ctr_is_drop(const char *name)
+{
+	return strncmp(name, "drop_", 5) == 0 || strstr(name, "_drop_") != NULL ||
+	       strcmp(name, "lost") == 0;
+}
+
 static void each_drop(const struct sp_ctr_registry *reg,
 		      void (*fn)(void *, const char *, const char *, const char *, uint64_t),
 		      void *arg)
 {
 	for (const struct sp_ctrs *c = reg->head; c != NULL; c = c->next)
 		for (unsigned i = 0; i < c->n; i++)
-			if (c->vals[i] != 0 && (strncmp(c->names[i], "drop", 4) == 0 ||
-						strcmp(c->names[i], "lost") == 0))
+			if (c->vals[i] != 0 && sim_ctr_is_drop(c->names[i]))
 				fn(arg, c->instance ? c->instance : "-", c->module, c->names[i],
 				   c->vals[i]);
 }

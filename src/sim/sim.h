@@ -98,7 +98,9 @@ struct sim_link *sim_link_first(struct sim *sim);
 uint64_t sim_ctr_total(struct sim *sim, const char *module, const char *name);
 /* Every counter of every node and link ("instance module.name value"); zeros unless !all. */
 void sim_ctr_dump(struct sim *sim, FILE *f, bool all);
-/* Call fn for every non-zero counter whose name starts with "drop" or equals "lost". */
+/* Whether a counter name is a drop reason: "drop_*", "<strategy>_drop_*" or "lost". */
+bool sim_ctr_is_drop(const char *name);
+/* Call fn for every non-zero counter that is a drop reason (sim_ctr_is_drop). */
 void sim_ctr_each_drop(struct sim *sim,
 		       void (*fn)(void *arg, const char *inst, const char *mod, const char *name,
 				  uint64_t v),
