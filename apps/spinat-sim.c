@@ -82,8 +82,9 @@ static void list(FILE *f)
 		fputc('\n', f);
 		sim_params_print_help(s->params, NULL, f);
 	}
-	fprintf(f, "\n  Address-only NAT, in every scenario:\n");
-	sim_params_print_help(sim_nat_basic_params, "nat", f);
+	fprintf(f, "\n  spinat's NAT engine on every NAT router, in every scenario (the [gateway]\n"
+		   "  keys of docs/CONFIG.md; each technique's strategy keys are below):\n");
+	sim_params_print_help(sim_nat_params, "nat", f);
 	fprintf(f, "\nTechniques (one table row each):\n");
 	for (unsigned i = 0; sim_techniques[i] != NULL; i++) {
 		const struct sim_technique *t = sim_techniques[i];

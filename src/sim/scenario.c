@@ -27,7 +27,7 @@ int sim_scenario_params(const struct sim_scenario *scn, struct sim_params *ps)
 	int r;
 
 	if ((r = sim_params_add(ps, scn->params, NULL)) != 0 ||
-	    (r = sim_params_add(ps, sim_nat_basic_params, "nat")) != 0)
+	    (r = sim_params_add(ps, sim_nat_params, "nat")) != 0)
 		return r;
 	for (unsigned i = 0; sim_techniques[i] != NULL; i++)
 		if ((r = sim_params_add(ps, sim_techniques[i]->params, sim_techniques[i]->name)) !=

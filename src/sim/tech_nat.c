@@ -19,7 +19,6 @@
 #include "sim/technique.h"
 #include "base/addr.h"
 #include "ike/ike_sim.h"
-#include "nat/nat_sim.h"
 #include "sim/ipnode.h"
 
 #include <stdio.h>
@@ -54,33 +53,26 @@ static bool guard_fig7(const struct sim_tech_ctx *tc)
 	return v != NULL && strcmp(v, "fig7") == 0;
 }
 
-/* The NAT configuration: defaults, the strategy, and each parameter as its key. */
-static int nat_cfg(struct sim_tech_ctx *tc, const struct tech_spec *ts, struct nat_sim_cfg *out)
+/* The strategy's keys: each of the technique's parameters under its configuration name. */
+static void strategy_keys(struct sim_tech_ctx *tc, const struct tech_spec *ts, char *text,
+			  size_t cap)
 {
-	char text[2048], line[160];
-	const struct sim_param *prm = tc->tech->params;
-	struct conf *conf = NULL;
-	int r;
+	size_t len = 0;
 
-	snprintf(text, sizeof(text), "[nat]\npool = 192.0.2.1\nstrategy = %s\n", ts->strategy);
-	for (; prm != NULL && prm->key != NULL; prm++) {
+	text[0] = '\0';
+	for (const struct sim_param *prm = tc->tech->params; prm != NULL && prm->key != NULL;
+	     prm++) {
 		char key[SIM_PARAM_KEYLEN + 16];
 		const char *v;
 
 		if (is_guard_key(prm->key))
 			continue; /* the endpoints' */
 		snprintf(key, sizeof(key), "%s.%s", tc->tech->name, prm->key);
-		if ((v = sim_params_get(tc->params, key)) == NULL)
+		if ((v = sim_params_get(tc->params, key)) == NULL || len >= cap)
 			continue;
-		snprintf(line, sizeof(line), "%s_%s = %s\n", ts->strategy, prm->key, v);
-		strncat(text, line, sizeof(text) - strlen(text) - 1);
+		len += (size_t)snprintf(text + len, cap - len, "%s_%s = %s\n", ts->strategy,
+					prm->key, v);
 	}
-	if ((r = conf_parse_string(text, tc->tech->name, &conf)) != 0 ||
-	    (r = nat_config_read(&out->nat, conf_find(conf, "nat", NULL))) != 0 ||
-	    (r = conf_check_unused(conf)) != 0)
-		snprintf(tc->err, sizeof(tc->err), "%s", conf ? conf_error(conf) : sp_strerror(r));
-	conf_free(conf);
-	return r;
 }
 
 /* The gateway's own address inside the protected network: what the guard pings. */
@@ -198,16 +190,15 @@ static int attach_gateway(struct sim_tech_ctx *tc, const struct tech_spec *ts, s
 
 static int setup(struct sim_tech_ctx *tc, const struct tech_spec *ts)
 {
-	struct nat_sim_cfg ncfg;
+	char keys[1024];
 	int r;
 
 	if (tc->ngateways == 0) {
 		snprintf(tc->err, sizeof(tc->err), "the scenario has no VPN gateway");
 		return SP_EINVAL;
 	}
-	if ((r = nat_cfg(tc, ts, &ncfg)) != 0)
-		return r;
-	if ((r = sim_tech_attach_nat(tc, &nat_sim_ops, &ncfg)) != 0)
+	strategy_keys(tc, ts, keys, sizeof(keys));
+	if ((r = sim_tech_attach_engine(tc, ts->strategy, keys)) != 0)
 		return r;
 	for (unsigned i = 0; i < tc->nclients; i++)
 		if ((r = attach_client(tc, ts, i, sim_node_addr(tc->gateways[0]))) != 0)

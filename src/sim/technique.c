@@ -1,8 +1,10 @@
 /* The technique table. One line per technique; each lives in its tech_<name>.c. */
 #include "sim/technique.h"
 #include "sim/ipnode.h"
-#include "sim/nat_basic.h"
+#include "base/conf.h"
+#include "nat/nat_sim.h"
 
+#include <stdio.h>
 #include <string.h>
 
 extern const struct sim_technique sim_tech_plain;
@@ -41,32 +43,69 @@ int sim_tech_attach_nat(struct sim_tech_ctx *tc, const struct sim_nat_ops *ops, 
 	return 0;
 }
 
-const struct sim_param sim_nat_basic_params[] = {
-	{ "udp_timeout", "120s", "address-only NAT: idle UDP mapping lifetime" },
-	{ "tcp_timeout", "7440s", "address-only NAT: idle TCP mapping lifetime" },
-	{ "icmp_timeout", "60s", "address-only NAT: idle ICMP echo mapping lifetime" },
-	{ "other_timeout", "600s", "address-only NAT: idle ESP/AH/other entry lifetime" },
-	{ "max_entries", "16384", "address-only NAT: table size" },
-	{ "port_preserve", "yes", "address-only NAT: keep the inside port when it is free" },
+/*
+ * The engine's general keys with spinatd's defaults (nat_config_defaults(); CONFIG.md's
+ * [gateway] table). test_sim_nat.c checks that they stay the same.
+ */
+const struct sim_param sim_nat_params[] = {
+	{ "ports", "1024-65535", "ports handed out when the inside port is taken" },
+	{ "max_mappings", "262144", "table entries: mappings, IKE and IPsec items" },
+	{ "timeout_udp", "5m", "idle UDP mapping lifetime (at least 2m, RFC 4787 REQ-5)" },
+	{ "timeout_tcp_established", "7440s",
+	  "idle established TCP mapping (at least 2h4m, RFC 5382 REQ-5)" },
+	{ "timeout_tcp_transitory", "4m", "TCP mapping opening or closing (RFC 5382 REQ-5)" },
+	{ "timeout_icmp", "60s", "ICMP echo mapping (at least 60s, RFC 5508 REQ-1)" },
+	{ "timeout_fragment", "5s", "a first fragment's translation waits this for the others" },
+	{ "ike", "cookies", "cookies: UDP 500 keeps its port, replies by IKE SPIs (003); napt" },
+	{ "ike_timeout_outstanding", "10s", "IKE items awaiting the responder cookie (003 T_out)" },
+	{ "ike_timeout_established", "30m", "established IKE items after inactivity (003 T_ei)" },
+	{ "ike_recent", "5m", "a client counts as recently running IKE with a server (003)" },
+	{ "table_full", "drop", "when the table is full: drop new mappings, or evict" },
 	{ NULL },
 };
 
-int sim_tech_attach_nat_basic(struct sim_tech_ctx *tc)
+int sim_tech_nat_config(struct sim_params *ps, const char *strategy, const char *keys,
+			struct nat_config *out, char *err, size_t errlen)
 {
-	struct sim_nat_basic_cfg cfg = { 0 };
-	struct sim_params *ps = tc->params;
-	bool preserve;
+	char text[4096];
+	struct conf *conf = NULL;
+	size_t len;
 	int r;
 
-	if ((r = sim_params_time(ps, "nat.udp_timeout", &cfg.udp_timeout)) != 0 ||
-	    (r = sim_params_time(ps, "nat.tcp_timeout", &cfg.tcp_timeout)) != 0 ||
-	    (r = sim_params_time(ps, "nat.icmp_timeout", &cfg.icmp_timeout)) != 0 ||
-	    (r = sim_params_time(ps, "nat.other_timeout", &cfg.other_timeout)) != 0 ||
-	    (r = sim_params_u32(ps, "nat.max_entries", 1, 1u << 24, &cfg.max_entries)) != 0 ||
-	    (r = sim_params_bool(ps, "nat.port_preserve", &preserve)) != 0) {
-		snprintf(tc->err, sizeof(tc->err), "%.250s", ps->err);
-		return r;
+	len = (size_t)snprintf(text, sizeof(text), "[gateway]\npool = 192.0.2.1\nstrategy = %s\n",
+			       strategy);
+	for (const struct sim_param *p = sim_nat_params; p->key != NULL && len < sizeof(text);
+	     p++) {
+		char key[SIM_PARAM_KEYLEN];
+		const char *v;
+
+		snprintf(key, sizeof(key), "nat.%s", p->key);
+		v = sim_params_get(ps, key);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s = %s\n", p->key,
+					v != NULL ? v : p->def);
 	}
-	cfg.no_port_preserve = !preserve;
-	return sim_tech_attach_nat(tc, &sim_nat_basic_ops, &cfg);
+	if (len < sizeof(text) && keys != NULL)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s", keys);
+	if (len >= sizeof(text)) {
+		snprintf(err, errlen, "NAT engine: configuration longer than %zu bytes",
+			 sizeof(text));
+		return SP_ENOSPACE;
+	}
+	if ((r = conf_parse_string(text, "nat", &conf)) != 0 ||
+	    (r = nat_config_read(out, conf_find(conf, "gateway", NULL))) != 0 ||
+	    (r = conf_check_unused(conf)) != 0)
+		snprintf(err, errlen, "NAT engine: %s", conf ? conf_error(conf) : sp_strerror(r));
+	conf_free(conf);
+	return r;
+}
+
+int sim_tech_attach_engine(struct sim_tech_ctx *tc, const char *strategy, const char *keys)
+{
+	struct nat_sim_cfg cfg;
+	int r;
+
+	if ((r = sim_tech_nat_config(tc->params, strategy, keys, &cfg.nat, tc->err,
+				     sizeof(tc->err))) != 0)
+		return r;
+	return sim_tech_attach_nat(tc, &nat_sim_ops, &cfg);
 }

@@ -15,6 +15,7 @@
 #ifndef SP_SIM_TECHNIQUE_H
 #define SP_SIM_TECHNIQUE_H
 
+#include "nat/nat.h"
 #include "sim/engine.h"
 #include "sim/param.h"
 
@@ -68,15 +69,22 @@ extern const struct sim_technique *const sim_techniques[];
 const struct sim_technique *sim_technique_find(const char *name);
 
 /*
- * Attach the address-only NAT (sim/nat_basic.h) to every NAT router of tc, configured from
- * the scenario's "nat.*" parameters (sim_nat_basic_params). Techniques that run through
- * an ordinary NAT (plain, NAT-T) use it.
+ * The configuration of spinat's NAT engine (nat/nat.h) on a NAT router: the [gateway]
+ * section spinatd would read (docs/CONFIG.md), made of the scenario's "nat.*" parameters
+ * (sim_nat_params: the engine's general keys, spinatd's defaults), "strategy = strategy"
+ * and `keys`, more lines of it (a strategy's own keys, "masq_t_out = 1s\n"), or NULL. The
+ * pool is a placeholder: the router's global addresses replace it (nat/nat_sim.h). A bad
+ * value fails with err naming the key and why.
  */
-int sim_tech_attach_nat_basic(struct sim_tech_ctx *tc) SP_MUST_CHECK;
+int sim_tech_nat_config(struct sim_params *ps, const char *strategy, const char *keys,
+			struct nat_config *out, char *err, size_t errlen) SP_MUST_CHECK;
+/* Attach the NAT engine so configured to every NAT router of tc (tc->err says why not). */
+int sim_tech_attach_engine(struct sim_tech_ctx *tc, const char *strategy,
+			   const char *keys) SP_MUST_CHECK;
 /* Attach ops with cfg to every NAT router of tc. */
 int sim_tech_attach_nat(struct sim_tech_ctx *tc, const struct sim_nat_ops *ops,
 			const void *cfg) SP_MUST_CHECK;
-/* Parameters of the address-only NAT, declared with prefix "nat" by every scenario. */
-extern const struct sim_param sim_nat_basic_params[];
+/* The NAT engine's general keys, declared with prefix "nat" by every scenario. */
+extern const struct sim_param sim_nat_params[];
 
 #endif

@@ -27,7 +27,7 @@ expect() {
 expect 0 "usage: spinat-sim" --help
 expect 0 "Exit status" --help
 expect 0 "conference: N clients" --list
-expect 0 "nat.udp_timeout" --list
+expect 0 "nat.timeout_udp" --list
 expect 0 "plain " --list
 expect 2 "no parameter 'bogus'" --set bogus=1
 expect 2 "parameter clients: 'many'" --set clients=many

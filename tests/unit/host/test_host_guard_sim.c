@@ -17,10 +17,10 @@
 #include "base/addr.h"
 #include "ike/ike_sim.h"
 #include "ipsec/ipsec.h"
+#include "nat/nat_sim.h"
 #include "sim/flow.h"
 #include "sim/ipnode.h"
 #include "sim/link.h"
-#include "sim/nat_basic.h"
 #include "sim/sim.h"
 
 struct world {
@@ -31,14 +31,14 @@ struct world {
 #define A_ADDR SP_IP4(192, 168, 1, 2)
 #define B_ADDR SP_IP4(10, 0, 2, 2)
 
-/* a 192.168.1.2 -- r (address-only NAT, 10.0.2.1) -- 10.0.2.2 b */
+/* a 192.168.1.2 -- r (NAT engine, ipaddr strategy: 10.0.2.1) -- 10.0.2.2 b */
 static void build(struct world *w, uint64_t seed, const char *extra_a, const char *extra_b)
 {
 	struct sim_cfg cfg = { .seed = seed,
 			       .log_level = getenv("GUARD_TEST_LOG") ? SP_LOG_DEBUG : SP_LOG_WARN,
 			       .pool_pkts = 4096 };
 	struct sim_link_params prm = { .delay = SP_MSEC(5) };
-	struct sim_nat_basic_cfg ncfg = { 0 };
+	struct nat_sim_cfg ncfg;
 	struct sim_link *l1, *l2;
 	struct ike_sim_cfg ca = { 0 }, cb = { 0 };
 	char conf_a[1024], conf_b[1024];
@@ -52,7 +52,9 @@ static void build(struct world *w, uint64_t seed, const char *extra_a, const cha
 	assert_int_equal(sim_router_new(w->sim, "r", &w->r), 0);
 	assert_int_equal(sim_iface_add(w->r, "eth0", SP_IP4(192, 168, 1, 1), 24, l1, NULL), 0);
 	assert_int_equal(sim_iface_add(w->r, "eth1", ext, 24, l2, &out), 0);
-	assert_int_equal(sim_ip_attach_nat(w->r, &sim_nat_basic_ops, &ncfg, out, &ext, 1), 0);
+	nat_config_defaults(&ncfg.nat);
+	assert_int_equal(nat_config_set_strategy(&ncfg.nat, "ipaddr"), 0);
+	assert_int_equal(sim_ip_attach_nat(w->r, &nat_sim_ops, &ncfg, out, &ext, 1), 0);
 	assert_int_equal(sim_host_new(w->sim, "a", &w->a), 0);
 	assert_int_equal(sim_host_new(w->sim, "b", &w->b), 0);
 	assert_int_equal(sim_iface_add(w->a, "eth0", A_ADDR, 24, l1, NULL), 0);

@@ -16,10 +16,10 @@
 #include "base/addr.h"
 #include "ike/ike_sim.h"
 #include "ipsec/ipsec.h"
+#include "nat/nat_sim.h"
 #include "sim/flow.h"
 #include "sim/ipnode.h"
 #include "sim/link.h"
-#include "sim/nat_basic.h"
 #include "sim/sim.h"
 
 struct world {
@@ -42,7 +42,7 @@ static void build(struct world *w, bool nat, uint64_t seed, const char *extra)
 			       .log_level = getenv("IKE_TEST_LOG") ? SP_LOG_DEBUG : SP_LOG_WARN,
 			       .pool_pkts = 4096 };
 	struct sim_link_params prm = { .delay = SP_MSEC(2) };
-	struct sim_nat_basic_cfg ncfg = { 0 };
+	struct nat_sim_cfg ncfg;
 	struct sim_link *l1, *l2;
 	struct ike_sim_cfg ca, cb;
 	char conf_a[1024], conf_b[1024];
@@ -58,9 +58,10 @@ static void build(struct world *w, bool nat, uint64_t seed, const char *extra)
 	assert_int_equal(
 		sim_iface_add(w->r, "eth0", ip(nat ? "192.168.1.1" : "10.0.1.1"), 24, l1, NULL), 0);
 	assert_int_equal(sim_iface_add(w->r, "eth1", ext, 24, l2, &out), 0);
+	nat_config_defaults(&ncfg.nat);
+	assert_int_equal(nat_config_set_strategy(&ncfg.nat, "ipaddr"), 0);
 	if (nat)
-		assert_int_equal(sim_ip_attach_nat(w->r, &sim_nat_basic_ops, &ncfg, out, &ext, 1),
-				 0);
+		assert_int_equal(sim_ip_attach_nat(w->r, &nat_sim_ops, &ncfg, out, &ext, 1), 0);
 	assert_int_equal(sim_host_new(w->sim, "a", &w->a), 0);
 	assert_int_equal(sim_host_new(w->sim, "b", &w->b), 0);
 	assert_int_equal(sim_iface_add(w->a, "eth0", ip(a_addr), 24, l1, NULL), 0);

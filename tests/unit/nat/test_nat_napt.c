@@ -369,6 +369,30 @@ static void table_full_drop_or_evict(void **state)
 	fx_fini(&fx);
 }
 
+/* Every port of the range in use: a mapping that cannot keep its port is refused by name,
+ * and the range is free again once the mappings expire. */
+static void ports_exhausted(void **state)
+{
+	struct fx fx;
+
+	(void)state;
+	assert_int_equal(fx_init(&fx, "masq", 64), 0);
+	fx.cfg.port_min = 2000;
+	fx.cfg.port_max = 2003;
+	assert_int_equal(fx_start(&fx), 0);
+	/* H1 keeps 2000-2003, the whole range; H2 wants 2000 and there is none to give */
+	for (uint16_t p = 2000; p <= 2003; p++)
+		assert_int_equal(udp_out(&fx, T0, H1, p, SRV, 53), p);
+	assert_int_equal(udp_out(&fx, T0, H2, 2000, SRV, 53), 0);
+	assert_int_equal(fx_ctr(&fx, "drop_no_port"), 1);
+	/* a port outside the range is still kept when free */
+	assert_int_equal(udp_out(&fx, T0, H2, 40000, SRV, 53), 40000);
+	/* after timeout_udp the range is free again */
+	assert_int_equal(udp_out(&fx, T0 + SP_SEC(301), H2, 2000, SRV, 53), 2000);
+	assert_int_equal(fx_ctr(&fx, "drop_no_port"), 1);
+	fx_fini(&fx);
+}
+
 static void pool_is_paired(void **state)
 {
 	struct fx fx;
@@ -475,6 +499,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fragments_follow_the_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_and_unsupported, setup, teardown),
 		cmocka_unit_test(table_full_drop_or_evict),
+		cmocka_unit_test(ports_exhausted),
 		cmocka_unit_test(pool_is_paired),
 		cmocka_unit_test(config_keys),
 		cmocka_unit_test_setup_teardown(show_lists_mappings, setup, teardown),
