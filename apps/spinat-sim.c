@@ -1,8 +1,10 @@
 /*
- * spinat-sim: runs a built-in scenario once per technique in the deterministic simulator
- * and prints the comparison table. Same seed, same parameters: the same bytes on stdout
- * and in every pcap.
+ * spinat-sim: runs a built-in scenario under every technique in the deterministic simulator,
+ * several times with seeds that follow --seed, and prints the comparison table (one run:
+ * that run's table with its drop list). Same seed, same parameters: the same bytes on
+ * stdout and in every pcap.
  */
+#include "sim/runs.h"
 #include "sim/scenario.h"
 #include "base/conf.h"
 
@@ -23,25 +25,37 @@ static void usage(FILE *f)
 		"usage: spinat-sim [OPTIONS] [SCENARIO]\n"
 		"\n"
 		"Runs SCENARIO (default: " DEFAULT_SCENARIO ") in spinat's deterministic network\n"
-		"simulator, once for every technique, and prints one table row per technique:\n"
+		"simulator under every technique and prints one table row per technique:\n"
 		"tunnels up, flow packets sent, delivered, misdelivered, lost and duplicated, the\n"
 		"time to recover from the scenario's faults, the bytes each packet costs on the\n"
 		"access link beyond its payload, and the state the NAT holds. Every drop is\n"
 		"listed by its counter name under the table.\n"
+		"\n"
+		"Who wins the races after a fault depends on chance (start times, jitter, SPIs),\n"
+		"so a technique runs several times (--runs; the conference scenario: 10) with\n"
+		"seeds S, S+1, ... from --seed S, and the row gives the shares of packets over "
+		"all\n"
+		"runs, how many runs recovered, and the median and slowest recovery. With\n"
+		"--runs 1 the table is that one run's, in packets, with its drops one by one.\n"
 		"\n"
 		"Time is virtual: a run takes as long as the computer needs, not as long as the\n"
 		"scenario lasts. The same seed and parameters give byte-identical output and\n"
 		"pcap files; another seed changes what is random (jitter, loss, start times).\n"
 		"\n"
 		"Options:\n"
-		"  -s, --seed N            seed of every random stream (default 1)\n"
+		"  -s, --seed N            seed of every random stream of the first run (default\n"
+		"                          1); run k (from 0) uses N+k\n"
+		"  -r, --runs N            runs per technique, 1-1000 (default: the scenario's,\n"
+		"                          10 for conference, 1 for the staged races)\n"
 		"  -S, --set KEY=VALUE     override a scenario parameter; repeatable. Durations\n"
 		"                          take units (250ms, 10s, 5m); see --list for the keys\n"
 		"  -t, --technique LIST    comma-separated techniques to run, in this order\n"
 		"                          (default: all of them)\n"
 		"  -p, --pcap DIR          write one pcap per link and technique into DIR, named\n"
-		"                          SCENARIO-TECHNIQUE-LINK.pcap; packets are recorded as\n"
-		"                          their receiver gets them, stamped with virtual time\n"
+		"                          SCENARIO-TECHNIQUE-LINK.pcap (several runs:\n"
+		"                          SCENARIO-TECHNIQUE-seedN-LINK.pcap); packets are\n"
+		"                          recorded as their receiver gets them, stamped with\n"
+		"                          virtual time\n"
 		"  -l, --list              list scenarios, their parameters with defaults, and "
 		"the\n"
 		"                          techniques, then exit\n"
@@ -61,6 +75,8 @@ static void usage(FILE *f)
 		"  spinat-sim                                   the conference centre, defaults\n"
 		"  spinat-sim --set clients=20 --set fault=cut:access@4s+2s\n"
 		"  spinat-sim --seed 7 --pcap /tmp/caps -t plain\n"
+		"  spinat-sim --runs 100 -t serial,oldest       how often does each recover?\n"
+		"  spinat-sim --seed 8 --runs 1 -t masq-guard   one run of the set, in detail\n"
 		"\n"
 		"Exit status: 0 the scenario ran, 1 a run failed, 2 bad usage or parameter.\n");
 }
@@ -79,7 +95,7 @@ static void list(FILE *f)
 			fprintf(f, "    %.*s\n", len, p);
 			p += len + (nl ? 1 : 0);
 		}
-		fputc('\n', f);
+		fprintf(f, "    Runs per technique by default: %u.\n\n", s->runs > 0 ? s->runs : 1);
 		sim_params_print_help(s->params, NULL, f);
 	}
 	fprintf(f, "\n  spinat's NAT engine on every NAT router, in every scenario (the [gateway]\n"
@@ -134,10 +150,111 @@ static double wall_sec(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void print_techniques(const struct sim_technique *const *techs, unsigned ntech)
+{
+	for (unsigned i = 0; i < ntech; i++)
+		printf("  %-10s %s\n", techs[i]->name, techs[i]->descr);
+	printf("\n");
+}
+
+static int run_failed(const struct sim_scenario *scn, const struct sim_technique *t,
+		      const struct sim_params *ps, int r)
+{
+	fprintf(stderr, "spinat-sim: %s with %s: %s\n", scn->name, t->name,
+		ps->err[0] ? ps->err : sp_strerror(r));
+	return r == SP_ECONFIG ? 2 : 1;
+}
+
+/* One run per technique: its table in packets, and every drop counter of the run. */
+static int table_one(const struct sim_scenario *scn, struct sim_params *ps,
+		     const struct sim_technique *const *techs, unsigned ntech,
+		     const struct sim_run_opts *ro, uint64_t *events)
+{
+	struct sim_result *res = calloc(ntech, sizeof(*res));
+	int status = 0;
+
+	if (res == NULL) {
+		fprintf(stderr, "spinat-sim: out of memory\n");
+		return 1;
+	}
+	for (unsigned i = 0; i < ntech; i++) {
+		int r = scn->run(ps, techs[i], ro, &res[i]);
+
+		if (r != 0) {
+			status = run_failed(scn, techs[i], ps, r);
+			goto out;
+		}
+		*events += res[i].events;
+		fflush(stdout);
+	}
+	if (ro->verbose)
+		printf("\n");
+	sim_result_header(stdout);
+	for (unsigned i = 0; i < ntech; i++)
+		sim_result_row(stdout, &res[i]);
+	printf("\n");
+	print_techniques(techs, ntech);
+	sim_result_legend(stdout);
+	printf("\ndrops (node module.counter=packets):\n");
+	for (unsigned i = 0; i < ntech; i++)
+		printf("  %-10s %s\n", res[i].technique,
+		       res[i].drop_list[0] ? res[i].drop_list : "none");
+out:
+	free(res);
+	return status;
+}
+
+/* runs runs per technique: the aggregate table, the drops summed, the slowest runs. */
+static int table_runs(const struct sim_scenario *scn, struct sim_params *ps,
+		      const struct sim_technique *const *techs, unsigned ntech,
+		      const struct sim_run_opts *ro, unsigned runs, uint64_t *events)
+{
+	struct sim_agg *agg = calloc(ntech, sizeof(*agg));
+	bool faults = false;
+	int status = 0;
+
+	if (agg == NULL) {
+		fprintf(stderr, "spinat-sim: out of memory\n");
+		return 1;
+	}
+	for (unsigned i = 0; i < ntech; i++) {
+		int r = sim_scenario_run_many(scn, ps, techs[i], ro, runs, &agg[i]);
+
+		if (r != 0) {
+			status = run_failed(scn, techs[i], ps, r);
+			goto out;
+		}
+		*events += agg[i].events;
+		faults = faults || (agg[i].has_fault && agg[i].with_traffic > 0);
+		fflush(stdout);
+	}
+	if (ro->verbose)
+		printf("\n");
+	sim_agg_header(stdout);
+	for (unsigned i = 0; i < ntech; i++)
+		sim_agg_row(stdout, &agg[i]);
+	printf("\n");
+	print_techniques(techs, ntech);
+	sim_agg_legend(stdout, runs, ro->seed);
+	printf("\ndrops, summed over the %u runs (node module.counter=packets):\n", runs);
+	for (unsigned i = 0; i < ntech; i++)
+		sim_agg_drops(stdout, &agg[i]);
+	if (faults) {
+		printf("\nslowest recovery of each technique (replay it: --seed S --runs 1 -t "
+		       "TECHNIQUE):\n");
+		for (unsigned i = 0; i < ntech; i++)
+			sim_agg_slowest(stdout, &agg[i]);
+	}
+out:
+	free(agg);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 's' },
+		{ "runs", required_argument, NULL, 'r' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "technique", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'p' },
@@ -152,13 +269,13 @@ int main(int argc, char **argv)
 	static struct sim_params ps;
 	struct sim_run_opts ro = { .seed = 1, .log_level = SP_LOG_WARN, .out = stdout };
 	const char *sets[MAX_SETS], *tech_spec = NULL;
-	unsigned nsets = 0, ntech, verbose = 0;
+	unsigned nsets = 0, ntech, verbose = 0, runs = 0;
 	bool stats = false;
 	uint64_t events = 0;
 	double t0;
 	int ch, status = 0;
 
-	while ((ch = getopt_long(argc, argv, "s:S:t:p:lvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:r:S:t:p:lvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if (conf_parse_u64(optarg, &ro.seed) != 0) {
@@ -167,6 +284,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'r': {
+			uint64_t v;
+
+			if (conf_parse_u64(optarg, &v) != 0 || v < 1 || v > SIM_RUNS_MAX) {
+				fprintf(stderr,
+					"spinat-sim: --runs: '%s' is not a number from 1 to %u\n",
+					optarg, SIM_RUNS_MAX);
+				return 2;
+			}
+			runs = (unsigned)v;
+			break;
+		}
 		case 'S':
 			if (nsets == MAX_SETS) {
 				fprintf(stderr, "spinat-sim: more than %d --set\n", MAX_SETS);
@@ -233,52 +362,28 @@ int main(int argc, char **argv)
 	}
 	ro.logf = stderr;
 
+	if (runs == 0)
+		runs = scn->runs > 0 ? scn->runs : 1;
 	printf("spinat-sim: scenario %s: %s\n", scn->name, scn->descr);
-	printf("seed %llu, parameters:\n", (unsigned long long)ro.seed);
+	if (runs == 1)
+		printf("seed %llu, parameters:\n", (unsigned long long)ro.seed);
+	else
+		printf("seed %llu, %u runs per technique (seeds %llu to %llu), parameters:\n",
+		       (unsigned long long)ro.seed, runs, (unsigned long long)ro.seed,
+		       (unsigned long long)sim_run_seed(ro.seed, runs - 1));
 	sim_params_print(&ps, stdout, NULL, 78);
 	printf("\n");
 	fflush(stdout);
 
-	struct sim_result *res = calloc(ntech, sizeof(*res));
-	if (res == NULL) {
-		fprintf(stderr, "spinat-sim: out of memory\n");
-		return 1;
-	}
 	t0 = wall_sec();
-	for (unsigned i = 0; i < ntech; i++) {
-		int r = scn->run(&ps, techs[i], &ro, &res[i]);
-
-		if (r != 0) {
-			fprintf(stderr, "spinat-sim: %s with %s: %s\n", scn->name, techs[i]->name,
-				ps.err[0] ? ps.err : sp_strerror(r));
-			status = r == SP_ECONFIG ? 2 : 1;
-			free(res);
-			return status;
-		}
-		events += res[i].events;
-		fflush(stdout);
-	}
-	if (ro.verbose)
-		printf("\n");
-	sim_result_header(stdout);
-	for (unsigned i = 0; i < ntech; i++)
-		sim_result_row(stdout, &res[i]);
-	printf("\n");
-	for (unsigned i = 0; i < ntech; i++)
-		printf("  %-10s %s\n", techs[i]->name, techs[i]->descr);
-	printf("\n");
-	sim_result_legend(stdout);
-	printf("\ndrops (node module.counter=packets):\n");
-	for (unsigned i = 0; i < ntech; i++)
-		printf("  %-10s %s\n", res[i].technique,
-		       res[i].drop_list[0] ? res[i].drop_list : "none");
+	status = runs == 1 ? table_one(scn, &ps, techs, ntech, &ro, &events)
+			   : table_runs(scn, &ps, techs, ntech, &ro, runs, &events);
 	fflush(stdout);
-	if (stats) {
+	if (stats && status == 0) {
 		double dt = wall_sec() - t0;
 
 		fprintf(stderr, "spinat-sim: %llu events in %.3f s wall clock: %.0f events/s\n",
 			(unsigned long long)events, dt, dt > 0 ? (double)events / dt : 0.0);
 	}
-	free(res);
 	return status;
 }

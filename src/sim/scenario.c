@@ -46,20 +46,31 @@ void sim_result_header(FILE *f)
 		"dup", "recovery", "ovh/pkt", "NAT state (peak)");
 }
 
-static void fmt_bytes(uint64_t b, char *buf, size_t len)
+void sim_fmt_nat_state(uint64_t entries, uint64_t bytes, char *buf, size_t len)
 {
-	if (b < 10 * 1024)
-		snprintf(buf, len, "%llu B", (unsigned long long)b);
-	else if (b < 10 * 1024 * 1024)
-		snprintf(buf, len, "%llu KiB", (unsigned long long)(b / 1024));
+	if (bytes < 10 * 1024)
+		snprintf(buf, len, "%llu entries, %llu B", (unsigned long long)entries,
+			 (unsigned long long)bytes);
+	else if (bytes < 10 * 1024 * 1024)
+		snprintf(buf, len, "%llu entries, %llu KiB", (unsigned long long)entries,
+			 (unsigned long long)(bytes / 1024));
 	else
-		snprintf(buf, len, "%llu MiB", (unsigned long long)(b / (1024 * 1024)));
+		snprintf(buf, len, "%llu entries, %llu MiB", (unsigned long long)entries,
+			 (unsigned long long)(bytes / (1024 * 1024)));
+}
+
+void sim_fmt_recovery(sp_time t, char *buf, size_t len)
+{
+	if (t == SP_TIME_NEVER)
+		snprintf(buf, len, "never");
+	else
+		snprintf(buf, len, "%.3fs", sp_time_sec(t));
 }
 
 void sim_result_row(FILE *f, const struct sim_result *r)
 {
 	char tun[24] = "-", sent[24], del[24], mis[24], drop[24], dup[24], rec[24] = "-", ovh[24],
-	     nat[64] = "-", bytes[24];
+	     nat[64] = "-";
 	/* Not delivered = misdelivered (counted in their column) + dropped on the way. */
 	uint64_t dropped = r->flows.lost - SP_MIN(r->flows.lost, r->flows.misdelivered);
 
@@ -74,17 +85,13 @@ void sim_result_row(FILE *f, const struct sim_result *r)
 	if (r->has_fault) {
 		if (r->flows.flows_after_mark == 0)
 			snprintf(rec, sizeof(rec), "n/a"); /* no traffic after the repair */
-		else if (!r->flows.recovered)
-			snprintf(rec, sizeof(rec), "never");
 		else
-			snprintf(rec, sizeof(rec), "%.3fs", sp_time_sec(r->flows.recovery));
+			sim_fmt_recovery(r->flows.recovered ? r->flows.recovery : SP_TIME_NEVER,
+					 rec, sizeof(rec));
 	}
 	snprintf(ovh, sizeof(ovh), "%.1f", r->ovh_per_pkt);
-	if (r->has_nat) {
-		fmt_bytes(r->nat_bytes_peak, bytes, sizeof(bytes));
-		snprintf(nat, sizeof(nat), "%llu entries, %s",
-			 (unsigned long long)r->nat_entries_peak, bytes);
-	}
+	if (r->has_nat)
+		sim_fmt_nat_state(r->nat_entries_peak, r->nat_bytes_peak, nat, sizeof(nat));
 	fprintf(f, ROW_FMT, r->technique, tun, sent, del, mis, drop, dup, rec, ovh, nat);
 }
 
@@ -95,8 +102,12 @@ void sim_result_legend(FILE *f)
 		   "  sent       flow packets sent, both directions\n"
 		   "  delivered  reached the node they were meant for (first copy)\n"
 		   "  misdeliv   reached another node, or an endpoint that could not use them\n"
-		   "  dropped    sent and lost on the way (each drop is named under \"drops\"):\n"
-		   "             sent = delivered + misdelivered + dropped\n"
+		   "  dropped    sent and lost on the way (each drop is named under \"drops\"); "
+		   "an ESP\n"
+		   "             packet that reached the wrong client is lost to its flow too, "
+		   "so it\n"
+		   "             counts in misdeliv and dropped: the three can add up to more than "
+		   "sent\n"
 		   "  dup        delivered more than once\n"
 		   "  recovery   from the repair of the last fault to the first delivery on every "
 		   "flow\n"
@@ -121,7 +132,11 @@ int sim_scn_world(const struct sim_run_opts *o, const char *scn, const char *tec
 	char prefix[512];
 
 	if (o->pcap_dir != NULL) {
-		snprintf(prefix, sizeof(prefix), "%s/%s-%s-", o->pcap_dir, scn, tech);
+		if (o->pcap_seed)
+			snprintf(prefix, sizeof(prefix), "%s/%s-%s-seed%llu-", o->pcap_dir, scn,
+				 tech, (unsigned long long)o->seed);
+		else
+			snprintf(prefix, sizeof(prefix), "%s/%s-%s-", o->pcap_dir, scn, tech);
 		cfg.pcap_prefix = prefix;
 	}
 	return sim_new(out, &cfg);
@@ -167,6 +182,14 @@ static void add_drop(void *arg, const char *inst, const char *mod, const char *n
 	int n;
 
 	a->res->drops += v;
+	if (a->res->ndrops < SIM_RESULT_DROPS) {
+		struct sim_drop *d = &a->res->drop[a->res->ndrops++];
+
+		snprintf(d->name, sizeof(d->name), "%s %s.%s", inst, mod, name);
+		d->n = v;
+	} else {
+		a->res->drops_other += v;
+	}
 	if (a->off >= cap)
 		return;
 	n = snprintf(a->res->drop_list + a->off, cap - a->off, "%s%s %s.%s=%llu",
@@ -217,6 +240,8 @@ void sim_scn_collect(struct sim_tech_ctx *tc, struct sim_result *res)
 	}
 	res->drops = 0;
 	res->drop_list[0] = '\0';
+	res->ndrops = 0;
+	res->drops_other = 0;
 	sim_ctr_each_drop(tc->sim, add_drop, &acc);
 	res->events = sim_events(tc->sim);
 	res->link_pkts = 0;

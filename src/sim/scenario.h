@@ -17,9 +17,18 @@ struct sim_run_opts {
 	FILE *logf;	      /* log lines; NULL: stderr */
 	int log_level;	      /* SP_LOG_* */
 	const char *pcap_dir; /* NULL: no pcaps; else <dir>/<scenario>-<technique>-<link>.pcap */
+	bool pcap_seed;	      /* name them <scenario>-<technique>-seed<N>-<link>.pcap (runs) */
 	bool verbose;	      /* after the run, print counters and node state to out */
 	FILE *out;
 	uint32_t pool_pkts; /* 0: SIM_POOL_DEFAULT */
+};
+
+/* One named drop counter of a run: "node module.name" and its value. */
+#define SIM_DROP_NAME	 64
+#define SIM_RESULT_DROPS 48
+struct sim_drop {
+	char name[SIM_DROP_NAME];
+	uint64_t n;
 };
 
 struct sim_result {
@@ -32,10 +41,14 @@ struct sim_result {
 	sp_time repair;	    /* when the last fault was repaired */
 	double ovh_per_pkt; /* bytes on the access link per flow packet beyond its payload */
 	uint64_t access_bytes;
+	uint64_t access_data_pkts; /* flow packets on the access link (ovh_per_pkt's divisor) */
 	bool has_nat;
 	uint64_t nat_entries_peak, nat_entries_end, nat_bytes_peak;
 	uint64_t drops;	      /* sum of every named drop counter (link losses included) */
 	char drop_list[1024]; /* "node module.name=value ..." of the non-zero ones */
+	struct sim_drop drop[SIM_RESULT_DROPS]; /* the same, one by one (the first ones) */
+	unsigned ndrops;
+	uint64_t drops_other; /* the values of those beyond SIM_RESULT_DROPS */
 	uint64_t events;      /* simulator events run */
 	uint64_t link_pkts;   /* packets handed to links (every hop counts) */
 };
@@ -45,6 +58,9 @@ struct sim_scenario {
 	const char *descr; /* one line */
 	const char *doc;   /* a paragraph for --list */
 	const struct sim_param *params;
+	/* Runs per technique spinat-sim makes by default (0: 1): a scenario whose outcome
+	 * depends on chance needs several (sim/runs.h); a staged one, one. */
+	unsigned runs;
 	/* One run with technique t; ps holds this scenario's parameters (and "nat.*", and
 	 * every technique's). Errors leave a message in ps->err. */
 	int (*run)(struct sim_params *ps, const struct sim_technique *t,
@@ -62,6 +78,9 @@ void sim_result_header(FILE *f);
 void sim_result_row(FILE *f, const struct sim_result *r);
 /* What the columns mean, for under the table. */
 void sim_result_legend(FILE *f);
+/* Cells shared by the tables: "12 entries, 864 B"; "0.044s" or "never" (SP_TIME_NEVER). */
+void sim_fmt_nat_state(uint64_t entries, uint64_t bytes, char *buf, size_t len);
+void sim_fmt_recovery(sp_time t, char *buf, size_t len);
 
 /* ---- helpers for scenario implementations ------------------------------------------ */
 

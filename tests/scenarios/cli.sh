@@ -29,6 +29,7 @@ expect 0 "Exit status" --help
 expect 0 "conference: N clients" --list
 expect 0 "nat.timeout_udp" --list
 expect 0 "plain " --list
+expect 0 "Runs per technique by default: 10" --list
 expect 2 "no parameter 'bogus'" --set bogus=1
 expect 2 "parameter clients: 'many'" --set clients=many
 expect 2 "parameter clients: '0'" --set clients=0
@@ -38,7 +39,20 @@ expect 2 "no scenario 'moon'" moon
 expect 2 "unknown kind" --set fault=melt:nat@1s
 expect 2 "no node 'ghost'" --set fault=crash:ghost@1s --set duration=1s
 expect 2 "usage:" --no-such-option
+expect 2 "--runs: '0' is not a number from 1 to 1000" --runs 0
+expect 2 "--runs: 'many'" --runs many
 expect 0 "^plain  " --set duration=1s --technique plain
-expect 0 "drops (node module.counter=packets)" --set duration=1s
+# one run: its table in packets and its drops one by one
+expect 0 " recovery ovh/pkt" --set duration=1s --runs 1
+expect 0 "drops (node module.counter=packets)" --set duration=1s --runs 1
+# the conference scenario's default: ten runs, aggregated
+expect 0 "seed 1, 10 runs per technique (seeds 1 to 10)" --set duration=1s -t plain
+expect 0 " recovered   median    worst" --set duration=1s -t plain
+expect 0 "drops, summed over the 10 runs" --set duration=1s -t plain
+expect 0 "^plain            -     1200   100.00%" --set duration=1s --set fault=none --runs 3 -t plain
+expect 0 "slowest recovery of each technique" --set duration=3s --set fault=crash:nat@2s+1s --runs 2 -t plain
+expect 0 "Every technique ran 2 times, with seeds 5 to 6" --seed 5 --runs 2 --set duration=1s -t plain
+# the staged races run once
+expect 0 "^seed 1, parameters:" race1 -t plain
 [ "$status" -eq 0 ] && echo "cli: ok"
 exit $status
