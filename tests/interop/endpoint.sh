@@ -10,8 +10,8 @@
 #   endpoint.sh SPINATD SPINAT CASE...
 #   CASE = proto:mode:enc:auth:encap:esn   e.g. esp:tunnel:aes-gcm-16:none:udp:yes
 #          proto esp|ah, mode transport|tunnel, encap raw|udp, esn yes|no
-#   With VALGRIND=1 the daemons run under valgrind (a build without sanitizers must be
-#   given as SPINATD), which must report no errors and no leaks.
+#   Under valgrind.sh the daemons run under valgrind ($SPINAT_VALGRIND), which must report
+#   no errors and no leaks.
 set -u
 spinatd=$1 spinat=$2
 shift 2
@@ -169,15 +169,9 @@ conf() {
 
 start() {
 	side=$1 ns=$2
-	if [ "${VALGRIND:-0}" = 1 ]; then
-		ip netns exec "$ns" valgrind -q --error-exitcode=99 --leak-check=full \
-			--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-			"$spinatd" -c "$work/$side.conf" -s "$work/$side.sock" \
-			>"$work/$side.log" 2>&1 &
-	else
-		ip netns exec "$ns" "$spinatd" -c "$work/$side.conf" -s "$work/$side.sock" \
-			>"$work/$side.log" 2>&1 &
-	fi
+	# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
+	ip netns exec "$ns" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/$side.conf" \
+		-s "$work/$side.sock" >"$work/$side.log" 2>&1 &
 	eval "pid_$side=$!"
 	pids="$pids $!"
 	# Ready when it answers a role command (registered at the end of the role's start).

@@ -4,7 +4,9 @@
 # that has no route back to the private network. Unmodified ping and TCP (netcat) from
 # every inside host must reach the server and come back, which only a working NAT can
 # arrange; `spinat show nat` must list the mappings in 000 FIG. 5's columns and `spinat
-# show counters` the queued and accepted packets. Everything is removed on exit.
+# show counters` the queued and accepted packets; SIGTERM must stop spinatd with status 0.
+# Under valgrind.sh spinatd runs under valgrind ($SPINAT_VALGRIND), which must report no
+# errors and no leaks. Everything is removed on exit.
 #
 #   nat_gateway.sh SPINATD SPINAT [STRATEGY]
 set -u
@@ -106,9 +108,12 @@ pool = 203.0.113.1
 strategy = $strategy
 EOF
 "$spinatd" --check -c "$work/gw.conf" >/dev/null 2>&1 || true
-ip netns exec "$gw" "$spinatd" -c "$work/gw.conf" -s "$work/gw.sock" >"$work/gw.log" 2>&1 &
-pids="$pids $!"
-for _ in $(seq 100); do
+# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
+ip netns exec "$gw" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/gw.conf" -s "$work/gw.sock" \
+	>"$work/gw.log" 2>&1 &
+gwpid=$!
+pids="$pids $gwpid"
+for _ in $(seq 300); do
 	"$spinat" --socket "$work/gw.sock" show nat >/dev/null 2>&1 && break
 	sleep 0.1
 done
@@ -157,4 +162,12 @@ done
 acc=$(awk '$2 == "gateway.accepted" { print $3 }' "$work/ctr")
 [ -n "$acc" ] && [ "$acc" -gt 100 ] || { cat "$work/ctr"; fail "gateway.accepted = $acc"; }
 awk '$2 == "nat.in2out" { f = 1 } END { exit !f }' "$work/ctr" || fail "no nat.in2out counter"
+
+# A clean stop: SIGTERM, every queue, socket and table closed and freed.
+kill -TERM "$gwpid"
+wait "$gwpid"
+rc=$?
+pids=$(echo "$pids" | sed "s/ $gwpid\b//")
+[ $rc -eq 0 ] || fail "spinatd exited with status $rc after SIGTERM"
+grep -q "stopping (signal 15)" "$work/gw.log" || fail "spinatd did not log its stop"
 echo "PASS: ping and TCP from 3 inside hosts through spinatd ($strategy), $acc packets translated"
