@@ -299,6 +299,20 @@ int ike_conn_info(const struct ike *ike, const char *conn, struct ike_conn_info 
 	return 0;
 }
 
+void ike_peer_moved(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in, uint32_t addr,
+		    uint16_t port)
+{
+	(void)now;
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->state == IKE_SA_DEAD || ike_child_by_spi(sa, proto, spi_in, true) == NULL)
+			continue;
+		if (ike_sa_may_follow(sa) &&
+		    (sa->path.remote_addr != addr || sa->path.remote_port != port))
+			ike_sa_move_peer(sa, addr, port, "ESP");
+		return;
+	}
+}
+
 void ike_acquire(struct ike *ike, sp_time now, const char *conn)
 {
 	if (ike_up(ike, now, conn) != 0)

@@ -60,6 +60,9 @@ struct ike_child_sa {
 	uint32_t src, dst; /* outer addresses */
 	bool encap;	   /* UDP encapsulation (RFC 3948) with these ports */
 	uint16_t encap_sport, encap_dport;
+	/* The data plane may follow the peer to the source of an authenticated new packet
+	 * (RFC 7296 2.23: this end is not behind a NAT, the peer is, dynamic_update). */
+	bool follow;
 	uint16_t encr;	      /* IKEv2 transform ID; 0 for AH */
 	uint16_t encr_keylen; /* bits */
 	uint16_t integ;	      /* IKEv2 transform ID; 0 for AEAD */
@@ -79,11 +82,14 @@ struct ike_child_sa {
  * (false while an epoch guard decides when to switch, 003). sa_del removes one direction.
  * spi_in_use tells whether an inbound SPI is taken (so a derived or leased SPI can be
  * checked). last_used, when set, gives the time an inbound SA last passed a packet, which
- * keeps the liveness check quiet while traffic flows (RFC 7296 2.4). Any may be NULL.
+ * keeps the liveness check quiet while traffic flows (RFC 7296 2.4). sa_move gives one
+ * direction (by SPI, protocol, direction and reqid; no keys) the outer addresses and ports
+ * in sa: the peer moved (RFC 7296 2.23). Any may be NULL.
  */
 struct ike_kernel_ops {
 	int (*sa_add)(void *arg, sp_time now, const struct ike_child_sa *sa, bool current);
 	int (*sa_del)(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst);
+	int (*sa_move)(void *arg, const struct ike_child_sa *sa);
 	bool (*spi_in_use)(void *arg, uint8_t proto, uint32_t spi);
 	sp_time (*last_used)(void *arg, uint8_t proto, uint32_t spi_in);
 	void *arg;
@@ -190,6 +196,13 @@ void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi,
 int ike_child_delete(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in) SP_MUST_CHECK;
 /* Traffic matched a policy of conn that has no CHILD SA yet (an acquire): bring it up. */
 void ike_acquire(struct ike *ike, sp_time now, const char *conn);
+/*
+ * The data plane followed the peer of the CHILD SA with inbound SPI spi_in to addr:port
+ * after an authenticated new packet from there (RFC 7296 2.23, RFC 3948): the IKE SA and
+ * its other CHILD SAs follow too, where this end may (not behind a NAT, dynamic_update).
+ */
+void ike_peer_moved(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in, uint32_t addr,
+		    uint16_t port);
 
 /* Leased SPIs (001, 002): the lease client hands IKE what the NAT granted. */
 int ike_spi_lease_add(struct ike *ike, uint32_t first, uint32_t count) SP_MUST_CHECK;

@@ -152,6 +152,7 @@ static int k_sa_add(void *arg, sp_time now, const struct ike_child_sa *sa, bool 
 	if (sa->encap) {
 		p.encap_sport = sa->encap_sport;
 		p.encap_dport = sa->encap_dport;
+		p.natt_follow = sa->follow;
 	}
 	p.reqid = sa->reqid;
 	if (!sa->inbound && !policy_exists(e, sa->reqid) && (r = add_policies(e, sa)) != 0)
@@ -199,6 +200,22 @@ static int k_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32
 	return r == SP_ENOTFOUND ? 0 : r; /* a hard expiry may have removed it already */
 }
 
+static int k_sa_move(void *arg, const struct ike_child_sa *m)
+{
+	struct ipsec *e = arg;
+	uint8_t dir = m->inbound ? SA_DIR_IN : SA_DIR_OUT;
+
+	for (const struct sa *s = ipsec_sa_next(e, NULL); s != NULL; s = ipsec_sa_next(e, s)) {
+		if (s->spi != m->spi || s->proto != ip_proto(m->proto) || s->dir != dir ||
+		    s->reqid != m->reqid)
+			continue;
+		return ipsec_sa_move(e, &(struct sa_key){ s->spi, s->proto, s->dst },
+				     m->inbound ? m->src : m->dst,
+				     m->inbound ? m->encap_sport : m->encap_dport);
+	}
+	return 0; /* gone already (a hard expiry) */
+}
+
 static bool k_spi_in_use(void *arg, uint8_t proto, uint32_t spi)
 {
 	struct ipsec *e = arg;
@@ -223,6 +240,7 @@ void ike_ipsec_ops(struct ipsec *e, struct ike_kernel_ops *ops)
 {
 	ops->sa_add = k_sa_add;
 	ops->sa_del = k_sa_del;
+	ops->sa_move = k_sa_move;
 	ops->spi_in_use = k_spi_in_use;
 	ops->last_used = k_last_used;
 	ops->arg = e;
@@ -243,6 +261,12 @@ void ike_ipsec_event(struct ike *ike, sp_time now, const struct ipsec_event *ev)
 		proto = ev->sa->proto == IPV4_PROTO_AH ? IKE_PROTO_AH : IKE_PROTO_ESP;
 		ike_child_expire(ike, now, proto, ev->sa->spi, ev->sa->dir == SA_DIR_IN,
 				 ev->type == IPSEC_EV_HARD_EXPIRE);
+		break;
+	case IPSEC_EV_PEER_MOVED:
+		/* RFC 7296 2.23: the IKE SA follows where its ESP went. */
+		ike_peer_moved(ike, now,
+			       ev->sa->proto == IPV4_PROTO_AH ? IKE_PROTO_AH : IKE_PROTO_ESP,
+			       ev->sa->spi, ev->addr, ev->port);
 		break;
 	default:
 		break;

@@ -14,7 +14,8 @@
 void ike_ipsec_ops(struct ipsec *e, struct ike_kernel_ops *ops);
 
 /* Hand an ipsec event to IKE: acquire brings the connection of the policy's reqid up,
- * soft expiry rekeys the CHILD SA, hard expiry deletes it. */
+ * soft expiry rekeys the CHILD SA, hard expiry deletes it, a peer the data plane followed
+ * to a new address (RFC 7296 2.23) takes the IKE SA along. */
 void ike_ipsec_event(struct ike *ike, sp_time now, const struct ipsec_event *ev);
 
 #endif

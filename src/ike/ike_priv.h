@@ -48,7 +48,9 @@
 	_(DPD_SENT, "liveness_sent")                            \
 	_(PEER_SILENT, "peer_silent")                           \
 	_(KERNEL_FAIL, "kernel_fail")                           \
-	_(SPI_EXHAUSTED, "spi_exhausted")
+	_(SPI_EXHAUSTED, "spi_exhausted")                       \
+	_(PEER_MOVED, "peer_moved")                             \
+	_(PEER_MOVE_IGNORED, "peer_move_ignored")
 
 enum ike_ctr {
 #define _(sym, str) IKE_CTR_##sym,
@@ -99,6 +101,7 @@ struct ike_conn {
 	bool accept_rekey;  /* answer peer-initiated CHILD SA rekeys (003 FIG. 6A step 620) */
 	bool epoch_guard;   /* leave the switch to a new outbound SA to the epoch guard */
 	enum ike_encap encap;
+	bool dynamic_update; /* follow a peer behind a NAT to its new address (2.23) */
 	sp_time dpd_delay;
 	bool dpd_restart;
 	sp_time retransmit_timeout;
@@ -327,6 +330,10 @@ sp_time ike_sa_deadline(const struct ike_sa *sa);
 /* Start the next queued exchange if the window is free. */
 void ike_sa_kick(struct ike_sa *sa, sp_time now);
 void ike_sa_fail(struct ike_sa *sa, sp_time now, enum ike_event_type ev, const char *why);
+/* May this IKE SA follow its peer to a new address and port (2.23)? */
+bool ike_sa_may_follow(const struct ike_sa *sa);
+/* The peer is at addr:port now (2.23): the IKE SA and its CHILD SAs follow. */
+void ike_sa_move_peer(struct ike_sa *sa, uint32_t addr, uint16_t port, const char *seen_in);
 void ike_event(struct ike *ike, const struct ike_sa *sa, const struct ike_child *ch,
 	       enum ike_event_type type, bool initiator, const char *reason);
 
@@ -361,6 +368,8 @@ int ike_child_install(struct ike_sa *sa, struct ike_child *ch, sp_time now, bool
 		      const uint8_t *nr, size_t nr_len) SP_MUST_CHECK;
 void ike_child_remove(struct ike_sa *sa, struct ike_child *ch, bool notify);
 struct ike_child *ike_child_by_spi(struct ike_sa *sa, uint8_t proto, uint32_t spi, bool inbound);
+/* Tell the data plane the CHILD SA's outer addresses and ports are the IKE SA's path now. */
+void ike_child_move(struct ike_sa *sa, struct ike_child *ch);
 void ike_child_schedule(struct ike_sa *sa, struct ike_child *ch, sp_time now);
 void ike_child_tick(struct ike_sa *sa, sp_time now);
 sp_time ike_child_deadline(const struct ike_sa *sa);

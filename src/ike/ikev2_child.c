@@ -227,6 +227,7 @@ static void fill_sa(const struct ike_sa *sa, const struct ike_child *ch, bool in
 	k->encap = ch->encap;
 	k->encap_sport = inbound ? sa->path.remote_port : sa->path.local_port;
 	k->encap_dport = inbound ? sa->path.local_port : sa->path.remote_port;
+	k->follow = ch->encap && ike_sa_may_follow(sa);
 	k->encr = ch->algs.encr;
 	k->encr_keylen = ch->algs.encr_keylen;
 	k->integ = ch->algs.integ;
@@ -316,6 +317,25 @@ void ike_child_remove(struct ike_sa *sa, struct ike_child *ch, bool notify)
 		ike_event(ike, sa, ch, IKE_EV_CHILD_DELETED, false, NULL);
 	}
 	free(ch);
+}
+
+void ike_child_move(struct ike_sa *sa, struct ike_child *ch)
+{
+	struct ike *ike = sa->ike;
+	struct ike_child_sa k;
+
+	if (!ch->installed_kernel || ike->p.kernel.sa_move == NULL)
+		return;
+	for (int in = 0; in < 2; in++) {
+		int r;
+
+		fill_sa(sa, ch, in != 0, &k);
+		if ((r = ike->p.kernel.sa_move(ike->p.kernel.arg, &k)) != 0) {
+			ike_ctr(ike, IKE_CTR_KERNEL_FAIL);
+			IKE_LOG(ike, SP_LOG_ERR, "%s: moving CHILD SA %08x_%s failed: %s",
+				ch->conn->name, k.spi, in ? "i" : "o", sp_strerror(r));
+		}
+	}
 }
 
 struct ike_child *ike_child_by_spi(struct ike_sa *sa, uint8_t proto, uint32_t spi, bool inbound)

@@ -318,6 +318,9 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	if ((e = conf_get_enum(s, "encap", encap_names, IKE_ENCAP_AUTO, &i)) != 0)
 		return e;
 	c->encap = (enum ike_encap)i;
+	/* RFC 7296 2.23: a host not behind a NAT SHOULD follow its peer's new address. */
+	if ((e = conf_get_bool(s, "dynamic_update", true, &c->dynamic_update)) != 0)
+		return e;
 	if ((e = conf_get_time(s, "dpd_delay", SP_SEC(30), &c->dpd_delay)) != 0 ||
 	    (e = conf_get_enum(s, "dpd_action", dpd_names, 0, &i)) != 0)
 		return e;

@@ -366,13 +366,88 @@ static struct sa *inbound_sa(struct ipsec *e, struct pkt *p, uint32_t spi, uint8
 	return sa;
 }
 
+/* Set the peer of sa: where an outbound SA sends, where an inbound one hears from. */
+static void set_peer(struct sa *sa, uint32_t addr, uint16_t port)
+{
+	if (sa->dir == SA_DIR_OUT) {
+		sa->dst = addr;
+		if (sa->encap_sport != 0)
+			sa->encap_dport = port;
+	} else {
+		sa->src = addr;
+		if (sa->encap_sport != 0)
+			sa->encap_sport = port;
+	}
+}
+
+/* Would sa, sent to addr, have the wire identity of another outbound SA? */
+static bool out_key_taken(const struct ipsec *e, const struct sa *sa, uint32_t addr)
+{
+	const struct sa *o = sadb_lookup(&e->sadb, sa->spi, sa->proto, addr);
+
+	return o != NULL && o != sa;
+}
+
+static void ep_fmt(uint32_t addr, uint16_t port, char *buf, size_t len)
+{
+	char a[SP_IP4_STRLEN];
+
+	snprintf(buf, len, "%s:%u", sp_ip4_fmt(addr, a), port);
+}
+
+/*
+ * RFC 7296 2.23 (and RFC 3948): a packet whose integrity protection validates came from
+ * another address or port than the SA's, typically because a NAT in front of the peer
+ * restarted and mapped it anew. An end not behind a NAT (the SA's natt_follow, set by IKE)
+ * sends everything to the address and port of the validated packet from now on: the
+ * inbound SA and the SAs of its reqid that had the old peer follow. Only for a packet that
+ * advanced the anti-replay window, so an old packet replayed from elsewhere cannot move
+ * the peer back (2.23: "only ... in response to a new packet").
+ */
+static void follow_peer(struct ipsec *e, struct sa *in, uint32_t addr, uint16_t port)
+{
+	struct ipsec_event ev = {
+		.type = IPSEC_EV_PEER_MOVED, .sa = in, .addr = addr, .port = port
+	};
+	char from[32], to[32], d[80], stay[64] = "";
+	unsigned n = 0, refused = 0;
+
+	ev.old_addr = in->src;
+	ev.old_port = in->encap_sport;
+	for (struct sa *sa = sadb_next(&e->sadb, NULL); sa; sa = sadb_next(&e->sadb, sa)) {
+		bool in_dir = sa->dir == SA_DIR_IN;
+
+		if (sa->reqid != in->reqid || sa->encap_sport == 0 ||
+		    (in_dir ? sa->src : sa->dst) != ev.old_addr ||
+		    (in_dir ? sa->encap_sport : sa->encap_dport) != ev.old_port)
+			continue;
+		if (!in_dir && out_key_taken(e, sa, addr)) {
+			refused++; /* logged below; the SA keeps its old peer */
+			continue;
+		}
+		set_peer(sa, addr, port);
+		n++;
+	}
+	count(e, IPSEC_CTR_PEER_MOVED);
+	sa_describe(in, d, sizeof(d));
+	ep_fmt(ev.old_addr, ev.old_port, from, sizeof(from));
+	ep_fmt(addr, port, to, sizeof(to));
+	if (refused != 0)
+		snprintf(stay, sizeof(stay), ", %u stay (their SPI is taken there)", refused);
+	SP_INFO(e->cfg.log, "ipsec",
+		"%s: %s: peer moved from %s to %s (RFC 7296 2.23): %u SAs follow%s", e->name, d,
+		from, to, n, stay);
+	emit(e, &ev);
+}
+
+/* ESP, raw or UDP-encapsulated (encap) from the peer's port sport. */
 static void esp_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv4_hdr *h,
-		   size_t esp_off, bool encap)
+		   size_t esp_off, bool encap, uint16_t sport)
 {
 	const uint8_t *esp = pkt_data(p) + esp_off;
 	enum ipsec_ctr r;
+	uint64_t seq, top;
 	struct sa *sa;
-	uint64_t seq;
 
 	if (ipv4_is_fragment(h))
 		return drop(e, p, IPSEC_DROP_FRAGMENT);
@@ -385,7 +460,12 @@ static void esp_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv
 		sa->stats.drop_other++;
 		return drop(e, p, IPSEC_DROP_POLICY);
 	}
-	if ((r = esp_input(sa, p, esp_off, &seq)) == IPSEC_DROP_DUMMY) {
+	top = sa->win.top;
+	r = esp_input(sa, p, esp_off, &seq);
+	if ((r == IPSEC_OK || r == IPSEC_DROP_DUMMY) && encap && sa->natt_follow &&
+	    sa->win.size != 0 && seq > top && (h->ip_src != sa->src || sport != sa->encap_sport))
+		follow_peer(e, sa, h->ip_src, sport);
+	if (r == IPSEC_DROP_DUMMY) {
 		/* Authenticated: the peer is alive even though nothing is delivered. */
 		account(e, now, sa, 0);
 		return drop(e, p, r);
@@ -445,7 +525,7 @@ static void natt_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ip
 		break;
 	}
 	count(e, IPSEC_CTR_RX_ESP_UDP);
-	esp_in(e, now, p, h, off, true);
+	esp_in(e, now, p, h, off, true, u->udp_sport);
 }
 
 /* Not IPsec: allowed unless an inbound policy says it must have been protected. */
@@ -473,7 +553,7 @@ void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p)
 	switch (h.ip_proto) {
 	case IPV4_PROTO_ESP:
 		count(e, IPSEC_CTR_RX_ESP);
-		return esp_in(e, now, p, &h, h.ip_hl, false);
+		return esp_in(e, now, p, &h, h.ip_hl, false, 0);
 	case IPV4_PROTO_AH:
 		count(e, IPSEC_CTR_RX_AH);
 		return ah_in(e, now, p, &h);
@@ -605,6 +685,18 @@ int ipsec_sa_del(struct ipsec *e, const struct sa_key *k)
 	if (sa->state == SA_STATE_DEAD)
 		return 0; /* being deleted by a hard expiry right now */
 	delete_sa(e, sa);
+	return 0;
+}
+
+int ipsec_sa_move(struct ipsec *e, const struct sa_key *k, uint32_t addr, uint16_t port)
+{
+	struct sa *sa = sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+
+	if (sa == NULL)
+		return SP_ENOTFOUND;
+	if (sa->dir == SA_DIR_OUT && out_key_taken(e, sa, addr))
+		return SP_EEXIST;
+	set_peer(sa, addr, port);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ enum ipsec_event_type {
 	IPSEC_EV_SOFT_EXPIRE,	/* an SA reached a soft limit: rekey */
 	IPSEC_EV_HARD_EXPIRE,	/* an SA reached a hard limit: it is deleted after the event */
 	IPSEC_EV_LARVAL_EXPIRE, /* a reserved SPI was never given keys: released */
+	IPSEC_EV_PEER_MOVED,	/* an SA's peer was followed to a new address or port */
 };
 
 enum ipsec_limit {
@@ -51,6 +52,11 @@ struct ipsec_event {
 	/* Acquire: the policy and the packet that found no SA. */
 	const struct spd_policy *policy;
 	struct spd_tuple tuple;
+	/* Peer moved (RFC 7296 2.23): sa is the inbound SA whose authenticated packet came
+	 * from addr:port; the SAs of its reqid that had the peer at old_addr:old_port now
+	 * have it there. */
+	uint32_t addr, old_addr;
+	uint16_t port, old_port;
 };
 
 struct ipsec_cfg {
@@ -125,6 +131,14 @@ int ipsec_sa_getspi(struct ipsec *e, sp_time now, uint8_t proto, uint32_t src, u
 int ipsec_sa_update(struct ipsec *e, sp_time now, const struct sa_params *p,
 		    const char **why) SP_MUST_CHECK;
 int ipsec_sa_del(struct ipsec *e, const struct sa_key *k) SP_MUST_CHECK;
+/*
+ * The peer of an SA is now at addr (RFC 7296 2.23 dynamic address update, decided by the
+ * caller, e.g. IKE on an authenticated message from there): an outbound SA sends to it, an
+ * inbound one records it; port is the peer's UDP encapsulation port (ignored without UDP
+ * encapsulation). SP_EEXIST when an outbound SA with the new (SPI, proto, dst) exists.
+ */
+int ipsec_sa_move(struct ipsec *e, const struct sa_key *k, uint32_t addr,
+		  uint16_t port) SP_MUST_CHECK;
 const struct sa *ipsec_sa_lookup(const struct ipsec *e, const struct sa_key *k);
 const struct sa *ipsec_sa_next(const struct ipsec *e, const struct sa *prev);
 

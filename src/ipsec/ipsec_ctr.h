@@ -42,7 +42,8 @@
 	_(EV_ACQUIRE, "event_acquire")       \
 	_(EV_SOFT, "event_soft_expire")      \
 	_(EV_HARD, "event_hard_expire")      \
-	_(EV_LARVAL, "event_spi_expire")
+	_(EV_LARVAL, "event_spi_expire")     \
+	_(PEER_MOVED, "natt_peer_moved")
 
 enum ipsec_ctr {
 	IPSEC_OK = 0, /* not a counter: the "no drop" result of esp_*() / ah_*() */

@@ -30,7 +30,7 @@ static void sim_event(void *arg, const struct ipsec_event *ev)
 {
 	struct ipsec_sim *s = arg;
 	static const char *const names[] = { "acquire", "soft expire", "hard expire",
-					     "reserved SPI expired" };
+					     "reserved SPI expired", "peer moved" };
 
 	SP_INFO(s->env->log, "ipsec", "%s%s%08x", names[ev->type], ev->sa ? " spi 0x" : "",
 		ev->sa ? ev->sa->spi : 0);

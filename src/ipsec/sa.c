@@ -233,6 +233,7 @@ static void set_ids(struct sa *sa, const struct sa_params *p)
 	sa->reqid = p->reqid;
 	sa->encap_sport = p->encap_sport;
 	sa->encap_dport = p->encap_dport;
+	sa->natt_follow = p->natt_follow && p->encap_sport != 0;
 	sa->asif_src = p->asif_src;
 	sa->asif_dst = p->asif_dst;
 	sa->copy_dscp = p->copy_dscp;

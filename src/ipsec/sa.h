@@ -103,6 +103,13 @@ struct sa_params {
 	struct sa_lifetime soft, hard;
 	/* UDP encapsulation (RFC 3948): both ports non-zero. */
 	uint16_t encap_sport, encap_dport;
+	/*
+	 * Dynamic address update (RFC 7296 2.23, RFC 3948): an inbound UDP-encapsulated SA
+	 * with this set moves its peer, and the SAs with its reqid that have the same peer,
+	 * to the source address and port of an authenticated new packet (one that advances
+	 * the anti-replay window). Only for an end that is not behind a NAT.
+	 */
+	bool natt_follow;
 	/* Ties this SA to policies with the same reqid (RFC 4301 "SA bundle" id); 0 none. */
 	uint32_t reqid;
 	/*
@@ -146,6 +153,7 @@ struct sa {
 	uint32_t src, dst;
 	uint32_t reqid;
 	uint16_t encap_sport, encap_dport;
+	bool natt_follow;
 	uint32_t asif_src, asif_dst;
 	bool copy_dscp;
 	uint8_t ttl;

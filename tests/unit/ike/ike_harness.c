@@ -84,6 +84,26 @@ static int h_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32
 	return SP_ENOTFOUND;
 }
 
+static int h_sa_move(void *arg, const struct ike_child_sa *sa)
+{
+	struct h_node *n = arg;
+
+	for (int i = 0; i < H_MAX_SA; i++) {
+		struct h_sa *s = &n->sas[i];
+
+		if (s->used && s->sa.proto == sa->proto && s->sa.spi == sa->spi &&
+		    s->sa.inbound == sa->inbound && s->sa.reqid == sa->reqid) {
+			s->sa.src = sa->src;
+			s->sa.dst = sa->dst;
+			s->sa.encap_sport = sa->encap_sport;
+			s->sa.encap_dport = sa->encap_dport;
+			n->moves++;
+			return 0;
+		}
+	}
+	return SP_ENOTFOUND;
+}
+
 static bool h_spi_in_use(void *arg, uint8_t proto, uint32_t spi)
 {
 	struct h_node *n = arg;
@@ -146,6 +166,7 @@ int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t see
 		p.event_arg = n;
 		p.kernel.sa_add = h_sa_add;
 		p.kernel.sa_del = h_sa_del;
+		p.kernel.sa_move = h_sa_move;
 		p.kernel.spi_in_use = h_spi_in_use;
 		p.kernel.arg = n;
 		if (i == 0) {
@@ -186,13 +207,22 @@ void h_run(struct h_world *w, sp_time until)
 			w->now += SP_MSEC(1);
 			if (w->nat) {
 				/* NAPT in front of node 0: its source becomes the outside address
-				 * with the port moved up by 10000; the reverse on the way in. */
+				 * with the port moved up by nat_shift; the reverse on the way in,
+				 * where only node 0's ports 500 and 4500 are mapped. */
+				uint16_t shift = w->nat_shift != 0 ? w->nat_shift : 10000;
+
 				if (m.to == 1 && m.path.remote_addr == NAT_INSIDE) {
 					m.path.remote_addr = NAT_OUTSIDE;
-					m.path.remote_port = (uint16_t)(m.path.remote_port + 10000);
+					m.path.remote_port = (uint16_t)(m.path.remote_port + shift);
 				} else if (m.to == 0 && m.path.local_addr == NAT_OUTSIDE) {
+					uint16_t in = (uint16_t)(m.path.local_port - shift);
+
+					if (in != 500 && in != 4500) {
+						w->nat_dropped++;
+						continue;
+					}
 					m.path.local_addr = NAT_INSIDE;
-					m.path.local_port = (uint16_t)(m.path.local_port - 10000);
+					m.path.local_port = in;
 				}
 			}
 			if (w->filter == NULL || w->filter(w, &m))

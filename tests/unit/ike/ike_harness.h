@@ -38,6 +38,7 @@ struct h_node {
 	struct sp_log log;
 	struct sp_ctr_registry ctrs;
 	struct h_sa sas[H_MAX_SA];
+	unsigned moves; /* kernel sa_move calls */
 	struct ike_event ev[H_MAX_EV];
 	unsigned nev;
 	int idx;
@@ -53,8 +54,11 @@ struct h_world {
 	bool (*filter)(struct h_world *w, struct h_msg *m);
 	void *farg;
 	unsigned sent[2];
-	bool nat;     /* node 0 sits behind a NAPT: 10.0.0.1 -> 192.0.2.1, ports remapped */
-	FILE *keylog; /* when set, node 0 writes Wireshark's ikev2_decryption_table rows */
+	bool nat;	      /* node 0 sits behind a NAPT: 10.0.0.1 -> 192.0.2.1, ports remapped */
+	uint16_t nat_shift;   /* its ports move up by this much (0: 10000); a NAT restart
+			       that maps node 0 anew changes it */
+	unsigned nat_dropped; /* inbound to the NAT without a mapping */
+	FILE *keylog;	      /* when set, node 0 writes Wireshark's ikev2_decryption_table rows */
 };
 
 int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed);

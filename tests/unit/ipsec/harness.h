@@ -219,6 +219,7 @@ struct pair_cfg {
 	uint32_t a_net, b_net;	 /* inner networks (/24) in tunnel mode */
 	uint32_t spi_ab, spi_ba;
 	uint32_t reqid;
+	bool follow_a, follow_b; /* natt_follow on that side's SAs (RFC 7296 2.23) */
 };
 
 static const uint8_t test_key[64] = { 0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 0x87, 0x98, 0xa9,
@@ -247,6 +248,8 @@ static inline void pair_params(const struct pair_cfg *c, bool ab, uint8_t dir, s
 		p->encap_sport = 4500;
 		p->encap_dport = 4500;
 	}
+	/* A's SAs are A->B outbound and B->A inbound; B has the other two. */
+	p->natt_follow = (ab == (dir == SA_DIR_IN)) ? c->follow_b : c->follow_a;
 	p->reqid = c->reqid;
 }
 

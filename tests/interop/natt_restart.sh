@@ -1,0 +1,242 @@
+#!/bin/sh
+# NAT-T through a NAT that restarts: two inside hosts run spinatd endpoints with IKEv2 and
+# NAT-T (encap = auto: NAT detection moves them to UDP 4500) to one outside spinatd
+# endpoint, through spinatd's gateway role with the natt strategy (plain NAPT for UDP
+# 4500). The gateway is killed and started again, so its table is empty and the hosts'
+# UDP 4500 is mapped to new ports. The server is not behind a NAT: it must follow each
+# host to the address and port of its first authenticated packet after the restart
+# (RFC 7296 2.23), and both tunnels must carry traffic again without anybody's help.
+# Each restart must really have moved a host's outside port (else it proves nothing).
+#
+#   natt_restart.sh SPINATD SPINAT
+set -u
+spinatd=$1 spinat=$2
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (network namespaces, NFQUEUE, TUN devices, raw sockets)"
+	exit 77
+fi
+for t in ip iptables ping awk; do
+	if ! command -v $t >/dev/null 2>&1; then
+		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
+		exit 77
+	fi
+done
+if [ ! -c /dev/net/tun ]; then
+	echo "SKIP: /dev/net/tun is missing"
+	exit 77
+fi
+
+tag=nr$$
+gw=${tag}g srv=${tag}s
+work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
+pids=""
+pid_gw=""
+
+cleanup() {
+	for p in $pids $pid_gw; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $pids $pid_gw; do
+		wait "$p" 2>/dev/null
+	done
+	for ns in "${tag}h1" "${tag}h2" "$gw" "$srv"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for f in gw h1 h2 srv; do
+		[ -f "$work/$f.log" ] && { echo "--- $f log"; tail -n 40 "$work/$f.log"; }
+	done
+	for f in h1 h2 srv; do
+		echo "--- $f: show sa"
+		"$spinat" --socket "$work/$f.sock" show sa 2>/dev/null
+	done
+	"$spinat" --socket "$work/gw.sock" show nat 2>/dev/null
+	exit 1
+}
+
+veth() { # NAME NS1 IF1 NS2 IF2
+	ip link add "$1a" type veth peer name "$1b" || fail "ip link add $1"
+	ip link set "$1a" netns "$2" || fail "move $1a"
+	ip link set "$1b" netns "$4" || fail "move $1b"
+	ip -n "$2" link set "$1a" name "$3"
+	ip -n "$4" link set "$1b" name "$5"
+	ip -n "$2" link set "$3" up
+	ip -n "$4" link set "$5" up
+}
+
+# h1 (10.0.0.2), h2 (10.0.0.3) -- br0 gw out0 (203.0.113.1) -- srv (203.0.113.2)
+for ns in "${tag}h1" "${tag}h2" "$gw" "$srv"; do
+	ip netns add "$ns" || fail "ip netns add"
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 || fail "sysctl"
+done
+ip -n "$gw" link add br0 type bridge || fail "bridge"
+ip -n "$gw" addr add 10.0.0.1/24 dev br0
+ip -n "$gw" link set br0 up
+for h in 1 2; do
+	veth "${tag}$h" "${tag}h$h" eth0 "$gw" "in$h"
+	ip -n "$gw" link set "in$h" master br0
+	ip -n "${tag}h$h" addr add "10.0.0.$((h + 1))/24" dev eth0
+	ip -n "${tag}h$h" route add default via 10.0.0.1
+done
+veth "${tag}o" "$gw" out0 "$srv" eth0
+ip -n "$gw" addr add 203.0.113.1/24 dev out0
+ip -n "$srv" addr add 203.0.113.2/24 dev eth0
+ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.br0.rp_filter=0 \
+	net.ipv4.conf.br0.accept_local=1 net.ipv4.conf.all.send_redirects=0 || fail "sysctl"
+# Everything crossing the NAT goes through spinatd (NFQUEUE 6); with the daemon gone the
+# kernel drops it, as a crashed NAT would.
+ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 ! -d 10.0.0.1 -j NFQUEUE \
+	--queue-num 6 || fail "iptables"
+ip netns exec "$gw" iptables -t raw -A PREROUTING -i out0 -d 203.0.113.1 -j NFQUEUE \
+	--queue-num 6 || fail "iptables"
+
+cat >"$work/gw.conf" <<EOF
+[spinatd]
+role = gateway
+name = gw
+[gateway]
+inside = br0
+outside = out0
+queue = 6
+pool = 203.0.113.1
+strategy = natt
+EOF
+
+endpoint_conf() { # NAME ADDRESS INNER REMOTE
+	{
+		echo "[spinatd]"
+		echo "role = endpoint"
+		echo "name = $1"
+		echo "[endpoint]"
+		echo "tun = spn0"
+		echo "tun_address = $3.1/32"
+		if [ "$1" = srv ]; then
+			echo "route = 192.168.0.0/16"
+		else
+			echo "route = 192.168.100.0/24"
+		fi
+		echo "[conn vpn]"
+		echo "local = $2"
+		echo "remote = $4"
+		echo "psk = natt-restart-psk-1"
+		echo "local_ts = $3.0/24"
+		if [ "$1" = srv ]; then
+			echo "remote_ts = 192.168.0.0/16"
+		else
+			echo "auto = start"
+			echo "remote_ts = 192.168.100.0/24"
+		fi
+	} >"$work/$1.conf"
+}
+endpoint_conf srv 203.0.113.2 192.168.100 %any
+endpoint_conf h1 10.0.0.2 192.168.1 203.0.113.2
+endpoint_conf h2 10.0.0.3 192.168.2 203.0.113.2
+
+start() { # NAME NAMESPACE
+	ip netns exec "$2" "$spinatd" -c "$work/$1.conf" -s "$work/$1.sock" -l info \
+		>>"$work/$1.log" 2>&1 &
+	if [ "$1" = gw ]; then
+		pid_gw=$!
+	else
+		pids="$pids $!"
+	fi
+	for _ in $(seq 100); do
+		"$spinat" --socket "$work/$1.sock" show counters >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	fail "$1 did not start"
+}
+start gw "$gw"
+start srv "$srv"
+start h1 "${tag}h1"
+start h2 "${tag}h2"
+
+for h in h1 h2; do
+	i=0
+	until "$spinat" --socket "$work/$h.sock" show sa 2>/dev/null | grep -q "CHILD esp.*udp-encap.*INSTALLED"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "$h: no UDP-encapsulated CHILD SA"
+		sleep 0.1
+	done
+done
+
+# Seconds until a ping through host i's tunnel is answered (give up after $2 s).
+reachable() { # i LIMIT
+	t0=$(date +%s.%N)
+	end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		if ip netns exec "${tag}h$1" ping -c 1 -W 1 -I 192.168."$1".1 192.168.100.1 \
+			>/dev/null 2>&1; then
+			echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }'
+			return 0
+		fi
+	done
+	return 1
+}
+for h in 1 2; do
+	reachable $h 10 >/dev/null || fail "h$h: no traffic through the tunnel at the start"
+done
+
+# The outside port the gateway gave host i's UDP 4500 (spinat show nat napt).
+outside_port() { # i
+	"$spinat" --socket "$work/gw.sock" show nat napt 2>/dev/null |
+		awk -v ep="10.0.0.$(($1 + 1)):4500" '$1 == "udp" && $3 == ep { split($2, a, ":"); print a[2]; exit }'
+}
+
+# Both hosts and the server keep talking, as users would: ESP both ways all along.
+for h in 1 2; do
+	ip netns exec "${tag}h$h" ping -q -i 0.1 -I 192.168."$h".1 192.168.100.1 \
+		>/dev/null 2>&1 &
+	pids="$pids $!"
+	ip netns exec "$srv" ping -q -i 0.1 -I 192.168.100.1 192.168."$h".1 >/dev/null 2>&1 &
+	pids="$pids $!"
+done
+sleep 1
+
+moved=0
+for cycle in 1 2 3; do
+	p1=$(outside_port 1) p2=$(outside_port 2)
+	[ -n "$p1" ] && [ -n "$p2" ] || fail "restart $cycle: no UDP 4500 mapping for the hosts"
+	kill -9 "$pid_gw"
+	wait "$pid_gw" 2>/dev/null
+	pid_gw=""
+	echo "=== gateway killed (h1 at port $p1, h2 at port $p2)" >>"$work/gw.log"
+	sleep 1
+	start gw "$gw"
+	for h in 1 2; do
+		s=$(reachable $h 10) || fail "restart $cycle: h$h's tunnel carries nothing 10 s after the NAT came back"
+		echo "restart $cycle: h$h reachable again after $s s"
+	done
+	q1=$(outside_port 1) q2=$(outside_port 2)
+	echo "restart $cycle: h1 port $p1 -> $q1, h2 port $p2 -> $q2"
+	[ "$p1" != "$q1" ] || [ "$p2" != "$q2" ] || fail "restart $cycle: both hosts kept their outside ports (the restart proved nothing)"
+	# The server now sends each host's ESP to the host's new port.
+	for h in 1 2; do
+		q=$([ $h = 1 ] && echo "$q1" || echo "$q2")
+		"$spinat" --socket "$work/srv.sock" show sa | grep -q "udp 4500->$q" ||
+			fail "restart $cycle: the server does not send to h$h's new port $q"
+	done
+	moved=$((moved + 1))
+	sleep 1
+done
+
+"$spinat" --socket "$work/srv.sock" show counters >"$work/srv.ctr"
+grep -E "ipsec\.natt_peer_moved|ike\.peer_moved" "$work/srv.ctr"
+grep -q "ipsec.natt_peer_moved" "$work/srv.ctr" || fail "the server's data plane never followed"
+grep -q "peer moved from 203.0.113.1:" "$work/srv.log" || fail "no 'peer moved' in the server's log"
+for h in h1 h2; do
+	"$spinat" --socket "$work/$h.sock" show counters >"$work/$h.ctr"
+	# Behind the NAT the hosts never follow anybody (RFC 7296 2.23).
+	grep -E "natt_peer_moved|ike\.peer_moved" "$work/$h.ctr" && fail "$h moved its peer"
+	grep -q "tx_esp_udp" "$work/$h.ctr" || fail "$h sent no ESP in UDP"
+done
+echo "PASS: both tunnels carried traffic again by themselves after $moved NAT restarts"
