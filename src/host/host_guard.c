@@ -405,7 +405,7 @@ static void send_ping(struct host_guard *g, struct tunnel *t, sp_time now, const
 	if (r != 0 || (r = ipv4_build(p, &h, NULL, 0)) != 0)
 		goto fail;
 	ctr(g, HOST_GUARD_CTR_PINGS);
-	if (g->p.ops.send_via(g->p.ops.arg, now, e->out, p) != 0)
+	if (g->p.ops.send_via(g->p.ops.arg, now, e->in, e->out, p) != 0)
 		ctr(g, HOST_GUARD_CTR_DROP_SEND);
 	return;
 fail:
@@ -488,7 +488,7 @@ static void new_session(struct host_guard *g, struct tunnel *t, sp_time now, con
 	 * it would only keep outstanding items alive in a NAT that will never see answers,
 	 * blocking the new session's probes. Data waits for the new session's epoch. */
 	if (t->cur.in != 0 || t->pend.in != 0) {
-		if ((r = g->p.ops.use_out(g->p.ops.arg, now, t->conn, 0)) != 0)
+		if ((r = g->p.ops.use_out(g->p.ops.arg, now, t->conn, 0, 0)) != 0)
 			ctr(g, HOST_GUARD_CTR_ERR_OPS);
 		epoch_clear(g, &t->cur);
 		epoch_clear(g, &t->pend);
@@ -514,7 +514,7 @@ static void do_switch(struct host_guard *g, struct tunnel *t, sp_time now, enum 
 	struct epoch old = t->cur;
 	int r;
 
-	if ((r = g->p.ops.use_out(g->p.ops.arg, now, t->conn, t->pend.out)) != 0) {
+	if ((r = g->p.ops.use_out(g->p.ops.arg, now, t->conn, t->pend.in, t->pend.out)) != 0) {
 		ctr(g, HOST_GUARD_CTR_ERR_OPS);
 		GLOG(g, SP_LOG_WARN, "%s: switching to %08x_o refused: %s", t->conn, t->pend.out,
 		     sp_strerror(r));
@@ -760,7 +760,7 @@ static bool ping_handle(struct host_guard *g, struct tunnel *t, sp_time now, str
 	(void)ipv4_set_src(ip, h.ip_dst);
 	(void)ipv4_set_dst(ip, h.ip_src);
 	ctr(g, HOST_GUARD_CTR_PINGS_ANSWERED);
-	if (g->p.ops.send_via(g->p.ops.arg, now, t->cur.out, p) != 0)
+	if (g->p.ops.send_via(g->p.ops.arg, now, t->cur.in, t->cur.out, p) != 0)
 		ctr(g, HOST_GUARD_CTR_DROP_SEND);
 	return true;
 }

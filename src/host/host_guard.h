@@ -84,12 +84,14 @@ int host_guard_cfg_check(const struct host_guard_cfg *c, char *err, size_t len) 
 
 /* What the guard acts on; conn names a connection given to host_guard_add(). */
 struct host_guard_ops {
-	/* Protect p (a complete cleartext IPv4 packet) with the outbound SA spi_out and send
-	 * it, whatever the policies say. Consumes p. */
-	int (*send_via)(void *arg, sp_time now, uint32_t spi_out, struct pkt *p);
-	/* From now on the tunnel's data leaves on the outbound SA spi_out; spi_out 0: on none
-	 * (held until an SA is chosen). */
-	int (*use_out)(void *arg, sp_time now, const char *conn, uint32_t spi_out);
+	/* Protect p (a complete cleartext IPv4 packet) with the outbound SA spi_out of the
+	 * epoch whose inbound SA is spi_in and send it, whatever the policies say. Consumes
+	 * p. (An epoch is named by both: two peers behind one NAT may have chosen the same
+	 * spi_out, 003's incoming-SPI collision; spi_in is ours, unique.) */
+	int (*send_via)(void *arg, sp_time now, uint32_t spi_in, uint32_t spi_out, struct pkt *p);
+	/* From now on the tunnel's data leaves on the outbound SA of the epoch (spi_in,
+	 * spi_out); 0, 0: on none (held until an SA is chosen). */
+	int (*use_out)(void *arg, sp_time now, const char *conn, uint32_t spi_in, uint32_t spi_out);
 	/* The epoch whose inbound SA is spi_in is no longer wanted: delete it (both
 	 * directions) and tell the peer. */
 	void (*retire)(void *arg, sp_time now, const char *conn, uint32_t spi_in);

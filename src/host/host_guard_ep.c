@@ -16,35 +16,44 @@ struct host_guard_ep {
 	unsigned nguarded;
 };
 
-/* The outbound SA with this SPI (outbound SPIs are the peers' choice: ours to find). */
-static const struct sa *out_sa(const struct host_guard_ep *x, uint32_t spi_out)
+/*
+ * The outbound SA of the epoch (spi_in, spi_out). Outbound SPIs are the peers' choice:
+ * two peers behind one NAT address may have chosen the same one (003's incoming-SPI
+ * collision), so the epoch's inbound SA, unique, tells by its reqid which is ours.
+ */
+static const struct sa *out_sa(const struct host_guard_ep *x, uint32_t spi_in, uint32_t spi_out)
 {
+	uint32_t reqid = 0;
+
+	for (const struct sa *s = ipsec_sa_next(x->e, NULL); s != NULL; s = ipsec_sa_next(x->e, s))
+		if (s->dir == SA_DIR_IN && s->spi == spi_in && s->state != SA_STATE_LARVAL)
+			reqid = s->reqid;
 	for (const struct sa *s = ipsec_sa_next(x->e, NULL); s != NULL; s = ipsec_sa_next(x->e, s))
 		if (s->dir == SA_DIR_OUT && s->spi == spi_out && s->state != SA_STATE_DEAD &&
-		    s->state != SA_STATE_LARVAL)
+		    s->state != SA_STATE_LARVAL && (reqid == 0 || s->reqid == reqid))
 			return s;
 	return NULL;
 }
 
-static int op_send_via(void *arg, sp_time now, uint32_t spi_out, struct pkt *p)
+static int op_send_via(void *arg, sp_time now, uint32_t spi_in, uint32_t spi_out, struct pkt *p)
 {
 	struct host_guard_ep *x = arg;
-	const struct sa *s = out_sa(x, spi_out);
+	const struct sa *s = out_sa(x, spi_in, spi_out);
 	struct sa_key k;
 
 	if (s == NULL) {
 		pkt_free(p);
 		return SP_ENOTFOUND;
 	}
-	k = (struct sa_key){ s->spi, s->proto, s->dst };
+	k = (struct sa_key){ s->spi, s->proto, s->dst, s->reqid };
 	return ipsec_output_via(x->e, now, p, &k);
 }
 
 /* Every outbound policy of the SA's connection (its reqid) now sends on it. */
-static int op_use_out(void *arg, sp_time now, const char *conn, uint32_t spi_out)
+static int op_use_out(void *arg, sp_time now, const char *conn, uint32_t spi_in, uint32_t spi_out)
 {
 	struct host_guard_ep *x = arg;
-	const struct sa *s = out_sa(x, spi_out);
+	const struct sa *s = out_sa(x, spi_in, spi_out);
 	struct ike_conn_info ci;
 	struct sa_key k;
 	uint32_t reqid;
@@ -56,12 +65,12 @@ static int op_use_out(void *arg, sp_time now, const char *conn, uint32_t spi_out
 		if ((r = ike_conn_info(x->ike, conn, &ci)) != 0)
 			return r;
 		reqid = ci.reqid;
-		k = (struct sa_key){ 0, 0, 0 };
+		k = (struct sa_key){ 0, 0, 0, 0 };
 	} else if (s == NULL) {
 		return SP_ENOTFOUND;
 	} else {
 		reqid = s->reqid;
-		k = (struct sa_key){ s->spi, s->proto, s->dst };
+		k = (struct sa_key){ s->spi, s->proto, s->dst, s->reqid };
 	}
 	for (const struct spd_policy *p = ipsec_policy_next(x->e, NULL); p != NULL;
 	     p = ipsec_policy_next(x->e, p)) {

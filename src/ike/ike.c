@@ -245,12 +245,13 @@ int ike_rekey(struct ike *ike, sp_time now, const char *name, bool ike_sa)
 }
 
 void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi, bool inbound,
-		      bool hard)
+		      uint32_t reqid, bool hard)
 {
 	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
 		struct ike_child *ch = ike_child_by_spi(sa, proto, spi, inbound);
 
-		if (ch == NULL)
+		/* Two peers may have picked the same SPI for us to send with. */
+		if (ch == NULL || (!inbound && reqid != 0 && ch->reqid != reqid))
 			continue;
 		/* Byte and packet lifetimes of the data plane (RFC 4301 4.4.2.1). */
 		if (hard)

@@ -79,7 +79,8 @@ struct ike_child_sa {
 /*
  * The data plane as IKE needs it (the IPsec SA and policy databases). sa_add installs one
  * direction; for an outbound SA, `current` says whether the policy should point at it now
- * (false while an epoch guard decides when to switch, 003). sa_del removes one direction.
+ * (false while an epoch guard decides when to switch, 003). sa_del removes one direction
+ * (the reqid tells apart outbound SAs of different peers that chose the same SPI).
  * spi_in_use tells whether an inbound SPI is taken (so a derived or leased SPI can be
  * checked). last_used, when set, gives the time an inbound SA last passed a packet, which
  * keeps the liveness check quiet while traffic flows (RFC 7296 2.4). sa_move gives one
@@ -88,7 +89,8 @@ struct ike_child_sa {
  */
 struct ike_kernel_ops {
 	int (*sa_add)(void *arg, sp_time now, const struct ike_child_sa *sa, bool current);
-	int (*sa_del)(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst);
+	int (*sa_del)(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst,
+		      uint32_t reqid);
 	int (*sa_move)(void *arg, const struct ike_child_sa *sa);
 	bool (*spi_in_use)(void *arg, uint8_t proto, uint32_t spi);
 	sp_time (*last_used)(void *arg, uint8_t proto, uint32_t spi_in);
@@ -185,10 +187,11 @@ int ike_down(struct ike *ike, sp_time now, const char *conn) SP_MUST_CHECK;
 /* Rekey the CHILD SAs of conn (and with ike true its IKE SA). */
 int ike_rekey(struct ike *ike, sp_time now, const char *conn, bool ike_sa) SP_MUST_CHECK;
 
-/* The data plane reports a lifetime event of one direction of a CHILD SA (by its SPI):
- * soft rekeys it, hard deletes it (RFC 4301 4.4.2.1). */
+/* The data plane reports a lifetime event of one direction of a CHILD SA (by its SPI, and
+ * for an outbound one its reqid, 0: any): soft rekeys it, hard deletes it (RFC 4301
+ * 4.4.2.1). */
 void ike_child_expire(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi, bool inbound,
-		      bool hard);
+		      uint32_t reqid, bool hard);
 /*
  * Delete the CHILD SA whose inbound SPI is spi_in now and tell the peer (RFC 7296 1.4.1):
  * 003's epoch guard retires the epoch it switched away from. SP_ENOTFOUND if unknown.

@@ -167,7 +167,7 @@ static int k_sa_add(void *arg, sp_time now, const struct ike_child_sa *sa, bool 
 
 				if (pol->sa != NULL)
 					k = (struct sa_key){ pol->sa->spi, pol->sa->proto,
-							     pol->sa->dst };
+							     pol->sa->dst, pol->sa->reqid };
 				if (ipsec_policy_set_sa(e, pol->id, &k) != 0)
 					break;
 			}
@@ -184,15 +184,14 @@ static bool reqid_in_use(struct ipsec *e, uint32_t reqid)
 	return false;
 }
 
-static int k_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst)
+static int k_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst,
+		    uint32_t reqid)
 {
 	struct ipsec *e = arg;
-	struct sa_key k = { spi, ip_proto(proto), dst };
-	const struct sa *s = ipsec_sa_lookup(e, &k);
-	uint32_t reqid = s != NULL ? s->reqid : 0;
+	/* Inbound SPIs are unique; outbound ones of two peers may not be (RFC 4301 4.1). */
+	struct sa_key k = { spi, ip_proto(proto), dst, inbound ? 0 : reqid };
 	int r;
 
-	(void)inbound;
 	r = ipsec_sa_del(e, &k);
 	/* Policies live as long as any SA of the connection. */
 	if (reqid != 0 && !reqid_in_use(e, reqid))
@@ -209,7 +208,7 @@ static int k_sa_move(void *arg, const struct ike_child_sa *m)
 		if (s->spi != m->spi || s->proto != ip_proto(m->proto) || s->dir != dir ||
 		    s->reqid != m->reqid)
 			continue;
-		return ipsec_sa_move(e, &(struct sa_key){ s->spi, s->proto, s->dst },
+		return ipsec_sa_move(e, &(struct sa_key){ s->spi, s->proto, s->dst, s->reqid },
 				     m->inbound ? m->src : m->dst,
 				     m->inbound ? m->encap_sport : m->encap_dport);
 	}
@@ -260,7 +259,7 @@ void ike_ipsec_event(struct ike *ike, sp_time now, const struct ipsec_event *ev)
 	case IPSEC_EV_HARD_EXPIRE:
 		proto = ev->sa->proto == IPV4_PROTO_AH ? IKE_PROTO_AH : IKE_PROTO_ESP;
 		ike_child_expire(ike, now, proto, ev->sa->spi, ev->sa->dir == SA_DIR_IN,
-				 ev->type == IPSEC_EV_HARD_EXPIRE);
+				 ev->sa->reqid, ev->type == IPSEC_EV_HARD_EXPIRE);
 		break;
 	case IPSEC_EV_PEER_MOVED:
 		/* RFC 7296 2.23: the IKE SA follows where its ESP went. */

@@ -270,8 +270,8 @@ int ike_child_install(struct ike_sa *sa, struct ike_child *ch, sp_time now, bool
 		if ((r = ike->p.kernel.sa_add(ike->p.kernel.arg, now, &in, false)) == 0 &&
 		    (r = ike->p.kernel.sa_add(ike->p.kernel.arg, now, &out,
 					      !ch->conn->epoch_guard)) != 0)
-			ike->p.kernel.sa_del(ike->p.kernel.arg, ch->proto, ch->spi_in, true,
-					     in.dst);
+			ike->p.kernel.sa_del(ike->p.kernel.arg, ch->proto, ch->spi_in, true, in.dst,
+					     ch->reqid);
 	}
 	OPENSSL_cleanse(km, sizeof(km));
 	if (r != 0) {
@@ -308,9 +308,9 @@ void ike_child_remove(struct ike_sa *sa, struct ike_child *ch, bool notify)
 		sa->req.child = NULL;
 	if (ch->installed_kernel && ike->p.kernel.sa_del != NULL) {
 		ike->p.kernel.sa_del(ike->p.kernel.arg, ch->proto, ch->spi_in, true,
-				     sa->path.local_addr);
+				     sa->path.local_addr, ch->reqid);
 		ike->p.kernel.sa_del(ike->p.kernel.arg, ch->proto, ch->spi_out, false,
-				     sa->path.remote_addr);
+				     sa->path.remote_addr, ch->reqid);
 	}
 	if (notify) {
 		ike_ctr(ike, IKE_CTR_CHILD_DELETED);

@@ -286,10 +286,10 @@ void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p)
 
 int ipsec_output_via(struct ipsec *e, sp_time now, struct pkt *p, const struct sa_key *k)
 {
-	struct sa *sa = sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
 	struct ipv4_hdr h;
+	struct sa *sa;
 
-	if (sa == NULL || sa->dir != SA_DIR_OUT ||
+	if (sadb_find(&e->sadb, k, &sa) != 0 || sa->dir != SA_DIR_OUT ||
 	    (sa->state != SA_STATE_MATURE && sa->state != SA_STATE_DYING)) {
 		drop(e, p, IPSEC_DROP_NO_SA);
 		return SP_ENOTFOUND;
@@ -349,9 +349,9 @@ static void deliver(struct ipsec *e, sp_time now, struct sa *sa, struct pkt *p)
 static struct sa *inbound_sa(struct ipsec *e, struct pkt *p, uint32_t spi, uint8_t proto,
 			     uint32_t dst)
 {
-	struct sa *sa = sadb_lookup(&e->sadb, spi, proto, dst);
+	struct sa *sa = sadb_lookup_in(&e->sadb, spi, proto, dst);
 
-	if (sa == NULL || sa->dir != SA_DIR_IN || sa->state == SA_STATE_LARVAL) {
+	if (sa == NULL || sa->state == SA_STATE_LARVAL) {
 		drop(e, p, IPSEC_DROP_NO_SA);
 		return NULL;
 	}
@@ -378,14 +378,6 @@ static void set_peer(struct sa *sa, uint32_t addr, uint16_t port)
 		if (sa->encap_sport != 0)
 			sa->encap_sport = port;
 	}
-}
-
-/* Would sa, sent to addr, have the wire identity of another outbound SA? */
-static bool out_key_taken(const struct ipsec *e, const struct sa *sa, uint32_t addr)
-{
-	const struct sa *o = sadb_lookup(&e->sadb, sa->spi, sa->proto, addr);
-
-	return o != NULL && o != sa;
 }
 
 static void ep_fmt(uint32_t addr, uint16_t port, char *buf, size_t len)
@@ -421,7 +413,7 @@ static void follow_peer(struct ipsec *e, struct sa *in, uint32_t addr, uint16_t 
 		    (in_dir ? sa->src : sa->dst) != ev.old_addr ||
 		    (in_dir ? sa->encap_sport : sa->encap_dport) != ev.old_port)
 			continue;
-		if (!in_dir && out_key_taken(e, sa, addr)) {
+		if (!in_dir && sadb_taken(&e->sadb, sa, addr)) {
 			refused++; /* logged below; the SA keeps its old peer */
 			continue;
 		}
@@ -596,9 +588,9 @@ int ipsec_sa_add(struct ipsec *e, sp_time now, const struct sa_params *p, const 
 		return r;
 	if ((r = sadb_insert(&e->sadb, sa)) != 0) {
 		if (why != NULL)
-			*why = r == SP_EEXIST
-				       ? "an SA with this SPI, protocol and destination exists"
-				       : "SA database full";
+			*why = r == SP_EEXIST ? "an SA with this SPI, protocol and destination "
+						"exists (outbound: with the same reqid, or reqid 0)"
+					      : "SA database full";
 		sa_free(sa);
 		return r;
 	}
@@ -656,13 +648,22 @@ int ipsec_sa_getspi(struct ipsec *e, sp_time now, uint8_t proto, uint32_t src, u
 
 int ipsec_sa_update(struct ipsec *e, sp_time now, const struct sa_params *p, const char **why)
 {
-	struct sa *old = sadb_lookup(&e->sadb, p->spi, p->proto, p->dst), *sa;
+	struct sa_key k = { p->spi, p->proto, p->dst, p->reqid };
+	struct sa *old, *sa;
 	int r;
 
-	if (old == NULL) {
+	/* A reserved SPI is inbound, and with its peer's SPI an outbound SA is found by reqid
+	 * too where several share it. */
+	if (p->dir == SA_DIR_IN)
+		r = (old = sadb_lookup_in(&e->sadb, p->spi, p->proto, p->dst)) ? 0 : SP_ENOTFOUND;
+	else
+		r = sadb_find(&e->sadb, &k, &old);
+	if (r != 0) {
 		if (why != NULL)
-			*why = "no SA with this SPI, protocol and destination";
-		return SP_ENOTFOUND;
+			*why = r == SP_EINVAL ? "several outbound SAs have this SPI, protocol and "
+						"destination: the reqid tells which"
+					      : "no SA with this SPI, protocol and destination";
+		return r;
 	}
 	if ((r = sa_new(&sa, p, now, why)) != 0)
 		return r;
@@ -678,10 +679,11 @@ int ipsec_sa_update(struct ipsec *e, sp_time now, const struct sa_params *p, con
 
 int ipsec_sa_del(struct ipsec *e, const struct sa_key *k)
 {
-	struct sa *sa = sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+	struct sa *sa;
+	int r;
 
-	if (sa == NULL)
-		return SP_ENOTFOUND;
+	if ((r = sadb_find(&e->sadb, k, &sa)) != 0)
+		return r;
 	if (sa->state == SA_STATE_DEAD)
 		return 0; /* being deleted by a hard expiry right now */
 	delete_sa(e, sa);
@@ -690,11 +692,12 @@ int ipsec_sa_del(struct ipsec *e, const struct sa_key *k)
 
 int ipsec_sa_move(struct ipsec *e, const struct sa_key *k, uint32_t addr, uint16_t port)
 {
-	struct sa *sa = sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+	struct sa *sa;
+	int r;
 
-	if (sa == NULL)
-		return SP_ENOTFOUND;
-	if (sa->dir == SA_DIR_OUT && out_key_taken(e, sa, addr))
+	if ((r = sadb_find(&e->sadb, k, &sa)) != 0)
+		return r;
+	if (sa->dir == SA_DIR_OUT && sadb_taken(&e->sadb, sa, addr))
 		return SP_EEXIST;
 	set_peer(sa, addr, port);
 	return 0;
@@ -702,7 +705,9 @@ int ipsec_sa_move(struct ipsec *e, const struct sa_key *k, uint32_t addr, uint16
 
 const struct sa *ipsec_sa_lookup(const struct ipsec *e, const struct sa_key *k)
 {
-	return sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+	struct sa *sa;
+
+	return sadb_find(&e->sadb, k, &sa) == 0 ? sa : NULL;
 }
 
 const struct sa *ipsec_sa_next(const struct ipsec *e, const struct sa *prev)
@@ -737,6 +742,7 @@ int ipsec_policy_set_sa(struct ipsec *e, uint32_t id, const struct sa_key *key)
 {
 	struct spd_policy *pol = spd_get(&e->spd, id);
 	struct sa *sa;
+	int r;
 
 	if (pol == NULL)
 		return SP_ENOTFOUND;
@@ -753,9 +759,8 @@ int ipsec_policy_set_sa(struct ipsec *e, uint32_t id, const struct sa_key *key)
 		pol->sa_pinned = true;
 		return 0;
 	}
-	sa = sadb_lookup(&e->sadb, key->spi, key->proto, key->dst);
-	if (sa == NULL)
-		return SP_ENOTFOUND;
+	if ((r = sadb_find(&e->sadb, key, &sa)) != 0)
+		return r;
 	if (sa->dir != SA_DIR_OUT || sa->proto != pol->proto || sa->mode != pol->mode ||
 	    sa->state == SA_STATE_LARVAL || sa->state == SA_STATE_DEAD)
 		return SP_EINVAL;
@@ -800,10 +805,11 @@ static void send_keepalive(struct ipsec *e, sp_time now, struct sa *sa)
 
 int ipsec_send_keepalive(struct ipsec *e, sp_time now, const struct sa_key *k)
 {
-	struct sa *sa = sadb_lookup(&e->sadb, k->spi, k->proto, k->dst);
+	struct sa *sa;
+	int r;
 
-	if (sa == NULL)
-		return SP_ENOTFOUND;
+	if ((r = sadb_find(&e->sadb, k, &sa)) != 0)
+		return r;
 	if (sa->dir != SA_DIR_OUT || sa->encap_sport == 0)
 		return SP_EINVAL;
 	send_keepalive(e, now, sa);

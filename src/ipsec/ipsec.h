@@ -119,7 +119,10 @@ void ipsec_tick(struct ipsec *e, sp_time now);
 /*
  * SAs. ipsec_sa_add() installs a complete SA; an outbound SA with a reqid becomes the
  * current SA of every unpinned outbound policy with that reqid. SP_EINVAL leaves a
- * reason in *why (may be NULL); SP_EEXIST when (SPI, proto, dst) is taken.
+ * reason in *why (may be NULL); SP_EEXIST when (SPI, proto, dst) is taken (inbound SAs
+ * are unique by it; outbound ones of different non-zero reqids may share it, sa.h).
+ * Where a struct sa_key names an SA, its reqid tells apart outbound SAs that share (SPI,
+ * proto, dst): 0 is any, and SP_EINVAL (a NULL lookup) when that names several.
  */
 int ipsec_sa_add(struct ipsec *e, sp_time now, const struct sa_params *p,
 		 const char **why) SP_MUST_CHECK;
@@ -127,7 +130,8 @@ int ipsec_sa_add(struct ipsec *e, sp_time now, const struct sa_params *p,
  * expires after larval_lifetime unless ipsec_sa_update() gives it keys. */
 int ipsec_sa_getspi(struct ipsec *e, sp_time now, uint8_t proto, uint32_t src, uint32_t dst,
 		    uint32_t peer_spi, uint32_t *spi) SP_MUST_CHECK;
-/* Give keys to a reserved SPI (same SPI, proto, dst), or replace an SA's parameters. */
+/* Give keys to a reserved SPI (same SPI, proto, dst), or replace an SA's parameters (an
+ * outbound SA found by p's reqid too). */
 int ipsec_sa_update(struct ipsec *e, sp_time now, const struct sa_params *p,
 		    const char **why) SP_MUST_CHECK;
 int ipsec_sa_del(struct ipsec *e, const struct sa_key *k) SP_MUST_CHECK;

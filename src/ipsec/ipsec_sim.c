@@ -212,7 +212,12 @@ void ipsec_sim_report(void *ctx, struct sim_ep_report *r)
 		r->tunnels_wanted++;
 		r->tunnels_up += p->sa != NULL;
 	}
-	r->rx_foreign += ipsec_counter(s->e, IPSEC_DROP_NO_SA);
+	/* ESP meant for another endpoint: an SPI it never chose, or its own SPI that another
+	 * endpoint's peer chose too (003's incoming-SPI collision), refused by the window
+	 * (RFC 4303 3.4.3: checked first) or by the ICV. Links here do not duplicate. */
+	r->rx_foreign += ipsec_counter(s->e, IPSEC_DROP_NO_SA) +
+			 ipsec_counter(s->e, IPSEC_DROP_REPLAY) +
+			 ipsec_counter(s->e, IPSEC_DROP_ICV);
 	r->ctl_pkts += ipsec_counter(s->e, IPSEC_CTR_TX_KEEPALIVE);
 	/* IPv4 + UDP + the keepalive octet (RFC 3948 2.3). */
 	r->ctl_bytes += ipsec_counter(s->e, IPSEC_CTR_TX_KEEPALIVE) * (20 + 8 + 1);

@@ -317,16 +317,56 @@ static uint32_t bucket(const struct sadb *db, uint32_t spi)
 	return (uint32_t)sp_hash_u64(spi, db->seed) & db->bucket_mask;
 }
 
-struct sa *sadb_lookup(const struct sadb *db, uint32_t spi, uint8_t proto, uint32_t dst)
+struct sa *sadb_lookup_in(const struct sadb *db, uint32_t spi, uint8_t proto, uint32_t dst)
 {
 	for (uint32_t i = db->buckets[bucket(db, spi)]; i != 0;) {
 		struct sa *sa = db->slots[i - 1];
 
-		if (sa->spi == spi && sa->proto == proto && sa->dst == dst)
+		if (sa->spi == spi && sa->proto == proto && sa->dst == dst && sa->dir == SA_DIR_IN)
 			return sa;
 		i = sa->hnext;
 	}
 	return NULL;
+}
+
+int sadb_find(const struct sadb *db, const struct sa_key *k, struct sa **out)
+{
+	struct sa *found = NULL;
+
+	*out = NULL;
+	for (uint32_t i = db->buckets[bucket(db, k->spi)]; i != 0;) {
+		struct sa *sa = db->slots[i - 1];
+
+		i = sa->hnext;
+		if (sa->spi != k->spi || sa->proto != k->proto || sa->dst != k->dst ||
+		    (k->reqid != 0 && sa->reqid != k->reqid))
+			continue;
+		if (found != NULL)
+			return SP_EINVAL; /* several outbound SAs: the key must name the reqid */
+		found = sa;
+	}
+	if (found == NULL)
+		return SP_ENOTFOUND;
+	*out = found;
+	return 0;
+}
+
+bool sadb_taken(const struct sadb *db, const struct sa *sa, uint32_t dst)
+{
+	for (uint32_t i = db->buckets[bucket(db, sa->spi)]; i != 0;) {
+		const struct sa *o = db->slots[i - 1];
+
+		i = o->hnext;
+		if (o == sa || o->spi != sa->spi || o->proto != sa->proto || o->dst != dst)
+			continue;
+		/* RFC 4301 4.4.2, RFC 4303 2.1: outbound SAs of different CHILD SAs may share
+		 * what the receivers chose; everything else is one SA per identity. */
+		if (sa->dir == SA_DIR_OUT && o->dir == SA_DIR_OUT && sa->reqid != 0 &&
+		    o->reqid != 0 && sa->reqid != o->reqid)
+			continue;
+		return true;
+	}
+	return false;
 }
 
 struct sa *sadb_lookup_spi(const struct sadb *db, uint32_t spi)
@@ -345,7 +385,7 @@ int sadb_insert(struct sadb *db, struct sa *sa)
 {
 	uint32_t slot, b;
 
-	if (sadb_lookup(db, sa->spi, sa->proto, sa->dst) != NULL)
+	if (sadb_taken(db, sa, sa->dst))
 		return SP_EEXIST;
 	if (db->count == db->max)
 		return SP_EFULL;

@@ -1,8 +1,9 @@
 /*
  * Security associations (RFC 4301 4.4.2): what one SA is, how it is described when
  * installed (struct sa_params, filled by IKEv2 or by manual keying), and the SA database
- * that finds it by (SPI, protocol, destination) or by SPI alone. An SA owns its keyed
- * crypto contexts, its sequence counter or anti-replay window, lifetimes and statistics.
+ * that finds it by (SPI, protocol, destination), with the reqid for outbound SAs that
+ * share those, or by SPI alone. An SA owns its keyed crypto contexts, its sequence counter
+ * or anti-replay window, lifetimes and statistics.
  */
 #ifndef SP_IPSEC_SA_H
 #define SP_IPSEC_SA_H
@@ -73,11 +74,20 @@ struct sa_lifetime {
 	sp_time use_time; /* after first use */
 };
 
-/* The identity of an SA on the wire (RFC 4301 4.1: SPI, protocol, destination). */
+/*
+ * The identity of an SA: on the wire (RFC 4301 4.1: SPI, protocol, destination), and the
+ * reqid, which tells apart outbound SAs that share those. The receiver picks the SPI of
+ * an SA and finds its inbound SAs by it (RFC 4303 2.1, RFC 4301 4.4.2), so only they must
+ * be unique; outbound SAs are reached through the SPD. Two peers behind one NAT address
+ * may pick the same SPI, and a gateway then has two outbound SAs with the same (SPI,
+ * protocol, destination), of different CHILD SAs (003 Background, the incoming-SPI
+ * collision). reqid 0 in a key: any (an error where that names several SAs).
+ */
 struct sa_key {
 	uint32_t spi;
-	uint8_t proto; /* IPV4_PROTO_ESP or IPV4_PROTO_AH */
-	uint32_t dst;  /* outer destination, host order */
+	uint8_t proto;	/* IPV4_PROTO_ESP or IPV4_PROTO_AH */
+	uint32_t dst;	/* outer destination, host order */
+	uint32_t reqid; /* 0: any */
 };
 
 /* Everything needed to install an SA. Keys are copied; the caller may wipe its own. */
@@ -223,13 +233,23 @@ void sa_free(struct sa *sa);
 int sa_new_larval(struct sa **out, uint32_t spi, uint8_t proto, uint32_t src, uint32_t dst,
 		  sp_time expires) SP_MUST_CHECK;
 
-/* Insert (the database takes ownership); SP_EEXIST when (spi, proto, dst) is taken. */
+/*
+ * Insert (the database takes ownership). SP_EEXIST when (spi, proto, dst) is taken: by any
+ * SA for an inbound one; for an outbound one, by an inbound SA, or an outbound SA of the
+ * same reqid, or either reqid 0 (manual keys have nothing else to tell them apart).
+ */
 int sadb_insert(struct sadb *db, struct sa *sa) SP_MUST_CHECK;
+/* Would sa, with outer destination dst, break those rules (sa itself not counted)? */
+bool sadb_taken(const struct sadb *db, const struct sa *sa, uint32_t dst);
 /* Unlink and return ownership to the caller. */
 void sadb_remove(struct sadb *db, struct sa *sa);
 /* Put sa (same SPI, proto and dst) where old is; the caller gets old back. */
 void sadb_replace(struct sadb *db, struct sa *old, struct sa *sa);
-struct sa *sadb_lookup(const struct sadb *db, uint32_t spi, uint8_t proto, uint32_t dst);
+/* The inbound (or reserved) SA of a received packet's (spi, proto, dst). */
+struct sa *sadb_lookup_in(const struct sadb *db, uint32_t spi, uint8_t proto, uint32_t dst);
+/* The SA k names: SP_ENOTFOUND, or SP_EINVAL when k's reqid is 0 and several outbound SAs
+ * share its (spi, proto, dst). */
+int sadb_find(const struct sadb *db, const struct sa_key *k, struct sa **out) SP_MUST_CHECK;
 /* The first SA with this SPI whatever its protocol and destination (NAT-T peers whose
  * address changed, and demultiplexers that see only the SPI). */
 struct sa *sadb_lookup_spi(const struct sadb *db, uint32_t spi);

@@ -19,13 +19,14 @@ static uint32_t in_src, in_dst;
 static size_t in_len;
 static unsigned sent;
 
-static int op_send(void *arg, sp_time now, uint32_t spi, struct pkt *p)
+static int op_send(void *arg, sp_time now, uint32_t spi_in, uint32_t spi, struct pkt *p)
 {
 	struct ipv4_hdr h;
 	struct cur c;
 
 	(void)arg;
 	(void)now;
+	(void)spi_in;
 	(void)spi;
 	cur_init(&c, pkt_data(p), p->len);
 	if (in_len != 0) { /* an answer to the input, not one of the guard's own pings */
@@ -38,11 +39,12 @@ static int op_send(void *arg, sp_time now, uint32_t spi, struct pkt *p)
 	return 0;
 }
 
-static int op_use(void *arg, sp_time now, const char *conn, uint32_t spi_out)
+static int op_use(void *arg, sp_time now, const char *conn, uint32_t spi_in, uint32_t spi_out)
 {
 	(void)arg;
 	(void)now;
 	(void)conn;
+	(void)spi_in;
 	(void)spi_out;
 	return 0;
 }

@@ -28,6 +28,7 @@ struct act {
 	enum act_kind kind;
 	sp_time at;
 	uint32_t spi;
+	uint32_t spi_in;   /* A_PING, A_USE: the epoch's inbound SPI, beside spi (outbound) */
 	uint8_t icmp_type; /* A_PING: what was sent (request, or a reply the server made) */
 	uint8_t proto;
 	uint32_t src, dst;
@@ -73,13 +74,14 @@ static struct act *rec(struct env *e, enum act_kind k, sp_time now, uint32_t spi
 	return a;
 }
 
-static int op_send(void *arg, sp_time now, uint32_t spi, struct pkt *p)
+static int op_send(void *arg, sp_time now, uint32_t spi_in, uint32_t spi, struct pkt *p)
 {
 	struct env *e = arg;
 	struct act *a = rec(e, A_PING, now, spi);
 	struct ipv4_hdr h;
 	struct cur c;
 
+	a->spi_in = spi_in;
 	cur_init(&c, pkt_data(p), p->len);
 	assert_int_equal(ipv4_parse(&c, &h), 0);
 	assert_true(h.ip_csum_ok);
@@ -107,10 +109,10 @@ static int op_send(void *arg, sp_time now, uint32_t spi, struct pkt *p)
 	return e->fail_send;
 }
 
-static int op_use(void *arg, sp_time now, const char *conn, uint32_t spi_out)
+static int op_use(void *arg, sp_time now, const char *conn, uint32_t spi_in, uint32_t spi_out)
 {
 	(void)conn;
-	rec(arg, A_USE, now, spi_out);
+	rec(arg, A_USE, now, spi_out)->spi_in = spi_in;
 	return 0;
 }
 
@@ -772,9 +774,12 @@ static void server_switches_on_ping_and_answers(void **state)
 	assert_int_equal(e->n, 2);
 	assert_int_equal(e->a[0].kind, A_USE);
 	assert_int_equal(e->a[0].spi, 0x6000);
+	/* The epoch is named by its inbound SPI too: another client's may share 0x6000. */
+	assert_int_equal(e->a[0].spi_in, 0x5000);
 	a = &e->a[1];
 	assert_int_equal(a->kind, A_PING);
 	assert_int_equal(a->spi, 0x6000);
+	assert_int_equal(a->spi_in, 0x5000);
 	assert_int_equal(a->icmp_type, ICMP_ECHO_REPLY);
 	assert_int_equal(a->src, GWIN);
 	assert_int_equal(a->dst, CLI);

@@ -67,7 +67,8 @@ static int h_sa_add(void *arg, sp_time now, const struct ike_child_sa *sa, bool 
 	return SP_EFULL;
 }
 
-static int h_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst)
+static int h_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32_t dst,
+		    uint32_t reqid)
 {
 	struct h_node *n = arg;
 
@@ -76,7 +77,7 @@ static int h_sa_del(void *arg, uint8_t proto, uint32_t spi, bool inbound, uint32
 		struct h_sa *s = &n->sas[i];
 
 		if (s->used && s->sa.proto == proto && s->sa.spi == spi &&
-		    s->sa.inbound == inbound) {
+		    s->sa.inbound == inbound && s->sa.reqid == reqid) {
 			s->used = false;
 			return 0;
 		}

@@ -426,6 +426,111 @@ static void outbound_sa_selection(void **state)
 	harness_free(&h);
 }
 
+/*
+ * 003's incoming-SPI collision at a gateway: two clients behind one NAT address chose the
+ * same inbound SPI, so the gateway has two outbound SAs with the same (SPI, ESP,
+ * destination), one per CHILD SA (reqid). Only inbound SAs must be unique (the receiver
+ * picks the SPI, RFC 4303 2.1, RFC 4301 4.1); outbound ones are reached through the
+ * policies. Each policy sends on its own; management names them by reqid.
+ */
+static void outbound_spi_shared_by_reqid(void **state)
+{
+	struct pair_cfg c = default_pair();
+	const struct spd_policy *pol1 = NULL, *pol2 = NULL;
+	struct sa_key any = { 0x5000, IPV4_PROTO_ESP, 0, 0 }, k1, k2;
+	struct harness h;
+	struct sa_params p;
+	struct pkt *q;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	c.mode = SA_MODE_TUNNEL;
+	c.spi_ab = 0x5000;
+	any.dst = c.b_addr;
+	k1 = k2 = any;
+	k1.reqid = 1;
+	k2.reqid = 2;
+	harness_init(&h, NULL);
+	/* A is the gateway: client 1 (reqid 1) is 192.168.2.0/24, client 2 (reqid 2)
+	 * 192.168.3.0/24, both at b_addr (the NAT). */
+	side_policies(&h.a, &c, true);
+	c.reqid = 2;
+	c.b_net = SP_IP4(192, 168, 3, 0);
+	side_policies(&h.a, &c, true);
+	for (const struct spd_policy *pp = ipsec_policy_next(h.a.e, NULL); pp;
+	     pp = ipsec_policy_next(h.a.e, pp))
+		if (pp->dir == SA_DIR_OUT)
+			*(pp->reqid == 1 ? &pol1 : &pol2) = pp;
+	c.reqid = 1;
+	pair_params(&c, true, SA_DIR_OUT, &p);
+	assert_int_equal(ipsec_sa_add(h.a.e, 1, &p, NULL), 0);
+	p.reqid = 2;
+	p.enc_key = test_key + 8; /* client 2's keys */
+	assert_int_equal(ipsec_sa_add(h.a.e, 1, &p, NULL), 0);
+	assert_ptr_not_equal(pol1->sa, pol2->sa);
+	assert_int_equal(pol1->sa->reqid, 1);
+	assert_int_equal(pol2->sa->reqid, 2);
+	/* The same CHILD SA twice, or a manual one without a reqid: refused. */
+	assert_int_equal(ipsec_sa_add(h.a.e, 1, &p, NULL), SP_EEXIST);
+	p.reqid = 0;
+	assert_int_equal(ipsec_sa_add(h.a.e, 1, &p, NULL), SP_EEXIST);
+	/* Inbound SAs stay unique whatever their reqid. */
+	pair_params(&c, false, SA_DIR_IN, &p);
+	p.spi = 0x6000;
+	assert_int_equal(ipsec_sa_add(h.a.e, 1, &p, NULL), 0);
+	p.reqid = 2;
+	assert_int_equal(ipsec_sa_add(h.a.e, 1, &p, NULL), SP_EEXIST);
+
+	/* Each policy's traffic leaves with its own SA's keys, both as SPI 0x5000. Client 1
+	 * (B) unwraps its own and refuses client 2's: the collision a NAT that forwards
+	 * both to one client makes. */
+	pair_params(&c, true, SA_DIR_IN, &p);
+	assert_int_equal(ipsec_sa_add(h.b.e, 1, &p, NULL), 0);
+	side_policies(&h.b,
+		      &(struct pair_cfg){ .proto = IPV4_PROTO_ESP,
+					  .mode = SA_MODE_TUNNEL,
+					  .a_net = c.a_net,
+					  .b_net = SP_IP4(192, 168, 2, 0),
+					  .reqid = 1 },
+		      false);
+	ipsec_output(h.a.e, 2, mk_udp(&h, c.a_net + 5, SP_IP4(192, 168, 2, 9), 1, 2, 10));
+	ipsec_output(h.a.e, 2, mk_udp(&h, c.a_net + 5, SP_IP4(192, 168, 3, 9), 1, 2, 10));
+	assert_int_equal(h.a.net.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(sp_load_be32(pkt_data(h.a.net.p[i]) + 20), 0x5000);
+	assert_int_equal(ipsec_sa_lookup(h.a.e, &k1)->stats.packets, 1);
+	assert_int_equal(ipsec_sa_lookup(h.a.e, &k2)->stats.packets, 1);
+	assert_int_equal(deliver(&h, &h.a, &h.b, 3, NULL), 2);
+	assert_int_equal(h.b.local.n, 1);
+	q = hq_pop(&h.b.local);
+	assert_int_equal(sp_load_be32(pkt_data(q) + IPV4_OFF_DST), SP_IP4(192, 168, 2, 9));
+	pkt_free(q);
+	assert_int_equal(
+		ipsec_counter(h.b.e, IPSEC_DROP_REPLAY) + ipsec_counter(h.b.e, IPSEC_DROP_ICV), 1);
+
+	/* Management names one by reqid; without it the key is ambiguous. */
+	assert_null(ipsec_sa_lookup(h.a.e, &any));
+	assert_int_equal(ipsec_sa_lookup(h.a.e, &k2)->reqid, 2);
+	assert_int_equal(ipsec_sa_del(h.a.e, &any), SP_EINVAL);
+	assert_int_equal(ipsec_policy_set_sa(h.a.e, pol1->id, &any), SP_EINVAL);
+	/* spinat show sa tells them apart by reqid. */
+	assert_non_null(f = open_memstream(&buf, &len));
+	ipsec_show_sa(h.a.e, 4, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "esp spi 0x00005000 out 10.0.0.1->10.0.0.2 tunnel reqid 1 "));
+	assert_non_null(strstr(buf, "esp spi 0x00005000 out 10.0.0.1->10.0.0.2 tunnel reqid 2 "));
+	free(buf);
+	/* Client 2's CHILD SA goes; client 1's stays, and is the only one with the key. */
+	assert_int_equal(ipsec_sa_del(h.a.e, &k2), 0);
+	assert_null(pol2->sa);
+	assert_int_equal(pol1->sa->reqid, 1);
+	assert_int_equal(ipsec_sa_lookup(h.a.e, &any)->reqid, 1);
+	assert_int_equal(ipsec_sa_del(h.a.e, &k2), SP_ENOTFOUND);
+	harness_free(&h);
+}
+
 /* The SPI policy hook and reserved (larval) SPIs. */
 struct spi_pol {
 	uint32_t next[4];
@@ -732,6 +837,7 @@ int main(void)
 		cmocka_unit_test(policy_mismatch_and_cleartext),
 		cmocka_unit_test(lifetimes),
 		cmocka_unit_test(outbound_sa_selection),
+		cmocka_unit_test(outbound_spi_shared_by_reqid),
 		cmocka_unit_test(getspi_and_spi_policy),
 		cmocka_unit_test(random_spis),
 		cmocka_unit_test(natt_keepalive_and_ike),
