@@ -1,22 +1,38 @@
 #!/bin/sh
-# Raw ESP negotiated by IKE through spinat's NAT: two inside hosts run spinatd endpoints
-# that set up tunnels with IKEv2 and encap = no (no UDP encapsulation, as the source
-# documents' techniques carry ESP) to one outside spinatd endpoint, through spinatd's
-# gateway role. The server picks its inbound SPIs from the clients' with 000's md5 scheme
+# IKE through spinat's NAT: two inside hosts run spinatd endpoints that set up tunnels with
+# IKEv2 to one outside spinatd endpoint, through spinatd's gateway role.
+#
+# raw (the default): encap = no (no UDP encapsulation, as the source documents' techniques
+# carry ESP). The server picks its inbound SPIs from the clients' with 000's md5 scheme
 # (spi = derived), which the gateway's spihash strategy matches; IKE crosses the NAT on
 # port 500, told apart by its SPIs (003). Both hosts' pings must pass at once, after a
 # CHILD SA rekey too, the gateway must have seen ESP and no UDP 4500, and each host's
 # tunnel must carry its own traffic only.
 #
-#   ike_nat_gateway.sh SPINATD SPINAT
+# natt-restart: NAT-T (NAT detection moves the hosts to UDP 4500) through the natt strategy
+# (plain NAPT for UDP 4500). The gateway is killed and started again three times, so its
+# table is empty and the hosts' UDP 4500 is mapped to new ports. The server is not behind
+# a NAT: it must follow each host to the address and port of its first authenticated packet
+# after the restart (RFC 7296 2.23), and both tunnels must carry traffic again without
+# anybody's help. Each restart must really have moved a host's outside port (else it
+# proves nothing).
+#
+#   ike_nat_gateway.sh SPINATD SPINAT [raw|natt-restart]
 set -u
-spinatd=$1 spinat=$2
+spinatd=$1 spinat=$2 mode=${3:-raw}
+case $mode in
+raw | natt-restart) ;;
+*)
+	echo "unknown mode $mode"
+	exit 2
+	;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: needs root (network namespaces, NFQUEUE, TUN devices, raw sockets)"
 	exit 77
 fi
-for t in ip iptables ping; do
+for t in ip iptables ping awk; do
 	if ! command -v $t >/dev/null 2>&1; then
 		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
 		exit 77
@@ -28,15 +44,17 @@ if [ ! -c /dev/net/tun ]; then
 fi
 
 tag=in$$
+[ "$mode" = raw ] || tag=nr$$
 gw=${tag}g srv=${tag}s
 work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
 pids=""
+pid_gw="" # the gateway's own: natt-restart kills it
 
 cleanup() {
-	for p in $pids; do
+	for p in $pids $pid_gw; do
 		kill "$p" 2>/dev/null
 	done
-	for p in $pids; do
+	for p in $pids $pid_gw; do
 		wait "$p" 2>/dev/null
 	done
 	for ns in "${tag}h1" "${tag}h2" "$gw" "$srv"; do
@@ -91,6 +109,8 @@ ip -n "$gw" addr add 203.0.113.1/24 dev out0
 ip -n "$srv" addr add 203.0.113.2/24 dev eth0
 ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.br0.rp_filter=0 \
 	net.ipv4.conf.br0.accept_local=1 net.ipv4.conf.all.send_redirects=0 || fail "sysctl"
+# Everything crossing the NAT goes through spinatd (NFQUEUE 5); with the daemon gone the
+# kernel drops it, as a crashed NAT would.
 ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 ! -d 10.0.0.1 -j NFQUEUE \
 	--queue-num 5 || fail "iptables"
 ip netns exec "$gw" iptables -t raw -A PREROUTING -i out0 -d 203.0.113.1 -j NFQUEUE \
@@ -104,9 +124,12 @@ inside = br0
 outside = out0
 queue = 5
 pool = 203.0.113.1
-strategy = spihash
-spihash_scheme = md5
 EOF
+if [ "$mode" = raw ]; then
+	printf 'strategy = spihash\nspihash_scheme = md5\n' >>"$work/gw.conf"
+else
+	echo "strategy = natt" >>"$work/gw.conf"
+fi
 
 endpoint_conf() { # NAME ADDRESS INNER REMOTE
 	{
@@ -116,7 +139,7 @@ endpoint_conf() { # NAME ADDRESS INNER REMOTE
 		echo "[endpoint]"
 		echo "tun = spt0"
 		echo "tun_address = $3.1/32"
-		echo "udp = no"
+		[ "$mode" = raw ] && echo "udp = no"
 		if [ "$1" = srv ]; then
 			echo "route = 192.168.0.0/16"
 		else
@@ -126,12 +149,11 @@ endpoint_conf() { # NAME ADDRESS INNER REMOTE
 		echo "local = $2"
 		echo "remote = $4"
 		echo "psk = nat-gateway-psk-1"
-		echo "encap = no"
+		[ "$mode" = raw ] && echo "encap = no"
 		echo "local_ts = $3.0/24"
 		if [ "$1" = srv ]; then
 			echo "remote_ts = 192.168.0.0/16"
-			echo "spi = derived"
-			echo "spihash = md5"
+			[ "$mode" = raw ] && printf 'spi = derived\nspihash = md5\n'
 		else
 			echo "auto = start"
 			echo "remote_ts = 192.168.100.0/24"
@@ -144,8 +166,12 @@ endpoint_conf h2 10.0.0.3 192.168.2 203.0.113.2
 
 start() { # NAME NAMESPACE
 	ip netns exec "$2" "$spinatd" -c "$work/$1.conf" -s "$work/$1.sock" -l debug \
-		>"$work/$1.log" 2>&1 &
-	pids="$pids $!"
+		>>"$work/$1.log" 2>&1 &
+	if [ "$1" = gw ]; then
+		pid_gw=$!
+	else
+		pids="$pids $!"
+	fi
 	for _ in $(seq 100); do
 		"$spinat" --socket "$work/$1.sock" show counters >/dev/null 2>&1 && return
 		sleep 0.1
@@ -157,15 +183,95 @@ start srv "$srv"
 start h1 "${tag}h1"
 start h2 "${tag}h2"
 
+encap=$([ "$mode" = raw ] || echo "udp-encap.*")
 for h in h1 h2; do
 	i=0
-	until "$spinat" --socket "$work/$h.sock" show sa 2>/dev/null | grep -q "CHILD esp.*INSTALLED"; do
+	until "$spinat" --socket "$work/$h.sock" show sa 2>/dev/null | grep -q "CHILD esp.*${encap}INSTALLED"; do
 		i=$((i + 1))
-		[ $i -gt 100 ] && fail "$h: no CHILD SA"
+		[ $i -gt 100 ] && fail "$h: no CHILD SA ${encap}"
 		sleep 0.1
 	done
 done
-"$spinat" --socket "$work/h1.sock" show sa | grep -q "udp-encap" && fail "h1's SA is UDP-encapsulated"
+[ "$mode" = raw ] && "$spinat" --socket "$work/h1.sock" show sa | grep -q "udp-encap" &&
+	fail "h1's SA is UDP-encapsulated"
+
+# Seconds until a ping through host i's tunnel is answered (give up after $2 s).
+reachable() { # i LIMIT
+	t0=$(date +%s.%N)
+	end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		if ip netns exec "${tag}h$1" ping -c 1 -W 1 -I 192.168."$1".1 192.168.100.1 \
+			>/dev/null 2>&1; then
+			echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }'
+			return 0
+		fi
+	done
+	return 1
+}
+
+# The outside port the gateway gave host i's UDP 4500 (spinat show nat napt).
+outside_port() { # i
+	"$spinat" --socket "$work/gw.sock" show nat napt 2>/dev/null |
+		awk -v ep="10.0.0.$(($1 + 1)):4500" '$1 == "udp" && $3 == ep { split($2, a, ":"); print a[2]; exit }'
+}
+
+natt_restart() {
+	for h in 1 2; do
+		reachable $h 10 >/dev/null || fail "h$h: no traffic through the tunnel at the start"
+	done
+	# Both hosts and the server keep talking, as users would: ESP both ways all along.
+	for h in 1 2; do
+		ip netns exec "${tag}h$h" ping -q -i 0.1 -I 192.168."$h".1 192.168.100.1 \
+			>/dev/null 2>&1 &
+		pids="$pids $!"
+		ip netns exec "$srv" ping -q -i 0.1 -I 192.168.100.1 192.168."$h".1 \
+			>/dev/null 2>&1 &
+		pids="$pids $!"
+	done
+	sleep 1
+	for cycle in 1 2 3; do
+		p1=$(outside_port 1) p2=$(outside_port 2)
+		if [ -z "$p1" ] || [ -z "$p2" ]; then
+			fail "restart $cycle: no UDP 4500 mapping for the hosts"
+		fi
+		kill -9 "$pid_gw"
+		wait "$pid_gw" 2>/dev/null
+		pid_gw=""
+		echo "=== gateway killed (h1 at port $p1, h2 at port $p2)" >>"$work/gw.log"
+		sleep 1
+		start gw "$gw"
+		for h in 1 2; do
+			s=$(reachable $h 10) ||
+				fail "restart $cycle: h$h's tunnel carries nothing 10 s after the NAT came back"
+			echo "restart $cycle: h$h reachable again after $s s"
+		done
+		q1=$(outside_port 1) q2=$(outside_port 2)
+		echo "restart $cycle: h1 port $p1 -> $q1, h2 port $p2 -> $q2"
+		[ "$p1" != "$q1" ] || [ "$p2" != "$q2" ] ||
+			fail "restart $cycle: both hosts kept their outside ports (the restart proved nothing)"
+		# The server now sends each host's ESP to the host's new port.
+		for h in 1 2; do
+			q=$([ $h = 1 ] && echo "$q1" || echo "$q2")
+			"$spinat" --socket "$work/srv.sock" show sa | grep -q "udp 4500->$q" ||
+				fail "restart $cycle: the server does not send to h$h's new port $q"
+		done
+		sleep 1
+	done
+	"$spinat" --socket "$work/srv.sock" show counters >"$work/srv.ctr"
+	grep -E "ipsec\.natt_peer_moved|ike\.peer_moved" "$work/srv.ctr"
+	grep -q "ipsec.natt_peer_moved" "$work/srv.ctr" || fail "the server's data plane never followed"
+	grep -q "peer moved from 203.0.113.1:" "$work/srv.log" ||
+		fail "no 'peer moved' in the server's log"
+	for h in h1 h2; do
+		"$spinat" --socket "$work/$h.sock" show counters >"$work/$h.ctr"
+		# Behind the NAT the hosts never follow anybody (RFC 7296 2.23).
+		grep -E "natt_peer_moved|ike\.peer_moved" "$work/$h.ctr" && fail "$h moved its peer"
+		grep -q "tx_esp_udp" "$work/$h.ctr" || fail "$h sent no ESP in UDP"
+	done
+	echo "PASS: both tunnels carried traffic again by themselves after 3 NAT restarts"
+	exit 0
+}
+[ "$mode" = natt-restart ] && natt_restart
 
 pings() { # WHAT
 	ip netns exec "${tag}h1" ping -q -c 5 -i 0.2 -W 2 -I 192.168.1.1 192.168.100.1 \
