@@ -24,7 +24,7 @@
 static const struct sim_param conf_params[] = {
 	{ "clients", "4", "clients on the LAN behind the NAT (1-250)" },
 	{ "start", "1s", "when traffic starts (engines may set up tunnels before)" },
-	{ "duration", "10s", "how long every flow sends" },
+	{ "duration", "20s", "how long every flow sends (covers masq-guard's recovery bound)" },
 	{ "drain", "2s", "run on after the flows stop, for late packets and timers" },
 	{ "rate", "50", "packets per second of each flow" },
 	{ "size", "172", "UDP payload bytes per flow packet (24-1472)" },

@@ -39,10 +39,12 @@ static int run(const char *tech_name, const struct sim_technique *tech, const ch
 
 static void plain_defaults_nat_crash(void **state)
 {
+	/* The default fault (crash:nat@5s+1s) over a 10 s run. */
+	static const char *const sets[] = { "duration=10s", NULL };
 	struct sim_result r;
 
 	(void)state;
-	assert_int_equal(run("plain", NULL, NULL, &r), 0);
+	assert_int_equal(run("plain", NULL, sets, &r), 0);
 	/* 4 clients, both ways, 50 pps for 10 s. */
 	assert_int_equal(r.flows.sent, 4000);
 	assert_int_equal(r.flows.not_sent, 0);
@@ -116,7 +118,8 @@ static void plain_failover_to_backup_nat(void **state)
 
 static void plain_lossy_access(void **state)
 {
-	static const char *const sets[] = { "fault=none", "access_loss=0.05", NULL };
+	static const char *const sets[] = { "fault=none", "access_loss=0.05", "duration=10s",
+					    NULL };
 	struct sim_result r;
 
 	(void)state;
@@ -160,7 +163,7 @@ static const struct sim_technique rawesp = {
 
 static void raw_esp_one_client_per_server(void **state)
 {
-	static const char *const sets[] = { "fault=none", NULL };
+	static const char *const sets[] = { "fault=none", "duration=10s", NULL };
 	struct sim_result r;
 
 	(void)state;
@@ -191,6 +194,7 @@ static void runs_aggregate_seeded_runs(void **state)
 	const struct sim_scenario *scn = sim_scenario_find("conference");
 	static struct sim_params ps;
 	static struct sim_agg a;
+	static const char *const ten_seconds[] = { "duration=10s", NULL };
 	struct sim_run_opts o = { .seed = 1, .log_level = SP_LOG_ERR };
 	struct sim_result r;
 	bool differ = false;
@@ -199,6 +203,7 @@ static void runs_aggregate_seeded_runs(void **state)
 	assert_true(scn->runs > 1);
 	sim_params_init(&ps);
 	assert_int_equal(sim_scenario_params(scn, &ps), 0);
+	assert_int_equal(sim_params_set(&ps, "duration=10s"), 0); /* 4000 packets a run */
 	assert_int_equal(
 		sim_scenario_run_many(scn, &ps, sim_technique_find("plain"), &o, scn->runs, &a), 0);
 	assert_int_equal(a.runs, scn->runs);
@@ -214,7 +219,7 @@ static void runs_aggregate_seeded_runs(void **state)
 		differ = differ || a.rec[k] != a.rec[0];
 	assert_true(differ); /* independently seeded: start times and jitter differ */
 	/* runs 1 and 3 of the set, alone */
-	assert_int_equal(run("plain", NULL, NULL, &r), 0); /* seed 1 */
+	assert_int_equal(run("plain", NULL, ten_seconds, &r), 0); /* seed 1 */
 	assert_int_equal(r.flows.recovery, a.rec[0]);
 	o.seed = sim_run_seed(1, 2);
 	assert_int_equal(scn->run(&ps, sim_technique_find("plain"), &o, &r), 0);
