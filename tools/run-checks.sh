@@ -27,11 +27,11 @@ setup() { # dir compiler extra-args...
 note "format (clang-format --dry-run)"
 if files=$(git ls-files '*.c' '*.h' 2>/dev/null) && [ -n "$files" ]; then
 	# shellcheck disable=SC2086
-	if clang-format --dry-run --Werror $files >/tmp/spinat-format.log 2>&1; then
+	if out=$(clang-format --dry-run --Werror $files 2>&1); then
 		echo "format: ok"
 		extra_pass=$((extra_pass + 1))
 	else
-		head -n 40 /tmp/spinat-format.log
+		echo "$out" | head -n 40
 		echo "format: FAIL (run: clang-format -i \$(git ls-files '*.c' '*.h'))"
 		extra_fail=$((extra_fail + 1))
 	fi

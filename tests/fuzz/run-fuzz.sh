@@ -20,6 +20,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$name.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM
 mkdir -p "$work/corpus" "$crashes" || exit 1
 cp "$seeds"/* "$work/corpus/" || exit 1
 run=$(mktemp -d "$crashes/run-XXXXXX") || exit 1

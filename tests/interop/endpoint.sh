@@ -16,65 +16,20 @@ set -u
 spinatd=$1 spinat=$2
 shift 2
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, TUN devices, raw sockets)"
-	exit 77
-fi
-for t in ip ping nc ss cmp; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
-		exit 77
-	fi
-done
-if [ ! -c /dev/net/tun ]; then
-	echo "SKIP: /dev/net/tun is missing"
-	exit 77
-fi
-
-tag=ep$$
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, TUN devices, raw sockets"
+need_tools ip ping nc ss cmp
+need_tun
+lib_start ep
 nsa=${tag}a nsb=${tag}b
-work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
-pids=""
 
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	ip netns del "$nsa" 2>/dev/null
-	ip netns del "$nsb" 2>/dev/null
-	ip link del "${tag}x" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*"
+fail_report() {
 	for side in a b; do
 		[ -f "$work/$side.log" ] && { echo "--- daemon $side log"; cat "$work/$side.log"; }
 	done
-	exit 1
 }
 
-# The two namespaces and the veth between them (made here, moved, renamed inside).
-ip netns add "$nsa" || fail "ip netns add"
-ip netns add "$nsb" || fail "ip netns add"
-ip link add "${tag}x" type veth peer name "${tag}y" || fail "ip link add veth"
-ip link set "${tag}x" netns "$nsa" || fail "move veth"
-ip link set "${tag}y" netns "$nsb" || fail "move veth"
-for ns in $nsa $nsb; do
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-done
-ip -n "$nsa" link set "${tag}x" name eth0
-ip -n "$nsb" link set "${tag}y" name eth0
-ip -n "$nsa" addr add 10.77.0.1/24 dev eth0
-ip -n "$nsb" addr add 10.77.0.2/24 dev eth0
-ip -n "$nsa" link set eth0 up
-ip -n "$nsb" link set eth0 up
+pair "$nsa" 10.77.0.1 "$nsb" 10.77.0.2
 # Transport mode sends cleartext for the peer's own address into the TUN device: the
 # daemon's sockets carry mark 0x77, which policy routing sends out of eth0 instead.
 for ns in $nsa $nsb; do
@@ -167,32 +122,9 @@ conf() {
 	} >"$work/$side.conf"
 }
 
-start() {
-	side=$1 ns=$2
-	# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
-	ip netns exec "$ns" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/$side.conf" \
-		-s "$work/$side.sock" >"$work/$side.log" 2>&1 &
-	eval "pid_$side=$!"
-	pids="$pids $!"
-	# Ready when it answers a role command (registered at the end of the role's start).
-	for _ in $(seq 200); do
-		"$spinat" --socket "$work/$side.sock" show sa >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "spinatd $side did not start"
-}
-
 stop() {
-	for side in a b; do
-		eval "p=\$pid_$side"
-		kill "$p" 2>/dev/null
-		wait "$p"
-		rc=$?
-		pids=$(echo "$pids" | sed "s/ $p\b//")
-		if [ $rc -ne 0 ]; then
-			fail "spinatd $side exited with status $rc"
-		fi
-	done
+	stop_daemon a
+	stop_daemon b
 }
 
 # counter SIDE NAME: the value of ipsec.NAME (or endpoint.NAME) in `spinat show counters`.
@@ -209,8 +141,10 @@ EOF2
 	for side in a b; do
 		conf $side "$proto" "$mode" "$enc" "$auth" "$encap" "$esn" ""
 	done
-	start a "$nsa"
-	start b "$nsb"
+	: >"$work/a.log"
+	: >"$work/b.log"
+	daemon a "$nsa"
+	daemon b "$nsb"
 	if [ "$mode" = tunnel ]; then
 		src=192.168.71.1 dst=192.168.72.1
 	else
@@ -221,17 +155,13 @@ EOF2
 	grep -q " 0% packet loss" "$work/ping" || { cat "$work/ping"; fail "$name: ping lost packets"; }
 	# TCP, 300 kB, byte for byte.
 	rm -f "$work/got"
-	ip netns exec "$nsb" timeout 20 nc -l "$dst" 5001 >"$work/got" &
-	lpid=$!
-	pids="$pids $lpid"
-	for _ in $(seq 50); do
-		ip netns exec "$nsb" ss -ltn 2>/dev/null | grep -q ":5001 " && break
-		sleep 0.1
-	done
+	spawn "$nsb" timeout 20 nc -l "$dst" 5001 >"$work/got"
+	lpid=$spawned
+	wait_for 50 listening "$nsb" 5001
 	ip netns exec "$nsa" timeout 20 nc -N -s "$src" "$dst" 5001 <"$work/data" ||
 		fail "$name: TCP sender"
 	wait $lpid || fail "$name: TCP receiver"
-	pids=$(echo "$pids" | sed "s/ $lpid\b//")
+	forget $lpid
 	cmp -s "$work/data" "$work/got" || fail "$name: TCP data differs ($(wc -c <"$work/got") bytes)"
 	# The daemons saw it: protected out, authenticated in, nothing dropped.
 	case $proto:$encap in
@@ -262,8 +192,10 @@ wrong_key() {
 		[ $side = b ] && bad=yes
 		conf $side esp tunnel aes-gcm-16 none raw no "$bad"
 	done
-	start a "$nsa"
-	start b "$nsb"
+	: >"$work/a.log"
+	: >"$work/b.log"
+	daemon a "$nsa"
+	daemon b "$nsb"
 	if ip netns exec "$nsa" ping -n -q -c 2 -i 0.2 -W 1 -I 192.168.71.1 192.168.72.1 >/dev/null 2>&1; then
 		fail "wrong key: ping got through"
 	fi

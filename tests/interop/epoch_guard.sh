@@ -19,88 +19,23 @@ spinatd=$1 spinat=$2
 shift 2
 [ $# -eq 0 ] && set -- fig7 fig8 off
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, TUN devices, raw sockets, NFQUEUE)"
-	exit 77
-fi
-for t in ip iptables ping; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
-		exit 77
-	fi
-done
-if [ ! -c /dev/net/tun ]; then
-	echo "SKIP: /dev/net/tun is missing"
-	exit 77
-fi
-
-tag=eg$$
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, TUN devices, raw sockets, NFQUEUE"
+need_tools ip iptables ping
+need_tun
+lib_start eg
 nat=${tag}n vpn=${tag}v
-work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
-pids=""
 
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in "${tag}c1" "${tag}c2" "$nat" "$vpn"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*"
+fail_report() {
 	for f in "$work"/*.log; do
 		[ -f "$f" ] && { echo "--- $(basename "$f")"; tail -n 60 "$f"; }
 	done
-	exit 1
 }
 
-veth() { # NAME NS1 IF1 NS2 IF2
-	ip link add "$1a" type veth peer name "$1b" || fail "ip link add $1"
-	ip link set "$1a" netns "$2" || fail "move $1a"
-	ip link set "$1b" netns "$4" || fail "move $1b"
-	ip -n "$2" link set "$1a" name "$3"
-	ip -n "$4" link set "$1b" name "$5"
-	ip -n "$2" link set "$3" up
-	ip -n "$4" link set "$5" up
-}
-
+# c1 and c2 -- br0 nat out0 -- vpn, every packet crossing the NAT through spinatd (queue 5).
 topology() {
-	for ns in "${tag}c1" "${tag}c2" "$nat" "$vpn"; do
-		ip netns del "$ns" 2>/dev/null
-		ip netns add "$ns" || fail "ip netns add"
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-			net.ipv4.conf.default.rp_filter=0
-	done
-	ip -n "$nat" link add br0 type bridge
-	ip -n "$nat" addr add 10.0.0.1/24 dev br0
-	ip -n "$nat" link set br0 up
-	for i in 1 2; do
-		veth "${tag}$i" "${tag}c$i" eth0 "$nat" "in$i"
-		ip -n "$nat" link set "in$i" master br0
-		ip -n "${tag}c$i" addr add "10.0.0.$((i + 1))/24" dev eth0
-		ip -n "${tag}c$i" route add default via 10.0.0.1
-	done
-	veth "${tag}o" "$nat" out0 "$vpn" eth0
-	ip -n "$nat" addr add 203.0.113.1/24 dev out0
-	ip -n "$vpn" addr add 203.0.113.2/24 dev eth0
-	ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.br0.rp_filter=0 \
-		net.ipv4.conf.br0.accept_local=1 net.ipv4.conf.all.send_redirects=0 ||
-		fail "sysctl"
-	# Everything crossing the NAT goes through spinatd (NFQUEUE 5); with the daemon
-	# gone the kernel drops it, as a crashed NAT would.
-	ip netns exec "$nat" iptables -t raw -A PREROUTING -i br0 ! -d 10.0.0.1 -j NFQUEUE \
-		--queue-num 5 || fail "iptables"
-	ip netns exec "$nat" iptables -t raw -A PREROUTING -i out0 -d 203.0.113.1 -j NFQUEUE \
-		--queue-num 5 || fail "iptables"
+	nat_topology "$nat" "$vpn" "${tag}c1" "${tag}c2"
+	nfqueue "$nat" 5
 }
 
 # The guard's settings: T_out 1 s and N_out 5 at the NAT, pingtime 300 ms >= 1 s / 5,
@@ -177,29 +112,12 @@ EOF
 }
 
 start() { # NAME NS
-	ip netns exec "$2" "$spinatd" -c "$work/$1.conf" -s "$work/$1.sock" -l info \
-		>>"$work/$1.log" 2>&1 &
-	eval "pid_$1=$!"
-	pids="$pids $!"
-	for _ in $(seq 100); do
-		"$spinat" --socket "$work/$1.sock" show counters >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "spinatd $1 did not start"
+	daemon "$1" "$2" -l info
 }
 
 # Seconds from $t0 until a ping through client i's tunnel is answered (give up after $2 s).
-reachable() { # i LIMIT
-	end=$(($(date +%s) + $2))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		if ip netns exec "${tag}c$1" ping -c 1 -W 1 -I 192.168.71."$1" 192.168.72.1 \
-			>/dev/null 2>&1; then
-			echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }'
-			return 0
-		fi
-		sleep 0.2
-	done
-	return 1
+reachable_c() { # i LIMIT
+	reachable "${tag}c$1" 192.168.71."$1" 192.168.72.1 "$2" "$t0"
 }
 
 run() { # fig7|fig8|off
@@ -212,29 +130,23 @@ run() { # fig7|fig8|off
 	start c2 "${tag}c2"
 	t0=$(date +%s.%N)
 	for i in 1 2; do
-		reachable $i 20 >/dev/null || fail "$1: the tunnel of c$i never came up"
+		reachable_c $i 20 >/dev/null || fail "$1: the tunnel of c$i never came up"
 	done
 	# Traffic in both tunnels and both directions all along, as users' would be: the
 	# gateway's side sending on its own is what lets masq give one client's SPI to
 	# another's outstanding item after the restart (003 race 2).
 	for i in 1 2; do
-		ip netns exec "${tag}c$i" ping -q -i 0.05 -I 192.168.71."$i" 192.168.72.1 \
-			>/dev/null 2>&1 &
-		pids="$pids $!"
+		spawn "${tag}c$i" ping -q -i 0.05 -I 192.168.71."$i" 192.168.72.1 >/dev/null 2>&1
 	done
 	# The gateway's side talks to c2 much more than to c1: after the restart c1's first
 	# packet makes the outstanding item, and the next packet from the gateway is c2's.
-	ip netns exec "$vpn" ping -q -i 0.002 -I 192.168.72.1 192.168.71.2 >/dev/null 2>&1 &
-	pids="$pids $!"
-	ip netns exec "$vpn" ping -q -i 0.05 -I 192.168.72.1 192.168.71.1 >/dev/null 2>&1 &
-	pids="$pids $!"
+	spawn "$vpn" ping -q -i 0.002 -I 192.168.72.1 192.168.71.2 >/dev/null 2>&1
+	spawn "$vpn" ping -q -i 0.05 -I 192.168.72.1 192.168.71.1 >/dev/null 2>&1
 	sleep 2
 	# The NAT crashes: every mapping and item is gone. It comes back 2 s later. Three
 	# times, since in a real run the restart may or may not mix the clients up.
 	for cycle in 1 2 3; do
-		kill -9 "$pid_nat"
-		wait "$pid_nat" 2>/dev/null
-		pids=$(echo "$pids" | sed "s/ $pid_nat\b//")
+		kill_daemon nat
 		echo "=== $1: nat killed" >>"$work/nat.log"
 		sleep 2
 		start nat "$nat"
@@ -244,7 +156,7 @@ run() { # fig7|fig8|off
 			if [ "$1" = off ]; then
 				# The control: without the guard 003's failure may or may not
 				# strike; it is reported, not asserted.
-				if s=$(reachable $i 15); then
+				if s=$(reachable_c $i 15); then
 					echo "off, restart $cycle: c$i reachable again after $s s"
 				else
 					echo "off, restart $cycle: c$i still unreachable after 15 s"
@@ -254,7 +166,7 @@ run() { # fig7|fig8|off
 			# Bound (docs/HOST.md): maxidle + (pingtries + 2) * 375 ms + T_out + 2R
 			# < 7 s after the last packet before the crash; a second round with an
 			# unmodified gateway, and slow machines: 40 s.
-			s=$(reachable $i 40) || {
+			s=$(reachable_c $i 40) || {
 				"$spinat" --socket "$work/c$i.sock" show guard
 				debug_nat
 				fail "$1: c$i did not recover after NAT restart $cycle"
@@ -275,16 +187,6 @@ run() { # fig7|fig8|off
 debug_nat() {
 	"$spinat" --socket "$work/nat.sock" show nat ipsec
 	"$spinat" --socket "$work/nat.sock" show counters | grep masq
-}
-
-stop_all() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	pids=""
 }
 
 for mode in "$@"; do

@@ -13,65 +13,21 @@ spinatd=$1 spinat=$2
 shift 2
 cases=${*:-esp:tunnel esp:transport ah:transport ah:tunnel}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, TUN devices, raw sockets)"
-	exit 77
-fi
-for t in ip ping; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
-		exit 77
-	fi
-done
-if [ ! -c /dev/net/tun ]; then
-	echo "SKIP: /dev/net/tun is missing"
-	exit 77
-fi
-
-tag=ie$$
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, TUN devices, raw sockets"
+need_tools ip ping
+need_tun
+lib_start ie
 nsa=${tag}a nsb=${tag}b
-work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
-pids=""
 
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	ip netns del "$nsa" 2>/dev/null
-	ip netns del "$nsb" 2>/dev/null
-	ip link del "${tag}x" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*"
+fail_report() {
 	for s in a b; do
 		[ -f "$work/$s.log" ] && { echo "--- $s log"; tail -n 30 "$work/$s.log"; }
 		"$spinat" --socket "$work/$s.sock" show sa 2>/dev/null
 	done
-	exit 1
 }
 
-ip netns add "$nsa" || fail "ip netns add"
-ip netns add "$nsb" || fail "ip netns add"
-ip link add "${tag}x" type veth peer name "${tag}y" || fail "ip link add veth"
-ip link set "${tag}x" netns "$nsa" || fail "move veth"
-ip link set "${tag}y" netns "$nsb" || fail "move veth"
-for ns in $nsa $nsb; do
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-done
-ip -n "$nsa" link set "${tag}x" name eth0
-ip -n "$nsb" link set "${tag}y" name eth0
-ip -n "$nsa" addr add 10.81.0.1/24 dev eth0
-ip -n "$nsb" addr add 10.81.0.2/24 dev eth0
-ip -n "$nsa" link set eth0 up
-ip -n "$nsb" link set eth0 up
+pair "$nsa" 10.81.0.1 "$nsb" 10.81.0.2
 # Transport mode routes the peer's address into the TUN device; the daemons' own packets
 # (IKE, ESP, AH) carry mark 0x81 and go out of eth0 by policy routing.
 for ns in $nsa $nsb; do
@@ -124,28 +80,22 @@ conf() { # SIDE PROTO MODE
 	} >"$work/$side.conf"
 }
 
-start() { # SIDE NS
-	# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
-	ip netns exec "$2" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/$1.conf" -s "$work/$1.sock" \
-		-l debug >"$work/$1.log" 2>&1 &
-	pids="$pids $!"
-	eval "pid_$1=$!"
-	for _ in $(seq 300); do
-		"$spinat" --socket "$work/$1.sock" show counters >/dev/null 2>&1 && return
-		sleep 0.1
-	done
-	fail "$1 did not start"
-}
-
 stop() { # NAME: SIGTERM to both; each must exit with status 0 (valgrind: 99 on errors)
 	kill -TERM "$pid_a" "$pid_b" 2>/dev/null
-	wait "$pid_a"
-	rc_a=$?
-	wait "$pid_b"
-	rc_b=$?
-	pids=""
-	[ $rc_a -eq 0 ] || fail "$1: spinatd a exited with status $rc_a after SIGTERM"
-	[ $rc_b -eq 0 ] || fail "$1: spinatd b exited with status $rc_b after SIGTERM"
+	stop_daemon a "$1"
+	stop_daemon b "$1"
+}
+
+child_up() { # SIDE PROTO MODE
+	"$spinat" --socket "$work/$1.sock" show sa | grep -q "CHILD $2 $3.*INSTALLED"
+}
+
+child_changed() { # SIDE OLD
+	[ "$("$spinat" --socket "$work/$1.sock" show sa | grep "CHILD")" != "$2" ]
+}
+
+ike_gone() { # SIDE
+	"$spinat" --socket "$work/$1.sock" show sa | grep -q "^no IKE SAs"
 }
 
 ping_both() { # WHAT SRC_A DST_B SRC_B DST_A
@@ -160,15 +110,12 @@ for c in $cases; do
 	name="$proto $mode"
 	conf a "$proto" "$mode"
 	conf b "$proto" "$mode"
-	start b "$nsb"
-	start a "$nsa"
-	i=0
-	until "$spinat" --socket "$work/a.sock" show sa 2>/dev/null | grep -q "CHILD $proto $mode.*INSTALLED" &&
-		"$spinat" --socket "$work/b.sock" show sa 2>/dev/null | grep -q "CHILD $proto $mode.*INSTALLED"; do
-		i=$((i + 1))
-		[ $i -gt 300 ] && fail "$name: no CHILD SA"
-		sleep 0.1
-	done
+	: >"$work/a.log"
+	: >"$work/b.log"
+	daemon b "$nsb" -l debug
+	daemon a "$nsa" -l debug
+	wait_for 300 child_up a "$proto" "$mode" && wait_for 300 child_up b "$proto" "$mode" ||
+		fail "$name: no CHILD SA"
 	if [ "$mode" = tunnel ]; then
 		set -- 192.168.111.1 192.168.112.1 192.168.112.1 192.168.111.1
 	else
@@ -177,12 +124,7 @@ for c in $cases; do
 	ping_both "$name: after IKE_AUTH" "$@"
 	old=$("$spinat" --socket "$work/a.sock" show sa | grep "CHILD")
 	"$spinat" --socket "$work/b.sock" rekey c >/dev/null || fail "$name: rekey"
-	i=0
-	while [ "$("$spinat" --socket "$work/a.sock" show sa | grep "CHILD")" = "$old" ]; do
-		i=$((i + 1))
-		[ $i -gt 300 ] && fail "$name: the rekey did not happen"
-		sleep 0.1
-	done
+	wait_for 300 child_changed a "$old" || fail "$name: the rekey did not happen"
 	sleep 0.3
 	ping_both "$name: after the CHILD SA rekey" "$@"
 	"$spinat" --socket "$work/a.sock" show counters >"$work/ctr"
@@ -190,12 +132,7 @@ for c in $cases; do
 	grep -E "ipsec\.(drop_icv|drop_no_sa|drop_replay|drop_policy)|ike\.drop" "$work/ctr" &&
 		fail "$name: drops"
 	"$spinat" --socket "$work/a.sock" down c >/dev/null || fail "$name: down"
-	i=0
-	until "$spinat" --socket "$work/b.sock" show sa 2>/dev/null | grep -q "^no IKE SAs"; do
-		i=$((i + 1))
-		[ $i -gt 150 ] && fail "$name: b kept its IKE SA after the delete"
-		sleep 0.1
-	done
+	wait_for 150 ike_gone b || fail "$name: b kept its IKE SA after the delete"
 	"$spinat" --socket "$work/a.sock" show sa | grep -q "spi 0x" && fail "$name: SAs left on a"
 	"$spinat" --socket "$work/b.sock" show sa | grep -q "spi 0x" && fail "$name: SAs left on b"
 	stop "$name"

@@ -28,45 +28,14 @@ raw | natt-restart) ;;
 	;;
 esac
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, NFQUEUE, TUN devices, raw sockets)"
-	exit 77
-fi
-for t in ip iptables ping awk; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
-		exit 77
-	fi
-done
-if [ ! -c /dev/net/tun ]; then
-	echo "SKIP: /dev/net/tun is missing"
-	exit 77
-fi
-
-tag=in$$
-[ "$mode" = raw ] || tag=nr$$
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, NFQUEUE, TUN devices, raw sockets"
+need_tools ip iptables ping awk
+need_tun
+if [ "$mode" = raw ]; then lib_start in; else lib_start nr; fi
 gw=${tag}g srv=${tag}s
-work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
-pids=""
-pid_gw="" # the gateway's own: natt-restart kills it
 
-cleanup() {
-	for p in $pids $pid_gw; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids $pid_gw; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in "${tag}h1" "${tag}h2" "$gw" "$srv"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*"
+fail_report() {
 	for f in gw h1 h2 srv; do
 		[ -f "$work/$f.log" ] && { echo "--- $f log"; tail -n 40 "$work/$f.log"; }
 	done
@@ -75,46 +44,12 @@ fail() {
 		"$spinat" --socket "$work/$f.sock" show sa 2>/dev/null
 	done
 	"$spinat" --socket "$work/gw.sock" show nat 2>/dev/null
-	exit 1
 }
 
-veth() {
-	ip link add "$1a" type veth peer name "$1b" || fail "ip link add $1"
-	ip link set "$1a" netns "$2" || fail "move $1a"
-	ip link set "$1b" netns "$4" || fail "move $1b"
-	ip -n "$2" link set "$1a" name "$3"
-	ip -n "$4" link set "$1b" name "$5"
-	ip -n "$2" link set "$3" up
-	ip -n "$4" link set "$5" up
-}
-
-# h1 (10.0.0.2), h2 (10.0.0.3) -- br0 gw out0 (203.0.113.1) -- srv (203.0.113.2)
-for ns in "${tag}h1" "${tag}h2" "$gw" "$srv"; do
-	ip netns add "$ns" || fail "ip netns add"
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 || fail "sysctl"
-done
-ip -n "$gw" link add br0 type bridge || fail "bridge"
-ip -n "$gw" addr add 10.0.0.1/24 dev br0
-ip -n "$gw" link set br0 up
-for h in 1 2; do
-	veth "${tag}$h" "${tag}h$h" eth0 "$gw" "in$h"
-	ip -n "$gw" link set "in$h" master br0
-	ip -n "${tag}h$h" addr add "10.0.0.$((h + 1))/24" dev eth0
-	ip -n "${tag}h$h" route add default via 10.0.0.1
-done
-veth "${tag}o" "$gw" out0 "$srv" eth0
-ip -n "$gw" addr add 203.0.113.1/24 dev out0
-ip -n "$srv" addr add 203.0.113.2/24 dev eth0
-ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.br0.rp_filter=0 \
-	net.ipv4.conf.br0.accept_local=1 net.ipv4.conf.all.send_redirects=0 || fail "sysctl"
-# Everything crossing the NAT goes through spinatd (NFQUEUE 5); with the daemon gone the
-# kernel drops it, as a crashed NAT would.
-ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 ! -d 10.0.0.1 -j NFQUEUE \
-	--queue-num 5 || fail "iptables"
-ip netns exec "$gw" iptables -t raw -A PREROUTING -i out0 -d 203.0.113.1 -j NFQUEUE \
-	--queue-num 5 || fail "iptables"
+# h1 (10.0.0.2), h2 (10.0.0.3) -- br0 gw out0 (203.0.113.1) -- srv (203.0.113.2); every
+# packet crossing the NAT goes through spinatd (queue 5).
+nat_topology "$gw" "$srv" "${tag}h1" "${tag}h2"
+nfqueue "$gw" 5
 
 cat >"$work/gw.conf" <<EOF
 [spinatd]
@@ -165,18 +100,13 @@ endpoint_conf h1 10.0.0.2 192.168.1 203.0.113.2
 endpoint_conf h2 10.0.0.3 192.168.2 203.0.113.2
 
 start() { # NAME NAMESPACE
-	ip netns exec "$2" "$spinatd" -c "$work/$1.conf" -s "$work/$1.sock" -l debug \
-		>>"$work/$1.log" 2>&1 &
-	if [ "$1" = gw ]; then
-		pid_gw=$!
-	else
-		pids="$pids $!"
-	fi
-	for _ in $(seq 100); do
-		"$spinat" --socket "$work/$1.sock" show counters >/dev/null 2>&1 && return
-		sleep 0.1
-	done
-	fail "$1 did not start"
+	daemon "$1" "$2" -l debug
+}
+child_up() { # HOST
+	"$spinat" --socket "$work/$1.sock" show sa | grep -q "CHILD esp.*${encap}INSTALLED"
+}
+child_changed() { # HOST OLD
+	[ "$("$spinat" --socket "$work/$1.sock" show sa | grep "CHILD esp")" != "$2" ]
 }
 start gw "$gw"
 start srv "$srv"
@@ -185,28 +115,14 @@ start h2 "${tag}h2"
 
 encap=$([ "$mode" = raw ] || echo "udp-encap.*")
 for h in h1 h2; do
-	i=0
-	until "$spinat" --socket "$work/$h.sock" show sa 2>/dev/null | grep -q "CHILD esp.*${encap}INSTALLED"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "$h: no CHILD SA ${encap}"
-		sleep 0.1
-	done
+	wait_for 100 child_up $h || fail "$h: no CHILD SA ${encap}"
 done
 [ "$mode" = raw ] && "$spinat" --socket "$work/h1.sock" show sa | grep -q "udp-encap" &&
 	fail "h1's SA is UDP-encapsulated"
 
 # Seconds until a ping through host i's tunnel is answered (give up after $2 s).
-reachable() { # i LIMIT
-	t0=$(date +%s.%N)
-	end=$(($(date +%s) + $2))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		if ip netns exec "${tag}h$1" ping -c 1 -W 1 -I 192.168."$1".1 192.168.100.1 \
-			>/dev/null 2>&1; then
-			echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }'
-			return 0
-		fi
-	done
-	return 1
+reachable_h() { # i LIMIT
+	reachable "${tag}h$1" 192.168."$1".1 192.168.100.1 "$2"
 }
 
 # The outside port the gateway gave host i's UDP 4500 (spinat show nat napt).
@@ -217,16 +133,12 @@ outside_port() { # i
 
 natt_restart() {
 	for h in 1 2; do
-		reachable $h 10 >/dev/null || fail "h$h: no traffic through the tunnel at the start"
+		reachable_h $h 10 >/dev/null || fail "h$h: no traffic through the tunnel at the start"
 	done
 	# Both hosts and the server keep talking, as users would: ESP both ways all along.
 	for h in 1 2; do
-		ip netns exec "${tag}h$h" ping -q -i 0.1 -I 192.168."$h".1 192.168.100.1 \
-			>/dev/null 2>&1 &
-		pids="$pids $!"
-		ip netns exec "$srv" ping -q -i 0.1 -I 192.168.100.1 192.168."$h".1 \
-			>/dev/null 2>&1 &
-		pids="$pids $!"
+		spawn "${tag}h$h" ping -q -i 0.1 -I 192.168."$h".1 192.168.100.1 >/dev/null 2>&1
+		spawn "$srv" ping -q -i 0.1 -I 192.168.100.1 192.168."$h".1 >/dev/null 2>&1
 	done
 	sleep 1
 	for cycle in 1 2 3; do
@@ -234,14 +146,12 @@ natt_restart() {
 		if [ -z "$p1" ] || [ -z "$p2" ]; then
 			fail "restart $cycle: no UDP 4500 mapping for the hosts"
 		fi
-		kill -9 "$pid_gw"
-		wait "$pid_gw" 2>/dev/null
-		pid_gw=""
+		kill_daemon gw
 		echo "=== gateway killed (h1 at port $p1, h2 at port $p2)" >>"$work/gw.log"
 		sleep 1
 		start gw "$gw"
 		for h in 1 2; do
-			s=$(reachable $h 10) ||
+			s=$(reachable_h $h 10) ||
 				fail "restart $cycle: h$h's tunnel carries nothing 10 s after the NAT came back"
 			echo "restart $cycle: h$h reachable again after $s s"
 		done
@@ -288,12 +198,7 @@ pings "after IKE_AUTH"
 
 old=$("$spinat" --socket "$work/h1.sock" show sa | grep "CHILD esp")
 "$spinat" --socket "$work/h1.sock" rekey vpn >/dev/null || fail "rekey"
-i=0
-while [ "$("$spinat" --socket "$work/h1.sock" show sa | grep "CHILD esp")" = "$old" ]; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && fail "h1's rekey did not happen"
-	sleep 0.1
-done
+wait_for 100 child_changed h1 "$old" || fail "h1's rekey did not happen"
 sleep 0.5
 pings "after h1's CHILD SA rekey"
 

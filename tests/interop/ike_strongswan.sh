@@ -12,16 +12,9 @@ set -u
 spinatd=$1 spinat=$2 certgen=$3
 charon=/usr/lib/ipsec/charon
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, TUN devices, raw sockets)"
-	exit 77
-fi
-for t in ip ping swanctl unshare; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "SKIP: $t is missing (tools/deps.sh check installs strongswan-swanctl)"
-		exit 77
-	fi
-done
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, TUN devices, raw sockets"
+need_tools ip ping swanctl unshare
 if [ ! -x "$charon" ] || [ ! -f /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
 	[ ! -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ]; then
 	echo "SKIP: charon with kernel-libipsec and openssl plugins is missing (tools/deps.sh" \
@@ -29,62 +22,24 @@ if [ ! -x "$charon" ] || [ ! -f /usr/lib/ipsec/plugins/libstrongswan-kernel-libi
 		"libstrongswan-standard-plugins)"
 	exit 77
 fi
-if [ ! -c /dev/net/tun ]; then
-	echo "SKIP: /dev/net/tun is missing"
-	exit 77
-fi
-
-tag=sw$$
+need_tun
+lib_start sw
 nsa=${tag}a nsb=${tag}b
-work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
 chmod 755 "$work"
 # swanctl looks for credential folders next to its configuration file.
 for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
 	mkdir -p "$work/$d"
 done
 export STRONGSWAN_CONF="$work/strongswan.conf"
-pids=""
 A=10.79.0.1 B=10.79.0.2 NA=192.168.91 NB=192.168.92
 
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	ip netns del "$nsa" 2>/dev/null
-	ip netns del "$nsb" 2>/dev/null
-	ip link del "${tag}x" 2>/dev/null
-	[ -n "${KEEP:-}" ] && { echo "kept $work"; return; }
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*"
+fail_report() {
 	[ -f "$work/spinatd.log" ] && { echo "--- spinatd log"; tail -n 60 "$work/spinatd.log"; }
 	[ -f "$work/charon.log" ] && { echo "--- charon log"; tail -n 80 "$work/charon.log"; }
 	"$spinat" -s "$work/ctl.sock" show sa 2>/dev/null
-	exit 1
 }
 
-ip netns add "$nsa" || fail "ip netns add"
-ip netns add "$nsb" || fail "ip netns add"
-ip link add "${tag}x" type veth peer name "${tag}y" || fail "ip link add veth"
-ip link set "${tag}x" netns "$nsa" || fail "move veth"
-ip link set "${tag}y" netns "$nsb" || fail "move veth"
-for ns in $nsa $nsb; do
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-done
-ip -n "$nsa" link set "${tag}x" name eth0
-ip -n "$nsb" link set "${tag}y" name eth0
-ip -n "$nsa" addr add $A/24 dev eth0
-ip -n "$nsb" addr add $B/24 dev eth0
-ip -n "$nsa" link set eth0 up
-ip -n "$nsb" link set eth0 up
+pair "$nsa" $A "$nsb" $B
 # charon's protected network: an address on the loopback of its namespace (this kernel
 # has no dummy interfaces).
 ip -n "$nsb" addr add $NB.1/24 dev lo || fail "address for charon's network"
@@ -118,16 +73,10 @@ charon {
 	}
 }
 EOF
-STRONGSWAN_CONF=$work/strongswan.conf ip netns exec "$nsb" unshare -m sh -c \
-	"mount -t tmpfs none /run && exec $charon" >"$work/charon.out" 2>&1 &
-pids="$pids $!"
+spawn "$nsb" unshare -m sh -c "mount -t tmpfs none /run && exec $charon" \
+	>"$work/charon.out" 2>&1
 vici="unix://$work/charon.vici"
-i=0
-until swanctl --stats --uri "$vici" >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ $i -gt 50 ] && fail "charon did not start ($(cat "$work/charon.out"))"
-	sleep 0.1
-done
+wait_for 50 swanctl --stats --uri "$vici" || fail "charon did not start ($(cat "$work/charon.out"))"
 
 spinatd_pid=""
 start_spinatd() { # AUTO AUTH GROUP
@@ -160,20 +109,15 @@ start_spinatd() { # AUTO AUTH GROUP
 			echo "remote_id = $B"
 		fi
 	} >"$work/a.conf"
-	ip netns exec "$nsa" "$spinatd" -c "$work/a.conf" -l debug >"$work/spinatd.log" 2>&1 &
-	spinatd_pid=$!
-	pids="$pids $spinatd_pid"
-	i=0
-	until "$spinat" -s "$work/ctl.sock" show counters >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && fail "spinatd did not start"
-		sleep 0.1
-	done
+	spawn "$nsa" "$spinatd" -c "$work/a.conf" -l debug >"$work/spinatd.log" 2>&1
+	spinatd_pid=$spawned
+	wait_for 50 "$spinat" -s "$work/ctl.sock" show sa || fail "spinatd did not start"
 }
 
 stop_spinatd() {
 	kill "$spinatd_pid" 2>/dev/null
 	wait "$spinatd_pid" 2>/dev/null
+	forget "$spinatd_pid"
 }
 
 load_charon() { # AUTH GROUP
@@ -217,14 +161,13 @@ load_charon() { # AUTH GROUP
 		fail "swanctl --load-all: $(cat "$work/swanctl.out")"
 }
 
+both_up() {
+	"$spinat" -s "$work/ctl.sock" show sa | grep -q "CHILD esp.*INSTALLED" &&
+		swanctl --list-sas --uri "$vici" | grep -q "INSTALLED"
+}
+
 wait_up() { # WHAT
-	i=0
-	until "$spinat" -s "$work/ctl.sock" show sa 2>/dev/null | grep -q "CHILD esp.*INSTALLED" &&
-		swanctl --list-sas --uri "$vici" 2>/dev/null | grep -q "INSTALLED"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "$1: no CHILD SA"
-		sleep 0.1
-	done
+	wait_for 100 both_up || fail "$1: no CHILD SA"
 }
 
 ping_both() { # WHAT
@@ -243,15 +186,17 @@ ike_spis() {
 	"$spinat" -s "$work/ctl.sock" show sa 2>/dev/null | grep "IKE SA" | awk '{print $4, $5}'
 }
 
+changed() { # FUNCTION OLD
+	[ "$($1)" != "$2" ] && "$spinat" -s "$work/ctl.sock" show sa | grep -q "CHILD esp.*INSTALLED"
+}
+
 wait_changed() { # WHAT FUNCTION OLD
-	i=0
-	while [ "$($2)" = "$3" ] || ! "$spinat" -s "$work/ctl.sock" show sa 2>/dev/null |
-		grep -q "CHILD esp.*INSTALLED"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "$1: nothing changed"
-		sleep 0.1
-	done
+	wait_for 100 changed "$2" "$3" || fail "$1: nothing changed"
 	sleep 0.3 # let the old SA's delete finish on both sides
+}
+
+charon_idle() {
+	! swanctl --list-sas --uri "$vici" | grep -q "ESTABLISHED"
 }
 
 # One case: spinat initiates (init) or charon does (resp); rekeys from both sides.
@@ -298,12 +243,7 @@ case_run() { # ROLE AUTH GROUP
 		fail "$name: IKE drops"
 	fi
 	"$spinat" -s "$work/ctl.sock" down sw >/dev/null || fail "$name: spinat down"
-	i=0
-	while swanctl --list-sas --uri "$vici" 2>/dev/null | grep -q "ESTABLISHED"; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && fail "$name: charon kept its IKE SA after spinat's delete"
-		sleep 0.1
-	done
+	wait_for 50 charon_idle || fail "$name: charon kept its IKE SA after spinat's delete"
 	stop_spinatd
 	grep -q "ERROR\|AddressSanitizer\|runtime error" "$work/spinatd.log" &&
 		fail "$name: errors in spinatd's log"

@@ -15,76 +15,19 @@
 set -u
 spinatd=$1 spinat=$2 probe=$3
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, NFQUEUE, raw sockets)"
-	exit 77
-fi
-for t in ip iptables; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "SKIP: $t is missing (tools/deps.sh check installs it)"
-		exit 77
-	fi
-done
-
-tag=nm$$
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, NFQUEUE, raw sockets"
+need_tools ip iptables
+lib_start nm
 gw=${tag}g srv=${tag}s
-work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
-pids=""
 
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $pids; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in "${tag}h1" "${tag}h2" "$gw" "$srv"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*"
+fail_report() {
 	[ -f "$work/gw.log" ] && { echo "--- spinatd log"; cat "$work/gw.log"; }
-	exit 1
-}
-
-veth() {
-	ip link add "$1a" type veth peer name "$1b" || fail "ip link add $1"
-	ip link set "$1a" netns "$2" || fail "move $1a"
-	ip link set "$1b" netns "$4" || fail "move $1b"
-	ip -n "$2" link set "$1a" name "$3"
-	ip -n "$4" link set "$1b" name "$5"
-	ip -n "$2" link set "$3" up
-	ip -n "$4" link set "$5" up
 }
 
 # A fresh topology: h1 (10.0.0.2), h2 (10.0.0.3) -- br0 gw out0 (203.0.113.1) -- srv.
 topology() {
-	for ns in "${tag}h1" "${tag}h2" "$gw" "$srv"; do
-		ip netns del "$ns" 2>/dev/null
-		ip netns add "$ns" || fail "ip netns add"
-		ip -n "$ns" link set lo up
-	done
-	ip -n "$gw" link add br0 type bridge
-	ip -n "$gw" addr add 10.0.0.1/24 dev br0
-	ip -n "$gw" link set br0 up
-	for h in 1 2; do
-		veth "${tag}$h" "${tag}h$h" eth0 "$gw" "in$h"
-		ip -n "$gw" link set "in$h" master br0
-		ip -n "${tag}h$h" addr add "10.0.0.$((h + 1))/24" dev eth0
-		ip -n "${tag}h$h" route add default via 10.0.0.1
-	done
-	veth "${tag}o" "$gw" out0 "$srv" eth0
-	ip -n "$gw" addr add 203.0.113.1/24 dev out0
-	ip -n "$srv" addr add 203.0.113.2/24 dev eth0
-	ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.br0.rp_filter=0 \
-		net.ipv4.conf.br0.accept_local=1 net.ipv4.conf.all.send_redirects=0 ||
-		fail "sysctl"
+	nat_topology "$gw" "$srv" "${tag}h1" "${tag}h2"
 }
 
 # Both hosts ping with ESP at once; results into $work/MODE.h1 and .h2.
@@ -127,10 +70,7 @@ fi
 # 2. spinatd, for each strategy that handles raw ESP.
 for strategy in masq spihash; do
 	topology
-	ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 ! -d 10.0.0.1 -j NFQUEUE \
-		--queue-num 4 || fail "iptables"
-	ip netns exec "$gw" iptables -t raw -A PREROUTING -i out0 -d 203.0.113.1 -j NFQUEUE \
-		--queue-num 4 || fail "iptables"
+	nfqueue "$gw" 4
 	cat >"$work/gw.conf" <<EOF
 [spinatd]
 role = gateway
@@ -141,21 +81,12 @@ queue = 4
 pool = 203.0.113.1
 strategy = $strategy
 EOF
-	# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
-	ip netns exec "$gw" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/gw.conf" \
-		-s "$work/gw.sock" >"$work/gw.log" 2>&1 &
-	gwpid=$!
-	pids="$pids $gwpid"
-	for _ in $(seq 300); do
-		"$spinat" --socket "$work/gw.sock" show nat >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	: >"$work/gw.log"
+	daemon gw "$gw"
 	exchange "spinatd-$strategy"
 	report "spinatd-$strategy"
 	"$spinat" --socket "$work/gw.sock" show nat ipsec >"$work/$strategy.nat"
-	kill -TERM "$gwpid"
-	wait "$gwpid" || fail "spinatd ($strategy) exited with status $? after SIGTERM"
-	pids=$(echo "$pids" | sed "s/ $gwpid\b//")
+	stop_daemon gw "$strategy"
 	for h in h1 h2; do
 		own=$(field "$work/spinatd-$strategy.$h" own)
 		foreign=$(field "$work/spinatd-$strategy.$h" foreign)

@@ -1,0 +1,236 @@
+# shellcheck shell=sh
+# What the namespace tests share, sourced by each after it has read its arguments:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   need_root "network namespaces, TUN devices"; need_tools ip ping; need_tun
+#   lib_start TAG      a work folder $work and names "$tag..." unique to this run
+#
+# Everything made through these functions is undone on every exit, failed or not: the
+# processes started by spawn and daemon are stopped, the namespaces made by ns_add (and the
+# veths and bridges in them) deleted, $work removed (kept when KEEP is set). A test may
+# redefine fail_report (printed by fail before it exits) and on_cleanup (run at exit
+# before the namespaces go). $spinatd and $spinat must be set for daemon and stop_daemon.
+# The functions' own variables start with an underscore: shell functions share the
+# caller's.
+
+need_root() { # WHY
+	[ "$(id -u)" -eq 0 ] && return
+	echo "SKIP: needs root ($1)"
+	exit 77
+}
+
+need_tools() { # TOOL...
+	for _t in "$@"; do
+		command -v "$_t" >/dev/null 2>&1 && continue
+		echo "SKIP: $_t is missing (tools/deps.sh check installs it)"
+		exit 77
+	done
+}
+
+need_tun() {
+	[ -c /dev/net/tun ] && return
+	echo "SKIP: /dev/net/tun is missing"
+	exit 77
+}
+
+fail_report() { :; }
+on_cleanup() { :; }
+
+fail() { # MESSAGE
+	echo "FAIL: $*"
+	fail_report
+	exit 1
+}
+
+lib_start() { # TAG
+	tag=$1$$
+	work=$(mktemp -d "${TMPDIR:-/tmp}/spinat-$tag.XXXXXX") || exit 1
+	pids="" lib_netns=""
+	trap lib_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+
+# Stop every process spawn started (SIGTERM) and reap it.
+stop_all() {
+	for _p in $pids; do
+		kill "$_p" 2>/dev/null
+	done
+	for _p in $pids; do
+		wait "$_p" 2>/dev/null
+	done
+	pids=""
+}
+
+lib_cleanup() {
+	stop_all
+	on_cleanup
+	for _ns in $lib_netns; do
+		ip netns del "$_ns" 2>/dev/null
+	done
+	if [ -n "${KEEP:-}" ]; then
+		echo "kept $work"
+	else
+		rm -rf "$work"
+	fi
+}
+
+# ns_add NS...: fresh namespaces (an old one of the name is deleted first), loopback up,
+# reverse-path filtering off (the tests route asymmetrically on purpose).
+ns_add() {
+	for _ns in "$@"; do
+		ip netns del "$_ns" 2>/dev/null
+		ip netns add "$_ns" || fail "ip netns add $_ns"
+		case " $lib_netns " in
+		*" $_ns "*) ;;
+		*) lib_netns="$lib_netns $_ns" ;;
+		esac
+		ip -n "$_ns" link set lo up
+		ip netns exec "$_ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.default.rp_filter=0 >/dev/null || fail "sysctl in $_ns"
+	done
+}
+
+# veth NAME NS1 IF1 NS2 IF2: a pair made here under unique names, moved into the two
+# namespaces, renamed there and set up.
+veth() {
+	ip link add "$1a" type veth peer name "$1b" || fail "ip link add $1"
+	ip link set "$1a" netns "$2" || fail "move $1a"
+	ip link set "$1b" netns "$4" || fail "move $1b"
+	ip -n "$2" link set "$1a" name "$3"
+	ip -n "$4" link set "$1b" name "$5"
+	ip -n "$2" link set "$3" up
+	ip -n "$4" link set "$5" up
+}
+
+# pair NS_A ADDR_A NS_B ADDR_B: two namespaces joined by eth0, each with its /24 address.
+pair() {
+	ns_add "$1" "$3"
+	veth "${tag}x" "$1" eth0 "$3" eth0
+	ip -n "$1" addr add "$2/24" dev eth0 || fail "address $2"
+	ip -n "$3" addr add "$4/24" dev eth0 || fail "address $4"
+}
+
+# nat_topology GW SRV HOST...: the NAT tests' network. The hosts (10.0.0.2, .3, ... in the
+# order given, default route via 10.0.0.1) hang on bridge br0 of GW (10.0.0.1, ports in1,
+# in2, ...); GW's out0 (203.0.113.1) faces SRV's eth0 (203.0.113.2), which has no route
+# back to 10.0.0.0/24, so only translated packets can be answered. GW forwards, accepts
+# packets from the inside whose source is its own global address (hairpinned after
+# translation) and sends no redirects.
+nat_topology() {
+	_gw=$1 _srv=$2
+	shift 2
+	ns_add "$_gw" "$_srv" "$@"
+	ip -n "$_gw" link add br0 type bridge || fail "bridge"
+	ip -n "$_gw" addr add 10.0.0.1/24 dev br0
+	ip -n "$_gw" link set br0 up
+	_i=1
+	for _h in "$@"; do
+		veth "$tag$_i" "$_h" eth0 "$_gw" "in$_i"
+		ip -n "$_gw" link set "in$_i" master br0
+		ip -n "$_h" addr add "10.0.0.$((_i + 1))/24" dev eth0
+		ip -n "$_h" route add default via 10.0.0.1
+		_i=$((_i + 1))
+	done
+	veth "${tag}o" "$_gw" out0 "$_srv" eth0
+	ip -n "$_gw" addr add 203.0.113.1/24 dev out0
+	ip -n "$_srv" addr add 203.0.113.2/24 dev eth0
+	ip netns exec "$_gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.br0.rp_filter=0 \
+		net.ipv4.conf.br0.accept_local=1 net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.br0.send_redirects=0 >/dev/null || fail "sysctl in $_gw"
+}
+
+# nfqueue GW QUEUE: everything crossing the NAT of nat_topology goes to spinatd on queue
+# QUEUE; while no daemon listens the kernel drops it, as a dead NAT would.
+nfqueue() {
+	ip netns exec "$1" iptables -t raw -A PREROUTING -i br0 ! -d 10.0.0.1 -j NFQUEUE \
+		--queue-num "$2" || fail "iptables"
+	ip netns exec "$1" iptables -t raw -A PREROUTING -i out0 -d 203.0.113.1 -j NFQUEUE \
+		--queue-num "$2" || fail "iptables"
+}
+
+# spawn NS CMD...: CMD in the background in NS, stopped at exit; its pid in $spawned.
+spawn() {
+	_ns=$1
+	shift
+	ip netns exec "$_ns" "$@" &
+	spawned=$!
+	pids="$pids $spawned"
+}
+
+# forget PID: a process spawn started that the test has reaped itself.
+forget() {
+	pids=$(echo "$pids" | sed "s/ $1\b//")
+}
+
+# wait_for TRIES CMD...: CMD (quietly) every 0.1 s until it succeeds, at most TRIES times.
+wait_for() {
+	_n=$1
+	shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		_n=$((_n - 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+# daemon NAME NS [OPTION...]: spinatd with $work/NAME.conf and control socket
+# $work/NAME.sock in NS, under $SPINAT_VALGRIND when valgrind.sh set it; output appended
+# to $work/NAME.log, pid in $pid_NAME. Returns once its role answers (`show nat` for a
+# gateway, `show sa` for an endpoint: registered at the end of the role's start); fails
+# when it exits first or takes over 30 s.
+daemon() {
+	_name=$1 _ns=$2
+	shift 2
+	# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
+	spawn "$_ns" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/$_name.conf" \
+		-s "$work/$_name.sock" "$@" >>"$work/$_name.log" 2>&1
+	eval "pid_$_name=$spawned"
+	_show=sa
+	grep -q "^role *= *gateway" "$work/$_name.conf" && _show=nat
+	_n=300
+	until "$spinat" --socket "$work/$_name.sock" show $_show >/dev/null 2>&1; do
+		kill -0 "$spawned" 2>/dev/null || fail "spinatd $_name exited at its start"
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || fail "spinatd $_name did not start within 30 s"
+		sleep 0.1
+	done
+}
+
+# stop_daemon NAME [WHAT]: SIGTERM; it must exit with status 0 (valgrind makes errors 99).
+stop_daemon() {
+	eval "_p=\$pid_$1"
+	kill -TERM "$_p" 2>/dev/null
+	wait "$_p"
+	_rc=$?
+	forget "$_p"
+	[ $_rc -eq 0 ] || fail "${2:+$2: }spinatd $1 exited with status $_rc after SIGTERM"
+}
+
+# kill_daemon NAME: SIGKILL, as a crash: all its state is gone.
+kill_daemon() {
+	eval "_p=\$pid_$1"
+	kill -KILL "$_p" 2>/dev/null
+	wait "$_p" 2>/dev/null
+	forget "$_p"
+}
+
+# reachable NS SRC DST LIMIT [T0]: seconds from T0 (default now, as from `date +%s.%N`)
+# until a ping from SRC in NS to DST is answered; fails after LIMIT seconds.
+reachable() {
+	_t0=${5:-$(date +%s.%N)}
+	_end=$(($(date +%s) + $4))
+	while [ "$(date +%s)" -lt "$_end" ]; do
+		if ip netns exec "$1" ping -c 1 -W 1 -I "$2" "$3" >/dev/null 2>&1; then
+			echo "$(date +%s.%N) $_t0" | awk '{ printf "%.1f", $1 - $2 }'
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# listening NS PORT: something in NS listens on TCP PORT.
+listening() {
+	ip netns exec "$1" ss -ltn 2>/dev/null | grep -q ":$2 "
+}
