@@ -176,12 +176,31 @@ run() { # fig7|fig8|off
 		sleep 1
 	done
 	[ "$1" = off ] && { stop_all; return; }
+	# The guard did its part, whether or not this restart mixed the clients up: each
+	# client switched to its epoch only after a ping through it came back (FIGS. 6A/6B
+	# 607-609) and kept the tunnel alive with keepalives; FIG. 7's gateway answered pings
+	# and switched only on them (705-707).
 	for i in 1 2; do
 		echo "--- $1: c$i guard"
-		"$spinat" --socket "$work/c$i.sock" show guard | sed 's/^/    /'
+		"$spinat" --socket "$work/c$i.sock" show guard >"$work/c$i.guard"
+		sed 's/^/    /' "$work/c$i.guard"
+		for c in switches ping_replies keepalives_answered; do
+			[ "$(guard_ctr "$work/c$i.guard" $c)" -ge 1 ] || fail "$1: c$i guard: $c = 0"
+		done
 	done
-	[ "$1" = fig7 ] && "$spinat" --socket "$work/vpn.sock" show guard | sed 's/^/    vpn /'
+	if [ "$1" = fig7 ]; then
+		"$spinat" --socket "$work/vpn.sock" show guard >"$work/vpn.guard"
+		sed 's/^/    vpn /' "$work/vpn.guard"
+		for c in pings_answered switches; do
+			[ "$(guard_ctr "$work/vpn.guard" $c)" -ge 2 ] || fail "fig7: vpn guard: $c < 2"
+		done
+	fi
 	stop_all
+}
+
+# guard_ctr FILE NAME: NAME's value summed over the connections of a `show guard`.
+guard_ctr() {
+	awk -v n="$2" '$1 == n { s += $2 } END { print s + 0 }' "$1"
 }
 
 debug_nat() {
