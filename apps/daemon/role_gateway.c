@@ -46,7 +46,7 @@ struct gateway {
 	unsigned in_if[GW_IFS_MAX], out_if[GW_IFS_MAX];
 	unsigned nin, nout;
 	uint64_t ctr[GW_CTR_N];
-	struct sp_ctrs ctrs;
+	struct sp_ctrs ctrs, nfq_ctrs; /* nfq_ctrs: g->q.ctr */
 	bool registered;
 };
 
@@ -210,8 +210,10 @@ void spinatd_gateway_stop(struct spinatd *d)
 			io_loop_del_fd(d->loop, g->q.fd);
 	}
 	io_nfq_close(&g->q);
-	if (g->registered)
+	if (g->registered) {
 		sp_ctr_unregister(&d->ctrs, &g->ctrs);
+		sp_ctr_unregister(&d->ctrs, &g->nfq_ctrs);
+	}
 	nat_free(g->nat);
 	free(g);
 	d->role_state = NULL;
@@ -258,6 +260,8 @@ int spinatd_gateway_start(struct spinatd *d)
 		return 0;
 	sp_ctrs_init(&g->ctrs, "gateway", d->name, gw_ctr_names, g->ctr, GW_CTR_N);
 	sp_ctr_register(&d->ctrs, &g->ctrs);
+	sp_ctrs_init(&g->nfq_ctrs, "nfq", d->name, io_nfq_ctr_names, g->q.ctr, IO_NFQ_CTR_N);
+	sp_ctr_register(&d->ctrs, &g->nfq_ctrs);
 	g->registered = true;
 	if ((r = io_nfq_open(&g->q, (uint16_t)queue, maxlen)) != 0) {
 		SP_ERR(&d->log, "gateway", "NFQUEUE %u: %s (root or CAP_NET_ADMIN needed)", queue,

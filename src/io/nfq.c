@@ -1,4 +1,5 @@
 #include "io/nfq.h"
+#include "base/counter.h"
 #include "base/cursor.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,8 @@
 
 #define NLA_ALIGN4(n) (((n) + 3u) & ~3u)
 #define NFQ_COPY_MAX  65535u
+
+const char *const io_nfq_ctr_names[IO_NFQ_CTR_N] = { SP_CTR_NAMES(foreach_io_nfq_ctr) };
 
 /* Append one attribute to a message being built in buf (len so far in *off). */
 static int put_attr(uint8_t *buf, size_t cap, size_t *off, uint16_t type, const void *data,
@@ -234,6 +237,7 @@ int io_nfq_next(struct io_nfq *q, struct io_nfq_msg *m)
 		memcpy(&h, q->rx + off, sizeof(h));
 		if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > q->rxlen - off) {
 			q->rxoff = q->rxlen; /* a torn buffer: nothing after it can be trusted */
+			q->ctr[IO_NFQ_CTR_DROP_TORN]++;
 			break;
 		}
 		q->rxoff = SP_MIN(q->rxlen, off + NLA_ALIGN4(h.nlmsg_len));
@@ -241,8 +245,10 @@ int io_nfq_next(struct io_nfq *q, struct io_nfq_msg *m)
 			continue; /* acknowledgements, errors */
 		cur_init(&c, q->rx + off + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN);
 		if (cur_skip(&c, NLA_ALIGN4(sizeof(struct nfgenmsg))) != 0 ||
-		    parse_packet(&c, m) != 0)
+		    parse_packet(&c, m) != 0) {
+			q->ctr[IO_NFQ_CTR_DROP_MALFORMED]++;
 			continue;
+		}
 		return 0;
 	}
 	return SP_ENOTFOUND;

@@ -16,6 +16,20 @@
 #define IO_NFQ_RXBUF (256 * 1024)
 #define IO_NFQ_TXBUF (256 * 1024)
 
+/* What io_nfq_next() skips: packets the kernel queued that get no verdict from here. */
+#define foreach_io_nfq_ctr(_)                                                                \
+	_(DROP_MALFORMED, "drop_malformed_message") /* a packet message could not be read */ \
+	_(DROP_TORN, "drop_torn_buffer") /* a message overran the read: the rest is lost */
+
+enum io_nfq_ctr {
+#define _(sym, str) IO_NFQ_CTR_##sym,
+	foreach_io_nfq_ctr(_)
+#undef _
+		IO_NFQ_CTR_N
+};
+
+extern const char *const io_nfq_ctr_names[IO_NFQ_CTR_N];
+
 /* One queued packet, pointing into the receive buffer until the next io_nfq_read(). */
 struct io_nfq_msg {
 	uint32_t id;	   /* packet id for the verdict */
@@ -36,6 +50,7 @@ struct io_nfq {
 	size_t rxlen, rxoff;
 	uint8_t *tx;
 	size_t txlen;
+	uint64_t ctr[IO_NFQ_CTR_N];
 };
 
 /* Bind queue number queue (copy whole packets up to 65535 bytes, at most maxlen waiting
@@ -46,7 +61,7 @@ void io_nfq_close(struct io_nfq *q);
 /* Read what the kernel has queued (non-blocking): 0, SP_EAGAIN, SP_EIO. */
 int io_nfq_read(struct io_nfq *q) SP_MUST_CHECK;
 /* The next packet of the last read: 0, or SP_ENOTFOUND at the end. Malformed netlink
- * messages are skipped. */
+ * messages are skipped and counted in ctr. */
 int io_nfq_next(struct io_nfq *q, struct io_nfq_msg *m) SP_MUST_CHECK;
 
 /* Queue a verdict (NF_ACCEPT or NF_DROP); with payload, the packet's new bytes. */
