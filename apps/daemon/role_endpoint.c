@@ -24,16 +24,17 @@
 #define EP_MAX_MTU     1700
 #define EP_MAX_ROUTES  16
 
-#define foreach_ep_ctr(_)                                                                  \
-	_(TUN_RX, "tun_rx")			  /* cleartext read from the TUN device */ \
-	_(TUN_TX, "tun_tx")			  /* cleartext written to it */            \
-	_(NET_RX, "net_rx")			  /* packets read from the sockets */      \
-	_(NET_TX, "net_tx")			  /* packets sent */                       \
-	_(DROP_TUN_NOT_IPV4, "drop_tun_not_ipv4") /* e.g. IPv6 the kernel sends the TUN */ \
-	_(DROP_POOL_EMPTY, "drop_pool_empty")	  /* no packet buffer free */              \
-	_(DROP_TUN_WRITE, "drop_tun_write")	  /* the kernel refused the write */       \
-	_(DROP_NET_SEND, "drop_net_send")	  /* sendto() failed */                    \
-	_(DROP_READ_ERROR, "drop_read_error")	  /* read or recv failed */
+#define foreach_ep_ctr(_)                                                                    \
+	_(TUN_RX, "tun_rx")			    /* cleartext read from the TUN device */ \
+	_(TUN_TX, "tun_tx")			    /* cleartext written to it */            \
+	_(NET_RX, "net_rx")			    /* packets read from the sockets */      \
+	_(NET_TX, "net_tx")			    /* packets sent */                       \
+	_(DROP_TUN_NOT_IPV4, "drop_tun_not_ipv4")   /* e.g. IPv6 the kernel sends the TUN */ \
+	_(DROP_POOL_EMPTY, "drop_pool_empty")	    /* no packet buffer free */              \
+	_(DROP_TUN_WRITE, "drop_tun_write")	    /* the kernel refused the write */       \
+	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                    \
+	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */        \
+	_(DROP_READ_ERROR, "drop_read_error")	    /* read or recv failed */
 
 enum ep_ctr {
 #define _(sym, str) EP_CTR_##sym,
@@ -187,9 +188,13 @@ static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		}
 		if ((r = io_ipsock_recv(&ep->net, fd, p)) != 0) {
+			pkt_free(p);
+			if (r == SP_ENOSPACE) {
+				ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
+				continue; /* the next datagram may fit */
+			}
 			if (r != SP_EAGAIN)
 				ep->ctr[EP_CTR_DROP_READ_ERROR]++;
-			pkt_free(p);
 			break;
 		}
 		ep->ctr[EP_CTR_NET_RX]++;

@@ -82,6 +82,8 @@ static int recv_udp(struct io_ipsock *s, struct pkt *p)
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SP_EAGAIN
 										 : SP_EIO;
+	if (m.msg_flags & MSG_TRUNC)
+		return SP_ENOSPACE;
 	p->len = (uint32_t)n;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -106,10 +108,12 @@ int io_ipsock_recv(struct io_ipsock *s, int fd, struct pkt *p)
 	if (fd == s->udp)
 		return recv_udp(s, p);
 	/* Raw IPv4 sockets deliver the IP header too, after reassembly. */
-	n = recv(fd, pkt_data(p), pkt_tailroom(p), 0);
+	n = recv(fd, pkt_data(p), pkt_tailroom(p), MSG_TRUNC); /* n: the whole datagram's length */
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SP_EAGAIN
 										 : SP_EIO;
+	if ((size_t)n > pkt_tailroom(p))
+		return SP_ENOSPACE;
 	p->len = (uint32_t)n;
 	return 0;
 }

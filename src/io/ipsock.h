@@ -24,7 +24,8 @@ int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t ma
 void io_ipsock_close(struct io_ipsock *s);
 
 /* Receive one packet from fd (one of the sockets above) into p as a whole IPv4 packet.
- * 0, SP_EAGAIN when nothing waits, SP_EIO on error. */
+ * 0, SP_EAGAIN when nothing waits, SP_ENOSPACE when the datagram was larger than p
+ * (it is consumed), SP_EIO on error. */
 int io_ipsock_recv(struct io_ipsock *s, int fd, struct pkt *p) SP_MUST_CHECK;
 /* Send a whole IPv4 packet: UDP from udp_port goes out of the UDP socket, everything
  * else out of the raw socket. 0 or SP_EIO. */
