@@ -18,7 +18,7 @@ shift 2
 
 . "$(dirname "$0")/lib.sh"
 need_root "network namespaces, TUN devices, raw sockets"
-need_tools ip ping nc ss cmp
+need_tools ip ping nc ss cmp python3
 need_tun
 lib_start ep
 nsa=${tag}a nsb=${tag}b
@@ -201,8 +201,20 @@ wrong_key() {
 	fi
 	n=$(counter b ipsec.drop_icv_mismatch)
 	[ "$n" != missing ] && [ "$n" -ge 2 ] || fail "wrong key: drop_icv_mismatch = $n"
+	# An ESP datagram larger than a packet buffer (3000 bytes, fragmented on the wire and
+	# reassembled by the kernel) is dropped whole and counted, not cut short.
+	ip netns exec "$nsa" python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER, IP_PMTUDISC_DONT: fragment
+s.sendto(bytes.fromhex("00001001") + bytes(2976), ("10.77.0.2", 0))' || fail "oversize ESP: send"
+	wait_for 20 counter_is b endpoint.drop_net_truncated 1 ||
+		fail "oversize ESP: drop_net_truncated = $(counter b endpoint.drop_net_truncated)"
 	stop
-	echo "ok: wrong key delivers nothing, drop_icv_mismatch = $n"
+	echo "ok: wrong key delivers nothing, drop_icv_mismatch = $n; oversize ESP counted"
+}
+
+counter_is() { # SIDE NAME VALUE
+	[ "$(counter "$1" "$2")" = "$3" ]
 }
 
 for c in "$@"; do
