@@ -148,53 +148,63 @@ int sim_ip_send_udp(struct sim_node *n, sp_time now, uint32_t dst, uint16_t spor
 	return sim_ip_send_udp_tag(n, now, dst, sport, dport, payload, len, 0);
 }
 
+/*
+ * An own packet to dst, in two halves around the transport header the caller builds:
+ * ip_begin finds the route and a buffer (both failures counted) and appends the payload;
+ * ip_finish takes the caller's build result r, pushes the IP header and sends, or frees.
+ */
+static int ip_begin(struct sim_node *n, uint32_t dst, const void *payload, size_t len,
+		    struct sim_route_hit *hit, struct pkt **pp)
+{
+	int r;
+
+	if (sim_route_lookup(n, dst, hit) != 0) {
+		ip_of(n)->ctr[SIM_IP_CTR_DROP_NO_ROUTE_LOCAL]++;
+		return SP_ENOTFOUND;
+	}
+	if ((*pp = ip_alloc(n)) == NULL)
+		return SP_ENOMEM;
+	if ((r = pkt_append(*pp, payload, (uint32_t)len)) != 0)
+		pkt_free(*pp);
+	return r;
+}
+
+static int ip_finish(struct sim_node *n, sp_time now, struct pkt *p, int r, uint8_t proto,
+		     const struct sim_route_hit *hit, uint32_t dst)
+{
+	if (r != 0 || (r = ip_push_hdr(ip_of(n), p, proto, hit->src, dst)) != 0) {
+		pkt_free(p);
+		return r;
+	}
+	sim_ip_output(n, now, p);
+	return 0;
+}
+
 int sim_ip_send_udp_tag(struct sim_node *n, sp_time now, uint32_t dst, uint16_t sport,
 			uint16_t dport, const void *payload, size_t len, uint32_t tag)
 {
-	struct sim_ip *ip = ip_of(n);
 	struct sim_route_hit hit;
 	struct pkt *p;
 	int r;
 
-	if (sim_route_lookup(n, dst, &hit) != 0) {
-		ip->ctr[SIM_IP_CTR_DROP_NO_ROUTE_LOCAL]++;
-		return SP_ENOTFOUND;
-	}
-	if ((p = ip_alloc(n)) == NULL)
-		return SP_ENOMEM;
-	if ((r = pkt_append(p, payload, (uint32_t)len)) != 0 ||
-	    (r = udp_build(p, sport, dport, hit.src, dst, true)) != 0 ||
-	    (r = ip_push_hdr(ip, p, IPV4_PROTO_UDP, hit.src, dst)) != 0) {
-		pkt_free(p);
+	if ((r = ip_begin(n, dst, payload, len, &hit, &p)) != 0)
 		return r;
-	}
 	p->tag = tag;
-	sim_ip_output(n, now, p);
-	return 0;
+	r = udp_build(p, sport, dport, hit.src, dst, true);
+	return ip_finish(n, now, p, r, IPV4_PROTO_UDP, &hit, dst);
 }
 
 int sim_ip_send_echo(struct sim_node *n, sp_time now, uint32_t dst, uint16_t id, uint16_t seq,
 		     const void *payload, size_t len)
 {
-	struct sim_ip *ip = ip_of(n);
 	struct sim_route_hit hit;
 	struct pkt *p;
 	int r;
 
-	if (sim_route_lookup(n, dst, &hit) != 0) {
-		ip->ctr[SIM_IP_CTR_DROP_NO_ROUTE_LOCAL]++;
-		return SP_ENOTFOUND;
-	}
-	if ((p = ip_alloc(n)) == NULL)
-		return SP_ENOMEM;
-	if ((r = pkt_append(p, payload, (uint32_t)len)) != 0 ||
-	    (r = icmp_build_echo(p, ICMP_ECHO_REQUEST, id, seq)) != 0 ||
-	    (r = ip_push_hdr(ip, p, IPV4_PROTO_ICMP, hit.src, dst)) != 0) {
-		pkt_free(p);
+	if ((r = ip_begin(n, dst, payload, len, &hit, &p)) != 0)
 		return r;
-	}
-	sim_ip_output(n, now, p);
-	return 0;
+	r = icmp_build_echo(p, ICMP_ECHO_REQUEST, id, seq);
+	return ip_finish(n, now, p, r, IPV4_PROTO_ICMP, &hit, dst);
 }
 
 /*
@@ -225,15 +235,11 @@ static void ip_icmp_error(struct sim_node *n, sp_time now, const struct pkt *ori
 	if (ip->cfg.no_icmp_errors || !icmp_error_allowed(b, orig->len))
 		return;
 	dst = sp_load_be32(b + IPV4_OFF_SRC);
-	if (sim_route_lookup(n, dst, &hit) != 0 || (p = ip_alloc(n)) == NULL)
+	if (ip_begin(n, dst, "", 0, &hit, &p) != 0)
 		return;
-	if (icmp_build_error(p, type, code, rest, b, orig->len) != 0 ||
-	    ip_push_hdr(ip, p, IPV4_PROTO_ICMP, hit.src, dst) != 0) {
-		pkt_free(p);
-		return;
-	}
-	ip->ctr[SIM_IP_CTR_ICMP_ERR_SENT]++;
-	sim_ip_output(n, now, p);
+	if (ip_finish(n, now, p, icmp_build_error(p, type, code, rest, b, orig->len),
+		      IPV4_PROTO_ICMP, &hit, dst) == 0)
+		ip->ctr[SIM_IP_CTR_ICMP_ERR_SENT]++;
 }
 
 /* ---- local delivery ----------------------------------------------------------------- */
