@@ -288,6 +288,16 @@ static struct pkt *reply_to_last(struct env *e)
 	return inner(e, IPV4_PROTO_ICMP, ICMP_ECHO_REPLY, a->dst, a->src, a->id, 0);
 }
 
+/* 601-609 done: "gw" guarded with c, IKE_A up, its first epoch 0x1000_i/0x2000_o tried and
+ * answered, so data uses it. */
+static void client_up(struct env *e, const struct host_guard_cfg *c)
+{
+	assert_int_equal(host_guard_add(e->g, "gw", c), 0);
+	ev(e, IKE_EV_IKE_UP, IKE_A, 0, 0, 0, 0);
+	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
+	assert_true(rx(e, 0x1000, reply_to_last(e)));
+}
+
 /* ---- configuration ------------------------------------------------------------------- */
 
 static void cfg_inequalities_name_the_numbers(void **state)
@@ -436,10 +446,7 @@ static void client_rekey_switches_on_new_inbound(void **state)
 	unsigned mark;
 
 	(void)state;
-	assert_int_equal(host_guard_add(e->g, "gw", &c), 0);
-	ev(e, IKE_EV_IKE_UP, IKE_A, 0, 0, 0, 0);
-	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
-	assert_true(rx(e, 0x1000, reply_to_last(e)));
+	client_up(e, &c);
 
 	e->now = SP_SEC(100);
 	mark = e->n;
@@ -479,10 +486,7 @@ static void client_unanswered_pings_rekey(void **state)
 
 	(void)state;
 	c.pingtries = 4;
-	assert_int_equal(host_guard_add(e->g, "gw", &c), 0);
-	ev(e, IKE_EV_IKE_UP, IKE_A, 0, 0, 0, 0);
-	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
-	assert_true(rx(e, 0x1000, reply_to_last(e)));
+	client_up(e, &c);
 	e->now = SP_SEC(50);
 	mark = e->n;
 	ev(e, IKE_EV_CHILD_REKEYED, IKE_A, 0x1001, 0x2001, 0x1000, 0x2000);
@@ -553,10 +557,7 @@ static void client_negotiation_timeouts_new_session(void **state)
 	c.pingtries = 0;
 	c.masq_n_out = 1;
 	c.ping_collisions = 0;
-	assert_int_equal(host_guard_add(e->g, "gw", &c), 0);
-	ev(e, IKE_EV_IKE_UP, IKE_A, 0, 0, 0, 0);
-	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
-	assert_true(rx(e, 0x1000, reply_to_last(e)));
+	client_up(e, &c);
 	e->now = SP_SEC(10);
 	mark = e->n;
 	ev(e, IKE_EV_CHILD_REKEYED, IKE_A, 0x1001, 0x2001, 0x1000, 0x2000);
@@ -610,10 +611,7 @@ static void client_keepalive(void **state)
 	unsigned mark;
 
 	(void)state;
-	assert_int_equal(host_guard_add(e->g, "gw", &c), 0);
-	ev(e, IKE_EV_IKE_UP, IKE_A, 0, 0, 0, 0);
-	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
-	assert_true(rx(e, 0x1000, reply_to_last(e))); /* at 0 */
+	client_up(e, &c); /* answered at 0 */
 	e->now = SP_SEC(15);
 	assert_false(rx(e, 0x1000, NULL)); /* traffic pushes maxidle back */
 	mark = e->n;
@@ -656,11 +654,8 @@ static void client_switch_at_deadline(void **state)
 	c.rekeymargin = SP_SEC(60);
 	c.maxidle = SP_SEC(1000);
 	c.masq_t_ei = SP_SEC(2000);
-	assert_int_equal(host_guard_add(e->g, "gw", &c), 0);
 	e->now = t0;
-	ev(e, IKE_EV_IKE_UP, IKE_A, 0, 0, 0, 0);
-	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
-	assert_true(rx(e, 0x1000, reply_to_last(e)));
+	client_up(e, &c);
 	e->now = SP_SEC(480);
 	ev(e, IKE_EV_CHILD_REKEYED, IKE_A, 0x1001, 0x2001, 0x1000, 0x2000);
 	dl = t0 + c.keylife - c.rekeymargin;
@@ -690,10 +685,7 @@ static void client_current_deleted(void **state)
 	unsigned mark;
 
 	(void)state;
-	assert_int_equal(host_guard_add(e->g, "gw", &c), 0);
-	ev(e, IKE_EV_IKE_UP, IKE_A, 0, 0, 0, 0);
-	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
-	assert_true(rx(e, 0x1000, reply_to_last(e)));
+	client_up(e, &c);
 	ev(e, IKE_EV_CHILD_REKEYED, IKE_A, 0x1001, 0x2001, 0x1000, 0x2000);
 	ev(e, IKE_EV_CHILD_DELETED, IKE_A, 0x1000, 0x2000, 0, 0);
 	assert_int_equal(last(e, A_USE)->spi, 0x2001);
@@ -720,10 +712,7 @@ static void client_peer_rekey_is_tried(void **state)
 			       .old_spi_out = 0x2000 };
 
 	(void)state;
-	assert_int_equal(host_guard_add(e->g, "gw", &c), 0);
-	ev(e, IKE_EV_IKE_UP, IKE_A, 0, 0, 0, 0);
-	ev(e, IKE_EV_CHILD_UP, IKE_A, 0x1000, 0x2000, 0, 0);
-	assert_true(rx(e, 0x1000, reply_to_last(e)));
+	client_up(e, &c);
 	host_guard_ike_event(e->g, e->now, &x);
 	assert_int_equal(last(e, A_PING)->spi, 0x2001);
 	assert_int_equal(count(e, A_USE, 0), 1);
