@@ -76,6 +76,9 @@ static void payloads_roundtrip(void **state)
 	struct ikev2_msg m;
 	struct ikev2_prop props[IKEV2_PROP_MAX];
 	const struct ikev2_notify *n;
+	/* build_all's delete SPIs 0x1000, 0x2000, 0x3000 as they go on the wire */
+	static const uint8_t spis[12] = { 0, 0, 0x10, 0, 0, 0, 0x20, 0, 0, 0, 0x30, 0 };
+	uint8_t bytes[64];
 	struct pkt p;
 	size_t np;
 
@@ -112,8 +115,17 @@ static void payloads_roundtrip(void **state)
 	assert_int_equal(m.tsi[1].ts_port_start, 500);
 	assert_int_equal(m.tsi[0].ts_end, 0x0a0100ff);
 	assert_int_equal(m.ntsr, 1);
+	assert_int_equal(m.tsr[0].ts_start, 0x0a010000);
 	assert_int_equal(m.ndelete, 1);
+	assert_int_equal(m.del[0].proto, IKE_PROTO_ESP);
 	assert_int_equal(m.del[0].num, 3);
+	assert_memory_equal(m.del[0].spis, spis, sizeof(spis));
+	/* The bodies, not only their lengths. */
+	memset(bytes, 0xab, 32);
+	assert_memory_equal(m.nonce.p, bytes, 32);
+	assert_memory_equal(m.auth.p, bytes, 32);
+	memset(bytes, 0xcd, 64);
+	assert_memory_equal(m.ke.p, bytes, 64);
 }
 
 /* Parse one payload body of type t; returns ikev2_msg_parse()'s verdict. */
