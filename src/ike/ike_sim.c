@@ -6,6 +6,7 @@
 #include "ike/ike_ipsec.h"
 #include "ipsec/ipsec_sim.h"
 #include "proto/ipv4.h"
+#include "proto/natt.h"
 #include "proto/udp.h"
 
 #include <stdlib.h>
@@ -67,13 +68,13 @@ static void ike_in(void *arg, struct pkt *p, uint32_t src, uint32_t dst, uint16_
 	struct ipsec_sim *s = arg;
 	struct ike_sim *x = ext(s);
 	struct ike_path path = { dst, src, dport, sport };
-	uint8_t marked[4 + 2048];
+	uint8_t *marked;
 
-	/* ike_input() takes the UDP payload as it arrived, marker included. */
-	if (x->ike != NULL && p->len <= sizeof(marked) - 4) {
-		memset(marked, 0, 4);
-		memcpy(marked + 4, pkt_data(p), p->len);
-		ike_input(x->ike, s->now, &path, marked, p->len + 4);
+	/* ike_input() takes the UDP payload as it arrived, marker included: the engine pulled
+	 * the marker, so it is still in the headroom. */
+	if (x->ike != NULL && (marked = pkt_push(p, NATT_MARKER_LEN)) != NULL) {
+		memset(marked, 0, NATT_MARKER_LEN);
+		ike_input(x->ike, s->now, &path, marked, p->len);
 	}
 	pkt_free(p);
 }
