@@ -54,12 +54,27 @@ static int sk_open(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uin
 	return crypto_cipher_decrypt(k->cbc[dir], msg + iv_off, ct, len);
 }
 
+/* The IKE header in front of p's payload chain, which starts with payload type np. */
+static int put_hdr(struct pkt *p, const struct ike_sa *sa, uint8_t exch, bool response,
+		   uint32_t msgid, uint8_t np)
+{
+	struct ikev2_hdr h = {
+		.ike_ispi = sa->spi_i,
+		.ike_rspi = sa->spi_r,
+		.ike_np = np,
+		.ike_exch = exch,
+		.ike_flags = (sa->initiator ? IKEV2_FLAG_I : 0) | (response ? IKEV2_FLAG_R : 0),
+		.ike_msgid = msgid,
+	};
+
+	return ikev2_build(p, &h);
+}
+
 int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response, uint32_t msgid,
 		  bool encrypt, ike_build_fn fn, void *arg, uint8_t **out, size_t *out_len)
 {
 	struct ike_keys *k = &sa->keys;
 	struct ikev2_pld_writer w, iw;
-	struct ikev2_hdr h = { 0 };
 	struct pkt p, inner;
 	uint8_t *ibuf = NULL, *obuf = NULL, *b;
 	int r;
@@ -70,7 +85,8 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 	pkt_init(&p, obuf, IKE_BUILD_MAX + PKT_HEADROOM, PKT_HEADROOM);
 	ikev2_pw_init(&w, &p);
 	if (!encrypt) {
-		if ((r = fn(sa, &w, arg)) != 0)
+		if ((r = fn(sa, &w, arg)) != 0 ||
+		    (r = put_hdr(&p, sa, exch, response, msgid, ikev2_pw_first(&w))) != 0)
 			goto out;
 	} else {
 		size_t plen, pad, sk_start;
@@ -108,13 +124,7 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 		if ((r = ikev2_pw_end(&w)) != 0 ||
 		    (r = ikev2_pw_set_next(&w, ikev2_pw_first(&iw))) != 0)
 			goto out;
-		h.ike_ispi = sa->spi_i;
-		h.ike_rspi = sa->spi_r;
-		h.ike_np = ikev2_pw_first(&w);
-		h.ike_exch = exch;
-		h.ike_flags = (sa->initiator ? IKEV2_FLAG_I : 0) | (response ? IKEV2_FLAG_R : 0);
-		h.ike_msgid = msgid;
-		if ((r = ikev2_build(&p, &h)) != 0)
+		if ((r = put_hdr(&p, sa, exch, response, msgid, ikev2_pw_first(&w))) != 0)
 			goto out;
 		b = pkt_data(&p);
 		sk_start += IKEV2_HDR_LEN;
@@ -123,17 +133,7 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 		if ((r = sk_seal(k, sa->initiator ? 0 : 1, b, sk_start, ct, (size_t)(icv - ct),
 				 icv)) != 0)
 			goto out;
-		goto done;
 	}
-	h.ike_ispi = sa->spi_i;
-	h.ike_rspi = sa->spi_r;
-	h.ike_np = ikev2_pw_first(&w);
-	h.ike_exch = exch;
-	h.ike_flags = (sa->initiator ? IKEV2_FLAG_I : 0) | (response ? IKEV2_FLAG_R : 0);
-	h.ike_msgid = msgid;
-	if ((r = ikev2_build(&p, &h)) != 0)
-		goto out;
-done:
 	if ((*out = malloc(p.len)) == NULL) {
 		r = SP_ENOMEM;
 		goto out;
