@@ -1,6 +1,6 @@
 /* AH inbound processing (RFC 4302 3.4). */
 #include "ipsec/ah.h"
-#include "ipsec/asif.h"
+#include "ipsec/xform.h"
 #include "base/cursor.h"
 #include "crypto/crypto.h"
 #include "proto/ah.h"
@@ -38,30 +38,18 @@ enum ipsec_ctr ah_input(struct sa *sa, struct pkt *p, uint64_t *seq)
 	replay_accept(&sa->win, s);
 	*seq = s;
 	if (sa->mode == SA_MODE_TUNNEL) {
-		struct ipv4_hdr h;
-
 		if (ah.ah_nh != IPV4_PROTO_IPIP)
 			return ah.ah_nh == 41 ? IPSEC_DROP_UNSUPPORTED : IPSEC_DROP_POLICY;
 		if (pkt_pull(p, (uint32_t)(hl + ahlen)) == NULL)
 			return IPSEC_DROP_MALFORMED;
-		cur_init(&c, pkt_data(p), p->len);
-		if (ipv4_parse(&c, &h) != 0 || !h.ip_csum_ok || pkt_trim(p, h.ip_len) != 0)
-			return IPSEC_DROP_MALFORMED;
-		return IPSEC_OK;
+		return xform_inner_ipv4(p);
 	}
 	memcpy(hdr, ip, hl);
-	if (pkt_pull(p, (uint32_t)(hl + ahlen)) == NULL || (ip = pkt_push(p, (uint32_t)hl)) == NULL)
+	if (pkt_pull(p, (uint32_t)(hl + ahlen)) == NULL ||
+	    xform_transport_push(p, hdr, hl, ah.ah_nh) != 0)
 		return IPSEC_DROP_MALFORMED;
-	memcpy(ip, hdr, hl);
-	ip[IPV4_OFF_PROTO] = ah.ah_nh;
-	sp_store_be16(ip + IPV4_OFF_LEN, (uint16_t)p->len);
-	ipv4_set_csum(ip, hl);
 	/* 001 step 4'(iv'): the checksum was computed over the "as if" addresses. */
-	if (sa->asif_src &&
-	    asif_l4_csum(ip, p->len, sa->asif_src, sp_load_be32(ip + IPV4_OFF_SRC)) != 0)
-		return IPSEC_DROP_MALFORMED;
-	if (sa->asif_dst &&
-	    asif_l4_csum(ip, p->len, sa->asif_dst, sp_load_be32(ip + IPV4_OFF_DST)) != 0)
+	if (xform_asif_in(sa, pkt_data(p), p->len) != 0)
 		return IPSEC_DROP_MALFORMED;
 	return IPSEC_OK;
 }

@@ -1,6 +1,6 @@
 /* AH outbound processing (RFC 4302 3.1-3.3). */
 #include "ipsec/ah.h"
-#include "ipsec/asif.h"
+#include "ipsec/xform.h"
 #include "proto/ah.h"
 #include "proto/ipv4.h"
 
@@ -32,11 +32,7 @@ enum ipsec_ctr ah_output(struct sa *sa, struct pkt *p, uint16_t ip_id)
 	} else {
 		nh = ip[IPV4_OFF_PROTO];
 		/* 001 step 3(iii): the transport checksum as it will be after the NAT. */
-		if (sa->asif_src &&
-		    asif_l4_csum(ip, p->len, sp_load_be32(ip + IPV4_OFF_SRC), sa->asif_src) != 0)
-			return IPSEC_DROP_MALFORMED;
-		if (sa->asif_dst &&
-		    asif_l4_csum(ip, p->len, sp_load_be32(ip + IPV4_OFF_DST), sa->asif_dst) != 0)
+		if (xform_asif_out(sa, ip, p->len) != 0)
 			return IPSEC_DROP_MALFORMED;
 		memcpy(hdr, ip, hl);
 		if (pkt_pull(p, (uint32_t)hl) == NULL)
@@ -45,28 +41,10 @@ enum ipsec_ctr ah_output(struct sa *sa, struct pkt *p, uint16_t ip_id)
 	seq = sa->seq + 1;
 	if (ah_build_hdr(p, nh, sa->spi, (uint32_t)seq, sa->icv_len, &icv) != 0)
 		return IPSEC_DROP_NO_SPACE;
-	if (tunnel) {
-		/* RFC 4301 5.1.2.1 as for ESP; the outer header is covered by the ICV. */
-		struct ipv4_hdr h = {
-			.ip_tos = (uint8_t)((sa->copy_dscp ? tos & 0xfc : 0) | (tos & 0x03)),
-			.ip_id = ip_id,
-			.ip_frag = frag & IPV4_FLAG_DF,
-			.ip_ttl = sa->ttl,
-			.ip_proto = IPV4_PROTO_AH,
-			.ip_src = sa->src,
-			.ip_dst = sa->dst,
-		};
-
-		if (ipv4_build(p, &h, NULL, 0) != 0)
-			return IPSEC_DROP_NO_SPACE;
-	} else {
-		if ((ip = pkt_push(p, (uint32_t)hl)) == NULL || p->len > 0xffff)
-			return IPSEC_DROP_NO_SPACE;
-		memcpy(ip, hdr, hl);
-		ip[IPV4_OFF_PROTO] = IPV4_PROTO_AH;
-		sp_store_be16(ip + IPV4_OFF_LEN, (uint16_t)p->len);
-		ipv4_set_csum(ip, hl);
-	}
+	/* The outer header, built or put back, is covered by the ICV. */
+	if ((tunnel ? xform_tunnel_push(sa, p, IPV4_PROTO_AH, tos, frag, ip_id)
+		    : xform_transport_push(p, hdr, hl, IPV4_PROTO_AH)) != 0)
+		return IPSEC_DROP_NO_SPACE;
 	/* The ICV field is zero (ah_build_hdr) while the ICV is computed. */
 	if ((r = ah_icv(sa, p, seq, icv)) != IPSEC_OK)
 		return r;

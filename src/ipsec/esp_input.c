@@ -1,7 +1,6 @@
 /* ESP inbound processing (RFC 4303 3.4). */
-#include "ipsec/asif.h"
 #include "ipsec/esp.h"
-#include "base/cursor.h"
+#include "ipsec/xform.h"
 #include "proto/esp.h"
 #include "proto/ipv4.h"
 
@@ -15,33 +14,6 @@ static bool padding_ok(const uint8_t *pad, size_t n)
 	for (size_t i = 0; i < n; i++)
 		bad |= (uint8_t)(pad[i] ^ (uint8_t)(i + 1));
 	return bad == 0;
-}
-
-/* After decapsulation in tunnel mode: the inner datagram must be a whole IPv4 packet;
- * anything after its total length is TFC padding (RFC 4303 2.7) and is cut. */
-static enum ipsec_ctr inner_ipv4(struct pkt *p)
-{
-	struct ipv4_hdr h;
-	struct cur c;
-
-	cur_init(&c, pkt_data(p), p->len);
-	if (ipv4_parse(&c, &h) != 0 || !h.ip_csum_ok)
-		return IPSEC_DROP_MALFORMED;
-	return pkt_trim(p, h.ip_len) == 0 ? IPSEC_OK : IPSEC_DROP_MALFORMED;
-}
-
-/* After transport-mode processing: correct the checksum the sender computed over the
- * "as if" addresses to the addresses this packet carries (001 step 4'(iv'), RFC 3948
- * 3.1.2 with NAT-OA). */
-static enum ipsec_ctr asif_in(const struct sa *sa, uint8_t *ip, size_t len)
-{
-	if (sa->asif_src &&
-	    asif_l4_csum(ip, len, sa->asif_src, sp_load_be32(ip + IPV4_OFF_SRC)) != 0)
-		return IPSEC_DROP_MALFORMED;
-	if (sa->asif_dst &&
-	    asif_l4_csum(ip, len, sa->asif_dst, sp_load_be32(ip + IPV4_OFF_DST)) != 0)
-		return IPSEC_DROP_MALFORMED;
-	return IPSEC_OK;
 }
 
 enum ipsec_ctr esp_input(struct sa *sa, struct pkt *p, size_t esp_off, uint64_t *seq)
@@ -79,16 +51,16 @@ enum ipsec_ctr esp_input(struct sa *sa, struct pkt *p, size_t esp_off, uint64_t 
 		if (pkt_trim(p, (uint32_t)(esp_off + hlen + dlen)) != 0 ||
 		    pkt_pull(p, (uint32_t)(esp_off + hlen)) == NULL)
 			return IPSEC_DROP_MALFORMED;
-		return inner_ipv4(p);
+		return xform_inner_ipv4(p);
 	}
 	/* Transport: the outer header, with ESP (and UDP) taken out, carries the payload. */
 	memcpy(hdr, pkt_data(p), hl);
 	if (pkt_trim(p, (uint32_t)(esp_off + hlen + dlen)) != 0 ||
-	    pkt_pull(p, (uint32_t)(esp_off + hlen)) == NULL || pkt_push(p, (uint32_t)hl) == NULL)
+	    pkt_pull(p, (uint32_t)(esp_off + hlen)) == NULL ||
+	    xform_transport_push(p, hdr, hl, nh) != 0)
 		return IPSEC_DROP_MALFORMED;
-	memcpy(pkt_data(p), hdr, hl);
-	pkt_data(p)[IPV4_OFF_PROTO] = nh;
-	sp_store_be16(pkt_data(p) + IPV4_OFF_LEN, (uint16_t)p->len);
-	ipv4_set_csum(pkt_data(p), hl);
-	return asif_in(sa, pkt_data(p), p->len);
+	/* The checksum was computed over the "as if" addresses (RFC 3948 3.1.2 with NAT-OA). */
+	if (xform_asif_in(sa, pkt_data(p), p->len) != 0)
+		return IPSEC_DROP_MALFORMED;
+	return IPSEC_OK;
 }

@@ -1,6 +1,6 @@
 /* ESP outbound processing (RFC 4303 3.1-3.3) and the cryptographic core shared with input. */
-#include "ipsec/asif.h"
 #include "ipsec/esp.h"
+#include "ipsec/xform.h"
 #include "crypto/aead.h"
 #include "crypto/cipher.h"
 #include "crypto/hmac.h"
@@ -132,31 +132,13 @@ enum ipsec_ctr esp_open(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq)
 	return IPSEC_OK;
 }
 
-/* Outer IPv4 header for tunnel mode (RFC 4301 5.1.2.1): DF copied, ECN copied (RFC 6040
- * normal mode), DSCP copied when configured. */
-static int push_tunnel_header(const struct sa *sa, struct pkt *p, uint8_t proto, uint8_t in_tos,
-			      uint16_t in_frag, uint16_t ip_id)
-{
-	struct ipv4_hdr h = {
-		.ip_tos = (uint8_t)((sa->copy_dscp ? in_tos & 0xfc : 0) | (in_tos & 0x03)),
-		.ip_id = ip_id,
-		.ip_frag = in_frag & IPV4_FLAG_DF,
-		.ip_ttl = sa->ttl,
-		.ip_proto = proto,
-		.ip_src = sa->src,
-		.ip_dst = sa->dst,
-	};
-
-	return ipv4_build(p, &h, NULL, 0);
-}
-
 enum ipsec_ctr esp_output(struct sa *sa, struct pkt *p, struct sp_rng *rng, uint16_t ip_id)
 {
 	uint8_t hdr[IPV4_HDR_MAX], *ip = pkt_data(p), *esp, *t, nh;
 	size_t hl = (size_t)(ip[0] & 0x0f) * 4, plen, pad, n;
 	bool tunnel = sa->mode == SA_MODE_TUNNEL, encap = sa->encap_sport != 0;
 	uint16_t frag = sp_load_be16(ip + IPV4_OFF_FRAG);
-	uint8_t tos = ip[IPV4_OFF_TOS];
+	uint8_t tos = ip[IPV4_OFF_TOS], proto;
 	uint64_t seq;
 
 	/* RFC 4303 3.3.3: without ESN the counter must not cycle; rekey first. */
@@ -175,11 +157,7 @@ enum ipsec_ctr esp_output(struct sa *sa, struct pkt *p, struct sp_rng *rng, uint
 	} else {
 		nh = ip[IPV4_OFF_PROTO];
 		/* 001 step 3(iii): the checksum as the receiver will see it after NAT. */
-		if (sa->asif_src &&
-		    asif_l4_csum(ip, p->len, sp_load_be32(ip + IPV4_OFF_SRC), sa->asif_src) != 0)
-			return IPSEC_DROP_MALFORMED;
-		if (sa->asif_dst &&
-		    asif_l4_csum(ip, p->len, sp_load_be32(ip + IPV4_OFF_DST), sa->asif_dst) != 0)
+		if (xform_asif_out(sa, ip, p->len) != 0)
 			return IPSEC_DROP_MALFORMED;
 		memcpy(hdr, ip, hl);
 		if (pkt_pull(p, (uint32_t)hl) == NULL)
@@ -216,19 +194,9 @@ enum ipsec_ctr esp_output(struct sa *sa, struct pkt *p, struct sp_rng *rng, uint
 		sp_store_be16(u + UDP_OFF_LEN, (uint16_t)p->len);
 		sp_store_be16(u + UDP_OFF_CSUM, 0);
 	}
-	if (tunnel) {
-		if (push_tunnel_header(sa, p, encap ? IPV4_PROTO_UDP : IPV4_PROTO_ESP, tos, frag,
-				       ip_id) != 0)
-			return IPSEC_DROP_NO_SPACE;
-		return IPSEC_OK;
-	}
-	if ((ip = pkt_push(p, (uint32_t)hl)) == NULL)
+	proto = encap ? IPV4_PROTO_UDP : IPV4_PROTO_ESP;
+	if ((tunnel ? xform_tunnel_push(sa, p, proto, tos, frag, ip_id)
+		    : xform_transport_push(p, hdr, hl, proto)) != 0)
 		return IPSEC_DROP_NO_SPACE;
-	memcpy(ip, hdr, hl);
-	if (p->len > 0xffff)
-		return IPSEC_DROP_NO_SPACE;
-	ip[IPV4_OFF_PROTO] = encap ? IPV4_PROTO_UDP : IPV4_PROTO_ESP;
-	sp_store_be16(ip + IPV4_OFF_LEN, (uint16_t)p->len);
-	ipv4_set_csum(ip, hl);
 	return IPSEC_OK;
 }
