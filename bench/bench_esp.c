@@ -9,6 +9,7 @@
 #include "bench.h"
 #include "base/addr.h"
 #include "base/rand.h"
+#include "crypto/crypto.h"
 #include "ipsec/ipsec.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
@@ -31,31 +32,6 @@ static uint64_t cpu_now(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static long n_alloc; /* libcrypto allocations, when the hook could be installed */
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	n_alloc++;
-	return malloc(n);
-}
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	n_alloc++;
-	return realloc(p, n);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	free(p);
 }
 
 static const struct xform {
@@ -350,18 +326,18 @@ static int measure(const struct bench_opts *o, const struct xform *x, size_t siz
 		for (unsigned i = 0; i < BATCH; i++)
 			memcpy(bufs + (size_t)i * PKT_BUFSIZE, tmpl, 24 + e.len + 64);
 		sink->nout = mid->nout = 0;
-		c0 = n_alloc;
+		c0 = crypto_alloc_count();
 		m0 = bench_alloc_count();
 		t0 = cpu_now();
 		for (unsigned i = 0; i < BATCH; i++)
 			ipsec_output(a, 1, &in->pkt[i]);
 		t1 = cpu_now();
-		c1 = n_alloc;
+		c1 = crypto_alloc_count();
 		m1 = bench_alloc_count();
 		for (unsigned i = 0; i < BATCH && i < mid->nout; i++)
 			ipsec_input(b, 1, mid->out[i]);
 		t2 = cpu_now();
-		c2 = n_alloc;
+		c2 = crypto_alloc_count();
 		m2 = bench_alloc_count();
 		if (mid->nout != BATCH || sink->nout != BATCH)
 			goto out; /* something was dropped: the figures would lie */
@@ -369,12 +345,12 @@ static int measure(const struct bench_opts *o, const struct xform *x, size_t siz
 			if (evp_one(&e, bufs + (size_t)i * PKT_BUFSIZE, true) != 0)
 				goto out;
 		t3 = cpu_now();
-		c3 = n_alloc;
+		c3 = crypto_alloc_count();
 		for (unsigned i = 0; i < BATCH; i++)
 			if (evp_one(&d, bufs + (size_t)i * PKT_BUFSIZE, false) != 0)
 				goto out;
 		t4 = cpu_now();
-		c4 = n_alloc;
+		c4 = crypto_alloc_count();
 		acc[0].ns += t1 - t0;
 		acc[1].ns += t2 - t1;
 		acc[2].ns += t3 - t2;
@@ -418,7 +394,7 @@ int bench_esp_main(const struct bench_opts *o, int argc, char **argv)
 	size_t nx = o->quick ? 1 : SP_NELEM(xforms);
 	const char *only = argc > 0 ? argv[0] : NULL;
 	/* Only possible before libcrypto's first allocation (spinat-bench esp alone). */
-	bool counting = CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) == 1;
+	bool counting = crypto_alloc_count_start();
 	long ours_allocs = 0, evp_allocs = 0;
 	uint64_t ours_pkts = 0, evp_pkts = 0, ours_mallocs = 0;
 

@@ -2,6 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <stdlib.h>
+
+static long n_alloc;
+
 bool crypto_memeq(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
@@ -10,4 +14,37 @@ bool crypto_memeq(const void *a, const void *b, size_t n)
 void crypto_wipe(void *p, size_t n)
 {
 	OPENSSL_cleanse(p, n);
+}
+
+static void *count_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	n_alloc++;
+	return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	n_alloc++;
+	return realloc(p, n);
+}
+
+static void count_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+bool crypto_alloc_count_start(void)
+{
+	return CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) == 1;
+}
+
+long crypto_alloc_count(void)
+{
+	return n_alloc;
 }

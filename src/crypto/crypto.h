@@ -21,4 +21,12 @@ bool crypto_memeq(const void *a, const void *b, size_t n);
 /* Wipe key material so it does not linger in freed memory (OPENSSL_cleanse). */
 void crypto_wipe(void *p, size_t n);
 
+/* Count libcrypto's allocations from now on, so tests and benchmarks can show that the
+ * packet path allocates nothing. Only possible before libcrypto's first allocation: false
+ * when too late. */
+bool crypto_alloc_count_start(void);
+
+/* libcrypto allocations (malloc and realloc) since crypto_alloc_count_start(). */
+long crypto_alloc_count(void);
+
 #endif

@@ -9,37 +9,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <openssl/crypto.h>
-
 #include "crypto/aead.h"
 #include "crypto/cipher.h"
+#include "crypto/crypto.h"
 #include "crypto/drbg.h"
 #include "crypto/hmac.h"
-
-static long n_alloc;
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	n_alloc++;
-	return malloc(n);
-}
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	n_alloc++;
-	return realloc(p, n);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	free(p);
-}
 
 static const uint8_t key36[36] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
 				   13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
@@ -177,7 +151,7 @@ static void no_allocation_per_message(void **state)
 	assert_int_equal(crypto_cipher_new(&c, CRYPTO_CIPHER_AES_CBC, key, 16, CRYPTO_BOTH), 0);
 	assert_int_equal(crypto_hmac_new(&m, CRYPTO_HASH_SHA256, key, 32, 16), 0);
 	assert_int_equal(crypto_drbg_new_u64(&d, 1, "x"), 0);
-	before = n_alloc;
+	before = crypto_alloc_count();
 	for (int i = 0; i < 100; i++) {
 		assert_int_equal(crypto_aead_seal(a, iv, key, 8, buf, sizeof(buf), icv), 0);
 		assert_int_equal(crypto_aead_open(a, iv, key, 8, buf, sizeof(buf), icv), 0);
@@ -186,7 +160,7 @@ static void no_allocation_per_message(void **state)
 		crypto_hmac(m, buf, sizeof(buf), out);
 		sp_rng_bytes(crypto_drbg_rng(d), out, 16);
 	}
-	assert_int_equal(n_alloc - before, 0);
+	assert_int_equal(crypto_alloc_count() - before, 0);
 	crypto_aead_free(a);
 	crypto_cipher_free(c);
 	crypto_hmac_free(m);
@@ -205,7 +179,7 @@ int main(void)
 	};
 
 	/* Before libcrypto allocates anything. */
-	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
+	if (!crypto_alloc_count_start())
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
