@@ -795,10 +795,8 @@ static void send_keepalive(struct ipsec *e, sp_time now, struct sa *sa)
 	/* RFC 3948 2.3 and 4: to the peer's NAT-T port, from ours. */
 	if (natt_build_keepalive(p) != 0 ||
 	    udp_build(p, sa->encap_sport, sa->encap_dport, sa->src, sa->dst, true) != 0 ||
-	    ipv4_build(p, &h, NULL, 0) != 0) {
-		pkt_free(p);
-		return;
-	}
+	    ipv4_build(p, &h, NULL, 0) != 0)
+		return drop(e, p, IPSEC_DROP_NO_SPACE); /* the pool's buffers are too small */
 	count(e, IPSEC_CTR_TX_KEEPALIVE);
 	e->cfg.net_out(e->cfg.arg, p);
 }
