@@ -2,20 +2,24 @@
 # when run as root (tools/deps.sh) and say what is missing otherwise.
 .PHONY: all build demo check bench clean format
 
+# Configure build/ once; on failure show meson's own words (they name what is missing).
+SETUP = [ -f build/build.ninja ] || meson setup build --buildtype=release >build-setup.log 2>&1 || \
+	{ grep -v '^$$' build-setup.log | tail -n 15; echo "spinat: meson setup failed (build-setup.log)"; exit 1; }
+
 all: build
 
 build:
 	@tools/deps.sh build
-	@[ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
+	@$(SETUP)
 	@ninja -C build >/dev/null
 
 # The demo needs spinat-sim only: building just that target keeps a warning elsewhere
 # (a test under -O3) from stopping it.
 demo:
 	@tools/deps.sh build
-	@[ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
+	@$(SETUP)
 	@ninja -C build apps/spinat-sim >/dev/null
-	./build/apps/spinat-sim
+	./build/apps/spinat-sim $(DEMO_ARGS)
 
 check:
 	@tools/deps.sh check
@@ -28,4 +32,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-test build-fuzz build-*.setup.log
+	rm -rf build build-test build-fuzz build-*.setup.log build-setup.log

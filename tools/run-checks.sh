@@ -18,7 +18,7 @@ setup() { # dir compiler extra-args...
 	shift 2
 	if [ ! -f "$dir/build.ninja" ]; then
 		# shellcheck disable=SC2086
-		CC=$compiler meson setup "$dir" --buildtype=debugoptimized $san_args "$@" >"$dir.setup.log" 2>&1 ||
+		CC=$compiler meson setup "$dir" --buildtype=debugoptimized -Dtests=enabled $san_args "$@" >"$dir.setup.log" 2>&1 ||
 			{ cat "$dir.setup.log"; return 1; }
 	fi
 	ninja -C "$dir" || return 1
@@ -36,6 +36,14 @@ if files=$(git ls-files '*.c' '*.h' 2>/dev/null) && [ -n "$files" ]; then
 		extra_fail=$((extra_fail + 1))
 	fi
 fi
+
+note "make demo without the test-only packages (tools/check-demo-fresh.sh)"
+tools/check-demo-fresh.sh
+case $? in
+0) extra_pass=$((extra_pass + 1)) ;;
+77) ;;
+*) extra_fail=$((extra_fail + 1)) ;;
+esac
 
 note "gcc build with AddressSanitizer and UndefinedBehaviorSanitizer (build-test)"
 if setup build-test gcc; then
