@@ -129,8 +129,10 @@ for c in $cases; do
 	ping_both "$name: after the CHILD SA rekey" "$@"
 	"$spinat" --socket "$work/a.sock" show counters >"$work/ctr"
 	grep -q "ipsec.tx_$proto " "$work/ctr" || fail "$name: nothing went out as $proto"
-	grep -E "ipsec\.(drop_icv|drop_no_sa|drop_replay|drop_policy)|ike\.drop" "$work/ctr" &&
-		fail "$name: drops"
+	# A late answer to a request IKE sent again is dropped as unexpected: under valgrind
+	# on a loaded machine a retransmission is normal, and the duplicate answer harmless.
+	grep -E "ipsec\.(drop_icv|drop_no_sa|drop_replay|drop_policy)|ike\.drop" "$work/ctr" |
+		grep -v "ike\.drop_unexpected_response" && fail "$name: drops"
 	"$spinat" --socket "$work/a.sock" down c >/dev/null || fail "$name: down"
 	wait_for 150 ike_gone b || fail "$name: b kept its IKE SA after the delete"
 	"$spinat" --socket "$work/a.sock" show sa | grep -q "spi 0x" && fail "$name: SAs left on a"
