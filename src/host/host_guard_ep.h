@@ -1,7 +1,7 @@
 /*
  * The epoch guard (host/host_guard.h) on an endpoint made of IKE (ike/ike.h) and spinat's
  * IPsec engine (ipsec/ipsec.h): the guard's actions carried out with them, and the few
- * calls its owner makes. The simulator's IKE endpoint (ike/ike_sim.c) and spinatd's
+ * calls its owner makes. The simulator's IKE endpoint (sim/ike_sim.c) and spinatd's
  * endpoint role hold one when a connection says epoch_guard = client or server.
  *
  * The owner passes IKE's events on, tells which inbound SA each decapsulated packet came

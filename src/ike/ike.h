@@ -127,7 +127,7 @@ struct ike_event {
 enum ike_spi_mode {
 	IKE_SPI_RANDOM,	 /* default */
 	IKE_SPI_LEASED,	 /* from a list leased from the NAT (001, 002) */
-	IKE_SPI_DERIVED, /* from the peer's SPI with a nat/nat_spihash_scheme.h scheme (000) */
+	IKE_SPI_DERIVED, /* from the peer's SPI with a crypto/spihash_scheme.h scheme (000) */
 };
 
 /*

@@ -7,7 +7,7 @@
 
 #include "base/addr.h"
 #include "crypto/x509.h"
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 #include "proto/udp.h"
 
 #include <openssl/crypto.h>

@@ -4,12 +4,12 @@
  *  leased  - from SPIs and IKE SPIs the NAT leased to this host (001 steps 1-2, 002 FIG. 19
  *            and FIG. 21); the lease client hands them over with ike_spi_lease_add*().
  *  derived - as responder, from the originator's SPI with a spihash scheme (000 [0048]-
- *            [0050], [0068]-[0075]; nat/nat_spihash_scheme.h, the same code the NAT
+ *            [0050], [0068]-[0075]; crypto/spihash_scheme.h, the same code the NAT
  *            matches with); as originator the SPI is random, since the peer derives.
  */
 #include "ike/ike_priv.h"
 
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
- * The techniques that run through spinat's NAT engine (src/nat/, nat/nat_sim.h): the NAT
- * routers run one IPsec strategy, every client runs IKEv2 to the VPN gateway (ike/ike_sim.h)
+ * The techniques that run through spinat's NAT engine (src/nat/, sim/nat_sim.h): the NAT
+ * routers run one IPsec strategy, every client runs IKEv2 to the VPN gateway (sim/ike_sim.h)
  * for a tunnel to the protected network, and the gateway answers them all on one
  * connection. One table row per strategy:
  *
@@ -18,7 +18,7 @@
  */
 #include "sim/technique.h"
 #include "base/addr.h"
-#include "ike/ike_sim.h"
+#include "sim/ike_sim.h"
 #include "sim/ipnode.h"
 
 #include <stdio.h>

@@ -1,10 +1,10 @@
-/* IKE (and 003's epoch guard) beside struct ipsec: the IPsec adapter (ipsec/ipsec_sim.h)
+/* IKE (and 003's epoch guard) beside struct ipsec: the IPsec adapter (sim/ipsec_sim.h)
  * with hooks, so the simulator endpoint contract is implemented once. */
-#include "ike/ike_sim.h"
+#include "sim/ike_sim.h"
 
 #include "host/host_guard_ep.h"
 #include "ike/ike_ipsec.h"
-#include "ipsec/ipsec_sim.h"
+#include "sim/ipsec_sim.h"
 #include "proto/ipv4.h"
 #include "proto/natt.h"
 #include "proto/udp.h"

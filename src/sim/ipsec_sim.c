@@ -2,7 +2,7 @@
  * what runs beside the engine (IKE). The engine consumes every packet it is given
  * (passing it on through its callbacks or counting a drop), so every verdict here is
  * SIM_CONSUMED. */
-#include "ipsec/ipsec_sim.h"
+#include "sim/ipsec_sim.h"
 #include "ipsec/ipsec_conf.h"
 
 #include <stdlib.h>

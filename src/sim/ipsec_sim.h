@@ -4,12 +4,12 @@
  * manual-keying configuration text, the same [sa]/[policy]/[ipsec] sections spinatd's
  * endpoint role reads (docs/CONFIG.md).
  *
- * An engine that runs beside IPsec on the same node (IKE, ike/ike_sim.c) extends this
+ * An engine that runs beside IPsec on the same node (IKE, sim/ike_sim.c) extends this
  * adapter rather than repeating it: it creates the context with ipsec_sim_create_ext() and
  * a struct ipsec_sim_hooks, and uses ipsec_sim_ops' functions for everything else.
  */
-#ifndef SP_IPSEC_IPSEC_SIM_H
-#define SP_IPSEC_IPSEC_SIM_H
+#ifndef SP_SIM_IPSEC_SIM_H
+#define SP_SIM_IPSEC_SIM_H
 
 #include "base/conf.h"
 #include "ipsec/ipsec.h"

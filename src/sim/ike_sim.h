@@ -5,8 +5,8 @@
  * randomness (SPIs, nonces, DH private keys) comes from the node's private stream, so a
  * seed gives the same run.
  */
-#ifndef SP_IKE_IKE_SIM_H
-#define SP_IKE_IKE_SIM_H
+#ifndef SP_SIM_IKE_SIM_H
+#define SP_SIM_IKE_SIM_H
 
 #include "ike/ike.h"
 #include "sim/engine.h"
