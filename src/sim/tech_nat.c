@@ -143,7 +143,7 @@ static int attach_gateway(struct sim_tech_ctx *tc, const struct tech_spec *ts, s
 {
 	char g[SP_IP4_STRLEN], net[SP_IP4_STRLEN], derive[128] = "", *conf;
 	size_t cap = 512 + (size_t)tc->nclients * 512, len = 0;
-	struct ike_sim_cfg cfg;
+	struct ike_sim_cfg cfg = { 0 };
 	int r;
 
 	if ((conf = malloc(cap)) == NULL)
