@@ -2,7 +2,6 @@
 # `make check`: format check, the layering check, the sanitizer build (gcc, ASan +
 # UBSan) running the unit, vector, scenario and interop suites, the clang build running
 # every fuzz target briefly, then one total line "N passed, N failed".
-# then one total line "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
