@@ -51,12 +51,11 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } cmds[] = {
-	{ "show", show_main, "show tables and counters: nat, counters, sa, leases, ..." },
+	{ "show", show_main, "show tables and counters: nat, sa, policy, guard, counters" },
 	{ "up", name_main, "bring up the connection NAME" },
 	{ "down", name_main, "take down the connection NAME" },
 	{ "rekey", name_main,
 	  "rekey the CHILD SAs of NAME now ('rekey NAME ike': the IKE SA too)" },
-	{ "lease", any_main, "request, renew or release a NAT lease (role-specific)" },
 	{ "commands", any_main, "list the commands the running daemon answers" },
 	{ "help", help_main, "this text" },
 };

@@ -1,7 +1,7 @@
 #!/bin/sh
-# `make check`: format check, the sanitizer build (gcc, ASan + UBSan) running the unit,
-# vector, scenario and interop suites, the clang build running every fuzz target briefly,
-# then one total line "N passed, N failed".
+# `make check`: format check, the layering check, the sanitizer build (gcc, ASan +
+# UBSan) running the unit, vector, scenario and interop suites, the clang build running
+# every fuzz target briefly, then one total line "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -35,6 +35,13 @@ if files=$(git ls-files '*.c' '*.h' 2>/dev/null) && [ -n "$files" ]; then
 		echo "format: FAIL (run: clang-format -i \$(git ls-files '*.c' '*.h'))"
 		extra_fail=$((extra_fail + 1))
 	fi
+fi
+
+note "layers (tools/check-layers.sh)"
+if tools/check-layers.sh; then
+	extra_pass=$((extra_pass + 1))
+else
+	extra_fail=$((extra_fail + 1))
 fi
 
 note "make demo without the test-only packages (tools/check-demo-fresh.sh)"

@@ -1,5 +1,5 @@
 /*
- * Bounded cursors over untrusted bytes (STYLE.md "Untrusted bytes"). Every read past the
+ * Bounded cursors over untrusted bytes (docs/HACKING.md, "Untrusted bytes"). Every read past the
  * end returns SP_ESHORT and leaves the cursor where it was; every write past the end
  * returns SP_ENOSPACE. Results are SP_MUST_CHECK, so an unchecked access does not compile.
  * All multi-byte getters and putters use network byte order.

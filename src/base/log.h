@@ -2,7 +2,7 @@
  * Logging through a context: a module keeps a struct sp_log pointer and never writes to
  * stderr itself. The owner (simulator node, daemon) chooses the sink, e.g. prefixing
  * virtual time and node name. A NULL log discards. Nothing is logged per packet at the
- * default level (STYLE.md "The hot path").
+ * default level (docs/HACKING.md, "The packet path").
  */
 #ifndef SP_BASE_LOG_H
 #define SP_BASE_LOG_H

@@ -1,6 +1,6 @@
 /*
  * Common definitions for all of spinat: error codes, attributes and small helpers.
- * Every function that can fail returns 0 or a negative SP_E* code (STYLE.md "Errors").
+ * Every function that can fail returns 0 or a negative SP_E* code (docs/HACKING.md, "Errors and ownership").
  */
 #ifndef SP_BASE_SP_H
 #define SP_BASE_SP_H

@@ -1,6 +1,7 @@
 #include "crypto/crypto.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <stdlib.h>
 
@@ -14,6 +15,13 @@ bool crypto_memeq(const void *a, const void *b, size_t n)
 void crypto_wipe(void *p, size_t n)
 {
 	OPENSSL_cleanse(p, n);
+}
+
+int crypto_sha1(const void *in, size_t n, uint8_t out[20])
+{
+	unsigned len = 0;
+
+	return EVP_Digest(in, n, out, &len, EVP_sha1(), NULL) && len == 20 ? 0 : SP_EIO;
 }
 
 static void *count_malloc(size_t n, const char *file, int line)

@@ -21,6 +21,9 @@ bool crypto_memeq(const void *a, const void *b, size_t n);
 /* Wipe key material so it does not linger in freed memory (OPENSSL_cleanse). */
 void crypto_wipe(void *p, size_t n);
 
+/* SHA-1 of n bytes (RFC 7296 2.23's NAT detection hashes); SP_EIO on a library failure. */
+int crypto_sha1(const void *in, size_t n, uint8_t out[20]) SP_MUST_CHECK;
+
 /* Count libcrypto's allocations from now on, so tests and benchmarks can show that the
  * packet path allocates nothing. Only possible before libcrypto's first allocation: false
  * when too late. */

@@ -17,10 +17,10 @@ static const struct endpoint_module_ops *const modules[] = {
 	&host_guard_module, /* 003's epoch guard */
 };
 
-#define foreach_endpoint_ctr(_)                                                           \
-	_(DROP_NO_BUFFER, "drop_no_buffer")   /* an IKE message found no packet buffer */ \
-	_(DROP_MODULE, "drop_module")	      /* a module's hook dropped a packet */      \
-	_(DROP_IKE_TOO_LONG, "drop_too_long") /* an IKE message did not fit a packet */
+#define foreach_endpoint_ctr(_)                                                          \
+	_(DROP_IKE_NO_BUFFER, "drop_ike_no_buffer") /* an IKE message found no buffer */ \
+	_(DROP_IKE_TOO_LONG, "drop_ike_too_long")   /* an IKE message did not fit one */ \
+	_(DROP_MODULE, "drop_module")		    /* a module's hook dropped a packet */
 
 enum endpoint_ctr {
 #define _(sym, str) ENDPOINT_CTR_##sym,
@@ -244,7 +244,7 @@ static void on_ike_out(void *arg, const struct ike_path *path, const uint8_t *ms
 	struct pkt *p = pkt_alloc(ep->p.pool);
 
 	if (p == NULL) {
-		ep->ctr[ENDPOINT_CTR_DROP_NO_BUFFER]++;
+		ep->ctr[ENDPOINT_CTR_DROP_IKE_NO_BUFFER]++;
 		return;
 	}
 	h.ip_ttl = 64;

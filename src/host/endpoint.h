@@ -114,8 +114,9 @@ struct endpoint_io {
 	void (*net_out)(void *arg, sp_time now, struct pkt *p);
 	/* A whole IPv4 cleartext packet for the host (TUN, the node's stack). Consumes p. */
 	void (*local_out)(void *arg, sp_time now, struct pkt *p);
-	/* Optional: IKE's events after the modules had them (the daemon warns on failures),
-	 * IPsec's events when there is no IKE to take them (manual keys), IKE's keys. */
+	/* Optional: IKE's events, before the modules have them (the daemon warns on
+	 * failures); IPsec's events when there is no IKE to take them (manual keys), after
+	 * the modules; IKE's keys (a key log). */
 	void (*ike_event)(void *arg, sp_time now, const struct ike_event *ev);
 	void (*ipsec_event)(void *arg, sp_time now, const struct ipsec_event *ev);
 	void (*keylog)(void *arg, const struct ike_keylog *k);

@@ -5,10 +5,9 @@
 #include "ike/ike_priv.h"
 
 #include "base/addr.h"
+#include "crypto/crypto.h"
 #include "crypto/x509.h"
 #include "proto/natt.h"
-
-#include <openssl/crypto.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +63,7 @@ void ike_free(struct ike *ike)
 	ike_conf_free(ike);
 	free(ike->lease_spi);
 	free(ike->lease_ike_spi);
-	OPENSSL_cleanse(ike->cookie_secret, sizeof(ike->cookie_secret));
+	crypto_wipe(ike->cookie_secret, sizeof(ike->cookie_secret));
 	free(ike->name);
 	free(ike);
 }

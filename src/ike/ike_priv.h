@@ -224,6 +224,10 @@ struct ike_sa {
 	bool have_resp;
 	struct ike_child *children;
 	uint32_t child_in_auth; /* inbound SPI offered in IKE_AUTH */
+	/* A CHILD SA the peer made in answer to us that we could not use: its SPI at the
+	 * peer's side is our inbound orphan_spi, sent in the next DELETE (1.4.1). */
+	uint8_t orphan_proto;
+	uint32_t orphan_spi;
 	sp_time created, established, rekey_at, expire_at, last_rx, dpd_at, half_open_until;
 	bool want_rekey, want_delete, want_dpd, want_child;
 	struct ike_sa *rekeyed_to; /* the IKE SA that replaced this one */

@@ -6,7 +6,7 @@
  */
 #include "ike/ike_priv.h"
 
-#include <openssl/crypto.h>
+#include "crypto/crypto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -273,7 +273,7 @@ int ike_child_install(struct ike_sa *sa, struct ike_child *ch, sp_time now, bool
 			ike->p.kernel.sa_del(ike->p.kernel.arg, ch->proto, ch->spi_in, true, in.dst,
 					     ch->reqid);
 	}
-	OPENSSL_cleanse(km, sizeof(km));
+	crypto_wipe(km, sizeof(km));
 	if (r != 0) {
 		ike_ctr(ike, IKE_CTR_KERNEL_FAIL);
 		IKE_LOG(ike, SP_LOG_ERR, "%s: installing CHILD SA %08x/%08x failed: %s",

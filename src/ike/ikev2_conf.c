@@ -6,11 +6,10 @@
 #include "ike/ike_priv.h"
 
 #include "base/addr.h"
-#include "crypto/x509.h"
+#include "crypto/crypto.h"
 #include "crypto/spihash_scheme.h"
+#include "crypto/x509.h"
 #include "proto/udp.h"
-
-#include <openssl/crypto.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -475,7 +474,7 @@ void ike_conf_free(struct ike *ike)
 
 		free(c->name);
 		if (c->psk != NULL) {
-			OPENSSL_cleanse(c->psk, c->psk_len);
+			crypto_wipe(c->psk, c->psk_len);
 			free(c->psk);
 		}
 		crypto_cred_free(c->cred);

@@ -3,9 +3,8 @@
 
 #include "crypto/aead.h"
 #include "crypto/cipher.h"
+#include "crypto/crypto.h"
 #include "crypto/hmac.h"
-
-#include <openssl/crypto.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +49,7 @@ void ike_keys_free(struct ike_keys *k)
 		crypto_cipher_free(k->cbc[i]);
 		crypto_hmac_free(k->mac[i]);
 	}
-	OPENSSL_cleanse(k, sizeof(*k));
+	crypto_wipe(k, sizeof(*k));
 }
 
 /* Key the SK payload's transforms once per IKE SA (3.14, RFC 5282). */
@@ -101,7 +100,7 @@ int ike_keys_derive(struct ike_keys *k, const struct ikev2_algs *a, const uint8_
 		memcpy(key, ni, ni_len);
 		memcpy(key + ni_len, nr, nr_len);
 		r = crypto_prf(a->prf, key, ni_len + nr_len, &in, 1, skeyseed);
-		OPENSSL_cleanse(key, sizeof(key));
+		crypto_wipe(key, sizeof(key));
 	}
 	if (r != 0)
 		goto out;
@@ -132,8 +131,8 @@ int ike_keys_derive(struct ike_keys *k, const struct ikev2_algs *a, const uint8_
 	k->iv_ctr = 0;
 	r = sk_contexts(k);
 out:
-	OPENSSL_cleanse(skeyseed, sizeof(skeyseed));
-	OPENSSL_cleanse(km, sizeof(km));
+	crypto_wipe(skeyseed, sizeof(skeyseed));
+	crypto_wipe(km, sizeof(km));
 	return r;
 }
 
@@ -220,6 +219,6 @@ int ike_auth_psk(uint16_t prf, const uint8_t *psk, size_t psk_len, const uint8_t
 
 	if ((r = crypto_prf(prf, psk, psk_len, &p, 1, k)) == 0)
 		r = crypto_prf(prf, k, crypto_prf_len(prf), &o, 1, out);
-	OPENSSL_cleanse(k, sizeof(k));
+	crypto_wipe(k, sizeof(k));
 	return r;
 }

@@ -7,13 +7,12 @@
  */
 #include "ike/ike_priv.h"
 
+#include "crypto/crypto.h"
 #include "proto/natt.h"
 
 #include "crypto/aead.h"
 #include "crypto/cipher.h"
 #include "crypto/hmac.h"
-
-#include <openssl/crypto.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -143,7 +142,7 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 	r = 0;
 out:
 	if (ibuf != NULL) {
-		OPENSSL_cleanse(ibuf, IKE_BUILD_MAX);
+		crypto_wipe(ibuf, IKE_BUILD_MAX);
 		free(ibuf);
 	}
 	free(obuf);

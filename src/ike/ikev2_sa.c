@@ -301,7 +301,8 @@ void ike_sa_tick(struct ike_sa *sa, sp_time now)
 
 static bool ike_sa_pending(const struct ike_sa *sa)
 {
-	if (sa->want_delete || sa->want_rekey || sa->want_child || sa->want_dpd)
+	if (sa->want_delete || sa->want_rekey || sa->want_child || sa->want_dpd ||
+	    sa->orphan_spi != 0)
 		return true;
 	for (const struct ike_child *ch = sa->children; ch != NULL; ch = ch->next)
 		if ((ch->want_delete && ch->state != IKE_CHILD_DELETING) ||

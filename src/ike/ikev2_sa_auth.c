@@ -4,9 +4,8 @@
  */
 #include "ike/ike_priv.h"
 
+#include "crypto/crypto.h"
 #include "crypto/x509.h"
-
-#include <openssl/crypto.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -134,8 +133,9 @@ static int check_auth(struct ike_sa *sa, const struct ikev2_msg *m)
 
 		r = ike_auth_psk(sa->keys.prf, c->psk, c->psk_len, oct, olen, want);
 		if (r == 0 && (m->auth.len != sa->keys.prf_len ||
-			       CRYPTO_memcmp(want, m->auth.p, sa->keys.prf_len) != 0))
+			       !crypto_memeq(want, m->auth.p, sa->keys.prf_len)))
 			r = SP_EAUTH;
+		crypto_wipe(want, sizeof(want)); /* what only a holder of the PSK can say */
 	} else if (m->ncert == 0) {
 		r = SP_EAUTH;
 	} else {
@@ -198,7 +198,7 @@ int ike_sa_send_auth_request(struct ike_sa *sa, sp_time now)
 	sa->want_child = false;
 	ike_req_send(sa, now, IKE_X_AUTH, msg, len);
 out:
-	OPENSSL_cleanse(auth, sizeof(auth));
+	crypto_wipe(auth, sizeof(auth));
 	free(a);
 	return r;
 }
@@ -302,9 +302,8 @@ void ike_sa_input_auth_request(struct ike_sa *sa, sp_time now, const struct ikev
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return;
 	if (make_auth(sa, auth, &a->auth_len) != 0) {
-		free(a);
 		ike_sa_fail(sa, now, IKE_EV_CONNECT_FAILED, "cannot make our AUTH");
-		return;
+		goto out;
 	}
 	a->auth = auth;
 	established(sa, now);
@@ -321,7 +320,8 @@ void ike_sa_input_auth_request(struct ike_sa *sa, sp_time now, const struct ikev
 		ike_event(ike, sa, NULL, IKE_EV_CONNECT_FAILED, false,
 			  ikev2_notify_name(a->child_error));
 	}
-	OPENSSL_cleanse(auth, sizeof(auth));
+out:
+	crypto_wipe(auth, sizeof(auth));
 	free(a);
 }
 

@@ -5,10 +5,8 @@
  */
 #include "ike/ike_priv.h"
 
+#include "crypto/crypto.h"
 #include "crypto/x509.h"
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +20,12 @@ static void nat_hash(uint64_t spi_i, uint64_t spi_r, uint32_t addr, uint16_t por
 {
 	/* 2.23: SHA-1(SPIi | SPIr | IP | Port), all in network order. */
 	uint8_t b[8 + 8 + 4 + 2];
-	unsigned len = 0;
 
 	sp_store_be64(b, spi_i);
 	sp_store_be64(b + 8, spi_r);
 	sp_store_be32(b + 16, addr);
 	sp_store_be16(b + 20, port);
-	if (!EVP_Digest(b, sizeof(b), out, &len, EVP_sha1(), NULL))
+	if (crypto_sha1(b, sizeof(b), out) != 0)
 		memset(out, 0, 20);
 }
 
@@ -239,7 +236,7 @@ static int derive_ike(struct ike_sa *sa, const struct ikev2_msg *m)
 	if ((r = crypto_dh_derive(sa->dh, m->ke.p, m->ke.len, gir, glen)) == 0)
 		r = ike_keys_derive(&sa->keys, &sa->algs, gir, glen, sa->ni, sa->ni_len, sa->nr,
 				    sa->nr_len, sa->spi_i, sa->spi_r, 0, NULL, 0);
-	OPENSSL_cleanse(gir, sizeof(gir));
+	crypto_wipe(gir, sizeof(gir));
 	crypto_dh_free(sa->dh);
 	sa->dh = NULL;
 	if (r == 0)
@@ -298,7 +295,7 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 
 			if (ver == ike->cookie_ver || ver + 1 == ike->cookie_ver) {
 				cookie_make(ike, ver, m, path->remote_addr, m->hdr.ike_ispi, ck);
-				ok = CRYPTO_memcmp(ck, n->data, sizeof(ck)) == 0;
+				ok = crypto_memeq(ck, n->data, sizeof(ck));
 			}
 		}
 		if (!ok) {

@@ -6,7 +6,7 @@
  */
 #include "ike/ike_priv.h"
 
-#include <openssl/crypto.h>
+#include "crypto/crypto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +247,11 @@ void ike_xchg_start(struct ike_sa *sa, sp_time now)
 			sa->state = IKE_SA_DELETING;
 		return;
 	}
+	if (sa->orphan_spi != 0) {
+		a.proto = sa->orphan_proto;
+		a.spis[a.n++] = sa->orphan_spi;
+		sa->orphan_spi = 0;
+	}
 	for (ch = sa->children; ch != NULL && a.n < DELETE_SPIS; ch = ch->next) {
 		if (!ch->want_delete || ch->state == IKE_CHILD_DELETING)
 			continue;
@@ -440,7 +445,7 @@ static void child_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg
 		sp_store_be16(gbuf, ch->algs.dh);
 		free(ch);
 		ike_xchg_reply_error(sa, m, IKEV2_N_INVALID_KE_PAYLOAD, gbuf, 2);
-		return;
+		goto out;
 	}
 	if (ike_ts_narrow(c, m, true, ch) != 0) {
 		ike_ctr(ike, IKE_CTR_TS_UNACCEPTABLE);
@@ -511,15 +516,16 @@ static void child_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg
 		}
 	}
 	free(a);
-	crypto_dh_free(dh);
-	OPENSSL_cleanse(gir, sizeof(gir));
-	return;
+	goto out;
 error:
 	free(ch);
-	crypto_dh_free(dh);
 	IKE_LOG(ike, SP_LOG_INFO, "%s: CREATE_CHILD_SA refused: %s", c->name,
 		ikev2_notify_name(err));
 	ike_xchg_reply_error(sa, m, err, NULL, 0);
+out:
+	/* Every way out: the PFS shared secret and our DH private key go. */
+	crypto_dh_free(dh);
+	crypto_wipe(gir, sizeof(gir));
 }
 
 static void rekeyed_event(struct ike_sa *sa, const struct ike_child *old,
@@ -598,7 +604,7 @@ static void child_response(struct ike_sa *sa, sp_time now, const struct ikev2_ms
 			      sa->req.nonce_len, m->nonce.p, m->nonce.len) != 0) {
 		free(ch);
 		ch = NULL;
-		goto out;
+		goto orphan;
 	}
 	IKE_LOG(ike, SP_LOG_INFO, "%s: CHILD SA %08x_i %08x_o installed%s", c->name, ch->spi_in,
 		ch->spi_out, rekey ? " (rekey)" : "");
@@ -647,9 +653,13 @@ bad:
 		old->state = IKE_CHILD_INSTALLED;
 		old->rekey_at = now + SP_SEC(5);
 	}
-	/* Tell the peer to drop what it installed for this exchange. */
+orphan:
+	/* The peer installed a CHILD SA for this exchange that we will not use: tell it to
+	 * drop it (1.4.1), by our inbound SPI it sends to; the next exchange carries it. */
+	sa->orphan_proto = c->child_proto;
+	sa->orphan_spi = sa->req.new_spi;
 out:
-	OPENSSL_cleanse(gir, sizeof(gir));
+	crypto_wipe(gir, sizeof(gir));
 	ike_req_clear(sa);
 }
 
@@ -757,11 +767,11 @@ static void ike_rekey_request(struct ike_sa *sa, sp_time now, const struct ikev2
 	    (n = new_ike_sa(sa, now, false, &algs, algs.spi, spi_r, gir, glen, m->nonce.p,
 			    m->nonce.len, nr, sizeof(nr))) == NULL) {
 		crypto_dh_free(dh);
-		OPENSSL_cleanse(gir, sizeof(gir));
+		crypto_wipe(gir, sizeof(gir));
 		ike_xchg_reply_error(sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
-	OPENSSL_cleanse(gir, sizeof(gir));
+	crypto_wipe(gir, sizeof(gir));
 	if ((a = calloc(1, sizeof(*a))) != NULL) {
 		a->props[0] = algs;
 		a->props[0].spi = spi_r;
@@ -814,12 +824,12 @@ static void ike_rekey_response(struct ike_sa *sa, sp_time now, const struct ikev
 	if (crypto_dh_derive(sa->req.dh, m->ke.p, m->ke.len, gir, glen) != 0 ||
 	    (n = new_ike_sa(sa, now, true, &algs, sa->req.new_ike_spi, algs.spi, gir, glen,
 			    sa->req.nonce, sa->req.nonce_len, m->nonce.p, m->nonce.len)) == NULL) {
-		OPENSSL_cleanse(gir, sizeof(gir));
+		crypto_wipe(gir, sizeof(gir));
 		ike_req_clear(sa);
 		sa->rekey_at = now + SP_SEC(5);
 		return;
 	}
-	OPENSSL_cleanse(gir, sizeof(gir));
+	crypto_wipe(gir, sizeof(gir));
 	if (peer != NULL) {
 		sa->peer_rekey = NULL;
 		if (ours_lowest(sa->req.nonce, sa->req.nonce_len, m->nonce.p, m->nonce.len,

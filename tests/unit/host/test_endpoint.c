@@ -2,7 +2,8 @@
  * The endpoint stack (host/endpoint.h) with two stub host modules, A nearer the host and
  * B nearer the wire, between two stacks keyed by hand: the order in which each hook runs
  * on the way out and in, a packet a module holds and lets go on, a module's own packet,
- * a drop, and the modules' timers in the stack's deadline.
+ * a drop, and the modules' timers in the stack's deadline. Then between two stacks that
+ * run IKE: the SPI policy asked module by module, and IKE's events in module order.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +41,9 @@ struct stub {
 	struct pkt *held;
 	sp_time deadline;
 	unsigned ticks;
+	uint32_t esp_spi; /* spi(): this inbound ESP SPI; 0: not this module's */
+	enum ike_event_type ev[8];
+	unsigned nev;
 };
 
 /* create() hands out these, by the order the stack asks: A, then B. */
@@ -137,6 +141,28 @@ static void stub_tick(void *ctx, sp_time now)
 	}
 }
 
+static int stub_spi(void *ctx, sp_time now, const struct ike_spi_req *req, uint64_t *spi)
+{
+	struct stub *s = ctx;
+
+	(void)now;
+	note(s->name, req->proto == IKE_PROTO_IKE ? "spi(ike)" : "spi(esp)");
+	if (req->proto != IKE_PROTO_ESP || s->esp_spi == 0)
+		return SP_ENOTFOUND;
+	*spi = s->esp_spi;
+	return 0;
+}
+
+static void stub_ike_event(void *ctx, sp_time now, const struct ike_event *ev)
+{
+	struct stub *s = ctx;
+
+	(void)now;
+	note(s->name, "ike_event");
+	if (s->nev < 8)
+		s->ev[s->nev++] = ev->type;
+}
+
 static const struct endpoint_module_ops stub_ops = {
 	.name = "stub",
 	.create = stub_create,
@@ -149,13 +175,15 @@ static const struct endpoint_module_ops stub_ops = {
 	.in_clear = stub_in_clear,
 	.next_deadline = stub_deadline,
 	.tick = stub_tick,
+	.spi = stub_spi,
+	.ike_event = stub_ike_event,
 };
 
 static const struct endpoint_module_ops *const two_stubs[] = { &stub_ops, &stub_ops };
 
 /* What the owner got: packets for the network and for the host. */
 struct owner {
-	struct pkt *net[4];
+	struct pkt *net[8];
 	unsigned nnet;
 	struct pkt *local[4];
 	unsigned nlocal;
@@ -167,7 +195,7 @@ static void own_net_out(void *arg, sp_time now, struct pkt *p)
 
 	(void)now;
 	note("io", "net_out");
-	assert_true(o->nnet < 4);
+	assert_true(o->nnet < 8);
 	o->net[o->nnet++] = p;
 }
 
@@ -227,26 +255,106 @@ static void make(struct world *w, const char *text, struct conf **conf, struct o
 	assert_int_equal(endpoint_new(&p, *conf, 0, ep), 0);
 }
 
-static int setup(void **state)
-{
-	static struct world w;
-	char c1[1024], c2[1024];
+static struct world the_world;
 
-	memset(&w, 0, sizeof(w));
+static void reset_world(struct world *w)
+{
+	memset(w, 0, sizeof(*w));
 	memset(stubs, 0, sizeof(stubs));
 	stubs[0] = (struct stub){ .name = "A", .deadline = SP_TIME_NEVER };
 	stubs[1] = (struct stub){ .name = "B", .deadline = SP_TIME_NEVER };
 	made = 0;
 	trace[0] = 0;
-	assert_int_equal(pkt_pool_init(&w.pool, 64, 2048), 0);
-	sp_xoshiro_seed(&w.rng, 11);
-	sp_ctr_registry_init(&w.ctrs);
+	assert_int_equal(pkt_pool_init(&w->pool, 64, 4096), 0);
+	sp_xoshiro_seed(&w->rng, 11);
+	sp_ctr_registry_init(&w->ctrs);
+}
+
+static int setup(void **state)
+{
+	struct world *w = &the_world;
+	char c1[1024], c2[1024];
+
+	reset_world(w);
 	side_conf(c1, sizeof(c1), ADDR_1, ADDR_2, 0x1000, 0x2000, KEY_AB, KEY_BA);
 	side_conf(c2, sizeof(c2), ADDR_2, ADDR_1, 0x2000, 0x1000, KEY_BA, KEY_AB);
-	make(&w, c1, &w.conf1, &w.o1, true, &w.ep1);
-	make(&w, c2, &w.conf2, &w.o2, false, &w.ep2);
-	*state = &w;
+	make(w, c1, &w->conf1, &w->o1, true, &w->ep1);
+	make(w, c2, &w->conf2, &w->o2, false, &w->ep2);
+	*state = w;
 	return 0;
+}
+
+/* Two stacks running IKE: ep1 initiates (auto = start), ep2 answers any peer. */
+static int setup_ike(void **state)
+{
+	struct world *w = &the_world;
+
+	reset_world(w);
+	make(w,
+	     "[conn c]\nlocal = " ADDR_1 "\nremote = " ADDR_2 "\nauto = start\n"
+	     "psk = sharedsecret1\nencap = no\nmode = transport\n",
+	     &w->conf1, &w->o1, true, &w->ep1);
+	make(w,
+	     "[conn c]\nlocal = " ADDR_2 "\nremote = %any\npsk = sharedsecret1\n"
+	     "encap = no\nmode = transport\nremote_ts = " ADDR_1 "/32\n",
+	     &w->conf2, &w->o2, false, &w->ep2);
+	*state = w;
+	return 0;
+}
+
+/* Carry each side's packets to the other until both are quiet. */
+static void exchange(struct world *w, sp_time now)
+{
+	for (int round = 0; round < 16 && (w->o1.nnet > 0 || w->o2.nnet > 0); round++) {
+		struct owner a = w->o1, b = w->o2;
+
+		memset(&w->o1, 0, sizeof(w->o1));
+		memset(&w->o2, 0, sizeof(w->o2));
+		w->o1.nlocal = a.nlocal;
+		w->o2.nlocal = b.nlocal;
+		memcpy(w->o1.local, a.local, sizeof(a.local));
+		memcpy(w->o2.local, b.local, sizeof(b.local));
+		for (unsigned i = 0; i < a.nnet; i++)
+			endpoint_input(w->ep2, now, a.net[i]);
+		for (unsigned i = 0; i < b.nnet; i++)
+			endpoint_input(w->ep1, now, b.net[i]);
+	}
+	assert_int_equal(w->o1.nnet + w->o2.nnet, 0);
+}
+
+static bool has_sa(const struct endpoint *ep, enum sa_dir dir, uint32_t spi)
+{
+	const struct ipsec *e = endpoint_ipsec(ep);
+
+	for (const struct sa *s = ipsec_sa_next(e, NULL); s != NULL; s = ipsec_sa_next(e, s))
+		if (s->dir == dir && s->spi == spi)
+			return true;
+	return false;
+}
+
+/*
+ * IKE asks the modules for its SPIs in module order: A passes, B hands out the inbound ESP
+ * SPI (a leased one, say), and the CHILD SA is made with it on both sides. IKE's events
+ * reach A, then B.
+ */
+static void test_spi_policy_and_events(void **state)
+{
+	struct world *w = *state;
+
+	stubs[1].esp_spi = 0x5a5a0101;
+	endpoint_start(w->ep1, SP_SEC(1));
+	assert_non_null(strstr(trace, "A.spi(ike) B.spi(ike)"));
+	exchange(w, SP_SEC(1));
+	assert_non_null(strstr(trace, "A.spi(esp) B.spi(esp)"));
+	assert_int_equal(ike_child_count(endpoint_ike(w->ep1)), 1);
+	assert_true(has_sa(w->ep1, SA_DIR_IN, 0x5a5a0101));
+	assert_true(has_sa(w->ep2, SA_DIR_OUT, 0x5a5a0101));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(stubs[i].nev, 2);
+		assert_int_equal(stubs[i].ev[0], IKE_EV_IKE_UP);
+		assert_int_equal(stubs[i].ev[1], IKE_EV_CHILD_UP);
+	}
+	assert_non_null(strstr(trace, "A.ike_event B.ike_event"));
 }
 
 static void drop_all(struct owner *o)
@@ -394,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_and_tick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spi_policy_and_events, setup_ike, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

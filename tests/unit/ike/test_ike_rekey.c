@@ -246,6 +246,36 @@ static void refused_peer_rekey_keeps_old(void **state)
 	h_free(&w);
 }
 
+/*
+ * The rekey's answer cannot be used here (the data plane refuses the new SA): the CHILD SA
+ * the peer installed for it is deleted with a DELETE of our offered inbound SPI (1.4.1),
+ * so the peer is not left holding an SA nobody sends on.
+ */
+static void unusable_answer_is_deleted(void **state)
+{
+	struct h_world w;
+	unsigned used = 0;
+
+	(void)state;
+	up("", "", &w);
+	/* node 0's data plane is full: installing the new CHILD SA fails there */
+	for (int i = 0; i < H_MAX_SA; i++)
+		if (!w.n[0].sas[i].used) {
+			w.n[0].sas[i].used = true;
+			w.n[0].sas[i].sa.proto = 0;
+			used++;
+		}
+	assert_int_equal(ike_rekey(w.n[0].ike, w.now, "c", false), 0);
+	h_run(&w, w.now + SP_SEC(1));
+	/* the peer made the new pair, then deleted it on our DELETE: the old pair is left */
+	assert_int_equal(h_ctr(&w.n[1], "child_sa_rekeyed"), 1);
+	assert_int_equal(h_ctr(&w.n[1], "child_sa_deleted"), 1);
+	assert_int_equal(h_sa_count(&w.n[1]), 2);
+	assert_int_equal(h_sa_count(&w.n[0]), 2 + used);
+	assert_int_equal(ike_child_count(w.n[0].ike), 1);
+	h_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +287,7 @@ int main(void)
 		cmocka_unit_test(hard_expiry_deletes),
 		cmocka_unit_test(down_deletes_everything),
 		cmocka_unit_test(refused_peer_rekey_keeps_old),
+		cmocka_unit_test(unusable_answer_is_deleted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
