@@ -65,6 +65,7 @@ static void usage(FILE *f)
 		"      --stats             print events run, wall-clock time and events per "
 		"second\n"
 		"                          to stderr (not part of the deterministic output)\n"
+		"  -V, --version           print the version and exit\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"Faults are a parameter: --set fault=crash:nat@5s+1s crashes node nat at 5 s and\n"
@@ -261,6 +262,7 @@ int main(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stats", no_argument, NULL, 'T' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -275,7 +277,7 @@ int main(int argc, char **argv)
 	double t0;
 	int ch, status = 0;
 
-	while ((ch = getopt_long(argc, argv, "s:r:S:t:p:lvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:r:S:t:p:lvVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if (conf_parse_u64(optarg, &ro.seed) != 0) {
@@ -318,6 +320,9 @@ int main(int argc, char **argv)
 		case 'T':
 			stats = true;
 			break;
+		case 'V':
+			printf("spinat-sim %s\n", SPINAT_VERSION);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -299,10 +299,11 @@ static int open_udp(struct endpoint_ike *x, uint32_t mark)
 
 	if ((x->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(x->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-	    setsockopt(x->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    (mark != 0 && setsockopt(x->fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
 	    bind(x->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		return errno == EPERM || errno == EACCES ? SP_EPERM : SP_EIO;
+		return errno == EPERM || errno == EACCES ? SP_EPERM
+		       : errno == EADDRINUSE		 ? SP_EBUSY
+							 : SP_EIO;
 	return 0;
 }
 
@@ -367,8 +368,9 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 		return SP_EIO;
 	}
 	if ((r = open_udp(x, mark)) != 0) {
-		SP_ERR(&d->log, "ike", "UDP port %u: %s (root needed; port free?)", x->port,
-		       sp_strerror(r));
+		SP_ERR(&d->log, "ike", "UDP port %u: %s%s", x->port, sp_strerror(r),
+		       r == SP_EBUSY ? " (another IKE daemon, e.g. spinatd or charon, holds it)"
+				     : " (root or CAP_NET_BIND_SERVICE needed)");
 		return r;
 	}
 	if ((r = io_loop_add_fd(d->loop, x->fd, EPOLLIN, on_udp, x)) != 0 ||

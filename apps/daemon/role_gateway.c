@@ -264,8 +264,10 @@ int spinatd_gateway_start(struct spinatd *d)
 	sp_ctr_register(&d->ctrs, &g->nfq_ctrs);
 	g->registered = true;
 	if ((r = io_nfq_open(&g->q, (uint16_t)queue, maxlen)) != 0) {
-		SP_ERR(&d->log, "gateway", "NFQUEUE %u: %s (root or CAP_NET_ADMIN needed)", queue,
-		       sp_strerror(r));
+		SP_ERR(&d->log, "gateway", "NFQUEUE %u: %s%s", queue, sp_strerror(r),
+		       r == SP_EBUSY   ? " (another process, e.g. a second spinatd, has bound it)"
+		       : r == SP_EPERM ? " (root or CAP_NET_ADMIN needed)"
+				       : "");
 		return r;
 	}
 	if ((r = io_loop_add_fd(d->loop, g->q.fd, EPOLLIN, on_queue, g)) != 0 ||

@@ -15,13 +15,15 @@
 
 struct spinatd {
 	const char *name; /* instance name for logs and counters */
-	struct conf *conf;
+	const char *cfg_path;
+	struct conf *conf; /* the running configuration (a reload that fails keeps it) */
 	struct io_loop *loop;
 	struct io_ctl *ctl;
 	struct sp_log log;
 	struct sp_ctr_registry ctrs;
 	struct pkt_pool pool;
 	bool check;	  /* --check: validate the configuration, open nothing */
+	int conf_level;	  /* the configured log level, which SIGUSR1 toggles back to */
 	void *role_state; /* owned by the role */
 };
 
