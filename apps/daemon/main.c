@@ -312,7 +312,7 @@ static int reload(struct spinatd *d, FILE *out)
 	struct reload_report rr = { .out = out, .d = d };
 	struct conf *nc = NULL;
 	struct conf_sec *sec;
-	const char *rolename, *lv;
+	const char *rolename, *lv, *ignored;
 	const struct spinatd_role *role;
 	char msg[400];
 	int r, level;
@@ -323,7 +323,12 @@ static int reload(struct spinatd *d, FILE *out)
 	}
 	if ((sec = conf_find(nc, "spinatd", NULL)) == NULL ||
 	    (r = conf_get_str(sec, "role", "", &rolename)) != 0 ||
-	    (r = conf_get_str(sec, "log", "info", &lv)) != 0) {
+	    (r = conf_get_str(sec, "log", "info", &lv)) != 0 ||
+	    /* compared below like every other key: a change takes a restart */
+	    (r = conf_get_str(sec, "name", NULL, &ignored)) != 0 ||
+	    (r = conf_get_str(sec, "socket", NULL, &ignored)) != 0 ||
+	    (r = conf_get_str(sec, "pidfile", NULL, &ignored)) != 0 ||
+	    (r = conf_get_str(sec, "socket_group", NULL, &ignored)) != 0) {
 		r = SP_ECONFIG;
 		report(&rr, SP_LOG_ERR,
 		       "%s: no [spinatd] section; keeping the running configuration", d->cfg_path);
