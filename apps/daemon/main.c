@@ -116,6 +116,7 @@ static int ctl_counters_json(void *arg, int argc, char **argv, FILE *out, FILE *
 }
 
 static const char *role_name(const struct spinatd *d);
+static int check_files(struct conf *c);
 
 static int ctl_version(void *arg, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -349,6 +350,10 @@ static int reload(struct spinatd *d, FILE *out)
 		       lv);
 		goto out;
 	}
+	if ((r = check_files(nc)) != 0) {
+		report(&rr, SP_LOG_ERR, "%s; keeping the running configuration", conf_error(nc));
+		goto out;
+	}
 	if ((r = check_with_role(d, nc, role, msg, sizeof(msg))) != 0) {
 		report(&rr, SP_LOG_ERR, "%s; keeping the running configuration", msg);
 		goto out;
@@ -518,6 +523,27 @@ static void dropwatch_tick(struct io_loop *loop, void *arg)
 	}
 	if (io_timer_arm(loop, &w->timer, now + DROPWATCH_PERIOD) != 0)
 		SP_ERR(&d->log, "spinatd", "cannot arm the drop watch timer");
+}
+
+/*
+ * Files the configuration names ([conn] cert, key, ca; psk_file): each is opened before
+ * the role starts, so an unreadable or malformed one is reported as what it is (not found,
+ * permission denied, a directory, empty, not PEM) with its line, not as a failed handshake.
+ */
+static int check_files(struct conf *c)
+{
+	static const struct {
+		const char *key;
+		bool pem;
+	} keys[] = { { "cert", true }, { "key", true }, { "ca", true }, { "psk_file", false } };
+
+	for (struct conf_sec *s = c->secs; s != NULL; s = s->next)
+		for (struct conf_kv *kv = s->kv; kv != NULL; kv = kv->next)
+			for (size_t i = 0; i < SP_NELEM(keys); i++)
+				if (strcmp(kv->key, keys[i].key) == 0 &&
+				    conf_check_file(s, kv, keys[i].pem) != 0)
+					return SP_ECONFIG;
+	return 0;
 }
 
 /* The PID file defaults to the socket path with .pid for .sock (or .pid appended). */
@@ -693,6 +719,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "spinatd: %s\n", sp_strerror(r));
 			goto out;
 		}
+	}
+	if (check_files(d.conf) != 0) {
+		fprintf(stderr, "spinatd: %s\n", conf_error(d.conf));
+		goto out;
 	}
 	started = true;
 	d.check = check;
