@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		   "    -l, --log LEVEL     err, warn, info (default) or debug\n"
 		   "    -n, --check, --check-config\n"
 		   "                        read and validate the configuration, then exit\n"
+		   "        --no-rules      gateway: leave the NFQUEUE rules to the operator\n"
+		   "        --queue-bypass  gateway: install the rules with --queue-bypass\n"
 		   "    -V, --version       print the version and exit\n"
 		   "    -h, --help          this text\n\n"
 		   "SIGNALS\n"
@@ -568,6 +570,8 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'n' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "no-rules", no_argument, NULL, 'R' },
+		{ "queue-bypass", no_argument, NULL, 'B' },
 		{ 0 },
 	};
 	const char *cfg = NULL, *sock = NULL, *pidpath = NULL, *loglevel = NULL, *rolename;
@@ -599,6 +603,12 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'R':
+			d.no_rules = true;
+			break;
+		case 'B':
+			d.queue_bypass = true;
 			break;
 		case 'V':
 			printf("spinatd %s\n", SPINAT_VERSION);

@@ -7,6 +7,7 @@
  * itself leave through a raw socket.
  */
 #include "spinatd.h"
+#include "gw_rules.h"
 #include "base/addr.h"
 #include "io/nfq.h"
 #include "nat/nat.h"
@@ -48,6 +49,8 @@ struct gateway {
 	uint64_t ctr[GW_CTR_N];
 	struct sp_ctrs ctrs, nfq_ctrs; /* nfq_ctrs: g->q.ctr */
 	bool registered;
+	bool rules; /* install and remove our NFQUEUE rules */
+	struct gw_rules gr;
 };
 
 static void emit(void *arg, enum nat_side side, struct pkt *p)
@@ -209,6 +212,8 @@ void spinatd_gateway_stop(struct spinatd *d)
 		if (g->q.fd >= 0)
 			io_loop_del_fd(d->loop, g->q.fd);
 	}
+	if (g->gr.installed > 0) /* never another daemon's: only after we bound the queue */
+		gw_rules_remove(&g->gr, &d->log);
 	io_nfq_close(&g->q);
 	if (g->registered) {
 		sp_ctr_unregister(&d->ctrs, &g->ctrs);
@@ -243,8 +248,16 @@ int spinatd_gateway_start(struct spinatd *d)
 	    (r = read_ifs(d, s, "inside", g->in_if, &g->nin)) != 0 ||
 	    (r = read_ifs(d, s, "outside", g->out_if, &g->nout)) != 0 ||
 	    (r = conf_get_u32(s, "queue", 0, 0, 65535, &queue)) != 0 ||
-	    (r = conf_get_u32(s, "queue_maxlen", 4096, 16, 1u << 20, &maxlen)) != 0)
+	    (r = conf_get_u32(s, "queue_maxlen", 4096, 16, 1u << 20, &maxlen)) != 0 ||
+	    (r = conf_get_bool(s, "rules", true, &g->rules)) != 0 ||
+	    (r = conf_get_bool(s, "queue_bypass", false, &g->gr.bypass)) != 0 ||
+	    (r = conf_get_str(s, "iptables", "iptables", &g->gr.iptables)) != 0)
 		return r;
+	g->gr.queue = queue;
+	if (d->no_rules)
+		g->rules = false;
+	if (d->queue_bypass)
+		g->gr.bypass = true;
 	env.name = d->name;
 	env.rng = &io_rng;
 	env.log = &d->log;
@@ -270,6 +283,11 @@ int spinatd_gateway_start(struct spinatd *d)
 				       : "");
 		return r;
 	}
+	/* The queue is bound before the rules exist, so nothing is queued to nobody. */
+	if (g->rules && (r = gw_rules_install(&g->gr, s, &d->log)) != 0) {
+		g->rules = false;
+		return r;
+	}
 	if ((r = io_loop_add_fd(d->loop, g->q.fd, EPOLLIN, on_queue, g)) != 0 ||
 	    (r = io_ctl_add(
 		     d->ctl, "show nat", ctl_show_nat, g,
@@ -288,6 +306,11 @@ const char spinatd_gateway_usage[] =
 	"      outside = IF       interface of the public side; may repeat (required)\n"
 	"      queue = N          NFQUEUE number the iptables rules use (default 0)\n"
 	"      queue_maxlen = N   packets the kernel may hold for the daemon (4096)\n"
+	"      rules = yes|no     install the NFQUEUE rules below at start, remove them at\n"
+	"                         stop and after a crash (default yes; --no-rules: no)\n"
+	"      queue_bypass = yes|no  the rules pass packets untranslated while no daemon\n"
+	"                         is bound to the queue (default no: dropped; --queue-bypass)\n"
+	"      iptables = PROG    the iptables program (default iptables, from PATH)\n"
 	"      pool = A | A/L     global addresses; may repeat (required)\n"
 	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest\n"
 	"      ports = LO-HI      ports handed out when the inside port is taken\n"
@@ -299,7 +322,7 @@ const char spinatd_gateway_usage[] =
 	"      serial_mode, serial_timeout, serial_idle_timeout, serial_hold_max,\n"
 	"      serial_hold_timeout, ipaddr_timeout, oldest_unanswered_timeout,\n"
 	"      oldest_answered_timeout\n"
-	"    The kernel must queue the traffic (in the gateway's namespace), e.g.:\n"
+	"    With rules = no the kernel must be told to queue the traffic, e.g.:\n"
 	"      iptables -t raw -A PREROUTING -i IN ! -d INSIDE_ADDR -j NFQUEUE\n"
 	"      iptables -t raw -A PREROUTING -i OUT -d POOL_ADDR -j NFQUEUE\n"
 	"      sysctl net.ipv4.ip_forward=1 net.ipv4.conf.IN.accept_local=1\n"

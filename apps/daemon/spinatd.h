@@ -22,9 +22,11 @@ struct spinatd {
 	struct sp_log log;
 	struct sp_ctr_registry ctrs;
 	struct pkt_pool pool;
-	bool check;	  /* --check: validate the configuration, open nothing */
-	int conf_level;	  /* the configured log level, which SIGUSR1 toggles back to */
-	void *role_state; /* owned by the role */
+	bool check;	   /* --check: validate the configuration, open nothing */
+	int conf_level;	   /* the configured log level, which SIGUSR1 toggles back to */
+	bool no_rules;	   /* --no-rules: the gateway leaves the NFQUEUE rules to the operator */
+	bool queue_bypass; /* --queue-bypass */
+	void *role_state;  /* owned by the role */
 };
 
 struct spinatd_role {
