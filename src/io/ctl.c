@@ -693,9 +693,9 @@ int io_pidfile_lock(const char *path, int *fd, long *holder)
 	mkdir_parent(path);
 	for (int tries = 0; tries < 8; tries++) {
 		if ((f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
-			return errno == EACCES || errno == EPERM ? SP_EPERM
-			       : errno == ELOOP			 ? SP_EEXIST
-								 : SP_EIO;
+			return errno == EACCES || errno == EPERM   ? SP_EPERM
+			       : errno == ELOOP || errno == EISDIR ? SP_EEXIST
+								   : SP_EIO;
 		if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
 			close(f);
 			return SP_EEXIST;
