@@ -3,6 +3,7 @@
  * reloads, SIGUSR1 toggles debug logging), the role table, the event loop and shutdown.
  */
 #include "spinatd.h"
+#include "base/addr.h"
 
 #include <getopt.h>
 #include <grp.h>
@@ -469,13 +470,31 @@ static const char *drop_hint(const char *name)
 	return "docs/OPERATIONS.md says what the counters mean";
 }
 
+/* "; last dropped packet: ..." when the role noted one, else "". */
+static const char *peer_text(const struct spinatd_peer *p, char *buf, size_t len)
+{
+	char s[SP_IP4_STRLEN], d[SP_IP4_STRLEN];
+
+	if (!p->set)
+		return "";
+	if (p->sport || p->dport)
+		snprintf(buf, len, "; last dropped packet %s%s:%u -> %s:%u proto %u",
+			 p->from_inside ? "from inside " : "from outside ", sp_ip4_fmt(p->src, s),
+			 p->sport, sp_ip4_fmt(p->dst, d), p->dport, p->proto);
+	else
+		snprintf(buf, len, "; last dropped packet %s%s -> %s proto %u",
+			 p->from_inside ? "from inside " : "from outside ", sp_ip4_fmt(p->src, s),
+			 sp_ip4_fmt(p->dst, d), p->proto);
+	return buf;
+}
+
 static void dropwatch_tick(struct io_loop *loop, void *arg)
 {
 	struct dropwatch *w = arg;
 	struct spinatd *d = w->d;
 	sp_time now = io_now();
 	unsigned fresh = 0;
-	char sum[400];
+	char sum[400], peer[128];
 	size_t off = 0;
 
 	for (const struct sp_ctrs *c = d->ctrs.head; c != NULL; c = c->next) {
@@ -494,9 +513,10 @@ static void dropwatch_tick(struct io_loop *loop, void *arg)
 			w->seen[w->n].reported = c->vals[i];
 			w->n++;
 			fresh++;
-			SP_WARN(&d->log, "spinatd", "first drop: %s %s.%s = %llu: %s",
+			SP_WARN(&d->log, "spinatd", "first drop: %s %s.%s = %llu: %s%s",
 				c->instance ? c->instance : "-", c->module, c->names[i],
-				(unsigned long long)c->vals[i], drop_hint(c->names[i]));
+				(unsigned long long)c->vals[i], drop_hint(c->names[i]),
+				peer_text(&d->last_drop, peer, sizeof(peer)));
 		}
 	}
 	if (now - w->last_summary >= DROPWATCH_SUMMARY) {

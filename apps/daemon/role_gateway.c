@@ -9,6 +9,7 @@
 #include "spinatd.h"
 #include "gw_rules.h"
 #include "base/addr.h"
+#include "base/cursor.h"
 #include "io/nfq.h"
 #include "nat/nat.h"
 
@@ -17,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GW_IFS_MAX 8
+#define GW_IFS_MAX     8
+#define GW_DEBUG_DROPS 10
 
 #define foreach_gw_ctr(_)                                                                         \
 	_(RX, "queued")				   /* packets the kernel queued */                \
@@ -49,7 +51,10 @@ struct gateway {
 	uint64_t ctr[GW_CTR_N];
 	struct sp_ctrs ctrs, nfq_ctrs; /* nfq_ctrs: g->q.ctr */
 	bool registered;
-	bool rules; /* install and remove our NFQUEUE rules */
+	bool rules;	    /* install and remove our NFQUEUE rules */
+	sp_time dbg_window; /* debug lines about drops: at most GW_DEBUG_DROPS a second */
+	unsigned dbg_lines;
+	uint64_t dbg_skipped;
 	struct gw_rules gr;
 };
 
@@ -94,6 +99,47 @@ static void verdict(struct gateway *g, uint32_t id, uint32_t v, const uint8_t *d
 		g->ctr[GW_CTR_DROP_VERDICT]++;
 }
 
+/* A dropped packet's addresses, for the first-drop line and (rate-limited) at debug. */
+static void note_drop(struct gateway *g, sp_time now, const struct io_nfq_msg *m, bool inside)
+{
+	struct spinatd_peer *p = &g->d->last_drop;
+	const uint8_t *b = m->payload;
+	size_t hl = (size_t)(b[0] & 0x0f) * 4;
+	char s[SP_IP4_STRLEN], d[SP_IP4_STRLEN];
+
+	if (m->len < 20)
+		return;
+	p->src = sp_load_be32(b + 12);
+	p->dst = sp_load_be32(b + 16);
+	p->proto = b[9];
+	p->sport = p->dport = 0;
+	if ((p->proto == 6 || p->proto == 17) && m->len >= hl + 4 &&
+	    (sp_load_be16(b + 6) & 0x1fff) == 0) {
+		p->sport = sp_load_be16(b + hl);
+		p->dport = sp_load_be16(b + hl + 2);
+	}
+	p->from_inside = inside;
+	p->set = true;
+	if (!sp_log_enabled(&g->d->log, SP_LOG_DEBUG))
+		return;
+	if (now - g->dbg_window >= SP_SEC(1)) {
+		if (g->dbg_skipped > 0)
+			SP_DEBUG(&g->d->log, "gateway", "%llu more dropped packets not logged",
+				 (unsigned long long)g->dbg_skipped);
+		g->dbg_window = now;
+		g->dbg_lines = 0;
+		g->dbg_skipped = 0;
+	}
+	if (g->dbg_lines++ >= GW_DEBUG_DROPS) {
+		g->dbg_skipped++;
+		return;
+	}
+	SP_DEBUG(&g->d->log, "gateway",
+		 "dropped from %s: %s:%u -> %s:%u proto %u (spinat show counters)",
+		 inside ? "inside" : "outside", sp_ip4_fmt(p->src, s), p->sport,
+		 sp_ip4_fmt(p->dst, d), p->dport, p->proto);
+}
+
 /* One queued packet: translate in place, queue the verdict. */
 static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 {
@@ -128,6 +174,8 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 	}
 	/* NAT_DROP (counted by the engine) or NAT_TAKEN (it kept a copy to send later). */
 	g->ctr[GW_CTR_DROP]++;
+	if (v == NAT_DROP)
+		note_drop(g, now, m, from == NAT_INSIDE);
 	verdict(g, m->id, NF_DROP, NULL, 0);
 }
 

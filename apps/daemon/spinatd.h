@@ -13,6 +13,15 @@
 #include "io/ctl.h"
 #include "io/loop.h"
 
+/* The last packet a role dropped, as far as it knows it: the first-drop log line names it. */
+struct spinatd_peer {
+	uint32_t src, dst;
+	uint16_t sport, dport; /* TCP and UDP only */
+	uint8_t proto;
+	bool from_inside; /* gateway: the side it came from */
+	bool set;
+};
+
 struct spinatd {
 	const char *name; /* instance name for logs and counters */
 	const char *cfg_path;
@@ -27,6 +36,7 @@ struct spinatd {
 	bool no_rules;	   /* --no-rules: the gateway leaves the NFQUEUE rules to the operator */
 	bool queue_bypass; /* --queue-bypass */
 	void *role_state;  /* owned by the role */
+	struct spinatd_peer last_drop;
 };
 
 struct spinatd_role {

@@ -10,7 +10,7 @@
 # file is logged and the old configuration kept; a control client sending one byte every
 # 0.9 s and a crowd of idle clients do not slow forwarding (ping RTT stays under 0.5 s,
 # the surplus client is told "busy"); the first unsolicited packet is logged as a first
-# drop naming the counter; SIGTERM removes the socket and the PID file.
+# drop naming the counter and the peer; SIGTERM removes the socket and the PID file.
 #
 #   daemon_ops.sh SPINATD SPINAT SPINAT_SIM SPINAT_BENCH
 set -u
@@ -157,6 +157,14 @@ wait_for 30 grep -q "first drop: gw nat\.drop_[a-z_]* = [0-9]*: " "$work/gw.log"
 	fail "no first-drop line"
 [ "$(grep -c "first drop: gw nat.drop_no_mapping" "$work/gw.log")" -le 1 ] ||
 	fail "first-drop line repeated"
+grep -q "first drop: gw nat\.drop_.*last dropped packet from outside 203.0.113.2 -> 203.0.113.1 proto 1" \
+	"$work/gw.log" || fail "the first-drop line does not name the peer"
+# at debug, each dropped packet (ten a second at most) names its addresses
+$S log debug >/dev/null
+ip netns exec "$srv" ping -c 2 -i 0.2 -W 1 203.0.113.1 >/dev/null 2>&1
+wait_for 20 grep -q "debug gateway: dropped from outside: 203.0.113.2:0 -> 203.0.113.1:0 proto 1" \
+	"$work/gw.log" || fail "no debug line for a dropped packet"
+$S log info >/dev/null
 
 # a killed daemon's socket and PID file are stale: the next start takes them over
 kill_daemon gw
