@@ -188,6 +188,11 @@ daemon ep1 "$srv"
 ip netns exec "$srv" "$spinatd" -c "$work/ep2.conf" -s "$work/ep2.sock" >"$work/ep2.log" 2>&1
 [ $? -eq 3 ] || fail "a second endpoint with UDP 4500 taken: not exit 3"
 grep -q "UDP port 4500: in use by another process" "$work/ep2.log" || fail "port message"
+# the same TUN device (another NAT-T port, so the TUN is what is taken)
+printf '[spinatd]\nrole = endpoint\n[endpoint]\ntun = ep1t\n[ipsec]\nnatt_port = 4501\n' >"$work/ep3.conf"
+ip netns exec "$srv" "$spinatd" -c "$work/ep3.conf" -s "$work/ep3.sock" >"$work/ep2.log" 2>&1
+[ $? -eq 3 ] || fail "a second endpoint on TUN ep1t: not exit 3"
+grep -q "TUN device ep1t: in use by another process" "$work/ep2.log" || fail "TUN busy message"
 "$spinat" --socket "$work/ep1.sock" version >/dev/null || fail "the first endpoint stopped"
 stop_daemon ep1
 echo "PASS: versions, control commands and JSON, socket mode and credentials, locks, signals, reload, slow clients (max RTT $rtt ms), first drops"
