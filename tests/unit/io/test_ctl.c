@@ -119,6 +119,13 @@ static void socket_paths(void **state)
 	assert_int_equal(lstat(sock, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(unlink(sock), 0);
+	/* with a group: 0660 and that group */
+	cfg.group = getegid();
+	assert_int_equal(io_ctl_open(&a, loop, sock, &cfg), 0);
+	assert_int_equal(lstat(sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(st.st_gid, getegid());
+	io_ctl_close(a);
 	io_loop_free(loop);
 }
 
