@@ -1,6 +1,6 @@
 # The two commands: `make demo` and `make check`. Both install missing Debian packages
 # when run as root (tools/deps.sh) and say what is missing otherwise.
-.PHONY: all build demo check bench clean format
+.PHONY: all build demo check bench clean format install
 
 # Configure build/ once; on failure show meson's own words (they name what is missing).
 SETUP = [ -f build/build.ninja ] || meson setup build --buildtype=release >build-setup.log 2>&1 || \
@@ -24,6 +24,10 @@ demo:
 check:
 	@tools/deps.sh check
 	@tools/run-checks.sh
+
+# FHS layout under meson's prefix (/usr/local unless configured); DESTDIR stages it.
+install: build
+	meson install -C build
 
 bench: build
 	./build/bench/spinat-bench all

@@ -4,6 +4,7 @@
  * that run's table with its drop list). Same seed, same parameters: the same bytes on
  * stdout and in every pcap.
  */
+#include "sim_report.h"
 #include "sim/runs.h"
 #include "sim/scenario.h"
 #include "base/conf.h"
@@ -18,6 +19,43 @@
 
 #define DEFAULT_SCENARIO "conference"
 #define MAX_SETS	 64
+
+enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
+
+/* What the table becomes besides (or instead of) the text. */
+struct out_opts {
+	enum out_format format;
+	const char *svg; /* chart file, or NULL */
+	const struct sim_params *ps;
+	uint64_t seed;
+};
+
+/* JSON or CSV on stdout, the SVG chart to its file; 1 when the file cannot be written. */
+static int report(const struct out_opts *oo, const struct sim_scenario *scn,
+		  const struct sim_agg *agg, unsigned ntech, unsigned runs)
+{
+	struct sim_report r = {
+		.scn = scn, .ps = oo->ps, .agg = agg, .ntech = ntech, .runs = runs, .seed = oo->seed
+	};
+	FILE *f;
+
+	if (oo->format == OUT_JSON)
+		sim_report_json(stdout, &r);
+	else if (oo->format == OUT_CSV)
+		sim_report_csv(stdout, &r);
+	if (oo->svg == NULL)
+		return 0;
+	if ((f = fopen(oo->svg, "w")) == NULL) {
+		fprintf(stderr, "spinat-sim: --svg %s: %s\n", oo->svg, strerror(errno));
+		return 1;
+	}
+	sim_report_svg(f, &r);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "spinat-sim: --svg %s: %s\n", oo->svg, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -56,6 +94,10 @@ static void usage(FILE *f)
 		"                          SCENARIO-TECHNIQUE-seedN-LINK.pcap); packets are\n"
 		"                          recorded as their receiver gets them, stamped with\n"
 		"                          virtual time\n"
+		"  -f, --format FMT        the table as text (default), json or csv on stdout\n"
+		"                          (json and csv: the table only, no drop lists)\n"
+		"      --svg FILE          also write an SVG chart of delivered, misdelivered and\n"
+		"                          recovery time per technique to FILE\n"
 		"  -l, --list              list scenarios, their parameters with defaults, and "
 		"the\n"
 		"                          techniques, then exit\n"
@@ -65,6 +107,7 @@ static void usage(FILE *f)
 		"      --stats             print events run, wall-clock time and events per "
 		"second\n"
 		"                          to stderr (not part of the deterministic output)\n"
+		"  -V, --version           print the version and exit\n"
 		"  -h, --help              this text\n"
 		"\n"
 		"Faults are a parameter: --set fault=crash:nat@5s+1s crashes node nat at 5 s and\n"
@@ -168,9 +211,10 @@ static int run_failed(const struct sim_scenario *scn, const struct sim_technique
 /* One run per technique: its table in packets, and every drop counter of the run. */
 static int table_one(const struct sim_scenario *scn, struct sim_params *ps,
 		     const struct sim_technique *const *techs, unsigned ntech,
-		     const struct sim_run_opts *ro, uint64_t *events)
+		     const struct sim_run_opts *ro, uint64_t *events, const struct out_opts *oo)
 {
 	struct sim_result *res = calloc(ntech, sizeof(*res));
+	struct sim_agg *agg = NULL;
 	int status = 0;
 
 	if (res == NULL) {
@@ -187,6 +231,19 @@ static int table_one(const struct sim_scenario *scn, struct sim_params *ps,
 		*events += res[i].events;
 		fflush(stdout);
 	}
+	if (oo->format != OUT_TEXT || oo->svg != NULL) {
+		if ((agg = calloc(ntech, sizeof(*agg))) == NULL) {
+			status = 1;
+			goto out;
+		}
+		for (unsigned i = 0; i < ntech; i++) {
+			sim_agg_init(&agg[i], res[i].technique, ro->seed);
+			sim_agg_add(&agg[i], &res[i], ro->seed);
+		}
+		status = report(oo, scn, agg, ntech, 1);
+		if (oo->format != OUT_TEXT)
+			goto out;
+	}
 	if (ro->verbose)
 		printf("\n");
 	sim_result_header(stdout);
@@ -200,6 +257,7 @@ static int table_one(const struct sim_scenario *scn, struct sim_params *ps,
 		printf("  %-10s %s\n", res[i].technique,
 		       res[i].drop_list[0] ? res[i].drop_list : "none");
 out:
+	free(agg);
 	free(res);
 	return status;
 }
@@ -207,7 +265,8 @@ out:
 /* runs runs per technique: the aggregate table, the drops summed, the slowest runs. */
 static int table_runs(const struct sim_scenario *scn, struct sim_params *ps,
 		      const struct sim_technique *const *techs, unsigned ntech,
-		      const struct sim_run_opts *ro, unsigned runs, uint64_t *events)
+		      const struct sim_run_opts *ro, unsigned runs, uint64_t *events,
+		      const struct out_opts *oo)
 {
 	struct sim_agg *agg = calloc(ntech, sizeof(*agg));
 	bool faults = false;
@@ -227,6 +286,11 @@ static int table_runs(const struct sim_scenario *scn, struct sim_params *ps,
 		*events += agg[i].events;
 		faults = faults || (agg[i].has_fault && agg[i].with_traffic > 0);
 		fflush(stdout);
+	}
+	if (oo->format != OUT_TEXT || oo->svg != NULL) {
+		status = report(oo, scn, agg, ntech, runs);
+		if (oo->format != OUT_TEXT)
+			goto out;
 	}
 	if (ro->verbose)
 		printf("\n");
@@ -261,9 +325,13 @@ int main(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stats", no_argument, NULL, 'T' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "svg", required_argument, NULL, 'G' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct out_opts oo = { .format = OUT_TEXT };
 	const struct sim_technique *techs[32];
 	const struct sim_scenario *scn;
 	static struct sim_params ps;
@@ -275,7 +343,7 @@ int main(int argc, char **argv)
 	double t0;
 	int ch, status = 0;
 
-	while ((ch = getopt_long(argc, argv, "s:r:S:t:p:lvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:r:S:t:p:f:lvVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if (conf_parse_u64(optarg, &ro.seed) != 0) {
@@ -318,6 +386,26 @@ int main(int argc, char **argv)
 		case 'T':
 			stats = true;
 			break;
+		case 'f':
+			if (strcmp(optarg, "text") == 0) {
+				oo.format = OUT_TEXT;
+			} else if (strcmp(optarg, "json") == 0) {
+				oo.format = OUT_JSON;
+			} else if (strcmp(optarg, "csv") == 0) {
+				oo.format = OUT_CSV;
+			} else {
+				fprintf(stderr,
+					"spinat-sim: --format: '%s' is not text, json or csv\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'G':
+			oo.svg = optarg;
+			break;
+		case 'V':
+			printf("spinat-sim %s\n", SPINAT_VERSION);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -364,20 +452,25 @@ int main(int argc, char **argv)
 
 	if (runs == 0)
 		runs = scn->runs > 0 ? scn->runs : 1;
-	printf("spinat-sim: scenario %s: %s\n", scn->name, scn->descr);
-	if (runs == 1)
-		printf("seed %llu, parameters:\n", (unsigned long long)ro.seed);
-	else
-		printf("seed %llu, %u runs per technique (seeds %llu to %llu), parameters:\n",
-		       (unsigned long long)ro.seed, runs, (unsigned long long)ro.seed,
-		       (unsigned long long)sim_run_seed(ro.seed, runs - 1));
-	sim_params_print(&ps, stdout, NULL, 78);
-	printf("\n");
+	oo.ps = &ps;
+	oo.seed = ro.seed;
+	if (oo.format == OUT_TEXT) {
+		printf("spinat-sim: scenario %s: %s\n", scn->name, scn->descr);
+		if (runs == 1)
+			printf("seed %llu, parameters:\n", (unsigned long long)ro.seed);
+		else
+			printf("seed %llu, %u runs per technique (seeds %llu to %llu), "
+			       "parameters:\n",
+			       (unsigned long long)ro.seed, runs, (unsigned long long)ro.seed,
+			       (unsigned long long)sim_run_seed(ro.seed, runs - 1));
+		sim_params_print(&ps, stdout, NULL, 78);
+		printf("\n");
+	}
 	fflush(stdout);
 
 	t0 = wall_sec();
-	status = runs == 1 ? table_one(scn, &ps, techs, ntech, &ro, &events)
-			   : table_runs(scn, &ps, techs, ntech, &ro, runs, &events);
+	status = runs == 1 ? table_one(scn, &ps, techs, ntech, &ro, &events, &oo)
+			   : table_runs(scn, &ps, techs, ntech, &ro, runs, &events, &oo);
 	fflush(stdout);
 	if (stats && status == 0) {
 		double dt = wall_sec() - t0;

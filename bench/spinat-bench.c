@@ -44,7 +44,8 @@ static void usage(FILE *f)
 		   "measured in the same run, and their ratio.\n\n"
 		   "Options:\n"
 		   "  --seconds S   measuring time per figure (default 1.0)\n"
-		   "  --quick       fewer sizes and smaller tables (smoke run)\n\nWHAT:\n");
+		   "  --quick       fewer sizes and smaller tables (smoke run)\n"
+		   "  --version     print the version and exit\n\nWHAT:\n");
 	for (const struct bench_cmd *c = bench_cmds; c->name != NULL; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->help);
 	fprintf(f, "  all      every benchmark above in turn\n");
@@ -55,13 +56,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "seconds", required_argument, NULL, 's' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct bench_opts o = { .seconds = 1.0 };
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+s:qh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:qVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o.seconds = atof(optarg);
@@ -73,6 +75,9 @@ int main(int argc, char **argv)
 		case 'q':
 			o.quick = true;
 			break;
+		case 'V':
+			printf("spinat-bench %s\n", SPINAT_VERSION);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -63,6 +63,16 @@ else
 	status=1
 fi
 
+note "man pages up to date (tools/gen-man.sh --check) and the installed layout (tools/check-install.sh)"
+for chk in "tools/gen-man.sh --check" "tools/check-install.sh build-test"; do
+	$chk
+	case $? in
+	0) extra_pass=$((extra_pass + 1)) ;;
+	77) ;;
+	*) extra_fail=$((extra_fail + 1)) ;;
+	esac
+done
+
 note "clang build with libFuzzer (build-fuzz)"
 if setup build-fuzz clang -Dfuzz=true; then
 	extra_pass=$((extra_pass + 1))

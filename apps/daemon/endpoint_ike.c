@@ -210,11 +210,12 @@ static int open_udp(struct endpoint_ike *x)
 
 	if ((x->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(x->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-	    setsockopt(x->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    (x->mark != 0 &&
 	     setsockopt(x->fd, SOL_SOCKET, SO_MARK, &x->mark, sizeof(x->mark)) < 0) ||
 	    bind(x->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		return errno == EPERM || errno == EACCES ? SP_EPERM : SP_EIO;
+		return errno == EPERM || errno == EACCES ? SP_EPERM
+		       : errno == EADDRINUSE		 ? SP_EBUSY
+							 : SP_EIO;
 	return 0;
 }
 
@@ -259,8 +260,9 @@ int endpoint_ike_open(struct endpoint_ike *x, struct endpoint *stack, void (*cha
 	if ((x->buf = malloc(IKE_RECV_MAX)) == NULL)
 		return SP_ENOMEM;
 	if ((r = open_udp(x)) != 0) {
-		SP_ERR(&d->log, "ike", "UDP port %u: %s (root needed; port free?)", x->port,
-		       sp_strerror(r));
+		SP_ERR(&d->log, "ike", "UDP port %u: %s%s", x->port, sp_strerror(r),
+		       r == SP_EBUSY ? " (another IKE daemon, e.g. spinatd or charon, holds it)"
+				     : " (root or CAP_NET_BIND_SERVICE needed)");
 		return r;
 	}
 	if ((r = io_loop_add_fd(d->loop, x->fd, EPOLLIN, on_udp, x)) != 0 ||

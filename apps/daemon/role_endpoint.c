@@ -279,8 +279,11 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 	int fds[3], r;
 
 	if ((r = io_tun_open(&ep->tun, ec->tun)) != 0) {
-		SP_ERR(&d->log, "endpoint", "TUN device %s: %s (root or CAP_NET_ADMIN needed)",
-		       ec->tun, sp_strerror(r));
+		SP_ERR(&d->log, "endpoint", "TUN device %s: %s%s", ec->tun, sp_strerror(r),
+		       r == SP_EBUSY	   ? " (another process has it open: a second daemon?)"
+		       : r == SP_EPERM	   ? " (root or CAP_NET_ADMIN needed)"
+		       : r == SP_ENOTFOUND ? " (/dev/net/tun missing: modprobe tun)"
+					   : "");
 		return r;
 	}
 	if ((r = io_tun_configure(&ep->tun, ec->tun_addr, ec->tun_plen, ec->mtu)) != 0) {
@@ -294,9 +297,13 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 			return r;
 		}
 	if ((r = io_ipsock_open(&ep->net, ec->raw, ec->udp ? natt_port : 0, ec->mark)) != 0) {
-		SP_ERR(&d->log, "endpoint",
-		       "sockets: %s (root or CAP_NET_RAW needed; UDP %u free?)", sp_strerror(r),
-		       natt_port);
+		if (r == SP_EBUSY)
+			SP_ERR(&d->log, "endpoint",
+			       "UDP port %u: %s (another spinatd or IKE daemon holds it)",
+			       natt_port, sp_strerror(r));
+		else
+			SP_ERR(&d->log, "endpoint", "sockets: %s (root or CAP_NET_RAW needed)",
+			       sp_strerror(r));
 		return r;
 	}
 	if ((r = io_loop_add_fd(d->loop, ep->tun.fd, EPOLLIN, on_tun, ep)) != 0)

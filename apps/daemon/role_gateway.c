@@ -7,7 +7,9 @@
  * itself leave through a raw socket.
  */
 #include "spinatd.h"
+#include "gw_rules.h"
 #include "base/addr.h"
+#include "base/cursor.h"
 #include "io/nfq.h"
 #include "nat/nat.h"
 
@@ -16,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GW_IFS_MAX 8
+#define GW_IFS_MAX     8
+#define GW_DEBUG_DROPS 10
 
 #define foreach_gw_ctr(_)                                                                         \
 	_(RX, "queued")				   /* packets the kernel queued */                \
@@ -48,6 +51,11 @@ struct gateway {
 	uint64_t ctr[GW_CTR_N];
 	struct sp_ctrs ctrs, nfq_ctrs; /* nfq_ctrs: g->q.ctr */
 	bool registered;
+	bool rules;	    /* install and remove our NFQUEUE rules */
+	sp_time dbg_window; /* debug lines about drops: at most GW_DEBUG_DROPS a second */
+	unsigned dbg_lines;
+	uint64_t dbg_skipped;
+	struct gw_rules gr;
 };
 
 static void emit(void *arg, enum nat_side side, struct pkt *p)
@@ -91,6 +99,47 @@ static void verdict(struct gateway *g, uint32_t id, uint32_t v, const uint8_t *d
 		g->ctr[GW_CTR_DROP_VERDICT]++;
 }
 
+/* A dropped packet's addresses, for the first-drop line and (rate-limited) at debug. */
+static void note_drop(struct gateway *g, sp_time now, const struct io_nfq_msg *m, bool inside)
+{
+	struct spinatd_peer *p = &g->d->last_drop;
+	const uint8_t *b = m->payload;
+	size_t hl = (size_t)(b[0] & 0x0f) * 4;
+	char s[SP_IP4_STRLEN], d[SP_IP4_STRLEN];
+
+	if (m->len < 20)
+		return;
+	p->src = sp_load_be32(b + 12);
+	p->dst = sp_load_be32(b + 16);
+	p->proto = b[9];
+	p->sport = p->dport = 0;
+	if ((p->proto == 6 || p->proto == 17) && m->len >= hl + 4 &&
+	    (sp_load_be16(b + 6) & 0x1fff) == 0) {
+		p->sport = sp_load_be16(b + hl);
+		p->dport = sp_load_be16(b + hl + 2);
+	}
+	p->from_inside = inside;
+	p->set = true;
+	if (!sp_log_enabled(&g->d->log, SP_LOG_DEBUG))
+		return;
+	if (now - g->dbg_window >= SP_SEC(1)) {
+		if (g->dbg_skipped > 0)
+			SP_DEBUG(&g->d->log, "gateway", "%llu more dropped packets not logged",
+				 (unsigned long long)g->dbg_skipped);
+		g->dbg_window = now;
+		g->dbg_lines = 0;
+		g->dbg_skipped = 0;
+	}
+	if (g->dbg_lines++ >= GW_DEBUG_DROPS) {
+		g->dbg_skipped++;
+		return;
+	}
+	SP_DEBUG(&g->d->log, "gateway",
+		 "dropped from %s: %s:%u -> %s:%u proto %u (spinat show counters)",
+		 inside ? "inside" : "outside", sp_ip4_fmt(p->src, s), p->sport,
+		 sp_ip4_fmt(p->dst, d), p->dport, p->proto);
+}
+
 /* One queued packet: translate in place, queue the verdict. */
 static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 {
@@ -125,6 +174,8 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 	}
 	/* NAT_DROP (counted by the engine) or NAT_TAKEN (it kept a copy to send later). */
 	g->ctr[GW_CTR_DROP]++;
+	if (v == NAT_DROP)
+		note_drop(g, now, m, from == NAT_INSIDE);
 	verdict(g, m->id, NF_DROP, NULL, 0);
 }
 
@@ -209,6 +260,8 @@ void spinatd_gateway_stop(struct spinatd *d)
 		if (g->q.fd >= 0)
 			io_loop_del_fd(d->loop, g->q.fd);
 	}
+	if (g->gr.installed > 0) /* never another daemon's: only after we bound the queue */
+		gw_rules_remove(&g->gr, &d->log);
 	io_nfq_close(&g->q);
 	if (g->registered) {
 		sp_ctr_unregister(&d->ctrs, &g->ctrs);
@@ -243,8 +296,16 @@ int spinatd_gateway_start(struct spinatd *d)
 	    (r = read_ifs(d, s, "inside", g->in_if, &g->nin)) != 0 ||
 	    (r = read_ifs(d, s, "outside", g->out_if, &g->nout)) != 0 ||
 	    (r = conf_get_u32(s, "queue", 0, 0, 65535, &queue)) != 0 ||
-	    (r = conf_get_u32(s, "queue_maxlen", 4096, 16, 1u << 20, &maxlen)) != 0)
+	    (r = conf_get_u32(s, "queue_maxlen", 4096, 16, 1u << 20, &maxlen)) != 0 ||
+	    (r = conf_get_bool(s, "rules", true, &g->rules)) != 0 ||
+	    (r = conf_get_bool(s, "queue_bypass", false, &g->gr.bypass)) != 0 ||
+	    (r = conf_get_str(s, "iptables", "iptables", &g->gr.iptables)) != 0)
 		return r;
+	g->gr.queue = queue;
+	if (d->no_rules)
+		g->rules = false;
+	if (d->queue_bypass)
+		g->gr.bypass = true;
 	env.name = d->name;
 	env.rng = &io_rng;
 	env.log = &d->log;
@@ -264,8 +325,15 @@ int spinatd_gateway_start(struct spinatd *d)
 	sp_ctr_register(&d->ctrs, &g->nfq_ctrs);
 	g->registered = true;
 	if ((r = io_nfq_open(&g->q, (uint16_t)queue, maxlen)) != 0) {
-		SP_ERR(&d->log, "gateway", "NFQUEUE %u: %s (root or CAP_NET_ADMIN needed)", queue,
-		       sp_strerror(r));
+		SP_ERR(&d->log, "gateway", "NFQUEUE %u: %s%s", queue, sp_strerror(r),
+		       r == SP_EBUSY   ? " (another process, e.g. a second spinatd, has bound it)"
+		       : r == SP_EPERM ? " (root or CAP_NET_ADMIN needed)"
+				       : "");
+		return r;
+	}
+	/* The queue is bound before the rules exist, so nothing is queued to nobody. */
+	if (g->rules && (r = gw_rules_install(&g->gr, s, &d->log)) != 0) {
+		g->rules = false;
 		return r;
 	}
 	if ((r = io_loop_add_fd(d->loop, g->q.fd, EPOLLIN, on_queue, g)) != 0 ||
@@ -286,6 +354,11 @@ const char spinatd_gateway_usage[] =
 	"      outside = IF       interface of the public side; may repeat (required)\n"
 	"      queue = N          NFQUEUE number the iptables rules use (default 0)\n"
 	"      queue_maxlen = N   packets the kernel may hold for the daemon (4096)\n"
+	"      rules = yes|no     install the NFQUEUE rules below at start, remove them at\n"
+	"                         stop and after a crash (default yes; --no-rules: no)\n"
+	"      queue_bypass = yes|no  the rules pass packets untranslated while no daemon\n"
+	"                         is bound to the queue (default no: dropped; --queue-bypass)\n"
+	"      iptables = PROG    the iptables program (default iptables, from PATH)\n"
 	"      pool = A | A/L     global addresses; may repeat (required)\n"
 	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest\n"
 	"      ports = LO-HI      ports handed out when the inside port is taken\n"
@@ -297,7 +370,7 @@ const char spinatd_gateway_usage[] =
 	"      serial_mode, serial_timeout, serial_idle_timeout, serial_hold_max,\n"
 	"      serial_hold_timeout, ipaddr_timeout, oldest_unanswered_timeout,\n"
 	"      oldest_answered_timeout\n"
-	"    The kernel must queue the traffic (in the gateway's namespace), e.g.:\n"
+	"    With rules = no the kernel must be told to queue the traffic, e.g.:\n"
 	"      iptables -t raw -A PREROUTING -i IN ! -d INSIDE_ADDR -j NFQUEUE\n"
 	"      iptables -t raw -A PREROUTING -i OUT -d POOL_ADDR -j NFQUEUE\n"
 	"      sysctl net.ipv4.ip_forward=1 net.ipv4.conf.IN.accept_local=1\n"

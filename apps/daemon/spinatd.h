@@ -13,16 +13,30 @@
 #include "io/ctl.h"
 #include "io/loop.h"
 
+/* The last packet a role dropped, as far as it knows it: the first-drop log line names it. */
+struct spinatd_peer {
+	uint32_t src, dst;
+	uint16_t sport, dport; /* TCP and UDP only */
+	uint8_t proto;
+	bool from_inside; /* gateway: the side it came from */
+	bool set;
+};
+
 struct spinatd {
 	const char *name; /* instance name for logs and counters */
-	struct conf *conf;
+	const char *cfg_path;
+	struct conf *conf; /* the running configuration (a reload that fails keeps it) */
 	struct io_loop *loop;
 	struct io_ctl *ctl;
 	struct sp_log log;
 	struct sp_ctr_registry ctrs;
 	struct pkt_pool pool;
-	bool check;	  /* --check: validate the configuration, open nothing */
-	void *role_state; /* owned by the role */
+	bool check;	   /* --check: validate the configuration, open nothing */
+	int conf_level;	   /* the configured log level, which SIGUSR1 toggles back to */
+	bool no_rules;	   /* --no-rules: the gateway leaves the NFQUEUE rules to the operator */
+	bool queue_bypass; /* --queue-bypass */
+	void *role_state;  /* owned by the role */
+	struct spinatd_peer last_drop;
 };
 
 struct spinatd_role {

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char *xstrndup(const char *s, size_t n)
 {
@@ -306,12 +308,15 @@ struct conf_kv *conf_next_kv(struct conf_sec *s, const char *key, struct conf_kv
 	return NULL;
 }
 
+/* The value of a single-value key; a repeat is reported by conf_check_unused(). */
 static struct conf_kv *last_kv(struct conf_sec *s, const char *key)
 {
 	struct conf_kv *kv = NULL, *last = NULL;
 
-	while ((kv = conf_next_kv(s, key, kv)) != NULL)
+	while ((kv = conf_next_kv(s, key, kv)) != NULL) {
+		kv->scalar = true;
 		last = kv;
+	}
 	return last;
 }
 
@@ -614,7 +619,55 @@ int conf_check_unused(struct conf *c)
 					 c->path, kv->line, kv->key, label);
 				return SP_ECONFIG;
 			}
+			if (!kv->scalar)
+				continue;
+			for (struct conf_kv *o = s->kv; o != kv; o = o->next) {
+				if (strcmp(o->key, kv->key) != 0)
+					continue;
+				snprintf(c->err, sizeof(c->err),
+					 "%s:%u: key '%s' in %s repeats the one at line %u (only "
+					 "list keys may repeat)",
+					 c->path, kv->line, kv->key, label, o->line);
+				return SP_ECONFIG;
+			}
 		}
 	}
 	return 0;
+}
+
+int conf_check_file(struct conf_sec *s, const struct conf_kv *kv, bool pem)
+{
+	char label[96], why[160], head[4096];
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	sec_label(s, label, sizeof(label));
+	if (stat(kv->val, &st) != 0) {
+		snprintf(why, sizeof(why), "%s", errno == ENOENT ? "not found" : strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		snprintf(why, sizeof(why), "is a directory, not a file");
+	} else if ((f = fopen(kv->val, "r")) == NULL) {
+		if (errno == EACCES)
+			snprintf(why, sizeof(why),
+				 "permission denied (mode %04o, owner uid %u; this process runs as "
+				 "uid %u)",
+				 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+				 (unsigned)geteuid());
+		else
+			snprintf(why, sizeof(why), "%s", strerror(errno));
+	} else {
+		n = fread(head, 1, sizeof(head) - 1, f);
+		fclose(f);
+		head[n] = '\0';
+		if (n == 0)
+			snprintf(why, sizeof(why), "is empty");
+		else if (pem && strstr(head, "-----BEGIN ") == NULL)
+			snprintf(why, sizeof(why), "not a PEM file (no '-----BEGIN ' line)");
+		else
+			return 0;
+	}
+	snprintf(s->conf->err, sizeof(s->conf->err), "%s:%u: in %s: %s = '%s': %s", s->conf->path,
+		 kv->line, label, kv->key, kv->val, why);
+	return SP_ECONFIG;
 }

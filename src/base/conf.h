@@ -29,6 +29,7 @@ struct conf_kv {
 	char *val;
 	unsigned line;
 	bool used;
+	bool scalar; /* read by a single-value getter: may not repeat */
 	struct conf_kv *next;
 };
 
@@ -90,8 +91,14 @@ int conf_require(struct conf_sec *s, const char *key) SP_MUST_CHECK;
 
 /* Record an error about a section (e.g. a cross-key check); returns SP_ECONFIG. */
 int conf_fail(struct conf_sec *s, const char *fmt, ...) SP_PRINTF(2, 3);
-/* SP_ECONFIG naming the first unread key or section (sections of ignored types count). */
+/* SP_ECONFIG naming the first unread key or section (sections of ignored types count), or
+ * the first key read as a single value (conf_get, conf_get_*) that appears more than once
+ * in its section, with both lines. */
 int conf_check_unused(struct conf *c) SP_MUST_CHECK;
+/* A file named by kv: SP_ECONFIG naming file, line, key and path when it cannot be read, and
+ * why (not found, permission denied for our uid, a directory, empty, or with pem not a PEM
+ * file: no "-----BEGIN " line). Does not mark kv used. */
+int conf_check_file(struct conf_sec *s, const struct conf_kv *kv, bool pem) SP_MUST_CHECK;
 
 /* Parse helpers usable on strings from other sources (command lines). */
 int conf_parse_time(const char *s, sp_time *out) SP_MUST_CHECK;

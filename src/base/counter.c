@@ -55,3 +55,30 @@ void sp_ctr_dump(const struct sp_ctr_registry *reg, FILE *f, bool all)
 		}
 	}
 }
+
+void sp_ctr_dump_table(const struct sp_ctr_registry *reg, FILE *f, bool all)
+{
+	int wi = (int)strlen("instance"), wn = (int)strlen("counter"), wv = (int)strlen("value");
+	char num[24];
+
+	for (const struct sp_ctrs *c = reg->head; c != NULL; c = c->next) {
+		for (unsigned i = 0; i < c->n; i++) {
+			if (!all && c->vals[i] == 0)
+				continue;
+			wi = SP_MAX(wi, (int)strlen(c->instance ? c->instance : "-"));
+			wn = SP_MAX(wn, (int)(strlen(c->module) + 1 + strlen(c->names[i])));
+			wv = SP_MAX(wv, snprintf(num, sizeof(num), "%llu",
+						 (unsigned long long)c->vals[i]));
+		}
+	}
+	fprintf(f, "%-*s  %-*s  %*s\n", wi, "instance", wn, "counter", wv, "value");
+	for (const struct sp_ctrs *c = reg->head; c != NULL; c = c->next) {
+		for (unsigned i = 0; i < c->n; i++) {
+			if (!all && c->vals[i] == 0)
+				continue;
+			fprintf(f, "%-*s  %s.%-*s  %*llu\n", wi, c->instance ? c->instance : "-",
+				c->module, wn - (int)strlen(c->module) - 1, c->names[i], wv,
+				(unsigned long long)c->vals[i]);
+		}
+	}
+}

@@ -46,6 +46,9 @@ void sp_ctr_unregister(struct sp_ctr_registry *reg, struct sp_ctrs *c);
 uint64_t sp_ctr_get(const struct sp_ctr_registry *reg, const char *module, const char *name);
 /* One line per counter, "instance module.name value"; zeros skipped unless all. */
 void sp_ctr_dump(const struct sp_ctr_registry *reg, FILE *f, bool all);
+/* The same as a table for people: a header, instance and counter columns as wide as their
+ * longest entry, values right-aligned. */
+void sp_ctr_dump_table(const struct sp_ctr_registry *reg, FILE *f, bool all);
 
 static inline void sp_ctrs_init(struct sp_ctrs *c, const char *module, const char *instance,
 				const char *const *names, uint64_t *vals, unsigned n)

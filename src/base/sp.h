@@ -41,7 +41,8 @@
 	_(EPOLICY, 17, "refused by policy")             \
 	_(EFULL, 18, "table full")                      \
 	_(EEXPIRED, 19, "lifetime expired")             \
-	_(EPERM, 20, "permission denied")
+	_(EPERM, 20, "permission denied")               \
+	_(EBUSY, 21, "in use by another process")
 
 enum sp_error {
 	SP_OK = 0,

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,16 +50,22 @@ static const struct sig_alg {
 	{ alg_ecdsa_sha512, sizeof(alg_ecdsa_sha512), EVP_PKEY_EC, "SHA512" },
 };
 
-static X509 *read_cert(const char *path)
+/* errno of a file that would not open: what the caller reports. */
+static int open_error(void)
+{
+	return errno == ENOENT ? SP_ENOTFOUND : errno == EACCES ? SP_EPERM : SP_EIO;
+}
+
+/* 0 with *out, or SP_ENOTFOUND, SP_EPERM, SP_EIO, SP_EMALFORMED (not a PEM certificate). */
+static int read_cert(const char *path, X509 **out)
 {
 	FILE *f = fopen(path, "r");
-	X509 *x;
 
 	if (f == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
+		return open_error();
+	*out = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
-	return x;
+	return *out != NULL ? 0 : SP_EMALFORMED;
 }
 
 void crypto_cred_free(struct crypto_cred *c)
@@ -84,17 +91,20 @@ int crypto_cred_load(const char *cert, const char *key, const char *ca, struct c
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return SP_ENOMEM;
-	if ((c->cert = read_cert(cert)) == NULL || (c->ca = read_cert(ca)) == NULL) {
-		r = SP_ENOTFOUND;
+	if ((r = read_cert(cert, &c->cert)) != 0 || (r = read_cert(ca, &c->ca)) != 0)
 		goto out;
-	}
 	if ((f = fopen(key, "r")) == NULL) {
-		r = SP_ENOTFOUND;
+		r = open_error();
 		goto out;
 	}
 	c->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
-	if (c->key == NULL || X509_check_private_key(c->cert, c->key) != 1) {
+	if (c->key == NULL) {
+		r = SP_EMALFORMED; /* not a PEM private key */
+		goto out;
+	}
+	r = SP_ECRYPTO;
+	if (X509_check_private_key(c->cert, c->key) != 1) {
 		r = SP_EINVAL; /* not a key, or not the certificate's */
 		goto out;
 	}

@@ -14,7 +14,9 @@
 
 struct crypto_cred;
 
-/* PEM files: own certificate, own private key, trust anchor (CA certificate). */
+/* PEM files: own certificate, own private key, trust anchor (CA certificate). Errors:
+ * SP_ENOTFOUND, SP_EPERM (a file cannot be opened), SP_EMALFORMED (not PEM), SP_EINVAL
+ * (the key is not the certificate's), SP_EUNSUPP (neither RSA nor EC). */
 int crypto_cred_load(const char *cert, const char *key, const char *ca,
 		     struct crypto_cred **out) SP_MUST_CHECK;
 void crypto_cred_free(struct crypto_cred *c);

@@ -23,7 +23,7 @@ static int raw_socket(int proto, uint32_t mark)
 
 int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t mark)
 {
-	int one = 1;
+	int one = 1, r;
 
 	s->raw_tx = s->esp_rx = s->ah_rx = s->udp = -1;
 	s->udp_port = udp_port;
@@ -38,7 +38,6 @@ int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t ma
 
 		if ((s->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
 		    setsockopt(s->udp, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-		    setsockopt(s->udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		    (mark != 0 &&
 		     setsockopt(s->udp, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
 		    bind(s->udp, (struct sockaddr *)&sin, sizeof(sin)) < 0)
@@ -46,8 +45,9 @@ int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t ma
 	}
 	return 0;
 fail:
+	r = errno == EPERM || errno == EACCES ? SP_EPERM : errno == EADDRINUSE ? SP_EBUSY : SP_EIO;
 	io_ipsock_close(s);
-	return errno == EPERM || errno == EACCES ? SP_EPERM : SP_EIO;
+	return r;
 }
 
 void io_ipsock_close(struct io_ipsock *s)

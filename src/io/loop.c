@@ -18,8 +18,18 @@ struct fd_slot {
 	void *arg;
 };
 
+/* The signals the loop reads from its signalfd: the stopping ones, then the handled ones. */
+static const int loop_stop_sigs[] = { SIGINT, SIGTERM, SIGQUIT };
+static const int loop_user_sigs[] = { SIGHUP, SIGUSR1, SIGUSR2 };
+
+struct sig_slot {
+	io_signal_cb cb;
+	void *arg;
+};
+
 struct io_loop {
 	int epfd;
+	struct sig_slot sigs[SP_NELEM(loop_user_sigs)];
 	int sigfd;
 	bool stop;
 	int stop_signal;
@@ -70,8 +80,10 @@ int io_loop_new(struct io_loop **out)
 	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		goto fail;
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	for (size_t i = 0; i < SP_NELEM(loop_stop_sigs); i++)
+		sigaddset(&set, loop_stop_sigs[i]);
+	for (size_t i = 0; i < SP_NELEM(loop_user_sigs); i++)
+		sigaddset(&set, loop_user_sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
@@ -227,6 +239,31 @@ void io_loop_stop(struct io_loop *l)
 	l->stop = true;
 }
 
+int io_loop_on_signal(struct io_loop *l, int signo, io_signal_cb cb, void *arg)
+{
+	for (size_t i = 0; i < SP_NELEM(loop_user_sigs); i++) {
+		if (loop_user_sigs[i] == signo) {
+			l->sigs[i].cb = cb;
+			l->sigs[i].arg = arg;
+			return 0;
+		}
+	}
+	return SP_EINVAL;
+}
+
+static void on_signal(struct io_loop *l, int signo)
+{
+	for (size_t i = 0; i < SP_NELEM(loop_user_sigs); i++) {
+		if (loop_user_sigs[i] == signo) {
+			if (l->sigs[i].cb != NULL)
+				l->sigs[i].cb(l, signo, l->sigs[i].arg);
+			return;
+		}
+	}
+	l->stop_signal = signo;
+	l->stop = true;
+}
+
 int io_loop_stop_signal(const struct io_loop *l)
 {
 	return l->stop_signal;
@@ -273,10 +310,9 @@ int io_loop_run(struct io_loop *l)
 			if (fd == l->sigfd) {
 				struct signalfd_siginfo si;
 
-				if (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-					l->stop_signal = (int)si.ssi_signo;
-					l->stop = true;
-				}
+				while (!l->stop &&
+				       read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+					on_signal(l, (int)si.ssi_signo);
 				continue;
 			}
 			if ((s = slot_of(l, fd)) != NULL)

@@ -38,9 +38,14 @@ void io_timer_init(struct io_timer *t, io_timer_cb cb, void *arg);
 int io_timer_arm(struct io_loop *loop, struct io_timer *t, sp_time when) SP_MUST_CHECK;
 void io_timer_cancel(struct io_loop *loop, struct io_timer *t);
 
-/* Run until io_loop_stop() or SIGINT/SIGTERM; returns 0, or an error code. */
+/* Run until io_loop_stop() or SIGINT, SIGTERM or SIGQUIT; returns 0, or an error code.
+ * SIGHUP, SIGUSR1 and SIGUSR2 are blocked and read from a signalfd too: they call the
+ * handler set with io_loop_on_signal(), or are ignored; none of them ends the process. */
 int io_loop_run(struct io_loop *loop) SP_MUST_CHECK;
 void io_loop_stop(struct io_loop *loop);
+typedef void (*io_signal_cb)(struct io_loop *loop, int signo, void *arg);
+/* Handle SIGHUP, SIGUSR1 or SIGUSR2 (others: SP_EINVAL); cb NULL ignores it again. */
+int io_loop_on_signal(struct io_loop *loop, int signo, io_signal_cb cb, void *arg) SP_MUST_CHECK;
 /* The signal that stopped the loop, 0 if none. */
 int io_loop_stop_signal(const struct io_loop *loop);
 

@@ -100,6 +100,8 @@ static int config(struct io_nfq *q, const void *attr, size_t attrlen, uint16_t t
 				return SP_EIO;
 			if (err == -EPERM)
 				return SP_EPERM;
+			if (err == -EBUSY)
+				return SP_EBUSY; /* another process has bound the queue */
 			return err == 0 ? 0 : SP_EIO;
 		}
 		if (cur_skip(&c, NLA_ALIGN4(h.nlmsg_len) - NLMSG_HDRLEN) != 0)
@@ -136,12 +138,21 @@ int io_nfq_open(struct io_nfq *q, uint16_t queue, uint32_t maxlen)
 	/* Enough room that a burst does not overflow the socket (ENOBUFS loses packets). */
 	(void)setsockopt(q->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz));
 	(void)setsockopt(q->fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	cmd.command = NFQNL_CFG_CMD_BIND;
+	/* PF_BIND is a no-op for the kernel once nfnetlink let it through, which it does
+	 * only with CAP_NET_ADMIN: a refusal of the BIND after it means the queue has
+	 * another owner (the kernel answers EPERM for both). */
+	cmd.command = NFQNL_CFG_CMD_PF_BIND;
 	cmd.pf = htons(AF_INET);
+	if ((r = config(q, &cmd, sizeof(cmd), NFQA_CFG_CMD, NULL, 0, 0)) != 0)
+		goto fail;
+	cmd.command = NFQNL_CFG_CMD_BIND;
 	prm.copy_range = htonl(NFQ_COPY_MAX);
 	prm.copy_mode = NFQNL_COPY_PACKET;
-	if ((r = config(q, &cmd, sizeof(cmd), NFQA_CFG_CMD, NULL, 0, 0)) != 0 ||
-	    (r = config(q, &prm, sizeof(prm), NFQA_CFG_PARAMS, &ml, sizeof(ml),
+	if ((r = config(q, &cmd, sizeof(cmd), NFQA_CFG_CMD, NULL, 0, 0)) != 0) {
+		r = r == SP_EPERM ? SP_EBUSY : r;
+		goto fail;
+	}
+	if ((r = config(q, &prm, sizeof(prm), NFQA_CFG_PARAMS, &ml, sizeof(ml),
 			NFQA_CFG_QUEUE_MAXLEN)) != 0)
 		goto fail;
 	return 0;

@@ -20,14 +20,18 @@ int io_tun_open(struct io_tun *t, const char *name)
 	if (strlen(name) >= IFNAMSIZ)
 		return SP_EINVAL;
 	if ((t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return SP_EIO;
+		return errno == EACCES || errno == EPERM ? SP_EPERM
+		       : errno == ENOENT		 ? SP_ENOTFOUND
+							 : SP_EIO;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		close(t->fd);
 		t->fd = -1;
-		return errno == EPERM ? SP_EPERM : SP_EIO;
+		return errno == EPERM || errno == EACCES ? SP_EPERM
+		       : errno == EBUSY			 ? SP_EBUSY
+							 : SP_EIO;
 	}
 	snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
 	return 0;

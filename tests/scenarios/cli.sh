@@ -52,6 +52,36 @@ expect 0 "drops, summed over the 10 runs" --set duration=1s -t plain
 expect 0 "^plain            -     1200   100.00%" --set duration=1s --set fault=none --runs 3 -t plain
 expect 0 "slowest recovery of each technique" --set duration=3s --set fault=crash:nat@2s+1s --runs 2 -t plain
 expect 0 "Every technique ran 2 times, with seeds 5 to 6" --seed 5 --runs 2 --set duration=1s -t plain
+# --version; machine-readable tables and the SVG chart
+expect 0 "^spinat-sim [0-9]" --version
+expect 2 "--format: 'xml' is not text, json or csv" --format xml
+expect 0 "^technique,runs,tunnels_up," --set duration=1s --runs 2 -t plain,natt -f csv
+expect 0 "^natt,2,8,8,800," --set duration=1s --set fault=none --runs 2 -t plain,natt -f csv
+expect 0 '"technique": "natt", "tunnels_up": 4' --set duration=1s --set fault=none --runs 1 -t natt -f json
+if ! "$sim" --set duration=1s --runs 2 -t plain,masq -f json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["scenario"] == "conference" and d["runs"] == 2, d
+assert [t["technique"] for t in d["techniques"]] == ["plain", "masq"], d
+assert all(0 <= t["delivered_pct"] <= 100 for t in d["techniques"]), d
+'; then
+	echo "cli: spinat-sim -f json is not the table as JSON" >&2
+	status=1
+fi
+svg=$(mktemp /tmp/spinat-cli.XXXXXX)
+if ! "$sim" --set duration=3s --set fault=crash:nat@2s+1s --runs 2 -t plain,ipaddr --svg "$svg" >"$out" ||
+	! grep -q "^plain " "$out" || ! python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+text = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+for want in ("delivered", "misdelivered", "recovery", "plain", "ipaddr", "never"):
+    assert want in text, want
+assert len(list(root.iter("{http://www.w3.org/2000/svg}rect"))) >= 5
+' "$svg"; then
+	echo "cli: spinat-sim --svg: no text table, or the chart lacks its parts" >&2
+	status=1
+fi
+rm -f "$svg"
 # the staged races run once
 expect 0 "^seed 1, parameters:" race1 -t plain
 [ "$status" -eq 0 ] && echo "cli: ok"

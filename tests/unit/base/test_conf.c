@@ -4,7 +4,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "base/conf.h"
@@ -128,12 +132,128 @@ static void units(void **state)
 	assert_int_equal(conf_parse_size("1.5M", &v), SP_EINVAL);
 }
 
+/* A key read as one value may not repeat; a list key may. Both lines are named. */
+static void duplicate_scalar_is_an_error(void **state)
+{
+	struct conf *c;
+	struct conf_sec *s;
+	const char *str;
+
+	(void)state;
+	assert_int_equal(conf_parse_string("[conn a]\npsk = one\nts = 10.0.0.0/8\n"
+					   "ts = 10.1.0.0/16\npsk = two\n",
+					   "d.conf", &c),
+			 0);
+	s = conf_find(c, "conn", "a");
+	assert_int_equal(conf_get_str(s, "psk", NULL, &str), 0);
+	for (struct conf_kv *kv = NULL; (kv = conf_next_kv(s, "ts", kv)) != NULL;)
+		;
+	assert_int_equal(conf_check_unused(c), SP_ECONFIG);
+	assert_non_null(strstr(conf_error(c), "d.conf:5: key 'psk' in [conn a] repeats the one at "
+					      "line 2"));
+	conf_free(c);
+	/* the list alone is fine */
+	assert_int_equal(
+		conf_parse_string("[conn a]\nts = 10.0.0.0/8\nts = 10.1.0.0/16\n", "d.conf", &c),
+		0);
+	s = conf_find(c, "conn", "a");
+	for (struct conf_kv *kv = NULL; (kv = conf_next_kv(s, "ts", kv)) != NULL;)
+		;
+	assert_int_equal(conf_check_unused(c), 0);
+	conf_free(c);
+}
+
+/* '#' starts a comment only after white space; quotes keep everything (docs/CONFIG.md). */
+static void hash_in_values(void **state)
+{
+	struct conf *c;
+	struct conf_sec *s;
+	const char *a, *b, *q;
+
+	(void)state;
+	assert_int_equal(conf_parse_string("[x]\na = secret #comment\nb = sec#ret\n"
+					   "q = \"secret #kept\"   # comment\n",
+					   "h.conf", &c),
+			 0);
+	s = conf_find(c, "x", NULL);
+	assert_int_equal(conf_get_str(s, "a", NULL, &a), 0);
+	assert_int_equal(conf_get_str(s, "b", NULL, &b), 0);
+	assert_int_equal(conf_get_str(s, "q", NULL, &q), 0);
+	assert_string_equal(a, "secret");
+	assert_string_equal(b, "sec#ret");
+	assert_string_equal(q, "secret #kept");
+	conf_free(c);
+	assert_int_equal(conf_parse_string("[x]\nq = \"open\n", "h.conf", &c), SP_ECONFIG);
+	assert_non_null(strstr(conf_error(c), "h.conf:2: unterminated quoted value"));
+	conf_free(c);
+}
+
+/* Files named in a configuration: what is wrong with them, not just "not found". */
+static void file_errors_say_what(void **state)
+{
+	char dir[] = "/tmp/spinat-conf-XXXXXX", path[128], text[512];
+	struct conf *c;
+	struct conf_sec *s;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(text, sizeof(text),
+		 "[conn a]\ncert = %s/none.pem\nkey = %s\nca = %s/empty.pem\n"
+		 "cert = %s/text.pem\nca = %s/ok.pem\n",
+		 dir, dir, dir, dir, dir);
+	snprintf(path, sizeof(path), "%s/empty.pem", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/text.pem", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("just text\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/ok.pem", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("-----BEGIN CERTIFICATE-----\n", f);
+	fclose(f);
+	assert_int_equal(conf_parse_string(text, "f.conf", &c), 0);
+	s = conf_find(c, "conn", "a");
+	{
+		struct conf_kv *kv = s->kv;
+		static const char *const want[] = { "f.conf:2: in [conn a]: cert = ",
+						    "not found",
+						    "f.conf:3:",
+						    "is a directory",
+						    "f.conf:4:",
+						    "is empty",
+						    "f.conf:5:",
+						    "not a PEM file" };
+
+		for (int i = 0; i < 4; i++, kv = kv->next) {
+			assert_int_equal(conf_check_file(s, kv, true), SP_ECONFIG);
+			assert_non_null(strstr(conf_error(c), want[2 * i]));
+			assert_non_null(strstr(conf_error(c), want[2 * i + 1]));
+		}
+		assert_int_equal(conf_check_file(s, kv, true), 0);
+		assert_false(kv->used);
+	}
+	if (geteuid() == 0) {
+		/* root reads anything: the permission case is for other users (interop) */
+	} else {
+		snprintf(path, sizeof(path), "%s/ok.pem", dir);
+		assert_int_equal(chmod(path, 0), 0);
+		assert_int_equal(conf_check_file(s, s->kv->next->next->next->next, true),
+				 SP_ECONFIG);
+		assert_non_null(strstr(conf_error(c), "permission denied (mode 0000"));
+	}
+	conf_free(c);
+	snprintf(text, sizeof(text), "rm -rf %s", dir);
+	assert_int_equal(system(text), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_and_get),
-		cmocka_unit_test(errors_name_file_line_key),
-		cmocka_unit_test(units),
+		cmocka_unit_test(parse_and_get),  cmocka_unit_test(errors_name_file_line_key),
+		cmocka_unit_test(units),	  cmocka_unit_test(duplicate_scalar_is_an_error),
+		cmocka_unit_test(hash_in_values), cmocka_unit_test(file_errors_say_what),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
