@@ -303,6 +303,63 @@ static void one_log_line_per_host(void **state)
 	fx_fini(&fx);
 }
 
+static uint32_t esp_in(struct fx *f, sp_time now, uint32_t spi)
+{
+	struct pkt *out;
+	uint32_t to = 0;
+
+	if (fx_xlate(f, now, NAT_OUTSIDE, tp_esp(&f->pool, SRV, G, spi, 1), &out) ==
+	    NAT_TO_INSIDE) {
+		to = tp_dst(out);
+		pkt_free(out);
+	}
+	return to;
+}
+
+static bool esp_out(struct fx *f, sp_time now, uint32_t c, uint32_t spi)
+{
+	struct pkt *out;
+
+	if (fx_xlate(f, now, NAT_INSIDE, tp_esp(&f->pool, c, SRV, spi, 1), &out) != NAT_TO_OUTSIDE)
+		return false;
+	pkt_free(out);
+	return true;
+}
+
+/* ESP spoofed as the server, matching no item: masq multicasts it (003), but to at most
+ * masq_multicast_max clients and masq_multicast_rate times a second per server. */
+static void masq_multicast_bounded(void **state)
+{
+	struct fx fx;
+	unsigned delivered = 0;
+
+	(void)state;
+	assert_int_equal(fx_init(&fx, "masq", 1024), 0);
+	assert_int_equal(fx_start(&fx), 0);
+	for (uint32_t c = 0; c < 70; c++)
+		assert_true(ike_out(&fx, T0, IP(10, 6, 2, 1) + c, SRV, 0x5000 + c));
+	/* C1's own SA is established and keeps working through the flood */
+	assert_true(esp_out(&fx, T0, H1, 0xc1));
+	assert_int_equal(esp_in(&fx, T0, 0x1c), H1);
+	for (uint32_t i = 0; i < 1000; i++) {
+		delivered += esp_in(&fx, T0 + 1, 0x70000000 + i) != 0;
+		fx_clear_emitted(&fx);
+	}
+	assert_int_equal(esp_in(&fx, T0 + 2, 0x1c), H1);
+	assert_int_equal(delivered, 100);
+	assert_int_equal(fx_ctr(&fx, "masq_drop_multicast_rate"), 900);
+	assert_int_equal(fx_ctr(&fx, "masq_multicast_clients_capped"), 100);
+	assert_int_equal(fx_ctr(&fx, "copies_emitted"), 100 * 63);
+	/* the bucket refills at 100 per second */
+	delivered = 0;
+	for (uint32_t i = 0; i < 200; i++) {
+		delivered += esp_in(&fx, T0 + 1 + SP_MSEC(500), 0x71000000 + i) != 0;
+		fx_clear_emitted(&fx);
+	}
+	assert_int_equal(delivered, 50);
+	fx_fini(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +369,7 @@ int main(void)
 		cmocka_unit_test(fragments_per_host),
 		cmocka_unit_test(eviction_spares_others_in_use),
 		cmocka_unit_test(one_log_line_per_host),
+		cmocka_unit_test(masq_multicast_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
