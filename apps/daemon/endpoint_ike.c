@@ -32,6 +32,7 @@ struct endpoint_ike {
 	FILE *keylog;
 	uint8_t *buf;
 	struct host_guard_ep *guard; /* 003's epoch guard, when a connection has one */
+	struct sp_ratelimit warn_rl; /* failed exchanges: a peer that fails AUTH can repeat */
 };
 
 bool endpoint_ike_configured(struct conf *c)
@@ -108,11 +109,12 @@ static void ike_event(void *arg, const struct ike_event *ev)
 {
 	struct endpoint_ike *x = arg;
 
-	/* The module logs each step itself; failures are worth a warning here. */
+	/* The module logs each step itself; failures are worth a warning here, as many as
+	 * the bucket lets through (anyone can fail IKE_AUTH). */
 	if (ev->type == IKE_EV_PEER_SILENT || ev->type == IKE_EV_AUTH_FAILED ||
 	    ev->type == IKE_EV_CONNECT_FAILED)
-		SP_WARN(&x->d->log, "ike", "%s: %s", ev->conn ? ev->conn : "?",
-			ev->reason ? ev->reason : "failed");
+		sp_logf_rl(&x->d->log, &x->warn_rl, io_now(), SP_LOG_WARN, "ike", "%s: %s",
+			   ev->conn ? ev->conn : "?", ev->reason ? ev->reason : "failed");
 	if (x->guard != NULL)
 		host_guard_ep_event(x->guard, io_now(), ev);
 }

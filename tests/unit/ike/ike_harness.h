@@ -38,7 +38,8 @@ struct h_node {
 	struct sp_log log;
 	struct sp_ctr_registry ctrs;
 	struct h_sa sas[H_MAX_SA];
-	unsigned moves; /* kernel sa_move calls */
+	unsigned moves;	  /* kernel sa_move calls */
+	unsigned nlog[4]; /* log lines by level */
 	struct ike_event ev[H_MAX_EV];
 	unsigned nev;
 	int idx;
