@@ -10,6 +10,7 @@
 #include "base/addr.h"
 #include "crypto/drbg.h"
 #include "io/ipsock.h"
+#include "io/state.h"
 #include "io/tun.h"
 #include "ipsec/ipsec.h"
 #include "ipsec/ipsec_conf.h"
@@ -34,7 +35,8 @@
 	_(DROP_TUN_WRITE, "drop_tun_write")	    /* the kernel refused the write */       \
 	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                    \
 	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */        \
-	_(DROP_READ_ERROR, "drop_read_error")	    /* read or recv failed */
+	_(DROP_READ_ERROR, "drop_read_error")	    /* read or recv failed */                \
+	_(DROP_IKE_NOT_CONFIGURED, "drop_ike_not_configured") /* IKE on 4500, no [conn] */
 
 enum ep_ctr {
 #define _(sym, str) EP_CTR_##sym,
@@ -120,10 +122,35 @@ static void ike_in(void *arg, struct pkt *p, uint32_t src, uint32_t dst, uint16_
 {
 	struct endpoint *ep = arg;
 
-	if (ep->ike != NULL)
+	if (ep->ike != NULL) {
 		endpoint_ike_natt_in(ep->ike, p, src, dst, sport, dport);
-	else
+	} else {
+		ep->ctr[EP_CTR_DROP_IKE_NOT_CONFIGURED]++;
 		pkt_free(p);
+	}
+}
+
+/* The IV epoch of static AES-GCM/GMAC keys: this start's number, persisted first
+ * ([ipsec] boot_counter_file; RFC 4106 3.1). A check of the configuration counts nothing. */
+static int boot_count(struct spinatd *d, struct ipsec_cfg *cfg)
+{
+	uint64_t n = 1;
+	int r;
+
+	if (cfg->boot_counter_file == NULL)
+		return 0;
+	if (!d->check && (r = io_state_bump(cfg->boot_counter_file, &n)) != 0) {
+		SP_ERR(&d->log, "endpoint", "boot_counter_file %s: %s", cfg->boot_counter_file,
+		       sp_strerror(r));
+		return r;
+	}
+	if (n > UINT32_MAX) {
+		SP_ERR(&d->log, "endpoint", "boot_counter_file %s: 2^32 starts: new keys needed",
+		       cfg->boot_counter_file);
+		return SP_EINVAL;
+	}
+	cfg->iv_epoch = (uint32_t)n;
+	return 0;
 }
 
 static void rearm(struct endpoint *ep)
@@ -376,6 +403,8 @@ int spinatd_endpoint_start(struct spinatd *d)
 		return r;
 	cfg.rng = crypto_drbg_rng(ep->drbg);
 	if ((r = read_endpoint(d->conf, &ec)) != 0 || (r = ipsec_conf_engine(d->conf, &cfg)) != 0)
+		return r;
+	if ((r = boot_count(d, &cfg)) != 0)
 		return r;
 	if ((r = ipsec_new(&ep->e, &cfg)) != 0)
 		return r;

@@ -58,6 +58,8 @@ static int build(struct ipsec_sim *s, sp_time now)
 		.ctrs = s->env->ctrs,
 		.pool = s->env->pool,
 		.bypass_unmatched = true, /* a node's other traffic passes */
+		/* The simulator remembers a node's starts: the IV epoch of static keys. */
+		.iv_epoch = (uint32_t)s->env->node->ctr[SIM_NODE_CTR_RESTARTS] + 1,
 		.net_out = sim_net_out,
 		.local_out = sim_local_out,
 		.ike_in = h->ike_in,
