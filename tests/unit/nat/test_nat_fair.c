@@ -360,6 +360,38 @@ static void masq_multicast_bounded(void **state)
 	fx_fini(&fx);
 }
 
+/* The keys, their defaults and their bounds. */
+static void keys(void **state)
+{
+	struct nat_config c;
+	struct conf *conf;
+
+	(void)state;
+	nat_config_defaults(&c);
+	assert_int_equal(c.host_max_ports, 4096);
+	assert_int_equal(c.host_max_entries, 16384);
+	assert_int_equal(c.host_max_ike, 64);
+	assert_int_equal(c.host_max_frags, 64);
+	assert_int_equal(c.t_frag, SP_SEC(2));
+	assert_int_equal(conf_parse_string("[gateway]\npool = 192.0.2.1\nhost_max_ports = 100\n"
+					   "host_max_entries = 300\nhost_max_ike = 8\n"
+					   "host_max_fragments = 3\n",
+					   "t", &conf),
+			 0);
+	assert_int_equal(nat_config_read(&c, conf_find(conf, "gateway", NULL)), 0);
+	assert_int_equal(c.host_max_ports, 100);
+	assert_int_equal(c.host_max_entries, 300);
+	assert_int_equal(c.host_max_ike, 8);
+	assert_int_equal(c.host_max_frags, 3);
+	conf_free(conf);
+	assert_int_equal(
+		conf_parse_string("[gateway]\npool = 192.0.2.1\nhost_max_ports = 0\n", "t", &conf),
+		0);
+	assert_int_not_equal(nat_config_read(&c, conf_find(conf, "gateway", NULL)), 0);
+	assert_non_null(strstr(conf_error(conf), "host_max_ports"));
+	conf_free(conf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +402,7 @@ int main(void)
 		cmocka_unit_test(eviction_spares_others_in_use),
 		cmocka_unit_test(one_log_line_per_host),
 		cmocka_unit_test(masq_multicast_bounded),
+		cmocka_unit_test(keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
