@@ -251,7 +251,8 @@ void conf_free(struct conf *c)
 		for (kv = s->kv; kv != NULL; kv = kn) {
 			kn = kv->next;
 			/* Any value may be a secret (psk, enc_key, auth_key): wipe them all. */
-			explicit_bzero(kv->val, strlen(kv->val));
+			if (kv->val != NULL) /* NULL when parsing stopped half-way */
+				explicit_bzero(kv->val, strlen(kv->val));
 			free(kv->key);
 			free(kv->val);
 			free(kv);
