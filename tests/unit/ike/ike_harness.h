@@ -12,9 +12,11 @@
 
 #include <stdio.h>
 
-#define H_MAX_SA  64
-#define H_MAX_MSG 256
-#define H_MAX_EV  128
+#define H_MAX_SA 64
+#ifndef H_MAX_MSG
+#define H_MAX_MSG 256 /* queued messages; a fuzz target that builds it in may use fewer */
+#endif
+#define H_MAX_EV 128
 
 struct h_sa {
 	bool used;
