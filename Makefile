@@ -1,6 +1,6 @@
 # The two commands: `make demo` and `make check`. Both install missing Debian packages
 # when run as root (tools/deps.sh) and say what is missing otherwise.
-.PHONY: all build demo check bench clean format install
+.PHONY: all build demo check bench clean format install fuzz
 
 # Configure build/ once; on failure show meson's own words (they name what is missing).
 SETUP = [ -f build/build.ninja ] || meson setup build --buildtype=release >build-setup.log 2>&1 || \
@@ -29,6 +29,11 @@ check:
 install: build
 	meson install -C build
 
+# Every libFuzzer target for FUZZ_SECONDS (default 60) each, then a table of executions,
+# coverage and findings (tools/fuzz.sh; FUZZ_TARGETS, FUZZ_COVERAGE=1 per-file coverage).
+fuzz:
+	@tools/fuzz.sh
+
 bench: build
 	./build/bench/spinat-bench all
 
@@ -36,4 +41,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-test build-fuzz build-*.setup.log build-setup.log
+	rm -rf build build-test build-fuzz build-fuzzcov build-*.setup.log build-setup.log

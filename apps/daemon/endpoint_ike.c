@@ -29,6 +29,7 @@ struct endpoint_ike {
 	FILE *keylog;
 	const char *keylog_path;
 	uint8_t *buf;
+	struct sp_ratelimit warn_rl; /* failed exchanges: a peer that fails AUTH can repeat */
 };
 
 bool endpoint_ike_configured(struct conf *c)
@@ -85,11 +86,12 @@ bool endpoint_ike_send(struct endpoint_ike *x, const struct pkt *p)
 
 void endpoint_ike_warn(struct endpoint_ike *x, const struct ike_event *ev)
 {
-	/* The module logs each step itself; failures are worth a warning here. */
+	/* The module logs each step itself; failures are worth a warning here, as many as
+	 * the bucket lets through (anyone can fail IKE_AUTH). */
 	if (ev->type == IKE_EV_PEER_SILENT || ev->type == IKE_EV_AUTH_FAILED ||
 	    ev->type == IKE_EV_CONNECT_FAILED)
-		SP_WARN(&x->d->log, "ike", "%s: %s", ev->conn ? ev->conn : "?",
-			ev->reason ? ev->reason : "failed");
+		sp_logf_rl(&x->d->log, &x->warn_rl, io_now(), SP_LOG_WARN, "ike", "%s: %s",
+			   ev->conn ? ev->conn : "?", ev->reason ? ev->reason : "failed");
 }
 
 void endpoint_ike_keylog(struct endpoint_ike *x, const struct ike_keylog *k)

@@ -11,6 +11,7 @@
 #include "base/addr.h"
 #include "crypto/drbg.h"
 #include "io/ipsock.h"
+#include "io/state.h"
 #include "io/tun.h"
 
 #include <stdlib.h>
@@ -112,6 +113,28 @@ static void keylog(void *arg, const struct ike_keylog *k)
 	struct ep_role *ep = arg;
 
 	endpoint_ike_keylog(ep->ike, k);
+}
+
+/* The IV epoch of static AES-GCM/GMAC keys: this start's number, persisted first
+ * ([ipsec] boot_counter_file; RFC 4106 3.1). A check of the configuration counts nothing. */
+static int boot_count(void *arg, const char *file, uint32_t *epoch)
+{
+	struct spinatd *d = ((struct ep_role *)arg)->d;
+	uint64_t n = 1;
+	int r;
+
+	if (!d->check && (r = io_state_bump(file, &n)) != 0) {
+		SP_ERR(&d->log, "endpoint", "boot_counter_file %s: %s", file,
+		       sp_strerror(r));
+		return r;
+	}
+	if (n > UINT32_MAX) {
+		SP_ERR(&d->log, "endpoint", "boot_counter_file %s: 2^32 starts: new keys needed",
+		       file);
+		return SP_EINVAL;
+	}
+	*epoch = (uint32_t)n;
+	return 0;
 }
 
 static void rearm(void *arg)
@@ -357,6 +380,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 			.ike_event = ike_event,
 			.ipsec_event = ipsec_event,
 			.keylog = keylog },
+		.boot_count = boot_count,
 	};
 	struct ep_role *ep;
 	struct ep_conf ec;

@@ -236,6 +236,7 @@ int conf_parse_file(const char *path, struct conf **out)
 		return r == 0 ? SP_ECONFIG : r;
 	}
 	r = conf_parse_string(text, path, out);
+	explicit_bzero(text, len); /* PSKs and manual keys */
 	free(text);
 	return r;
 }
@@ -251,6 +252,9 @@ void conf_free(struct conf *c)
 		sn = s->next;
 		for (kv = s->kv; kv != NULL; kv = kn) {
 			kn = kv->next;
+			/* Any value may be a secret (psk, enc_key, auth_key): wipe them all. */
+			if (kv->val != NULL) /* NULL when parsing stopped half-way */
+				explicit_bzero(kv->val, strlen(kv->val));
 			free(kv->key);
 			free(kv->val);
 			free(kv);

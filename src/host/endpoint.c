@@ -347,7 +347,14 @@ int endpoint_new(const struct endpoint_params *p, struct conf *conf, sp_time now
 	cfg.arg = ep;
 	if (conf_next(conf, NULL, "conn") != NULL)
 		cfg.ike_in = on_ike_in; /* else counted as drop_ike_no_handler */
-	if ((r = ipsec_conf_engine(conf, &cfg)) != 0 || (r = ipsec_new(&ep->e, &cfg)) != 0 ||
+	if ((r = ipsec_conf_engine(conf, &cfg)) != 0)
+		goto fail;
+	if (p->iv_epoch != 0)
+		cfg.iv_epoch = p->iv_epoch;
+	else if (cfg.boot_counter_file != NULL && p->boot_count != NULL &&
+		 (r = p->boot_count(p->io.arg, cfg.boot_counter_file, &cfg.iv_epoch)) != 0)
+		goto fail;
+	if ((r = ipsec_new(&ep->e, &cfg)) != 0 ||
 	    (r = ipsec_conf_load(ep->e, conf, now)) != 0 || (r = make_ike(ep, conf)) != 0)
 		goto fail;
 	for (unsigned i = 0; i < nmt; i++) {

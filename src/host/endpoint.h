@@ -137,6 +137,14 @@ struct endpoint_params {
 	 */
 	sp_time masq_t_out, masq_t_ei;
 	uint32_t masq_n_out;
+	/*
+	 * The IV epoch of manually keyed AES-GCM/GMAC SAs (ipsec_cfg.iv_epoch, RFC 4106 3.1):
+	 * iv_epoch when nonzero (the simulator counts a node's starts), else what boot_count()
+	 * answers for the configuration's [ipsec] boot_counter_file (the daemon persists a
+	 * count of its starts there; called with io.arg). Neither: such SAs are refused.
+	 */
+	uint32_t iv_epoch;
+	int (*boot_count)(void *arg, const char *file, uint32_t *epoch);
 	/* The modules to offer the configuration, from the host towards the wire (at most
 	 * ENDPOINT_MODULES_MAX); NULL: the table in endpoint.c (what the daemon and the
 	 * simulator run). A test passes its own. */

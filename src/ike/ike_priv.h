@@ -261,9 +261,12 @@ struct ike {
 	uint32_t next_reqid; /* for CHILD SAs of connections open to any peer */
 	uint8_t *scratch;    /* message building */
 	size_t scratch_len;
+	struct sp_ratelimit log_rl; /* lines an unauthenticated peer can cause (IKE_LOG_RL) */
 };
 
 #define IKE_LOG(ike, lvl, ...) sp_logf((ike)->p.log, (lvl), IKE_MOD, __VA_ARGS__)
+#define IKE_LOG_RL(ike, now, lvl, ...) \
+	sp_logf_rl((ike)->p.log, &(ike)->log_rl, (now), (lvl), IKE_MOD, __VA_ARGS__)
 /* Count; a drop also gets a log line at debug level (none per packet by default). */
 void ike_ctr(struct ike *ike, enum ike_ctr c);
 

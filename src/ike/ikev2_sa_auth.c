@@ -288,14 +288,15 @@ void ike_sa_input_auth_request(struct ike_sa *sa, sp_time now, const struct ikev
 		return;
 	}
 	if ((c = auth_conn(sa, m)) == NULL) {
-		IKE_LOG(ike, SP_LOG_INFO, "%s: IKE_AUTH: no connection for the peer's identity",
-			sa->conn->name);
+		IKE_LOG_RL(ike, now, SP_LOG_INFO,
+			   "%s: IKE_AUTH: no connection for the peer's identity", sa->conn->name);
 		auth_failed(sa, now, msgid);
 		return;
 	}
 	sa->conn = c;
 	if (check_auth(sa, m) != 0) {
-		IKE_LOG(ike, SP_LOG_INFO, "%s: IKE_AUTH: peer authentication failed", c->name);
+		IKE_LOG_RL(ike, now, SP_LOG_INFO, "%s: IKE_AUTH: peer authentication failed",
+			   c->name);
 		auth_failed(sa, now, msgid);
 		return;
 	}

@@ -272,14 +272,14 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 	if (!ikev2_msg_has(m, IKEV2_PLD_SA) || !ikev2_msg_has(m, IKEV2_PLD_KE) ||
 	    !ikev2_msg_has(m, IKEV2_PLD_NONCE)) {
 		ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
-		IKE_LOG(ike, SP_LOG_INFO, "IKE_SA_INIT without SA, KE or Nonce dropped");
+		IKE_LOG_RL(ike, now, SP_LOG_INFO, "IKE_SA_INIT without SA, KE or Nonce dropped");
 		return;
 	}
 	if ((c = ike_conn_match(ike, path->local_addr, path->remote_addr)) == NULL) {
 		ike_ctr(ike, IKE_CTR_DROP_NO_CONN);
-		IKE_LOG(ike, SP_LOG_INFO, "IKE_SA_INIT from %u.%u.%u.%u: no connection",
-			path->remote_addr >> 24, (path->remote_addr >> 16) & 255,
-			(path->remote_addr >> 8) & 255, path->remote_addr & 255);
+		IKE_LOG_RL(ike, now, SP_LOG_INFO, "IKE_SA_INIT from %u.%u.%u.%u: no connection",
+			   path->remote_addr >> 24, (path->remote_addr >> 16) & 255,
+			   (path->remote_addr >> 8) & 255, path->remote_addr & 255);
 		init_reply_notify(ike, path, m->hdr.ike_ispi, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
@@ -316,7 +316,8 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 	r = ike_ike_select(c, m->sa, false, &sa->algs);
 	if (r != 0) {
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
-		IKE_LOG(ike, SP_LOG_INFO, "%s: IKE_SA_INIT: no acceptable proposal", c->name);
+		IKE_LOG_RL(ike, now, SP_LOG_INFO, "%s: IKE_SA_INIT: no acceptable proposal",
+			   c->name);
 		init_reply_notify(ike, path, m->hdr.ike_ispi, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		goto fail;
 	}
@@ -353,7 +354,7 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 		goto fail;
 	if (derive_ike(sa, m) != 0) {
 		ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
-		IKE_LOG(ike, SP_LOG_INFO, "%s: IKE_SA_INIT: bad KE data", c->name);
+		IKE_LOG_RL(ike, now, SP_LOG_INFO, "%s: IKE_SA_INIT: bad KE data", c->name);
 		free(resp);
 		init_reply_notify(ike, path, m->hdr.ike_ispi, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		goto fail;

@@ -302,8 +302,10 @@ int io_nfq_inject(struct io_nfq *q, const struct pkt *p)
 	if (p->len < 20)
 		return SP_EINVAL;
 	to.sin_addr.s_addr = htonl(sp_load_be32(pkt_data(p) + 16));
-	return sendto(q->raw, pkt_data(p), p->len, 0, (struct sockaddr *)&to, sizeof(to)) ==
-			       (ssize_t)p->len
+	/* Never wait: copies to inside hosts whose neighbour entry does not resolve sit in
+	 * the kernel and fill the socket's buffer; the queue must keep moving (counted). */
+	return sendto(q->raw, pkt_data(p), p->len, MSG_DONTWAIT, (struct sockaddr *)&to,
+		      sizeof(to)) == (ssize_t)p->len
 		       ? 0
 		       : SP_EIO;
 }

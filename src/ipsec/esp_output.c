@@ -65,9 +65,12 @@ enum ipsec_ctr esp_seal(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq, con
 		size_t alen = make_aad(sa, esp, seq, aad);
 
 		/* RFC 4106 3.1: the IV must not repeat under a key; the 64-bit sequence
-		 * number never does within an SA. */
+		 * number never does within an SA, and a static key's IVs carry the count of
+		 * starts in their high half (sa_params.iv_epoch). */
 		if (iv != NULL)
 			memcpy(ivp, iv, CRYPTO_AEAD_IV_LEN);
+		else if (sa->iv_epoch != 0)
+			sp_store_be64(ivp, (uint64_t)sa->iv_epoch << 32 | (uint32_t)seq);
 		else
 			sp_store_be64(ivp, seq);
 		if (crypto_aead_begin(sa->aead, CRYPTO_ENC, ivp) != 0 ||

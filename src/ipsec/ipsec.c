@@ -79,6 +79,7 @@ int ipsec_new(struct ipsec **out, const struct ipsec_cfg *cfg)
 	e->cfg = *cfg;
 	snprintf(e->name, sizeof(e->name), "%s", cfg->name ? cfg->name : "ipsec");
 	e->cfg.name = e->name;
+	e->cfg.boot_counter_file = NULL; /* the configuration's; read by the owner only */
 	if (e->cfg.max_sa == 0)
 		e->cfg.max_sa = IPSEC_DEFAULT_MAX_SA;
 	if (e->cfg.natt_port == 0)
@@ -100,6 +101,11 @@ int ipsec_new(struct ipsec **out, const struct ipsec_cfg *cfg)
 		sp_ctr_register(cfg->ctrs, &e->ctrs);
 	*out = e;
 	return 0;
+}
+
+uint32_t ipsec_iv_epoch(const struct ipsec *e)
+{
+	return e->cfg.iv_epoch;
 }
 
 void ipsec_free(struct ipsec *e)

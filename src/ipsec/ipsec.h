@@ -72,6 +72,11 @@ struct ipsec_cfg {
 	sp_time larval_lifetime;      /* 0: 30 s for a reserved SPI */
 	/* Outbound packets that match no policy: passed in the clear (false: dropped). */
 	bool bypass_unmatched;
+	/* How many times the owner has started, persisted ([ipsec] boot_counter_file): the
+	 * IV epoch of manually keyed AES-GCM/GMAC SAs (sa_params.iv_epoch); 0: none, and
+	 * such SAs are refused by ipsec_conf_load(). */
+	uint32_t iv_epoch;
+	const char *boot_counter_file; /* the key's value, borrowed from the configuration */
 	/* The SPI policy; alloc NULL: uniformly random SPIs >= 256. */
 	struct sa_spi_policy spi_policy;
 
@@ -101,6 +106,8 @@ struct ipsec;
 int ipsec_new(struct ipsec **out, const struct ipsec_cfg *cfg) SP_MUST_CHECK;
 /* Frees all SAs (keys wiped) and policies, unregisters the counters; accepts NULL. */
 void ipsec_free(struct ipsec *e);
+/* The cfg's iv_epoch: nonzero when the owner persists a count of its starts. */
+uint32_t ipsec_iv_epoch(const struct ipsec *e);
 
 /* Cleartext from the local stack (a whole IPv4 packet). Consumes p. */
 void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p);

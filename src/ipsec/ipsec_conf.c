@@ -64,13 +64,54 @@ static int get_lifetimes(struct conf_sec *s, struct sa_params *p)
 	return 0;
 }
 
+static bool is_aead(uint16_t enc)
+{
+	return enc == SA_ENC_AES_GCM_8 || enc == SA_ENC_AES_GCM_12 || enc == SA_ENC_AES_GCM_16 ||
+	       enc == SA_ENC_NULL_AUTH_AES_GMAC;
+}
+
+/*
+ * What static keys may not be used with. RFC 4106 3.1 (and RFC 4543 for GMAC): the IV must
+ * never repeat under a key, and the sequence number restarts at 1 whenever the daemon
+ * does, so GCM and GMAC are refused unless the owner persists a count of its starts that
+ * goes into the IV (sa_params.iv_epoch); one start may then send at most 2^32 - 1 packets
+ * under the key (the low half of the IV). Unauthenticated ESP and HMAC-MD5 need
+ * allow_weak = yes.
+ */
+static int check_manual(struct ipsec *e, struct conf_sec *s, bool esp, bool weak_ok,
+			struct sa_params *p)
+{
+	if (esp && is_aead(p->enc)) {
+		if (ipsec_iv_epoch(e) == 0)
+			return conf_fail(
+				s,
+				"enc = %s with a static key: the IV would repeat after a restart "
+				"(RFC 4106 3.1 forbids it); set boot_counter_file in [ipsec] so "
+				"spinatd counts its starts, or use aes-cbc with an hmac",
+				sa_enc_name(p->enc));
+		p->iv_epoch = ipsec_iv_epoch(e);
+		if (p->hard.packets == 0 || p->hard.packets > UINT32_MAX)
+			p->hard.packets = UINT32_MAX;
+	}
+	if (weak_ok)
+		return 0;
+	if (p->auth == SA_AUTH_HMAC_MD5_96)
+		return conf_fail(s, "auth = hmac-md5-96 is weak; set allow_weak = yes to use it");
+	if (esp && !is_aead(p->enc) && p->auth == SA_AUTH_NONE)
+		return conf_fail(s,
+				 "enc = %s with auth = none leaves ESP unauthenticated; set "
+				 "allow_weak = yes to use it",
+				 sa_enc_name(p->enc));
+	return 0;
+}
+
 static int load_sa(struct ipsec *e, struct conf_sec *s, sp_time now)
 {
 	uint8_t ekey[KEY_MAX], akey[KEY_MAX];
 	struct sa_params p = { 0 };
 	int proto, mode, dir, r;
 	uint32_t spi, port_s, port_d;
-	bool encap;
+	bool encap, weak_ok;
 	const char *why = NULL;
 
 	if ((r = conf_require(s, "spi")) != 0 || (r = conf_require(s, "src")) != 0 ||
@@ -98,7 +139,9 @@ static int load_sa(struct ipsec *e, struct conf_sec *s, sp_time now)
 	    (r = conf_get_ip4(s, "asif_src", 0, &p.asif_src)) != 0 ||
 	    (r = conf_get_ip4(s, "asif_dst", 0, &p.asif_dst)) != 0 ||
 	    (r = conf_get_bool(s, "copy_dscp", false, &p.copy_dscp)) != 0 ||
-	    (r = get_lifetimes(s, &p)) != 0)
+	    (r = conf_get_bool(s, "allow_weak", false, &weak_ok)) != 0 ||
+	    (r = get_lifetimes(s, &p)) != 0 ||
+	    (r = check_manual(e, s, proto == 0, weak_ok, &p)) != 0)
 		goto out;
 	{
 		uint32_t ttl;
@@ -284,8 +327,12 @@ int ipsec_conf_engine(struct conf *c, struct ipsec_cfg *cfg)
 	if ((r = conf_get_u32(s, "natt_port", IPSEC_DEFAULT_NATT_PORT, 1, 65535, &port)) != 0 ||
 	    (r = conf_get_time(s, "natt_keepalive", IPSEC_DEFAULT_NATT_KEEPALIVE, &ka)) != 0 ||
 	    (r = conf_get_u32(s, "max_sa", IPSEC_DEFAULT_MAX_SA, 1, 1u << 20, &max)) != 0 ||
-	    (r = conf_get_bool(s, "bypass_unmatched", cfg->bypass_unmatched, &bypass)) != 0)
+	    (r = conf_get_bool(s, "bypass_unmatched", cfg->bypass_unmatched, &bypass)) != 0 ||
+	    (r = conf_get_str(s, "boot_counter_file", NULL, &cfg->boot_counter_file)) != 0)
 		return r;
+	if (cfg->boot_counter_file != NULL && cfg->boot_counter_file[0] != '/')
+		return conf_fail(s, "boot_counter_file: an absolute path, got '%s'",
+				 cfg->boot_counter_file);
 	cfg->natt_port = (uint16_t)port;
 	cfg->natt_keepalive = ka == 0 ? SP_TIME_NEVER : ka;
 	cfg->max_sa = max;

@@ -237,6 +237,7 @@ static void set_ids(struct sa *sa, const struct sa_params *p)
 	sa->asif_src = p->asif_src;
 	sa->asif_dst = p->asif_dst;
 	sa->copy_dscp = p->copy_dscp;
+	sa->iv_epoch = p->iv_epoch;
 	sa->ttl = p->ttl ? p->ttl : 64;
 	sa->enc = p->enc;
 	sa->auth = p->auth;

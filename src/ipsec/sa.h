@@ -134,6 +134,10 @@ struct sa_params {
 	/* Copied to the outer header in tunnel mode when true, else 0 (RFC 4301 5.1.2.1). */
 	bool copy_dscp;
 	uint8_t ttl; /* tunnel mode outer TTL; 0: 64 */
+	/* AES-GCM/GMAC with a static key: the high half of every IV (the low half is the
+	 * 32-bit sequence number), a count of the owner's starts kept across restarts so an
+	 * IV never repeats under the key (RFC 4106 3.1). 0: the IV is the sequence number. */
+	uint32_t iv_epoch;
 };
 
 enum sa_state {
@@ -167,6 +171,7 @@ struct sa {
 	uint32_t asif_src, asif_dst;
 	bool copy_dscp;
 	uint8_t ttl;
+	uint32_t iv_epoch;
 	/* Transform */
 	uint16_t enc, auth;
 	uint8_t iv_len;	 /* explicit IV in each ESP packet */

@@ -83,10 +83,12 @@ void nat_entry_expire(struct nat *n, uint32_t idx)
 {
 	struct nat_entry *e = nat_entry_at(&n->tab, idx);
 
-	if (e->owner == NAT_O_STRAT)
+	if (e->owner == NAT_O_STRAT) {
 		n->strat->expire(n, n->sctx, idx);
-	else
+	} else {
+		nat_host_uncharge(n, e);
 		nat_table_free(&n->tab, idx);
+	}
 }
 
 static void expire_cb(void *arg, uint32_t idx)
@@ -100,19 +102,27 @@ static void expire_cb(void *arg, uint32_t idx)
 	NAT_INC(n, EXPIRED);
 }
 
-uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now)
+void nat_reclaim(struct nat *n, sp_time now)
+{
+	nat_table_advance(&n->tab, now, expire_cb, n);
+}
+
+uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now, uint32_t host)
 {
 	uint32_t idx = nat_table_alloc(&n->tab, owner);
 
 	if (SP_LIKELY(idx != NAT_NIL))
 		return idx;
 	/* Full: first reclaim what has expired, then (if allowed) the entry filed to expire
-	 * soonest. Entries not yet scheduled are never chosen. */
+	 * soonest that is the host's own or not in use (nat_host_victim()). Entries not yet
+	 * scheduled are never chosen. */
 	nat_table_advance(&n->tab, now, expire_cb, n);
 	idx = nat_table_alloc(&n->tab, owner);
 	if (idx == NAT_NIL && n->cfg.full_mode == NAT_FULL_EVICT) {
-		uint32_t victim = nat_table_oldest(&n->tab);
+		uint32_t victim = nat_host_victim(n, host);
 
+		if (victim == NAT_NIL)
+			NAT_INC(n, EVICT_NONE_FREE);
 		if (victim != NAT_NIL) {
 			nat_entry_expire(n, victim);
 			NAT_INC(n, EVICTED);
@@ -126,7 +136,7 @@ uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now)
 
 uint32_t nat_strat_alloc(struct nat *n, sp_time now)
 {
-	return nat_alloc(n, NAT_O_STRAT, now);
+	return nat_alloc(n, NAT_O_STRAT, now, 0);
 }
 
 /* Instances. */
@@ -147,7 +157,8 @@ int nat_new(struct nat **out, const struct nat_config *c, const struct nat_env *
 	n->strat = c->strategy;
 	snprintf(n->name, sizeof(n->name), "%s", env->name ? env->name : "nat");
 	n->env.name = n->name;
-	if ((r = nat_table_init(&n->tab, c->max_entries, sp_rng_u64(env->rng))) != 0)
+	if ((r = nat_table_init(&n->tab, c->max_entries, sp_rng_u64(env->rng))) != 0 ||
+	    (r = nat_hosts_init(n)) != 0)
 		goto out;
 	n->sctx = calloc(1, n->strat->ctx_size ? n->strat->ctx_size : 1);
 	n->sctr = calloc(n->strat->n_ctrs ? n->strat->n_ctrs : 1, sizeof(uint64_t));
@@ -188,6 +199,7 @@ void nat_free(struct nat *n)
 		n->strat->fini(n, n->sctx);
 	free(n->sctx);
 	free(n->sctr);
+	nat_hosts_fini(n);
 	nat_table_fini(&n->tab);
 	free(n);
 }
@@ -197,6 +209,7 @@ void nat_reset(struct nat *n)
 	if (n->strat->reset != NULL)
 		n->strat->reset(n, n->sctx);
 	nat_table_clear(&n->tab);
+	nat_hosts_clear(n);
 	SP_INFO(n->env.log, "nat", "%s: reset, all mappings and items forgotten", n->name);
 }
 
@@ -355,7 +368,7 @@ uint32_t nat_entries(const struct nat *n)
 
 uint64_t nat_memory(const struct nat *n)
 {
-	return n->tab.bytes + sizeof(*n) + n->strat->ctx_size;
+	return n->tab.bytes + nat_hosts_mem(n) + sizeof(*n) + n->strat->ctx_size;
 }
 
 const struct nat_config *nat_config_of(const struct nat *n)

@@ -19,12 +19,20 @@ void nat_config_defaults(struct nat_config *c)
 	c->t_tcp_est = SP_SEC(7440);  /* RFC 5382 REQ-5: >= 2 h 4 min */
 	c->t_tcp_trans = SP_SEC(240); /* RFC 5382 REQ-5: >= 4 min */
 	c->t_icmp = SP_SEC(60);	      /* RFC 5508 REQ-1: >= 60 s */
-	c->t_frag = SP_SEC(5);
+	c->t_frag = SP_SEC(2);	      /* the fragments of a datagram travel together */
 	c->ike_mode = NAT_IKE_COOKIES;
 	c->t_ike_out = SP_SEC(10);   /* as masq's T_out */
 	c->t_ike_est = SP_SEC(1800); /* as masq's T_ei */
 	c->t_ike_recent = SP_SEC(300);
 	c->full_mode = NAT_FULL_DROP;
+	/* RFC 6888 leaves the numbers to the operator. 4096 ports per protocol lets a host
+	 * run hundreds of flows and leaves a single address's 64 k ports to at least 15 such
+	 * hosts; 64 IKE entries are 32 servers at once; 64 fragment entries are 64
+	 * datagrams in reassembly at once. */
+	c->host_max_ports = 4096;
+	c->host_max_entries = 16384;
+	c->host_max_ike = 64;
+	c->host_max_frags = 64;
 	c->strategy = nat_strategy_find("masq");
 	if (c->strategy != NULL)
 		c->strategy->defaults(c->sparams);
@@ -158,6 +166,15 @@ int nat_config_read(struct nat_config *c, struct conf_sec *s)
 	if ((r = conf_get_enum(s, "table_full", full_names, NAT_FULL_DROP, &v)) != 0)
 		return r;
 	c->full_mode = (enum nat_full_mode)v;
+	if ((r = conf_get_u32(s, "host_max_ports", c->host_max_ports, 1, 65535,
+			      &c->host_max_ports)) != 0 ||
+	    (r = conf_get_u32(s, "host_max_entries", c->host_max_entries, 1, 1u << 30,
+			      &c->host_max_entries)) != 0 ||
+	    (r = conf_get_u32(s, "host_max_ike", c->host_max_ike, 2, 65535, &c->host_max_ike)) !=
+		    0 ||
+	    (r = conf_get_u32(s, "host_max_fragments", c->host_max_frags, 1, 65535,
+			      &c->host_max_frags)) != 0)
+		return r;
 	if ((r = conf_get_str(s, "strategy", "masq", &sname)) != 0)
 		return r;
 	if (nat_config_set_strategy(c, sname) != 0) {

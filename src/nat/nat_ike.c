@@ -9,7 +9,10 @@
  * out_addr = the client's global address.
  *
  * Beside the items, one "peer" entry per client and server remembers that they recently
- * ran IKE (003: masq multicasts unmatched ESP to those clients).
+ * ran IKE (003: masq multicasts unmatched ESP to those clients). A peer entry whose server
+ * never answered lives only t_ike_out, as an outstanding item does (state 0); once the
+ * server has answered it lives t_ike_recent (state 1). Items and peer entries count
+ * toward the client's host_max_ike, so IKE to random servers holds little for long.
  */
 #include "nat/nat_priv.h"
 #include "base/cursor.h"
@@ -27,7 +30,7 @@ static inline uint64_t item_rcookie(const struct nat_entry *e)
 }
 
 static void peer_touch(struct nat *n, sp_time now, uint32_t client, uint32_t global,
-		       uint32_t server)
+		       uint32_t server, bool answered)
 {
 	struct nat_entry *e;
 	struct nat_key k;
@@ -35,15 +38,21 @@ static void peer_touch(struct nat *n, sp_time now, uint32_t client, uint32_t glo
 
 	nat_key_set(&k, NAT_K_PEERC, 0, client, server, 0);
 	if ((idx = nat_table_lookup(&n->tab, &k, now)) == NAT_NIL) {
-		if ((idx = nat_alloc(n, NAT_O_PEER, now)) == NAT_NIL)
+		if (!nat_host_admit(n, now, client, NAT_HK_IKE) ||
+		    (idx = nat_alloc(n, NAT_O_PEER, now, client)) == NAT_NIL)
 			return;
 		e = nat_entry_at(&n->tab, idx);
 		e->k[0] = k;
 		nat_key_set(&e->k[1], NAT_K_PEER, 0, global, server, 0);
 		nat_table_hash_add(&n->tab, idx, 0);
 		nat_table_hash_add(&n->tab, idx, 1);
+		nat_host_charge(n, client, NAT_HK_IKE);
 	}
-	nat_table_schedule(&n->tab, idx, now + n->cfg.t_ike_recent, now);
+	e = nat_entry_at(&n->tab, idx);
+	if (answered)
+		e->state = 1;
+	nat_table_schedule(&n->tab, idx,
+			   now + (e->state != 0 ? n->cfg.t_ike_recent : n->cfg.t_ike_out), now);
 }
 
 unsigned nat_ike_recent_clients(const struct nat *n, sp_time now, uint32_t global, uint32_t server,
@@ -109,7 +118,8 @@ int nat_ike_in2out(struct nat *n, sp_time now, struct nat_ip *ip)
 		NAT_INC(n, DROP_IKE_COLLISION);
 		return NAT_DROP;
 	} else {
-		if ((idx = nat_alloc(n, NAT_O_IKE, now)) == NAT_NIL)
+		if (!nat_host_admit(n, now, client, NAT_HK_IKE) ||
+		    (idx = nat_alloc(n, NAT_O_IKE, now, client)) == NAT_NIL)
 			return NAT_DROP;
 		e = nat_entry_at(&n->tab, idx);
 		e->k[0] = k;
@@ -118,10 +128,11 @@ int nat_ike_in2out(struct nat *n, sp_time now, struct nat_ip *ip)
 		e->out_port = UDP_PORT_IKE;
 		e->state = IKE_OUTSTANDING;
 		nat_table_hash_add(&n->tab, idx, 0);
+		nat_host_charge(n, client, NAT_HK_IKE);
 		/* T_out counts from creation: an unanswered item does not block forever */
 		nat_table_schedule(&n->tab, idx, now + n->cfg.t_ike_out, now);
 	}
-	peer_touch(n, now, client, g, server);
+	peer_touch(n, now, client, g, server, false);
 	nat_l4_csum_fix32(ip->l4 + UDP_OFF_CSUM, true, client, g);
 	nat_rewrite_src(ip, g);
 	NAT_INC(n, IKE_IN2OUT);
@@ -173,7 +184,7 @@ int nat_ike_out2in(struct nat *n, sp_time now, struct nat_ip *ip)
 	client = e->k[1].a;
 	if (e->state == IKE_ESTABLISHED)
 		nat_table_schedule(&n->tab, hit, now + n->cfg.t_ike_est, now);
-	peer_touch(n, now, client, ip->dst, ip->src);
+	peer_touch(n, now, client, ip->dst, ip->src, true);
 	nat_l4_csum_fix32(ip->l4 + UDP_OFF_CSUM, true, ip->dst, client);
 	nat_rewrite_dst(ip, client);
 	NAT_INC(n, IKE_OUT2IN);

@@ -99,20 +99,27 @@ static uint32_t create_mapping(struct nat *n, sp_time now, uint8_t proto, uint32
 			       uint16_t sport)
 {
 	uint32_t g = nat_global_for(n, src), idx;
+	enum nat_hk kind = proto == IPV4_PROTO_UDP   ? NAT_HK_UDP
+			   : proto == IPV4_PROTO_TCP ? NAT_HK_TCP
+						     : NAT_HK_ICMP;
 	struct nat_entry *e;
 	uint16_t gp;
 
+	/* RFC 6888 REQ-4: the host's share of ports first, before any search for one. */
+	if (!nat_host_admit(n, now, src, kind))
+		return NAT_NIL;
 	if ((gp = choose_port(n, now, proto, src, g, sport)) == 0) {
 		NAT_INC(n, DROP_NO_PORT);
 		return NAT_NIL;
 	}
-	if ((idx = nat_alloc(n, NAT_O_NAPT, now)) == NAT_NIL)
+	if ((idx = nat_alloc(n, NAT_O_NAPT, now, src)) == NAT_NIL)
 		return NAT_NIL;
 	e = nat_entry_at(&n->tab, idx);
 	nat_key_set(&e->k[0], NAT_K_IN, proto, src, 0, sport);
 	nat_key_set(&e->k[1], NAT_K_OUT, proto, g, 0, gp);
 	nat_table_hash_add(&n->tab, idx, 0);
 	nat_table_hash_add(&n->tab, idx, 1);
+	nat_host_charge(n, src, kind);
 	NAT_INC(n, MAPPINGS_CREATED);
 	return idx;
 }

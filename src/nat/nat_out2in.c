@@ -17,15 +17,26 @@ void nat_frag_note(struct nat *n, sp_time now, const struct nat_ip *ip, uint32_t
 
 	/* ip->src, ip->dst as received: the key later fragments carry. */
 	nat_key_set(&k, NAT_K_FRAG, ip->proto, ip->src, ip->dst, ip->ip_id);
-	if ((idx = nat_table_lookup(&n->tab, &k, now)) == NAT_NIL) {
-		if ((idx = nat_alloc(n, NAT_O_FRAG, now)) == NAT_NIL)
-			return; /* later fragments will be counted as unknown */
+	if ((idx = nat_table_lookup(&n->tab, &k, now)) != NAT_NIL &&
+	    nat_entry_at(&n->tab, idx)->k[1].a != inside) {
+		/* The same (remote, global, IP id) now for another host: start over. */
+		nat_entry_expire(n, idx);
+		idx = NAT_NIL;
+	}
+	if (idx == NAT_NIL) {
+		/* Anyone outside can send first fragments to a mapped port: each host has a
+		 * bounded number of these entries (later fragments will be counted as
+		 * unknown), and they live t_frag from the first fragment, never refreshed by
+		 * the later ones. */
+		if (!nat_host_admit(n, now, inside, NAT_HK_FRAG) ||
+		    (idx = nat_alloc(n, NAT_O_FRAG, now, inside)) == NAT_NIL)
+			return;
 		e = nat_entry_at(&n->tab, idx);
 		e->k[0] = k;
+		nat_key_set(&e->k[1], NAT_K_NONE, ip->proto, inside, 0, 0);
 		nat_table_hash_add(&n->tab, idx, 0);
+		nat_host_charge(n, inside, NAT_HK_FRAG);
 	}
-	e = nat_entry_at(&n->tab, idx);
-	nat_key_set(&e->k[1], NAT_K_NONE, ip->proto, inside, 0, 0);
 	nat_table_schedule(&n->tab, idx, now + n->cfg.t_frag, now);
 }
 
@@ -66,6 +77,8 @@ static int napt_out2in(struct nat *n, sp_time now, struct nat_ip *ip, const stru
 	inport = (uint16_t)e->k[0].id;
 	if (ip->proto == IPV4_PROTO_TCP)
 		nat_tcp_track(e, l4[TCP_OFF_FLAGS], false, false);
+	else
+		e->state |= NAT_NAPT_REPLIED; /* in use: not another host's to evict */
 	nat_table_schedule(&n->tab, idx, now + nat_napt_timeout(n, e), now);
 
 	if (L->pseudo)

@@ -48,7 +48,12 @@
 	_(DROP_IKE_NO_ITEM, "drop_ike_no_item")                     \
 	_(DROP_HAIRPIN_IPSEC, "drop_hairpin_ipsec")                 \
 	_(DROP_NO_BUFFER, "drop_no_buffer")                         \
-	_(DROP_NO_EMIT, "drop_no_emit")
+	_(DROP_NO_EMIT, "drop_no_emit")                             \
+	_(DROP_HOST_PORTS, "drop_host_ports")                       \
+	_(DROP_HOST_ENTRIES, "drop_host_entries")                   \
+	_(DROP_HOST_IKE, "drop_host_ike")                           \
+	_(HOST_FRAGS_REFUSED, "host_fragments_refused")             \
+	_(EVICT_NONE_FREE, "evict_only_established")
 
 enum nat_ctr {
 #define _(sym, str) NAT_CTR_##sym,
@@ -56,6 +61,36 @@ enum nat_ctr {
 #undef _
 		NAT_CTR_N
 };
+
+/* What a host record counts (nat_host.c). */
+enum nat_hk {
+	NAT_HK_UDP = 0, /* NAPT mappings: one global port or ICMP identifier each */
+	NAT_HK_TCP,
+	NAT_HK_ICMP,
+	NAT_HK_IKE,  /* IKE items and IKE peer entries */
+	NAT_HK_FRAG, /* inbound fragment entries to the host */
+	NAT_HK_N
+};
+
+/* One inside host's share of the table. */
+struct nat_host {
+	uint32_t addr;
+	uint32_t next;	/* bucket chain, or free list */
+	uint32_t total; /* entries naming the host */
+	uint16_t cnt[NAT_HK_N];
+	uint32_t logged; /* second of the last log line about it, plus one; 0: never */
+};
+
+struct nat_hosts {
+	struct nat_host *h; /* as many records as table entries */
+	uint32_t *bucket;
+	uint32_t max, mask;
+	uint32_t free_head;
+	uint32_t used;
+};
+
+/* Entries looked at for a victim when the table is full and full_mode is evict. */
+#define NAT_EVICT_SCAN 256
 
 /* Slots of the pool membership set: at least twice NAT_POOL_MAX, a power of two. */
 #define NAT_POOL_SET 512
@@ -65,6 +100,8 @@ struct nat {
 	uint32_t pool_set[NAT_POOL_SET];
 	struct nat_env env;
 	struct nat_table tab;
+	struct nat_hosts hosts;
+	struct sp_ratelimit host_rl; /* log lines about hosts at a limit */
 	const struct nat_strategy *strat;
 	void *sctx;
 	uint64_t ctr[NAT_CTR_N];
@@ -115,8 +152,30 @@ sp_time nat_napt_timeout(const struct nat *n, const struct nat_entry *e);
 /* Whether addr is one of the global addresses (one probe of a hash set). */
 bool nat_in_pool(const struct nat *n, uint32_t addr);
 
-/* Entry allocation with the full_mode policy; NAT_NIL counted as drop_table_full. */
-uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now);
+/* Entry allocation with the full_mode policy, for inside host (0: not known); NAT_NIL
+ * counted as drop_table_full. Eviction never takes another host's entry in use. */
+uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now, uint32_t host);
+
+/* A UDP or ICMP mapping that has seen a packet from outside (entry state byte). */
+#define NAT_NAPT_REPLIED 0x80
+
+/* Per inside host accounting (nat_host.c). */
+int nat_hosts_init(struct nat *n) SP_MUST_CHECK;
+void nat_hosts_fini(struct nat *n);
+void nat_hosts_clear(struct nat *n);
+uint64_t nat_hosts_mem(const struct nat *n);
+struct nat_host *nat_host_lookup(const struct nat *n, uint32_t addr);
+/* The inside host and kind an entry is counted under; false for strategies' items. */
+bool nat_host_of(const struct nat_entry *e, uint32_t *addr, enum nat_hk *kind);
+/* Whether the host may have one more entry of kind; a refusal is counted and logged. */
+bool nat_host_admit(struct nat *n, sp_time now, uint32_t addr, enum nat_hk kind);
+/* Count a new entry (after its keys are set) and uncount a freed one. */
+void nat_host_charge(struct nat *n, uint32_t addr, enum nat_hk kind);
+void nat_host_uncharge(struct nat *n, const struct nat_entry *e);
+/* An entry that may go to make room for host's new one, or NAT_NIL. */
+uint32_t nat_host_victim(const struct nat *n, uint32_t host);
+/* Free every entry whose time has passed (what nat_tick() does first). */
+void nat_reclaim(struct nat *n, sp_time now);
 /* Free an entry through its owner (strategy entries through the strategy). */
 void nat_entry_expire(struct nat *n, uint32_t idx);
 

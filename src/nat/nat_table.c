@@ -298,3 +298,18 @@ uint32_t nat_table_oldest(const struct nat_table *t)
 	}
 	return NAT_NIL;
 }
+
+uint32_t nat_table_oldest_if(const struct nat_table *t,
+			     bool (*ok)(void *arg, const struct nat_entry *e), void *arg,
+			     uint32_t budget)
+{
+	for (uint32_t d = 1; d <= NAT_WHEEL_SLOTS && budget > 0; d++) {
+		uint32_t slot = (uint32_t)((t->wtick + d) % NAT_WHEEL_SLOTS);
+
+		for (uint32_t i = t->wheel[slot]; i != NAT_NIL && budget > 0;
+		     i = t->e[i].w_next, budget--)
+			if (ok(arg, &t->e[i]))
+				return i;
+	}
+	return NAT_NIL;
+}

@@ -209,5 +209,10 @@ uint32_t nat_table_advance(struct nat_table *t, sp_time now, nat_expire_fn cb, v
 sp_time nat_table_next_deadline(const struct nat_table *t);
 /* The live entry that expires soonest-filed (eviction when full), or NAT_NIL. */
 uint32_t nat_table_oldest(const struct nat_table *t);
+/* The soonest-filed entry ok() accepts among the first budget entries in wheel order, or
+ * NAT_NIL: eviction that may not take just any entry. */
+uint32_t nat_table_oldest_if(const struct nat_table *t,
+			     bool (*ok)(void *arg, const struct nat_entry *e), void *arg,
+			     uint32_t budget);
 
 #endif

@@ -70,6 +70,8 @@ static int build(struct ep_sim *s, sp_time now)
 		.rng = s->env->rng,
 		.pool = s->env->pool,
 		.bypass_unmatched = true, /* a node's other traffic passes */
+		/* The simulator remembers a node's starts: the IV epoch of static keys. */
+		.iv_epoch = (uint32_t)s->env->node->ctr[SIM_NODE_CTR_RESTARTS] + 1,
 		.masq_t_out = s->masq_t_out,
 		.masq_t_ei = s->masq_t_ei,
 		.masq_n_out = s->masq_n_out,

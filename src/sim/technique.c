@@ -55,12 +55,16 @@ const struct sim_param sim_nat_params[] = {
 	  "idle established TCP mapping (at least 2h4m, RFC 5382 REQ-5)" },
 	{ "timeout_tcp_transitory", "4m", "TCP mapping opening or closing (RFC 5382 REQ-5)" },
 	{ "timeout_icmp", "60s", "ICMP echo mapping (at least 60s, RFC 5508 REQ-1)" },
-	{ "timeout_fragment", "5s", "a first fragment's translation waits this for the others" },
+	{ "timeout_fragment", "2s", "a first fragment's translation waits this for the others" },
 	{ "ike", "cookies", "cookies: UDP 500 keeps its port, replies by IKE SPIs (003); napt" },
 	{ "ike_timeout_outstanding", "10s", "IKE items awaiting the responder cookie (003 T_out)" },
 	{ "ike_timeout_established", "30m", "established IKE items after inactivity (003 T_ei)" },
 	{ "ike_recent", "5m", "a client counts as recently running IKE with a server (003)" },
 	{ "table_full", "drop", "when the table is full: drop new mappings, or evict" },
+	{ "host_max_ports", "4096", "NAPT mappings per inside host and protocol (RFC 6888 REQ-4)" },
+	{ "host_max_entries", "16384", "table entries per inside host (RFC 6888 REQ-5)" },
+	{ "host_max_ike", "64", "IKE items and IKE peer entries per inside host" },
+	{ "host_max_fragments", "64", "inbound fragment entries per inside host" },
 	{ NULL },
 };
 

@@ -2,7 +2,9 @@
  * The IKE responder as a whole (ike_input): whatever arrives on UDP 500 or 4500 is
  * dropped with a counter or answered, never a crash, leak or read out of bounds. The
  * instance lives across inputs with virtual time advancing, so half-open SAs, cookies and
- * retransmission timers are exercised too.
+ * retransmission timers are exercised too. The first proposal is the seed's (AES-GCM,
+ * x25519), so the seeds get past IKE_SA_INIT into key derivation; what lies beyond needs
+ * the keys, which fuzz_ike_xchg has.
  */
 #include "fuzz.h"
 #include "base/conf.h"
@@ -32,7 +34,8 @@ static void setup(void)
 				   "[conn c]\nlocal = 10.0.0.2\nremote = %any\n"
 				   "psk = sharedsecret1\nlocal_ts = 10.2.0.0/24\n"
 				   "remote_ts = 10.1.0.0/16\n"
-				   "ike = aes256gcm16-prfsha256-ecp256, aes128-sha256-x25519\n"
+				   "ike = aes256gcm16-prfsha256-x25519, "
+				   "aes256gcm16-prfsha256-ecp256, aes128-sha256-x25519\n"
 				   "esp = aes256gcm16, aes128-sha256-modp2048\n";
 	struct ike_params p = { 0 };
 

@@ -118,7 +118,12 @@ conf() {
 			echo "auth = $auth"
 			[ "$al" -gt 0 ] && echo "auth_key = $(key "$al" "$(echo "$k" | sed 's/^0x/0x55/')")"
 			[ "$proto" = esp ] && echo "udp_encap = $udp"
+			[ "$auth" = hmac-md5-96 ] && echo "allow_weak = yes"
 		done
+		# Static AES-GCM/GMAC keys need the count of starts in their IVs (RFC 4106 3.1).
+		case $enc in
+		aes-gcm-* | aes-gmac) printf '[ipsec]\nboot_counter_file = %s\n' "$work/$side.boots" ;;
+		esac
 	} >"$work/$side.conf"
 }
 

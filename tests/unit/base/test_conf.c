@@ -248,12 +248,26 @@ static void file_errors_say_what(void **state)
 	assert_int_equal(system(text), 0);
 }
 
+/* A value that does not parse leaves its key without a value: freeing it (and wiping
+ * every value on the way) must cope. Found by fuzz_conf. */
+static void free_after_bad_value(void **state)
+{
+	struct conf *c = NULL;
+
+	(void)state;
+	assert_int_not_equal(conf_parse_string("[s]\npsk = secret\nnote = \"a # open\n", "t", &c),
+			     0);
+	assert_non_null(c);
+	conf_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_and_get),  cmocka_unit_test(errors_name_file_line_key),
 		cmocka_unit_test(units),	  cmocka_unit_test(duplicate_scalar_is_an_error),
 		cmocka_unit_test(hash_in_values), cmocka_unit_test(file_errors_say_what),
+		cmocka_unit_test(free_after_bad_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,6 +128,8 @@ static void h_sink(void *arg, int level, const char *module, const char *msg)
 {
 	struct h_node *n = arg;
 
+	if (level >= 0 && level < 4)
+		n->nlog[level]++;
 	if (getenv("IKE_TEST_LOG") != NULL)
 		fprintf(stderr, "[%.3f] node%d %s %s: %s\n", (double)n->w->now / 1e9, n->idx,
 			sp_log_level_name(level), module, msg);

@@ -12,9 +12,11 @@
 
 #include <stdio.h>
 
-#define H_MAX_SA  64
-#define H_MAX_MSG 256
-#define H_MAX_EV  128
+#define H_MAX_SA 64
+#ifndef H_MAX_MSG
+#define H_MAX_MSG 256 /* queued messages; a fuzz target that builds it in may use fewer */
+#endif
+#define H_MAX_EV 128
 
 struct h_sa {
 	bool used;
@@ -38,7 +40,8 @@ struct h_node {
 	struct sp_log log;
 	struct sp_ctr_registry ctrs;
 	struct h_sa sas[H_MAX_SA];
-	unsigned moves; /* kernel sa_move calls */
+	unsigned moves;	  /* kernel sa_move calls */
+	unsigned nlog[4]; /* log lines by level */
 	struct ike_event ev[H_MAX_EV];
 	unsigned nev;
 	int idx;

@@ -13,6 +13,7 @@
 #include "ike_harness.h"
 
 #include "base/addr.h"
+#include "base/cursor.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -239,6 +240,33 @@ static void hostile_bytes_never_crash(void **state)
 	h_free(&w);
 }
 
+/* A flood of bad IKE_SA_INIT requests from anyone: every one is counted, but the log gets
+ * a burst of lines and then one a second, the next saying how many were suppressed. */
+static void bad_init_flood_logs_little(void **state)
+{
+	struct h_world w;
+	struct ike_path p = { SP_IP4(10, 0, 0, 2), SP_IP4(203, 0, 113, 9), 500, 500 };
+	uint8_t buf[28] = { 0 };
+	unsigned before;
+
+	(void)state;
+	assert_int_equal(h_init(&w, CONF_I, CONF_R, 7), 0);
+	h_run(&w, w.now + SP_SEC(2));
+	before = w.n[1].nlog[SP_LOG_INFO];
+	buf[17] = 0x20; /* version 2.0 */
+	buf[18] = 34;	/* IKE_SA_INIT */
+	buf[19] = 0x08; /* initiator */
+	buf[27] = 28;
+	for (uint32_t i = 0; i < 20000; i++) {
+		sp_store_be32(buf, i + 1);
+		ike_input(w.n[1].ike, w.now + SP_USEC(100) * i, &p, buf, sizeof(buf));
+	}
+	assert_int_equal(h_ctr(&w.n[1], "drop_malformed"), 20000);
+	assert_true(w.n[1].nlog[SP_LOG_INFO] - before <= SP_RL_BURST + 2);
+	assert_true(w.n[1].nlog[SP_LOG_INFO] - before >= SP_RL_BURST);
+	h_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +278,7 @@ int main(void)
 		cmocka_unit_test(half_open_expires),
 		cmocka_unit_test(tampered_message_dropped_silently),
 		cmocka_unit_test(hostile_bytes_never_crash),
+		cmocka_unit_test(bad_init_flood_logs_little),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

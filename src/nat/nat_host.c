@@ -1,0 +1,264 @@
+/*
+ * Fair share of the NAT: what each inside host holds, so that one host cannot take the
+ * ports, the table or the IKE and fragment state from the others (RFC 6888 REQ-4: a limit
+ * on external ports per subscriber; REQ-5: a limit on state per subscriber).
+ *
+ * A host record counts the core entries that name an inside address: NAPT mappings by
+ * protocol, IKE items and IKE peer entries, inbound fragment entries. Records live in a
+ * preallocated pool of as many records as the table has entries; a record exists only
+ * while it counts at least one entry, so the pool never runs out. The counts are kept
+ * from the entries themselves: an entry is charged when it is made and uncharged when it
+ * is freed (nat_entry_expire), with its host and kind read back from its keys.
+ */
+#include "nat/nat_priv.h"
+#include "base/addr.h"
+#include "base/hash.h"
+#include "proto/udp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A host at a limit is named in the log at most this often (and all hosts together at
+ * most as often as the engine's bucket allows). */
+#define HOST_LOG_EVERY 10 /* seconds */
+
+static const char *const hk_what[NAT_HK_N] = {
+	[NAT_HK_UDP] = "UDP ports",	    [NAT_HK_TCP] = "TCP ports",
+	[NAT_HK_ICMP] = "ICMP identifiers", [NAT_HK_IKE] = "IKE items and peers",
+	[NAT_HK_FRAG] = "fragment entries",
+};
+
+int nat_hosts_init(struct nat *n)
+{
+	struct nat_hosts *hs = &n->hosts;
+	uint32_t nb = 1;
+
+	while (nb < n->tab.max)
+		nb <<= 1;
+	hs->h = calloc(n->tab.max, sizeof(*hs->h));
+	hs->bucket = malloc((size_t)nb * sizeof(uint32_t));
+	if (hs->h == NULL || hs->bucket == NULL)
+		return SP_ENOMEM;
+	hs->max = n->tab.max;
+	hs->mask = nb - 1;
+	nat_hosts_clear(n);
+	return 0;
+}
+
+void nat_hosts_fini(struct nat *n)
+{
+	free(n->hosts.h);
+	free(n->hosts.bucket);
+	memset(&n->hosts, 0, sizeof(n->hosts));
+}
+
+void nat_hosts_clear(struct nat *n)
+{
+	struct nat_hosts *hs = &n->hosts;
+
+	memset(hs->h, 0, (size_t)hs->max * sizeof(*hs->h));
+	memset(hs->bucket, 0xff, ((size_t)hs->mask + 1) * sizeof(uint32_t));
+	for (uint32_t i = 0; i < hs->max; i++)
+		hs->h[i].next = i + 1 < hs->max ? i + 1 : NAT_NIL;
+	hs->free_head = 0;
+	hs->used = 0;
+}
+
+uint64_t nat_hosts_mem(const struct nat *n)
+{
+	return (uint64_t)n->hosts.max * sizeof(struct nat_host) +
+	       ((uint64_t)n->hosts.mask + 1) * sizeof(uint32_t);
+}
+
+static inline uint32_t *host_bucket(const struct nat *n, uint32_t addr)
+{
+	return &n->hosts.bucket[sp_hash_u64(addr, n->tab.seed ^ 0x686f7374u) & n->hosts.mask];
+}
+
+struct nat_host *nat_host_lookup(const struct nat *n, uint32_t addr)
+{
+	for (uint32_t i = *host_bucket(n, addr); i != NAT_NIL; i = n->hosts.h[i].next)
+		if (n->hosts.h[i].addr == addr)
+			return &n->hosts.h[i];
+	return NULL;
+}
+
+bool nat_host_of(const struct nat_entry *e, uint32_t *addr, enum nat_hk *kind)
+{
+	switch (e->owner) {
+	case NAT_O_NAPT:
+		*addr = e->k[0].a;
+		*kind = e->k[0].proto == IPV4_PROTO_UDP	  ? NAT_HK_UDP
+			: e->k[0].proto == IPV4_PROTO_TCP ? NAT_HK_TCP
+							  : NAT_HK_ICMP;
+		return true;
+	case NAT_O_IKE:
+		*addr = e->k[1].a;
+		*kind = NAT_HK_IKE;
+		return true;
+	case NAT_O_PEER:
+		*addr = e->k[0].a;
+		*kind = NAT_HK_IKE;
+		return true;
+	case NAT_O_FRAG:
+		*addr = e->k[1].a;
+		*kind = NAT_HK_FRAG;
+		return true;
+	default:
+		return false; /* strategies' items are theirs to bound */
+	}
+}
+
+static uint32_t kind_limit(const struct nat *n, enum nat_hk kind)
+{
+	switch (kind) {
+	case NAT_HK_IKE:
+		return n->cfg.host_max_ike;
+	case NAT_HK_FRAG:
+		return n->cfg.host_max_frags;
+	default:
+		return n->cfg.host_max_ports;
+	}
+}
+
+static const char *limit_key(enum nat_hk kind, bool total)
+{
+	if (total)
+		return "host_max_entries";
+	return kind == NAT_HK_IKE    ? "host_max_ike"
+	       : kind == NAT_HK_FRAG ? "host_max_fragments"
+				     : "host_max_ports";
+}
+
+static void host_log(struct nat *n, sp_time now, struct nat_host *h, enum nat_hk kind, bool total)
+{
+	uint32_t sec = (uint32_t)(now / SP_SEC(1)) + 1;
+	char a[SP_IP4_STRLEN];
+
+	if (h->logged != 0 && sec - h->logged < HOST_LOG_EVERY)
+		return;
+	h->logged = sec;
+	sp_logf_rl(n->env.log, &n->host_rl, now, SP_LOG_WARN, "nat",
+		   "%s: inside host %s reached %s = %u; new %s refused", n->name,
+		   sp_ip4_fmt(h->addr, a), limit_key(kind, total),
+		   total ? n->cfg.host_max_entries : kind_limit(n, kind),
+		   total ? "entries" : hk_what[kind]);
+}
+
+bool nat_host_admit(struct nat *n, sp_time now, uint32_t addr, enum nat_hk kind)
+{
+	struct nat_host *h = nat_host_lookup(n, addr);
+
+	if (h == NULL)
+		return true; /* holds nothing: every limit is at least 1 */
+	if (h->cnt[kind] >= kind_limit(n, kind) || h->total >= n->cfg.host_max_entries) {
+		/* Expired entries are counted until the wheel reclaims them: do that now. */
+		nat_reclaim(n, now);
+		if ((h = nat_host_lookup(n, addr)) == NULL)
+			return true;
+	}
+	if (h->cnt[kind] >= kind_limit(n, kind)) {
+		switch (kind) {
+		case NAT_HK_IKE:
+			NAT_INC(n, DROP_HOST_IKE);
+			break;
+		case NAT_HK_FRAG:
+			NAT_INC(n, HOST_FRAGS_REFUSED);
+			break;
+		default:
+			NAT_INC(n, DROP_HOST_PORTS);
+			break;
+		}
+		host_log(n, now, h, kind, false);
+		return false;
+	}
+	if (h->total >= n->cfg.host_max_entries) {
+		NAT_INC(n, DROP_HOST_ENTRIES);
+		host_log(n, now, h, kind, true);
+		return false;
+	}
+	return true;
+}
+
+void nat_host_charge(struct nat *n, uint32_t addr, enum nat_hk kind)
+{
+	struct nat_hosts *hs = &n->hosts;
+	struct nat_host *h = nat_host_lookup(n, addr);
+
+	if (h == NULL) {
+		uint32_t *b = host_bucket(n, addr), i = hs->free_head;
+
+		/* Cannot happen: a record counts at least one of at most max entries. */
+		if (SP_UNLIKELY(i == NAT_NIL))
+			return;
+		h = &hs->h[i];
+		hs->free_head = h->next;
+		memset(h, 0, sizeof(*h));
+		h->addr = addr;
+		h->next = *b;
+		*b = i;
+		hs->used++;
+	}
+	h->cnt[kind]++;
+	h->total++;
+}
+
+void nat_host_uncharge(struct nat *n, const struct nat_entry *e)
+{
+	struct nat_hosts *hs = &n->hosts;
+	enum nat_hk kind;
+	uint32_t addr, *pl;
+
+	if (!nat_host_of(e, &addr, &kind))
+		return;
+	for (pl = host_bucket(n, addr); *pl != NAT_NIL; pl = &hs->h[*pl].next) {
+		struct nat_host *h = &hs->h[*pl];
+		uint32_t i = *pl;
+
+		if (h->addr != addr)
+			continue;
+		if (h->cnt[kind] > 0) {
+			h->cnt[kind]--;
+			h->total--;
+		}
+		if (h->total == 0) {
+			*pl = h->next;
+			h->next = hs->free_head;
+			hs->free_head = i;
+			hs->used--;
+		}
+		return;
+	}
+}
+
+/* RFC 6888 REQ-3 d: an established mapping is not deleted to make room for a new one.
+ * A host may give up its own entries; another host's only while they are not in use
+ * yet (unanswered mappings, outstanding IKE items, unanswered IKE peers, fragments). */
+static bool evictable(void *arg, const struct nat_entry *e)
+{
+	const uint32_t *want = arg;
+	enum nat_hk kind;
+	uint32_t addr;
+
+	if (!nat_host_of(e, &addr, &kind))
+		return false; /* a strategy's item: its state is the strategy's */
+	if (*want != 0 && addr == *want)
+		return true;
+	switch (e->owner) {
+	case NAT_O_NAPT:
+		if (e->k[0].proto == IPV4_PROTO_TCP)
+			return !(e->state & NAT_TCP_EST) ||
+			       (e->state & (NAT_TCP_FIN_OUT | NAT_TCP_FIN_IN | NAT_TCP_RST));
+		return !(e->state & NAT_NAPT_REPLIED);
+	case NAT_O_IKE:
+	case NAT_O_PEER:
+		return e->state == 0; /* outstanding item, peer never answered */
+	default:
+		return true; /* fragments */
+	}
+}
+
+uint32_t nat_host_victim(const struct nat *n, uint32_t host)
+{
+	return nat_table_oldest_if(&n->tab, evictable, &host, NAT_EVICT_SCAN);
+}
