@@ -246,6 +246,7 @@ static void make(struct world *w, const char *text, struct conf **conf, struct o
 		.ctrs = &w->ctrs,
 		.rng = &w->rng.rng,
 		.pool = &w->pool,
+		.iv_epoch = 1, /* static AES-GCM keys need one (RFC 4106 3.1) */
 		.modules = stubs_on ? two_stubs : NULL,
 		.nmodules = stubs_on ? 2 : 0,
 		.io = { .net_out = own_net_out, .local_out = own_local_out, .arg = o },
