@@ -84,6 +84,13 @@ bool endpoint_ike_send(struct endpoint_ike *x, const struct pkt *p)
 	return true;
 }
 
+void endpoint_ike_send_long(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
+			    size_t len)
+{
+	if (x != NULL && x->fd >= 0)
+		send_500(x, path, msg, len);
+}
+
 void endpoint_ike_warn(struct endpoint_ike *x, const struct ike_event *ev)
 {
 	/* The module logs each step itself; failures are worth a warning here, as many as

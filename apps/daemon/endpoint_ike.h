@@ -26,6 +26,9 @@ void endpoint_ike_free(struct spinatd *d, struct endpoint_ike *x);
 /* The stack's packet p is UDP from the IKE port: sent on the IKE socket (true; the caller
  * still owns p), else false. */
 bool endpoint_ike_send(struct endpoint_ike *x, const struct pkt *p);
+/* An IKE message too long for a packet buffer, on the IKE socket as it is. */
+void endpoint_ike_send_long(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
+			    size_t len);
 /* IKE's events (a warning for failures) and keys (to the key log). */
 void endpoint_ike_warn(struct endpoint_ike *x, const struct ike_event *ev);
 void endpoint_ike_keylog(struct endpoint_ike *x, const struct ike_keylog *k);

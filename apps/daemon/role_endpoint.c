@@ -108,6 +108,16 @@ static void ike_event(void *arg, sp_time now, const struct ike_event *ev)
 	endpoint_ike_warn(ep->ike, ev);
 }
 
+static void ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
+		     size_t len)
+{
+	struct ep_role *ep = arg;
+
+	(void)now;
+	endpoint_ike_send_long(ep->ike, path, msg, len);
+	ep->ctr[EP_CTR_NET_TX]++;
+}
+
 static void keylog(void *arg, const struct ike_keylog *k)
 {
 	struct ep_role *ep = arg;
@@ -379,7 +389,8 @@ int spinatd_endpoint_start(struct spinatd *d)
 			.local_out = local_out,
 			.ike_event = ike_event,
 			.ipsec_event = ipsec_event,
-			.keylog = keylog },
+			.keylog = keylog,
+			.ike_send = ike_send },
 		.boot_count = boot_count,
 	};
 	struct ep_role *ep;

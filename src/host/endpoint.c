@@ -254,8 +254,13 @@ static void on_ike_out(void *arg, const struct ike_path *path, const uint8_t *ms
 	if (pkt_append(p, msg, (uint32_t)len) != 0 ||
 	    udp_build(p, path->local_port, path->remote_port, h.ip_src, h.ip_dst, true) != 0 ||
 	    ipv4_build(p, &h, NULL, 0) != 0) {
-		ep->ctr[ENDPOINT_CTR_DROP_IKE_TOO_LONG]++;
 		pkt_free(p);
+		/* Larger than a packet buffer (IKE_AUTH with certificates): the owner's own
+		 * socket for the IKE port takes the payload as it is. */
+		if (ep->p.io.ike_send != NULL && path->local_port == ike_port(ep->ike))
+			ep->p.io.ike_send(ep->p.io.arg, ep->now, path, msg, len);
+		else
+			ep->ctr[ENDPOINT_CTR_DROP_IKE_TOO_LONG]++;
 		return;
 	}
 	go(ep, EP_STAGE_OUT_WIRE, 0, p);

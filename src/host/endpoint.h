@@ -120,6 +120,11 @@ struct endpoint_io {
 	void (*ike_event)(void *arg, sp_time now, const struct ike_event *ev);
 	void (*ipsec_event)(void *arg, sp_time now, const struct ipsec_event *ev);
 	void (*keylog)(void *arg, const struct ike_keylog *k);
+	/* Optional: an IKE message on the IKE port too long for a packet buffer (IKE_AUTH
+	 * with certificates), for the owner's own UDP socket; it skips the out_wire hooks.
+	 * NULL: such messages are counted as host.drop_ike_too_long. */
+	void (*ike_send)(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
+			 size_t len);
 	void *arg;
 };
 

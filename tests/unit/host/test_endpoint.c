@@ -238,6 +238,26 @@ static void side_conf(char *buf, size_t len, const char *me, const char *peer, u
 		 me, peer, spi_out, me, peer, key_out, spi_in, peer, me, key_in);
 }
 
+/* An IKE message the stack could not fit in a packet buffer, on the owner's own socket. */
+static struct {
+	struct ike_path path;
+	uint8_t msg[4096];
+	size_t len;
+	unsigned n;
+} long_ike;
+
+static void own_ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
+			 size_t len)
+{
+	(void)arg;
+	(void)now;
+	assert_true(len <= sizeof(long_ike.msg));
+	long_ike.path = *path;
+	memcpy(long_ike.msg, msg, len);
+	long_ike.len = len;
+	long_ike.n++;
+}
+
 static void make(struct world *w, const char *text, struct conf **conf, struct owner *o,
 		 bool stubs_on, struct endpoint **ep)
 {
@@ -249,7 +269,10 @@ static void make(struct world *w, const char *text, struct conf **conf, struct o
 		.iv_epoch = 1, /* static AES-GCM keys need one (RFC 4106 3.1) */
 		.modules = stubs_on ? two_stubs : NULL,
 		.nmodules = stubs_on ? 2 : 0,
-		.io = { .net_out = own_net_out, .local_out = own_local_out, .arg = o },
+		.io = { .net_out = own_net_out,
+			.local_out = own_local_out,
+			.ike_send = stubs_on ? own_ike_send : NULL,
+			.arg = o },
 	};
 
 	assert_int_equal(conf_parse_string(text, p.name, conf), 0);
@@ -257,6 +280,8 @@ static void make(struct world *w, const char *text, struct conf **conf, struct o
 }
 
 static struct world the_world;
+
+static uint32_t pool_bufsize = 4096;
 
 static void reset_world(struct world *w)
 {
@@ -266,7 +291,8 @@ static void reset_world(struct world *w)
 	stubs[1] = (struct stub){ .name = "B", .deadline = SP_TIME_NEVER };
 	made = 0;
 	trace[0] = 0;
-	assert_int_equal(pkt_pool_init(&w->pool, 64, 4096), 0);
+	assert_int_equal(pkt_pool_init(&w->pool, 64, pool_bufsize), 0);
+	memset(&long_ike, 0, sizeof(long_ike));
 	sp_xoshiro_seed(&w->rng, 11);
 	sp_ctr_registry_init(&w->ctrs);
 }
@@ -495,6 +521,32 @@ static void test_deadline_and_tick(void **state)
 	assert_int_equal(endpoint_next_deadline(w->ep1), SP_MSEC(1500));
 }
 
+/*
+ * Packet buffers too small for IKE_SA_INIT: ep1's owner has a socket of its own for the IKE
+ * port and gets the message whole; ep2's has none, and its answer is counted, not lost
+ * silently.
+ */
+static void test_long_ike_message(void **state)
+{
+	struct world *w;
+
+	pool_bufsize = 384; /* 256 of headroom: not enough for a KE, a nonce and NAT-D */
+	setup_ike(state);
+	pool_bufsize = 4096;
+	w = *state;
+	endpoint_start(w->ep1, SP_SEC(1));
+	assert_int_equal(w->o1.nnet, 0);
+	assert_int_equal(long_ike.n, 1);
+	assert_int_equal(long_ike.path.local_port, 500);
+	assert_true(long_ike.len > 384 - 256 - 28);
+	endpoint_ike_input(
+		w->ep2, SP_SEC(1),
+		&(struct ike_path){ long_ike.path.remote_addr, long_ike.path.local_addr, 500, 500 },
+		long_ike.msg, long_ike.len);
+	assert_int_equal(w->o2.nnet, 0);
+	assert_int_equal(sp_ctr_get(&w->ctrs, "host", "drop_ike_too_long"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +556,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_and_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spi_policy_and_events, setup_ike, teardown),
+		cmocka_unit_test_teardown(test_long_ike_message, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
