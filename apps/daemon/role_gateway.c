@@ -25,6 +25,7 @@
 	_(INJECTED, "injected")			   /* engine-made packets sent (copies, holds) */ \
 	_(PASS_OTHER_IF, "passed_other_interface") /* from an interface neither in nor out */     \
 	_(DROP_NOT_IPV4, "drop_not_ipv4")	   /* queued packet is not IPv4 */                \
+	_(DROP_TOO_LONG, "drop_too_long")	   /* no room for dnat's tunnel header */         \
 	_(DROP_INJECT, "drop_inject_failed")	   /* the raw socket refused a packet */          \
 	_(DROP_VERDICT, "drop_verdict_failed")	   /* a verdict could not be sent */              \
 	_(DROP_READ_ERROR, "drop_read_error")	   /* the netlink socket failed */
@@ -48,6 +49,8 @@ struct gateway {
 	uint64_t ctr[GW_CTR_N];
 	struct sp_ctrs ctrs, nfq_ctrs; /* nfq_ctrs: g->q.ctr */
 	bool registered;
+	bool headroom;		      /* the strategy prepends headers (dnat) */
+	uint8_t buf[PKT_BUFSIZE * 2]; /* the packet with headroom when it does */
 };
 
 static void emit(void *arg, enum nat_side side, struct pkt *p)
@@ -114,13 +117,24 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 		verdict(g, m->id, NF_ACCEPT, NULL, 0);
 		return;
 	}
-	pkt_init(&p, m->payload, m->len, 0);
-	p.len = m->len;
+	if (g->headroom) {
+		/* dnat pushes a tunnel header: the packet gets headroom in a copy. */
+		pkt_init(&p, g->buf, sizeof(g->buf), PKT_HEADROOM);
+		if (m->len > pkt_tailroom(&p) || pkt_append(&p, m->payload, m->len) != 0) {
+			g->ctr[GW_CTR_DROP_TOO_LONG]++;
+			verdict(g, m->id, NF_DROP, NULL, 0);
+			return;
+		}
+	} else {
+		pkt_init(&p, m->payload, m->len, 0);
+		p.len = m->len;
+	}
 	p.ifindex = m->indev;
 	v = nat_translate(g->nat, now, from, &p);
 	if (v == NAT_TO_INSIDE || v == NAT_TO_OUTSIDE) {
 		g->ctr[GW_CTR_ACCEPT]++;
-		verdict(g, m->id, NF_ACCEPT, m->payload, m->len);
+		/* The engine may have moved the packet's start (dnat strips and prepends). */
+		verdict(g, m->id, NF_ACCEPT, pkt_data(&p), p.len);
 		return;
 	}
 	/* NAT_DROP (counted by the engine) or NAT_TAKEN (it kept a copy to send later). */
@@ -256,6 +270,7 @@ int spinatd_gateway_start(struct spinatd *d)
 		SP_ERR(&d->log, "gateway", "NAT engine: %s", sp_strerror(r));
 		return r;
 	}
+	g->headroom = strcmp(nat_strategy_name(g->nat), "dnat") == 0;
 	if (d->check)
 		return 0;
 	sp_ctrs_init(&g->ctrs, "gateway", d->name, gw_ctr_names, g->ctr, GW_CTR_N);
@@ -287,7 +302,8 @@ const char spinatd_gateway_usage[] =
 	"      queue = N          NFQUEUE number the iptables rules use (default 0)\n"
 	"      queue_maxlen = N   packets the kernel may hold for the daemon (4096)\n"
 	"      pool = A | A/L     global addresses; may repeat (required)\n"
-	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest\n"
+	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest,\n"
+	"                         dnat (docs/DNAT.md: dnat_* keys)\n"
 	"      ports = LO-HI      ports handed out when the inside port is taken\n"
 	"      max_mappings = N   table entries (262144; 72-80 bytes each)\n"
 	"      timeout_udp, timeout_tcp_established, timeout_tcp_transitory, timeout_icmp,\n"

@@ -265,6 +265,12 @@ static inline int translate(struct nat *n, sp_time now, enum nat_side from, stru
 	if (parse_ip(n, p, &ip) != 0)
 		return NAT_DROP;
 	ip.hint = hint;
+	if (n->strat->packet != NULL) {
+		int v = n->strat->packet(n, n->sctx, now, from, &ip, p);
+
+		if (v != NAT_STRAT_PASS)
+			return v;
+	}
 	if (from == NAT_INSIDE)
 		return nat_in2out(n, now, &ip, p);
 	return nat_out2in(n, now, &ip, p);
@@ -302,6 +308,25 @@ struct pkt *nat_clone(struct nat *n, const struct pkt *p)
 	if (c == NULL)
 		NAT_INC(n, DROP_NO_BUFFER);
 	return c;
+}
+
+struct pkt *nat_pkt_new(struct nat *n)
+{
+	struct pkt *p = n->env.pool != NULL ? pkt_alloc(n->env.pool) : NULL;
+
+	if (p == NULL)
+		NAT_INC(n, DROP_NO_BUFFER);
+	return p;
+}
+
+void nat_emit(struct nat *n, enum nat_side side, struct pkt *p)
+{
+	if (n->env.emit == NULL) {
+		NAT_INC(n, DROP_NO_EMIT);
+		pkt_free(p);
+		return;
+	}
+	n->env.emit(n->env.emit_arg, side, p);
 }
 
 int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client)
