@@ -23,7 +23,8 @@
  * sorted by lowest SPI for a binary search, and one table entry per block (shown by
  * `spinat show nat`, never expiring) and per IAPTT row (FIG. 12: port, internal address,
  * protocol, a millisecond timestamp refreshed on every use; expires after
- * dnat_iaptt_timeout of disuse).
+ * dnat_iaptt_timeout of disuse), found through a flat (protocol, port) array so the
+ * packet path never hashes.
  */
 #include "nat/nat_priv.h"
 #include "base/addr.h"
@@ -34,13 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define K_IAPTT (NAT_K_STRAT + 0) /* proto, -, -, port */
-
 #define ROW_PORTS 1
 #define ROW_SPIS  2
 #define ROW_IAPTT 3
 
 #define NO_BLOCK	  0xffffu
+#define IAPTT_PROTOS	  3	 /* TCP, UDP, ICMP echo */
+#define SPI_MAP		  65536u /* SPIs from spi_min found by a flat array */
 #define MAX_BLOCKS_LIMIT  0xfff0u
 #define HOSTS_PREFIX_MIN  20 /* at most 4094 hosts get restart announcements */
 #define ANNOUNCE_PER_TICK 64
@@ -97,6 +98,7 @@ struct dnat_params {
 	uint32_t hosts_net;   /* who may ask; who hears the restart announcement */
 	uint8_t hosts_len;    /* prefix length */
 	bool announce;	      /* invalidate every block on start and reset */
+	bool iaptt;	      /* keep FIG. 12's per-use rows (else FIG. 8 blocks only) */
 	uint16_t low_min;     /* code 0 blocks: [low_min, low_max] */
 	uint16_t low_max;     /* below PAP_PORT_SPLIT */
 	uint16_t high_min;    /* code 1 blocks: [high_min, high_max] */
@@ -120,12 +122,15 @@ struct dnat_block {
 };
 
 struct dnat_ctx {
-	struct dnat_block *blk; /* max_blocks slots */
-	uint32_t nblk;		/* slots in use */
-	uint16_t *port_blk;	/* 65536: block slot of each port, NO_BLOCK */
-	uint16_t *spi_sorted;	/* slots of the SPI blocks, by lowest SPI */
+	struct dnat_block *blk;	  /* max_blocks slots */
+	uint32_t nblk;		  /* slots in use */
+	uint16_t *port_blk;	  /* 65536: block slot of each port, NO_BLOCK */
+	uint16_t *spi_sorted;	  /* slots of the SPI blocks, by lowest SPI */
+	uint32_t (*iaptt)[65536]; /* IAPTT row of (protocol slot, port), NAT_NIL */
 	uint32_t nspi;
-	bool announcing; /* restart invalidations still to send */
+	uint16_t *spi_map; /* SPI_MAP: block slot of spi_base + i, NO_BLOCK */
+	uint32_t spi_base; /* spi_min */
+	bool announcing;   /* restart invalidations still to send */
 	uint32_t announce_next;
 };
 
@@ -139,6 +144,7 @@ static void dnat_defaults(void *params)
 	p->hosts_net = 0x0a000000u;
 	p->hosts_len = 24;
 	p->announce = true;
+	p->iaptt = true;
 	p->low_min = 1026;
 	p->low_max = PAP_PORT_SPLIT - 1;
 	p->high_min = PAP_PORT_SPLIT;
@@ -179,6 +185,7 @@ static int dnat_conf(struct conf_sec *s, void *params)
 	if ((r = conf_get_ip4(s, "dnat_router", p->router, &p->router)) != 0 ||
 	    (r = conf_get_str(s, "dnat_hosts", NULL, &hosts)) != 0 ||
 	    (r = conf_get_bool(s, "dnat_restart_invalidate", p->announce, &p->announce)) != 0 ||
+	    (r = conf_get_bool(s, "dnat_iaptt", p->iaptt, &p->iaptt)) != 0 ||
 	    (r = read_range(s, "dnat_ports_low", 1, PAP_PORT_SPLIT - 1, &lo, &hi)) != 0 ||
 	    (r = read_range(s, "dnat_ports_high", PAP_PORT_SPLIT, 65535, &hlo, &hhi)) != 0 ||
 	    (r = read_range(s, "dnat_spis", PAP_SPI_MIN, 0xffffffffu, &p->spi_min, &p->spi_max)) !=
@@ -210,6 +217,9 @@ static void clear_maps(const struct dnat_params *par, struct dnat_ctx *c)
 {
 	memset(c->blk, 0, sizeof(*c->blk) * par->max_blocks);
 	memset(c->port_blk, 0xff, sizeof(*c->port_blk) * 65536);
+	memset(c->iaptt, 0xff, sizeof(*c->iaptt) * IAPTT_PROTOS);
+	memset(c->spi_map, 0xff, sizeof(*c->spi_map) * SPI_MAP);
+	c->spi_base = par->spi_min;
 	c->nblk = 0;
 	c->nspi = 0;
 	c->announcing = par->announce;
@@ -224,7 +234,10 @@ static int dnat_init(struct nat *n, void *ctx)
 	c->blk = calloc(par->max_blocks, sizeof(*c->blk));
 	c->port_blk = calloc(65536, sizeof(*c->port_blk));
 	c->spi_sorted = calloc(par->max_blocks, sizeof(*c->spi_sorted));
-	if (c->blk == NULL || c->port_blk == NULL || c->spi_sorted == NULL)
+	c->iaptt = calloc(IAPTT_PROTOS, sizeof(*c->iaptt));
+	c->spi_map = calloc(SPI_MAP, sizeof(*c->spi_map));
+	if (c->blk == NULL || c->port_blk == NULL || c->spi_sorted == NULL || c->iaptt == NULL ||
+	    c->spi_map == NULL)
 		return SP_ENOMEM;
 	clear_maps(par, c);
 	return 0;
@@ -238,6 +251,16 @@ static void dnat_fini(struct nat *n, void *ctx)
 	free(c->blk);
 	free(c->port_blk);
 	free(c->spi_sorted);
+	free(c->iaptt);
+	free(c->spi_map);
+}
+
+/* Mark [first, first + count) in the SPI map as slot (or NO_BLOCK). */
+static void spi_map_set(struct dnat_ctx *c, uint32_t first, uint32_t count, uint16_t slot)
+{
+	for (uint64_t v = first; v < (uint64_t)first + count; v++)
+		if (v - c->spi_base < SPI_MAP)
+			c->spi_map[v - c->spi_base] = slot;
 }
 
 static void dnat_reset(struct nat *n, void *ctx)
@@ -268,6 +291,12 @@ static uint32_t host_blocks(const struct dnat_ctx *c, const struct dnat_params *
 static uint32_t spi_lookup(const struct dnat_ctx *c, uint32_t spi)
 {
 	uint32_t lo = 0, hi = c->nspi;
+
+	/* First fit keeps blocks near spi_min: the first SPI_MAP SPIs are one load. */
+	if (spi - c->spi_base < SPI_MAP)
+		return c->spi_map[spi - c->spi_base];
+	if (spi < c->spi_base)
+		return NO_BLOCK;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -378,6 +407,7 @@ static int add_block(struct nat *n, struct dnat_ctx *c, sp_time now, uint32_t sl
 		}
 		c->spi_sorted[i] = (uint16_t)slot;
 		c->nspi++;
+		spi_map_set(c, first, count, (uint16_t)slot);
 	} else {
 		for (uint32_t p = first; p < first + count; p++)
 			c->port_blk[p] = (uint16_t)slot;
@@ -385,18 +415,27 @@ static int add_block(struct nat *n, struct dnat_ctx *c, sp_time now, uint32_t sl
 	return 0;
 }
 
-static void iaptt_forget(struct nat *n, uint16_t port)
+/* The IAPTT rows are indexed by a flat array per protocol: one load on the packet path. */
+static int iaptt_slot(uint8_t proto)
 {
-	static const uint8_t protos[] = { IPV4_PROTO_TCP, IPV4_PROTO_UDP, IPV4_PROTO_ICMP };
-	struct nat_table *t = nat_table_of(n);
+	switch (proto) {
+	case IPV4_PROTO_TCP:
+		return 0;
+	case IPV4_PROTO_UDP:
+		return 1;
+	case IPV4_PROTO_ICMP:
+		return 2;
+	default:
+		return -1;
+	}
+}
 
-	for (size_t i = 0; i < SP_NELEM(protos); i++) {
-		struct nat_key k;
-		uint32_t it = NAT_NIL, idx;
-
-		nat_key_set(&k, K_IAPTT, protos[i], 0, 0, port);
-		if ((idx = nat_table_next_match(t, &k, &it)) != NAT_NIL)
-			nat_table_free(t, idx);
+static void iaptt_forget(struct nat *n, struct dnat_ctx *c, uint16_t port)
+{
+	for (int s = 0; s < IAPTT_PROTOS; s++) {
+		if (c->iaptt[s][port] != NAT_NIL)
+			nat_table_free(nat_table_of(n), c->iaptt[s][port]);
+		c->iaptt[s][port] = NAT_NIL;
 	}
 }
 
@@ -412,10 +451,11 @@ static void del_block(struct nat *n, struct dnat_ctx *c, uint32_t slot)
 		for (; i + 1 < c->nspi; i++)
 			c->spi_sorted[i] = c->spi_sorted[i + 1];
 		c->nspi--;
+		spi_map_set(c, b->lowest, b->count, NO_BLOCK);
 	} else {
 		for (uint32_t p = b->lowest; p < b->lowest + b->count; p++) {
 			c->port_blk[p] = NO_BLOCK;
-			iaptt_forget(n, (uint16_t)p);
+			iaptt_forget(n, c, (uint16_t)p);
 		}
 	}
 	nat_table_free(nat_table_of(n), b->entry);
@@ -586,33 +626,31 @@ static uint32_t ms_stamp(sp_time now)
 	return (uint32_t)(now / SP_MSEC(1));
 }
 
-/* Note a use of (proto, port) by host: refresh or make its row. */
-static void iaptt_touch(struct nat *n, sp_time now, uint8_t proto, uint16_t port, uint32_t host,
-			uint32_t remote)
+/* Note a use of (proto, port) by host: refresh or make its row (an expired row not yet
+ * reclaimed is reused in place). */
+static void iaptt_touch(struct nat *n, struct dnat_ctx *c, sp_time now, uint8_t proto,
+			uint16_t port, uint32_t host, uint32_t remote)
 {
 	const struct dnat_params *par = nat_sparams(n);
 	struct nat_table *t = nat_table_of(n);
+	int s = iaptt_slot(proto);
 	struct nat_entry *e;
-	struct nat_key k;
 	uint32_t idx;
 
-	nat_key_set(&k, K_IAPTT, proto, 0, 0, port);
-	if ((idx = nat_table_lookup(t, &k, now)) == NAT_NIL) {
-		uint32_t it = NAT_NIL, old;
-
-		/* An expired row still indexed is reused in place. */
-		if ((old = nat_table_next_match(t, &k, &it)) != NAT_NIL)
-			nat_table_free(t, old);
+	if (s < 0 || !par->iaptt)
+		return;
+	if ((idx = c->iaptt[s][port]) == NAT_NIL) {
 		if ((idx = nat_strat_alloc(n, now)) == NAT_NIL)
 			return; /* the blocks still route; counted as drop_table_full */
 		e = nat_entry_at(t, idx);
-		e->k[0] = k;
+		nat_key_set(&e->k[0], NAT_K_NONE, proto, 0, 0, port);
 		e->state = ROW_IAPTT;
-		nat_table_hash_add(t, idx, 0);
+		c->iaptt[s][port] = idx;
 		nat_sctr_inc(n, DNAT_CTR_IAPTT_CREATED, 1);
 	}
 	e = nat_entry_at(t, idx);
-	nat_key_set(&e->k[1], NAT_K_NONE, proto, host, remote, port);
+	if (e->k[1].a != host || e->k[1].b != remote)
+		nat_key_set(&e->k[1], NAT_K_NONE, proto, host, remote, port);
 	e->aux = ms_stamp(now);
 	nat_table_schedule(t, idx, now + par->iaptt_timeout, now);
 }
@@ -684,7 +722,7 @@ static int tunnel_out(struct nat *n, struct dnat_ctx *c, sp_time now, struct nat
 			nat_sctr_inc(n, DNAT_CTR_DROP_PORT_NOT_OWNED, 1);
 			return NAT_DROP;
 		}
-		iaptt_touch(n, now, iproto, port, ip->src, sp_load_be32(in + IPV4_OFF_DST));
+		iaptt_touch(n, c, now, iproto, port, ip->src, sp_load_be32(in + IPV4_OFF_DST));
 	}
 	if (pkt_pull(p, hl) == NULL || pkt_trim(p, itot) != 0)
 		goto malformed;
@@ -746,7 +784,6 @@ static int dnat_from_outside(struct nat *n, struct dnat_ctx *c, sp_time now, str
 		host = c->blk[slot].host;
 		nat_sctr_inc(n, DNAT_CTR_IN_IPSEC, 1);
 	} else {
-		struct nat_key k;
 		uint32_t idx;
 
 		if (ip->frag_later) {
@@ -761,8 +798,8 @@ static int dnat_from_outside(struct nat *n, struct dnat_ctx *c, sp_time now, str
 			return NAT_DROP;
 		}
 		/* FIG. 12 first (Table 9's row), then the blocks of FIG. 8. */
-		nat_key_set(&k, K_IAPTT, ip->proto, 0, 0, port);
-		if ((idx = nat_table_lookup(nat_table_of(n), &k, now)) != NAT_NIL) {
+		idx = c->iaptt[iaptt_slot(ip->proto)][port];
+		if (idx != NAT_NIL && nat_entry_live(nat_entry_at(nat_table_of(n), idx), now)) {
 			host = nat_entry_at(nat_table_of(n), idx)->k[1].a;
 		} else if ((slot = port_lookup(c, port)) != NO_BLOCK) {
 			host = c->blk[slot].host;
@@ -770,7 +807,7 @@ static int dnat_from_outside(struct nat *n, struct dnat_ctx *c, sp_time now, str
 			nat_sctr_inc(n, DNAT_CTR_DROP_UNKNOWN_PORT, 1);
 			return NAT_DROP;
 		}
-		iaptt_touch(n, now, ip->proto, port, host, ip->src);
+		iaptt_touch(n, c, now, ip->proto, port, host, ip->src);
 	}
 	tot = p->len + IPV4_HDR_MIN;
 	if (tot > 0xffff) {
@@ -883,8 +920,13 @@ static sp_time dnat_next_deadline(const struct nat *n, const void *ctx)
 
 static void dnat_expire(struct nat *n, void *ctx, uint32_t idx)
 {
-	(void)ctx;
-	/* Only IAPTT rows are on the wheel. */
+	struct dnat_ctx *c = ctx;
+	const struct nat_entry *e = nat_entry_at(nat_table_of(n), idx);
+	int s = iaptt_slot(e->k[0].proto);
+
+	/* Only IAPTT rows are on the wheel (blocks never expire). */
+	if (e->state == ROW_IAPTT && s >= 0 && c->iaptt[s][e->k[0].id] == idx)
+		c->iaptt[s][e->k[0].id] = NAT_NIL;
 	nat_table_free(nat_table_of(n), idx);
 }
 
