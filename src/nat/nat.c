@@ -444,7 +444,9 @@ void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct 
 		 * of packet i - D and prefetches the entry it names; stage 3 translates packet
 		 * i - 2D, whose lines should have arrived by then. */
 		for (unsigned i = 0; i < m + 2 * BURST_DIST; i++) {
-			if (i < m) {
+			if (i < m && n->strat->burst_hint != NULL) {
+				b[i] = n->strat->burst_hint(n, n->sctx, from, p[i]);
+			} else if (i < m) {
 				b[i] = burst_bucket(n, from, p[i]);
 				if (b[i] != NAT_NIL)
 					__builtin_prefetch(&n->tab.bucket[b[i]]);
@@ -453,13 +455,18 @@ void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct 
 				unsigned j = i - BURST_DIST;
 				uint32_t l;
 
-				if (b[j] != NAT_NIL && (l = n->tab.bucket[b[j]]) != NAT_NIL)
+				if (b[j] != NAT_NIL && n->strat->burst_prefetch != NULL)
+					n->strat->burst_prefetch(n, n->sctx, b[j]);
+				else if (b[j] != NAT_NIL && (l = n->tab.bucket[b[j]]) != NAT_NIL)
 					__builtin_prefetch(&n->tab.e[l >> 1]);
 			}
 			if (i >= 2 * BURST_DIST) {
 				unsigned j = i - 2 * BURST_DIST;
 
-				verdicts[j] = (uint8_t)translate(n, now, from, p[j], b[j]);
+				/* A strategy's cookie is no bucket of the table. */
+				uint32_t h = n->strat->burst_hint != NULL ? NAT_NIL : b[j];
+
+				verdicts[j] = (uint8_t)translate(n, now, from, p[j], h);
 			}
 		}
 		p += m;

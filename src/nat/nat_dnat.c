@@ -839,6 +839,43 @@ static int dnat_packet(struct nat *n, void *ctx, sp_time now, enum nat_side from
 	return dnat_from_outside(n, ctx, now, ip, p);
 }
 
+/* The burst pipeline: the IAPTT slot of a packet's port, then its row. */
+static uint32_t dnat_burst_hint(const struct nat *n, const void *ctx, enum nat_side from,
+				const struct pkt *p)
+{
+	const struct dnat_ctx *c = ctx;
+	const uint8_t *d = pkt_data(p);
+	uint32_t hl, off = 0, at = 0;
+	int s;
+
+	(void)n;
+	if (p->len < IPV4_HDR_MIN || (d[0] >> 4) != 4)
+		return NAT_NIL;
+	hl = (uint32_t)(d[0] & 0x0f) * 4;
+	if (from == NAT_INSIDE) {
+		/* the inner header of a tunnel packet, then its source port */
+		if (d[IPV4_OFF_PROTO] != IPV4_PROTO_IPIP || p->len < hl + IPV4_HDR_MIN)
+			return NAT_NIL;
+		at = hl;
+		hl = (uint32_t)(d[at] & 0x0f) * 4;
+	} else {
+		off = 2;
+	}
+	if (p->len < at + hl + 4 || (s = iaptt_slot(d[at + IPV4_OFF_PROTO])) < 0 || s == 2)
+		return NAT_NIL;
+	__builtin_prefetch(&c->iaptt[s][sp_load_be16(d + at + hl + off)]);
+	return (uint32_t)s << 16 | sp_load_be16(d + at + hl + off);
+}
+
+static void dnat_burst_prefetch(const struct nat *n, const void *ctx, uint32_t hint)
+{
+	const struct dnat_ctx *c = ctx;
+	uint32_t idx = c->iaptt[hint >> 16][hint & 0xffff];
+
+	if (idx != NAT_NIL)
+		__builtin_prefetch(nat_entry_at(&n->tab, idx), 1);
+}
+
 /* ESP and AH never reach the engine's IPsec path: dnat_packet() takes every packet. */
 static int dnat_ipsec_unused(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_pkt *ip,
 			     struct pkt *p)
@@ -975,6 +1012,8 @@ const struct nat_strategy nat_strategy_dnat = {
 	.init = dnat_init,
 	.fini = dnat_fini,
 	.packet = dnat_packet,
+	.burst_hint = dnat_burst_hint,
+	.burst_prefetch = dnat_burst_prefetch,
 	.in2out = dnat_ipsec_unused,
 	.out2in = dnat_ipsec_unused,
 	.expire = dnat_expire,

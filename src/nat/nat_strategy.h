@@ -56,6 +56,13 @@ struct nat_strategy {
 	 * headers of p. */
 	int (*packet)(struct nat *n, void *ctx, sp_time now, enum nat_side from, struct nat_ip *ip,
 		      struct pkt *p);
+	/* Optional, with packet(): nat_translate_burst()'s prefetch pipeline for the
+	 * strategy's own state. burst_hint() looks at p's headers (unvalidated: a hint
+	 * only), prefetches what it can and returns a cookie or NAT_NIL; some packets later
+	 * burst_prefetch() follows the cookie to the next line. */
+	uint32_t (*burst_hint)(const struct nat *n, const void *ctx, enum nat_side from,
+			       const struct pkt *p);
+	void (*burst_prefetch)(const struct nat *n, const void *ctx, uint32_t hint);
 	void (*fini)(struct nat *n, void *ctx); /* may be NULL */
 	/* Outbound packet from ip->client to ip->server with global ip->global: returns a
 	 * verdict; on NAT_TO_OUTSIDE the engine rewrites the source to ip->global. */

@@ -390,6 +390,44 @@ static void restart_invalidates_every_block(void **state)
 	fx_fini(&f);
 }
 
+/* The burst path (prefetch hints of the strategy) gives the verdicts of one at a time. */
+static void burst_matches_single(void **state)
+{
+	struct pkt *pp[4];
+	uint8_t v[4];
+	struct pap_msg r;
+	struct fx f;
+
+	(void)state;
+	assert_int_equal(setup_fx(&f, NULL), 0);
+	ask(&f, HOST1, false, 32, &r); /* 1026-1057 */
+	ask(&f, HOST3, false, 16, &r); /* 1058-1073 */
+	pp[0] = tunnelled_tcp(&f, HOST1, 1032);
+	pp[1] = tunnelled_tcp(&f, HOST3, 1032); /* not HOST3's */
+	pp[2] = tunnelled_tcp(&f, HOST3, 1060);
+	pp[3] = tunnelled_tcp(&f, HOST1, 1026);
+	nat_translate_burst(f.n, 1, NAT_INSIDE, pp, 4, v);
+	assert_int_equal(v[0], NAT_TO_OUTSIDE);
+	assert_int_equal(v[1], NAT_DROP);
+	assert_int_equal(v[2], NAT_TO_OUTSIDE);
+	assert_int_equal(v[3], NAT_TO_OUTSIDE);
+	assert_int_equal(tp_src(pp[2]), GLOBAL);
+	for (int i = 0; i < 4; i++)
+		pkt_free(pp[i]);
+	pp[0] = tp_tcp(&f.pool, SERVER, 80, GLOBAL, 1060, 0x12);
+	pp[1] = tp_tcp(&f.pool, SERVER, 80, GLOBAL, 1032, 0x12);
+	pp[2] = tp_tcp(&f.pool, SERVER, 80, GLOBAL, 2000, 0x12);
+	nat_translate_burst(f.n, 2, NAT_OUTSIDE, pp, 3, v);
+	assert_int_equal(v[0], NAT_TO_INSIDE);
+	assert_int_equal(tp_dst(pp[0]), HOST3);
+	assert_int_equal(v[1], NAT_TO_INSIDE);
+	assert_int_equal(tp_dst(pp[1]), HOST1);
+	assert_int_equal(v[2], NAT_DROP);
+	for (int i = 0; i < 3; i++)
+		pkt_free(pp[i]);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +437,7 @@ int main(void)
 		cmocka_unit_test(hosts_cannot_take_from_each_other),
 		cmocka_unit_test(exhaustion),
 		cmocka_unit_test(restart_invalidates_every_block),
+		cmocka_unit_test(burst_matches_single),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
