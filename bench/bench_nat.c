@@ -12,7 +12,7 @@
 #include "base/cursor.h"
 #include "base/rand.h"
 #include "nat/nat.h"
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 #include "proto/esp.h"
 #include "proto/pap.h"
 #include "proto/ipv4.h"
