@@ -183,6 +183,20 @@ static bool have(const struct host_dnat_block *b)
 	return false;
 }
 
+bool host_dnat_has_ports(const struct host_dnat *h)
+{
+	return have(h->port_blk);
+}
+
+unsigned host_dnat_spis_free(const struct host_dnat *h)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < HOST_DNAT_BLOCKS; i++)
+		n += h->spi_blk[i].count - h->spi_blk[i].taken;
+	return n;
+}
+
 static int put_pap(const struct host_dnat *h, struct pkt *p, const struct pap_msg *m)
 {
 	struct ipv4_hdr ih = { 0 };
@@ -292,10 +306,12 @@ static void router_invalidate(struct host_dnat *h, bool spi, uint32_t value)
 	if (!had)
 		return;
 	INC(h, PAP_INVALIDATED);
-	if (spi)
+	if (spi) {
 		h->want_spis = true;
-	else
+		h->spi_epoch++; /* SAs on the old SPIs must move to new ones */
+	} else {
 		h->want_ports = true;
+	}
 }
 
 static enum host_dnat_verdict pap_input(struct host_dnat *h, const uint8_t *msg, size_t len)
@@ -426,57 +442,73 @@ static bool internal(const struct host_dnat *h, uint32_t a)
 	return sp_ip4_in_prefix(a, h->c.inside_net, h->c.inside_len);
 }
 
-enum host_dnat_verdict host_dnat_output(struct host_dnat *h, sp_time now, struct pkt *p)
+/* Step 178: the local source port becomes a locally unique one (SPTT, FIG. 11). */
+static enum host_dnat_verdict translate_out(struct host_dnat *h, sp_time now, struct ip_view *v)
 {
-	struct ipv4_hdr oh = { 0 };
-	struct ip_view v;
 	uint8_t *port, *csum;
+	struct host_dnat_sptt *r;
+	uint16_t def;
 	bool udp;
 
-	if (!view(pkt_data(p), p->len, &v)) {
+	if (!port_field(v, true, &port, &csum, &udp))
+		return HOST_DNAT_TO_ROUTER;
+	def = sp_load_be16(port);
+	if ((r = (struct host_dnat_sptt *)host_dnat_sptt_lookup(h, v->proto, def)) == NULL) {
+		uint16_t u = uniq_free(h);
+
+		if (u == 0 || (r = sptt_add(h, now, v->proto, def, u, false)) == NULL) {
+			h->want_ports = true;
+			INC(h, DROP_NO_PORT);
+			return HOST_DNAT_DROP;
+		}
+	}
+	r->last = now;
+	r->stamp = (uint32_t)(now / SP_MSEC(1));
+	if (r->uniq_port != def)
+		set_port(port, csum, udp, r->uniq_port);
+	return HOST_DNAT_TO_ROUTER;
+}
+
+/* Steps 174-176: the verdict for p, its ports translated, not yet tunnelled. */
+static enum host_dnat_verdict output_view(struct host_dnat *h, struct pkt *p, struct ip_view *v)
+{
+	if (!view(pkt_data(p), p->len, v)) {
 		INC(h, DROP_MALFORMED);
 		return HOST_DNAT_DROP;
 	}
-	/* Step 174: an internal destination goes as it is (step 182). */
-	if (internal(h, v.dst)) {
+	if (internal(h, v->dst)) {
 		INC(h, LOCAL);
 		return HOST_DNAT_LOCAL;
 	}
-	if (v.src != h->c.global) {
+	if (v->src != h->c.global) {
 		INC(h, DROP_SRC);
 		return HOST_DNAT_DROP;
 	}
-	if (pkt_trim(p, v.tot) != 0) {
+	if (pkt_trim(p, v->tot) != 0) {
 		INC(h, DROP_MALFORMED);
 		return HOST_DNAT_DROP;
 	}
-	/* Step 178: the local source port becomes a locally unique one (SPTT, FIG. 11). */
-	if (port_field(&v, true, &port, &csum, &udp)) {
-		uint8_t proto = v.proto;
-		uint16_t def = sp_load_be16(port);
-		struct host_dnat_sptt *r =
-			(struct host_dnat_sptt *)host_dnat_sptt_lookup(h, proto, def);
+	return HOST_DNAT_TO_ROUTER;
+}
 
-		if (r == NULL) {
-			uint16_t u = uniq_free(h);
+enum host_dnat_verdict host_dnat_translate_out(struct host_dnat *h, sp_time now, struct pkt *p)
+{
+	struct ip_view v;
+	enum host_dnat_verdict r = output_view(h, p, &v);
 
-			if (u == 0 || (r = sptt_add(h, now, proto, def, u, false)) == NULL) {
-				h->want_ports = true;
-				INC(h, DROP_NO_PORT);
-				return HOST_DNAT_DROP;
-			}
-		}
-		r->last = now;
-		r->stamp = (uint32_t)(now / SP_MSEC(1));
-		if (r->uniq_port != def)
-			set_port(port, csum, udp, r->uniq_port);
-	}
+	return r == HOST_DNAT_TO_ROUTER ? translate_out(h, now, &v) : r;
+}
+
+enum host_dnat_verdict host_dnat_encap(struct host_dnat *h, struct pkt *p)
+{
+	struct ipv4_hdr oh = { 0 };
+
 	/* Step 176: the virtual tunnel header (Table 8). */
 	oh.ip_ttl = TUNNEL_TTL;
 	oh.ip_proto = IPV4_PROTO_IPIP;
 	oh.ip_src = h->c.self;
 	oh.ip_dst = h->c.router;
-	oh.ip_tos = v.h[IPV4_OFF_TOS];
+	oh.ip_tos = p->len > 1 ? pkt_data(p)[IPV4_OFF_TOS] : 0;
 	if (ipv4_build(p, &oh, NULL, 0) != 0) {
 		INC(h, DROP_NO_SPACE);
 		return HOST_DNAT_DROP;
@@ -485,12 +517,20 @@ enum host_dnat_verdict host_dnat_output(struct host_dnat *h, sp_time now, struct
 	return HOST_DNAT_TO_ROUTER;
 }
 
-enum host_dnat_verdict host_dnat_input(struct host_dnat *h, sp_time now, struct pkt *p)
+enum host_dnat_verdict host_dnat_output(struct host_dnat *h, sp_time now, struct pkt *p)
+{
+	enum host_dnat_verdict r = host_dnat_translate_out(h, now, p);
+
+	return r == HOST_DNAT_TO_ROUTER ? host_dnat_encap(h, p) : r;
+}
+
+enum host_dnat_verdict host_dnat_decap(struct host_dnat *h, sp_time now, struct pkt *p)
 {
 	struct ip_view o, v;
 	uint8_t *port, *csum;
 	bool udp;
 
+	(void)now;
 	if (!view(pkt_data(p), p->len, &o)) {
 		INC(h, DROP_MALFORMED);
 		return HOST_DNAT_DROP;
@@ -515,21 +555,7 @@ enum host_dnat_verdict host_dnat_input(struct host_dnat *h, sp_time now, struct 
 		INC(h, DROP_MALFORMED);
 		return HOST_DNAT_DROP;
 	}
-	if (!internal(h, v.src)) {
-		/* Step 190: the locally unique port back to the default one (Table 12). */
-		if (port_field(&v, false, &port, &csum, &udp)) {
-			struct host_dnat_sptt *r = row_by_uniq(h, v.proto, sp_load_be16(port));
-
-			if (r == NULL) {
-				INC(h, DROP_NO_SPTT);
-				return HOST_DNAT_DROP;
-			}
-			r->last = now;
-			r->stamp = (uint32_t)(now / SP_MSEC(1));
-			if (r->def_port != r->uniq_port)
-				set_port(port, csum, udp, r->def_port);
-		}
-	} else {
+	if (internal(h, v.src)) {
 		/* Step 196: the outer source is the sender's real internal address. */
 		sp_store_be16(v.h + IPV4_OFF_CSUM,
 			      csum_update32(sp_load_be16(v.h + IPV4_OFF_CSUM), v.src, o.src));
@@ -538,11 +564,44 @@ enum host_dnat_verdict host_dnat_input(struct host_dnat *h, sp_time now, struct 
 		    !(udp && sp_load_be16(csum) == 0))
 			sp_store_be16(csum, csum_update32(sp_load_be16(csum), v.src, o.src));
 	}
-	/* Steps 192-194: strip the tunnel header, hand the inner packet on. */
+	/* Steps 192-194: strip the tunnel header. */
 	if (pkt_pull(p, o.hl) == NULL || pkt_trim(p, v.tot) != 0) {
 		INC(h, DROP_MALFORMED);
 		return HOST_DNAT_DROP;
 	}
 	INC(h, IN);
 	return HOST_DNAT_TO_STACK;
+}
+
+enum host_dnat_verdict host_dnat_translate_in(struct host_dnat *h, sp_time now, struct pkt *p)
+{
+	struct host_dnat_sptt *r;
+	uint8_t *port, *csum;
+	struct ip_view v;
+	bool udp;
+
+	if (!view(pkt_data(p), p->len, &v)) {
+		INC(h, DROP_MALFORMED);
+		return HOST_DNAT_DROP;
+	}
+	/* Step 190: the locally unique port back to the default one (Table 12). */
+	if (internal(h, v.src) || v.dst != h->c.global ||
+	    !port_field(&v, false, &port, &csum, &udp))
+		return HOST_DNAT_TO_STACK;
+	if ((r = row_by_uniq(h, v.proto, sp_load_be16(port))) == NULL) {
+		INC(h, DROP_NO_SPTT);
+		return HOST_DNAT_DROP;
+	}
+	r->last = now;
+	r->stamp = (uint32_t)(now / SP_MSEC(1));
+	if (r->def_port != r->uniq_port)
+		set_port(port, csum, udp, r->def_port);
+	return HOST_DNAT_TO_STACK;
+}
+
+enum host_dnat_verdict host_dnat_input(struct host_dnat *h, sp_time now, struct pkt *p)
+{
+	enum host_dnat_verdict r = host_dnat_decap(h, now, p);
+
+	return r == HOST_DNAT_TO_STACK ? host_dnat_translate_in(h, now, p) : r;
 }

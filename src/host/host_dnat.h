@@ -91,6 +91,7 @@ struct host_dnat {
 	struct host_dnat_block spi_blk[HOST_DNAT_BLOCKS];
 	struct host_dnat_sptt sptt[HOST_DNAT_SPTT_MAX];
 	bool want_ports, want_spis;
+	uint32_t spi_epoch;		/* SPI blocks the router took back, counted */
 	bool port_pending, spi_pending; /* a request is outstanding */
 	sp_time port_sent, spi_sent;
 	struct host_dnat_inval inval[2 * HOST_DNAT_BLOCKS]; /* blocks to give back */
@@ -126,6 +127,18 @@ enum host_dnat_verdict host_dnat_output(struct host_dnat *h, sp_time now, struct
 /* FIG. 14: an IPv4 packet from the network (the router's tunnel packets, PAP). */
 enum host_dnat_verdict host_dnat_input(struct host_dnat *h, sp_time now, struct pkt *p);
 
+/* The steps of the two above, for a stack that runs them at different points: */
+/* FIG. 13 steps 174-178: internal destinations LOCAL, else the source port translated
+ * (TO_ROUTER: carry on with host_dnat_encap()). */
+enum host_dnat_verdict host_dnat_translate_out(struct host_dnat *h, sp_time now, struct pkt *p);
+/* Step 176: push the tunnel header to the router. */
+enum host_dnat_verdict host_dnat_encap(struct host_dnat *h, struct pkt *p);
+/* FIG. 14 steps 186-192 and 196: PAP (CONSUMED), the router's tunnel stripped (TO_STACK),
+ * anything else LOCAL. */
+enum host_dnat_verdict host_dnat_decap(struct host_dnat *h, sp_time now, struct pkt *p);
+/* Step 190: the destination port of a packet to the global address restored. */
+enum host_dnat_verdict host_dnat_translate_in(struct host_dnat *h, sp_time now, struct pkt *p);
+
 /* A unique port mapped to itself (IKE's own port); SP_EFULL without one. */
 int host_dnat_port_reserve(struct host_dnat *h, uint8_t proto, uint16_t *port) SP_MUST_CHECK;
 /* The next unused SPI of the blocks for an inbound SA; SP_EFULL without one. */
@@ -133,8 +146,10 @@ int host_dnat_spi_take(struct host_dnat *h, uint32_t *spi) SP_MUST_CHECK;
 /* Give every block back (host_dnat_poll sends the invalidations). */
 void host_dnat_release(struct host_dnat *h);
 
-/* Free unique ports left in the blocks. */
+/* Free unique ports left in the blocks; whether any port block is held; SPIs left. */
 unsigned host_dnat_ports_free(const struct host_dnat *h);
+bool host_dnat_has_ports(const struct host_dnat *h);
+unsigned host_dnat_spis_free(const struct host_dnat *h);
 /* The SPTT row translating (proto, default port), or NULL. */
 const struct host_dnat_sptt *host_dnat_sptt_lookup(const struct host_dnat *h, uint8_t proto,
 						   uint16_t def_port);

@@ -367,6 +367,11 @@ bool nat_is_global(const struct nat *n, uint32_t addr)
 	return nat_in_pool(n, addr);
 }
 
+bool nat_takes_local(const struct nat *n)
+{
+	return n->strat->packet != NULL;
+}
+
 uint32_t nat_entry_bytes(const struct nat *n)
 {
 	return (uint32_t)(sizeof(struct nat_entry) +
