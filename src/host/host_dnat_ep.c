@@ -230,6 +230,17 @@ static void note_conn(char (*set)[CONN_NAME], unsigned *n, const char *conn)
 		snprintf(set[(*n)++], CONN_NAME, "%s", conn);
 }
 
+static bool spi_in_use(const struct dnat_ep *x, uint32_t spi)
+{
+	struct ipsec *e = endpoint_ipsec(x->ep);
+
+	for (const struct sa *s = e != NULL ? ipsec_sa_next(e, NULL) : NULL; s != NULL;
+	     s = ipsec_sa_next(e, s))
+		if (s->dir == SA_DIR_IN && s->spi == spi)
+			return true;
+	return false;
+}
+
 static int dnat_spi(void *ctx, sp_time now, const struct ike_spi_req *req, uint64_t *spi)
 {
 	struct dnat_ep *x = ctx;
@@ -237,7 +248,11 @@ static int dnat_spi(void *ctx, sp_time now, const struct ike_spi_req *req, uint6
 
 	if (req->proto != IKE_PROTO_ESP && req->proto != IKE_PROTO_AH)
 		return SP_ENOTFOUND; /* IKE SPIs: the router demultiplexes IKE by port */
-	if (host_dnat_spi_take(&x->h, &v) == 0) {
+	/* After a restart the router may grant a block again whose SPIs live SAs still use:
+	 * those are skipped. */
+	while (host_dnat_spi_take(&x->h, &v) == 0) {
+		if (spi_in_use(x, v))
+			continue;
 		note_conn(x->conns, &x->nconns, req->conn);
 		*spi = v;
 		return 0;
