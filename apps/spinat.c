@@ -57,6 +57,7 @@ static const struct {
 	{ "rekey", name_main,
 	  "rekey the CHILD SAs of NAME now ('rekey NAME ike': the IKE SA too)" },
 	{ "lease", any_main, "request, renew or release a NAT lease (role-specific)" },
+	{ "lca", any_main, "issue or revoke a dnat host's certificate (gateway with an LCA)" },
 	{ "commands", any_main, "list the commands the running daemon answers" },
 	{ "help", help_main, "this text" },
 };

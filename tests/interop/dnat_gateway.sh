@@ -5,6 +5,10 @@
 # IP-in-IP tunnels to the router, and get the server's answers back through the router's
 # tunnels, all at once; a host sending from another's port gets nothing. The router's
 # table shows FIG. 8's blocks and FIG. 12's IAPTT rows, its counters the refused port.
+# The router is also the Local Certificate Authority (its certificate made here with the
+# openssl command line, name-constrained to the global address): it certifies host 1's
+# key for host 1's block, which `openssl verify` accepts through the chain, and after
+# `spinat lca revoke` refuses by the CRL the router published.
 #
 #   dnat_gateway.sh SPINATD SPINAT
 set -u
@@ -12,7 +16,7 @@ spinatd=$1 spinat=$2
 
 . "$(dirname "$0")/lib.sh"
 need_root "network namespaces, NFQUEUE"
-need_tools ip iptables python3
+need_tools ip iptables python3 openssl
 lib_start dg
 gw=${tag}g srv=${tag}s
 n=8
@@ -37,6 +41,25 @@ ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 -d 10.0.0.1 -p icmp -j 
 ip netns exec "$gw" sysctl -qw net.ipv4.conf.out0.accept_local=1 net.ipv4.conf.all.accept_local=1 \
 	net.ipv4.conf.out0.rp_filter=0 >/dev/null || fail "sysctl"
 
+# A root, and the router's LCA certificate constrained to 203.0.113.1/32 (002 FIG. 22).
+o() { openssl "$@" >/dev/null 2>&1 || fail "openssl $1"; }
+o ecparam -name prime256v1 -genkey -noout -out "$work/root.key"
+o req -x509 -new -key "$work/root.key" -subj "/CN=dnat test root" -days 2 \
+	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+	-out "$work/root.pem"
+o ecparam -name prime256v1 -genkey -noout -out "$work/lca.key"
+o req -new -key "$work/lca.key" -subj "/CN=LCA 203.0.113.1" -out "$work/lca.csr"
+cat >"$work/lca.ext" <<EOX
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign
+nameConstraints=critical,permitted;IP:203.0.113.1/255.255.255.255
+subjectAltName=IP:203.0.113.1
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid:always
+EOX
+o x509 -req -in "$work/lca.csr" -CA "$work/root.pem" -CAkey "$work/root.key" \
+	-CAcreateserial -days 2 -extfile "$work/lca.ext" -out "$work/lca.pem"
+
 cat >"$work/gw.conf" <<EOC
 [spinatd]
 role = gateway
@@ -49,6 +72,9 @@ pool = 203.0.113.1
 strategy = dnat
 dnat_router = 10.0.0.1
 dnat_hosts = 10.0.0.0/24
+lca_cert = $work/lca.pem
+lca_key = $work/lca.key
+lca_crl = $work/crl.pem
 EOC
 daemon gw "$gw"
 # The router announces at its start that every block of 10.0.0.0/24 is invalid (002,
@@ -113,5 +139,23 @@ ctr() { awk -v k="$1" '$2 == k { print $3 }' "$work/ctr"; }
 [ "$(ctr nat.dnat_tunnel_in)" -ge $((n * 20)) ] || fail "dnat_tunnel_in = $(ctr nat.dnat_tunnel_in)"
 [ "$(ctr nat.dnat_drop_port_not_owned)" -ge 3 ] || fail "the forged port was not counted"
 [ "$(ctr nat.dnat_pap_port_blocks_granted)" -ge $((n + 1)) ] || fail "PAP grants"
+# The LCA certifies host 1's key for its block; ordinary openssl verifies the chain.
+o ecparam -name prime256v1 -genkey -noout -out "$work/h1.key"
+o ec -in "$work/h1.key" -pubout -out "$work/h1.pub"
+"$spinat" --socket "$work/gw.sock" lca issue 10.0.0.2 "$p1" "$work/h1.pub" "$work/h1.pem" \
+	>"$work/issue" || fail "lca issue"
+cat "$work/issue"
+serial=$(sed -n 's/^serial \([0-9]*\) .*/\1/p' "$work/issue")
+v() { openssl verify -CAfile "$work/root.pem" -untrusted "$work/lca.pem" "$@" "$work/h1.pem" 2>&1; }
+v >"$work/verify" || { cat "$work/verify"; fail "openssl verify refused the LCA's certificate"; }
+openssl x509 -in "$work/h1.pem" -noout -ext subjectAltName | grep -q "IP Address:203.0.113.1" ||
+	fail "no subjectAltName 203.0.113.1"
+v -crl_check -CRLfile "$work/crl.pem" >"$work/verify" ||
+	{ cat "$work/verify"; fail "refused with the router's first CRL"; }
+"$spinat" --socket "$work/gw.sock" show lca | grep -q "10.0.0.2 .*valid" || fail "show lca"
+"$spinat" --socket "$work/gw.sock" lca revoke "$serial" || fail "lca revoke"
+v -crl_check -CRLfile "$work/crl.pem" >"$work/verify" && fail "accepted after revocation"
+grep -q "revoked" "$work/verify" || { cat "$work/verify"; fail "not refused as revoked"; }
+
 stop_daemon gw
-echo "PASS: $n hosts through spinatd's dnat router at once, $(ctr nat.dnat_tunnel_in) answers tunnelled back, a forged port refused"
+echo "PASS: $n hosts through spinatd's dnat router at once, $(ctr nat.dnat_tunnel_in) answers tunnelled back, a forged port refused, the LCA's certificate verified and revoked"
