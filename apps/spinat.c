@@ -79,6 +79,7 @@ static const struct {
 	{ "log", any_main, "show or set the daemon's log level: log [err|warn|info|debug]" },
 	{ "reload", any_main, "re-read the daemon's configuration file (as SIGHUP)" },
 	{ "version", any_main, "the running daemon's version, name and role" },
+	{ "lca", any_main, "issue or revoke a dnat host's certificate (gateway with an LCA)" },
 	{ "commands", any_main, "list the commands the running daemon answers" },
 	{ "help", help_main, "this text" },
 };

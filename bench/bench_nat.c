@@ -8,11 +8,13 @@
  */
 #include "bench.h"
 #include "base/addr.h"
+#include "base/conf.h"
 #include "base/cursor.h"
 #include "base/rand.h"
 #include "nat/nat.h"
 #include "crypto/spihash_scheme.h"
 #include "proto/esp.h"
+#include "proto/pap.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
 
@@ -39,8 +41,8 @@ struct fwd {
 	struct nat *n;
 	enum nat_side side;
 	sp_time now;
-	const uint8_t *tmpl; /* ntmpl packets of PKT_LEN bytes */
-	uint32_t ntmpl, next;
+	const uint8_t *tmpl; /* ntmpl packets of len bytes */
+	uint32_t ntmpl, next, len;
 	struct pkt pk[BURST];
 	struct pkt *pp[BURST];
 	uint8_t buf[BURST][PKT_HEADROOM + 128];
@@ -57,6 +59,7 @@ static void fwd_init(struct fwd *f, struct nat *n, enum nat_side side, sp_time n
 	f->now = now;
 	f->tmpl = tmpl;
 	f->ntmpl = ntmpl;
+	f->len = PKT_LEN;
 	for (unsigned i = 0; i < BURST; i++) {
 		pkt_init(&f->pk[i], f->buf[i], sizeof(f->buf[i]), PKT_HEADROOM);
 		f->pp[i] = &f->pk[i];
@@ -73,8 +76,8 @@ static void fwd_run(void *arg, uint64_t batch)
 			struct pkt *p = &f->pk[i];
 
 			p->off = PKT_HEADROOM;
-			p->len = PKT_LEN;
-			memcpy(p->buf + PKT_HEADROOM, f->tmpl + (size_t)f->next * PKT_LEN, PKT_LEN);
+			p->len = f->len;
+			memcpy(p->buf + PKT_HEADROOM, f->tmpl + (size_t)f->next * f->len, f->len);
 			if (++f->next == f->ntmpl)
 				f->next = 0;
 		}
@@ -311,6 +314,199 @@ out:
 	return r;
 }
 
+/*
+ * 002's router: the same kind of 64-byte UDP flows and ESP SAs through strategy dnat,
+ * which forwards without translating. Hosts 10.0.0.1-200 (not .7, the router) each get a
+ * block of 255 ports from 10,000 and 64 SPIs by PAP; outbound packets are the flows'
+ * packets in a 20-octet tunnel header to the router, inbound ones get that header pushed.
+ */
+#define DNAT_LEN  (PKT_LEN + IPV4_HDR_MIN)
+#define DNAT_ROUT SP_IP4(10, 0, 0, 7)
+#define DNAT_GLOB SP_IP4(203, 0, 113, 1)
+
+struct dnat_fig {
+	struct rate in2out, out2in, esp_in, esp_out, napt_in2out, napt_out2in;
+	uint32_t flows;
+	uint64_t allocs;
+};
+
+/* Wrap the 64-byte packet at b + IPV4_HDR_MIN in a tunnel header from host. */
+static void put_tunnel(uint8_t *b, uint32_t host)
+{
+	struct ipv4_hdr h = { 0 };
+	struct pkt p;
+
+	pkt_init(&p, b, DNAT_LEN, IPV4_HDR_MIN);
+	p.len = PKT_LEN;
+	h.ip_ttl = 64;
+	h.ip_proto = IPV4_PROTO_IPIP;
+	h.ip_src = host;
+	h.ip_dst = DNAT_ROUT;
+	if (ipv4_build(&p, &h, NULL, 0) != 0)
+		abort();
+}
+
+/* One PAP request from host, answered in place; the granted lowest value or 0. */
+static uint32_t dnat_ask(struct nat *n, uint32_t host, bool spi, uint32_t *count)
+{
+	uint8_t buf[PKT_HEADROOM + 128];
+	struct ipv4_hdr h = { 0 };
+	struct pap_msg m;
+	struct wcur w;
+	struct pkt p;
+	struct cur c;
+
+	pkt_init(&p, buf, sizeof(buf), PKT_HEADROOM);
+	if (spi)
+		pap_spi_request(&m, 64);
+	else
+		pap_port_request(&m, 255, true);
+	wcur_init(&w, pkt_put(&p, PAP_LEN), PAP_LEN);
+	h.ip_ttl = 64;
+	h.ip_proto = IPV4_PROTO_ICMP;
+	h.ip_src = host;
+	h.ip_dst = DNAT_ROUT;
+	if (pap_build(&w, &m) != 0 || ipv4_build(&p, &h, NULL, 0) != 0 ||
+	    nat_translate(n, SP_SEC(10), NAT_INSIDE, &p) != NAT_TO_INSIDE)
+		return 0;
+	cur_init(&c, pkt_data(&p) + IPV4_HDR_MIN, p.len - IPV4_HDR_MIN);
+	if (pap_parse(&c, PAP_FROM_ROUTER, &m) != 0 || m.pap_code != PAP_CODE_OK)
+		return 0;
+	*count = m.pap_count;
+	return spi ? m.pap_spi : m.pap_port;
+}
+
+/* strategy dnat from its configuration keys: with or without FIG. 12's IAPTT. */
+static int new_dnat(struct nat **n, uint32_t max, bool iaptt)
+{
+	struct nat_env env = { .name = "bench", .rng = &bench_rng.rng };
+	struct nat_config c;
+	struct conf *cf = NULL;
+	char text[256];
+	int r;
+
+	*n = NULL;
+	snprintf(text, sizeof(text),
+		 "[gateway]\npool = 203.0.113.1\nstrategy = dnat\nmax_mappings = %u\n"
+		 "dnat_iaptt = %s\n",
+		 max, iaptt ? "yes" : "no");
+	if ((r = conf_parse_string(text, "bench", &cf)) == 0 &&
+	    (r = nat_config_read(&c, conf_find(cf, "gateway", NULL))) == 0)
+		r = nat_new(n, &c, &env);
+	conf_free(cf);
+	return r;
+}
+
+static int dnat_figures(const struct bench_opts *o, uint32_t hosts, bool iaptt,
+			struct dnat_fig *fig)
+{
+	uint32_t ntmpl = 1u << 16, *lo = calloc(hosts, sizeof(uint32_t)),
+		 *spi = calloc(hosts, sizeof(uint32_t));
+	uint8_t *tin = malloc((size_t)ntmpl * DNAT_LEN), *tout = malloc((size_t)ntmpl * PKT_LEN);
+	uint8_t *ein = malloc((size_t)ntmpl * PKT_LEN), *eout = malloc((size_t)ntmpl * DNAT_LEN);
+	uint8_t *nin = malloc((size_t)ntmpl * PKT_LEN), *nout = malloc((size_t)ntmpl * PKT_LEN);
+	struct fwd *f = malloc(sizeof(*f));
+	struct nat *n = NULL, *napt = NULL;
+	uint64_t a0;
+	int r = -1;
+
+	if (lo == NULL || spi == NULL || tin == NULL || tout == NULL || ein == NULL ||
+	    eout == NULL || nin == NULL || nout == NULL || f == NULL ||
+	    new_dnat(&n, 2 * ntmpl + 4 * hosts, iaptt) != 0 ||
+	    new_nat(&napt, "masq", 2 * ntmpl, 1) != 0)
+		goto out;
+	for (uint32_t i = 0; i < hosts; i++) {
+		uint32_t host = SP_IP4(10, 0, 0, 1) + i + (i >= 6), cnt = 0, scnt = 0;
+
+		if ((lo[i] = dnat_ask(n, host, false, &cnt)) == 0 || cnt != 255 ||
+		    (spi[i] = dnat_ask(n, host, true, &scnt)) == 0 || scnt != 64)
+			goto out;
+	}
+	for (uint32_t t = 0; t < ntmpl; t++) {
+		uint32_t i = sp_rng_below(&bench_rng.rng, hosts);
+		uint32_t host = SP_IP4(10, 0, 0, 1) + i + (i >= 6);
+		uint16_t port = (uint16_t)(lo[i] + sp_rng_below(&bench_rng.rng, 255));
+		uint32_t s = spi[i] + sp_rng_below(&bench_rng.rng, 64);
+
+		put_udp(tin + (size_t)t * DNAT_LEN + IPV4_HDR_MIN, DNAT_GLOB, port, SERVER, 53);
+		put_tunnel(tin + (size_t)t * DNAT_LEN, host);
+		put_udp(tout + (size_t)t * PKT_LEN, SERVER, 53, DNAT_GLOB, port);
+		put_esp(ein + (size_t)t * PKT_LEN, SERVER, DNAT_GLOB, s);
+		put_esp(eout + (size_t)t * DNAT_LEN + IPV4_HDR_MIN, DNAT_GLOB, SERVER,
+			0x30000000u + t);
+		put_tunnel(eout + (size_t)t * DNAT_LEN, host);
+		/* The same flows as NAPT sees them: inside host and port, one global address. */
+		put_udp(nin + (size_t)t * PKT_LEN, host, port, SERVER, 53);
+	}
+	/* NAPT's mappings, made by one pass, and its inbound packets to them. */
+	fwd_init(f, napt, NAT_INSIDE, SP_SEC(10), nin, ntmpl);
+	fwd_run(f, ntmpl);
+	for (uint32_t t = 0; t < ntmpl; t++) {
+		uint8_t buf[PKT_HEADROOM + 128];
+		struct pkt p;
+
+		pkt_init(&p, buf, sizeof(buf), PKT_HEADROOM);
+		p.len = PKT_LEN;
+		memcpy(pkt_data(&p), nin + (size_t)t * PKT_LEN, PKT_LEN);
+		if (nat_translate(napt, SP_SEC(10), NAT_INSIDE, &p) != NAT_TO_OUTSIDE)
+			goto out;
+		put_udp(nout + (size_t)t * PKT_LEN, SERVER, 53,
+			sp_load_be32(pkt_data(&p) + IPV4_OFF_SRC), sp_load_be16(pkt_data(&p) + 20));
+	}
+	a0 = bench_alloc_count();
+	fwd_init(f, n, NAT_INSIDE, SP_SEC(11), tin, ntmpl);
+	f->len = DNAT_LEN;
+	fig->in2out = measure(o, fwd_run, f, BURST * 256);
+	if (f->drop != 0)
+		goto drops;
+	fwd_init(f, n, NAT_OUTSIDE, SP_SEC(11), tout, ntmpl);
+	fig->out2in = measure(o, fwd_run, f, BURST * 256);
+	if (f->drop != 0)
+		goto drops;
+	fwd_init(f, n, NAT_OUTSIDE, SP_SEC(11), ein, ntmpl);
+	fig->esp_in = measure(o, fwd_run, f, BURST * 256);
+	if (f->drop != 0)
+		goto drops;
+	fwd_init(f, n, NAT_INSIDE, SP_SEC(11), eout, ntmpl);
+	f->len = DNAT_LEN;
+	fig->esp_out = measure(o, fwd_run, f, BURST * 256);
+	if (f->drop != 0)
+		goto drops;
+	fig->allocs = bench_alloc_count() - a0;
+	fig->flows = nat_entries(napt);
+	r = 0;
+	if (!iaptt)
+		goto out;
+	fwd_init(f, napt, NAT_INSIDE, SP_SEC(11), nin, ntmpl);
+	fig->napt_in2out = measure(o, fwd_run, f, BURST * 256);
+	if (f->drop != 0)
+		goto drops;
+	fwd_init(f, napt, NAT_OUTSIDE, SP_SEC(11), nout, ntmpl);
+	fig->napt_out2in = measure(o, fwd_run, f, BURST * 256);
+	if (f->drop != 0)
+		goto drops;
+	fig->flows = nat_entries(napt);
+	r = 0;
+	goto out;
+drops:
+	r = -1;
+	fprintf(stderr, "bench nat: dnat comparison dropped %llu packets\n",
+		(unsigned long long)f->drop);
+out:
+	nat_free(n);
+	nat_free(napt);
+	free(lo);
+	free(spi);
+	free(tin);
+	free(tout);
+	free(ein);
+	free(eout);
+	free(nin);
+	free(nout);
+	free(f);
+	return r;
+}
+
 /* The kernel's NAT between namespaces: in -> nat (MASQUERADE) -> out. */
 
 static int sh(const char *fmt, ...) SP_PRINTF(1, 2);
@@ -471,6 +667,31 @@ int bench_nat_main(const struct bench_opts *o, int argc, char **argv)
 		}
 		printf("  %-9s in %11.0f (%10.0f) pps   out %11.0f (%10.0f) pps\n", esp_strats[i],
 		       in.cpu, in.wall, out.cpu, out.wall);
+	}
+	{
+		struct dnat_fig d, b;
+
+		if (dnat_figures(o, 200, true, &d) != 0 || dnat_figures(o, 200, false, &b) != 0) {
+			fprintf(stderr, "bench nat: dnat run failed\n");
+			return 1;
+		}
+		printf("nat: 002's dnat router (tunnel strip/push, no rewriting) against masq's "
+		       "NAPT "
+		       "on the same %u UDP flows of 200 hosts; ns of router CPU per packet\n",
+		       d.flows);
+		printf("  %-26s %9s %9s\n", "", "in2out", "out2in");
+		printf("  %-26s %9.1f %9.1f\n", "masq (NAPT, rewrites)", 1e9 / d.napt_in2out.cpu,
+		       1e9 / d.napt_out2in.cpu);
+		printf("  %-26s %9.1f %9.1f\n", "dnat (UDP by port)", 1e9 / d.in2out.cpu,
+		       1e9 / d.out2in.cpu);
+		printf("  %-26s %9.1f %9.1f\n", "dnat (ESP by SPI block)", 1e9 / d.esp_out.cpu,
+		       1e9 / d.esp_in.cpu);
+		printf("  %-26s %9.1f %9.1f\n", "dnat, no IAPTT (FIG. 8)", 1e9 / b.in2out.cpu,
+		       1e9 / b.out2in.cpu);
+		printf("  ratio dnat/masq CPU per packet: in2out %.2f, out2in %.2f; allocations "
+		       "while forwarding: %llu\n",
+		       d.napt_in2out.cpu / d.in2out.cpu, d.napt_out2in.cpu / d.out2in.cpu,
+		       (unsigned long long)d.allocs);
 	}
 	kern = kernel_nat(o, why, sizeof(why));
 	if (kern > 0)

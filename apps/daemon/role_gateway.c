@@ -11,12 +11,17 @@
 #include "base/addr.h"
 #include "base/cursor.h"
 #include "io/nfq.h"
+#include "crypto/crypto.h"
+#include "crypto/x509_issue.h"
 #include "nat/nat.h"
+#include "nat/nat_strategy.h"
+#include "pki/lca.h"
 
 #include <linux/netfilter.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define GW_IFS_MAX     8
 #define GW_DEBUG_DROPS 10
@@ -28,6 +33,7 @@
 	_(INJECTED, "injected")			   /* engine-made packets sent (copies, holds) */ \
 	_(PASS_OTHER_IF, "passed_other_interface") /* from an interface neither in nor out */     \
 	_(DROP_NOT_IPV4, "drop_not_ipv4")	   /* queued packet is not IPv4 */                \
+	_(DROP_TOO_LONG, "drop_too_long")	   /* no room for dnat's tunnel header */         \
 	_(DROP_INJECT, "drop_inject_failed")	   /* the raw socket refused a packet */          \
 	_(DROP_VERDICT, "drop_verdict_failed")	   /* a verdict could not be sent */              \
 	_(DROP_READ_ERROR, "drop_read_error")	   /* the netlink socket failed */
@@ -56,6 +62,10 @@ struct gateway {
 	unsigned dbg_lines;
 	uint64_t dbg_skipped;
 	struct gw_rules gr;
+	bool headroom;		      /* the strategy prepends headers (dnat) */
+	struct lca *lca;	      /* dnat's Local Certificate Authority, or NULL */
+	const char *crl_path;	      /* where the LCA publishes its CRL, or NULL */
+	uint8_t buf[PKT_BUFSIZE * 2]; /* the packet with headroom when it does */
 };
 
 static void emit(void *arg, enum nat_side side, struct pkt *p)
@@ -163,13 +173,24 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 		verdict(g, m->id, NF_ACCEPT, NULL, 0);
 		return;
 	}
-	pkt_init(&p, m->payload, m->len, 0);
-	p.len = m->len;
+	if (g->headroom) {
+		/* dnat pushes a tunnel header: the packet gets headroom in a copy. */
+		pkt_init(&p, g->buf, sizeof(g->buf), PKT_HEADROOM);
+		if (m->len > pkt_tailroom(&p) || pkt_append(&p, m->payload, m->len) != 0) {
+			g->ctr[GW_CTR_DROP_TOO_LONG]++;
+			verdict(g, m->id, NF_DROP, NULL, 0);
+			return;
+		}
+	} else {
+		pkt_init(&p, m->payload, m->len, 0);
+		p.len = m->len;
+	}
 	p.ifindex = m->indev;
 	v = nat_translate(g->nat, now, from, &p);
 	if (v == NAT_TO_INSIDE || v == NAT_TO_OUTSIDE) {
 		g->ctr[GW_CTR_ACCEPT]++;
-		verdict(g, m->id, NF_ACCEPT, m->payload, m->len);
+		/* The engine may have moved the packet's start (dnat strips and prepends). */
+		verdict(g, m->id, NF_ACCEPT, pkt_data(&p), p.len);
 		return;
 	}
 	/* NAT_DROP (counted by the engine) or NAT_TAKEN (it kept a copy to send later). */
@@ -227,6 +248,153 @@ static int ctl_show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err)
 	return 0;
 }
 
+/* The LCA (002, docs/DNAT.md): publish the CRL where lca_crl says. */
+static int lca_publish(struct gateway *g, FILE *err)
+{
+	uint8_t *der;
+	size_t len;
+	int r;
+
+	if (g->crl_path == NULL)
+		return 0;
+	if ((r = lca_crl(g->lca, (int64_t)time(NULL), &der, &len)) == 0) {
+		r = crypto_der_write_pem(g->crl_path, "X509 CRL", der, len);
+		free(der);
+	}
+	if (r != 0)
+		fprintf(err, "CRL %s: %s", g->crl_path, sp_strerror(r));
+	return r;
+}
+
+/* lca issue HOST PORT KEYFILE CERTFILE: a certificate for the key in KEYFILE (PEM, public
+ * or private) binding the global address and the block of HOST that holds PORT; the block
+ * is then kept until the certificate is revoked. */
+static int ctl_lca_issue(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct gateway *g = arg;
+	uint8_t *spki = NULL, *der = NULL;
+	size_t spki_len, der_len;
+	uint16_t lo, cnt;
+	uint64_t serial, port;
+	char pem[8192];
+	uint32_t host;
+	FILE *f;
+	size_t n;
+	int r;
+
+	if (g->lca == NULL) {
+		fprintf(err, "no LCA: set lca_cert and lca_key in [gateway]");
+		return SP_ESTATE;
+	}
+	if (argc != 4 || sp_ip4_parse(argv[0], &host) != 0 || conf_parse_u64(argv[1], &port) != 0 ||
+	    port == 0 || port > 65535) {
+		fprintf(err, "usage: lca issue HOST PORT KEYFILE CERTFILE");
+		return SP_EINVAL;
+	}
+	if ((f = fopen(argv[2], "r")) == NULL) {
+		fprintf(err, "%s: cannot read", argv[2]);
+		return SP_EIO;
+	}
+	n = fread(pem, 1, sizeof(pem) - 1, f);
+	fclose(f);
+	pem[n] = '\0';
+	if ((r = nat_dnat_port_block(g->nat, host, (uint16_t)port, &lo, &cnt)) != 0) {
+		fprintf(err, "%s holds no block with port %llu", argv[0], (unsigned long long)port);
+		goto out;
+	}
+	if ((r = crypto_key_spki(pem, &spki, &spki_len)) != 0 ||
+	    (r = lca_issue(g->lca, (int64_t)time(NULL), host, lo, cnt, spki, spki_len, &der,
+			   &der_len, &serial)) != 0 ||
+	    (r = crypto_der_write_pem(argv[3], "CERTIFICATE", der, der_len)) != 0) {
+		fprintf(err, "issue: %s", sp_strerror(r));
+		goto out;
+	}
+	if ((r = nat_dnat_certify(g->nat, host, (uint16_t)port, true)) != 0)
+		goto out;
+	fprintf(out, "serial %llu ports %u-%u\n", (unsigned long long)serial, lo,
+		(unsigned)lo + cnt - 1);
+out:
+	crypto_wipe(pem, sizeof(pem)); /* KEYFILE may hold the private key */
+	free(spki);
+	free(der);
+	return r;
+}
+
+/* lca revoke SERIAL: revoke, publish the CRL, release the block unless another valid
+ * certificate binds it. */
+static int ctl_lca_revoke(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct gateway *g = arg;
+	int64_t now = (int64_t)time(NULL);
+	const struct lca_cert *c = NULL;
+	uint64_t serial;
+	int r;
+
+	if (g->lca == NULL || argc != 1 || conf_parse_u64(argv[0], &serial) != 0) {
+		fprintf(err, "usage: lca revoke SERIAL (with an LCA configured)");
+		return SP_EINVAL;
+	}
+	for (unsigned i = 0; i < g->lca->n; i++)
+		if (g->lca->certs[i].serial == serial)
+			c = &g->lca->certs[i];
+	if ((r = lca_revoke(g->lca, now, serial)) != 0) {
+		fprintf(err, "revoke 0x%llx: %s", (unsigned long long)serial, sp_strerror(r));
+		return r;
+	}
+	if (c != NULL && !lca_port_bound(g->lca, now, c->host, c->lowest))
+		(void)nat_dnat_certify(g->nat, c->host, c->lowest, false);
+	if ((r = lca_publish(g, err)) != 0)
+		return r;
+	fprintf(out, "revoked %llu\n", (unsigned long long)serial);
+	return 0;
+}
+
+static int ctl_show_lca(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct gateway *g = arg;
+
+	(void)argc;
+	(void)argv;
+	if (g->lca == NULL) {
+		fprintf(err, "no LCA configured");
+		return SP_ESTATE;
+	}
+	lca_show(g->lca, (int64_t)time(NULL), out);
+	return 0;
+}
+
+/* lca_cert, lca_key (both or neither), lca_crl, lca_lifetime. */
+static int lca_start(struct gateway *g, struct conf_sec *s)
+{
+	const char *cert, *key, *crl;
+	struct crypto_ca *ca = NULL;
+	struct lca_conf lc;
+	sp_time life;
+	int r;
+
+	if ((r = conf_get_str(s, "lca_cert", NULL, &cert)) != 0 ||
+	    (r = conf_get_str(s, "lca_key", NULL, &key)) != 0 ||
+	    (r = conf_get_str(s, "lca_crl", NULL, &crl)) != 0 ||
+	    (r = conf_get_time(s, "lca_lifetime", SP_SEC(86400), &life)) != 0)
+		return r;
+	if (cert == NULL && key == NULL)
+		return 0;
+	if (cert == NULL || key == NULL || !g->headroom || life < SP_SEC(1))
+		return conf_fail(s, "lca_cert and lca_key go together, with strategy dnat and "
+				    "a positive lca_lifetime");
+	if (g->d->check)
+		return 0;
+	if ((r = crypto_ca_load(cert, key, &ca)) != 0)
+		return conf_fail(s, "lca_cert/lca_key: %s", sp_strerror(r));
+	lca_conf_defaults(&lc);
+	lc.global = nat_config_of(g->nat)->pool[0];
+	lc.lifetime = (int64_t)(life / SP_SEC(1));
+	if ((r = lca_new(&g->lca, ca, &lc)) != 0)
+		return r;
+	g->crl_path = crl;
+	return lca_publish(g, stderr);
+}
+
 /* inside = IF / outside = IF (each may repeat): interface names into ifindexes. */
 static int read_ifs(struct spinatd *d, struct conf_sec *s, const char *key, unsigned *out,
 		    unsigned *n)
@@ -268,6 +436,7 @@ void spinatd_gateway_stop(struct spinatd *d)
 		sp_ctr_unregister(&d->ctrs, &g->nfq_ctrs);
 	}
 	nat_free(g->nat);
+	lca_free(g->lca);
 	free(g);
 	d->role_state = NULL;
 }
@@ -317,6 +486,9 @@ int spinatd_gateway_start(struct spinatd *d)
 		SP_ERR(&d->log, "gateway", "NAT engine: %s", sp_strerror(r));
 		return r;
 	}
+	g->headroom = strcmp(nat_strategy_name(g->nat), "dnat") == 0;
+	if ((r = lca_start(g, s)) != 0)
+		return r;
 	if (d->check)
 		return 0;
 	sp_ctrs_init(&g->ctrs, "gateway", d->name, gw_ctr_names, g->ctr, GW_CTR_N);
@@ -341,6 +513,14 @@ int spinatd_gateway_start(struct spinatd *d)
 		     d->ctl, "show nat", ctl_show_nat, g,
 		     "the translation table (000 FIG. 5 columns): [ipsec|napt] [limit N]")) != 0)
 		return r;
+	if (g->lca != NULL &&
+	    ((r = io_ctl_add(d->ctl, "lca issue", ctl_lca_issue, g,
+			     "HOST PORT KEYFILE CERTFILE: certify HOST's port block (002)")) != 0 ||
+	     (r = io_ctl_add(d->ctl, "lca revoke", ctl_lca_revoke, g,
+			     "SERIAL: revoke, publish the CRL, release the block")) != 0 ||
+	     (r = io_ctl_add(d->ctl, "show lca", ctl_show_lca, g,
+			     "the certificates the LCA issued")) != 0))
+		return r;
 	rearm(g);
 	SP_INFO(&d->log, "gateway",
 		"NAT on queue %u, strategy %s, %u inside, %u outside interface(s)", queue,
@@ -360,7 +540,8 @@ const char spinatd_gateway_usage[] =
 	"                         is bound to the queue (default no: dropped; --queue-bypass)\n"
 	"      iptables = PROG    the iptables program (default iptables, from PATH)\n"
 	"      pool = A | A/L     global addresses; may repeat (required)\n"
-	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest\n"
+	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest,\n"
+	"                         dnat (docs/DNAT.md: dnat_* keys)\n"
 	"      ports = LO-HI      ports handed out when the inside port is taken\n"
 	"      max_mappings = N   table entries (262144; 72-80 bytes each)\n"
 	"      timeout_udp, timeout_tcp_established, timeout_tcp_transitory, timeout_icmp,\n"
@@ -369,7 +550,7 @@ const char spinatd_gateway_usage[] =
 	"      masq_t_out, masq_n_out, masq_t_ei, spihash_scheme, spihash_timeout,\n"
 	"      serial_mode, serial_timeout, serial_idle_timeout, serial_hold_max,\n"
 	"      serial_hold_timeout, ipaddr_timeout, oldest_unanswered_timeout,\n"
-	"      oldest_answered_timeout\n"
+	"      oldest_answered_timeout, dnat_*, lca_cert, lca_key, lca_crl, lca_lifetime\n"
 	"    With rules = no the kernel must be told to queue the traffic, e.g.:\n"
 	"      iptables -t raw -A PREROUTING -i IN ! -d INSIDE_ADDR -j NFQUEUE\n"
 	"      iptables -t raw -A PREROUTING -i OUT -d POOL_ADDR -j NFQUEUE\n"

@@ -1,6 +1,7 @@
 /* The endpoint stack (endpoint.h): IPsec, IKE and the host modules joined once. */
 #include "host/endpoint.h"
 
+#include "host/host_dnat_ep.h"
 #include "host/host_guard_ep.h"
 #include "ike/ike_ipsec.h"
 #include "ipsec/ipsec_conf.h"
@@ -15,6 +16,7 @@
  * line here (docs/HOST.md, "How to write a host module"). */
 static const struct endpoint_module_ops *const modules[] = {
 	&host_guard_module, /* 003's epoch guard */
+	&host_dnat_module,  /* 002's PAP client, port translation, tunnel to the router */
 };
 
 #define foreach_endpoint_ctr(_)                                                          \

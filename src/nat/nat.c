@@ -278,6 +278,12 @@ static inline int translate(struct nat *n, sp_time now, enum nat_side from, stru
 	if (parse_ip(n, p, &ip) != 0)
 		return NAT_DROP;
 	ip.hint = hint;
+	if (n->strat->packet != NULL) {
+		int v = n->strat->packet(n, n->sctx, now, from, &ip, p);
+
+		if (v != NAT_STRAT_PASS)
+			return v;
+	}
 	if (from == NAT_INSIDE)
 		return nat_in2out(n, now, &ip, p);
 	return nat_out2in(n, now, &ip, p);
@@ -317,6 +323,25 @@ struct pkt *nat_clone(struct nat *n, const struct pkt *p)
 	return c;
 }
 
+struct pkt *nat_pkt_new(struct nat *n)
+{
+	struct pkt *p = n->env.pool != NULL ? pkt_alloc(n->env.pool) : NULL;
+
+	if (p == NULL)
+		NAT_INC(n, DROP_NO_BUFFER);
+	return p;
+}
+
+void nat_emit(struct nat *n, enum nat_side side, struct pkt *p)
+{
+	if (n->env.emit == NULL) {
+		NAT_INC(n, DROP_NO_EMIT);
+		pkt_free(p);
+		return;
+	}
+	n->env.emit(n->env.emit_arg, side, p);
+}
+
 int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client)
 {
 	struct pkt *c;
@@ -353,6 +378,11 @@ sp_time nat_next_deadline(const struct nat *n)
 bool nat_is_global(const struct nat *n, uint32_t addr)
 {
 	return nat_in_pool(n, addr);
+}
+
+bool nat_takes_local(const struct nat *n)
+{
+	return n->strat->packet != NULL;
 }
 
 uint32_t nat_entry_bytes(const struct nat *n)
@@ -432,7 +462,9 @@ void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct 
 		 * of packet i - D and prefetches the entry it names; stage 3 translates packet
 		 * i - 2D, whose lines should have arrived by then. */
 		for (unsigned i = 0; i < m + 2 * BURST_DIST; i++) {
-			if (i < m) {
+			if (i < m && n->strat->burst_hint != NULL) {
+				b[i] = n->strat->burst_hint(n, n->sctx, from, p[i]);
+			} else if (i < m) {
 				b[i] = burst_bucket(n, from, p[i]);
 				if (b[i] != NAT_NIL)
 					__builtin_prefetch(&n->tab.bucket[b[i]]);
@@ -441,13 +473,18 @@ void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct 
 				unsigned j = i - BURST_DIST;
 				uint32_t l;
 
-				if (b[j] != NAT_NIL && (l = n->tab.bucket[b[j]]) != NAT_NIL)
+				if (b[j] != NAT_NIL && n->strat->burst_prefetch != NULL)
+					n->strat->burst_prefetch(n, n->sctx, b[j]);
+				else if (b[j] != NAT_NIL && (l = n->tab.bucket[b[j]]) != NAT_NIL)
 					__builtin_prefetch(&n->tab.e[l >> 1]);
 			}
 			if (i >= 2 * BURST_DIST) {
 				unsigned j = i - 2 * BURST_DIST;
 
-				verdicts[j] = (uint8_t)translate(n, now, from, p[j], b[j]);
+				/* A strategy's cookie is no bucket of the table. */
+				uint32_t h = n->strat->burst_hint != NULL ? NAT_NIL : b[j];
+
+				verdicts[j] = (uint8_t)translate(n, now, from, p[j], h);
 			}
 		}
 		p += m;

@@ -129,6 +129,9 @@ void nat_reset(struct nat *n);
 
 /* Whether addr is one of the global addresses. */
 bool nat_is_global(const struct nat *n, uint32_t addr);
+/* Whether the strategy also takes inside packets addressed to the router itself (dnat's
+ * tunnel packets and PAP): its owner hands those to nat_translate() too. */
+bool nat_takes_local(const struct nat *n);
 
 /* What is in the table. */
 uint32_t nat_entries(const struct nat *n);

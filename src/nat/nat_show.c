@@ -28,6 +28,8 @@ static const char *proto_name(uint8_t p)
 		return "esp";
 	case IPV4_PROTO_AH:
 		return "ah";
+	case IPV4_PROTO_IPIP:
+		return "ipip";
 	default:
 		return "?";
 	}

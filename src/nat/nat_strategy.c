@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+/* One row per line, so adding a strategy is adding a line. */
+/* clang-format off */
 const struct nat_strategy *const nat_strategies[] = {
 	&nat_strategy_masq,
 	&nat_strategy_spihash,
@@ -11,8 +13,10 @@ const struct nat_strategy *const nat_strategies[] = {
 	&nat_strategy_natt,
 	&nat_strategy_ipaddr,
 	&nat_strategy_oldest,
+	&nat_strategy_dnat,
 	NULL,
 };
+/* clang-format on */
 
 const struct nat_strategy *nat_strategy_find(const char *name)
 {

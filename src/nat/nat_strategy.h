@@ -33,6 +33,11 @@ struct nat_row {
 	char info[48]; /* more state, e.g. IKE cookies */
 };
 
+struct nat_ip;
+
+/* packet() answers NAT_STRAT_PASS to leave a packet to the engine. */
+#define NAT_STRAT_PASS (-1)
+
 struct nat_strategy {
 	const char *name;
 	const char *help;
@@ -44,7 +49,20 @@ struct nat_strategy {
 	size_t ctx_size;
 	const char *const *ctr_names;
 	unsigned n_ctrs;
-	int (*init)(struct nat *n, void *ctx);	/* may be NULL */
+	int (*init)(struct nat *n, void *ctx); /* may be NULL */
+	/* Optional: sees every packet whose IPv4 header the engine validated, before NAPT,
+	 * and returns a verdict or NAT_STRAT_PASS. A strategy that routes rather than
+	 * translates (dnat: tunnels and PAP) takes every packet here; it may push or pull
+	 * headers of p. */
+	int (*packet)(struct nat *n, void *ctx, sp_time now, enum nat_side from, struct nat_ip *ip,
+		      struct pkt *p);
+	/* Optional, with packet(): nat_translate_burst()'s prefetch pipeline for the
+	 * strategy's own state. burst_hint() looks at p's headers (unvalidated: a hint
+	 * only), prefetches what it can and returns a cookie or NAT_NIL; some packets later
+	 * burst_prefetch() follows the cookie to the next line. */
+	uint32_t (*burst_hint)(const struct nat *n, const void *ctx, enum nat_side from,
+			       const struct pkt *p);
+	void (*burst_prefetch)(const struct nat *n, const void *ctx, uint32_t hint);
 	void (*fini)(struct nat *n, void *ctx); /* may be NULL */
 	/* Outbound packet from ip->client to ip->server with global ip->global: returns a
 	 * verdict; on NAT_TO_OUTSIDE the engine rewrites the source to ip->global. */
@@ -73,6 +91,7 @@ extern const struct nat_strategy nat_strategy_serial;
 extern const struct nat_strategy nat_strategy_natt;
 extern const struct nat_strategy nat_strategy_ipaddr;
 extern const struct nat_strategy nat_strategy_oldest;
+extern const struct nat_strategy nat_strategy_dnat;
 extern const struct nat_strategy *const nat_strategies[];
 const struct nat_strategy *nat_strategy_find(const char *name);
 
@@ -86,6 +105,10 @@ void nat_sctr_inc(struct nat *n, unsigned i, uint64_t by);
 uint32_t nat_global_for(const struct nat *n, uint32_t inside);
 /* A copy of p from the engine's packet pool, or NULL (counted as drop_no_buffer). */
 struct pkt *nat_clone(struct nat *n, const struct pkt *p);
+/* An empty packet from the engine's pool, or NULL (counted as drop_no_buffer). */
+struct pkt *nat_pkt_new(struct nat *n);
+/* Send a packet the strategy made on a side; consumes p (drop_no_emit without a callback). */
+void nat_emit(struct nat *n, enum nat_side side, struct pkt *p);
 /* Copy p, rewrite the copy's destination to client, and emit it on the inside. */
 int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client);
 /* Send a packet the strategy held back (the untranslated inside packet) through the
@@ -109,5 +132,17 @@ void nat_strat_expire_entry(struct nat *n, void *ctx, uint32_t idx);
  */
 void nat_strat_item_row(const struct nat_entry *e, bool spis, bool associated, const char *state,
 			struct nat_row *r);
+
+/*
+ * dnat (002): the Local Certificate Authority's hold on a host's port block. A certified
+ * block is not de-allocated by the host's invalidations until it is uncertified (the
+ * certificate revoked first, 002 "ensures that the associated DNAT ports are never
+ * de-allocated as long as the security certificates ... are still valid"). Both take any
+ * port of the block and fail with SP_ENOTFOUND unless host holds it, SP_EINVAL when the
+ * NAT runs another strategy.
+ */
+int nat_dnat_certify(struct nat *n, uint32_t host, uint16_t port, bool certified);
+int nat_dnat_port_block(struct nat *n, uint32_t host, uint16_t port, uint16_t *lowest,
+			uint16_t *count);
 
 #endif

@@ -72,8 +72,9 @@ static enum sim_verdict input(void *ctx, sp_time now, struct pkt *p, enum sim_na
 	case SIM_NAT_LOCAL:
 	default:
 		/* From inside to a global address: hairpinning (RFC 4787 REQ-9). Other
-		 * packets for the router are its stack's. */
-		if (!nat_is_global(s->n, dst))
+		 * packets for the router are its stack's, unless the strategy takes them
+		 * (dnat's tunnels and PAP). */
+		if (!nat_is_global(s->n, dst) && !nat_takes_local(s->n))
 			return SIM_PASS;
 		v = nat_translate(s->n, now, NAT_INSIDE, p);
 		break;

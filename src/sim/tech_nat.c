@@ -12,6 +12,9 @@
  *   serial      raw ESP; one originator per responder at a time (000 [0019])
  *   ipaddr      raw ESP through an address-only NAT (Linux conntrack, libalias, pf)
  *   oldest      raw ESP through a router kernel's ESP tracking (oldest unanswered SA)
+ *   dnat        002's distributed NAT: clients get ports and SPIs from the router by PAP
+ *               and reach it through IP-in-IP tunnels; the router only strips and pushes
+ *               tunnel headers, demultiplexing raw ESP by SPI block
  *
  * A technique's parameters are its strategy's configuration keys without the strategy
  * prefix: --set masq.t_out=5s is masq_t_out = 5s (docs/NAT.md).
@@ -32,6 +35,7 @@ struct tech_spec {
 	bool natt;   /* endpoints may move to UDP 4500 (else encap = no: raw ESP) */
 	bool guard;  /* 003's epoch guard on the clients */
 	bool derive; /* the gateway derives its SPIs (000) */
+	bool dnat;   /* 002: clients run the dnat host module behind a dnat router */
 };
 
 /* The keys of 003's epoch guard among masq-guard's parameters (masq_guard_params). */
@@ -86,6 +90,25 @@ static uint32_t gw_inside(const struct sim_tech_ctx *tc)
 	return tc->protected_net + 1;
 }
 
+/* The first NAT router's inside address and prefix: dnat's router and hosts. */
+static void dnat_inside(const struct sim_tech_ctx *tc, uint32_t *router, uint32_t *net,
+			uint8_t *plen)
+{
+	const struct sim_node *r = tc->nats[0].node;
+
+	*router = 0;
+	*net = 0;
+	*plen = 24;
+	for (unsigned i = 0; i < r->nifs; i++) {
+		if (i == tc->nats[0].outside_ifi)
+			continue;
+		*router = r->ifs[i].addr[0];
+		*plen = r->ifs[i].plen;
+		*net = *router & sp_ip4_mask(*plen);
+		return;
+	}
+}
+
 static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, unsigned i,
 			 uint32_t gw)
 {
@@ -125,12 +148,30 @@ static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, un
 				      v != NULL ? v : gp->def);
 		}
 	}
-	snprintf(conf, sizeof(conf),
-		 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
-		 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\n%s%s",
-		 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a,
-		 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, ts->natt ? "auto" : "no",
-		 guard, extra);
+	if (ts->dnat) {
+		char glob[SP_IP4_STRLEN], rt[SP_IP4_STRLEN], lan[SP_IP4_STRLEN];
+		uint32_t router, net_lan;
+		uint8_t plen;
+
+		/* 002: IKE speaks from the router's global address with the client's own
+		 * address as its identity; the [dnat] module does PAP and the tunnel. */
+		dnat_inside(tc, &router, &net_lan, &plen);
+		sp_ip4_fmt(sim_node_addr(c), a);
+		snprintf(conf, sizeof(conf),
+			 "[conn vpn]\nlocal = %s\nlocal_id = %s\nremote = %s\nauto = start\n"
+			 "psk = " PSK "\nlocal_ts = %s/32\nremote_ts = %s/%u\nencap = no\n%s"
+			 "[dnat]\nself = %s\nrouter = %s\nglobal = %s\ninside = %s/%u\n",
+			 sp_ip4_fmt(tc->nats[0].ext[0], glob), a, sp_ip4_fmt(gw, g), a,
+			 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, extra, a,
+			 sp_ip4_fmt(router, rt), glob, sp_ip4_fmt(net_lan, lan), plen);
+	} else {
+		snprintf(conf, sizeof(conf),
+			 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
+			 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\n%s%s",
+			 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a,
+			 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen,
+			 ts->natt ? "auto" : "no", guard, extra);
+	}
 	if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
 		snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name,
 			 sp_strerror(r));
@@ -198,6 +239,21 @@ static int setup(struct sim_tech_ctx *tc, const struct tech_spec *ts)
 		return SP_EINVAL;
 	}
 	strategy_keys(tc, ts, keys, sizeof(keys));
+	if (ts->dnat) {
+		char rt[SP_IP4_STRLEN], lan[SP_IP4_STRLEN];
+		size_t len = strlen(keys);
+		uint32_t router, net;
+		uint8_t plen;
+
+		if (tc->nnats != 1) {
+			snprintf(tc->err, sizeof(tc->err),
+				 "dnat runs one router (the scenario has %u)", tc->nnats);
+			return SP_EINVAL;
+		}
+		dnat_inside(tc, &router, &net, &plen);
+		snprintf(keys + len, sizeof(keys) - len, "dnat_router = %s\ndnat_hosts = %s/%u\n",
+			 sp_ip4_fmt(router, rt), sp_ip4_fmt(net, lan), plen);
+	}
 	if ((r = sim_tech_attach_engine(tc, ts->strategy, keys)) != 0)
 		return r;
 	for (unsigned i = 0; i < tc->nclients; i++)
@@ -209,11 +265,11 @@ static int setup(struct sim_tech_ctx *tc, const struct tech_spec *ts)
 	return 0;
 }
 
-#define TECH(id, sname, natt_, guard_, derive_)                                       \
-	static int id##_setup(struct sim_tech_ctx *tc)                                \
-	{                                                                             \
-		static const struct tech_spec ts = { sname, natt_, guard_, derive_ }; \
-		return setup(tc, &ts);                                                \
+#define TECH(id, sname, natt_, guard_, derive_, dnat_)                                       \
+	static int id##_setup(struct sim_tech_ctx *tc)                                       \
+	{                                                                                    \
+		static const struct tech_spec ts = { sname, natt_, guard_, derive_, dnat_ }; \
+		return setup(tc, &ts);                                                       \
 	}
 
 /* T_out 1 s (the daemon's default is 10 s): the simulator's runs last seconds, and masq
@@ -258,19 +314,25 @@ static const struct sim_param ipaddr_params[] = {
 	{ "timeout", "600s", "entry lifetime after the last packet (Linux generic conntrack)" },
 	{ NULL },
 };
+static const struct sim_param dnat_params[] = {
+	{ "iaptt", "yes", "keep FIG. 12's per-use rows (no: FIG. 8's blocks alone)" },
+	{ "restart_invalidate", "yes", "invalidate every block after a restart (002)" },
+	{ NULL },
+};
 static const struct sim_param oldest_params[] = {
 	{ "unanswered_timeout", "60s", "unanswered outbound SAs live this long" },
 	{ "answered_timeout", "3600s", "answered SAs live this long after the last packet" },
 	{ NULL },
 };
 
-TECH(natt, "natt", true, false, false)
-TECH(masq, "masq", false, false, false)
-TECH(masq_guard, "masq", false, true, false)
-TECH(spihash, "spihash", false, false, true)
-TECH(serial, "serial", false, false, false)
-TECH(ipaddr, "ipaddr", false, false, false)
-TECH(oldest, "oldest", false, false, false)
+TECH(natt, "natt", true, false, false, false)
+TECH(masq, "masq", false, false, false, false)
+TECH(masq_guard, "masq", false, true, false, false)
+TECH(spihash, "spihash", false, false, true, false)
+TECH(serial, "serial", false, false, false, false)
+TECH(ipaddr, "ipaddr", false, false, false, false)
+TECH(oldest, "oldest", false, false, false, false)
+TECH(dnat, "dnat", false, false, false, true)
 
 const struct sim_technique sim_tech_natt = {
 	"natt",		 "IKEv2 + ESP in UDP 4500 through the engine's NAPT (RFC 3947/3948)",
@@ -306,4 +368,11 @@ const struct sim_technique sim_tech_oldest = {
 	"oldest",	 "IKEv2 + raw ESP through router ESP tracking (oldest unanswered SA)",
 	SIM_TECH_TUNNEL, oldest_params,
 	oldest_setup,
+};
+const struct sim_technique sim_tech_dnat = {
+	"dnat",
+	"IKEv2 + raw ESP; PAP ports/SPIs, IP-in-IP to a router that translates nothing (002)",
+	SIM_TECH_TUNNEL,
+	dnat_params,
+	dnat_setup,
 };

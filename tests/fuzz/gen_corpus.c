@@ -8,6 +8,7 @@
  */
 #include "samples.h"
 #include "ipsec_fuzz.h"
+#include "proto/pap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -111,6 +112,40 @@ static int ipsec_seed(const char *name, const void *data, size_t len, void *arg)
 	return emit(c->root, "ipsec", name, data, len, c->check);
 }
 
+/* fuzz_pap: the first octet is the direction (fuzz_pap.c), then one message of each
+ * kind with the worked example's values (002 FIG. 8 row 126, FIG. 21 row 300). */
+static int pap_seeds(const char *root, bool check, unsigned *files)
+{
+	struct {
+		const char *name;
+		uint8_t dir;
+		struct pap_msg m;
+	} seeds[6];
+	int bad = 0;
+
+	pap_port_request(&seeds[0].m, 32, false);
+	pap_port_response(&seeds[1].m, true, 1026, 32);
+	pap_port_invalidate(&seeds[2].m, 1026);
+	pap_spi_request(&seeds[3].m, 32);
+	pap_spi_response(&seeds[4].m, true, 280, 32);
+	pap_spi_invalidate(&seeds[5].m, 280);
+	for (size_t i = 0; i < SP_NELEM(seeds); i++) {
+		uint8_t buf[1 + PAP_MAX_LEN];
+		struct wcur w;
+
+		seeds[i].name = pap_kind_name(seeds[i].m.pap_kind);
+		seeds[i].dir = seeds[i].m.pap_kind == PAP_PORT_RESPONSE ||
+			       seeds[i].m.pap_kind == PAP_SPI_RESPONSE;
+		buf[0] = seeds[i].dir;
+		wcur_init(&w, buf + 1, sizeof(buf) - 1);
+		if (pap_build(&w, &seeds[i].m) != 0)
+			return -1;
+		bad |= emit(root, "pap", seeds[i].name, buf, 1 + w.off, check);
+		(*files)++;
+	}
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t storage[PKT_BUFSIZE];
@@ -151,6 +186,7 @@ int main(int argc, char **argv)
 			    check);
 		files++;
 	}
+	bad |= pap_seeds(root, check, &files);
 	{
 		/* fuzz_ipsec: packets protected with its SAs (ipsec_fuzz.h). */
 		struct ipsec_seed_ctx ic = { root, check, 0 };

@@ -1,0 +1,315 @@
+/*
+ * 002's worked example end to end through the host (host_dnat) and the router (the NAT
+ * engine with strategy dnat), octet by octet: Table 6 leaves the stack, Table 7 is the
+ * SPTT row, Table 8 reaches the router, Table 2 leaves it; Table 4 arrives, Table 9 is the
+ * IAPTT row, Table 11 reaches the host, Table 12 is what its stack gets. Then the PAP
+ * client's own behaviour: asking at the first external packet, more when low, giving
+ * blocks back, the router's restart invalidation, SPIs for IKE.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "base/addr.h"
+#include "base/rand.h"
+#include "host/host_dnat.h"
+#include "nat/nat.h"
+#include "proto/ipv4.h"
+#include "proto/pap.h"
+#include "proto/udp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GLOBAL 0xc60a141eu /* 198.10.20.30 */
+#define SERVER 0xc0c81403u /* 192.200.20.3 */
+#define ROUTER 0x0a000007u
+#define HOST1  0x0a000001u
+
+/* Table 6: 198.10.20.30:1234 -> 192.200.20.3:80 as the host's TCP sends it. */
+static const uint8_t table6[] = {
+	0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06, 0xb9, 0xa8, 0xc6, 0x0a,
+	0x14, 0x1e, 0xc0, 0xc8, 0x14, 0x03, 0x04, 0xd2, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8,
+	0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0xff, 0xff, 0xf7, 0xe4, 0x00, 0x00,
+};
+/* Table 2: the same after translation, port 1032 (and Table 8's inner packet). */
+static const uint8_t table2[] = {
+	0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06, 0xb9, 0xa8, 0xc6, 0x0a,
+	0x14, 0x1e, 0xc0, 0xc8, 0x14, 0x03, 0x04, 0x08, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8,
+	0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0xff, 0xff, 0xf8, 0xae, 0x00, 0x00,
+};
+/* Table 8's outer header: 10.0.0.1 -> 10.0.0.7, protocol 4. */
+static const uint8_t table8_outer[] = {
+	0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x04,
+	0x66, 0xb7, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x07,
+};
+/* Table 10: the answer, 192.200.20.3:80 -> 198.10.20.30:1032. */
+static const uint8_t table10[] = {
+	0x45, 0x00, 0x00, 0x28, 0x56, 0x78, 0x00, 0x00, 0x40, 0x06, 0x75, 0x64, 0xc0, 0xc8,
+	0x14, 0x03, 0xc6, 0x0a, 0x14, 0x1e, 0x00, 0x50, 0x04, 0x08, 0x00, 0x00, 0x03, 0xe8,
+	0x00, 0x00, 0x00, 0x00, 0x50, 0x12, 0xff, 0xff, 0xf8, 0x9e, 0x00, 0x00,
+};
+/* Table 11's outer header: 10.0.0.7 -> 10.0.0.1. */
+static const uint8_t table11_outer[] = {
+	0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x04,
+	0x66, 0xb7, 0x0a, 0x00, 0x00, 0x07, 0x0a, 0x00, 0x00, 0x01,
+};
+/* Table 12: what the host's stack receives, port 1234 again. */
+static const uint8_t table12[] = {
+	0x45, 0x00, 0x00, 0x28, 0x56, 0x78, 0x00, 0x00, 0x40, 0x06, 0x75, 0x64, 0xc0, 0xc8,
+	0x14, 0x03, 0xc6, 0x0a, 0x14, 0x1e, 0x00, 0x50, 0x04, 0xd2, 0x00, 0x00, 0x03, 0xe8,
+	0x00, 0x00, 0x00, 0x00, 0x50, 0x12, 0xff, 0xff, 0xf7, 0xd4, 0x00, 0x00,
+};
+
+struct bed {
+	struct host_dnat h;
+	struct nat *n;
+	struct pkt_pool pool;
+	struct sp_xoshiro rng;
+};
+
+static void bed_init(struct bed *b)
+{
+	struct host_dnat_conf hc;
+	struct nat_config cfg;
+	struct nat_env env = { 0 };
+
+	memset(b, 0, sizeof(*b));
+	assert_int_equal(pkt_pool_init(&b->pool, 64, PKT_BUFSIZE), 0);
+	sp_xoshiro_seed(&b->rng, 7);
+	nat_config_defaults(&cfg);
+	assert_int_equal(nat_config_add_pool(&cfg, GLOBAL), 0);
+	assert_int_equal(nat_config_set_strategy(&cfg, "dnat"), 0);
+	cfg.max_entries = 256;
+	env.name = "router";
+	env.rng = &b->rng.rng;
+	assert_int_equal(nat_new(&b->n, &cfg, &env), 0);
+	host_dnat_conf_defaults(&hc);
+	host_dnat_init(&b->h, &hc);
+}
+
+static void bed_fini(struct bed *b)
+{
+	nat_free(b->n);
+	pkt_pool_destroy(&b->pool);
+}
+
+/* Run the host's PAP messages through the router and the answers back; returns how many
+ * requests were answered. */
+static unsigned pap_round(struct bed *b, sp_time now)
+{
+	unsigned answered = 0;
+	struct pkt *p;
+
+	while ((p = pkt_alloc(&b->pool)) != NULL && host_dnat_poll(&b->h, now, p) == 0) {
+		int v = nat_translate(b->n, now, NAT_INSIDE, p);
+
+		if (v == NAT_TO_INSIDE) {
+			assert_int_equal(host_dnat_input(&b->h, now, p), HOST_DNAT_CONSUMED);
+			answered++;
+		}
+		pkt_free(p);
+	}
+	pkt_free(p);
+	return answered;
+}
+
+static struct pkt *bytes_pkt(struct bed *b, const uint8_t *d, size_t len)
+{
+	struct pkt *p = pkt_alloc(&b->pool);
+
+	assert_non_null(p);
+	assert_int_equal(pkt_append(p, d, (uint32_t)len), 0);
+	return p;
+}
+
+/* A UDP datagram from the host's stack: GLOBAL:sport -> SERVER:53. */
+static struct pkt *udp_out(struct bed *b, uint16_t sport)
+{
+	struct ipv4_hdr ih = { 0 };
+	struct pkt *p = pkt_alloc(&b->pool);
+
+	assert_int_equal(pkt_append(p, "q", 1), 0);
+	assert_int_equal(udp_build(p, sport, 53, GLOBAL, SERVER, true), 0);
+	ih.ip_ttl = 64;
+	ih.ip_proto = IPV4_PROTO_UDP;
+	ih.ip_src = GLOBAL;
+	ih.ip_dst = SERVER;
+	assert_int_equal(ipv4_build(p, &ih, NULL, 0), 0);
+	return p;
+}
+
+static void tables_6_to_12(void **state)
+{
+	const struct host_dnat_sptt *row;
+	char shown[4096];
+	struct bed b;
+	struct pkt *p;
+	FILE *f;
+
+	(void)state;
+	bed_init(&b);
+	/* Boot: ask for ports (002 "a network device transmits a PAP request upon boot"). */
+	host_dnat_want(&b.h, true, false);
+	assert_int_equal(pap_round(&b, 0), 1);
+	assert_int_equal(b.h.port_blk[0].lowest, 1026); /* FIG. 8 row 126 */
+	assert_int_equal(b.h.port_blk[0].count, 32);
+
+	/* Six earlier UDP flows take 1026-1031, so TCP's 1234 gets 1032 as in Table 7. */
+	for (uint16_t i = 0; i < 6; i++) {
+		p = udp_out(&b, (uint16_t)(5001 + i));
+		assert_int_equal(host_dnat_output(&b.h, SP_MSEC(10000), p), HOST_DNAT_TO_ROUTER);
+		assert_int_equal(nat_translate(b.n, SP_MSEC(10000), NAT_INSIDE, p), NAT_TO_OUTSIDE);
+		pkt_free(p);
+	}
+
+	/* Table 6 -> Table 8 in the host's driver (FIG. 13), Table 7 its SPTT row. */
+	p = bytes_pkt(&b, table6, sizeof(table6));
+	assert_int_equal(host_dnat_output(&b.h, SP_MSEC(10023), p), HOST_DNAT_TO_ROUTER);
+	assert_int_equal(p->len, sizeof(table8_outer) + sizeof(table2));
+	assert_memory_equal(pkt_data(p), table8_outer, sizeof(table8_outer));
+	assert_memory_equal(pkt_data(p) + sizeof(table8_outer), table2, sizeof(table2));
+	row = host_dnat_sptt_lookup(&b.h, IPV4_PROTO_TCP, 1234);
+	assert_non_null(row);
+	assert_int_equal(row->uniq_port, 1032);
+	assert_int_equal(row->stamp, 10023);
+
+	/* Table 8 -> Table 2 at the router, stripped and otherwise untouched. */
+	assert_int_equal(nat_translate(b.n, SP_MSEC(10048), NAT_INSIDE, p), NAT_TO_OUTSIDE);
+	assert_int_equal(p->len, sizeof(table2));
+	assert_memory_equal(pkt_data(p), table2, sizeof(table2));
+	pkt_free(p);
+
+	/* Table 9: the router's IAPTT row, port 1032 -> 10.0.0.1, TCP, 10048 ms. */
+	f = fmemopen(shown, sizeof(shown), "w");
+	nat_show(b.n, SP_MSEC(10048), f, NAT_SHOW_ALL, 0);
+	fclose(f);
+	assert_non_null(strstr(shown, "tcp   198.10.20.30:1032      10.0.0.1:1032"));
+	assert_non_null(strstr(shown, "timestamp 10048 ms"));
+
+	/* Table 10 -> Table 11 at the router. */
+	p = bytes_pkt(&b, table10, sizeof(table10));
+	assert_int_equal(nat_translate(b.n, SP_MSEC(10100), NAT_OUTSIDE, p), NAT_TO_INSIDE);
+	assert_int_equal(p->len, sizeof(table11_outer) + sizeof(table10));
+	assert_memory_equal(pkt_data(p), table11_outer, sizeof(table11_outer));
+	assert_memory_equal(pkt_data(p) + sizeof(table11_outer), table10, sizeof(table10));
+
+	/* Table 11 -> Table 12 in the host's driver (FIG. 14). */
+	assert_int_equal(host_dnat_input(&b.h, SP_MSEC(10101), p), HOST_DNAT_TO_STACK);
+	assert_int_equal(p->len, sizeof(table12));
+	assert_memory_equal(pkt_data(p), table12, sizeof(table12));
+	pkt_free(p);
+	bed_fini(&b);
+}
+
+/* Internal destinations are neither tunnelled nor translated (FIG. 13 step 182). */
+static void internal_traffic_untouched(void **state)
+{
+	struct ipv4_hdr ih = { 0 };
+	struct bed b;
+	struct pkt *p;
+
+	(void)state;
+	bed_init(&b);
+	p = pkt_alloc(&b.pool);
+	assert_int_equal(udp_build(p, 7, 7, HOST1, 0x0a000003u, true), 0);
+	ih.ip_ttl = 64;
+	ih.ip_proto = IPV4_PROTO_UDP;
+	ih.ip_src = HOST1;
+	ih.ip_dst = 0x0a000003u;
+	assert_int_equal(ipv4_build(p, &ih, NULL, 0), 0);
+	assert_int_equal(host_dnat_output(&b.h, 0, p), HOST_DNAT_LOCAL);
+	assert_int_equal(p->len, 28);
+	pkt_free(p);
+	bed_fini(&b);
+}
+
+/* The first external packet without a block is dropped and makes the client ask; running
+ * low asks for more; the router's restart invalidation empties the SPTT and asks again. */
+static void pap_client_lifecycle(void **state)
+{
+	struct bed b;
+	struct pkt *p;
+	unsigned i;
+
+	(void)state;
+	bed_init(&b);
+	b.h.c.ports = 8;
+	p = udp_out(&b, 4000);
+	assert_int_equal(host_dnat_output(&b.h, 0, p), HOST_DNAT_DROP);
+	pkt_free(p);
+	assert_int_equal(b.h.ctr[HOST_DNAT_CTR_DROP_NO_PORT], 1);
+	assert_int_equal(host_dnat_next_deadline(&b.h), 0);
+	assert_int_equal(pap_round(&b, 1), 1);
+	assert_int_equal(host_dnat_ports_free(&b.h), 8);
+	/* Five flows leave 3 < low water 4: the next poll asks for another block. */
+	for (i = 0; i < 5; i++) {
+		p = udp_out(&b, (uint16_t)(4000 + i));
+		assert_int_equal(host_dnat_output(&b.h, 2, p), HOST_DNAT_TO_ROUTER);
+		pkt_free(p);
+	}
+	assert_int_equal(pap_round(&b, 3), 1);
+	assert_int_equal(host_dnat_ports_free(&b.h), 11);
+	assert_int_equal(b.h.port_blk[1].lowest, 1034);
+
+	/* The router restarts: its announcement reaches the host, which asks again. */
+	nat_reset(b.n);
+	p = pkt_alloc(&b.pool);
+	{
+		struct pap_msg m;
+		struct ipv4_hdr ih = { 0 };
+		uint8_t *d = pkt_put(p, PAP_LEN);
+		struct wcur w;
+
+		pap_port_invalidate(&m, 0);
+		wcur_init(&w, d, PAP_LEN);
+		assert_int_equal(pap_build(&w, &m), 0);
+		ih.ip_ttl = 64;
+		ih.ip_proto = IPV4_PROTO_ICMP;
+		ih.ip_src = 0x0a000009u; /* not the router: refused */
+		ih.ip_dst = HOST1;
+		assert_int_equal(ipv4_build(p, &ih, NULL, 0), 0);
+		assert_int_equal(host_dnat_input(&b.h, 4, p), HOST_DNAT_DROP);
+		assert_int_equal(b.h.ctr[HOST_DNAT_CTR_DROP_NOT_ROUTER], 1);
+		assert_int_equal(host_dnat_ports_free(&b.h), 11);
+		ipv4_set_src(pkt_data(p), ROUTER);
+		assert_int_equal(host_dnat_input(&b.h, 4, p), HOST_DNAT_CONSUMED);
+	}
+	pkt_free(p);
+	assert_int_equal(host_dnat_ports_free(&b.h), 0);
+	assert_null(host_dnat_sptt_lookup(&b.h, IPV4_PROTO_UDP, 4000));
+	assert_int_equal(pap_round(&b, 5), 1);
+	assert_int_equal(b.h.port_blk[0].lowest, 1026);
+
+	/* SPIs for IKE's inbound SAs (FIG. 21), then giving everything back. */
+	host_dnat_want(&b.h, false, true);
+	assert_int_equal(pap_round(&b, 6), 1);
+	{
+		uint32_t spi;
+		uint16_t port;
+
+		assert_int_equal(host_dnat_spi_take(&b.h, &spi), 0);
+		assert_int_equal(spi, 280);
+		assert_int_equal(host_dnat_spi_take(&b.h, &spi), 0);
+		assert_int_equal(spi, 281);
+		assert_int_equal(host_dnat_port_reserve(&b.h, IPV4_PROTO_UDP, &port), 0);
+		assert_int_equal(port, 1026);
+	}
+	host_dnat_release(&b.h);
+	assert_int_equal(pap_round(&b, 7), 0); /* invalidations have no answer */
+	assert_int_equal(nat_counter(b.n, "dnat_pap_blocks_invalidated"), 2);
+	bed_fini(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tables_6_to_12),
+		cmocka_unit_test(internal_traffic_untouched),
+		cmocka_unit_test(pap_client_lifecycle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
