@@ -501,7 +501,7 @@ static void dropwatch_tick(struct io_loop *loop, void *arg)
 		for (unsigned i = 0; i < c->n; i++) {
 			unsigned k;
 
-			if (c->vals[i] == 0 || strncmp(c->names[i], "drop", 4) != 0)
+			if (c->vals[i] == 0 || strncmp(c->names[i], "drop_", 5) != 0)
 				continue;
 			for (k = 0; k < w->n; k++)
 				if (w->seen[k].c == c && w->seen[k].i == i)

@@ -252,7 +252,8 @@ done:
 	free(ebuf);
 	free(tbuf);
 	if (*anslen > IO_CTL_MAX_ANSWER) {
-		static const char big[] = "ERR answer larger than the control socket's limit\n";
+		static const char big[] = "ERR answer larger than 32 MiB: ask for less (e.g. show "
+					  "nat limit N)\n";
 
 		free(*ans);
 		*ans = strdup(big);

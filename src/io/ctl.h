@@ -26,7 +26,7 @@
 #define IO_CTL_MAX_ARGS	      32
 #define IO_CTL_MAX_CLIENTS    8
 #define IO_CTL_CLIENT_TIMEOUT SP_SEC(5)
-#define IO_CTL_MAX_ANSWER     (4u << 20) /* bytes of one answer kept in memory */
+#define IO_CTL_MAX_ANSWER     (32u << 20) /* bytes of one answer kept in memory */
 
 /* argv are the words after the matched command. Write the answer to out; return 0, or an
  * error code after writing the reason to err (one line). */
