@@ -67,6 +67,8 @@ static int napt_out2in(struct nat *n, sp_time now, struct nat_ip *ip, const stru
 	if (ip->proto == IPV4_PROTO_TCP)
 		nat_tcp_track(e, l4[TCP_OFF_FLAGS], false, false);
 	nat_table_schedule(&n->tab, idx, now + nat_napt_timeout(n, e), now);
+	if (SP_UNLIKELY(n->offl != NULL))
+		nat_offload_napt(n, idx);
 
 	if (L->pseudo)
 		nat_l4_csum_fix32(l4 + L->csum, L->udp, ip->dst, in);

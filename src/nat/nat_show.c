@@ -110,6 +110,22 @@ static const char *endpoint(char *buf, size_t len, uint32_t addr, bool has_id, u
 	return buf;
 }
 
+/* An offloaded entry: the fast path's packets and bytes, and the expiry its last packet
+ * implies (the engine refreshes its own when the old time comes, nat_offload.h). */
+static void offload_info(const struct nat *n, uint32_t idx, struct show_item *it)
+{
+	struct nat_offload_desc d;
+	struct nat_offload_use u;
+	size_t len = strlen(it->r.info);
+
+	nat_offload_describe(n, idx, &d);
+	nat_offload_use_of(n, idx, &u);
+	if (u.last != 0 && u.last + d.idle > it->expire)
+		it->expire = u.last + d.idle;
+	snprintf(it->r.info + len, sizeof(it->r.info) - len, "%sfast %llu pkts %llu B",
+		 len ? " " : "", (unsigned long long)u.packets, (unsigned long long)u.bytes);
+}
+
 void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_t limit)
 {
 	struct show_item *items;
@@ -127,6 +143,8 @@ void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_
 		if (entry_row(n, e, flags, &items[cnt].r)) {
 			items[cnt].idx = i;
 			items[cnt].expire = e->expire;
+			if (nat_offload_is(n, i))
+				offload_info(n, i, &items[cnt]);
 			cnt++;
 		}
 	}
