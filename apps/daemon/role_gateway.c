@@ -7,6 +7,7 @@
  * itself leave through a raw socket.
  */
 #include "spinatd.h"
+#include "gw_fastpath.h"
 #include "base/addr.h"
 #include "io/nfq.h"
 #include "nat/nat.h"
@@ -48,6 +49,7 @@ struct gateway {
 	uint64_t ctr[GW_CTR_N];
 	struct sp_ctrs ctrs, nfq_ctrs; /* nfq_ctrs: g->q.ctr */
 	bool registered;
+	struct gw_fastpath *fp; /* NULL: NFQUEUE alone */
 };
 
 static void emit(void *arg, enum nat_side side, struct pkt *p)
@@ -214,6 +216,7 @@ void spinatd_gateway_stop(struct spinatd *d)
 		sp_ctr_unregister(&d->ctrs, &g->ctrs);
 		sp_ctr_unregister(&d->ctrs, &g->nfq_ctrs);
 	}
+	gw_fastpath_stop(d, g->fp);
 	nat_free(g->nat);
 	free(g);
 	d->role_state = NULL;
@@ -256,6 +259,9 @@ int spinatd_gateway_start(struct spinatd *d)
 		SP_ERR(&d->log, "gateway", "NAT engine: %s", sp_strerror(r));
 		return r;
 	}
+	if ((r = gw_fastpath_start(d, s, g->nat, g->in_if, g->nin, g->out_if, g->nout, &g->fp)) !=
+	    0)
+		return r;
 	if (d->check)
 		return 0;
 	sp_ctrs_init(&g->ctrs, "gateway", d->name, gw_ctr_names, g->ctr, GW_CTR_N);
@@ -296,7 +302,7 @@ const char spinatd_gateway_usage[] =
 	"      masq_t_out, masq_n_out, masq_t_ei, spihash_scheme, spihash_timeout,\n"
 	"      serial_mode, serial_timeout, serial_idle_timeout, serial_hold_max,\n"
 	"      serial_hold_timeout, ipaddr_timeout, oldest_unanswered_timeout,\n"
-	"      oldest_answered_timeout\n"
+	"      oldest_answered_timeout\n" GW_FASTPATH_USAGE
 	"    The kernel must queue the traffic (in the gateway's namespace), e.g.:\n"
 	"      iptables -t raw -A PREROUTING -i IN ! -d INSIDE_ADDR -j NFQUEUE\n"
 	"      iptables -t raw -A PREROUTING -i OUT -d POOL_ADDR -j NFQUEUE\n"

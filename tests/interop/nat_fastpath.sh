@@ -1,0 +1,122 @@
+#!/bin/sh
+# The gateway's fast path in the kernel (docs/NAT.md "Fast path"): spinatd with the
+# spihash strategy and spihash_timeout = 3s; an inside host sends raw ESP to an outside
+# server for 6 s (a packet every 20 ms) and the server answers each (esp_probe). Once the
+# engine has matched the SPIs, the tc program forwards the rest: the engine must see only
+# the first packets, every answer must come back to the host, and
+#   - the ESP rows must still be there after 5 s of traffic, longer than their 3 s
+#     timeout: the engine postponed their expiry by the kernel's last use of them
+#     (nat.offload_expiry_postponed), while `spinat show nat` counts the kernel's packets;
+#   - once the traffic stops they must expire within the timeout and a wheel tick, and
+#     their map elements go with them (nat.offload_expired, nat.offload_removed).
+# Then the clean-up: SIGTERM removes the tc filters and the iptables rule; after SIGKILL
+# they stay, and the next start removes them before installing its own (one of each).
+#
+#   nat_fastpath.sh SPINATD SPINAT ESP_PROBE
+set -u
+spinatd=$1 spinat=$2 probe=$3
+
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, NFQUEUE, BPF"
+need_tools ip iptables tc
+lib_start fp
+gw=${tag}g srv=${tag}s
+
+fail_report() {
+	[ -f "$work/gw.log" ] && { echo "--- spinatd log"; cat "$work/gw.log"; }
+	[ -S "$work/gw.sock" ] && { echo "--- counters"; "$spinat" --socket "$work/gw.sock" show counters; }
+}
+
+ctr() { # NAME: a counter of the running gateway
+	"$spinat" --socket "$work/gw.sock" show counters | awk -v n="$1" '$2 == n { print $3 }'
+}
+
+filters() { # how many of our tc filters are on the gateway's interfaces
+	for _i in in1 out0; do
+		ip netns exec "$gw" tc filter show dev "$_i" ingress
+	done | grep -c "handle 0x5350"
+}
+
+rules() { # how many of our iptables rules there are
+	ip netns exec "$gw" iptables -t raw -S PREROUTING | grep -c "spinatd-fastpath"
+}
+
+nat_topology "$gw" "$srv" "${tag}h1"
+nfqueue "$gw" 5
+cat >"$work/gw.conf" <<EOF
+[spinatd]
+role = gateway
+name = gw
+[gateway]
+inside = br0
+outside = out0
+queue = 5
+pool = 203.0.113.1
+strategy = spihash
+spihash_timeout = 3s
+fastpath = auto
+EOF
+daemon gw "$gw"
+if grep -q "no fast path" "$work/gw.log"; then
+	echo "SKIP: $(grep "no fast path" "$work/gw.log")"
+	exit 77
+fi
+[ "$(filters)" -eq 2 ] || fail "expected our tc filter on in1 (the bridge port) and out0"
+[ "$(rules)" -eq 1 ] || fail "expected one iptables rule for the mark"
+
+ip netns exec "$srv" "$probe" echo 7 md5 >"$work/srv" &
+sp=$!
+sleep 0.2
+t0=$(date +%s.%N) # its last packet leaves 300 x 20 ms later
+ip netns exec "${tag}h1" "$probe" ping 203.0.113.2 0x11110001 300 7 md5 >"$work/h1" &
+p1=$!
+sleep 5
+"$spinat" --socket "$work/gw.sock" show nat ipsec >"$work/nat.during" || fail "show nat"
+cat "$work/nat.during"
+grep -q "^esp .*10.0.0.2:0x11110001 .*matched .*fast [0-9]* pkts" "$work/nat.during" ||
+	fail "no offloaded outbound row after 5 s (timeout 3 s)"
+grep -q "^esp .*association .*fast [0-9]* pkts" "$work/nat.during" ||
+	fail "no offloaded association after 5 s (timeout 3 s)"
+fast=$(sed -n 's/.*matched .*fast \([0-9]*\) pkts.*/\1/p' "$work/nat.during")
+[ "$fast" -ge 150 ] || fail "show nat counts $fast packets of the kernel's on the outbound row"
+wait $p1 || fail "esp_probe on h1"
+wait $sp || fail "esp_probe on the server"
+cat "$work/h1"
+own=$(sed -n 's/.*own=\([0-9]*\).*/\1/p' "$work/h1")
+foreign=$(sed -n 's/.*foreign=\([0-9]*\).*/\1/p' "$work/h1")
+[ "$own" -ge 295 ] && [ "$foreign" -eq 0 ] || fail "h1 got own=$own foreign=$foreign of 300"
+seen=$(ctr nat.ipsec_in2out) kin=$(ctr fastpath.fast_in2out) kout=$(ctr fastpath.fast_out2in)
+echo "engine saw $seen outbound ESP packets, the kernel forwarded $kin out and $kout in"
+[ "$seen" -le 20 ] || fail "the engine saw $seen of 300 outbound packets"
+[ "$kin" -ge 250 ] && [ "$kout" -ge 250 ] || fail "the kernel forwarded $kin out, $kout in"
+[ "$(ctr nat.offload_expiry_postponed)" -ge 1 ] || fail "no expiry was postponed"
+
+# Idle now: gone after the 3 s timeout, within a tick or two of the wheel.
+n=0
+while [ $n -eq 0 ] || grep -q "^esp" "$work/nat.after"; do
+	n=$((n + 1))
+	[ $n -le 60 ] || fail "the ESP rows did not expire within 6 s"
+	sleep 0.1
+	"$spinat" --socket "$work/gw.sock" show nat ipsec >"$work/nat.after" || fail "show nat"
+done
+idle=$(echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 - 6 }')
+echo "expired $idle s after the last packet (timeout 3 s)"
+echo "$idle" | awk '{ exit !($1 >= 2.8 && $1 <= 5.5) }' ||
+	fail "the rows expired $idle s after the last packet, not after their 3 s timeout"
+[ "$(ctr nat.offload_expired)" -ge 2 ] || fail "nat.offload_expired < 2"
+[ "$(ctr nat.offload_removed)" -ge 2 ] || fail "nat.offload_removed < 2"
+
+# SIGTERM takes everything away.
+stop_daemon gw
+[ "$(filters)" -eq 0 ] || fail "tc filters left after SIGTERM"
+[ "$(rules)" -eq 0 ] || fail "iptables rule left after SIGTERM"
+# SIGKILL leaves them; the next start replaces them.
+daemon gw "$gw"
+kill_daemon gw
+[ "$(filters)" -eq 2 ] && [ "$(rules)" -eq 1 ] || fail "expected a crash to leave the filters"
+daemon gw "$gw"
+[ "$(filters)" -eq 2 ] || fail "after a restart: $(filters) filters"
+[ "$(rules)" -eq 1 ] || fail "after a restart: $(rules) rules"
+ip netns exec "${tag}h1" ping -n -q -c 2 -i 0.2 -W 2 203.0.113.2 >/dev/null || fail "ping after restart"
+stop_daemon gw
+echo "PASS: $kin + $kout ESP packets through the fast path, timeout kept, clean-up after a crash"
