@@ -28,6 +28,8 @@ extern char **environ;
 
 enum { FP_AUTO = 0, FP_ON = 1, FP_OFF = 2 };
 static const char *const fp_modes[] = { "auto", "on", "off", NULL };
+enum { FWD_STACK = 0, FWD_REDIRECT = 1 };
+static const char *const fwd_modes[] = { "stack", "redirect", NULL };
 
 struct gw_fastpath {
 	struct spinatd *d;
@@ -36,6 +38,7 @@ struct gw_fastpath {
 	struct io_timer timer;
 	struct fp_cfg cfg;
 	bool rule; /* the iptables rule is ours to remove */
+	bool redirect;
 	bool registered;
 	uint64_t ctr[FP_CTR_N];
 	struct sp_ctrs ctrs;
@@ -196,6 +199,7 @@ static int setup(struct gw_fastpath *f, const unsigned *in_if, unsigned nin, con
 		return r;
 	f->cfg.heartbeat_ns = io_now();
 	f->cfg.ike_cookies = c->ike_mode == NAT_IKE_COOKIES;
+	f->cfg.redirect = f->redirect;
 	if ((r = io_bpf_nat_set_cfg(f->bpf, &f->cfg)) != 0 || (r = add_locals(f)) != 0) {
 		snprintf(why, whylen, "cannot fill the BPF maps");
 		return r;
@@ -244,13 +248,14 @@ int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, co
 	uint32_t mark;
 	char why[160];
 	bool rule;
-	int mode, r;
+	int mode, fwd, r;
 
 	*out = NULL;
 	if ((r = conf_get_enum(s, "fastpath", fp_modes, FP_AUTO, &mode)) != 0 ||
 	    (r = conf_get_u32(s, "fastpath_mark", 0x5350, 1, UINT32_MAX, &mark)) != 0 ||
 	    (r = conf_get_bool(s, "fastpath_rule", true, &rule)) != 0 ||
-	    (r = conf_get_time(s, "fastpath_stale", SP_SEC(3), &stale)) != 0)
+	    (r = conf_get_time(s, "fastpath_stale", SP_SEC(3), &stale)) != 0 ||
+	    (r = conf_get_enum(s, "fastpath_forward", fwd_modes, FWD_STACK, &fwd)) != 0)
 		return r;
 	if (stale < SP_SEC(2))
 		return conf_fail(s, "fastpath_stale must be at least 2s (the heartbeat is 1s)");
@@ -274,6 +279,7 @@ int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, co
 	f->nat = nat;
 	f->cfg.mark = mark;
 	f->cfg.stale_ns = stale;
+	f->redirect = fwd == FWD_REDIRECT;
 	io_timer_init(&f->timer, on_timer, f);
 	why[0] = 0;
 	if ((r = setup(f, in_if, nin, out_if, nout, rule, why, sizeof(why))) != 0) {
@@ -294,8 +300,9 @@ int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, co
 		return r;
 	}
 	SP_INFO(&d->log, "gateway",
-		"fast path in the kernel: tc on %u inside, %u outside interface(s), mark 0x%x", nin,
-		nout, mark);
+		"fast path in the kernel: tc on %u inside, %u outside interface(s), mark 0x%x, "
+		"forwarded by %s",
+		nin, nout, mark, f->redirect ? "the program (redirect)" : "the stack");
 	*out = f;
 	return 0;
 }

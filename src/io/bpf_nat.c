@@ -1,8 +1,9 @@
 /*
  * The fast path's loader over libbpf: the program and its maps come from the skeleton
  * bpftool generated from nat_tc.bpf.o at build time (nat_tc.skel.h), so spinatd carries
- * its program and needs no file at run time. Filters are attached with tc's netlink
- * interface (clsact ingress, direct action), which every kernel since 4.5 has.
+ * its program and needs no file at run time. The program is attached as a tcx link where
+ * the kernel has them (6.6), else as a tc filter through tc's netlink interface (clsact
+ * ingress, direct action), which every kernel since 4.5 has.
  */
 #include "io/bpf_nat.h"
 #include "base/counter.h"
@@ -20,15 +21,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ATTACH_MAX 64
-#define PORTS_MAX  32
+#define ATTACH_MAX  64
+/* BPF_TCX_INGRESS of Linux 6.6's uapi, newer than the headers this builds with. */
+#define TCX_INGRESS ((enum bpf_attach_type)46)
+#define PORTS_MAX   32
 
 const bool io_bpf_nat_built = true;
 
 /* The layout the program and this file share (nat_fp.h): no padding, no surprises. */
 _Static_assert(sizeof(struct fp_key) == 16, "fp_key: 16 bytes, no padding");
 _Static_assert(sizeof(struct fp_val) == 40, "fp_val: 40 bytes, no padding");
-_Static_assert(sizeof(struct fp_cfg) == 24, "fp_cfg: 24 bytes");
+_Static_assert(sizeof(struct fp_cfg) == 24, "fp_cfg: 24 bytes, no padding");
 _Static_assert(sizeof(struct fp_mac) == 8, "fp_mac: 8 bytes");
 const char *const io_bpf_nat_ctr_names[FP_CTR_N] = { SP_CTR_NAMES(foreach_fp_ctr) };
 
@@ -36,6 +39,7 @@ struct io_bpf_nat {
 	struct nat_tc *skel;
 	int map_fd, cfg_fd, local_fd, ctr_fd, ifmac_fd;
 	unsigned attached[ATTACH_MAX];
+	int link[ATTACH_MAX]; /* a tcx link's fd, or -1 for a tc filter */
 	unsigned nattached;
 	int ncpu;
 };
@@ -160,8 +164,12 @@ void io_bpf_nat_close(struct io_bpf_nat *b)
 {
 	if (b == NULL)
 		return;
-	for (unsigned i = 0; i < b->nattached; i++)
-		(void)tc_detach(b->attached[i]);
+	for (unsigned i = 0; i < b->nattached; i++) {
+		if (b->link[i] >= 0)
+			close(b->link[i]);
+		else
+			(void)tc_detach(b->attached[i]);
+	}
 	nat_tc__destroy(b->skel);
 	free(b);
 }
@@ -178,12 +186,21 @@ static int attach_one(struct io_bpf_nat *b, unsigned ifindex, bool inside)
 
 	if (b->nattached == ATTACH_MAX)
 		return SP_EFULL;
-	/* The clsact qdisc may be there already (ours of an earlier run, or another's). */
+	/* A tcx link (Linux 6.6) lives as long as its fd: when spinatd dies, however it
+	 * dies, the kernel detaches the program at once. */
+	if ((r = bpf_link_create(bpf_program__fd(p), (int)ifindex, TCX_INGRESS, NULL)) >= 0) {
+		b->attached[b->nattached] = ifindex;
+		b->link[b->nattached++] = r;
+		return 0;
+	}
+	/* Older kernels: a tc filter, which outlives the process (the heartbeat stops it,
+	 * the next start removes it). The clsact qdisc may be there already. */
 	if ((r = bpf_tc_hook_create(&hook)) != 0 && r != -EEXIST)
 		return r == -EPERM ? SP_EPERM : SP_EIO;
 	if ((r = bpf_tc_attach(&hook, &opts)) != 0)
 		return r == -EPERM ? SP_EPERM : SP_EIO;
-	b->attached[b->nattached++] = ifindex;
+	b->attached[b->nattached] = ifindex;
+	b->link[b->nattached++] = -1;
 	return 0;
 }
 

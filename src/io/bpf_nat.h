@@ -5,8 +5,10 @@
  * (meson option `fastpath`); without them, or without the permission or kernel support,
  * io_bpf_nat_open() fails and says why.
  *
- * The filters use a fixed tc handle and priority (IO_BPF_NAT_HANDLE, IO_BPF_NAT_PRIO), so
- * a filter a crashed daemon left behind is found and replaced (or removed) by the next.
+ * Where the kernel has tcx links (6.6) the program is attached through one, which the
+ * kernel removes when the process dies. Otherwise tc filters with a fixed handle and
+ * priority (IO_BPF_NAT_HANDLE, IO_BPF_NAT_PRIO) are used, so a filter a crashed daemon
+ * left behind is found and replaced (or removed) by the next.
  */
 #ifndef SP_IO_BPF_NAT_H
 #define SP_IO_BPF_NAT_H

@@ -138,14 +138,18 @@ void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_
 	for (uint32_t i = 0; i < n->tab.max && cnt < n->tab.used; i++) {
 		const struct nat_entry *e = nat_entry_at(&n->tab, i);
 
-		if (e->owner == NAT_O_FREE || !nat_entry_live(e, now))
+		bool offl = nat_offload_is(n, i);
+
+		/* an offloaded entry lives by the kernel's use until the wheel next looks */
+		if (e->owner == NAT_O_FREE || (!offl && !nat_entry_live(e, now)))
 			continue;
 		if (entry_row(n, e, flags, &items[cnt].r)) {
 			items[cnt].idx = i;
 			items[cnt].expire = e->expire;
-			if (nat_offload_is(n, i))
+			if (offl)
 				offload_info(n, i, &items[cnt]);
-			cnt++;
+			if (items[cnt].expire > now)
+				cnt++;
 		}
 	}
 	qsort(items, cnt, sizeof(*items), cmp_item);

@@ -16,7 +16,9 @@
  *          daemon's CLOCK_MONOTONIC), packets and bytes.
  * fp_cfg:   one element: the mark translated packets carry, the daemon's heartbeat (no
  *           fast path once it is older than stale_ns: a crashed daemon's translations
- *           stop with it), whether UDP 500 is IKE demultiplexed by cookies.
+ *           stop with it), whether UDP 500 is IKE demultiplexed by cookies, and whether
+ *           the program forwards translated packets itself (redirect) or hands them to
+ *           the stack.
  * fp_local: addresses an inside packet may be sent to without translation by the fast
  *           path: the gateway's own and the pool (hairpinning is the engine's).
  * fp_ifmac: per inside interface (or bridge port) the router's MAC address: only frames
@@ -60,7 +62,9 @@ struct fp_cfg {
 	__u64 heartbeat_ns;
 	__u64 stale_ns;
 	__u32 mark;
-	__u32 ike_cookies;
+	__u8 ike_cookies;
+	__u8 redirect; /* forward translated packets itself (FIB lookup, TTL, redirect) */
+	__u16 zero;
 };
 
 struct fp_mac {
@@ -74,6 +78,7 @@ struct fp_mac {
 #define foreach_fp_ctr(_)                                                                    \
 	_(IN2OUT, "fast_in2out")       /* translated from inside */                          \
 	_(OUT2IN, "fast_out2in")       /* translated from outside */                         \
+	_(REDIRECTED, "redirected")    /* of those, forwarded by the program itself */       \
 	_(MISS, "miss")		       /* no settled translation: the engine decides */      \
 	_(TCP_FLAGS, "tcp_flags")      /* SYN, FIN or RST: the engine tracks the state */    \
 	_(FRAGMENT, "fragment")	       /* fragments follow the engine */                     \

@@ -105,6 +105,42 @@ struct l4 {
 	int napt;
 };
 
+/*
+ * Forward a translated packet without the stack, as ip_forward() would: the route and the
+ * neighbour from the kernel's FIB, the TTL decremented. Anything unusual (no route, the
+ * neighbour not resolved yet, a TTL about to run out, a packet to this host) goes to the
+ * stack instead, marked, which handles it (ARP, ICMP errors).
+ */
+static __always_inline int forward(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct bpf_fib_lookup fib = {};
+	struct iphdr *ip = data + ETH_HLEN;
+	__u16 old_w, new_w;
+
+	if ((void *)(ip + 1) > end || ip->ttl <= 1)
+		return TC_ACT_OK;
+	fib.family = 2; /* AF_INET */
+	fib.tos = ip->tos;
+	fib.l4_protocol = ip->protocol;
+	fib.tot_len = bpf_ntohs(ip->tot_len);
+	fib.ipv4_src = ip->saddr;
+	fib.ipv4_dst = ip->daddr;
+	fib.ifindex = skb->ingress_ifindex;
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return TC_ACT_OK;
+	/* TTL and protocol share a 16-bit word of the header checksum (RFC 1624). */
+	old_w = *(__u16 *)&ip->ttl;
+	ip->ttl--;
+	new_w = *(__u16 *)&ip->ttl;
+	if (bpf_l3_csum_replace(skb, CSUM_IP, old_w, new_w, sizeof(new_w)) != 0 ||
+	    bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) != 0 ||
+	    bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0) != 0)
+		return shot();
+	count(FP_CTR_REDIRECTED);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
 static __always_inline int fast(struct __sk_buff *skb, int dir)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
@@ -222,7 +258,10 @@ static __always_inline int fast(struct __sk_buff *skb, int dir)
 	v->last_ns = now;
 	__sync_fetch_and_add(&v->packets, 1);
 	__sync_fetch_and_add(&v->bytes, skb->len - ETH_HLEN);
-	return count(dir == FP_IN2OUT ? FP_CTR_IN2OUT : FP_CTR_OUT2IN);
+	count(dir == FP_IN2OUT ? FP_CTR_IN2OUT : FP_CTR_OUT2IN);
+	if (cfg->redirect)
+		return forward(skb);
+	return TC_ACT_OK;
 }
 
 SEC("tc")
