@@ -19,13 +19,17 @@
 # them; the machine's other users hardly touch either), and spinatd's own CPU per packet
 # (its miss path). With RUNS > 1, min and median of both.
 #
-#   tools/bench-gateway.sh [BUILD] [SECONDS] [RUNS] [CASES...]
+#   [MODES="kernel stack redirect nfqueue"] tools/bench-gateway.sh [BUILD] [SECONDS] [RUNS] [CASES...]
+#
+# MODES picks the gateways: kernel (MASQUERADE), stack, redirect (spinatd's fast path with
+# fastpath_forward = stack or redirect), nfqueue (spinatd with fastpath = off).
 set -u
 build=${1:-build}
 secs=${2:-3}
 runs=${3:-1}
 shift 3 2>/dev/null || shift $#
 cases=${*:-udp-64 udp-10k esp-masq esp-spihash}
+modes=${MODES:-kernel stack redirect}
 spinatd=$build/apps/spinatd blast=$build/bench/gw-blast spinat=$build/apps/spinat
 
 [ "$(id -u)" -eq 0 ] || { echo "bench-gateway: needs root (network namespaces)"; exit 1; }
@@ -79,8 +83,8 @@ queue = 7
 pool = 192.0.2.1
 strategy = $2
 max_mappings = 65536
-fastpath = on
-fastpath_forward = $3
+fastpath = $([ "$3" = nfqueue ] && echo off || echo on)
+fastpath_forward = $([ "$3" = redirect ] && echo redirect || echo stack)
 EOF
 	ip netns exec "$g" iptables -t raw -A PREROUTING -i in0 ! -d 10.88.0.1 -j NFQUEUE --queue-num 7
 	ip netns exec "$g" iptables -t raw -A PREROUTING -i out0 -d 192.0.2.1 -j NFQUEUE --queue-num 7
@@ -109,7 +113,7 @@ proc_cpu() { # ticks of user and system time of pid $1, 0 if none
 now() { date +%s.%N; }
 hz=$(getconf CLK_TCK)
 
-run_case() { # CASE kernel|stack|redirect -> prints one row, appends it to $work/rows
+run_case() { # CASE kernel|stack|redirect|nfqueue -> prints one row, appends it to $work/rows
 	c=$1 gwk=$2
 	case $c in
 	udp-64) proto=udp n=64 size=64 strat=natt ;;
@@ -157,9 +161,9 @@ printf "%-12s %-24s %10s %10s %8s %10s %10s\n" case gateway "sent pps" "fwd pps"
 	"path ns" "spinatd ns"
 for r in $(seq 1 "$runs"); do
 	for c in $cases; do
-		run_case "$c" kernel
-		run_case "$c" stack
-		run_case "$c" redirect
+		for m in $modes; do
+			run_case "$c" "$m"
+		done
 	done
 done
 echo "bench-gateway: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
