@@ -300,13 +300,14 @@ void io_bpf_nat_del(struct io_bpf_nat *b, const struct fp_key *k, uint32_t handl
 void io_bpf_nat_flush(struct io_bpf_nat *b)
 {
 	struct fp_key k, next;
-	bool first = true;
+	bool more = bpf_map_get_next_key(b->map_fd, NULL, &k) == 0;
 
-	/* Deleting the key just visited restarts the walk from the start; the map shrinks
-	 * by one each time, so the walk ends. */
-	while (bpf_map_get_next_key(b->map_fd, first ? NULL : &k, &next) == 0) {
-		(void)bpf_map_delete_elem(b->map_fd, &next);
-		first = true;
+	/* The next key is taken before the current one goes, so the walk goes on from it
+	 * (restarting from the first key after each delete would cost a scan of the buckets
+	 * each time). */
+	while (more) {
+		more = bpf_map_get_next_key(b->map_fd, &k, &next) == 0;
+		(void)bpf_map_delete_elem(b->map_fd, &k);
 		k = next;
 	}
 }
