@@ -189,13 +189,13 @@ static int add_locals(struct gw_fastpath *f)
 }
 
 static int setup(struct gw_fastpath *f, const unsigned *in_if, unsigned nin, const unsigned *out_if,
-		 unsigned nout, bool rule, char *why, size_t whylen)
+		 unsigned nout, bool rule, bool verbose, char *why, size_t whylen)
 {
 	const struct nat_config *c = nat_config_of(f->nat);
 	struct nat_offload_ops ops = { op_install, op_remove, op_use, op_flush, f };
 	int r;
 
-	if ((r = io_bpf_nat_open(&f->bpf, c->max_entries * 2u, why, whylen)) != 0)
+	if ((r = io_bpf_nat_open(&f->bpf, c->max_entries * 2u, verbose, why, whylen)) != 0)
 		return r;
 	f->cfg.heartbeat_ns = io_now();
 	f->cfg.ike_cookies = c->ike_mode == NAT_IKE_COOKIES;
@@ -282,7 +282,8 @@ int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, co
 	f->redirect = fwd == FWD_REDIRECT;
 	io_timer_init(&f->timer, on_timer, f);
 	why[0] = 0;
-	if ((r = setup(f, in_if, nin, out_if, nout, rule, why, sizeof(why))) != 0) {
+	/* fastpath = on: the operator wants it, so the verifier's words are worth showing */
+	if ((r = setup(f, in_if, nin, out_if, nout, rule, mode == FP_ON, why, sizeof(why))) != 0) {
 		teardown(f);
 		free(f);
 		if (mode == FP_ON) {

@@ -52,13 +52,14 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-int io_bpf_nat_open(struct io_bpf_nat **out, uint32_t max_entries, char *why, size_t whylen)
+int io_bpf_nat_open(struct io_bpf_nat **out, uint32_t max_entries, bool verbose, char *why,
+		    size_t whylen)
 {
 	struct io_bpf_nat *b;
 	int r;
 
 	*out = NULL;
-	libbpf_set_print(libbpf_log);
+	libbpf_set_print(verbose ? libbpf_log : NULL);
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return SP_ENOMEM;
 	if ((b->ncpu = libbpf_num_possible_cpus()) <= 0) {
@@ -86,6 +87,7 @@ int io_bpf_nat_open(struct io_bpf_nat **out, uint32_t max_entries, char *why, si
 	b->local_fd = bpf_map__fd(b->skel->maps.fp_local);
 	b->ctr_fd = bpf_map__fd(b->skel->maps.fp_ctr);
 	b->ifmac_fd = bpf_map__fd(b->skel->maps.fp_ifmac);
+	libbpf_set_print(libbpf_log);
 	*out = b;
 	return 0;
 fail:

@@ -28,8 +28,9 @@ struct io_bpf_nat;
 extern const bool io_bpf_nat_built;
 
 /* Load the program with room for max_entries translations (one per direction). On
- * failure, why holds a sentence for the log. */
-int io_bpf_nat_open(struct io_bpf_nat **out, uint32_t max_entries, char *why,
+ * failure, why holds a sentence for the log; with verbose, libbpf's own warnings (the
+ * verifier's log) go to stderr too. */
+int io_bpf_nat_open(struct io_bpf_nat **out, uint32_t max_entries, bool verbose, char *why,
 		    size_t whylen) SP_MUST_CHECK;
 /* Detach every filter attached, then free the program and its maps. */
 void io_bpf_nat_close(struct io_bpf_nat *b);

@@ -7,9 +7,11 @@
 const bool io_bpf_nat_built = false;
 const char *const io_bpf_nat_ctr_names[FP_CTR_N] = { SP_CTR_NAMES(foreach_fp_ctr) };
 
-int io_bpf_nat_open(struct io_bpf_nat **out, uint32_t max_entries, char *why, size_t whylen)
+int io_bpf_nat_open(struct io_bpf_nat **out, uint32_t max_entries, bool verbose, char *why,
+		    size_t whylen)
 {
 	(void)max_entries;
+	(void)verbose;
 	*out = NULL;
 	snprintf(why, whylen, "this spinatd was built without libbpf (meson -Dfastpath)");
 	return SP_EUNSUPP;

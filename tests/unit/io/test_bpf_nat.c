@@ -55,7 +55,7 @@ static int setup(void **state)
 
 	assert_non_null(c);
 	*state = c;
-	if (!io_bpf_nat_built || io_bpf_nat_open(&c->b, 1024, why, sizeof(why)) != 0)
+	if (!io_bpf_nat_built || io_bpf_nat_open(&c->b, 1024, false, why, sizeof(why)) != 0)
 		return 0; /* each test skips */
 	assert_int_equal(pkt_pool_init(&c->pool, 16, PKT_BUFSIZE), 0);
 	cfg.heartbeat_ns = mono_ns();
