@@ -30,6 +30,8 @@ enum { FP_AUTO = 0, FP_ON = 1, FP_OFF = 2 };
 static const char *const fp_modes[] = { "auto", "on", "off", NULL };
 enum { FWD_STACK = 0, FWD_REDIRECT = 1 };
 static const char *const fwd_modes[] = { "stack", "redirect", NULL };
+enum { ATT_AUTO = 0, ATT_TC = 1 };
+static const char *const att_modes[] = { "auto", "tc", NULL };
 
 struct gw_fastpath {
 	struct spinatd *d;
@@ -39,6 +41,7 @@ struct gw_fastpath {
 	struct fp_cfg cfg;
 	bool rule; /* the iptables rule is ours to remove */
 	bool redirect;
+	bool tc; /* tc filters even where tcx links exist */
 	bool registered;
 	uint64_t ctr[FP_CTR_N];
 	struct sp_ctrs ctrs;
@@ -197,6 +200,8 @@ static int setup(struct gw_fastpath *f, const unsigned *in_if, unsigned nin, con
 
 	if ((r = io_bpf_nat_open(&f->bpf, c->max_entries * 2u, verbose, why, whylen)) != 0)
 		return r;
+	if (f->tc)
+		io_bpf_nat_use_tc(f->bpf);
 	f->cfg.heartbeat_ns = io_now();
 	f->cfg.ike_cookies = c->ike_mode == NAT_IKE_COOKIES;
 	f->cfg.redirect = f->redirect;
@@ -248,14 +253,15 @@ int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, co
 	uint32_t mark;
 	char why[160];
 	bool rule;
-	int mode, fwd, r;
+	int mode, fwd, att, r;
 
 	*out = NULL;
 	if ((r = conf_get_enum(s, "fastpath", fp_modes, FP_AUTO, &mode)) != 0 ||
 	    (r = conf_get_u32(s, "fastpath_mark", 0x5350, 1, UINT32_MAX, &mark)) != 0 ||
 	    (r = conf_get_bool(s, "fastpath_rule", true, &rule)) != 0 ||
 	    (r = conf_get_time(s, "fastpath_stale", SP_SEC(3), &stale)) != 0 ||
-	    (r = conf_get_enum(s, "fastpath_forward", fwd_modes, FWD_STACK, &fwd)) != 0)
+	    (r = conf_get_enum(s, "fastpath_forward", fwd_modes, FWD_STACK, &fwd)) != 0 ||
+	    (r = conf_get_enum(s, "fastpath_attach", att_modes, ATT_AUTO, &att)) != 0)
 		return r;
 	if (stale < SP_SEC(2))
 		return conf_fail(s, "fastpath_stale must be at least 2s (the heartbeat is 1s)");
@@ -280,6 +286,7 @@ int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, co
 	f->cfg.mark = mark;
 	f->cfg.stale_ns = stale;
 	f->redirect = fwd == FWD_REDIRECT;
+	f->tc = att == ATT_TC;
 	io_timer_init(&f->timer, on_timer, f);
 	why[0] = 0;
 	/* fastpath = on: the operator wants it, so the verifier's words are worth showing */

@@ -27,6 +27,7 @@ void gw_fastpath_stop(struct spinatd *d, struct gw_fastpath *f);
 	"      fastpath_mark = N  mark of the packets it translated (0x5350)\n"                \
 	"      fastpath_rule = yes|no  insert the iptables raw rule letting them pass (yes)\n" \
 	"      fastpath_stale = T it stops translating T after spinatd stops (3s)\n"           \
-	"      fastpath_forward = stack|redirect  who forwards translated packets (stack)\n"
+	"      fastpath_forward = stack|redirect  who forwards translated packets (stack)\n"   \
+	"      fastpath_attach = auto|tc  tcx links where the kernel has them, or tc filters\n"
 
 #endif

@@ -42,6 +42,7 @@ struct io_bpf_nat {
 	int link[ATTACH_MAX]; /* a tcx link's fd, or -1 for a tc filter */
 	unsigned nattached;
 	int ncpu;
+	bool tc_only;
 };
 
 /* libbpf's own messages: warnings only (the verifier's log on a failed load). */
@@ -190,7 +191,8 @@ static int attach_one(struct io_bpf_nat *b, unsigned ifindex, bool inside)
 		return SP_EFULL;
 	/* A tcx link (Linux 6.6) lives as long as its fd: when spinatd dies, however it
 	 * dies, the kernel detaches the program at once. */
-	if ((r = bpf_link_create(bpf_program__fd(p), (int)ifindex, TCX_INGRESS, NULL)) >= 0) {
+	if (!b->tc_only &&
+	    (r = bpf_link_create(bpf_program__fd(p), (int)ifindex, TCX_INGRESS, NULL)) >= 0) {
 		b->attached[b->nattached] = ifindex;
 		b->link[b->nattached++] = r;
 		return 0;
@@ -204,6 +206,11 @@ static int attach_one(struct io_bpf_nat *b, unsigned ifindex, bool inside)
 	b->attached[b->nattached] = ifindex;
 	b->link[b->nattached++] = -1;
 	return 0;
+}
+
+void io_bpf_nat_use_tc(struct io_bpf_nat *b)
+{
+	b->tc_only = true;
 }
 
 int io_bpf_nat_attach(struct io_bpf_nat *b, unsigned ifindex, bool inside)

@@ -40,6 +40,8 @@ void io_bpf_nat_close(struct io_bpf_nat *b);
  * its ports present now (before the bridge and br_netfilter), for the frames sent to the
  * bridge's address. */
 int io_bpf_nat_attach(struct io_bpf_nat *b, unsigned ifindex, bool inside) SP_MUST_CHECK;
+/* Attach as tc filters even where tcx links exist (before io_bpf_nat_attach). */
+void io_bpf_nat_use_tc(struct io_bpf_nat *b);
 /* Remove a filter of ours from ifindex's ingress (and its bridge ports'), if any. */
 void io_bpf_nat_detach_stale(unsigned ifindex);
 

@@ -105,3 +105,8 @@ int io_bpf_nat_run(struct io_bpf_nat *b, bool inside, unsigned ingress_ifindex, 
 	(void)mark;
 	return SP_EUNSUPP;
 }
+
+void io_bpf_nat_use_tc(struct io_bpf_nat *b)
+{
+	(void)b;
+}
