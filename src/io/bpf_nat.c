@@ -46,6 +46,7 @@ struct io_bpf_nat {
 };
 
 /* libbpf's own messages: warnings only (the verifier's log on a failed load). */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap) SP_PRINTF(2, 0);
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level != LIBBPF_WARN)
