@@ -8,6 +8,7 @@
  */
 #include "spinatd.h"
 #include "gw_rules.h"
+#include "gw_fastpath.h"
 #include "base/addr.h"
 #include "base/cursor.h"
 #include "io/nfq.h"
@@ -66,6 +67,7 @@ struct gateway {
 	struct lca *lca;	      /* dnat's Local Certificate Authority, or NULL */
 	const char *crl_path;	      /* where the LCA publishes its CRL, or NULL */
 	uint8_t buf[PKT_BUFSIZE * 2]; /* the packet with headroom when it does */
+	struct gw_fastpath *fp; /* NULL: NFQUEUE alone */
 };
 
 static void emit(void *arg, enum nat_side side, struct pkt *p)
@@ -435,6 +437,7 @@ void spinatd_gateway_stop(struct spinatd *d)
 		sp_ctr_unregister(&d->ctrs, &g->ctrs);
 		sp_ctr_unregister(&d->ctrs, &g->nfq_ctrs);
 	}
+	gw_fastpath_stop(d, g->fp);
 	nat_free(g->nat);
 	lca_free(g->lca);
 	free(g);
@@ -488,6 +491,9 @@ int spinatd_gateway_start(struct spinatd *d)
 	}
 	g->headroom = strcmp(nat_strategy_name(g->nat), "dnat") == 0;
 	if ((r = lca_start(g, s)) != 0)
+		return r;
+	if ((r = gw_fastpath_start(d, s, g->nat, g->in_if, g->nin, g->out_if, g->nout, &g->fp)) !=
+	    0)
 		return r;
 	if (d->check)
 		return 0;
@@ -551,6 +557,7 @@ const char spinatd_gateway_usage[] =
 	"      serial_mode, serial_timeout, serial_idle_timeout, serial_hold_max,\n"
 	"      serial_hold_timeout, ipaddr_timeout, oldest_unanswered_timeout,\n"
 	"      oldest_answered_timeout, dnat_*, lca_cert, lca_key, lca_crl, lca_lifetime\n"
+	GW_FASTPATH_USAGE
 	"    With rules = no the kernel must be told to queue the traffic, e.g.:\n"
 	"      iptables -t raw -A PREROUTING -i IN ! -d INSIDE_ADDR -j NFQUEUE\n"
 	"      iptables -t raw -A PREROUTING -i OUT -d POOL_ADDR -j NFQUEUE\n"

@@ -98,6 +98,8 @@ static void expire_cb(void *arg, uint32_t idx)
 	/* A strategy's expire() may free a companion entry; it is then already gone. */
 	if (nat_entry_at(&n->tab, idx)->owner == NAT_O_FREE)
 		return;
+	if (SP_UNLIKELY(n->offl != NULL) && nat_offload_keep(n, idx, n->advance_now))
+		return;
 	nat_entry_expire(n, idx);
 	NAT_INC(n, EXPIRED);
 }
@@ -116,6 +118,7 @@ uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now, uint32_t host)
 	/* Full: first reclaim what has expired, then (if allowed) the entry filed to expire
 	 * soonest that is the host's own or not in use (nat_host_victim()). Entries not yet
 	 * scheduled are never chosen. */
+	n->advance_now = now;
 	nat_table_advance(&n->tab, now, expire_cb, n);
 	idx = nat_table_alloc(&n->tab, owner);
 	if (idx == NAT_NIL && n->cfg.full_mode == NAT_FULL_EVICT) {
@@ -195,6 +198,7 @@ void nat_free(struct nat *n)
 		sp_ctr_unregister(n->env.ctrs, &n->ctrs);
 		sp_ctr_unregister(n->env.ctrs, &n->sctrs);
 	}
+	nat_offload_disable(n);
 	if (n->sctx != NULL && n->strat->fini != NULL)
 		n->strat->fini(n, n->sctx);
 	free(n->sctx);
@@ -208,6 +212,7 @@ void nat_reset(struct nat *n)
 {
 	if (n->strat->reset != NULL)
 		n->strat->reset(n, n->sctx);
+	nat_offload_reset(n);
 	nat_table_clear(&n->tab);
 	nat_hosts_clear(n);
 	SP_INFO(n->env.log, "nat", "%s: reset, all mappings and items forgotten", n->name);
@@ -361,6 +366,7 @@ int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client)
 
 void nat_tick(struct nat *n, sp_time now)
 {
+	n->advance_now = now;
 	nat_table_advance(&n->tab, now, expire_cb, n);
 	if (n->strat->tick != NULL)
 		n->strat->tick(n, n->sctx, now);
@@ -419,7 +425,7 @@ uint64_t nat_counter(const struct nat *n, const char *name)
 	for (unsigned i = 0; i < n->strat->n_ctrs; i++)
 		if (strcmp(n->strat->ctr_names[i], name) == 0)
 			return n->sctr[i];
-	return 0;
+	return nat_offload_counter(n, name);
 }
 
 /*

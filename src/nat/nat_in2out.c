@@ -152,6 +152,8 @@ static int napt_in2out(struct nat *n, sp_time now, struct nat_ip *ip, const stru
 		nat_tcp_track(e, l4[TCP_OFF_FLAGS], true, created);
 	/* RFC 4787 REQ-6: outbound packets refresh the mapping. */
 	nat_table_schedule(&n->tab, idx, now + nat_napt_timeout(n, e), now);
+	if (SP_UNLIKELY(n->offl != NULL))
+		nat_offload_napt(n, idx);
 
 	if (L->pseudo)
 		nat_l4_csum_fix32(l4 + L->csum, L->udp, ip->src, g);

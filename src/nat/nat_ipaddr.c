@@ -74,6 +74,7 @@ static int ipaddr_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 		nat_sctr_inc(n, IPADDR_CTR_CREATED, 1);
 	}
 	nat_table_schedule(t, idx, now + par->timeout, now);
+	nat_offload_settle(n, idx);
 	return NAT_TO_OUTSIDE;
 }
 
@@ -94,7 +95,18 @@ static int ipaddr_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 	}
 	ip->client = nat_entry_at(t, idx)->k[0].a;
 	nat_table_schedule(t, idx, now + par->timeout, now);
+	nat_offload_settle(n, idx);
 	return NAT_TO_INSIDE;
+}
+
+/* Every entry at once: (client, server) and (global, server), any SPI. */
+static void ipaddr_offload(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			   struct nat_offload_desc *d)
+{
+	const struct ipaddr_params *par = nat_sparams(n);
+
+	(void)ctx;
+	nat_strat_item_offload(e, true, true, par->timeout, d);
 }
 
 static bool ipaddr_row(const struct nat *n, const void *ctx, const struct nat_entry *e,
@@ -118,4 +130,5 @@ const struct nat_strategy nat_strategy_ipaddr = {
 	.out2in = ipaddr_out2in,
 	.expire = nat_strat_expire_entry,
 	.row = ipaddr_row,
+	.offload = ipaddr_offload,
 };

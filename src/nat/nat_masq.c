@@ -127,6 +127,7 @@ static int masq_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_p
 		e = nat_entry_at(t, idx);
 		if (e->state & ST_ESTABLISHED) {
 			nat_table_schedule(t, idx, now + par->t_ei, now);
+			nat_offload_settle(n, idx);
 		} else if (e->state & ST_BLOCKING) {
 			if (e->aux >= par->n_out) {
 				nat_sctr_inc(n, MASQ_CTR_DROP_N_OUT, 1);
@@ -219,6 +220,7 @@ static int masq_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_p
 	if ((idx = nat_table_lookup(t, &k, now)) != NAT_NIL) {
 		e = nat_entry_at(t, idx);
 		nat_table_schedule(t, idx, now + par->t_ei, now);
+		nat_offload_settle(n, idx);
 		ip->client = e->k[0].a;
 		return NAT_TO_INSIDE;
 	}
@@ -231,6 +233,7 @@ static int masq_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_p
 		e->aux = 0;
 		nat_table_schedule(t, idx, now + par->t_ei, now);
 		nat_sctr_inc(n, MASQ_CTR_ESTABLISHED, 1);
+		nat_offload_settle(n, idx); /* both SPIs known: nothing left to decide */
 		ip->client = e->k[0].a;
 		return NAT_TO_INSIDE;
 	}
@@ -273,6 +276,16 @@ static bool masq_row(const struct nat *n, const void *ctx, const struct nat_entr
 	return true;
 }
 
+/* Established items only: outstanding ones still decide (rules 1-2, N_out). */
+static void masq_offload(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			 struct nat_offload_desc *d)
+{
+	const struct masq_params *par = nat_sparams(n);
+
+	(void)ctx;
+	nat_strat_item_offload(e, true, true, par->t_ei, d);
+}
+
 const struct nat_strategy nat_strategy_masq = {
 	.name = "masq",
 	.help = "VPN Masquerade heuristics (003): outstanding/established items, T_out, N_out, "
@@ -286,4 +299,5 @@ const struct nat_strategy nat_strategy_masq = {
 	.out2in = masq_out2in,
 	.expire = nat_strat_expire_entry,
 	.row = masq_row,
+	.offload = masq_offload,
 };

@@ -88,6 +88,8 @@ static int oldest_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 	e = nat_entry_at(t, idx);
 	nat_table_schedule(t, idx, now + ((e->state & ST_ANSWERED) ? par->t_ans : par->t_unans),
 			   now);
+	if (e->state & ST_ANSWERED)
+		nat_offload_settle(n, idx);
 	return NAT_TO_OUTSIDE;
 }
 
@@ -123,8 +125,19 @@ static int oldest_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 	}
 	e = nat_entry_at(t, idx);
 	nat_table_schedule(t, idx, now + par->t_ans, now);
+	nat_offload_settle(n, idx);
 	ip->client = e->k[0].a;
 	return NAT_TO_INSIDE;
+}
+
+/* Answered entries only: an unanswered one may still be given an unknown SPI. */
+static void oldest_offload(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			   struct nat_offload_desc *d)
+{
+	const struct oldest_params *par = nat_sparams(n);
+
+	(void)ctx;
+	nat_strat_item_offload(e, true, true, par->t_ans, d);
 }
 
 static bool oldest_row(const struct nat *n, const void *ctx, const struct nat_entry *e,
@@ -151,4 +164,5 @@ const struct nat_strategy nat_strategy_oldest = {
 	.out2in = oldest_out2in,
 	.expire = nat_strat_expire_entry,
 	.row = oldest_row,
+	.offload = oldest_offload,
 };

@@ -80,6 +80,8 @@ static int napt_out2in(struct nat *n, sp_time now, struct nat_ip *ip, const stru
 	else
 		e->state |= NAT_NAPT_REPLIED; /* in use: not another host's to evict */
 	nat_table_schedule(&n->tab, idx, now + nat_napt_timeout(n, e), now);
+	if (SP_UNLIKELY(n->offl != NULL))
+		nat_offload_napt(n, idx);
 
 	if (L->pseudo)
 		nat_l4_csum_fix32(l4 + L->csum, L->udp, ip->dst, in);

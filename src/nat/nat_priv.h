@@ -6,6 +6,7 @@
 #define SP_NAT_PRIV_H
 
 #include "nat/nat.h"
+#include "nat/nat_offload.h"
 #include "nat/nat_strategy.h"
 #include "nat/nat_table.h"
 #include "proto/ipv4.h"
@@ -110,6 +111,8 @@ struct nat {
 	struct sp_ctrs sctrs;
 	bool registered;
 	char name[32];
+	struct nat_offload *offl; /* NULL unless a fast path is lent (nat_offload.h) */
+	sp_time advance_now;	  /* now of the nat_table_advance() running */
 };
 
 #define NAT_INC(n, c) ((n)->ctr[NAT_CTR_##c]++)
@@ -235,6 +238,14 @@ static inline void nat_l4_csum_fix16(uint8_t *f, bool udp, uint16_t old, uint16_
 		c = 0xffff;
 	sp_store_be16(f, c);
 }
+
+/* The fast path (nat_offload.c): a NAPT mapping the engine just translated a packet of;
+ * an expiring entry the fast path may have used since (true: rescheduled, not expired);
+ * nat_reset; the offload counters by name. */
+void nat_offload_napt(struct nat *n, uint32_t idx);
+bool nat_offload_keep(struct nat *n, uint32_t idx, sp_time now);
+void nat_offload_reset(struct nat *n);
+uint64_t nat_offload_counter(const struct nat *n, const char *name);
 
 /* Record a first fragment's translation so later fragments follow it (inbound). */
 void nat_frag_note(struct nat *n, sp_time now, const struct nat_ip *ip, uint32_t inside);

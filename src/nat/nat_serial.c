@@ -148,8 +148,10 @@ static int serial_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 
 	nat_key_set(&k, K_OUT, ip->proto, ip->client, ip->server, ip->spi);
 	if ((idx = nat_table_lookup(t, &k, now)) != NAT_NIL) {
-		if (nat_entry_at(t, idx)->state & ST_ESTABLISHED)
+		if (nat_entry_at(t, idx)->state & ST_ESTABLISHED) {
 			nat_table_schedule(t, idx, now + par->t_idle, now);
+			nat_offload_settle(n, idx);
+		}
 		return NAT_TO_OUTSIDE;
 	}
 	if ((pend = pending_for(t, now, ip->proto, ip->global, ip->server)) != NAT_NIL) {
@@ -198,6 +200,7 @@ static int serial_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 	}
 	e = nat_entry_at(t, idx);
 	nat_table_schedule(t, idx, now + par->t_idle, now);
+	nat_offload_settle(n, idx);
 	ip->client = e->k[0].a;
 	return NAT_TO_INSIDE;
 }
@@ -209,6 +212,16 @@ static void serial_expire(struct nat *n, void *ctx, uint32_t idx)
 	nat_table_free(nat_table_of(n), idx);
 	if (c->cnt > 0)
 		c->release_due = true;
+}
+
+/* Associated items only: the outstanding one still decides who waits. */
+static void serial_offload(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			   struct nat_offload_desc *d)
+{
+	const struct serial_params *par = nat_sparams(n);
+
+	(void)ctx;
+	nat_strat_item_offload(e, true, true, par->t_idle, d);
 }
 
 static void serial_tick(struct nat *n, void *ctx, sp_time now)
@@ -288,6 +301,7 @@ const struct nat_strategy nat_strategy_serial = {
 	.out2in = serial_out2in,
 	.expire = serial_expire,
 	.row = serial_row,
+	.offload = serial_offload,
 	.tick = serial_tick,
 	.next_deadline = serial_next_deadline,
 	.reset = serial_reset,

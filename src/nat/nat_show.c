@@ -112,6 +112,22 @@ static const char *endpoint(char *buf, size_t len, uint32_t addr, bool has_id, u
 	return buf;
 }
 
+/* An offloaded entry: the fast path's packets and bytes, and the expiry its last packet
+ * implies (the engine refreshes its own when the old time comes, nat_offload.h). */
+static void offload_info(const struct nat *n, uint32_t idx, struct show_item *it)
+{
+	struct nat_offload_desc d;
+	struct nat_offload_use u;
+	size_t len = strlen(it->r.info);
+
+	nat_offload_describe(n, idx, &d);
+	nat_offload_use_of(n, idx, &u);
+	if (u.last != 0 && u.last + d.idle > it->expire)
+		it->expire = u.last + d.idle;
+	snprintf(it->r.info + len, sizeof(it->r.info) - len, "%sfast %llu pkts %llu B",
+		 len ? " " : "", (unsigned long long)u.packets, (unsigned long long)u.bytes);
+}
+
 void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_t limit)
 {
 	struct show_item *items;
@@ -124,12 +140,18 @@ void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_
 	for (uint32_t i = 0; i < n->tab.max && cnt < n->tab.used; i++) {
 		const struct nat_entry *e = nat_entry_at(&n->tab, i);
 
-		if (e->owner == NAT_O_FREE || !nat_entry_live(e, now))
+		bool offl = nat_offload_is(n, i);
+
+		/* an offloaded entry lives by the kernel's use until the wheel next looks */
+		if (e->owner == NAT_O_FREE || (!offl && !nat_entry_live(e, now)))
 			continue;
 		if (entry_row(n, e, flags, &items[cnt].r)) {
 			items[cnt].idx = i;
 			items[cnt].expire = e->expire;
-			cnt++;
+			if (offl)
+				offload_info(n, i, &items[cnt]);
+			if (items[cnt].expire > now)
+				cnt++;
 		}
 	}
 	qsort(items, cnt, sizeof(*items), cmp_item);

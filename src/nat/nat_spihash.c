@@ -114,6 +114,8 @@ static int spihash_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipse
 	nat_key_set(&k, K_OUT, ip->proto, ip->client, ip->server, ip->spi);
 	if ((idx = nat_table_lookup(t, &k, now)) != NAT_NIL) {
 		refresh_row(t, idx, now + par->timeout, now);
+		if (nat_entry_at(t, idx)->state & ROW_MATCHED)
+			nat_offload_settle(n, idx);
 		return NAT_TO_OUTSIDE;
 	}
 	/* A new SPI (a new SA or a rekey, [0079]): FIG. 5A's row and its candidate. Both are
@@ -183,6 +185,7 @@ static int spihash_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipse
 	if ((idx = nat_table_lookup(t, &k, now)) != NAT_NIL) {
 		e = nat_entry_at(t, idx);
 		nat_table_schedule(t, idx, now + par->timeout, now);
+		nat_offload_settle(n, idx);
 		ip->client = e->k[0].a;
 		return NAT_TO_INSIDE;
 	}
@@ -223,7 +226,9 @@ static int spihash_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipse
 			row->aux = NAT_NIL;
 		}
 		row->state = ROW_OUT | ROW_MATCHED;
+		nat_offload_settle(n, rows[i]);
 	}
+	nat_offload_settle(n, idx);
 	nat_sctr_inc(n, stored_orig ? SPIHASH_CTR_MATCH_STORED : SPIHASH_CTR_MATCH_RECV, 1);
 	(void)recv_orig;
 	ip->client = client;
@@ -263,6 +268,21 @@ static bool spihash_row(const struct nat *n, const void *ctx, const struct nat_e
 	return true;
 }
 
+/* A matched outbound row carries the inside host's SPI out; an association carries the
+ * server's SPI in. Unmatched rows still need the engine (their candidate, [0072]). */
+static void spihash_offload(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			    struct nat_offload_desc *d)
+{
+	const struct spihash_params *par = nat_sparams(n);
+
+	(void)ctx;
+	d->n = 0;
+	if (e->state == (ROW_OUT | ROW_MATCHED))
+		nat_strat_item_offload(e, true, false, par->timeout, d);
+	else if (e->state == ROW_IN)
+		nat_strat_item_offload(e, false, true, par->timeout, d);
+}
+
 const struct nat_strategy nat_strategy_spihash = {
 	.name = "spihash",
 	.help = "SPI-hash matching (000): inbound SPIs matched to outbound ones by a scheme",
@@ -276,4 +296,5 @@ const struct nat_strategy nat_strategy_spihash = {
 	.out2in = spihash_out2in,
 	.expire = spihash_expire,
 	.row = spihash_row,
+	.offload = spihash_offload,
 };

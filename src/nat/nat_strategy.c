@@ -48,3 +48,30 @@ void nat_strat_item_row(const struct nat_entry *e, bool spis, bool associated, c
 	r->has_in_local_id = r->has_outside_id = true;
 	r->spi_ids = true;
 }
+
+void nat_strat_item_offload(const struct nat_entry *e, bool out, bool in, sp_time idle,
+			    struct nat_offload_desc *d)
+{
+	d->n = 0;
+	d->idle = idle;
+	if (out) {
+		struct nat_offload_item *it = &d->item[d->n++];
+
+		it->from = NAT_INSIDE;
+		it->proto = e->k[0].proto;
+		it->a = e->k[0].a;
+		it->b = e->k[0].b;
+		it->id = e->k[0].id;
+		it->addr = e->k[1].a;
+	}
+	if (in) {
+		struct nat_offload_item *it = &d->item[d->n++];
+
+		it->from = NAT_OUTSIDE;
+		it->proto = e->k[1].proto;
+		it->a = e->k[1].a;
+		it->b = e->k[1].b;
+		it->id = e->k[1].id;
+		it->addr = e->k[0].a;
+	}
+}

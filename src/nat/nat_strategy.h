@@ -10,6 +10,7 @@
 #define SP_NAT_STRATEGY_H
 
 #include "nat/nat.h"
+#include "nat/nat_offload.h"
 #include "nat/nat_table.h"
 
 /* An ESP or AH packet as a strategy sees it. */
@@ -82,6 +83,11 @@ struct nat_strategy {
 	sp_time (*next_deadline)(const struct nat *n, const void *ctx);
 	/* Forget everything (nat_reset); the table itself is cleared by the engine. */
 	void (*reset)(struct nat *n, void *ctx);
+	/* The fast path (nat_offload.h): the items of one of this strategy's entries, from
+	 * its keys alone; the strategy calls nat_offload_settle() when the entry is settled.
+	 * NULL: the strategy's packets always come to the engine. */
+	void (*offload)(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			struct nat_offload_desc *d);
 };
 
 /* The strategies (one file each), and the table of them, NULL-terminated. */
@@ -132,6 +138,11 @@ void nat_strat_expire_entry(struct nat *n, void *ctx, uint32_t idx);
  */
 void nat_strat_item_row(const struct nat_entry *e, bool spis, bool associated, const char *state,
 			struct nat_row *r);
+/* The fast-path items of such an item: with out, (proto, client, server, outgoing SPI)
+ * from inside to the global address; with in, (proto, global, server, incoming SPI) from
+ * outside to the client (an SPI of 0 matches any: ipaddr's items). */
+void nat_strat_item_offload(const struct nat_entry *e, bool out, bool in, sp_time idle,
+			    struct nat_offload_desc *d);
 
 /*
  * dnat (002): the Local Certificate Authority's hold on a host's port block. A certified

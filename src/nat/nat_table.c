@@ -91,6 +91,7 @@ void nat_table_clear(struct nat_table *t)
 
 void nat_table_fini(struct nat_table *t)
 {
+	free(t->offl_bits);
 	free(t->e);
 	free(t->bucket);
 	free(t->wheel);
@@ -206,6 +207,8 @@ void nat_table_free(struct nat_table *t, uint32_t idx)
 
 	if (e->owner == NAT_O_FREE)
 		return;
+	if (SP_UNLIKELY(t->offl_bits != NULL) && (t->offl_bits[idx / 64] >> (idx % 64) & 1u))
+		t->offl_free(t->offl_arg, idx);
 	for (unsigned s = 0; s < 2; s++)
 		if (e->k[s].kind != NAT_K_NONE)
 			nat_table_hash_del(t, idx, s);

@@ -82,6 +82,11 @@ struct nat_table {
 	uint64_t wtick;			     /* last tick processed */
 	uint32_t wcount;		     /* entries on the wheel */
 	uint64_t bytes;			     /* memory held */
+	/* Entries handed to a fast path (nat_offload.c): one bit each, NULL when offloading
+	 * is off; offl_free hears of such an entry before it is freed. */
+	uint64_t *offl_bits;
+	void (*offl_free)(void *arg, uint32_t idx);
+	void *offl_arg;
 };
 
 static inline void nat_key_set(struct nat_key *k, uint8_t kind, uint8_t proto, uint32_t a,

@@ -31,5 +31,6 @@ nice ninja -C "$dir" apps/spinatd apps/spinat >/dev/null || { echo "FAIL: build 
 SPINAT_VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full"
 SPINAT_VALGRIND="$SPINAT_VALGRIND --errors-for-leak-kinds=definite,indirect"
 SPINAT_VALGRIND="$SPINAT_VALGRIND --show-leak-kinds=definite,indirect"
+SPINAT_VALGRIND="$SPINAT_VALGRIND --suppressions=$here/valgrind-libbpf.supp"
 export SPINAT_VALGRIND
 exec "$here/$test" "$dir/apps/spinatd" "$dir/apps/spinat" "$@"
