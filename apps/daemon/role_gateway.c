@@ -204,7 +204,7 @@ static void on_queue(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	rearm(g);
 }
 
-static int ctl_show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err)
+static int show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err, unsigned json)
 {
 	struct gateway *g = arg;
 	unsigned flags = NAT_SHOW_ALL;
@@ -223,8 +223,18 @@ static int ctl_show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err)
 			return SP_EINVAL;
 		}
 	}
-	nat_show(g->nat, io_now(), out, flags, (uint32_t)limit);
+	nat_show(g->nat, io_now(), out, flags | json, (uint32_t)limit);
 	return 0;
+}
+
+static int ctl_show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	return show_nat(arg, argc, argv, out, err, 0);
+}
+
+static int ctl_show_nat_json(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	return show_nat(arg, argc, argv, out, err, NAT_SHOW_JSON);
 }
 
 /* inside = IF / outside = IF (each may repeat): interface names into ifindexes. */
@@ -339,7 +349,8 @@ int spinatd_gateway_start(struct spinatd *d)
 	if ((r = io_loop_add_fd(d->loop, g->q.fd, EPOLLIN, on_queue, g)) != 0 ||
 	    (r = io_ctl_add(
 		     d->ctl, "show nat", ctl_show_nat, g,
-		     "the translation table (000 FIG. 5 columns): [ipsec|napt] [limit N]")) != 0)
+		     "the translation table (000 FIG. 5 columns): [ipsec|napt] [limit N]")) != 0 ||
+	    (r = io_ctl_add_json(d->ctl, "show nat", ctl_show_nat_json)) != 0)
 		return r;
 	rearm(g);
 	SP_INFO(&d->log, "gateway",
