@@ -227,7 +227,7 @@ static void on_queue(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	rearm(g);
 }
 
-static int ctl_show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err)
+static int show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err, unsigned json)
 {
 	struct gateway *g = arg;
 	unsigned flags = NAT_SHOW_ALL;
@@ -246,7 +246,7 @@ static int ctl_show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err)
 			return SP_EINVAL;
 		}
 	}
-	nat_show(g->nat, io_now(), out, flags, (uint32_t)limit);
+	nat_show(g->nat, io_now(), out, flags | json, (uint32_t)limit);
 	return 0;
 }
 
@@ -397,6 +397,16 @@ static int lca_start(struct gateway *g, struct conf_sec *s)
 	return lca_publish(g, stderr);
 }
 
+static int ctl_show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	return show_nat(arg, argc, argv, out, err, 0);
+}
+
+static int ctl_show_nat_json(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	return show_nat(arg, argc, argv, out, err, NAT_SHOW_JSON);
+}
+
 /* inside = IF / outside = IF (each may repeat): interface names into ifindexes. */
 static int read_ifs(struct spinatd *d, struct conf_sec *s, const char *key, unsigned *out,
 		    unsigned *n)
@@ -517,7 +527,8 @@ int spinatd_gateway_start(struct spinatd *d)
 	if ((r = io_loop_add_fd(d->loop, g->q.fd, EPOLLIN, on_queue, g)) != 0 ||
 	    (r = io_ctl_add(
 		     d->ctl, "show nat", ctl_show_nat, g,
-		     "the translation table (000 FIG. 5 columns): [ipsec|napt] [limit N]")) != 0)
+		     "the translation table (000 FIG. 5 columns): [ipsec|napt] [limit N]")) != 0 ||
+	    (r = io_ctl_add_json(d->ctl, "show nat", ctl_show_nat_json)) != 0)
 		return r;
 	if (g->lca != NULL &&
 	    ((r = io_ctl_add(d->ctl, "lca issue", ctl_lca_issue, g,

@@ -148,6 +148,7 @@ uint64_t nat_counter(const struct nat *n, const char *name);
 #define NAT_SHOW_NAPT  0x1u /* TCP, UDP, ICMP mappings */
 #define NAT_SHOW_IPSEC 0x2u /* ESP/AH items and IKE items */
 #define NAT_SHOW_ALL   (NAT_SHOW_NAPT | NAT_SHOW_IPSEC)
+#define NAT_SHOW_JSON  0x4u /* one JSON object: {"rows": [...], "rows_total", ...} */
 
 /*
  * Print the live table laid out like 000 FIG. 5A/5B: protocol, inside global, inside

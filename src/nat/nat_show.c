@@ -128,6 +128,51 @@ static void offload_info(const struct nat *n, uint32_t idx, struct show_item *it
 		 len ? " " : "", (unsigned long long)u.packets, (unsigned long long)u.bytes);
 }
 
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if ((unsigned char)*s >= 0x20)
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* The same rows as JSON, with the columns named as in the text's header. */
+static void show_json(const struct nat *n, sp_time now, FILE *f, const struct show_item *items,
+		      uint32_t cnt, uint32_t limit)
+{
+	fputs("{\"rows\": [", f);
+	for (uint32_t i = 0; i < cnt && (limit == 0 || i < limit); i++) {
+		const struct nat_row *r = &items[i].r;
+		char ig[40], il[40], out[40];
+		sp_time left = items[i].expire - now;
+
+		endpoint(ig, sizeof(ig), r->in_global, r->has_in_global_id, r->in_global_id,
+			 r->spi_ids);
+		endpoint(il, sizeof(il), r->in_local, r->has_in_local_id, r->in_local_id,
+			 r->spi_ids);
+		endpoint(out, sizeof(out), r->outside, r->has_outside_id, r->outside_id,
+			 r->spi_ids);
+		fprintf(f,
+			"%s\n  {\"proto\": \"%s\", \"inside_global\": \"%s\", "
+			"\"inside_local\": \"%s\", \"outside_local\": \"%s\", "
+			"\"outside_global\": \"%s\", \"state\": ",
+			i ? "," : "", proto_name(r->proto), ig, il, out, out);
+		json_str(f, r->state ? r->state : "-");
+		fprintf(f, ", \"expires_s\": %llu, \"info\": ",
+			(unsigned long long)((left + SP_SEC(1) - 1) / SP_SEC(1)));
+		json_str(f, r->info);
+		fputc('}', f);
+	}
+	fprintf(f,
+		"],\n \"rows_total\": %u, \"entries_used\": %u, \"entries_max\": %u, "
+		"\"bytes\": %llu, \"strategy\": \"%s\"}\n",
+		cnt, n->tab.used, n->tab.max, (unsigned long long)n->tab.bytes, n->strat->name);
+}
+
 void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_t limit)
 {
 	struct show_item *items;
@@ -155,6 +200,11 @@ void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_
 		}
 	}
 	qsort(items, cnt, sizeof(*items), cmp_item);
+	if (flags & NAT_SHOW_JSON) {
+		show_json(n, now, f, items, cnt, limit);
+		free(items);
+		return;
+	}
 	fprintf(f, "%-5s %-22s %-22s %-24s %-24s %-16s %7s\n", "Pro", "Inside global",
 		"Inside local", "Outside local", "Outside global", "State", "Expires");
 	for (uint32_t i = 0; i < cnt && (limit == 0 || i < limit); i++) {

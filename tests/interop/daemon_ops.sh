@@ -77,6 +77,13 @@ import json, sys
 rows = json.load(sys.stdin)
 assert any(r["module"] == "gateway" and r["counter"] == "accepted" and r["value"] > 0 for r in rows), rows
 ' || fail "spinat -j show counters: no gateway.accepted > 0"
+$S -j show nat napt | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["strategy"] == "masq" and d["rows_total"] >= 1, d
+assert any(r["proto"] == "icmp" and r["inside_local"].startswith("10.0.0.2:") and
+           r["inside_global"].startswith("203.0.113.1:") for r in d["rows"]), d
+' || fail "spinat -j show nat: no ICMP mapping of the host as JSON"
 $S log debug | grep -q "log level debug" || fail "spinat log debug"
 $S log info >/dev/null
 
