@@ -154,6 +154,18 @@ static void put_opts(struct ppp_link *k, struct ppp_fsm *f, struct pkt *p)
 		PPP_CTR(k, DROP_NO_SPACE);
 }
 
+/* RFC 1661 5.2: an Ack lists exactly the options of the request it acknowledges. */
+static bool ack_matches(struct ppp_link *k, struct ppp_fsm *f, const struct ppp_cp *cp)
+{
+	uint8_t buf[PKT_HEADROOM + 64];
+	struct pkt p;
+
+	pkt_init(&p, buf, sizeof(buf), PKT_HEADROOM);
+	put_opts(k, f, &p);
+	return p.len == cur_left(&cp->cp_data) &&
+	       (p.len == 0 || memcmp(pkt_data(&p), cur_ptr(&cp->cp_data), p.len) == 0);
+}
+
 static void send_conf_req(struct ppp_link *k, sp_time now, struct ppp_fsm *f)
 {
 	struct pkt p;
@@ -197,6 +209,10 @@ static void layer_up(struct ppp_link *k, sp_time now, struct ppp_fsm *f)
 		k->echo_out = 0;
 		k->echo_at = k->cfg.echo_interval > 0 ? now + k->cfg.echo_interval : SP_TIME_NEVER;
 		ppp_auth_start(k, now);
+		return;
+	}
+	if (!k->cfg.server && k->local_addr == 0) {
+		ppp_fail(k, now, "no address assigned");
 		return;
 	}
 	k->phase = PPP_PHASE_UP;
@@ -501,6 +517,10 @@ static void fsm_input(struct ppp_link *k, sp_time now, struct ppp_fsm *f, const 
 	case PPP_CP_CONF_ACK:
 		if (cp->cp_id != f->id) {
 			PPP_CTR(k, DROP_BAD_ID);
+			return;
+		}
+		if (!ack_matches(k, f, cp)) {
+			PPP_CTR(k, DROP_MALFORMED);
 			return;
 		}
 		switch (st) {

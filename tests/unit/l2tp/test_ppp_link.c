@@ -325,6 +325,10 @@ static void peer_asking_for_compression_is_refused(void **state)
 	assert_int_equal(proto, PPP_PROTO_LCP);
 	assert_int_equal(cp.cp_code, PPP_CP_CONF_REQ);
 	srv_id = cp.cp_id;
+	uint8_t srv_opts[64];
+	uint16_t srv_len = (uint16_t)cur_left(&cp.cp_data);
+
+	memcpy(srv_opts, cur_ptr(&cp.cp_data), srv_len);
 
 	/* LCP: PFC and ACFC are rejected, the rest of the request is not in the reject. */
 	to_server(w, PPP_PROTO_LCP, PPP_CP_CONF_REQ, 1, lcp_comp, sizeof(lcp_comp));
@@ -336,9 +340,11 @@ static void peer_asking_for_compression_is_refused(void **state)
 	to_server(w, PPP_PROTO_LCP, PPP_CP_CONF_REQ, 2, lcp_ok, sizeof(lcp_ok));
 	last_from_server(w, &proto, &cp);
 	assert_int_equal(cp.cp_code, PPP_CP_CONF_ACK);
-	/* Ack the server's request (its options: MRU, CHAP-MD5, magic). */
+	/* An Ack that is not exactly the request is refused (RFC 1661 5.2). */
 	to_server(w, PPP_PROTO_LCP, PPP_CP_CONF_ACK, srv_id, (const uint8_t *)"", 0);
-	/* (The ack is for an empty option list: the id is what the automaton checks.) */
+	assert_int_equal(pc(w, PPP_CTR_DROP_MALFORMED), 1);
+	/* Ack the server's request (its options: MRU, CHAP-MD5, magic). */
+	to_server(w, PPP_PROTO_LCP, PPP_CP_CONF_ACK, srv_id, srv_opts, srv_len);
 	last_from_server(w, &proto, &cp);
 	assert_int_equal(proto, PPP_PROTO_CHAP);
 	assert_int_equal(cp.cp_code, 1);
@@ -361,6 +367,8 @@ static void peer_asking_for_compression_is_refused(void **state)
 	assert_int_equal(proto, PPP_PROTO_IPCP);
 	assert_int_equal(cp.cp_code, PPP_CP_CONF_REQ);
 	srv_id = cp.cp_id;
+	srv_len = (uint16_t)cur_left(&cp.cp_data);
+	memcpy(srv_opts, cur_ptr(&cp.cp_data), srv_len);
 
 	/* IPCP: Van Jacobson compression is rejected, alone. */
 	to_server(w, PPP_PROTO_IPCP, PPP_CP_CONF_REQ, 1, ipcp_vj, sizeof(ipcp_vj));
@@ -383,7 +391,7 @@ static void peer_asking_for_compression_is_refused(void **state)
 	to_server(w, PPP_PROTO_IPCP, PPP_CP_CONF_REQ, 3, ipcp_asg, sizeof(ipcp_asg));
 	last_from_server(w, &proto, &cp);
 	assert_int_equal(cp.cp_code, PPP_CP_CONF_ACK);
-	to_server(w, PPP_PROTO_IPCP, PPP_CP_CONF_ACK, srv_id, (const uint8_t *)"", 0);
+	to_server(w, PPP_PROTO_IPCP, PPP_CP_CONF_ACK, srv_id, srv_opts, srv_len);
 	assert_int_equal(w->e[0].up, 1);
 	assert_string_equal(w->e[0].k.peer_name, "bob");
 	free(w);
