@@ -269,14 +269,15 @@ static void sess_free(struct l2tp *l, sp_time now, struct l2tp_sess *s, uint16_t
 
 	if (s->s_state == L2TP_S_FREE)
 		return;
+	/* Free before the report: the owner may close the tunnel from its callback. */
+	s->s_state = L2TP_S_FREE;
+	if (t->t_nsess > 0)
+		t->t_nsess--;
 	if (was_up) {
 		CTR(l, SESSION_DOWN);
 		if (l->ops.session_down != NULL)
 			l->ops.session_down(l->ops.arg, now, s, result);
 	}
-	s->s_state = L2TP_S_FREE;
-	if (t->t_nsess > 0)
-		t->t_nsess--;
 }
 
 static void txq_flush(struct l2tp_tunnel *t)
@@ -294,6 +295,10 @@ static void tunnel_down(struct l2tp *l, sp_time now, struct l2tp_tunnel *t, uint
 {
 	bool was_up = t->t_state == L2TP_T_UP;
 
+	/* Once: a callback below may close the tunnel again. */
+	if (t->t_downed)
+		return;
+	t->t_downed = true;
 	for (uint32_t i = 0; i < l->cfg.max_sessions && t->t_nsess > 0; i++)
 		if (l->sess[i].s_state != L2TP_S_FREE && l->sess[i].s_tunnel == tunnel_idx(l, t))
 			sess_free(l, now, &l->sess[i], result);
@@ -417,7 +422,8 @@ static void send_stopccn(struct l2tp *l, sp_time now, struct l2tp_tunnel *t, uin
 static void tunnel_stop(struct l2tp *l, sp_time now, struct l2tp_tunnel *t, uint16_t result,
 			uint16_t error)
 {
-	if (t->t_state == L2TP_T_CLOSING)
+	/* Already closing, or re-entered from a callback of the report below. */
+	if (t->t_state == L2TP_T_CLOSING || t->t_downed)
 		return;
 	tunnel_down(l, now, t, result);
 	/* Anything still queued is moot; StopCCN goes out alone. */

@@ -146,8 +146,9 @@ struct l2tp_tunnel {
 	sp_time t_last_rx; /* last control message from the peer */
 	sp_time t_close_at;
 	sp_time t_up_since;
-	bool t_lac;  /* we opened it */
-	bool t_sent; /* a message left during the current input (it carries the ack) */
+	bool t_lac;    /* we opened it */
+	bool t_sent;   /* a message left during the current input (it carries the ack) */
+	bool t_downed; /* reported down (sessions too) */
 	uint8_t t_chal[L2TP_CHAL_LEN]; /* the Challenge we sent */
 	char t_peer_name[L2TP_HOSTNAME_MAX];
 	struct pkt *t_txq[L2TP_TXQ]; /* by Ns - t_una */

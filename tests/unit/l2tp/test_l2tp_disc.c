@@ -169,7 +169,10 @@ static void unknown_required_attribute_gets_420(void **state)
 
 	(void)state;
 	setup(&x);
-	memcpy(req + 20, "\x00\x77\x00\x04" "abcd", 8);
+	memcpy(req + 20,
+	       "\x00\x77\x00\x04"
+	       "abcd",
+	       8);
 	assert_int_equal(ask(&x, 0, req, 28), 0);
 	cur_init(&c, pkt_data(&x.out), x.out.len);
 	assert_int_equal(stun_parse(&c, &h), 0);
@@ -183,7 +186,10 @@ static void unknown_required_attribute_gets_420(void **state)
 	}
 	assert_true(err && unk);
 	/* Comprehension-optional (0x8000 and up) unknown attributes are ignored. */
-	memcpy(req + 20, "\x80\x77\x00\x04" "abcd", 8);
+	memcpy(req + 20,
+	       "\x80\x77\x00\x04"
+	       "abcd",
+	       8);
 	assert_int_equal(ask(&x, 0, req, 28), 0);
 	assert_int_equal(sp_load_be16(pkt_data(&x.out)), STUN_BINDING_OK);
 }
