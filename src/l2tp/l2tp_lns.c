@@ -59,12 +59,22 @@ void l2tp_lns_cfg_defaults(struct l2tp_lns_cfg *c)
 	l2tp_disc_cfg_defaults(&c->disc);
 }
 
+/* An address some user has as its fixed one stays out of the shared pool. */
+static bool fixed_elsewhere(const struct l2tp_lns *n, uint32_t addr)
+{
+	for (size_t i = 0; i < n->cfg.nusers; i++)
+		if (n->cfg.users[i].addr == addr)
+			return true;
+	return false;
+}
+
 static uint32_t pool_take(struct l2tp_lns *n, uint32_t sess)
 {
 	for (uint32_t i = 0; i < n->cfg.pool_n; i++) {
 		uint32_t j = (n->pool_next + i) % n->cfg.pool_n;
 
-		if (n->pool_owner[j] == NO_SESS) {
+		if (n->pool_owner[j] == NO_SESS && n->cfg.pool_start + j != n->cfg.local &&
+		    !fixed_elsewhere(n, n->cfg.pool_start + j)) {
 			n->pool_owner[j] = sess;
 			n->pool_next = (j + 1) % n->cfg.pool_n;
 			CTR(n, ADDR_ASSIGNED);
@@ -73,6 +83,31 @@ static uint32_t pool_take(struct l2tp_lns *n, uint32_t sess)
 	}
 	CTR(n, DROP_POOL_EXHAUSTED);
 	return 0;
+}
+
+/* The user's fixed address when it has one and it is free, else the next free one. */
+static uint32_t ppp_assign(void *arg, sp_time now, const char *peer_name)
+{
+	struct lns_link *k = arg;
+	struct l2tp_lns *n = k->n;
+
+	(void)now;
+	if (k->addr != 0)
+		return k->addr; /* IPCP again on the same link */
+	for (size_t i = 0; i < n->cfg.nusers; i++) {
+		const struct ppp_user *u = &n->cfg.users[i];
+		uint32_t j = u->addr - n->cfg.pool_start;
+
+		if (u->addr == 0 || strcmp(u->name, peer_name) != 0)
+			continue;
+		if (j < n->cfg.pool_n && n->pool_owner[j] == NO_SESS) {
+			n->pool_owner[j] = k->idx;
+			CTR(n, ADDR_ASSIGNED);
+			return k->addr = u->addr;
+		}
+		break;
+	}
+	return k->addr = pool_take(n, k->idx);
 }
 
 static void pool_put(struct l2tp_lns *n, uint32_t addr)
@@ -287,15 +322,13 @@ static void l_sess_up(void *arg, sp_time now, struct l2tp_sess *s)
 
 	k->n = n;
 	k->idx = idx;
-	if ((k->addr = pool_take(n, idx)) == 0) {
-		l2tp_session_close(n->l, now, s, L2TP_CDN_NO_RESOURCE);
-		return;
-	}
+	k->addr = 0; /* taken when the peer has authenticated (ppp_assign) */
 	pc.server = true;
 	pc.users = n->cfg.users;
 	pc.nusers = n->cfg.nusers;
 	pc.local_addr = n->cfg.local;
-	pc.peer_addr = k->addr;
+	pc.peer_addr = 0;
+	ops.assign = ppp_assign;
 	ops.arg = k;
 	ppp_link_init(&k->k, &pc, &ops, n->rng, n->log, &n->ppp);
 	k->live = true;

@@ -260,6 +260,14 @@ void ppp_link_open(struct ppp_link *k, sp_time now)
 
 void ppp_network_start(struct ppp_link *k, sp_time now)
 {
+	/* The server may choose the address by who authenticated (a user's fixed one). */
+	if (k->cfg.server && k->ops.assign != NULL) {
+		k->peer_addr = k->ops.assign(k->ops.arg, now, k->peer_name);
+		if (k->peer_addr == 0) {
+			ppp_fail(k, now, "no address to assign");
+			return;
+		}
+	}
 	k->authed = true;
 	k->phase = PPP_PHASE_NETWORK;
 	k->auth_timer = SP_TIME_NEVER;

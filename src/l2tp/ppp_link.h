@@ -34,6 +34,7 @@ struct ppp_user {
 	char name[PPP_NAME_MAX];
 	uint8_t secret[PPP_SECRET_MAX];
 	size_t secret_len;
+	uint32_t addr; /* a fixed address for this user (LNS), 0: from the pool */
 };
 
 #define foreach_ppp_ctr(_)                         \
@@ -128,6 +129,9 @@ struct ppp_ops {
 	void (*up)(void *arg, sp_time now, uint32_t local, uint32_t peer);
 	void (*down)(void *arg, sp_time now, const char *why);
 	void (*ip)(void *arg, sp_time now, const uint8_t *pkt, size_t len);
+	/* Server, optional: the address for the authenticated peer (0: none left), asked
+	 * when the network phase begins; without it cfg.peer_addr is used. */
+	uint32_t (*assign)(void *arg, sp_time now, const char *peer_name);
 	void *arg;
 };
 

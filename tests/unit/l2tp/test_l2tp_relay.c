@@ -199,6 +199,8 @@ static void run(sp_time until)
 	}
 }
 
+static uint32_t fixed_addr; /* for user "client" when set */
+
 static void world_new(int nc, uint32_t pool_n)
 {
 	struct l2tp_lns_cfg cfg;
@@ -213,6 +215,7 @@ static void world_new(int nc, uint32_t pool_n)
 	snprintf(cfg.users[0].name, PPP_NAME_MAX, "client");
 	memcpy(cfg.users[0].secret, "pppsecret", 9);
 	cfg.users[0].secret_len = 9;
+	cfg.users[0].addr = fixed_addr;
 	cfg.nusers = 1;
 	cfg.gw[0] = GW;
 	cfg.gw_plen[0] = 32;
@@ -459,6 +462,22 @@ static void pool_exhaustion_is_counted(void **state)
 	world_free();
 }
 
+static void fixed_address_per_user(void **state)
+{
+	(void)state;
+	fixed_addr = SP_IP4(10, 99, 0, 50);
+	world_new(2, 253);
+	fixed_addr = 0;
+	start_all();
+	/* The first to authenticate gets the user's fixed address, the second (same user
+	 * name here) one from the pool, never the fixed one. */
+	assert_int_equal(W->c[0].up + W->c[1].up, 2);
+	assert_true(l2tp_lac_addr(W->c[0].c) == SP_IP4(10, 99, 0, 50) ||
+		    l2tp_lac_addr(W->c[1].c) == SP_IP4(10, 99, 0, 50));
+	assert_int_not_equal(l2tp_lac_addr(W->c[0].c), l2tp_lac_addr(W->c[1].c));
+	world_free();
+}
+
 static void show_and_nft(void **state)
 {
 	char *buf = NULL;
@@ -490,6 +509,7 @@ int main(void)
 		cmocka_unit_test(no_nat_goes_direct),
 		cmocka_unit_test(lns_restart_and_clients_return),
 		cmocka_unit_test(pool_exhaustion_is_counted),
+		cmocka_unit_test(fixed_address_per_user),
 		cmocka_unit_test(show_and_nft),
 	};
 
