@@ -9,5 +9,8 @@ const struct spinatd_role spinatd_roles[] = {
 	{ "lns",
 	  "L2TP network server of 004: relays IPsec in L2TP/PPP, NAT discovery (docs/L2TP.md)",
 	  spinatd_lns_start, spinatd_lns_stop, spinatd_lns_usage },
+	{ "lac",
+	  "client of 004: NAT discovery, then L2TP/PPP to the LNS on a TUN device when needed",
+	  spinatd_lac_start, spinatd_lac_stop, spinatd_lac_usage },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -55,4 +55,9 @@ int spinatd_lns_start(struct spinatd *d);
 void spinatd_lns_stop(struct spinatd *d);
 extern const char spinatd_lns_usage[];
 
+/* role_lac.c: the client of 004 [0026] (TUN device, one UDP socket). */
+int spinatd_lac_start(struct spinatd *d);
+void spinatd_lac_stop(struct spinatd *d);
+extern const char spinatd_lac_usage[];
+
 #endif

@@ -81,3 +81,33 @@ void io_udp_close(int fd)
 	if (fd >= 0)
 		close(fd);
 }
+
+int io_udp_local(int fd, uint32_t dst, uint32_t *addr, uint16_t *port)
+{
+	struct sockaddr_in sin, to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(9),
+		.sin_addr.s_addr = htonl(dst),
+	};
+	socklen_t sl = sizeof(sin);
+	int probe;
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &sl) < 0)
+		return SP_EIO;
+	*port = ntohs(sin.sin_port);
+	*addr = ntohl(sin.sin_addr.s_addr);
+	if (*addr != 0)
+		return 0;
+	/* A connected datagram socket learns the route's source address; nothing is sent. */
+	if ((probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return SP_EIO;
+	sl = sizeof(sin);
+	if (connect(probe, (struct sockaddr *)&to, sizeof(to)) < 0 ||
+	    getsockname(probe, (struct sockaddr *)&sin, &sl) < 0) {
+		close(probe);
+		return SP_EIO;
+	}
+	close(probe);
+	*addr = ntohl(sin.sin_addr.s_addr);
+	return 0;
+}

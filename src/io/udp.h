@@ -22,5 +22,8 @@ int io_udp_recv(int fd, uint8_t *buf, size_t cap, uint32_t *src, uint16_t *sport
 /* Send buf to dst:dport: 0 or SP_EIO (SP_EAGAIN when the socket buffer is full). */
 int io_udp_send(int fd, uint32_t dst, uint16_t dport, const uint8_t *buf, size_t len) SP_MUST_CHECK;
 void io_udp_close(int fd);
+/* The local address and port of a bound socket (port as bound; address 0 when bound to
+ * any), and the source address the kernel would choose towards dst. */
+int io_udp_local(int fd, uint32_t dst, uint32_t *addr, uint16_t *port) SP_MUST_CHECK;
 
 #endif
