@@ -26,6 +26,7 @@
 	_(TUN_RX, "tun_rx")                   \
 	_(TUN_TX, "tun_tx")                   \
 	_(DROP_TRUNCATED, "drop_truncated")   \
+	_(DROP_NOT_IPV4, "drop_not_ipv4")     \
 	_(DROP_READ_ERROR, "drop_read_error") \
 	_(DROP_SEND_ERROR, "drop_send_error") \
 	_(DROP_TUN_WRITE, "drop_tun_write_error")
@@ -154,6 +155,10 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		}
 		r->ctr[LNS_IO_CTR_TUN_RX]++;
+		if (p.len == 0 || pkt_data(&p)[0] >> 4 != 4) {
+			r->ctr[LNS_IO_CTR_DROP_NOT_IPV4]++; /* the kernel's IPv6 on the device */
+			continue;
+		}
 		l2tp_lns_net_input(r->lns, io_now(), pkt_data(&p), p.len);
 	}
 	rearm(r);
