@@ -51,6 +51,59 @@ void l2tp_lac_cfg_defaults(struct l2tp_lac_cfg *c)
 	c->retry = SP_SEC(5);
 }
 
+int l2tp_lac_cfg_read(struct conf_sec *s, struct l2tp_lac_cfg *c)
+{
+	static const char *const modes[] = { "auto", "always", "never", NULL };
+	const char *secret, *user, *pw, *host;
+	uint32_t lport, dport, tries, efails;
+	int mode, e;
+
+	if ((e = conf_get_ip4(s, "lns", 0, &c->lns_addr)) != 0 ||
+	    (e = conf_get_u32(s, "lns_port", L2TP_PORT, 1, 65535, &lport)) != 0 ||
+	    (e = conf_get_ip4(s, "discovery", 0, &c->disc_addr)) != 0 ||
+	    (e = conf_get_u32(s, "discovery_port", STUN_PORT, 1, 65535, &dport)) != 0 ||
+	    (e = conf_get_enum(s, "mode", modes, L2TP_LAC_AUTO, &mode)) != 0 ||
+	    (e = conf_get_str(s, "secret", NULL, &secret)) != 0 ||
+	    (e = conf_get_str(s, "user", NULL, &user)) != 0 ||
+	    (e = conf_get_str(s, "password", NULL, &pw)) != 0 ||
+	    (e = conf_get_str(s, "hostname", "spinat-lac", &host)) != 0 ||
+	    (e = conf_get_time(s, "discovery_timeout", SP_SEC(1), &c->disc_timeout)) != 0 ||
+	    (e = conf_get_u32(s, "discovery_tries", 3, 1, 100, &tries)) != 0 ||
+	    (e = conf_get_time(s, "retry", SP_SEC(5), &c->retry)) != 0 ||
+	    (e = conf_get_time(s, "retransmit", SP_SEC(1), &c->l2tp.rtx_initial)) != 0 ||
+	    (e = conf_get_time(s, "retransmit_cap", SP_SEC(8), &c->l2tp.rtx_cap)) != 0 ||
+	    (e = conf_get_u32(s, "retransmit_tries", 5, 1, 100, &c->l2tp.rtx_tries)) != 0 ||
+	    (e = conf_get_time(s, "hello", SP_SEC(10), &c->l2tp.hello)) != 0 ||
+	    (e = conf_get_time(s, "echo_interval", SP_SEC(10), &c->ppp.echo_interval)) != 0 ||
+	    (e = conf_get_u32(s, "echo_fails", 3, 1, 100, &efails)) != 0)
+		return e;
+	if (c->lns_addr == 0)
+		return conf_fail(s, "lns = ADDRESS is required");
+	if (c->l2tp.rtx_initial == 0 || c->l2tp.rtx_cap < c->l2tp.rtx_initial)
+		return conf_fail(s, "retransmit must be positive and at most retransmit_cap");
+	c->lns_port = (uint16_t)lport;
+	c->disc_port = (uint16_t)dport;
+	c->mode = (enum l2tp_lac_mode)mode;
+	c->disc_tries = tries;
+	c->ppp.echo_fails = efails;
+	snprintf(c->l2tp.hostname, sizeof(c->l2tp.hostname), "%s", host);
+	if (secret != NULL) {
+		if (strlen(secret) == 0 || strlen(secret) > L2TP_SECRET_MAX)
+			return conf_fail(s, "secret: 1-%d characters", L2TP_SECRET_MAX);
+		c->l2tp.secret_len = strlen(secret);
+		memcpy(c->l2tp.secret, secret, c->l2tp.secret_len);
+	}
+	if (user != NULL) {
+		if (strlen(user) >= PPP_NAME_MAX || pw == NULL || strlen(pw) > PPP_SECRET_MAX)
+			return conf_fail(s, "user and password: up to %d characters each",
+					 PPP_SECRET_MAX);
+		snprintf(c->ppp.user, sizeof(c->ppp.user), "%s", user);
+		c->ppp.password_len = strlen(pw);
+		memcpy(c->ppp.password, pw, c->ppp.password_len);
+	}
+	return 0;
+}
+
 const char *l2tp_lac_state_name(enum l2tp_lac_state s)
 {
 	static const char *const n[] = { "idle", "discover", "direct", "connecting", "up", "wait" };

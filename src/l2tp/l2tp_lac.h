@@ -10,6 +10,7 @@
 #ifndef SP_L2TP_L2TP_LAC_H
 #define SP_L2TP_L2TP_LAC_H
 
+#include "base/conf.h"
 #include "l2tp/l2tp.h"
 #include "l2tp/ppp_link.h"
 
@@ -74,6 +75,14 @@ struct l2tp_lac_cfg {
 
 /* Documented defaults (docs/L2TP.md). */
 void l2tp_lac_cfg_defaults(struct l2tp_lac_cfg *c);
+/*
+ * The client's keys of a section ([lac] of the lac role, [l2tp] of the endpoint's host
+ * module; docs/CONFIG.md) over c's defaults: lns, lns_port, mode, secret, user, password,
+ * hostname, discovery, discovery_port, discovery_timeout, discovery_tries, retry,
+ * retransmit, retransmit_cap, retransmit_tries, hello, echo_interval, echo_fails.
+ * SP_ECONFIG with conf_fail() naming the key.
+ */
+int l2tp_lac_cfg_read(struct conf_sec *s, struct l2tp_lac_cfg *c) SP_MUST_CHECK;
 
 struct l2tp_lac_ops {
 	/* A UDP payload from our L2TP socket (local_port) to addr:port. */
