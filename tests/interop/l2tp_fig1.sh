@@ -12,9 +12,13 @@
 # via the LNS (004 [0023]). Then the LNS is killed and restarted and the transfers run
 # again once the clients are back (the time is printed).
 #
-#   l2tp_fig1.sh SPINATD SPINAT [N]
+# With `module` as the fourth argument each client is one spinatd endpoint whose stack
+# carries 004's client as a host module ([l2tp] section, host/host_l2tp.h) instead of an
+# endpoint role and a lac role side by side.
+#
+#   l2tp_fig1.sh SPINATD SPINAT [N [lac|module]]
 set -u
-spinatd=$1 spinat=$2 n=${3:-8}
+spinatd=$1 spinat=$2 n=${3:-8} how=${4:-lac}
 . "$(dirname "$0")/lib.sh"
 need_root "network namespaces, TUN devices, raw sockets"
 need_tools ip iptables nc cmp ss
@@ -127,6 +131,9 @@ tun = spt0
 mtu = 1300
 mark = 0x77
 route = 192.0.2.10/32
+$([ "$how" = module ] && printf 'tun_address = %s/32\n' "$me")
+$([ "$how" = module ] && sed -n '/^\[lac\]/,$p' "$work/lac$1.conf" |
+			sed "s/^\[lac\]/[l2tp]/; \$a local = 10.0.0.$(($1 + 1))\naddress = $me")
 
 [policy ah]
 src = $me
@@ -204,17 +211,23 @@ t0=$(date +%s.%N)
 i=1
 for h in $hosts; do
 	client_confs $i
-	ip -n "$h" rule add fwmark 0x77 lookup 177 priority 100
-	daemon "lac$i" "$h"
-	ip -n "$h" route add 192.0.2.10/32 dev lac0 table 177
-	daemon "ep$i" "$h"
+	if [ "$how" = module ]; then
+		daemon "ep$i" "$h"
+	else
+		ip -n "$h" rule add fwmark 0x77 lookup 177 priority 100
+		daemon "lac$i" "$h"
+		ip -n "$h" route add 192.0.2.10/32 dev lac0 table 177
+		daemon "ep$i" "$h"
+	fi
 	i=$((i + 1))
 done
 
 all_up() {
 	_i=1
 	while [ $_i -le "$n" ]; do
-		"$spinat" --socket "$work/lac$_i.sock" show l2tp 2>/dev/null |
+		_c=lac$_i
+		[ "$how" = module ] && _c=ep$_i
+		"$spinat" --socket "$work/$_c.sock" show l2tp 2>/dev/null |
 			grep -q "client state up address 10.99.0.$((10 + _i))" || return 1
 		_i=$((_i + 1))
 	done
@@ -302,7 +315,9 @@ all_back() {
 	all_up || return 1
 	_i=1
 	while [ $_i -le "$n" ]; do
-		[ "$(counter "lac$_i" lac.reconnect)" -ge 1 ] || return 1
+		_c=lac$_i
+		[ "$how" = module ] && _c=ep$_i
+		[ "$(counter "$_c" lac.reconnect)" -ge 1 ] || return 1
 		_i=$((_i + 1))
 	done
 }
