@@ -200,6 +200,7 @@ static void run(sp_time until)
 }
 
 static uint32_t fixed_addr; /* for user "client" when set */
+static bool gw_any;	    /* FIG. 2: IPsec to and from any address */
 
 static void world_new(int nc, uint32_t pool_n)
 {
@@ -220,6 +221,7 @@ static void world_new(int nc, uint32_t pool_n)
 	cfg.gw[0] = GW;
 	cfg.gw_plen[0] = 32;
 	cfg.ngw = 1;
+	cfg.gw_any = gw_any;
 	cfg.pool_n = pool_n;
 	assert_int_equal(l2tp_lns_new(&W->lns, &cfg, &ops, &W->rng.rng, NULL), 0);
 	W->nc = nc;
@@ -478,6 +480,33 @@ static void fixed_address_per_user(void **state)
 	world_free();
 }
 
+/* FIG. 2 (004 [0017]): a public LNS lets IPsec through to and from any gateway, and still
+ * nothing else. */
+static void fig2_any_gateway(void **state)
+{
+	struct cli *c;
+	uint8_t b[128];
+	size_t n;
+
+	(void)state;
+	gw_any = true;
+	world_new(1, 253);
+	gw_any = false;
+	c = &W->c[0];
+	start_all();
+	cli_send_ip(c, NOGW, IPV4_PROTO_ESP, 0, 0);
+	cli_send_ip(c, SP_IP4(198, 18, 0, 1), IPV4_PROTO_UDP, 4500, 4500);
+	assert_int_equal(W->net_n, 2);
+	cli_send_ip(c, NOGW, IPV4_PROTO_TCP, 1, 80);
+	assert_int_equal(W->net_n, 2);
+	assert_int_equal(lc(L2TP_LNS_CTR_DROP_FW_PROTOCOL), 1);
+	n = mk_ip(b, NOGW, l2tp_lac_addr(c->c), IPV4_PROTO_AH, 0, 0);
+	l2tp_lns_net_input(W->lns, W->now, b, n);
+	run(W->now);
+	assert_int_equal(c->ip_n, 1);
+	world_free();
+}
+
 static void show_and_nft(void **state)
 {
 	char *buf = NULL;
@@ -510,6 +539,7 @@ int main(void)
 		cmocka_unit_test(lns_restart_and_clients_return),
 		cmocka_unit_test(pool_exhaustion_is_counted),
 		cmocka_unit_test(fixed_address_per_user),
+		cmocka_unit_test(fig2_any_gateway),
 		cmocka_unit_test(show_and_nft),
 	};
 
