@@ -34,6 +34,8 @@ enum host_l2tp_ctr {
 static const char *const host_l2tp_ctr_names[] = { SP_CTR_NAMES(foreach_host_l2tp_ctr) };
 
 struct host_l2tp {
+	uint32_t tag; /* of the packet in the hook in progress: wrapped and unwrapped packets keep
+			 the accounting tag (base/pkt.h) */
 	struct endpoint *ep;
 	struct l2tp_lac *lac;
 	uint32_t local;	   /* this host's own address */
@@ -60,6 +62,7 @@ static void send_udp(void *arg, uint32_t addr, uint16_t port, const uint8_t *buf
 	}
 	h.ip_src = x->local;
 	h.ip_dst = addr;
+	p->tag = x->tag;
 	if (pkt_append(p, buf, (uint32_t)len) != 0 ||
 	    udp_build(p, x->port, port, x->local, addr, true) != 0 ||
 	    ipv4_build(p, &h, NULL, 0) != 0) {
@@ -111,6 +114,7 @@ static void from_lns(void *arg, sp_time now, const uint8_t *ip, size_t len)
 		return;
 	}
 	x->ctr[HOST_L2TP_CTR_UNWRAPPED]++;
+	p->tag = x->tag;
 	endpoint_resume(x->ep, x, EP_STAGE_IN_WIRE, now, p);
 }
 
@@ -209,10 +213,13 @@ static enum endpoint_verdict hl_out_wire(void *ctx, sp_time now, struct pkt *p)
 		x->ctr[HOST_L2TP_CTR_DROP_NOT_UP]++;
 		return EP_DROP;
 	}
+	x->tag = p->tag;
 	if (l2tp_lac_send_ip(x->lac, p) != 0) {
+		x->tag = 0;
 		x->ctr[HOST_L2TP_CTR_DROP_NOT_UP]++;
 		return EP_DROP;
 	}
+	x->tag = 0;
 	x->ctr[HOST_L2TP_CTR_WRAPPED]++;
 	pkt_free(p);
 	return EP_CONSUMED;
@@ -237,8 +244,10 @@ static enum endpoint_verdict hl_in_wire(void *ctx, sp_time now, struct pkt *p)
 	}
 	if (u.udp_dport != x->port)
 		return EP_PASS;
+	x->tag = p->tag;
 	l2tp_lac_udp_input(x->lac, now, h.ip_src, u.udp_sport, cur_ptr(&c),
 			   u.udp_len - UDP_HDR_LEN);
+	x->tag = 0;
 	pkt_free(p);
 	return EP_CONSUMED;
 }
