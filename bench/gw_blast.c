@@ -15,7 +15,7 @@
  */
 #include "base/cursor.h"
 #include "base/sp.h"
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -6,7 +6,8 @@ set -eu
 build_pkgs="gcc make pkg-config python3 meson ninja-build libssl-dev libpcap-dev"
 check_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev clang-format tshark libbpf-dev bpftool
   iproute2 iptables iputils-ping netcat-openbsd valgrind
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins pandoc man-db"
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins pandoc man-db
+  xl2tpd stun-client python3-aioice"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;

@@ -13,6 +13,9 @@
 #include "io/ipsock.h"
 #include "io/state.h"
 #include "io/tun.h"
+#include "io/udp.h"
+#include "proto/ipv4.h"
+#include "proto/udp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +59,9 @@ struct ep_role {
 	struct sp_ctrs ctrs;
 	bool registered;
 	struct endpoint_ike *ike; /* IKE's socket, when [conn] sections are configured */
+	int l2tp_fd;		  /* 004's client module: its UDP port (host/host_l2tp.h) */
+	uint32_t l2tp_local;
+	uint16_t l2tp_port;
 };
 
 static void net_out(void *arg, sp_time now, struct pkt *p)
@@ -226,6 +232,88 @@ static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	rearm(ep);
 }
 
+/* Datagrams to the L2TP client module's port, handed to the stack as whole packets. */
+static void on_l2tp(struct io_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ep_role *ep = arg;
+	struct ipv4_hdr h = { .ip_ttl = 64, .ip_proto = IPV4_PROTO_UDP };
+
+	(void)loop;
+	(void)events;
+	for (int i = 0; i < EP_BATCH; i++) {
+		struct pkt *p = pkt_alloc(&ep->d->pool);
+		uint32_t src, dst;
+		uint16_t sport;
+		int n;
+
+		if (p == NULL) {
+			ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
+			break;
+		}
+		n = io_udp_recv(fd, pkt_data(p), pkt_tailroom(p) - 64, &src, &sport, &dst);
+		if (n < 0) {
+			pkt_free(p);
+			if (n == SP_ENOSPACE) {
+				ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
+				continue;
+			}
+			if (n != SP_EAGAIN)
+				ep->ctr[EP_CTR_DROP_READ_ERROR]++;
+			break;
+		}
+		p->len = (uint32_t)n;
+		h.ip_src = src;
+		h.ip_dst = ep->l2tp_local;
+		if (udp_build(p, sport, ep->l2tp_port, src, ep->l2tp_local, false) != 0 ||
+		    ipv4_build(p, &h, NULL, 0) != 0) {
+			ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
+			pkt_free(p);
+			continue;
+		}
+		ep->ctr[EP_CTR_NET_RX]++;
+		endpoint_input(ep->stack, io_now(), p);
+	}
+	rearm(ep);
+}
+
+static int ctl_show_l2tp(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct ep_role *ep = arg;
+
+	(void)argv;
+	if (argc != 0) {
+		fprintf(err, "usage: show l2tp");
+		return SP_EINVAL;
+	}
+	return endpoint_module_show(ep->stack, "l2tp", io_now(), out);
+}
+
+/* [l2tp] (host/host_l2tp.h): the module's UDP port, opened here for it. */
+static int open_l2tp(struct ep_role *ep)
+{
+	struct conf_sec *s = conf_find(ep->d->conf, "l2tp", NULL);
+	uint32_t port;
+	int r;
+
+	if (s == NULL)
+		return 0;
+	if ((r = conf_get_ip4(s, "local", 0, &ep->l2tp_local)) != 0 ||
+	    (r = conf_get_u32(s, "port", 1701, 1, 65535, &port)) != 0)
+		return r;
+	ep->l2tp_port = (uint16_t)port;
+	if ((ep->l2tp_fd = io_udp_open(ep->l2tp_local, ep->l2tp_port)) < 0) {
+		r = ep->l2tp_fd;
+		SP_ERR(&ep->d->log, "endpoint", "UDP %u for L2TP: %s", ep->l2tp_port,
+		       sp_strerror(r));
+		return r;
+	}
+	if ((r = io_loop_add_fd(ep->d->loop, ep->l2tp_fd, EPOLLIN, on_l2tp, ep)) != 0 ||
+	    (r = io_ctl_add(ep->d->ctl, "show l2tp", ctl_show_l2tp, ep,
+			    "004's client: decision, path, address, counters")) != 0)
+		return r;
+	return 0;
+}
+
 static int ctl_show_sa(void *arg, int argc, char **argv, FILE *out, FILE *err)
 {
 	struct ep_role *ep = arg;
@@ -366,7 +454,10 @@ void spinatd_endpoint_stop(struct spinatd *d)
 			io_loop_del_fd(d->loop, ep->net.ah_rx);
 		if (ep->net.udp >= 0)
 			io_loop_del_fd(d->loop, ep->net.udp);
+		if (ep->l2tp_fd >= 0)
+			io_loop_del_fd(d->loop, ep->l2tp_fd);
 	}
+	io_udp_close(ep->l2tp_fd);
 	endpoint_ike_free(d, ep->ike);
 	io_tun_close(&ep->tun);
 	io_ipsock_close(&ep->net);
@@ -403,6 +494,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 	d->role_state = ep;
 	ep->d = d;
 	ep->tun.fd = -1;
+	ep->l2tp_fd = -1;
 	ep->net.raw_tx = ep->net.esp_rx = ep->net.ah_rx = ep->net.udp = -1;
 	io_timer_init(&ep->timer, on_timer, ep);
 	p.io.arg = ep;
@@ -418,7 +510,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 	sp_ctr_register(&d->ctrs, &ep->ctrs);
 	ep->registered = true;
 	natt_port = ipsec_natt_port(endpoint_ipsec(ep->stack));
-	if ((r = open_io(ep, &ec, natt_port)) != 0)
+	if ((r = open_io(ep, &ec, natt_port)) != 0 || (r = open_l2tp(ep)) != 0)
 		return r;
 	if ((r = io_ctl_add(d->ctl, "show sa", ctl_show_sa, ep,
 			    "security associations: keys' transforms, counters, last use")) != 0 ||
@@ -456,5 +548,7 @@ const char spinatd_endpoint_usage[] =
 	"    [policy NAME]        traffic selectors and action: src, dst (prefixes),\n"
 	"                         protocol, sport, dport, action = esp|ah|bypass|discard,\n"
 	"                         mode, reqid, dir = out|in|both, priority\n" ENDPOINT_IKE_USAGE
-	"    Control: spinat show sa | show policy | show counters\n"
+	"    [l2tp]               004's client (docs/L2TP.md): lns, local, address, port,\n"
+	"                         mode, secret, user, password and the lac role's keys\n"
+	"    Control: spinat show sa | show policy | show counters | show l2tp\n"
 	"             spinat up|down NAME, spinat rekey NAME [ike] (IKE connections)\n";

@@ -64,4 +64,14 @@ int spinatd_gateway_start(struct spinatd *d);
 void spinatd_gateway_stop(struct spinatd *d);
 extern const char spinatd_gateway_usage[];
 
+/* role_lns.c: the L2TP network server of 004 (TUN device, UDP 1701 and 3478). */
+int spinatd_lns_start(struct spinatd *d);
+void spinatd_lns_stop(struct spinatd *d);
+extern const char spinatd_lns_usage[];
+
+/* role_lac.c: the client of 004 [0026] (TUN device, one UDP socket). */
+int spinatd_lac_start(struct spinatd *d);
+void spinatd_lac_stop(struct spinatd *d);
+extern const char spinatd_lac_usage[];
+
 #endif

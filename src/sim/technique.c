@@ -8,6 +8,8 @@
 #include <string.h>
 
 extern const struct sim_technique sim_tech_plain;
+/* tech_l2tp.c: 004, IPsec inside L2TP/PPP to an LNS */
+extern const struct sim_technique sim_tech_l2tp;
 /* tech_nat.c: the NAT engine's strategies */
 extern const struct sim_technique sim_tech_natt, sim_tech_masq, sim_tech_masq_guard,
 	sim_tech_spihash, sim_tech_serial, sim_tech_ipaddr, sim_tech_oldest, sim_tech_dnat;
@@ -17,7 +19,7 @@ const struct sim_technique *const sim_techniques[] = {
 	&sim_tech_plain,      &sim_tech_natt,	 &sim_tech_masq,
 	&sim_tech_masq_guard, &sim_tech_spihash, &sim_tech_serial,
 	&sim_tech_ipaddr,     &sim_tech_oldest,	 &sim_tech_dnat,
-	NULL,
+	&sim_tech_l2tp,	      NULL,
 };
 /* clang-format on */
 

@@ -177,8 +177,8 @@ wait_for() {
 # daemon NAME NS [OPTION...]: spinatd with $work/NAME.conf and control socket
 # $work/NAME.sock in NS, under $SPINAT_VALGRIND when valgrind.sh set it; output appended
 # to $work/NAME.log, pid in $pid_NAME. Returns once its role answers (`show nat` for a
-# gateway, `show sa` for an endpoint: registered at the end of the role's start); fails
-# when it exits first or takes over 30 s.
+# gateway, `show l2tp` for lns and lac, `show sa` for an endpoint: registered at the end
+# of the role's start); fails when it exits first or takes over 30 s.
 daemon() {
 	_name=$1 _ns=$2
 	shift 2
@@ -188,6 +188,7 @@ daemon() {
 	eval "pid_$_name=$spawned"
 	_show=sa
 	grep -q "^role *= *gateway" "$work/$_name.conf" && _show=nat
+	grep -Eq "^role *= *(lns|lac)" "$work/$_name.conf" && _show=l2tp
 	_n=300
 	until "$spinat" --socket "$work/$_name.sock" show $_show >/dev/null 2>&1; do
 		kill -0 "$spawned" 2>/dev/null || fail "spinatd $_name exited at its start"

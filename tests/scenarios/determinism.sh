@@ -38,7 +38,7 @@ size=$(wc -c <"$dir/a/conference-plain-seed7-access.pcap")
 [ "$size" -gt 100000 ] || fail "access pcap suspiciously small ($size bytes)"
 # Run 2 of the set is the run with seed 8: the same packets as seed 8 alone.
 for f in "$dir"/c/*.pcap; do
-	b=$(basename "$f" | sed 's/^\(conference-[a-z-]*\)-\(lan\|access\|internet\|corp\)\.pcap$/\1-seed8-\2.pcap/')
+	b=$(basename "$f" | sed 's/^\(conference-[a-z0-9-]*\)-\(lan\|access\|internet\|corp\)\.pcap$/\1-seed8-\2.pcap/')
 	cmp "$f" "$dir/a/$b" || fail "seed 8 alone and as run 2 of seed 7: $(basename "$f") differs"
 done
 grep -q "^--- plain, seed 8:" "$dir/c.out" || fail "no counters of the seed 8 run"

@@ -1,0 +1,329 @@
+#!/bin/sh
+# 004 FIG. 1 for real: N clients (default 8) behind one kernel MASQUERADE (no spinat NAT),
+# each running spinatd's lac role (NAT discovery, L2TP/PPP to the LNS, the assigned address
+# on lac0) and spinatd's endpoint role with AH transport mode and raw ESP transport mode to
+# an IPsec gateway (spinatd endpoint) on the LNS's LAN:
+#
+#   h1..hN 10.0.0.2.. -- br0 nat 203.0.113.1 (MASQUERADE) -- 203.0.113.2 lns 192.0.2.1 -- 192.0.2.10 gw
+#
+# Every client sends TCP through AH (ports 6000+i) and through ESP (5000+i) at once; every
+# byte must arrive, with no ICV failure anywhere. The endpoints' ESP and AH leave marked
+# (SO_MARK 0x77) and policy routing puts them into lac0; the gateway routes the pool back
+# via the LNS (004 [0023]). Then the LNS is killed and restarted and the transfers run
+# again once the clients are back (the time is printed).
+#
+# With `module` as the fourth argument each client is one spinatd endpoint whose stack
+# carries 004's client as a host module ([l2tp] section, host/host_l2tp.h) instead of an
+# endpoint role and a lac role side by side.
+#
+#   l2tp_fig1.sh SPINATD SPINAT [N [lac|module]]
+set -u
+spinatd=$1 spinat=$2 n=${3:-8} how=${4:-lac}
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, TUN devices, raw sockets"
+need_tools ip iptables nc cmp ss
+need_tun
+lib_start f1
+N=${tag}n L=${tag}l G=${tag}g
+hosts=""
+i=1
+while [ $i -le "$n" ]; do
+	hosts="$hosts ${tag}h$i"
+	i=$((i + 1))
+done
+
+fail_report() {
+	for f in "$work"/*.log; do
+		[ -f "$f" ] || continue
+		echo "--- $f"
+		tail -n 15 "$f"
+	done
+	[ -S "$work/lns.sock" ] && "$spinat" --socket "$work/lns.sock" show l2tp | tail -40
+	for d in gw ep1; do
+		[ -S "$work/$d.sock" ] && "$spinat" --socket "$work/$d.sock" show counters | sed "s/^/$d: /"
+	done
+}
+
+# shellcheck disable=SC2086 # the host list is words
+nat_topology "$N" "$L" $hosts
+ip netns exec "$N" iptables -t nat -A POSTROUTING -o out0 -j MASQUERADE || fail "iptables"
+ns_add "$G"
+veth "${tag}d" "$L" lan0 "$G" eth0
+ip -n "$L" addr add 192.0.2.1/24 dev lan0
+ip -n "$G" addr add 192.0.2.10/24 dev eth0
+ip netns exec "$L" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+# The gateway's own ESP/AH to the pool goes via the LNS; its cleartext into its TUN.
+ip -n "$G" rule add fwmark 0x77 lookup 177 priority 100
+ip -n "$G" route add 10.99.0.0/24 via 192.0.2.1 table 177
+head -c 200000 /dev/urandom >"$work/data"
+
+key() { # CLIENT KIND: a distinct 20-byte GCM key+salt or 32-byte HMAC key per client
+	printf '0x%02x%s' "$1" "$(printf '%s' "$2$1" | sha256sum | cut -c1-$(($3 * 2 - 2)))"
+}
+
+{
+	cat <<EOF
+[spinatd]
+role = lns
+name = lns
+
+[lns]
+secret = fig1-tunnel
+pool = 10.99.0.0/24
+gateway = 192.0.2.10
+echo_interval = 3s
+EOF
+	i=1
+	while [ $i -le "$n" ]; do
+		echo "user = c$i:ppp-$i"
+		echo "static = c$i:10.99.0.$((10 + i))"
+		i=$((i + 1))
+	done
+} >"$work/lns.conf"
+
+sa() { # DIR PROTO SPI SRC DST KEY
+	echo "[sa $1-$2]"
+	echo "dir = $1"
+	echo "proto = $2"
+	echo "mode = transport"
+	echo "spi = $3"
+	echo "src = $4"
+	echo "dst = $5"
+	if [ "$2" = esp ]; then
+		echo "enc = aes-gcm-16"
+		echo "enc_key = $6"
+		echo "reqid = 2"
+	else
+		echo "auth = hmac-sha256-128"
+		echo "auth_key = $6"
+		echo "reqid = 1"
+	fi
+}
+
+gw_sa() { # I DIR PROTO SPI SRC DST KEY (the gateway's sections need unique names)
+	sa "$2" "$3" "$4" "$5" "$6" "$7" | sed "s/^\[sa \(.*\)\]/[sa \1-$1]/; s/^reqid = \(.\)/reqid = \1$1/"
+}
+
+client_confs() { # I
+	me=10.99.0.$((10 + $1))
+	cat >"$work/lac$1.conf" <<EOF
+[spinatd]
+role = lac
+name = lac$1
+
+[lac]
+lns = 203.0.113.2
+secret = fig1-tunnel
+user = c$1
+password = ppp-$1
+hello = 5s
+echo_interval = 3s
+retry = 2s
+EOF
+	{
+		cat <<EOF
+[spinatd]
+role = endpoint
+name = ep$1
+
+[endpoint]
+tun = spt0
+mtu = 1300
+mark = 0x77
+route = 192.0.2.10/32
+$([ "$how" = module ] && printf 'tun_address = %s/32\n' "$me")
+$([ "$how" = module ] && sed -n '/^\[lac\]/,$p' "$work/lac$1.conf" |
+			sed "s/^\[lac\]/[l2tp]/; \$a local = 10.0.0.$(($1 + 1))\naddress = $me")
+
+[policy ah]
+src = $me
+dst = 192.0.2.10
+protocol = tcp
+dport = 6000-6999
+action = ah
+mode = transport
+reqid = 1
+priority = 10
+
+[policy esp]
+src = $me
+dst = 192.0.2.10
+protocol = tcp
+action = esp
+mode = transport
+reqid = 2
+priority = 20
+EOF
+		sa out esp $((0x1000 + $1)) "$me" 192.0.2.10 "$(key "$1" eo 20)"
+		sa in esp $((0x2000 + $1)) 192.0.2.10 "$me" "$(key "$1" ei 20)"
+		sa out ah $((0x3000 + $1)) "$me" 192.0.2.10 "$(key "$1" ao 32)"
+		sa in ah $((0x4000 + $1)) 192.0.2.10 "$me" "$(key "$1" ai 32)"
+	} >"$work/ep$1.conf"
+}
+
+{
+	cat <<EOF
+[spinatd]
+role = endpoint
+name = gw
+
+[endpoint]
+tun = spt0
+mtu = 1300
+mark = 0x77
+route = 10.99.0.0/24
+EOF
+	i=1
+	while [ $i -le "$n" ]; do
+		me=10.99.0.$((10 + i))
+		cat <<EOF
+
+[policy ah$i]
+src = 192.0.2.10
+dst = $me
+protocol = tcp
+sport = 6000-6999
+action = ah
+mode = transport
+reqid = 1$i
+priority = 10
+
+[policy esp$i]
+src = 192.0.2.10
+dst = $me
+protocol = tcp
+action = esp
+mode = transport
+reqid = 2$i
+priority = 20
+EOF
+		gw_sa "$i" in esp $((0x1000 + i)) "$me" 192.0.2.10 "$(key "$i" eo 20)"
+		gw_sa "$i" out esp $((0x2000 + i)) 192.0.2.10 "$me" "$(key "$i" ei 20)"
+		gw_sa "$i" in ah $((0x3000 + i)) "$me" 192.0.2.10 "$(key "$i" ao 32)"
+		gw_sa "$i" out ah $((0x4000 + i)) 192.0.2.10 "$me" "$(key "$i" ai 32)"
+		i=$((i + 1))
+	done
+} >"$work/gw.conf"
+
+daemon lns "$L"
+daemon gw "$G"
+t0=$(date +%s.%N)
+i=1
+for h in $hosts; do
+	client_confs $i
+	if [ "$how" = module ]; then
+		daemon "ep$i" "$h"
+	else
+		ip -n "$h" rule add fwmark 0x77 lookup 177 priority 100
+		daemon "lac$i" "$h"
+		ip -n "$h" route add 192.0.2.10/32 dev lac0 table 177
+		daemon "ep$i" "$h"
+	fi
+	i=$((i + 1))
+done
+
+all_up() {
+	_i=1
+	while [ $_i -le "$n" ]; do
+		_c=lac$_i
+		[ "$how" = module ] && _c=ep$_i
+		"$spinat" --socket "$work/$_c.sock" show l2tp 2>/dev/null |
+			grep -q "client state up address 10.99.0.$((10 + _i))" || return 1
+		_i=$((_i + 1))
+	done
+}
+
+wait_for 600 all_up || fail "not every client came up through the LNS within 60 s"
+echo "$n clients up through the LNS in $(echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }') s"
+
+counter() { # NAME COUNTER
+	"$spinat" --socket "$work/$1.sock" show counters all | awk -v k="$2" \
+		'$2 == k { s += $3 } END { print s + 0 }'
+}
+
+# nc -l in the gateway writing to a file, one per port.
+listen() { # PORT FILE
+	spawn "$G" sh -c "timeout 60 nc -l 192.0.2.10 $1 >$2"
+	lpids="$lpids $spawned"
+}
+
+round() { # LABEL
+	lpids="" spids=""
+	i=1
+	for h in $hosts; do
+		listen $((5000 + i)) "$work/got-esp-$i"
+		listen $((6000 + i)) "$work/got-ah-$i"
+		i=$((i + 1))
+	done
+	i=1
+	for h in $hosts; do
+		wait_for 50 listening "$G" $((5000 + i)) || fail "listener $((5000 + i))"
+		wait_for 50 listening "$G" $((6000 + i)) || fail "listener $((6000 + i))"
+		i=$((i + 1))
+	done
+	t1=$(date +%s.%N)
+	i=1
+	for h in $hosts; do
+		for port in $((5000 + i)) $((6000 + i)); do
+			# (inside sh -c: an asynchronous command's stdin would be /dev/null)
+			spawn "$h" sh -c "timeout 60 nc -N -s 10.99.0.$((10 + i)) 192.0.2.10 $port <$work/data"
+			spids="$spids $spawned"
+		done
+		i=$((i + 1))
+	done
+	for p in $spids $lpids; do
+		wait "$p" || fail "$1: a TCP transfer failed (pid $p)"
+		forget "$p"
+	done
+	i=1
+	for h in $hosts; do
+		for k in esp ah; do
+			cmp -s "$work/data" "$work/got-$k-$i" ||
+				fail "$1: client $i $k: $(wc -c <"$work/got-$k-$i") of $(wc -c <"$work/data") bytes"
+		done
+		i=$((i + 1))
+	done
+	echo "$1: $((2 * n)) TCP transfers of $(wc -c <"$work/data") bytes (AH and ESP per client) in $(echo "$(date +%s.%N) $t1" | awk '{ printf "%.1f", $1 - $2 }') s, all intact"
+}
+
+check_counters() { # LABEL
+	icv=0
+	for d in gw $(i=1; while [ $i -le "$n" ]; do echo "ep$i"; i=$((i + 1)); done); do
+		icv=$((icv + $(counter "$d" ipsec.drop_icv_mismatch)))
+	done
+	[ "$icv" -eq 0 ] || fail "$1: $icv ICV failures"
+	[ "$(counter gw ipsec.rx_ah)" -gt 0 ] || fail "$1: the gateway received no AH"
+	[ "$(counter gw ipsec.rx_esp)" -gt 0 ] || fail "$1: the gateway received no ESP"
+	echo "$1: 0 ICV failures; gateway rx_ah $(counter gw ipsec.rx_ah), rx_esp $(counter gw ipsec.rx_esp); LNS to_net $(counter lns lns.to_net), drops by the firewall $(($(counter lns lns.drop_fw_protocol) + $(counter lns lns.drop_fw_gateway_not_permitted)))"
+}
+
+if [ -n "${L2TP_CAPTURE:-}" ]; then
+	spawn "$G" tshark -q -n -i eth0 -w "$work/gw.pcap"
+	spawn "${tag}h1" tshark -q -n -i lac0 -w "$work/lac0.pcap"
+	sleep 2
+fi
+round "FIG. 1"
+check_counters "FIG. 1"
+
+# The LNS crashes; 5 s later it is back with no memory. The clients find out (LCP echo,
+# HELLO), discover again, reconnect, get their addresses back, and IPsec carries on.
+kill_daemon lns
+t0=$(date +%s.%N)
+sleep 5
+daemon lns "$L"
+all_back() {
+	all_up || return 1
+	_i=1
+	while [ $_i -le "$n" ]; do
+		_c=lac$_i
+		[ "$how" = module ] && _c=ep$_i
+		[ "$(counter "$_c" lac.reconnect)" -ge 1 ] || return 1
+		_i=$((_i + 1))
+	done
+}
+# Every client must have reconnected, not merely still believe it is up.
+wait_for 900 all_back || fail "clients not back within 90 s of the LNS crash"
+echo "LNS killed and restarted after 5 s: all $n clients up again $(echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }') s after the kill"
+round "after the restart"
+check_counters "after the restart"
+echo "PASS"
