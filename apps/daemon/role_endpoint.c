@@ -140,8 +140,7 @@ static int boot_count(void *arg, const char *file, uint32_t *epoch)
 	int r;
 
 	if (!d->check && (r = io_state_bump(file, &n)) != 0) {
-		SP_ERR(&d->log, "endpoint", "boot_counter_file %s: %s", file,
-		       sp_strerror(r));
+		SP_ERR(&d->log, "endpoint", "boot_counter_file %s: %s", file, sp_strerror(r));
 		return r;
 	}
 	if (n > UINT32_MAX) {

@@ -67,7 +67,7 @@ struct gateway {
 	struct lca *lca;	      /* dnat's Local Certificate Authority, or NULL */
 	const char *crl_path;	      /* where the LCA publishes its CRL, or NULL */
 	uint8_t buf[PKT_BUFSIZE * 2]; /* the packet with headroom when it does */
-	struct gw_fastpath *fp; /* NULL: NFQUEUE alone */
+	struct gw_fastpath *fp;	      /* NULL: NFQUEUE alone */
 };
 
 static void emit(void *arg, enum nat_side side, struct pkt *p)
@@ -567,8 +567,8 @@ const char spinatd_gateway_usage[] =
 	"      masq_t_out, masq_n_out, masq_t_ei, spihash_scheme, spihash_timeout,\n"
 	"      serial_mode, serial_timeout, serial_idle_timeout, serial_hold_max,\n"
 	"      serial_hold_timeout, ipaddr_timeout, oldest_unanswered_timeout,\n"
-	"      oldest_answered_timeout, dnat_*, lca_cert, lca_key, lca_crl, lca_lifetime\n"
-	GW_FASTPATH_USAGE
+	"      oldest_answered_timeout, dnat_*, lca_cert, lca_key, lca_crl, "
+	"lca_lifetime\n" GW_FASTPATH_USAGE
 	"    With rules = no the kernel must be told to queue the traffic, e.g.:\n"
 	"      iptables -t raw -A PREROUTING -i IN ! -d INSIDE_ADDR -j NFQUEUE\n"
 	"      iptables -t raw -A PREROUTING -i OUT -d POOL_ADDR -j NFQUEUE\n"

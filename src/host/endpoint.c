@@ -365,8 +365,8 @@ int endpoint_new(const struct endpoint_params *p, struct conf *conf, sp_time now
 	else if (cfg.boot_counter_file != NULL && p->boot_count != NULL &&
 		 (r = p->boot_count(p->io.arg, cfg.boot_counter_file, &cfg.iv_epoch)) != 0)
 		goto fail;
-	if ((r = ipsec_new(&ep->e, &cfg)) != 0 ||
-	    (r = ipsec_conf_load(ep->e, conf, now)) != 0 || (r = make_ike(ep, conf)) != 0)
+	if ((r = ipsec_new(&ep->e, &cfg)) != 0 || (r = ipsec_conf_load(ep->e, conf, now)) != 0 ||
+	    (r = make_ike(ep, conf)) != 0)
 		goto fail;
 	for (unsigned i = 0; i < nmt; i++) {
 		void *ctx = NULL;

@@ -264,9 +264,12 @@ static void free_after_bad_value(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_and_get),  cmocka_unit_test(errors_name_file_line_key),
-		cmocka_unit_test(units),	  cmocka_unit_test(duplicate_scalar_is_an_error),
-		cmocka_unit_test(hash_in_values), cmocka_unit_test(file_errors_say_what),
+		cmocka_unit_test(parse_and_get),
+		cmocka_unit_test(errors_name_file_line_key),
+		cmocka_unit_test(units),
+		cmocka_unit_test(duplicate_scalar_is_an_error),
+		cmocka_unit_test(hash_in_values),
+		cmocka_unit_test(file_errors_say_what),
 		cmocka_unit_test(free_after_bad_value),
 	};
 
