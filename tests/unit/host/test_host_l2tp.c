@@ -267,6 +267,7 @@ static void world_new(bool natted)
 	p.ctrs = &W->ctrs;
 	p.rng = &W->rng.rng;
 	p.pool = &W->pool;
+	p.iv_epoch = 1; /* static AES-GCM keys need one (RFC 4106 3.1) */
 	p.io = (struct endpoint_io){ .net_out = cli_net_out, .local_out = cli_local_out };
 	assert_int_equal(conf_parse_string(c1, "cli", &W->cc), 0);
 	assert_int_equal(endpoint_new(&p, W->cc, 0, &W->cli), 0);
