@@ -90,6 +90,10 @@ EOF
 role = endpoint
 name = ep$1
 
+[ipsec]
+# static AES-GCM keys: the IV epoch counts starts (RFC 4106 3.1)
+boot_counter_file = $(mktemp -u "$work/boots.XXXXXX")
+
 [endpoint]
 tun = spt0
 mtu = 1300
