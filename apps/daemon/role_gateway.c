@@ -120,7 +120,8 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 	v = nat_translate(g->nat, now, from, &p);
 	if (v == NAT_TO_INSIDE || v == NAT_TO_OUTSIDE) {
 		g->ctr[GW_CTR_ACCEPT]++;
-		verdict(g, m->id, NF_ACCEPT, m->payload, m->len);
+		/* p.len: an answer made in place (the lease strategy's PCP) may be shorter */
+		verdict(g, m->id, NF_ACCEPT, pkt_data(&p), p.len);
 		return;
 	}
 	/* NAT_DROP (counted by the engine) or NAT_TAKEN (it kept a copy to send later). */
@@ -287,7 +288,7 @@ const char spinatd_gateway_usage[] =
 	"      queue = N          NFQUEUE number the iptables rules use (default 0)\n"
 	"      queue_maxlen = N   packets the kernel may hold for the daemon (4096)\n"
 	"      pool = A | A/L     global addresses; may repeat (required)\n"
-	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest\n"
+	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest, lease\n"
 	"      ports = LO-HI      ports handed out when the inside port is taken\n"
 	"      max_mappings = N   table entries (262144; 72-80 bytes each)\n"
 	"      timeout_udp, timeout_tcp_established, timeout_tcp_transitory, timeout_icmp,\n"
@@ -296,7 +297,8 @@ const char spinatd_gateway_usage[] =
 	"      masq_t_out, masq_n_out, masq_t_ei, spihash_scheme, spihash_timeout,\n"
 	"      serial_mode, serial_timeout, serial_idle_timeout, serial_hold_max,\n"
 	"      serial_hold_timeout, ipaddr_timeout, oldest_unanswered_timeout,\n"
-	"      oldest_answered_timeout\n"
+	"      oldest_answered_timeout, lease_lifetime, lease_lifetime_max, lease_max,\n"
+	"      lease_per_client, lease_pcp_address, lease_ike\n"
 	"    The kernel must queue the traffic (in the gateway's namespace), e.g.:\n"
 	"      iptables -t raw -A PREROUTING -i IN ! -d INSIDE_ADDR -j NFQUEUE\n"
 	"      iptables -t raw -A PREROUTING -i OUT -d POOL_ADDR -j NFQUEUE\n"

@@ -12,6 +12,11 @@
 #include "nat/nat.h"
 #include "nat/nat_table.h"
 
+/* A pre-hook's answer when the packet is not the strategy's: the engine goes on. */
+#define NAT_CONTINUE (-1)
+
+struct nat_ip; /* a parsed IPv4 packet (nat_priv.h) */
+
 /* An ESP or AH packet as a strategy sees it. */
 struct nat_ipsec_pkt {
 	uint8_t proto;	 /* IPV4_PROTO_ESP or IPV4_PROTO_AH */
@@ -64,6 +69,21 @@ struct nat_strategy {
 	sp_time (*next_deadline)(const struct nat *n, const void *ctx);
 	/* Forget everything (nat_reset); the table itself is cleared by the engine. */
 	void (*reset)(struct nat *n, void *ctx);
+	/*
+	 * Optional (lease, 001): a TCP, UDP or ICMP packet before the engine's own handling
+	 * (NAPT, IKE cookies): a verdict, or NAT_CONTINUE. in2out may answer a packet
+	 * addressed to the gateway itself by rewriting it in place into the reply and
+	 * returning NAT_TO_INSIDE.
+	 */
+	int (*pre_in2out)(struct nat *n, void *ctx, sp_time now, struct nat_ip *ip, struct pkt *p);
+	int (*pre_out2in)(struct nat *n, void *ctx, sp_time now, struct nat_ip *ip, struct pkt *p);
+	/* Optional: whether the strategy holds port of proto on global, so NAPT must not
+	 * hand it out. */
+	bool (*port_taken)(const struct nat *n, const void *ctx, sp_time now, uint8_t proto,
+			   uint32_t global, uint16_t port);
+	/* Optional: more of `show nat` after the table (the lease table in 001 FIG. 6's
+	 * columns). */
+	void (*show)(const struct nat *n, const void *ctx, sp_time now, FILE *f);
 };
 
 /* The strategies (one file each), and the table of them, NULL-terminated. */
@@ -73,6 +93,7 @@ extern const struct nat_strategy nat_strategy_serial;
 extern const struct nat_strategy nat_strategy_natt;
 extern const struct nat_strategy nat_strategy_ipaddr;
 extern const struct nat_strategy nat_strategy_oldest;
+extern const struct nat_strategy nat_strategy_lease;
 extern const struct nat_strategy *const nat_strategies[];
 const struct nat_strategy *nat_strategy_find(const char *name);
 

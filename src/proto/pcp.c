@@ -187,6 +187,7 @@ int pcp_parse(struct cur *c, bool want_response, struct pcp_msg *m, uint8_t *res
 	size_t len = cur_left(c);
 	uint8_t ver, op, b2, b3;
 	uint32_t lifetime, word;
+	bool header_only = false;
 	size_t need;
 
 	memset(m, 0, sizeof(*m));
@@ -209,6 +210,13 @@ int pcp_parse(struct cur *c, bool want_response, struct pcp_msg *m, uint8_t *res
 	need = PCP_HDR_LEN + (m->pcp_opcode == PCP_OP_MAP    ? PCP_MAP_LEN
 			      : m->pcp_opcode == PCP_OP_PEER ? PCP_PEER_LEN
 							     : 0);
+	/* An error response copies what it could of the request (RFC 6887 8.3), which may
+	 * be less than the opcode's data: its header is enough. */
+	if (want_response && len >= PCP_HDR_LEN && len < need && len % 4 == 0 && len > 3 &&
+	    cur_peek_u8(c, 1, &b3) == 0 && b3 != PCP_R_SUCCESS) {
+		need = PCP_HDR_LEN;
+		header_only = true;
+	}
 	if (len < need || len > PCP_MSG_MAX || len % 4 != 0)
 		return SP_EMALFORMED;
 	if (cur_get_u8(c, &b2) != 0 || cur_get_u8(c, &b3) != 0 || cur_get_u32(c, &lifetime) != 0)
@@ -225,9 +233,30 @@ int pcp_parse(struct cur *c, bool want_response, struct pcp_msg *m, uint8_t *res
 		return SP_EMALFORMED;
 	}
 	/* An error response carries the request's data unchanged; the caller reads the code. */
+	if (header_only) {
+		cur_skip_all(c);
+		*result = PCP_R_SUCCESS;
+		return 0;
+	}
 	if (m->pcp_opcode != PCP_OP_ANNOUNCE && parse_opdata(c, m) != 0)
 		return SP_EMALFORMED;
 	return parse_options(c, m, result);
+}
+
+static int put_opdata(struct wcur *w, const struct pcp_msg *m)
+{
+	int r;
+
+	if ((r = cur_put_bytes(w, m->pcp_nonce, PCP_NONCE_LEN)) != 0 ||
+	    (r = cur_put_u8(w, m->pcp_proto)) != 0 || (r = cur_put_zero(w, 3)) != 0 ||
+	    (r = cur_put_u16(w, m->pcp_int_port)) != 0 ||
+	    (r = cur_put_u16(w, m->pcp_ext_port)) != 0 || (r = put_addr(w, m->pcp_ext_ip)) != 0)
+		return r;
+	if (m->pcp_opcode == PCP_OP_PEER &&
+	    ((r = cur_put_u16(w, m->pcp_peer_port)) != 0 || (r = cur_put_u16(w, 0)) != 0 ||
+	     (r = put_addr(w, m->pcp_peer_ip)) != 0))
+		return r;
+	return 0;
 }
 
 int pcp_build(struct wcur *w, const struct pcp_msg *m)
@@ -249,16 +278,7 @@ int pcp_build(struct wcur *w, const struct pcp_msg *m)
 	} else if ((r = put_addr(w, m->pcp_client)) != 0) {
 		return r;
 	}
-	if (m->pcp_opcode == PCP_OP_ANNOUNCE)
-		return 0;
-	if ((r = cur_put_bytes(w, m->pcp_nonce, PCP_NONCE_LEN)) != 0 ||
-	    (r = cur_put_u8(w, m->pcp_proto)) != 0 || (r = cur_put_zero(w, 3)) != 0 ||
-	    (r = cur_put_u16(w, m->pcp_int_port)) != 0 ||
-	    (r = cur_put_u16(w, m->pcp_ext_port)) != 0 || (r = put_addr(w, m->pcp_ext_ip)) != 0)
-		return r;
-	if (m->pcp_opcode == PCP_OP_PEER &&
-	    ((r = cur_put_u16(w, m->pcp_peer_port)) != 0 || (r = cur_put_u16(w, 0)) != 0 ||
-	     (r = put_addr(w, m->pcp_peer_ip)) != 0))
+	if (m->pcp_opcode != PCP_OP_ANNOUNCE && (r = put_opdata(w, m)) != 0)
 		return r;
 	if (m->pcp_prefer_failure && ((r = cur_put_u8(w, PCP_OPT_PREFER_FAILURE)) != 0 ||
 				      (r = cur_put_u8(w, 0)) != 0 || (r = cur_put_u16(w, 0)) != 0))
@@ -275,18 +295,20 @@ int pcp_build(struct wcur *w, const struct pcp_msg *m)
 int pcp_build_error(struct wcur *w, const uint8_t *req, size_t len, uint8_t result,
 		    uint32_t lifetime, uint32_t epoch)
 {
+	size_t copy, out;
 	uint8_t *b;
 	int r;
 
-	if (len < 4)
+	if (len < 2)
 		return SP_EINVAL;
-	len = SP_MIN(len, (size_t)PCP_MSG_MAX) & ~(size_t)3;
-	if ((r = cur_put_reserve(w, SP_MAX(len, (size_t)PCP_HDR_LEN), &b)) != 0)
+	copy = SP_MIN(len, (size_t)PCP_MSG_MAX) & ~(size_t)3;
+	out = SP_MAX(copy, (size_t)PCP_HDR_LEN);
+	if ((r = cur_put_reserve(w, out, &b)) != 0)
 		return r;
-	memset(b, 0, SP_MAX(len, (size_t)PCP_HDR_LEN));
-	memcpy(b, req, len);
+	memset(b, 0, out);
+	memcpy(b, req, copy);
 	b[0] = PCP_VERSION;
-	b[1] |= PCP_R_BIT;
+	b[1] = req[1] | PCP_R_BIT;
 	b[2] = 0;
 	b[3] = result;
 	sp_store_be32(b + 4, lifetime);

@@ -130,7 +130,7 @@ int pcp_build(struct wcur *w, const struct pcp_msg *m) SP_MUST_CHECK;
  * An error response to the request req (len octets): the request copied (RFC 6887 8.3:
  * "copies the request", up to 1100 octets, cut to a multiple of 4) with the R bit, result
  * code, lifetime and epoch set, the request-only client address field zeroed.
- * SP_EINVAL when len < 4.
+ * SP_EINVAL when len < 2 (RFC 6887 8.3: such a message is dropped unanswered).
  */
 int pcp_build_error(struct wcur *w, const uint8_t *req, size_t len, uint8_t result,
 		    uint32_t lifetime, uint32_t epoch) SP_MUST_CHECK;

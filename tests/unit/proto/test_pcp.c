@@ -402,7 +402,7 @@ static void error_copies_request(void **state)
 	assert_int_equal(pcp_build_error(&w, peer_req, 6, PCP_R_MALFORMED_REQUEST, 0, 0), 0);
 	assert_int_equal(w.off, PCP_HDR_LEN);
 	wcur_init(&w, buf, sizeof(buf));
-	assert_int_equal(pcp_build_error(&w, peer_req, 3, PCP_R_MALFORMED_REQUEST, 0, 0),
+	assert_int_equal(pcp_build_error(&w, peer_req, 1, PCP_R_MALFORMED_REQUEST, 0, 0),
 			 SP_EINVAL);
 }
 
