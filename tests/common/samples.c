@@ -2,6 +2,7 @@
 
 #include "base/csum.h"
 #include "base/cursor.h"
+#include "ipsec/asif.h"
 #include "proto/ah.h"
 #include "proto/esp.h"
 #include "proto/icmp.h"
@@ -226,6 +227,23 @@ static int b_tcp_data(struct pkt *p, struct sample_pkt *sp)
 	TRY(tcp_build(p, &h, NULL, 0, A_CLIENT, A_GATEWAY));
 	mark(sp, SL_TCP, p);
 	return ip4(p, sp, IPV4_PROTO_TCP, A_CLIENT, A_GATEWAY, 0x0601);
+}
+
+/* 001 steps 810-812 then the NAT's 707: the client at 10.0.0.2:49152 compensates its TCP
+ * segment for the global address and leased port 198.51.100.1:61000 before protection;
+ * the NAT rewrites only the address. tshark must find the checksum right. */
+static int b_tcp_compensated(struct pkt *p, struct sample_pkt *sp)
+{
+	uint8_t *ip;
+
+	TRY(b_tcp_data(p, sp));
+	ip = pkt_data(p);
+	ipv4_set_src(ip, A_INNER_C);
+	TRY(asif_l4_csum(ip, p->len, A_CLIENT, A_INNER_C));   /* the client's own checksum */
+	TRY(asif_l4_csum(ip, p->len, A_INNER_C, A_NAT));      /* 812 (a) */
+	TRY(asif_port(ip, p->len, false, PORT_APP_C, 61000)); /* 810, 812 (b) */
+	ipv4_set_src(ip, A_NAT);			      /* 707 */
+	return 0;
 }
 
 /* ESP with a 16-octet IV, 48 octets of ciphertext and a 16-octet ICV (RFC 4303 2). */
@@ -614,6 +632,7 @@ static const struct sample_def defs[] = {
 	{ { "frag2", "raw:ip:udp:data", SC_OK, NULL }, b_frag2 },
 	{ { "tcp_syn", "raw:ip:tcp", SC_OK, NULL }, b_tcp_syn },
 	{ { "tcp_data", "raw:ip:tcp:http", SC_OK, NULL }, b_tcp_data },
+	{ { "tcp_compensated", "raw:ip:tcp:http", SC_OK, NULL }, b_tcp_compensated },
 	{ { "esp", "raw:ip:esp", SC_OK, NULL }, b_esp },
 	{ { "ah", "raw:ip:ah:icmp:data", SC_OK, NULL }, b_ah },
 	{ { "ah_tunnel", "raw:ip:ah:ip:icmp:data", SC_OK, NULL }, b_ah_tunnel },
