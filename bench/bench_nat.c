@@ -11,7 +11,7 @@
 #include "base/cursor.h"
 #include "base/rand.h"
 #include "nat/nat.h"
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 #include "proto/esp.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"

@@ -1,12 +1,9 @@
 /*
- * The endpoint role's IKE: sockets, timer and control commands around the sans-IO module.
+ * The endpoint role's IKE: its UDP socket, key log and control commands around the IKE
+ * instance of the endpoint stack (host/endpoint.h).
  */
 #include "endpoint_ike.h"
 
-#include "base/addr.h"
-#include "host/host_guard_ep.h"
-#include "ike/ike.h"
-#include "ike/ike_ipsec.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
 
@@ -23,30 +20,20 @@
 
 struct endpoint_ike {
 	struct spinatd *d;
-	struct ike *ike;
-	struct ipsec *e;
-	struct io_ipsock *net;
+	struct endpoint *stack;
+	void (*changed)(void *arg); /* the stack's deadline may have moved */
+	void *changed_arg;
 	int fd; /* UDP 500 (the [ike] port) */
 	uint16_t port, natt_port;
-	struct io_timer timer;
+	uint32_t mark;
 	FILE *keylog;
+	const char *keylog_path;
 	uint8_t *buf;
-	struct host_guard_ep *guard; /* 003's epoch guard, when a connection has one */
 };
 
 bool endpoint_ike_configured(struct conf *c)
 {
 	return conf_next(c, NULL, "conn") != NULL;
-}
-
-static void rearm(struct endpoint_ike *x)
-{
-	sp_time t = ike_next_deadline(x->ike);
-
-	if (x->guard != NULL)
-		t = sp_time_min(t, host_guard_ep_next_deadline(x->guard));
-	if (x->d->loop != NULL && io_timer_arm(x->d->loop, &x->timer, t) != 0)
-		SP_ERR(&x->d->log, "ike", "cannot arm the timer");
 }
 
 static void send_500(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
@@ -80,62 +67,37 @@ static void send_500(struct endpoint_ike *x, const struct ike_path *path, const 
 		SP_DEBUG(&x->d->log, "ike", "sendmsg: %s", strerror(errno));
 }
 
-static void ike_out(void *arg, const struct ike_path *path, const uint8_t *msg, size_t len)
+bool endpoint_ike_send(struct endpoint_ike *x, const struct pkt *p)
 {
-	struct endpoint_ike *x = arg;
-	struct ipv4_hdr h = { 0 };
-	struct pkt *p;
+	struct ike_path path;
+	struct ipv4_hdr h;
+	struct udp_hdr u;
+	struct cur c;
 
-	if (path->local_port == x->port) {
-		send_500(x, path, msg, len);
-		return;
-	}
-	/* The NAT-T port belongs to the endpoint's UDP socket: hand it a whole packet. */
-	if ((p = pkt_alloc(&x->d->pool)) == NULL)
-		return;
-	h.ip_ttl = 64;
-	h.ip_proto = IPV4_PROTO_UDP;
-	h.ip_src = path->local_addr;
-	h.ip_dst = path->remote_addr;
-	if (pkt_append(p, msg, (uint32_t)len) != 0 ||
-	    udp_build(p, path->local_port, path->remote_port, h.ip_src, h.ip_dst, true) != 0 ||
-	    ipv4_build(p, &h, NULL, 0) != 0 || io_ipsock_send(x->net, p) != 0)
-		SP_DEBUG(&x->d->log, "ike", "sending on the NAT-T port failed");
-	pkt_free(p);
+	cur_init(&c, pkt_data(p), p->len);
+	if (x == NULL || x->fd < 0 || ipv4_parse(&c, &h) != 0 || h.ip_proto != IPV4_PROTO_UDP ||
+	    ipv4_is_fragment(&h) || udp_parse(&c, &u) != 0 || u.udp_sport != x->port)
+		return false;
+	path = (struct ike_path){ h.ip_src, h.ip_dst, u.udp_sport, u.udp_dport };
+	send_500(x, &path, cur_ptr(&c), u.udp_len - UDP_HDR_LEN);
+	return true;
 }
 
-static void ike_event(void *arg, const struct ike_event *ev)
+void endpoint_ike_warn(struct endpoint_ike *x, const struct ike_event *ev)
 {
-	struct endpoint_ike *x = arg;
-
 	/* The module logs each step itself; failures are worth a warning here. */
 	if (ev->type == IKE_EV_PEER_SILENT || ev->type == IKE_EV_AUTH_FAILED ||
 	    ev->type == IKE_EV_CONNECT_FAILED)
 		SP_WARN(&x->d->log, "ike", "%s: %s", ev->conn ? ev->conn : "?",
 			ev->reason ? ev->reason : "failed");
-	if (x->guard != NULL)
-		host_guard_ep_event(x->guard, io_now(), ev);
 }
 
-static void keylog(void *arg, const struct ike_keylog *k)
+void endpoint_ike_keylog(struct endpoint_ike *x, const struct ike_keylog *k)
 {
-	struct endpoint_ike *x = arg;
-
 	if (x->keylog != NULL) {
 		ike_keylog_wireshark(x->keylog, k);
 		fflush(x->keylog);
 	}
-}
-
-static void on_timer(struct io_loop *loop, void *arg)
-{
-	struct endpoint_ike *x = arg;
-
-	(void)loop;
-	ike_tick(x->ike, io_now());
-	if (x->guard != NULL)
-		host_guard_ep_tick(x->guard, io_now());
-	rearm(x);
 }
 
 static void on_udp(struct io_loop *loop, int fd, uint32_t events, void *arg)
@@ -169,73 +131,22 @@ static void on_udp(struct io_loop *loop, int fd, uint32_t events, void *arg)
 		path.local_port = x->port;
 		path.remote_addr = ntohl(from.sin_addr.s_addr);
 		path.remote_port = ntohs(from.sin_port);
-		ike_input(x->ike, io_now(), &path, x->buf, (size_t)n);
+		endpoint_ike_input(x->stack, io_now(), &path, x->buf, (size_t)n);
 	}
-	rearm(x);
-}
-
-void endpoint_ike_natt_in(struct endpoint_ike *x, struct pkt *p, uint32_t src, uint32_t dst,
-			  uint16_t sport, uint16_t dport)
-{
-	struct ike_path path = { dst, src, dport, sport };
-
-	/* ike_input() takes the UDP payload as it arrived, marker included. */
-	if (p->len + 4 <= IKE_RECV_MAX) {
-		memset(x->buf, 0, 4);
-		memcpy(x->buf + 4, pkt_data(p), p->len);
-		ike_input(x->ike, io_now(), &path, x->buf, p->len + 4u);
-	}
-	pkt_free(p);
-	rearm(x);
-}
-
-void endpoint_ike_event(struct endpoint_ike *x, const struct ipsec_event *ev)
-{
-	ike_ipsec_event(x->ike, io_now(), ev);
-	rearm(x);
-}
-
-void endpoint_ike_show(struct endpoint_ike *x, FILE *out)
-{
-	ike_show(x->ike, io_now(), out);
-}
-
-void endpoint_ike_note_rx(struct endpoint_ike *x, const struct sa *sa)
-{
-	if (x->guard != NULL)
-		host_guard_ep_note_rx(x->guard, sa);
-}
-
-bool endpoint_ike_local(struct endpoint_ike *x, struct pkt *p)
-{
-	bool taken;
-
-	if (x->guard == NULL)
-		return false;
-	taken = host_guard_ep_local(x->guard, io_now(), p);
-	rearm(x); /* a switch or an answered ping moves the guard's timers */
-	return taken;
+	x->changed(x->changed_arg);
 }
 
 static int ctl_show_guard(void *arg, int argc, char **argv, FILE *out, FILE *err)
 {
 	struct endpoint_ike *x = arg;
-	struct host_guard_stats st;
 
 	(void)argv;
 	if (argc != 0) {
 		fprintf(err, "usage: show guard");
 		return SP_EINVAL;
 	}
-	if (x->guard == NULL) {
+	if (endpoint_module_show(x->stack, "guard", io_now(), out) == SP_ENOTFOUND)
 		fprintf(out, "no connection has epoch_guard set\n");
-		return 0;
-	}
-	host_guard_show(host_guard_ep_guard(x->guard), io_now(), out);
-	host_guard_stats(host_guard_ep_guard(x->guard), &st);
-	for (unsigned i = 0; i < HOST_GUARD_CTR_N; i++)
-		fprintf(out, "  %s %llu\n", host_guard_ctr_name((enum host_guard_ctr)i),
-			(unsigned long long)st.ctr[i]);
 	return 0;
 }
 
@@ -253,25 +164,25 @@ static int ctl_conn(struct endpoint_ike *x, int argc, char **argv, FILE *err, co
 		fprintf(err, "no connection '%s' (spinat show sa lists them)", argv[0]);
 	else if (r != 0)
 		fprintf(err, "%s %s: %s", verb, argv[0], sp_strerror(r));
-	rearm(x);
+	x->changed(x->changed_arg);
 	return r;
 }
 
 static int do_up(struct endpoint_ike *x, const char *n, bool ike_sa)
 {
 	(void)ike_sa;
-	return ike_up(x->ike, io_now(), n);
+	return ike_up(endpoint_ike(x->stack), io_now(), n);
 }
 
 static int do_down(struct endpoint_ike *x, const char *n, bool ike_sa)
 {
 	(void)ike_sa;
-	return ike_down(x->ike, io_now(), n);
+	return ike_down(endpoint_ike(x->stack), io_now(), n);
 }
 
 static int do_rekey(struct endpoint_ike *x, const char *n, bool ike_sa)
 {
-	return ike_rekey(x->ike, io_now(), n, ike_sa);
+	return ike_rekey(endpoint_ike(x->stack), io_now(), n, ike_sa);
 }
 
 static int ctl_up(void *arg, int argc, char **argv, FILE *out, FILE *err)
@@ -292,7 +203,7 @@ static int ctl_rekey(void *arg, int argc, char **argv, FILE *out, FILE *err)
 	return ctl_conn(arg, argc, argv, err, "rekey", do_rekey);
 }
 
-static int open_udp(struct endpoint_ike *x, uint32_t mark)
+static int open_udp(struct endpoint_ike *x)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(x->port) };
 	int one = 1;
@@ -300,73 +211,54 @@ static int open_udp(struct endpoint_ike *x, uint32_t mark)
 	if ((x->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(x->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
 	    setsockopt(x->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    (mark != 0 && setsockopt(x->fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
+	    (x->mark != 0 &&
+	     setsockopt(x->fd, SOL_SOCKET, SO_MARK, &x->mark, sizeof(x->mark)) < 0) ||
 	    bind(x->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		return errno == EPERM || errno == EACCES ? SP_EPERM : SP_EIO;
 	return 0;
 }
 
-int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net,
-		       struct sp_rng *rng, struct endpoint_ike **out)
+int endpoint_ike_new(struct spinatd *d, struct endpoint_ike **out)
 {
 	struct conf_sec *g = conf_find(d->conf, "ike", NULL);
 	struct conf_sec *ep = conf_find(d->conf, "endpoint", NULL);
-	struct ike_params p = { 0 };
-	struct host_guard_ep_params gp = { 0 };
 	struct endpoint_ike *x;
-	const char *klog = NULL;
-	uint32_t mark = 0;
 	uint64_t port = UDP_PORT_IKE, natt = UDP_PORT_IKE_NATT;
 	int r;
 
-	*out = NULL;
-	if ((x = calloc(1, sizeof(*x))) == NULL || (x->buf = malloc(IKE_RECV_MAX)) == NULL) {
-		free(x);
+	if ((*out = x = calloc(1, sizeof(*x))) == NULL)
 		return SP_ENOMEM;
-	}
 	x->d = d;
-	x->e = e;
-	x->net = net;
 	x->fd = -1;
-	io_timer_init(&x->timer, on_timer, x);
-	*out = x;
 	/* The keys IKE itself does not read: where the daemon writes the key log, and the
 	 * endpoint's socket mark (its IKE socket carries it too, as policy routing expects). */
 	if ((g != NULL &&
-	     ((r = conf_get_str(g, "keylog", NULL, &klog)) != 0 ||
+	     ((r = conf_get_str(g, "keylog", NULL, &x->keylog_path)) != 0 ||
 	      (r = conf_get_u64(g, "port", UDP_PORT_IKE, 1, 65535, &port)) != 0 ||
 	      (r = conf_get_u64(g, "natt_port", UDP_PORT_IKE_NATT, 1, 65535, &natt)) != 0)) ||
-	    (ep != NULL && (r = conf_get_u32(ep, "mark", 0, 0, UINT32_MAX, &mark)) != 0))
+	    (ep != NULL && (r = conf_get_u32(ep, "mark", 0, 0, UINT32_MAX, &x->mark)) != 0))
 		return r;
 	x->port = (uint16_t)port;
 	x->natt_port = (uint16_t)natt;
-	p.name = d->name;
-	p.log = &d->log;
-	p.ctrs = d->check ? NULL : &d->ctrs;
-	p.rng = rng;
-	p.output = ike_out;
-	p.output_arg = x;
-	p.event = ike_event;
-	p.event_arg = x;
-	p.keylog = keylog;
-	p.keylog_arg = x;
-	ike_ipsec_ops(e, &p.kernel);
-	if ((r = ike_new(&p, d->conf, &x->ike)) != 0)
-		return r;
-	gp.name = d->name;
-	gp.log = &d->log;
-	gp.ctrs = d->check ? NULL : &d->ctrs;
-	gp.rng = rng;
-	gp.pool = &d->pool;
-	if ((r = host_guard_ep_new(&gp, d->conf, x->ike, e, &x->guard)) != 0)
-		return r;
-	if (d->check)
-		return 0;
-	if (klog != NULL && (x->keylog = fopen(klog, "a")) == NULL) {
-		SP_ERR(&d->log, "ike", "keylog %s: %s", klog, strerror(errno));
+	return 0;
+}
+
+int endpoint_ike_open(struct endpoint_ike *x, struct endpoint *stack, void (*changed)(void *arg),
+		      void *arg)
+{
+	struct spinatd *d = x->d;
+	int r;
+
+	x->stack = stack;
+	x->changed = changed;
+	x->changed_arg = arg;
+	if (x->keylog_path != NULL && (x->keylog = fopen(x->keylog_path, "a")) == NULL) {
+		SP_ERR(&d->log, "ike", "keylog %s: %s", x->keylog_path, strerror(errno));
 		return SP_EIO;
 	}
-	if ((r = open_udp(x, mark)) != 0) {
+	if ((x->buf = malloc(IKE_RECV_MAX)) == NULL)
+		return SP_ENOMEM;
+	if ((r = open_udp(x)) != 0) {
 		SP_ERR(&d->log, "ike", "UDP port %u: %s (root needed; port free?)", x->port,
 		       sp_strerror(r));
 		return r;
@@ -379,25 +271,18 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 	    (r = io_ctl_add(d->ctl, "show guard", ctl_show_guard, x,
 			    "003's epoch guard: each tunnel's epochs, phase and counters")) != 0)
 		return r;
-	ike_start(x->ike, io_now());
-	rearm(x);
 	SP_INFO(&d->log, "ike", "IKEv2 on UDP %u and %u", x->port, x->natt_port);
 	return 0;
 }
 
-void endpoint_ike_stop(struct spinatd *d, struct endpoint_ike *x)
+void endpoint_ike_free(struct spinatd *d, struct endpoint_ike *x)
 {
 	if (x == NULL)
 		return;
-	if (d->loop != NULL) {
-		io_timer_cancel(d->loop, &x->timer);
-		if (x->fd >= 0)
-			io_loop_del_fd(d->loop, x->fd);
-	}
+	if (d->loop != NULL && x->fd >= 0)
+		io_loop_del_fd(d->loop, x->fd);
 	if (x->fd >= 0)
 		close(x->fd);
-	host_guard_ep_free(x->guard);
-	ike_free(x->ike);
 	if (x->keylog != NULL)
 		fclose(x->keylog);
 	free(x->buf);

@@ -1,43 +1,34 @@
 /*
- * IKEv2 in spinatd's endpoint role: the sans-IO IKE module (ike/ike.h) on real sockets,
- * installing its CHILD SAs into the endpoint's IPsec engine (ike/ike_ipsec.h). IKE on UDP
- * 500 uses a socket of its own; IKE on the NAT-T port arrives through the engine, which
- * tells it from ESP-in-UDP, and leaves through the endpoint's NAT-T socket. role_endpoint.c
- * calls these hooks; without [conn] sections the endpoint runs with manual keys only.
+ * IKEv2 in spinatd's endpoint role: the UDP socket of the IKE port, the key log and the
+ * control commands around the IKE instance of the endpoint stack (host/endpoint.h). IKE
+ * on the NAT-T port comes and goes through the role's NAT-T socket and the stack. Without
+ * [conn] sections the endpoint runs with manual keys only and none of this exists.
  */
 #ifndef SPINATD_ENDPOINT_IKE_H
 #define SPINATD_ENDPOINT_IKE_H
 
 #include "spinatd.h"
-#include "io/ipsock.h"
-#include "ipsec/ipsec.h"
+#include "host/endpoint.h"
 
 struct endpoint_ike;
 
 /* Whether the configuration has [conn NAME] sections. */
 bool endpoint_ike_configured(struct conf *c);
-/* Read [ike] and [conn] sections, create the IKE instance on e, and (unless d->check) open
- * the UDP 500 socket, register the control commands and start auto = start connections. */
-int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net,
-		       struct sp_rng *rng, struct endpoint_ike **out) SP_MUST_CHECK;
-void endpoint_ike_stop(struct spinatd *d, struct endpoint_ike *x);
+/* Read the keys IKE itself does not read ([ike] keylog, port, natt_port; [endpoint]
+ * mark). *out is set (to free) also on failure. */
+int endpoint_ike_new(struct spinatd *d, struct endpoint_ike **out) SP_MUST_CHECK;
+/* Once the stack runs: open the key log and the UDP socket, register the control
+ * commands. changed(arg) after each thing that may move the stack's next deadline. */
+int endpoint_ike_open(struct endpoint_ike *x, struct endpoint *stack, void (*changed)(void *arg),
+		      void *arg) SP_MUST_CHECK;
+void endpoint_ike_free(struct spinatd *d, struct endpoint_ike *x);
 
-/* IKE on the NAT-T port, from the engine's ike_in callback (p: the UDP payload after the
- * non-ESP marker). Consumes p. */
-void endpoint_ike_natt_in(struct endpoint_ike *x, struct pkt *p, uint32_t src, uint32_t dst,
-			  uint16_t sport, uint16_t dport);
-/* The engine's acquire and expiry events. */
-void endpoint_ike_event(struct endpoint_ike *x, const struct ipsec_event *ev);
-/*
- * 003's epoch guard (host/host_guard_ep.h), for connections with epoch_guard = client or
- * server: the inbound SA a decapsulated packet came through (the engine's post_unprotect),
- * then the packet itself before it goes to the TUN device; true when the guard took it
- * (its ping reply, or a ping it answered).
- */
-void endpoint_ike_note_rx(struct endpoint_ike *x, const struct sa *sa);
-bool endpoint_ike_local(struct endpoint_ike *x, struct pkt *p);
-/* IKE and CHILD SAs for `spinat show sa`. */
-void endpoint_ike_show(struct endpoint_ike *x, FILE *out);
+/* The stack's packet p is UDP from the IKE port: sent on the IKE socket (true; the caller
+ * still owns p), else false. */
+bool endpoint_ike_send(struct endpoint_ike *x, const struct pkt *p);
+/* IKE's events (a warning for failures) and keys (to the key log). */
+void endpoint_ike_warn(struct endpoint_ike *x, const struct ike_event *ev);
+void endpoint_ike_keylog(struct endpoint_ike *x, const struct ike_keylog *k);
 
 /* The [ike] and [conn] keys, for the role's --help text. */
 #define ENDPOINT_IKE_USAGE                                                                         \

@@ -1,9 +1,10 @@
 /*
  * spinatd's endpoint role: an IPsec endpoint in userspace. Cleartext comes from the kernel
  * through a TUN device; ESP and AH go out and come in through raw IP sockets (protocols 50
- * and 51) and the NAT-T UDP socket (RFC 3948). The SA and policy databases are the sans-IO
- * engine of src/ipsec/, keyed by hand from the configuration ([sa], [policy]), the same
- * engine endpoint nodes run in the simulator.
+ * and 51) and the NAT-T UDP socket (RFC 3948), IKE on UDP 500 through its own socket
+ * (endpoint_ike.c). Everything between them is the sans-IO endpoint stack of
+ * host/endpoint.h (IPsec, IKE when [conn] sections exist, the host modules), the same
+ * stack endpoint nodes run in the simulator; this file keeps the sockets, TUN and timer.
  */
 #include "spinatd.h"
 #include "endpoint_ike.h"
@@ -11,8 +12,6 @@
 #include "crypto/drbg.h"
 #include "io/ipsock.h"
 #include "io/tun.h"
-#include "ipsec/ipsec.h"
-#include "ipsec/ipsec_conf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +44,9 @@ enum ep_ctr {
 
 static const char *const ep_ctr_names[] = { SP_CTR_NAMES(foreach_ep_ctr) };
 
-struct endpoint {
+struct ep_role {
 	struct spinatd *d;
-	struct ipsec *e;
+	struct endpoint *stack;
 	struct crypto_drbg *drbg;
 	struct io_tun tun;
 	struct io_ipsock net;
@@ -55,26 +54,26 @@ struct endpoint {
 	uint64_t ctr[EP_CTR_N];
 	struct sp_ctrs ctrs;
 	bool registered;
-	struct endpoint_ike *ike; /* IKEv2, when [conn] sections are configured */
+	struct endpoint_ike *ike; /* IKE's socket, when [conn] sections are configured */
 };
 
-static void net_out(void *arg, struct pkt *p)
+static void net_out(void *arg, sp_time now, struct pkt *p)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
-	if (io_ipsock_send(&ep->net, p) == 0)
+	(void)now;
+	if (endpoint_ike_send(ep->ike, p) || io_ipsock_send(&ep->net, p) == 0)
 		ep->ctr[EP_CTR_NET_TX]++;
 	else
 		ep->ctr[EP_CTR_DROP_NET_SEND]++;
 	pkt_free(p);
 }
 
-static void local_out(void *arg, struct pkt *p)
+static void local_out(void *arg, sp_time now, struct pkt *p)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
-	if (ep->ike != NULL && endpoint_ike_local(ep->ike, p))
-		return; /* 003's epoch guard took it */
+	(void)now;
 	if (io_tun_write(&ep->tun, p) == 0)
 		ep->ctr[EP_CTR_TUN_TX]++;
 	else
@@ -82,18 +81,15 @@ static void local_out(void *arg, struct pkt *p)
 	pkt_free(p);
 }
 
-static void on_event(void *arg, const struct ipsec_event *ev)
+/* Manual keys: nobody else acts on the engine's events. */
+static void ipsec_event(void *arg, sp_time now, const struct ipsec_event *ev)
 {
-	struct endpoint *ep = arg;
-
-	if (ep->ike != NULL) {
-		endpoint_ike_event(ep->ike, ev); /* IKE rekeys, deletes, brings tunnels up */
-		return;
-	}
+	struct ep_role *ep = arg;
 	static const char *const what[] = { "acquire (no SA for a policy)", "soft expiry",
 					    "hard expiry", "reserved SPI expired" };
 	char s[SP_IP4_STRLEN], d[SP_IP4_STRLEN];
 
+	(void)now;
 	if (ev->type == IPSEC_EV_ACQUIRE)
 		SP_WARN(&ep->d->log, "endpoint", "%s: policy %u, %s -> %s proto %u", what[ev->type],
 			ev->policy->id, sp_ip4_fmt(ev->tuple.src, s), sp_ip4_fmt(ev->tuple.dst, d),
@@ -103,47 +99,41 @@ static void on_event(void *arg, const struct ipsec_event *ev)
 			what[ev->type], ev->sa->spi);
 }
 
-/* Which SA a packet about to be delivered came through (003's epoch guard). */
-static int post_unprotect(void *arg, const struct sa *sa, struct pkt *p)
+static void ike_event(void *arg, sp_time now, const struct ike_event *ev)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
-	(void)p;
-	if (ep->ike != NULL)
-		endpoint_ike_note_rx(ep->ike, sa);
-	return 0;
+	(void)now;
+	endpoint_ike_warn(ep->ike, ev);
 }
 
-/* IKE on the NAT-T port (RFC 3948 2.2), found by the engine behind the non-ESP marker. */
-static void ike_in(void *arg, struct pkt *p, uint32_t src, uint32_t dst, uint16_t sport,
-		   uint16_t dport)
+static void keylog(void *arg, const struct ike_keylog *k)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
-	if (ep->ike != NULL)
-		endpoint_ike_natt_in(ep->ike, p, src, dst, sport, dport);
-	else
-		pkt_free(p);
+	endpoint_ike_keylog(ep->ike, k);
 }
 
-static void rearm(struct endpoint *ep)
+static void rearm(void *arg)
 {
-	if (io_timer_arm(ep->d->loop, &ep->timer, ipsec_next_deadline(ep->e)) != 0)
+	struct ep_role *ep = arg;
+
+	if (io_timer_arm(ep->d->loop, &ep->timer, endpoint_next_deadline(ep->stack)) != 0)
 		SP_ERR(&ep->d->log, "endpoint", "cannot arm the timer");
 }
 
 static void on_timer(struct io_loop *loop, void *arg)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
 	(void)loop;
-	ipsec_tick(ep->e, io_now());
+	endpoint_tick(ep->stack, io_now());
 	rearm(ep);
 }
 
 static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
 	(void)loop;
 	(void)fd;
@@ -168,14 +158,14 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 			pkt_free(p);
 			continue;
 		}
-		ipsec_output(ep->e, io_now(), p);
+		endpoint_output(ep->stack, io_now(), p);
 	}
 	rearm(ep);
 }
 
 static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
 	(void)loop;
 	(void)events;
@@ -198,36 +188,36 @@ static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		}
 		ep->ctr[EP_CTR_NET_RX]++;
-		ipsec_input(ep->e, io_now(), p);
+		endpoint_input(ep->stack, io_now(), p);
 	}
 	rearm(ep);
 }
 
 static int ctl_show_sa(void *arg, int argc, char **argv, FILE *out, FILE *err)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
 	(void)argv;
 	if (argc != 0) {
 		fprintf(err, "usage: show sa");
 		return SP_EINVAL;
 	}
-	if (ep->ike != NULL)
-		endpoint_ike_show(ep->ike, out);
-	ipsec_show_sa(ep->e, io_now(), out);
+	if (endpoint_ike(ep->stack) != NULL)
+		ike_show(endpoint_ike(ep->stack), io_now(), out);
+	ipsec_show_sa(endpoint_ipsec(ep->stack), io_now(), out);
 	return 0;
 }
 
 static int ctl_show_policy(void *arg, int argc, char **argv, FILE *out, FILE *err)
 {
-	struct endpoint *ep = arg;
+	struct ep_role *ep = arg;
 
 	(void)argv;
 	if (argc != 0) {
 		fprintf(err, "usage: show policy");
 		return SP_EINVAL;
 	}
-	ipsec_show_policy(ep->e, out);
+	ipsec_show_policy(endpoint_ipsec(ep->stack), out);
 	return 0;
 }
 
@@ -283,7 +273,7 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	return 0;
 }
 
-static int open_io(struct endpoint *ep, const struct ep_conf *ec, uint16_t natt_port)
+static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_port)
 {
 	struct spinatd *d = ep->d;
 	int fds[3], r;
@@ -322,7 +312,7 @@ static int open_io(struct endpoint *ep, const struct ep_conf *ec, uint16_t natt_
 
 void spinatd_endpoint_stop(struct spinatd *d)
 {
-	struct endpoint *ep = d->role_state;
+	struct ep_role *ep = d->role_state;
 
 	if (ep == NULL)
 		return;
@@ -337,12 +327,12 @@ void spinatd_endpoint_stop(struct spinatd *d)
 		if (ep->net.udp >= 0)
 			io_loop_del_fd(d->loop, ep->net.udp);
 	}
-	endpoint_ike_stop(d, ep->ike);
+	endpoint_ike_free(d, ep->ike);
 	io_tun_close(&ep->tun);
 	io_ipsock_close(&ep->net);
 	if (ep->registered)
 		sp_ctr_unregister(&d->ctrs, &ep->ctrs);
-	ipsec_free(ep->e);
+	endpoint_free(ep->stack);
 	crypto_drbg_free(ep->drbg);
 	free(ep);
 	d->role_state = NULL;
@@ -350,17 +340,20 @@ void spinatd_endpoint_stop(struct spinatd *d)
 
 int spinatd_endpoint_start(struct spinatd *d)
 {
-	struct ipsec_cfg cfg = { .name = d->name,
-				 .log = &d->log,
-				 .ctrs = &d->ctrs,
-				 .pool = &d->pool,
-				 .net_out = net_out,
-				 .local_out = local_out,
-				 .ike_in = ike_in,
-				 .event = on_event,
-				 .post_unprotect = post_unprotect };
-	struct endpoint *ep;
+	struct endpoint_params p = {
+		.name = d->name,
+		.log = &d->log,
+		.ctrs = d->check ? NULL : &d->ctrs,
+		.pool = &d->pool,
+		.io = { .net_out = net_out,
+			.local_out = local_out,
+			.ike_event = ike_event,
+			.ipsec_event = ipsec_event,
+			.keylog = keylog },
+	};
+	struct ep_role *ep;
 	struct ep_conf ec;
+	uint16_t natt_port;
 	int r;
 
 	if ((ep = calloc(1, sizeof(*ep))) == NULL)
@@ -370,34 +363,29 @@ int spinatd_endpoint_start(struct spinatd *d)
 	ep->tun.fd = -1;
 	ep->net.raw_tx = ep->net.esp_rx = ep->net.ah_rx = ep->net.udp = -1;
 	io_timer_init(&ep->timer, on_timer, ep);
-	cfg.arg = ep;
+	p.io.arg = ep;
 	/* Keys, SPIs and CBC IVs from a DRBG seeded by the kernel: no system call per packet. */
 	if ((r = crypto_drbg_new_from(&ep->drbg, &io_rng)) != 0)
 		return r;
-	cfg.rng = crypto_drbg_rng(ep->drbg);
-	if ((r = read_endpoint(d->conf, &ec)) != 0 || (r = ipsec_conf_engine(d->conf, &cfg)) != 0)
+	p.rng = crypto_drbg_rng(ep->drbg);
+	if ((r = read_endpoint(d->conf, &ec)) != 0 ||
+	    (endpoint_ike_configured(d->conf) && (r = endpoint_ike_new(d, &ep->ike)) != 0) ||
+	    (r = endpoint_new(&p, d->conf, io_now(), &ep->stack)) != 0 || d->check)
 		return r;
-	if ((r = ipsec_new(&ep->e, &cfg)) != 0)
-		return r;
-	if ((r = ipsec_conf_load(ep->e, d->conf, io_now())) != 0)
-		return r;
-	if (d->check)
-		return endpoint_ike_configured(d->conf)
-			       ? endpoint_ike_start(d, ep->e, &ep->net, cfg.rng, &ep->ike)
-			       : 0;
 	sp_ctrs_init(&ep->ctrs, "endpoint", d->name, ep_ctr_names, ep->ctr, EP_CTR_N);
 	sp_ctr_register(&d->ctrs, &ep->ctrs);
 	ep->registered = true;
-	if ((r = open_io(ep, &ec, cfg.natt_port ? cfg.natt_port : IPSEC_DEFAULT_NATT_PORT)) != 0)
+	natt_port = ipsec_natt_port(endpoint_ipsec(ep->stack));
+	if ((r = open_io(ep, &ec, natt_port)) != 0)
 		return r;
 	if ((r = io_ctl_add(d->ctl, "show sa", ctl_show_sa, ep,
 			    "security associations: keys' transforms, counters, last use")) != 0 ||
 	    (r = io_ctl_add(d->ctl, "show policy", ctl_show_policy, ep,
 			    "security policies and the SA each one uses now")) != 0)
 		return r;
-	if (endpoint_ike_configured(d->conf) &&
-	    (r = endpoint_ike_start(d, ep->e, &ep->net, cfg.rng, &ep->ike)) != 0)
+	if (ep->ike != NULL && (r = endpoint_ike_open(ep->ike, ep->stack, rearm, ep)) != 0)
 		return r;
+	endpoint_start(ep->stack, io_now());
 	rearm(ep);
 	SP_INFO(&d->log, "endpoint", "cleartext on %s, ESP/AH on %s%s", ep->tun.name,
 		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "");

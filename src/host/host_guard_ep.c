@@ -1,4 +1,5 @@
-/* The epoch guard's actions on IKE and the IPsec engine (host_guard_ep.h). */
+/* The epoch guard as a module of the endpoint stack: its actions on IKE and the IPsec
+ * engine (host_guard_ep.h). */
 #include "host/host_guard_ep.h"
 
 #include "base/addr.h"
@@ -145,8 +146,7 @@ static void cfg_from_ike(const struct ike_conn_info *ci, struct host_guard_cfg *
 		c->ping_dst = ci->remote;
 }
 
-static int read_conn(struct host_guard_ep *x, const struct host_guard_ep_params *p,
-		     struct conf_sec *s)
+static int read_conn(struct host_guard_ep *x, const struct endpoint_params *p, struct conf_sec *s)
 {
 	struct host_guard_cfg c;
 	struct ike_conn_info ci;
@@ -187,8 +187,10 @@ static int read_conn(struct host_guard_ep *x, const struct host_guard_ep_params 
 	return 0;
 }
 
-int host_guard_ep_new(const struct host_guard_ep_params *p, struct conf *conf, struct ike *ike,
-		      struct ipsec *e, struct host_guard_ep **out)
+static void guard_free(void *ctx);
+
+static int guard_new(const struct endpoint_params *p, struct conf *conf, struct ike *ike,
+		     struct ipsec *e, struct host_guard_ep **out)
 {
 	struct host_guard_params gp = {
 		.name = p->name,
@@ -217,53 +219,104 @@ int host_guard_ep_new(const struct host_guard_ep_params *p, struct conf *conf, s
 		if ((r = read_conn(x, p, s)) != 0)
 			goto fail;
 	if (x->nguarded == 0) {
-		host_guard_ep_free(x);
+		guard_free(x);
 		return 0;
 	}
 	*out = x;
 	return 0;
 fail:
-	host_guard_ep_free(x);
+	guard_free(x);
 	return r;
 }
 
-void host_guard_ep_free(struct host_guard_ep *x)
+static void guard_free(void *ctx)
 {
+	struct host_guard_ep *x = ctx;
+
 	if (x == NULL)
 		return;
 	host_guard_free(x->g);
 	free(x);
 }
 
-struct host_guard *host_guard_ep_guard(struct host_guard_ep *x)
+/* ---- the module (endpoint.h) ---- */
+
+static int guard_create(struct endpoint *ep, struct conf *conf, void **ctx)
 {
-	return x->g;
+	struct host_guard_ep *x = NULL;
+	int r;
+
+	*ctx = NULL;
+	if (endpoint_ike(ep) == NULL)
+		return 0; /* the guard's keys live in [conn NAME] */
+	r = guard_new(endpoint_params(ep), conf, endpoint_ike(ep), endpoint_ipsec(ep), &x);
+	*ctx = x;
+	return r;
 }
 
-void host_guard_ep_event(struct host_guard_ep *x, sp_time now, const struct ike_event *ev)
+static void guard_ike_event(void *ctx, sp_time now, const struct ike_event *ev)
 {
+	struct host_guard_ep *x = ctx;
+
 	host_guard_ike_event(x->g, now, ev);
 }
 
-void host_guard_ep_note_rx(struct host_guard_ep *x, const struct sa *sa)
+/* Which inbound SA the packet about to be delivered came through. */
+static int guard_post_unprotect(void *ctx, sp_time now, const struct sa *sa, struct pkt *p)
 {
+	struct host_guard_ep *x = ctx;
+
+	(void)now;
+	(void)p;
 	x->rx_spi = sa->dir == SA_DIR_IN ? sa->spi : 0;
+	return 0;
 }
 
-bool host_guard_ep_local(struct host_guard_ep *x, sp_time now, struct pkt *p)
+/* The guard's ping replies, and pings it answers, stop here. */
+static enum endpoint_verdict guard_in_clear(void *ctx, sp_time now, struct pkt *p)
 {
+	struct host_guard_ep *x = ctx;
 	uint32_t spi = x->rx_spi;
 
 	x->rx_spi = 0;
-	return spi != 0 && host_guard_rx(x->g, now, spi, p);
+	return spi != 0 && host_guard_rx(x->g, now, spi, p) ? EP_CONSUMED : EP_PASS;
 }
 
-sp_time host_guard_ep_next_deadline(const struct host_guard_ep *x)
+static sp_time guard_next_deadline(const void *ctx)
 {
+	const struct host_guard_ep *x = ctx;
+
 	return host_guard_next_deadline(x->g);
 }
 
-void host_guard_ep_tick(struct host_guard_ep *x, sp_time now)
+static void guard_tick(void *ctx, sp_time now)
 {
+	struct host_guard_ep *x = ctx;
+
 	host_guard_tick(x->g, now);
 }
+
+/* `spinat show guard`: each tunnel's epochs and phase, then the counters. */
+static void guard_show(void *ctx, sp_time now, FILE *out)
+{
+	struct host_guard_ep *x = ctx;
+	struct host_guard_stats st;
+
+	host_guard_show(x->g, now, out);
+	host_guard_stats(x->g, &st);
+	for (unsigned i = 0; i < HOST_GUARD_CTR_N; i++)
+		fprintf(out, "  %s %llu\n", host_guard_ctr_name((enum host_guard_ctr)i),
+			(unsigned long long)st.ctr[i]);
+}
+
+const struct endpoint_module_ops host_guard_module = {
+	.name = "guard",
+	.create = guard_create,
+	.destroy = guard_free,
+	.post_unprotect = guard_post_unprotect,
+	.in_clear = guard_in_clear,
+	.ike_event = guard_ike_event,
+	.next_deadline = guard_next_deadline,
+	.tick = guard_tick,
+	.show = guard_show,
+};

@@ -166,6 +166,11 @@ sp_time ike_next_deadline(const struct ike *ike)
 	return t;
 }
 
+uint16_t ike_port(const struct ike *ike)
+{
+	return ike->port;
+}
+
 void ike_tick(struct ike *ike, sp_time now)
 {
 	if (ike->cookie_rotate_at != 0 && now >= ike->cookie_rotate_at) {

@@ -127,7 +127,7 @@ struct ike_event {
 enum ike_spi_mode {
 	IKE_SPI_RANDOM,	 /* default */
 	IKE_SPI_LEASED,	 /* from a list leased from the NAT (001, 002) */
-	IKE_SPI_DERIVED, /* from the peer's SPI with a nat/nat_spihash_scheme.h scheme (000) */
+	IKE_SPI_DERIVED, /* from the peer's SPI with a crypto/spihash_scheme.h scheme (000) */
 };
 
 /*
@@ -144,6 +144,14 @@ struct ike_keylog {
 /* One row of Wireshark's ikev2_decryption_table for k. */
 void ike_keylog_wireshark(FILE *f, const struct ike_keylog *k);
 
+/* An SPI IKE is about to choose for this end (ike_params.spi). */
+struct ike_spi_req {
+	const char *conn;
+	uint8_t proto; /* IKE_PROTO_IKE: an IKE SPI; IKE_PROTO_ESP, _AH: an inbound CHILD SA SPI */
+	bool responder;
+	uint64_t peer_spi; /* the peer's SPI for the same SA, 0 when not known yet */
+};
+
 struct ike_params {
 	const char *name; /* instance name in logs and counters */
 	struct sp_log *log;
@@ -157,6 +165,14 @@ struct ike_params {
 	struct ike_kernel_ops kernel;
 	void (*keylog)(void *arg, const struct ike_keylog *k); /* may be NULL */
 	void *keylog_arg;
+	/*
+	 * The owner's SPI policy, asked before the connection's own (config key spi); may be
+	 * NULL. 0 with *spi set: that SPI (refused with SP_EEXIST when taken or, for a CHILD
+	 * SA, not in 256..2^32-1); SP_ENOTFOUND: the connection's policy decides; any other
+	 * error fails the allocation, and with it the exchange that needed the SPI.
+	 */
+	int (*spi)(void *arg, const struct ike_spi_req *req, uint64_t *spi);
+	void *spi_arg;
 };
 
 /*
@@ -179,6 +195,8 @@ void ike_input(struct ike *ike, sp_time now, const struct ike_path *path, const 
 	       size_t len);
 
 sp_time ike_next_deadline(const struct ike *ike);
+/* The UDP port IKE listens on besides the NAT-T port ([ike] port, 500). */
+uint16_t ike_port(const struct ike *ike);
 void ike_tick(struct ike *ike, sp_time now);
 
 /* Control (spinat up|down|rekey NAME): SP_ENOTFOUND for an unknown connection. */

@@ -4,12 +4,12 @@
  *  leased  - from SPIs and IKE SPIs the NAT leased to this host (001 steps 1-2, 002 FIG. 19
  *            and FIG. 21); the lease client hands them over with ike_spi_lease_add*().
  *  derived - as responder, from the originator's SPI with a spihash scheme (000 [0048]-
- *            [0050], [0068]-[0075]; nat/nat_spihash_scheme.h, the same code the NAT
+ *            [0050], [0068]-[0075]; crypto/spihash_scheme.h, the same code the NAT
  *            matches with); as originator the SPI is random, since the peer derives.
  */
 #include "ike/ike_priv.h"
 
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +30,28 @@ static bool spi_taken(struct ike *ike, uint8_t proto, uint32_t spi)
 	return false;
 }
 
+/* The owner's SPI policy (ike_params.spi): SP_ENOTFOUND when it leaves the choice to c. */
+static int owner_spi(struct ike *ike, const struct ike_conn *c, uint8_t proto, uint64_t peer_spi,
+		     bool responder, uint64_t *out)
+{
+	struct ike_spi_req req = { c != NULL ? c->name : NULL, proto, responder, peer_spi };
+
+	return ike->p.spi != NULL ? ike->p.spi(ike->p.spi_arg, &req, out) : SP_ENOTFOUND;
+}
+
 int ike_spi_child_in(struct ike *ike, const struct ike_conn *c, uint8_t proto, uint32_t peer_spi,
 		     bool responder, uint32_t *out)
 {
+	uint64_t own;
+	int r;
+
+	if ((r = owner_spi(ike, c, proto, peer_spi, responder, &own)) != SP_ENOTFOUND) {
+		if (r == 0 && (own > UINT32_MAX || spi_taken(ike, proto, (uint32_t)own)))
+			r = SP_EEXIST;
+		if (r == 0)
+			*out = (uint32_t)own;
+		return r;
+	}
 	if (c->spi_mode == IKE_SPI_LEASED) {
 		for (size_t i = 0; i < ike->n_lease_spi; i++) {
 			uint32_t spi = ike->lease_spi[i];
@@ -78,6 +97,16 @@ static bool ike_spi_taken(struct ike *ike, uint64_t spi)
 int ike_spi_ike(struct ike *ike, const struct ike_conn *c, uint64_t peer_spi, bool responder,
 		uint64_t *out)
 {
+	uint64_t own;
+	int r;
+
+	if ((r = owner_spi(ike, c, IKE_PROTO_IKE, peer_spi, responder, &own)) != SP_ENOTFOUND) {
+		if (r == 0 && ike_spi_taken(ike, own))
+			r = SP_EEXIST;
+		if (r == 0)
+			*out = own;
+		return r;
+	}
 	if (c != NULL && c->spi_mode == IKE_SPI_LEASED) {
 		/* 001 step 1: the initiator cookie is leased; as responder it is our SPI too. */
 		for (size_t i = 0; i < ike->n_lease_ike_spi; i++) {

@@ -849,6 +849,11 @@ static sp_time sa_deadline(const struct ipsec *e, const struct sa *sa)
 	return sp_time_min(t, keepalive_due(e, sa));
 }
 
+uint16_t ipsec_natt_port(const struct ipsec *e)
+{
+	return e->cfg.natt_port;
+}
+
 sp_time ipsec_next_deadline(const struct ipsec *e)
 {
 	sp_time t = SP_TIME_NEVER;

@@ -114,6 +114,8 @@ int ipsec_output_via(struct ipsec *e, sp_time now, struct pkt *p, const struct s
 void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p);
 /* Time-driven work: lifetimes, reserved SPIs, NAT-T keepalives. */
 sp_time ipsec_next_deadline(const struct ipsec *e);
+/* The UDP port of ESP-in-UDP (RFC 3948) and IKE behind the non-ESP marker. */
+uint16_t ipsec_natt_port(const struct ipsec *e);
 void ipsec_tick(struct ipsec *e, sp_time now);
 
 /*

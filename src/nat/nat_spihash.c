@@ -1,7 +1,7 @@
 /*
  * spihash: 000's NAT. Inside hosts keep their SPIs; addresses are translated. An inbound
  * SPI with no association is matched against the SPIs inside hosts sent to that server,
- * in both directions ([0072]-[0075]), with the configured scheme (nat_spihash_scheme.h).
+ * in both directions ([0072]-[0075]), with the configured scheme (crypto/spihash_scheme.h).
  * A match stores the association as FIG. 5B does (a row with the responder SPI in the
  * outside column and the inside local address with SPI 0) and forwards; no match drops
  * ([0084], block 370); matches for two different hosts are a collision ([0104]) and drop.
@@ -19,7 +19,7 @@
  *     SPI and two lookups however many SAs wait.
  */
 #include "nat/nat_priv.h"
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 #include "base/conf.h"
 
 #define K_OUT (NAT_K_STRAT + 0)

@@ -1,7 +1,7 @@
 /*
  * The two attachment contracts of the simulator's IP nodes (sim/ipnode.h): an endpoint
  * engine on a host (IPsec/IKE endpoint, 001 compensation, 002 port translation, 003 epoch
- * guard, ...) and a NAT engine on a router (spinat's NAT engine, nat/nat_sim.h, or a test's
+ * guard, ...) and a NAT engine on a router (spinat's NAT engine, sim/nat_sim.h, or a test's
  * own). Engines are sans-IO: the node hands them `now`, a private random stream, its log,
  * its counters registry and the packet pool, and they answer through verdicts, the env's
  * callbacks and next_deadline(). An engine never sees the event queue or the links.

@@ -21,7 +21,7 @@
 #include "sim/scenario.h"
 #include "base/addr.h"
 #include "ike/ike.h"
-#include "ike/ike_sim.h"
+#include "sim/ike_sim.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
- * The techniques that run through spinat's NAT engine (src/nat/, nat/nat_sim.h): the NAT
- * routers run one IPsec strategy, every client runs IKEv2 to the VPN gateway (ike/ike_sim.h)
+ * The techniques that run through spinat's NAT engine (src/nat/, sim/nat_sim.h): the NAT
+ * routers run one IPsec strategy, every client runs IKEv2 to the VPN gateway (sim/ike_sim.h)
  * for a tunnel to the protected network, and the gateway answers them all on one
  * connection. One table row per strategy:
  *
@@ -18,7 +18,7 @@
  */
 #include "sim/technique.h"
 #include "base/addr.h"
-#include "ike/ike_sim.h"
+#include "sim/ike_sim.h"
 #include "sim/ipnode.h"
 
 #include <stdio.h>
@@ -143,7 +143,7 @@ static int attach_gateway(struct sim_tech_ctx *tc, const struct tech_spec *ts, s
 {
 	char g[SP_IP4_STRLEN], net[SP_IP4_STRLEN], derive[128] = "", *conf;
 	size_t cap = 512 + (size_t)tc->nclients * 512, len = 0;
-	struct ike_sim_cfg cfg;
+	struct ike_sim_cfg cfg = { 0 };
 	int r;
 
 	if ((conf = malloc(cap)) == NULL)

@@ -2,7 +2,7 @@
 #include "sim/technique.h"
 #include "sim/ipnode.h"
 #include "base/conf.h"
-#include "nat/nat_sim.h"
+#include "sim/nat_sim.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -73,7 +73,7 @@ const struct sim_technique *sim_technique_find(const char *name);
  * section spinatd would read (docs/CONFIG.md), made of the scenario's "nat.*" parameters
  * (sim_nat_params: the engine's general keys, spinatd's defaults), "strategy = strategy"
  * and `keys`, more lines of it (a strategy's own keys, "masq_t_out = 1s\n"), or NULL. The
- * pool is a placeholder: the router's global addresses replace it (nat/nat_sim.h). A bad
+ * pool is a placeholder: the router's global addresses replace it (sim/nat_sim.h). A bad
  * value fails with err naming the key and why.
  */
 int sim_tech_nat_config(struct sim_params *ps, const char *strategy, const char *keys,

@@ -5,7 +5,7 @@
  *
  *   esp_probe echo SECONDS SCHEME
  *       server: answer every ESP packet with one to its source whose SPI is the scheme's
- *       responder SPI for the SPI received (000 [0049]: nat/nat_spihash_scheme.h).
+ *       responder SPI for the SPI received (000 [0049]: crypto/spihash_scheme.h).
  *   esp_probe ping DST SPI COUNT SECONDS SCHEME
  *       client: send COUNT packets with SPI (one every 20 ms), count for SECONDS what
  *       comes back: "sent=N own=M foreign=K", own being answers carrying the scheme's SPI
@@ -13,7 +13,7 @@
  */
 #include "base/rand.h"
 #include "base/sp.h"
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -23,9 +23,9 @@
 
 #include "base/addr.h"
 #include "base/conf.h"
-#include "ike/ike_sim.h"
+#include "sim/ike_sim.h"
 #include "ipsec/ipsec.h"
-#include "nat/nat_sim.h"
+#include "sim/nat_sim.h"
 #include "sim/fault.h"
 #include "sim/flow.h"
 #include "sim/ipnode.h"

@@ -7,7 +7,7 @@
  * MD5 really yields.
  *
  * First with the document's own originator SPIs (0xD4560CA1, 0xB7285662) on manually keyed
- * SAs (ipsec/ipsec_sim.h); then with IKEv2 negotiating everything (the spihash technique:
+ * SAs (sim/ipsec_sim.h); then with IKEv2 negotiating everything (the spihash technique:
  * the gateway derives its SPIs), where the table must pair SPIs by the same scheme.
  */
 #include <stdarg.h>
@@ -20,9 +20,9 @@
 #include <cmocka.h>
 
 #include "base/addr.h"
-#include "ipsec/ipsec_sim.h"
-#include "nat/nat_sim.h"
-#include "nat/nat_spihash_scheme.h"
+#include "sim/ipsec_sim.h"
+#include "sim/nat_sim.h"
+#include "crypto/spihash_scheme.h"
 #include "sim/flow.h"
 #include "sim/ipnode.h"
 #include "sim/link.h"

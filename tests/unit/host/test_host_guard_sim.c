@@ -1,5 +1,5 @@
 /*
- * The epoch guard on real IKE and IPsec engines in the simulator (ike/ike_sim.h with
+ * The epoch guard on real IKE and IPsec engines in the simulator (sim/ike_sim.h with
  * host/host_guard_ep.h): a client and a VPN gateway negotiate over simulated links, the
  * client pings through each new epoch before its data uses it, the gateway (FIG. 7)
  * switches when the ping arrives and answers it, or (FIG. 8, unguarded) switches at once
@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "base/addr.h"
-#include "ike/ike_sim.h"
+#include "sim/ike_sim.h"
 #include "ipsec/ipsec.h"
-#include "nat/nat_sim.h"
+#include "sim/nat_sim.h"
 #include "sim/flow.h"
 #include "sim/ipnode.h"
 #include "sim/link.h"

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "base/addr.h"
-#include "ike/ike_sim.h"
+#include "sim/ike_sim.h"
 #include "ipsec/ipsec.h"
 #include "sim/flow.h"
 #include "sim/ipnode.h"

@@ -1,5 +1,5 @@
 /*
- * IKE in the simulator (ike/ike_sim.h): two endpoint hosts negotiate their CHILD SA over
+ * IKE in the simulator (sim/ike_sim.h): two endpoint hosts negotiate their CHILD SA over
  * the simulated network, directly and through an address-and-port NAT (where NAT
  * detection moves them to UDP 4500, RFC 7296 2.23, RFC 3948), then pings pass as ESP; a
  * rekey on the way changes nothing for the traffic; the same seed gives the same run.
@@ -14,9 +14,9 @@
 #include <cmocka.h>
 
 #include "base/addr.h"
-#include "ike/ike_sim.h"
+#include "sim/ike_sim.h"
 #include "ipsec/ipsec.h"
-#include "nat/nat_sim.h"
+#include "sim/nat_sim.h"
 #include "sim/flow.h"
 #include "sim/ipnode.h"
 #include "sim/link.h"

@@ -14,7 +14,7 @@
 
 #include "base/addr.h"
 #include "ipsec/ipsec.h"
-#include "ipsec/ipsec_sim.h"
+#include "sim/ipsec_sim.h"
 #include "sim/flow.h"
 #include "sim/ipnode.h"
 #include "sim/link.h"

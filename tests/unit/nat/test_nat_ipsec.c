@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "nat_fixture.h"
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 
 #define G  IP(171, 69, 68, 10)
 #define C1 IP(10, 6, 1, 2)

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "base/rand.h"
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 
 /*
  * 000 FIG. 5A: originator SPIs 0xD4560CA1 (10.6.1.2) and 0xB7285662 (10.6.1.3).

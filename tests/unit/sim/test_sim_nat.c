@@ -1,4 +1,4 @@
-/* spinat's NAT engine (nat/nat_sim.h) on a simulated router, through the NAT contract
+/* spinat's NAT engine (sim/nat_sim.h) on a simulated router, through the NAT contract
  * (sim/engine.h): NAPT, ICMP echo ids, ICMP errors, one client per server for protocols
  * without ports (ipaddr), expiry, crash, exhaustion; the scenarios' "nat.*" parameters;
  * and the LOCAL direction with an engine of the test's own. */
@@ -6,7 +6,7 @@
 #include "sim/flow.h"
 #include "sim/scenario.h"
 #include "sim/technique.h"
-#include "nat/nat_sim.h"
+#include "sim/nat_sim.h"
 #include "nat/nat_strategy.h"
 #include "base/conf.h"
 #include "base/csum.h"

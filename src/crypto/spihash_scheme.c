@@ -1,4 +1,4 @@
-#include "nat/nat_spihash_scheme.h"
+#include "crypto/spihash_scheme.h"
 #include "base/cursor.h"
 #include "proto/esp.h"
 

@@ -3,8 +3,8 @@
  * simulator runs exactly the code spinatd's gateway role runs, with the router's global
  * addresses as its pool, its private random stream, log, counters and packet pool.
  */
-#ifndef SP_NAT_SIM_H
-#define SP_NAT_SIM_H
+#ifndef SP_SIM_NAT_SIM_H
+#define SP_SIM_NAT_SIM_H
 
 #include "nat/nat.h"
 #include "sim/engine.h"

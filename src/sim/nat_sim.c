@@ -1,5 +1,5 @@
 /* Adapter from sim/engine.h's NAT contract to the engine's sans-IO API. */
-#include "nat/nat_sim.h"
+#include "sim/nat_sim.h"
 #include "base/cursor.h"
 #include "proto/ipv4.h"
 

@@ -15,8 +15,8 @@
  * the derived SPI and the server's carries the originator SPI, or the other way round when
  * the server initiated (000 [0070]); nat_spihash_match() accepts both ([0072]-[0075]).
  */
-#ifndef SP_NAT_SPIHASH_SCHEME_H
-#define SP_NAT_SPIHASH_SCHEME_H
+#ifndef SP_CRYPTO_SPIHASH_SCHEME_H
+#define SP_CRYPTO_SPIHASH_SCHEME_H
 
 #include "base/rand.h"
 #include "base/sp.h"
