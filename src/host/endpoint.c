@@ -2,6 +2,7 @@
 #include "host/endpoint.h"
 
 #include "host/host_guard_ep.h"
+#include "host/host_lease.h"
 #include "ike/ike_ipsec.h"
 #include "ipsec/ipsec_conf.h"
 #include "proto/ipv4.h"
@@ -15,6 +16,7 @@
  * line here (docs/HOST.md, "How to write a host module"). */
 static const struct endpoint_module_ops *const modules[] = {
 	&host_guard_module, /* 003's epoch guard */
+	&host_lease_module, /* 001's lease client and compensation */
 };
 
 #define foreach_endpoint_ctr(_)                                                           \
