@@ -12,6 +12,10 @@
  *   serial      raw ESP; one originator per responder at a time (000 [0019])
  *   ipaddr      raw ESP through an address-only NAT (Linux conntrack, libalias, pf)
  *   oldest      raw ESP through a router kernel's ESP tracking (oldest unanswered SA)
+ *   lease       raw ESP; the clients lease their IKE SPI and incoming SPIs from the NAT
+ *               (001 FIGS. 6-8) over PCP and the NAT translates by lease
+ *   lease-ah    the same with AH: the clients compute the ICV as if their address were the
+ *               NAT's global one (001 steps 815, 820)
  *
  * A technique's parameters are its strategy's configuration keys without the strategy
  * prefix: --set masq.t_out=5s is masq_t_out = 5s (docs/NAT.md).
@@ -32,6 +36,8 @@ struct tech_spec {
 	bool natt;   /* endpoints may move to UDP 4500 (else encap = no: raw ESP) */
 	bool guard;  /* 003's epoch guard on the clients */
 	bool derive; /* the gateway derives its SPIs (000) */
+	bool lease;  /* the clients' lease module (001) */
+	bool ah;     /* AH instead of ESP */
 };
 
 /* The keys of 003's epoch guard among masq-guard's parameters (masq_guard_params). */
@@ -86,6 +92,21 @@ static uint32_t gw_inside(const struct sim_tech_ctx *tc)
 	return tc->protected_net + 1;
 }
 
+/* The inside address of the NAT router whose inside network holds addr: a lease client's
+ * PCP server. */
+static uint32_t nat_inside(const struct sim_tech_ctx *tc, uint32_t addr)
+{
+	for (unsigned i = 0; i < tc->nnats; i++) {
+		const struct sim_node *n = tc->nats[i].node;
+
+		for (unsigned j = 0; j < n->nifs; j++)
+			if (j != tc->nats[i].outside_ifi &&
+			    sp_ip4_in_prefix(addr, n->ifs[j].addr[0], n->ifs[j].plen))
+				return n->ifs[j].addr[0];
+	}
+	return 0;
+}
+
 static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, unsigned i,
 			 uint32_t gw)
 {
@@ -125,12 +146,21 @@ static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, un
 				      v != NULL ? v : gp->def);
 		}
 	}
+	if (ts->lease) {
+		const char *life = sim_params_get(tc->params, "lease.lifetime");
+		char ns[SP_IP4_STRLEN];
+
+		/* 001: leases from the NAT the client sits behind, over PCP to its address. */
+		snprintf(guard, sizeof(guard),
+			 "lease = yes\nlease_server = %s\nlease_lifetime = %s\n",
+			 sp_ip4_fmt(nat_inside(tc, sim_node_addr(c)), ns), life ? life : "10s");
+	}
 	snprintf(conf, sizeof(conf),
 		 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
-		 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\n%s%s",
+		 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\nproto = %s\n%s%s",
 		 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a,
 		 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, ts->natt ? "auto" : "no",
-		 guard, extra);
+		 ts->ah ? "ah" : "esp", guard, extra);
 	if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
 		snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name,
 			 sp_strerror(r));
@@ -171,10 +201,10 @@ static int attach_gateway(struct sim_tech_ctx *tc, const struct tech_spec *ts, s
 		len += (size_t)snprintf(conf + len, cap - len,
 					"[conn %s]\nlocal = %s\nremote = %%any\nremote_id = %s\n"
 					"psk = " PSK "\nlocal_ts = %s/%u\nremote_ts = %s/32\n"
-					"encap = %s\n%s",
+					"encap = %s\nproto = %s\n%s",
 					tc->clients[i]->name, sp_ip4_fmt(sim_node_addr(gw), g), c,
 					sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, c,
-					ts->natt ? "auto" : "no", derive);
+					ts->natt ? "auto" : "no", ts->ah ? "ah" : "esp", derive);
 		if (len >= cap) {
 			free(conf);
 			return SP_ENOSPACE;
@@ -258,6 +288,12 @@ static const struct sim_param ipaddr_params[] = {
 	{ "timeout", "600s", "entry lifetime after the last packet (Linux generic conntrack)" },
 	{ NULL },
 };
+/* A short lease lifetime (spinatd's default is 600 s): renewed at half of it, which bounds
+ * the recovery after the NAT's crash within the simulator's runs. */
+static const struct sim_param lease_params[] = {
+	{ "lifetime", "10s", "lifetime the clients ask for; renewed at half of it (001 806-807)" },
+	{ NULL },
+};
 static const struct sim_param oldest_params[] = {
 	{ "unanswered_timeout", "60s", "unanswered outbound SAs live this long" },
 	{ "answered_timeout", "3600s", "answered SAs live this long after the last packet" },
@@ -271,6 +307,15 @@ TECH(spihash, "spihash", false, false, true)
 TECH(serial, "serial", false, false, false)
 TECH(ipaddr, "ipaddr", false, false, false)
 TECH(oldest, "oldest", false, false, false)
+
+#define TECH_LEASE(id, ah_)                                                                     \
+	static int id##_setup(struct sim_tech_ctx *tc)                                          \
+	{                                                                                       \
+		static const struct tech_spec ts = { "lease", false, false, false, true, ah_ }; \
+		return setup(tc, &ts);                                                          \
+	}
+TECH_LEASE(lease, false)
+TECH_LEASE(lease_ah, true)
 
 const struct sim_technique sim_tech_natt = {
 	"natt",		 "IKEv2 + ESP in UDP 4500 through the engine's NAPT (RFC 3947/3948)",
@@ -306,4 +351,14 @@ const struct sim_technique sim_tech_oldest = {
 	"oldest",	 "IKEv2 + raw ESP through router ESP tracking (oldest unanswered SA)",
 	SIM_TECH_TUNNEL, oldest_params,
 	oldest_setup,
+};
+const struct sim_technique sim_tech_lease = {
+	"lease",	 "IKEv2 + raw ESP; SPIs leased from the NAT over PCP (001)",
+	SIM_TECH_TUNNEL, lease_params,
+	lease_setup,
+};
+const struct sim_technique sim_tech_lease_ah = {
+	"lease-ah",	 "IKEv2 + AH; SPIs leased, ICV as if from the global address (001)",
+	SIM_TECH_TUNNEL, lease_params,
+	lease_ah_setup,
 };
