@@ -120,8 +120,7 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 	v = nat_translate(g->nat, now, from, &p);
 	if (v == NAT_TO_INSIDE || v == NAT_TO_OUTSIDE) {
 		g->ctr[GW_CTR_ACCEPT]++;
-		/* p.len: an answer made in place (the lease strategy's PCP) may be shorter */
-		verdict(g, m->id, NF_ACCEPT, pkt_data(&p), p.len);
+		verdict(g, m->id, NF_ACCEPT, m->payload, m->len);
 		return;
 	}
 	/* NAT_DROP (counted by the engine) or NAT_TAKEN (it kept a copy to send later). */

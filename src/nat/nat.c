@@ -304,6 +304,17 @@ struct pkt *nat_clone(struct nat *n, const struct pkt *p)
 	return c;
 }
 
+int nat_emit(struct nat *n, enum nat_side side, struct pkt *p)
+{
+	if (n->env.emit == NULL) {
+		NAT_INC(n, DROP_NO_EMIT);
+		pkt_free(p);
+		return SP_EINVAL;
+	}
+	n->env.emit(n->env.emit_arg, side, p);
+	return 0;
+}
+
 int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client)
 {
 	struct pkt *c;

@@ -44,6 +44,7 @@
 	_(IN2OUT, "lease_in2out")                                     \
 	_(OUT2IN, "lease_out2in")                                     \
 	_(PCP_REQUESTS, "lease_pcp_requests")                         \
+	_(PCP_ANSWERS, "lease_pcp_answers")                           \
 	_(PCP_ANNOUNCE, "lease_pcp_announce")                         \
 	_(DROP_NO_LEASE_OUT, "lease_drop_no_lease_out")               \
 	_(DROP_NO_LEASE_IN, "lease_drop_no_lease_in")                 \
@@ -667,6 +668,15 @@ static struct lease *existing(struct nat *n, struct lease_ctx *c, sp_time now, c
 	struct nat_key k;
 	struct lease *l;
 
+	/* A retransmission (RFC 6887 8.1.1: the same request, the same nonce) is answered
+	 * with the lease it made, never a second one. */
+	for (uint32_t i = 0; i < c->max; i++) {
+		l = &c->l[i];
+		if (l->used && l->priv_ip == q->src && l->def == q->d && l->foreign == q->foreign &&
+		    l->expire > now && memcmp(l->nonce, q->m.pcp_nonce, PCP_NONCE_LEN) == 0 &&
+		    (q->priv == unspec_of(D) || q->priv == l->priv_gpn))
+			return l;
+	}
 	if (q->priv != unspec_of(D)) {
 		if (D->g.pcp_gpn_flags & PCP_GPN_F_RECEIVER) {
 			/* keyed by foreign only: walk them for the GPN */
@@ -839,8 +849,8 @@ static uint8_t serve(struct nat *n, struct lease_ctx *c, sp_time now, struct req
 	return PCP_R_SUCCESS;
 }
 
-/* Turn the request packet into the reply in place: from the address it was sent to, back
- * to the client's port. SP_ENOSPACE when the reply does not fit the packet's buffer. */
+/* Turn a copy of the request into the reply: from the address it was sent to, back to the
+ * client's port. SP_ENOSPACE when the reply does not fit the packet's buffer. */
 static int reply_in_place(struct pkt *p, const struct nat_ip *ip, uint16_t cport,
 			  const uint8_t *msg, size_t len)
 {
@@ -864,6 +874,7 @@ static int pcp_in(struct nat *n, struct lease_ctx *c, sp_time now, struct nat_ip
 {
 	uint8_t out[PCP_MSG_MAX], res;
 	uint16_t ulen = sp_load_be16(ip->l4 + UDP_OFF_LEN), cport;
+	struct pkt *reply;
 	const uint8_t *msg;
 	struct req q;
 	struct wcur w;
@@ -909,11 +920,19 @@ static int pcp_in(struct nat *n, struct lease_ctx *c, sp_time now, struct nat_ip
 			return NAT_DROP;
 		}
 	}
-	if (reply_in_place(p, ip, cport, out, w.off) != 0) {
+	/* The answer leaves from the gateway itself, in a copy of the request's buffer; the
+	 * request ends here. */
+	if ((reply = nat_clone(n, p)) == NULL)
+		return NAT_DROP; /* counted as drop_no_buffer */
+	if (reply_in_place(reply, ip, cport, out, w.off) != 0) {
+		pkt_free(reply);
 		nat_sctr_inc(n, LEASE_CTR_DROP_PCP_NO_ROOM, 1);
 		return NAT_DROP;
 	}
-	return NAT_TO_INSIDE;
+	if (nat_emit(n, NAT_INSIDE, reply) != 0)
+		return NAT_DROP;
+	nat_sctr_inc(n, LEASE_CTR_PCP_ANSWERS, 1);
+	return NAT_TAKEN;
 }
 
 static int lease_pre_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ip *ip, struct pkt *p)

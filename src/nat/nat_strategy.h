@@ -71,9 +71,8 @@ struct nat_strategy {
 	void (*reset)(struct nat *n, void *ctx);
 	/*
 	 * Optional (lease, 001): a TCP, UDP or ICMP packet before the engine's own handling
-	 * (NAPT, IKE cookies): a verdict, or NAT_CONTINUE. in2out may answer a packet
-	 * addressed to the gateway itself by rewriting it in place into the reply and
-	 * returning NAT_TO_INSIDE.
+	 * (NAPT, IKE cookies): a verdict, or NAT_CONTINUE. in2out may take a packet
+	 * addressed to the gateway itself, emit its answer (nat_emit) and return NAT_TAKEN.
 	 */
 	int (*pre_in2out)(struct nat *n, void *ctx, sp_time now, struct nat_ip *ip, struct pkt *p);
 	int (*pre_out2in)(struct nat *n, void *ctx, sp_time now, struct nat_ip *ip, struct pkt *p);
@@ -107,6 +106,9 @@ void nat_sctr_inc(struct nat *n, unsigned i, uint64_t by);
 uint32_t nat_global_for(const struct nat *n, uint32_t inside);
 /* A copy of p from the engine's packet pool, or NULL (counted as drop_no_buffer). */
 struct pkt *nat_clone(struct nat *n, const struct pkt *p);
+/* Emit a packet the strategy made (the lease strategy's PCP answers) on a side; consumes
+ * p. SP_EINVAL (counted as drop_no_emit) without an emit callback. */
+int nat_emit(struct nat *n, enum nat_side side, struct pkt *p);
 /* Copy p, rewrite the copy's destination to client, and emit it on the inside. */
 int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client);
 /* Send a packet the strategy held back (the untranslated inside packet) through the

@@ -93,6 +93,20 @@ static void make_ep(struct world *w, struct node *n, const char *name, const cha
 		fail_msg("%s: %s", name, conf_error(n->conf));
 }
 
+static struct node *client_of(struct world *w, uint32_t addr);
+
+/* The NAT's own packets (PCP answers) go to the client they are addressed to. */
+static void nat_emit_cb(void *arg, enum nat_side side, struct pkt *p)
+{
+	struct world *w = arg;
+	struct node *c = client_of(w, sp_load_be32(pkt_data(p) + IPV4_OFF_DST));
+
+	if (side == NAT_INSIDE && c != NULL)
+		endpoint_input(c->ep, w->now, p);
+	else
+		pkt_free(p);
+}
+
 static void build(struct world *w, const char *proto, bool lease)
 {
 	char text[4096], a[SP_IP4_STRLEN];
@@ -112,6 +126,8 @@ static void build(struct world *w, const char *proto, bool lease)
 	env.rng = &w->rng.rng;
 	env.ctrs = &w->ctrs;
 	env.pool = &w->pool;
+	env.emit = nat_emit_cb;
+	env.emit_arg = w;
 	assert_int_equal(nat_new(&w->nat, &cfg, &env), 0);
 
 	for (unsigned i = 0; i < NCLIENT; i++) {
@@ -182,10 +198,8 @@ static bool deliver(struct world *w)
 			moved = true;
 			if (v == NAT_TO_OUTSIDE && dst == S_ADDR)
 				endpoint_input(w->s.ep, w->now, p);
-			else if (v == NAT_TO_INSIDE && client_of(w, dst) != NULL)
-				endpoint_input(client_of(w, dst)->ep, w->now, p);
 			else
-				pkt_free(p);
+				pkt_free(p); /* dropped, or NAT_TAKEN: answered through the emit */
 		}
 	}
 	{

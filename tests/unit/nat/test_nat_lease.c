@@ -66,9 +66,16 @@ static uint8_t ask_raw(struct fx *f, sp_time now, uint32_t src, const uint8_t *b
 	int v;
 
 	assert_non_null(p);
+	fx_clear_emitted(f);
 	v = fx_xlate(f, now, NAT_INSIDE, p, &out);
-	if (v != NAT_TO_INSIDE)
+	assert_null(out);
+	if (v != NAT_TAKEN)
 		return PCP_R_NONE;
+	/* The answer leaves from the gateway itself, on the inside. */
+	assert_int_equal(f->nemitted, 1);
+	assert_int_equal(f->side[0], NAT_INSIDE);
+	out = f->emitted[0];
+	f->nemitted = 0;
 	/* The answer: from the address asked, to the client's port, checksums right. */
 	assert_int_equal(tp_src(out), NAT_IN);
 	assert_int_equal(tp_dst(out), src);
@@ -146,6 +153,10 @@ static void esp_spi_lease(void **state)
 	spi = (uint32_t)a.pcp_gpn.pcp_gpn_global;
 	assert_int_equal(a.pcp_gpn.pcp_gpn_private, spi);
 	assert_true(spi >= 256);
+	assert_int_equal(fx_ctr(f, "lease_granted"), 1);
+	/* The same request again (a retransmission): the same lease, not a second one. */
+	assert_int_equal(ask(f, T0, C1, &m, &a), PCP_R_SUCCESS);
+	assert_int_equal(a.pcp_gpn.pcp_gpn_global, spi);
 	assert_int_equal(fx_ctr(f, "lease_granted"), 1);
 
 	/* 706-707: out by client and foreign; the server's SPI is whatever it chose. */
