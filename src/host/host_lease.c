@@ -747,7 +747,7 @@ static int read_conn(struct host_lease *x, struct conf_sec *s)
 	if ((r = conf_get_ip4(s, "lease_server", 0, &c->server)) != 0 ||
 	    (r = conf_get_time(s, "lease_lifetime", SP_SEC(600), &c->lifetime)) != 0 ||
 	    (r = conf_get_time(s, "lease_retry", SP_SEC(1), &c->retry)) != 0 ||
-	    (r = conf_get_u32(s, "lease_client_port", 5350, 1, 65535, &port)) != 0)
+	    (r = conf_get_u32(s, "lease_client_port", 4500, 1, 65535, &port)) != 0)
 		return r;
 	if (c->server == 0)
 		return conf_fail(s, "lease_server: the NAT's inside address is required");
