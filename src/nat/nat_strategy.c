@@ -11,7 +11,7 @@ const struct nat_strategy *const nat_strategies[] = {
 	&nat_strategy_natt,
 	&nat_strategy_ipaddr,
 	&nat_strategy_oldest,
-	&nat_strategy_lease,
+	&nat_strategy_lease, /* 001 */
 	NULL,
 };
 
