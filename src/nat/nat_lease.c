@@ -452,10 +452,22 @@ static bool lease_port_taken(const struct nat *n, const void *ctx, sp_time now, 
 	unsigned d = proto == IPV4_PROTO_TCP ? DEF_TCP : DEF_UDP;
 	struct nat_key k;
 
+	struct nat_table *t = nat_table_of((struct nat *)n);
+	uint32_t it = NAT_NIL, idx;
+
 	if ((proto != IPV4_PROTO_TCP && proto != IPV4_PROTO_UDP) || c->defs[d].leases == 0)
 		return false;
+	/* Whatever foreign address the lease names: NAPT's mappings admit any (RFC 4787
+	 * REQ-8), so they may not share the port. */
 	key_gpn(&k, K_IN, proto, global, port);
-	return find((struct nat *)n, (struct lease_ctx *)c, now, &k, d, 0) != NULL;
+	while ((idx = nat_table_next_match(t, &k, &it)) != NAT_NIL) {
+		const struct nat_entry *e = nat_entry_at(t, idx);
+
+		if (nat_entry_live(e, now) && e->owner == NAT_O_STRAT && e->aux < c->max &&
+		    c->l[e->aux].used && c->l[e->aux].def == d)
+			return true;
+	}
+	return false;
 }
 
 /* The PCP server (001 module 110 steps 701-705, 711 by release). */

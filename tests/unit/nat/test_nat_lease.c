@@ -278,6 +278,18 @@ static void tcp_port_lease(void **state)
 	m.pcp_int_port = 40000;
 	assert_int_equal(ask(f, T0, C2, &m, &a), PCP_R_SUCCESS);
 	assert_int_not_equal(a.pcp_ext_port, 40000);
+	/* A PEER lease (one foreign address) of port 40100 keeps NAPT off it too. */
+	lease_msg(&m, PCP_OP_PEER, C1, IPV4_PROTO_TCP, SRV, 8);
+	m.pcp_int_port = 40100;
+	assert_int_equal(ask(f, T0, C1, &m, &a), PCP_R_SUCCESS);
+	assert_int_equal(a.pcp_ext_port, 40100);
+	p = tp_tcp(&f->pool, IP(10, 0, 0, 9), 40100, OTHER, 80, TCP_SYN);
+	assert_int_equal(fx_xlate(f, T0 + 1, NAT_INSIDE, p, &out), NAT_TO_OUTSIDE);
+	assert_int_not_equal(tp_sport(out), 40100);
+	pkt_free(out);
+	lease_msg(&m, PCP_OP_MAP, C2, IPV4_PROTO_TCP, 0, 7);
+	m.pcp_int_port = 40000;
+	assert_int_equal(ask(f, T0, C2, &m, &a), PCP_R_SUCCESS); /* C2's lease again */
 	/* A third host's plain TCP from port 40000 gets another port from NAPT. */
 	p = tp_tcp(&f->pool, IP(10, 0, 0, 9), 40000, SRV, 80, TCP_SYN);
 	assert_int_equal(fx_xlate(f, T0 + 1, NAT_INSIDE, p, &out), NAT_TO_OUTSIDE);
