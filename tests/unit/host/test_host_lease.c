@@ -107,7 +107,7 @@ static void nat_emit_cb(void *arg, enum nat_side side, struct pkt *p)
 		pkt_free(p);
 }
 
-static void build(struct world *w, const char *proto, bool lease)
+static void build_mode(struct world *w, const char *proto, bool lease, const char *mode)
 {
 	char text[4096], a[SP_IP4_STRLEN];
 	size_t len = 0;
@@ -139,8 +139,8 @@ static void build(struct world *w, const char *proto, bool lease)
 			 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\npsk = "
 			 "lease-test-psk\n"
 			 "local_ts = %s/32\nremote_ts = 192.168.50.0/24\nencap = no\nproto = %s\n"
-			 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\n",
-			 a, a, proto, lease ? "yes" : "no");
+			 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\nmode = %s\n",
+			 a, a, proto, lease ? "yes" : "no", mode);
 		snprintf(name, sizeof(name), "c%u", i);
 		make_ep(w, &w->c[i], name, text);
 	}
@@ -157,6 +157,11 @@ static void build(struct world *w, const char *proto, bool lease)
 	for (unsigned i = 0; i < NCLIENT; i++)
 		endpoint_start(w->c[i].ep, w->now);
 	endpoint_start(w->s.ep, w->now);
+}
+
+static void build(struct world *w, const char *proto, bool lease)
+{
+	build_mode(w, proto, lease, "tunnel");
 }
 
 static void destroy(struct world *w)
@@ -345,12 +350,42 @@ static void without_module(void **state)
 	destroy(&w);
 }
 
+/*
+ * Transport mode, procedure 5 and step 810: a flow's first packet towards the peer waits
+ * until its source port is leased (PEER for UDP, foreign = the peer), then goes on; the
+ * NAT holds the port for this client only.
+ */
+static void transport_port_lease(void **state)
+{
+	struct world w;
+	char buf[8192];
+	FILE *f;
+
+	(void)state;
+	build_mode(&w, "esp", true, "transport");
+	run(&w, SP_SEC(3));
+	endpoint_output(w.c[0].ep, w.now, udp(&w, w.c[0].addr, S_ADDR, 40000, 7));
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "packets_held_for_port_lease"), 1);
+	run(&w, w.now + SP_SEC(1));
+	f = fmemopen(buf, sizeof(buf), "w");
+	nat_show(w.nat, w.now, f, NAT_SHOW_IPSEC, 0);
+	fclose(f);
+	assert_non_null(
+		strstr(buf, "udp      10.0.0.2        40000              171.69.68.10    "));
+	/* the same flow's next packet does not wait */
+	endpoint_output(w.c[0].ep, w.now, udp(&w, w.c[0].addr, S_ADDR, 40000, 7));
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "packets_held_for_port_lease"), 1);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "drop_port_lease_failed"), 0);
+	destroy(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(esp_tunnels),
 		cmocka_unit_test(ah_tunnels),
 		cmocka_unit_test(without_module),
+		cmocka_unit_test(transport_port_lease),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
