@@ -159,6 +159,20 @@ static int ctl_show_guard(void *arg, int argc, char **argv, FILE *out, FILE *err
 	return 0;
 }
 
+static int ctl_show_lease(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct endpoint_ike *x = arg;
+
+	(void)argv;
+	if (argc != 0) {
+		fprintf(err, "usage: show lease");
+		return SP_EINVAL;
+	}
+	if (endpoint_module_show(x->stack, "lease", io_now(), out) == SP_ENOTFOUND)
+		fprintf(out, "no connection has lease set\n");
+	return 0;
+}
+
 static int ctl_conn(struct endpoint_ike *x, int argc, char **argv, FILE *err, const char *verb,
 		    int (*fn)(struct endpoint_ike *, const char *, bool))
 {
@@ -280,7 +294,9 @@ int endpoint_ike_open(struct endpoint_ike *x, struct endpoint *stack, void (*cha
 	    (r = io_ctl_add(d->ctl, "rekey", ctl_rekey, x,
 			    "rekey the CHILD SAs of NAME (with 'ike': its IKE SA too)")) != 0 ||
 	    (r = io_ctl_add(d->ctl, "show guard", ctl_show_guard, x,
-			    "003's epoch guard: each tunnel's epochs, phase and counters")) != 0)
+			    "003's epoch guard: each tunnel's epochs, phase and counters")) != 0 ||
+	    (r = io_ctl_add(d->ctl, "show lease", ctl_show_lease, x,
+			    "001's lease client: the leases held from the NAT")) != 0)
 		return r;
 	SP_INFO(&d->log, "ike", "IKEv2 on UDP %u and %u", x->port, x->natt_port);
 	return 0;

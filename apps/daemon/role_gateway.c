@@ -558,7 +558,7 @@ const char spinatd_gateway_usage[] =
 	"      iptables = PROG    the iptables program (default iptables, from PATH)\n"
 	"      pool = A | A/L     global addresses; may repeat (required)\n"
 	"      strategy = S       masq (default), spihash, serial, natt, ipaddr, oldest,\n"
-	"                         dnat (docs/DNAT.md: dnat_* keys)\n"
+	"                         dnat (docs/DNAT.md: dnat_* keys), lease (docs/LEASE.md)\n"
 	"      ports = LO-HI      ports handed out when the inside port is taken\n"
 	"      max_mappings = N   table entries (262144; 72-80 bytes each)\n"
 	"      timeout_udp, timeout_tcp_established, timeout_tcp_transitory, timeout_icmp,\n"
@@ -567,8 +567,9 @@ const char spinatd_gateway_usage[] =
 	"      masq_t_out, masq_n_out, masq_t_ei, spihash_scheme, spihash_timeout,\n"
 	"      serial_mode, serial_timeout, serial_idle_timeout, serial_hold_max,\n"
 	"      serial_hold_timeout, ipaddr_timeout, oldest_unanswered_timeout,\n"
-	"      oldest_answered_timeout, dnat_*, lca_cert, lca_key, lca_crl, "
-	"lca_lifetime\n" GW_FASTPATH_USAGE
+	"      oldest_answered_timeout, dnat_*, lca_cert, lca_key, lca_crl, lca_lifetime,\n"
+	"      lease_lifetime, lease_lifetime_max, lease_max, lease_per_client,\n"
+	"      lease_pcp_address, lease_ike\n" GW_FASTPATH_USAGE
 	"    With rules = no the kernel must be told to queue the traffic, e.g.:\n"
 	"      iptables -t raw -A PREROUTING -i IN ! -d INSIDE_ADDR -j NFQUEUE\n"
 	"      iptables -t raw -A PREROUTING -i OUT -d POOL_ADDR -j NFQUEUE\n"

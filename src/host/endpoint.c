@@ -5,6 +5,7 @@
 #include "host/host_guard_ep.h"
 #include "host/host_l2tp.h"
 #include "host/host_lns.h"
+#include "host/host_lease.h"
 #include "ike/ike_ipsec.h"
 #include "ipsec/ipsec_conf.h"
 #include "proto/ipv4.h"
@@ -18,6 +19,7 @@
  * line here (docs/HOST.md, "How to write a host module"). */
 static const struct endpoint_module_ops *const modules[] = {
 	&host_guard_module, /* 003's epoch guard */
+	&host_lease_module, /* 001's lease client and compensation */
 	&host_dnat_module,  /* 002's PAP client, port translation, tunnel to the router */
 	&host_l2tp_module,  /* 004's discovery and L2TP client: nearest the wire */
 	&host_lns_module,   /* 004's LNS on an IPsec gateway: nearest the wire */

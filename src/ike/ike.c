@@ -81,10 +81,16 @@ static void sweep(struct ike *ike)
 
 void ike_start(struct ike *ike, sp_time now)
 {
-	for (size_t i = 0; i < ike->n_conns; i++)
+	for (size_t i = 0; i < ike->n_conns; i++) {
+		int r;
+
+		/* SP_EAGAIN: the owner's SPI policy is still getting SPIs (a lease, 001) and
+		 * brings the connection up itself when it has them. */
 		if (ike->conns[i].autostart == IKE_AUTO_START &&
-		    ike_sa_initiate(ike, &ike->conns[i], now) != 0)
-			IKE_LOG(ike, SP_LOG_ERR, "%s: not started", ike->conns[i].name);
+		    (r = ike_sa_initiate(ike, &ike->conns[i], now)) != 0)
+			IKE_LOG(ike, r == SP_EAGAIN ? SP_LOG_INFO : SP_LOG_ERR, "%s: not started%s",
+				ike->conns[i].name, r == SP_EAGAIN ? " yet: waiting for SPIs" : "");
+	}
 	ike->cookie_rotate_at = now + COOKIE_ROTATE;
 	sweep(ike);
 }

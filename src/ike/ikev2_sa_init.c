@@ -217,7 +217,8 @@ int ike_sa_initiate(struct ike *ike, const struct ike_conn *c, sp_time now)
 	if ((r = ike_spi_ike(ike, c, 0, false, &sa->spi_i)) != 0 ||
 	    (r = crypto_dh_new(c->ike_props[0].dh, ike->p.rng, &sa->dh)) != 0 ||
 	    (r = send_init_request(sa, now)) != 0) {
-		IKE_LOG(ike, SP_LOG_ERR, "%s: cannot initiate: %s", c->name, sp_strerror(r));
+		IKE_LOG(ike, r == SP_EAGAIN ? SP_LOG_DEBUG : SP_LOG_ERR, "%s: cannot initiate: %s",
+			c->name, sp_strerror(r));
 		sa->state = IKE_SA_DEAD;
 		return r;
 	}

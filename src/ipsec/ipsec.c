@@ -716,6 +716,18 @@ const struct sa *ipsec_sa_lookup(const struct ipsec *e, const struct sa_key *k)
 	return sadb_find(&e->sadb, k, &sa) == 0 ? sa : NULL;
 }
 
+int ipsec_sa_set_asif(struct ipsec *e, const struct sa_key *k, uint32_t asif_src, uint32_t asif_dst)
+{
+	struct sa *sa;
+	int r;
+
+	if ((r = sadb_find(&e->sadb, k, &sa)) != 0)
+		return r;
+	sa->asif_src = asif_src;
+	sa->asif_dst = asif_dst;
+	return 0;
+}
+
 const struct sa *ipsec_sa_next(const struct ipsec *e, const struct sa *prev)
 {
 	return sadb_next(&e->sadb, prev);

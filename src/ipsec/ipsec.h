@@ -153,6 +153,10 @@ int ipsec_sa_del(struct ipsec *e, const struct sa_key *k) SP_MUST_CHECK;
 int ipsec_sa_move(struct ipsec *e, const struct sa_key *k, uint32_t addr,
 		  uint16_t port) SP_MUST_CHECK;
 const struct sa *ipsec_sa_lookup(const struct ipsec *e, const struct sa_key *k);
+/* Set an installed SA's "as if" addresses (sa_params.asif_src/asif_dst, 001): a lease
+ * client learns its global address after IKE installed the SA. */
+int ipsec_sa_set_asif(struct ipsec *e, const struct sa_key *k, uint32_t asif_src,
+		      uint32_t asif_dst) SP_MUST_CHECK;
 const struct sa *ipsec_sa_next(const struct ipsec *e, const struct sa *prev);
 
 /* Policies. */

@@ -337,14 +337,15 @@ struct pkt *nat_pkt_new(struct nat *n)
 	return p;
 }
 
-void nat_emit(struct nat *n, enum nat_side side, struct pkt *p)
+int nat_emit(struct nat *n, enum nat_side side, struct pkt *p)
 {
 	if (n->env.emit == NULL) {
 		NAT_INC(n, DROP_NO_EMIT);
 		pkt_free(p);
-		return;
+		return SP_EINVAL;
 	}
 	n->env.emit(n->env.emit_arg, side, p);
+	return 0;
 }
 
 int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client)

@@ -65,6 +65,8 @@ static bool port_free(const struct nat *n, sp_time now, uint8_t proto, uint32_t 
 	struct nat_key k;
 
 	nat_key_set(&k, NAT_K_OUT, proto, g, 0, port);
+	if (n->strat->port_taken != NULL && n->strat->port_taken(n, n->sctx, now, proto, g, port))
+		return false;
 	return nat_table_lookup(&n->tab, &k, now) == NAT_NIL;
 }
 
@@ -223,6 +225,13 @@ int nat_in2out(struct nat *n, sp_time now, struct nat_ip *ip, struct pkt *p)
 		nat_rewrite_src(ip, nat_global_for(n, ip->src));
 		NAT_INC(n, FRAG_IN2OUT);
 		return NAT_TO_OUTSIDE;
+	}
+	if (n->strat->pre_in2out != NULL && ip->proto != IPV4_PROTO_ESP &&
+	    ip->proto != IPV4_PROTO_AH) {
+		int v = n->strat->pre_in2out(n, n->sctx, now, ip, p);
+
+		if (v != NAT_CONTINUE)
+			return v;
 	}
 	switch (ip->proto) {
 	case IPV4_PROTO_UDP:

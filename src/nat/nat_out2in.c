@@ -114,6 +114,13 @@ static int ipsec_out2in(struct nat *n, sp_time now, struct nat_ip *ip, struct pk
 
 static int dispatch(struct nat *n, sp_time now, struct nat_ip *ip, struct pkt *p)
 {
+	if (n->strat->pre_out2in != NULL && ip->proto != IPV4_PROTO_ESP &&
+	    ip->proto != IPV4_PROTO_AH) {
+		int v = n->strat->pre_out2in(n, n->sctx, now, ip, p);
+
+		if (v != NAT_CONTINUE)
+			return v;
+	}
 	switch (ip->proto) {
 	case IPV4_PROTO_UDP:
 		if (ip->l4len < UDP_HDR_LEN)

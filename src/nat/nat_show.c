@@ -227,5 +227,7 @@ void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_
 		fprintf(f, "... %u more\n", cnt - limit);
 	fprintf(f, "%u rows; %u entries in use of %u (%llu bytes); strategy %s\n", cnt, n->tab.used,
 		n->tab.max, (unsigned long long)n->tab.bytes, n->strat->name);
+	if ((flags & NAT_SHOW_IPSEC) && n->strat->show != NULL)
+		n->strat->show(n, n->sctx, now, f);
 	free(items);
 }

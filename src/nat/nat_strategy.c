@@ -14,6 +14,7 @@ const struct nat_strategy *const nat_strategies[] = {
 	&nat_strategy_ipaddr,
 	&nat_strategy_oldest,
 	&nat_strategy_dnat,
+	&nat_strategy_lease, /* 001 */
 	NULL,
 };
 /* clang-format on */

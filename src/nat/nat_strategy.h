@@ -13,6 +13,11 @@
 #include "nat/nat_offload.h"
 #include "nat/nat_table.h"
 
+/* A pre-hook's answer when the packet is not the strategy's: the engine goes on. */
+#define NAT_CONTINUE (-1)
+
+struct nat_ip; /* a parsed IPv4 packet (nat_priv.h) */
+
 /* An ESP or AH packet as a strategy sees it. */
 struct nat_ipsec_pkt {
 	uint8_t proto;	 /* IPV4_PROTO_ESP or IPV4_PROTO_AH */
@@ -88,6 +93,20 @@ struct nat_strategy {
 	 * NULL: the strategy's packets always come to the engine. */
 	void (*offload)(const struct nat *n, const void *ctx, const struct nat_entry *e,
 			struct nat_offload_desc *d);
+	/*
+	 * Optional (lease, 001): a TCP, UDP or ICMP packet before the engine's own handling
+	 * (NAPT, IKE cookies): a verdict, or NAT_CONTINUE. in2out may take a packet
+	 * addressed to the gateway itself, emit its answer (nat_emit) and return NAT_TAKEN.
+	 */
+	int (*pre_in2out)(struct nat *n, void *ctx, sp_time now, struct nat_ip *ip, struct pkt *p);
+	int (*pre_out2in)(struct nat *n, void *ctx, sp_time now, struct nat_ip *ip, struct pkt *p);
+	/* Optional: whether the strategy holds port of proto on global, so NAPT must not
+	 * hand it out. */
+	bool (*port_taken)(const struct nat *n, const void *ctx, sp_time now, uint8_t proto,
+			   uint32_t global, uint16_t port);
+	/* Optional: more of `show nat` after the table (the lease table in 001 FIG. 6's
+	 * columns). */
+	void (*show)(const struct nat *n, const void *ctx, sp_time now, FILE *f);
 };
 
 /* The strategies (one file each), and the table of them, NULL-terminated. */
@@ -98,6 +117,7 @@ extern const struct nat_strategy nat_strategy_natt;
 extern const struct nat_strategy nat_strategy_ipaddr;
 extern const struct nat_strategy nat_strategy_oldest;
 extern const struct nat_strategy nat_strategy_dnat;
+extern const struct nat_strategy nat_strategy_lease;
 extern const struct nat_strategy *const nat_strategies[];
 const struct nat_strategy *nat_strategy_find(const char *name);
 
@@ -113,8 +133,10 @@ uint32_t nat_global_for(const struct nat *n, uint32_t inside);
 struct pkt *nat_clone(struct nat *n, const struct pkt *p);
 /* An empty packet from the engine's pool, or NULL (counted as drop_no_buffer). */
 struct pkt *nat_pkt_new(struct nat *n);
-/* Send a packet the strategy made on a side; consumes p (drop_no_emit without a callback). */
-void nat_emit(struct nat *n, enum nat_side side, struct pkt *p);
+/* Emit a packet the strategy made (PCP answers of lease, PAP and tunnelled packets of
+ * dnat) on a side; consumes p. SP_EINVAL (counted as drop_no_emit) without an emit
+ * callback. */
+int nat_emit(struct nat *n, enum nat_side side, struct pkt *p);
 /* Copy p, rewrite the copy's destination to client, and emit it on the inside. */
 int nat_emit_copy(struct nat *n, const struct pkt *p, uint32_t client);
 /* Send a packet the strategy held back (the untranslated inside packet) through the

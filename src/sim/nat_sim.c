@@ -1,7 +1,9 @@
 /* Adapter from sim/engine.h's NAT contract to the engine's sans-IO API. */
 #include "sim/nat_sim.h"
 #include "base/cursor.h"
+#include "nat/nat_strategy.h"
 #include "proto/ipv4.h"
+#include "proto/pcp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,19 @@ static int create(void **ctx, struct sim_nat_env *env, const void *cfg, sp_time 
 	return 0;
 }
 
+/* A PCP request (UDP to port 5351) and a strategy that answers packets to the gateway. */
+static bool is_pcp(const struct nat_sim *s, const struct pkt *p)
+{
+	const uint8_t *d = pkt_data(p);
+	size_t hl;
+
+	if (nat_config_of(s->n)->strategy->pre_in2out == NULL || p->len < IPV4_HDR_MIN + 8 ||
+	    d[IPV4_OFF_PROTO] != IPV4_PROTO_UDP)
+		return false;
+	hl = (size_t)(d[0] & 0x0f) * 4;
+	return p->len >= hl + 8 && sp_load_be16(d + hl + 2) == PCP_PORT;
+}
+
 static enum sim_verdict input(void *ctx, sp_time now, struct pkt *p, enum sim_nat_dir dir)
 {
 	struct nat_sim *s = ctx;
@@ -73,8 +88,9 @@ static enum sim_verdict input(void *ctx, sp_time now, struct pkt *p, enum sim_na
 	default:
 		/* From inside to a global address: hairpinning (RFC 4787 REQ-9). Other
 		 * packets for the router are its stack's, unless the strategy takes them
-		 * (dnat's tunnels and PAP). */
-		if (!nat_is_global(s->n, dst) && !nat_takes_local(s->n))
+		 * (dnat's tunnels and PAP; PCP to the router is the lease strategy's, 001
+		 * module 110). */
+		if (!nat_is_global(s->n, dst) && !nat_takes_local(s->n) && !is_pcp(s, p))
 			return SIM_PASS;
 		v = nat_translate(s->n, now, NAT_INSIDE, p);
 		break;

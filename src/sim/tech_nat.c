@@ -15,6 +15,10 @@
  *   dnat        002's distributed NAT: clients get ports and SPIs from the router by PAP
  *               and reach it through IP-in-IP tunnels; the router only strips and pushes
  *               tunnel headers, demultiplexing raw ESP by SPI block
+ *   lease       raw ESP; the clients lease their IKE SPI and incoming SPIs from the NAT
+ *               (001 FIGS. 6-8) over PCP and the NAT translates by lease
+ *   lease-ah    the same with AH: the clients compute the ICV as if their address were the
+ *               NAT's global one (001 steps 815, 820)
  *
  * A technique's parameters are its strategy's configuration keys without the strategy
  * prefix: --set masq.t_out=5s is masq_t_out = 5s (docs/NAT.md).
@@ -36,6 +40,8 @@ struct tech_spec {
 	bool guard;  /* 003's epoch guard on the clients */
 	bool derive; /* the gateway derives its SPIs (000) */
 	bool dnat;   /* 002: clients run the dnat host module behind a dnat router */
+	bool lease;  /* the clients' lease module (001) */
+	bool ah;     /* AH instead of ESP */
 };
 
 /* The keys of 003's epoch guard among masq-guard's parameters (masq_guard_params). */
@@ -109,6 +115,21 @@ static void dnat_inside(const struct sim_tech_ctx *tc, uint32_t *router, uint32_
 	}
 }
 
+/* The inside address of the NAT router whose inside network holds addr: a lease client's
+ * PCP server. */
+static uint32_t nat_inside(const struct sim_tech_ctx *tc, uint32_t addr)
+{
+	for (unsigned i = 0; i < tc->nnats; i++) {
+		const struct sim_node *n = tc->nats[i].node;
+
+		for (unsigned j = 0; j < n->nifs; j++)
+			if (j != tc->nats[i].outside_ifi &&
+			    sp_ip4_in_prefix(addr, n->ifs[j].addr[0], n->ifs[j].plen))
+				return n->ifs[j].addr[0];
+	}
+	return 0;
+}
+
 static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, unsigned i,
 			 uint32_t gw)
 {
@@ -172,6 +193,23 @@ static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, un
 			 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen,
 			 ts->natt ? "auto" : "no", guard, extra);
 	}
+}
+
+	if (ts->lease) {
+		const char *life = sim_params_get(tc->params, "lease.lifetime");
+		char ns[SP_IP4_STRLEN];
+
+		/* 001: leases from the NAT the client sits behind, over PCP to its address. */
+		snprintf(guard, sizeof(guard),
+			 "lease = yes\nlease_server = %s\nlease_lifetime = %s\n",
+			 sp_ip4_fmt(nat_inside(tc, sim_node_addr(c)), ns), life ? life : "10s");
+	}
+	snprintf(conf, sizeof(conf),
+		 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
+		 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\nproto = %s\n%s%s",
+		 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a,
+		 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, ts->natt ? "auto" : "no",
+		 ts->ah ? "ah" : "esp", guard, extra);
 	if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
 		snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name,
 			 sp_strerror(r));
@@ -212,10 +250,10 @@ static int attach_gateway(struct sim_tech_ctx *tc, const struct tech_spec *ts, s
 		len += (size_t)snprintf(conf + len, cap - len,
 					"[conn %s]\nlocal = %s\nremote = %%any\nremote_id = %s\n"
 					"psk = " PSK "\nlocal_ts = %s/%u\nremote_ts = %s/32\n"
-					"encap = %s\n%s",
+					"encap = %s\nproto = %s\n%s",
 					tc->clients[i]->name, sp_ip4_fmt(sim_node_addr(gw), g), c,
 					sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, c,
-					ts->natt ? "auto" : "no", derive);
+					ts->natt ? "auto" : "no", ts->ah ? "ah" : "esp", derive);
 		if (len >= cap) {
 			free(conf);
 			return SP_ENOSPACE;
@@ -319,6 +357,12 @@ static const struct sim_param dnat_params[] = {
 	{ "restart_invalidate", "yes", "invalidate every block after a restart (002)" },
 	{ NULL },
 };
+/* A short lease lifetime (spinatd's default is 600 s): renewed at half of it, which bounds
+ * the recovery after the NAT's crash within the simulator's runs. */
+static const struct sim_param lease_params[] = {
+	{ "lifetime", "10s", "lifetime the clients ask for; renewed at half of it (001 806-807)" },
+	{ NULL },
+};
 static const struct sim_param oldest_params[] = {
 	{ "unanswered_timeout", "60s", "unanswered outbound SAs live this long" },
 	{ "answered_timeout", "3600s", "answered SAs live this long after the last packet" },
@@ -333,6 +377,15 @@ TECH(serial, "serial", false, false, false, false)
 TECH(ipaddr, "ipaddr", false, false, false, false)
 TECH(oldest, "oldest", false, false, false, false)
 TECH(dnat, "dnat", false, false, false, true)
+
+#define TECH_LEASE(id, ah_)                                                                     \
+	static int id##_setup(struct sim_tech_ctx *tc)                                          \
+	{                                                                                       \
+		static const struct tech_spec ts = { .strategy = "lease", .lease = true, .ah = ah_ }; \
+		return setup(tc, &ts);                                                          \
+	}
+TECH_LEASE(lease, false)
+TECH_LEASE(lease_ah, true)
 
 const struct sim_technique sim_tech_natt = {
 	"natt",		 "IKEv2 + ESP in UDP 4500 through the engine's NAPT (RFC 3947/3948)",
@@ -375,4 +428,15 @@ const struct sim_technique sim_tech_dnat = {
 	SIM_TECH_TUNNEL,
 	dnat_params,
 	dnat_setup,
+	{ NULL },
+};
+const struct sim_technique sim_tech_lease = {
+	"lease",	 "IKEv2 + raw ESP; SPIs leased from the NAT over PCP (001)",
+	SIM_TECH_TUNNEL, lease_params,
+	lease_setup,
+};
+const struct sim_technique sim_tech_lease_ah = {
+	"lease-ah",	 "IKEv2 + AH; SPIs leased, ICV as if from the global address (001)",
+	SIM_TECH_TUNNEL, lease_params,
+	lease_ah_setup,
 };

@@ -12,14 +12,16 @@ extern const struct sim_technique sim_tech_plain;
 extern const struct sim_technique sim_tech_l2tp;
 /* tech_nat.c: the NAT engine's strategies */
 extern const struct sim_technique sim_tech_natt, sim_tech_masq, sim_tech_masq_guard,
-	sim_tech_spihash, sim_tech_serial, sim_tech_ipaddr, sim_tech_oldest, sim_tech_dnat;
+	sim_tech_spihash, sim_tech_serial, sim_tech_ipaddr, sim_tech_oldest, sim_tech_dnat,
+	sim_tech_lease, sim_tech_lease_ah;
 
 /* clang-format off */
 const struct sim_technique *const sim_techniques[] = {
 	&sim_tech_plain,      &sim_tech_natt,	 &sim_tech_masq,
 	&sim_tech_masq_guard, &sim_tech_spihash, &sim_tech_serial,
 	&sim_tech_ipaddr,     &sim_tech_oldest,	 &sim_tech_dnat,
-	&sim_tech_l2tp,	      NULL,
+	&sim_tech_l2tp,	      &sim_tech_lease,	 &sim_tech_lease_ah,
+	NULL,
 };
 /* clang-format on */
 

@@ -2,6 +2,7 @@
 
 #include "base/csum.h"
 #include "base/cursor.h"
+#include "ipsec/asif.h"
 #include "proto/ah.h"
 #include "proto/esp.h"
 #include "proto/icmp.h"
@@ -9,6 +10,7 @@
 #include "proto/ipv4.h"
 #include "proto/l2tp.h"
 #include "proto/natt.h"
+#include "proto/pcp.h"
 #include "proto/ppp.h"
 #include "proto/tcp.h"
 #include "proto/udp.h"
@@ -225,6 +227,23 @@ static int b_tcp_data(struct pkt *p, struct sample_pkt *sp)
 	TRY(tcp_build(p, &h, NULL, 0, A_CLIENT, A_GATEWAY));
 	mark(sp, SL_TCP, p);
 	return ip4(p, sp, IPV4_PROTO_TCP, A_CLIENT, A_GATEWAY, 0x0601);
+}
+
+/* 001 steps 810-812 then the NAT's 707: the client at 10.0.0.2:49152 compensates its TCP
+ * segment for the global address and leased port 198.51.100.1:61000 before protection;
+ * the NAT rewrites only the address. tshark must find the checksum right. */
+static int b_tcp_compensated(struct pkt *p, struct sample_pkt *sp)
+{
+	uint8_t *ip;
+
+	TRY(b_tcp_data(p, sp));
+	ip = pkt_data(p);
+	ipv4_set_src(ip, A_INNER_C);
+	TRY(asif_l4_csum(ip, p->len, A_CLIENT, A_INNER_C));   /* the client's own checksum */
+	TRY(asif_l4_csum(ip, p->len, A_INNER_C, A_NAT));      /* 812 (a) */
+	TRY(asif_port(ip, p->len, false, PORT_APP_C, 61000)); /* 810, 812 (b) */
+	ipv4_set_src(ip, A_NAT);			      /* 707 */
+	return 0;
 }
 
 /* ESP with a 16-octet IV, 48 octets of ciphertext and a 16-octet ICV (RFC 4303 2). */
@@ -502,6 +521,102 @@ static int b_bad_l2tp_avp(struct pkt *p, struct sample_pkt *sp)
 	return 0;
 }
 
+/* PCP (RFC 6887) between the client and the NAT's inside address: a MAP for a TCP port
+ * used inside ESP, a PEER lease of an incoming ESP SPI with spinat's GPN option (001 step
+ * 802), the NAT's answer to an IKE initiator cookie lease (step 801), and an error. */
+#define A_NAT_IN 0xc0000201u /* 192.0.2.1, the NAT's inside address */
+
+static void pcp_base(struct pcp_msg *m, uint8_t op, bool response)
+{
+	memset(m, 0, sizeof(*m));
+	m->pcp_opcode = op;
+	m->pcp_response = response;
+	m->pcp_lifetime = 600;
+	m->pcp_client = A_CLIENT;
+	for (unsigned i = 0; i < PCP_NONCE_LEN; i++)
+		m->pcp_nonce[i] = (uint8_t)(0xa0 + i);
+}
+
+static int pcp_udp(struct pkt *p, struct sample_pkt *sp, const struct pcp_msg *m, uint16_t id)
+{
+	uint8_t buf[PCP_MSG_MAX];
+	struct wcur w;
+
+	wcur_init(&w, buf, sizeof(buf));
+	TRY(pcp_build(&w, m));
+	TRY(put_bytes(p, buf, w.off));
+	mark(sp, SL_PCP, p);
+	if (m->pcp_response)
+		return udp4(p, sp, PCP_PORT, 40100, A_NAT_IN, A_CLIENT, true, id);
+	return udp4(p, sp, 40100, PCP_PORT, A_CLIENT, A_NAT_IN, true, id);
+}
+
+static int b_pcp_map_tcp(struct pkt *p, struct sample_pkt *sp)
+{
+	struct pcp_msg m;
+
+	pcp_base(&m, PCP_OP_MAP, false);
+	m.pcp_proto = IPV4_PROTO_TCP;
+	m.pcp_int_port = PORT_APP_C;
+	m.pcp_prefer_failure = false;
+	return pcp_udp(p, sp, &m, 0x1100);
+}
+
+static int b_pcp_peer_esp_spi(struct pkt *p, struct sample_pkt *sp)
+{
+	struct pcp_msg m;
+
+	pcp_base(&m, PCP_OP_PEER, false);
+	m.pcp_proto = IPV4_PROTO_ESP;
+	m.pcp_peer_ip = A_GATEWAY;
+	m.pcp_has_gpn = true;
+	m.pcp_gpn.pcp_gpn_bits = 32;
+	m.pcp_gpn.pcp_gpn_flags = PCP_GPN_F_RECEIVER | PCP_GPN_F_DEFAULT_LIFETIME;
+	m.pcp_gpn.pcp_gpn_min = 256; /* RFC 4303 2.1: 1-255 reserved */
+	m.pcp_gpn.pcp_gpn_max = 0xffffffff;
+	return pcp_udp(p, sp, &m, 0x1101);
+}
+
+static int b_pcp_peer_ike_answer(struct pkt *p, struct sample_pkt *sp)
+{
+	struct pcp_msg m;
+
+	pcp_base(&m, PCP_OP_PEER, true);
+	m.pcp_epoch = 4711;
+	m.pcp_proto = IPV4_PROTO_UDP;
+	m.pcp_int_port = UDP_PORT_IKE;
+	m.pcp_ext_port = UDP_PORT_IKE;
+	m.pcp_ext_ip = A_NAT;
+	m.pcp_peer_port = UDP_PORT_IKE;
+	m.pcp_peer_ip = A_GATEWAY;
+	m.pcp_has_gpn = true;
+	m.pcp_gpn.pcp_gpn_bits = 64;
+	m.pcp_gpn.pcp_gpn_flags = PCP_GPN_F_TRANSPORT;
+	m.pcp_gpn.pcp_gpn_min = 1;
+	m.pcp_gpn.pcp_gpn_max = UINT64_MAX;
+	m.pcp_gpn.pcp_gpn_private = 0x1122334455667788ull;
+	m.pcp_gpn.pcp_gpn_global = 0x1122334455667788ull;
+	return pcp_udp(p, sp, &m, 0x1102);
+}
+
+static int b_pcp_error(struct pkt *p, struct sample_pkt *sp)
+{
+	uint8_t req[PCP_MSG_MAX], out[PCP_MSG_MAX];
+	struct wcur w, o;
+	struct pcp_msg m;
+
+	pcp_base(&m, PCP_OP_MAP, false);
+	m.pcp_proto = IPV4_PROTO_UDP;
+	m.pcp_int_port = PORT_APP_C;
+	wcur_init(&w, req, sizeof(req));
+	TRY(pcp_build(&w, &m));
+	wcur_init(&o, out, sizeof(out));
+	TRY(pcp_build_error(&o, req, w.off, PCP_R_USER_EX_QUOTA, 1800, 4711));
+	TRY(put_bytes(p, out, o.off));
+	mark(sp, SL_PCP, p);
+	return udp4(p, sp, PCP_PORT, 40100, A_NAT_IN, A_CLIENT, true, 0x1103);
+}
+
 struct sample_def {
 	struct sample s;
 	int (*build)(struct pkt *p, struct sample_pkt *sp);
@@ -517,6 +632,7 @@ static const struct sample_def defs[] = {
 	{ { "frag2", "raw:ip:udp:data", SC_OK, NULL }, b_frag2 },
 	{ { "tcp_syn", "raw:ip:tcp", SC_OK, NULL }, b_tcp_syn },
 	{ { "tcp_data", "raw:ip:tcp:http", SC_OK, NULL }, b_tcp_data },
+	{ { "tcp_compensated", "raw:ip:tcp:http", SC_OK, NULL }, b_tcp_compensated },
 	{ { "esp", "raw:ip:esp", SC_OK, NULL }, b_esp },
 	{ { "ah", "raw:ip:ah:icmp:data", SC_OK, NULL }, b_ah },
 	{ { "ah_tunnel", "raw:ip:ah:ip:icmp:data", SC_OK, NULL }, b_ah_tunnel },
@@ -527,6 +643,10 @@ static const struct sample_def defs[] = {
 	{ { "l2tp_sccrq", "raw:ip:udp:l2tp", SC_OK, NULL }, b_l2tp_sccrq },
 	{ { "l2tp_ppp_lcp", "raw:ip:udp:l2tp:ppp:lcp", SC_OK, NULL }, b_l2tp_ppp_lcp },
 	{ { "l2tp_ppp_ip", "raw:ip:udp:l2tp:ppp:ip:icmp:data", SC_OK, NULL }, b_l2tp_ppp_ip },
+	{ { "pcp_map_tcp", "raw:ip:udp:portcontrol", SC_OK, NULL }, b_pcp_map_tcp },
+	{ { "pcp_peer_esp_spi", "raw:ip:udp:portcontrol", SC_OK, NULL }, b_pcp_peer_esp_spi },
+	{ { "pcp_peer_ike_answer", "raw:ip:udp:portcontrol", SC_OK, NULL }, b_pcp_peer_ike_answer },
+	{ { "pcp_error", "raw:ip:udp:portcontrol", SC_OK, NULL }, b_pcp_error },
 	{ { "bad_ip_csum", "raw:ip:udp:data", SC_BAD_CSUM, "ip.checksum.status" }, b_bad_ip_csum },
 	{ { "bad_udp_csum", "raw:ip:udp:data", SC_BAD_CSUM, "udp.checksum.status" },
 	  b_bad_udp_csum },

@@ -21,6 +21,7 @@ enum sample_layer {
 	SL_IKE,	 /* an IKE message (after the non-ESP marker on 4500) */
 	SL_L2TP, /* an L2TP message (UDP 1701 payload) */
 	SL_PPP,	 /* a PPP frame in an L2TP data message */
+	SL_PCP,	 /* a PCP message (UDP 5351 payload) */
 	SL_N
 };
 

@@ -22,7 +22,7 @@ static const struct {
 } targets[] = {
 	{ "ipv4", SL_IP },   { "packet", SL_IP }, { "icmp", SL_ICMP }, { "udp", SL_UDP },
 	{ "tcp", SL_TCP },   { "esp", SL_ESP },	  { "ah", SL_AH },     { "natt", SL_NATT },
-	{ "ikev2", SL_IKE }, { "l2tp", SL_L2TP }, { "ppp", SL_PPP },
+	{ "ikev2", SL_IKE }, { "l2tp", SL_L2TP }, { "ppp", SL_PPP },   { "pcp", SL_PCP },
 };
 
 /* Configuration seeds: the documented example, every value syntax, and broken files. */

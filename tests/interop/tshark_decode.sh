@@ -100,6 +100,12 @@ for num, name, protocols, check, field in manifest:
             fail(num, name, f"checksum expert info: {fr['messages']}")
         if PI_ERROR in fr["severities"]:
             fail(num, name, f"error expert info: {fr['messages']}")
+        # PCP: no expert info at all, except that tshark does not know spinat's GPN
+        # option (code 100, RFC 6887 19.4 Private Use): one warning per such option.
+        if "portcontrol" in layers:
+            extra = [m for m in fr["messages"].split(",") if m and m != "Unknown option: 100"]
+            if extra:
+                fail(num, name, f"PCP expert info: {extra}")
         for st in STATUS:
             proto = st.split(".")[0]
             vals = fr["status"][st]

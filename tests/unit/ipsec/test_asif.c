@@ -229,6 +229,148 @@ static void l4_checksum_adjust(void **state)
 	harness_free(&h);
 }
 
+/* RFC 1071 the slow way, word by word: the independent check of every adjusted sum. */
+static uint16_t ref_l4_csum(const uint8_t *ip, size_t len)
+{
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4, l4 = len - hl;
+	uint32_t sum = 0;
+
+	for (unsigned i = 0; i < 8; i += 2)
+		sum += (uint32_t)(ip[IPV4_OFF_SRC + i] << 8 | ip[IPV4_OFF_SRC + i + 1]);
+	sum += ip[IPV4_OFF_PROTO] + (uint32_t)l4;
+	for (size_t i = 0; i < l4; i += 2)
+		sum += (uint32_t)(ip[hl + i] << 8 | (i + 1 < l4 ? ip[hl + i + 1] : 0));
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum; /* 0xffff when the stored checksum is right */
+}
+
+#define GP_PORT 41000 /* the leased global port */
+#define PP_PORT 40000 /* the client's private port */
+
+/*
+ * 001 steps 810 and 812 (procedure 3(i), 3(iii)): transport mode, before protection the
+ * source port becomes the global one and the checksum gets the address and port
+ * differences; after the NAT rewrote the outer source, the packet is byte for byte the
+ * one a host at G:41000 would have sent. Steps 824 and 826 (4'(ii'), 4'(iv')) undo it for
+ * the answer.
+ */
+static void transport_ports(void **state)
+{
+	struct harness h;
+	struct pkt *p, *want;
+	uint8_t *ip;
+
+	(void)state;
+	harness_init(&h, NULL);
+	for (int tcp = 0; tcp < 2; tcp++) {
+		p = tcp ? mk_tcp(&h, P_ADDR, S_ADDR, PP_PORT, 80, 301)
+			: mk_udp(&h, P_ADDR, S_ADDR, PP_PORT, 80, 301);
+		want = tcp ? mk_tcp(&h, G_ADDR, S_ADDR, GP_PORT, 80, 301)
+			   : mk_udp(&h, G_ADDR, S_ADDR, GP_PORT, 80, 301);
+		ip = pkt_data(p);
+		assert_int_equal(asif_l4_csum(ip, p->len, P_ADDR, G_ADDR), 0); /* 812 (a) */
+		assert_int_equal(asif_port(ip, p->len, false, PP_PORT, GP_PORT), 0);
+		/* another port is left alone */
+		assert_int_equal(asif_port(ip, p->len, false, 1234, 4321), 0);
+		nat_out(p); /* 707: the NAT rewrites the outer source only */
+		assert_int_equal(p->len, want->len);
+		assert_memory_equal(ip, pkt_data(want), p->len);
+		assert_int_equal(ref_l4_csum(ip, p->len), 0xffff);
+		pkt_free(p);
+		pkt_free(want);
+
+		/* The answer: S:80 -> G:41000, the NAT maps G to P (709); after it is
+		 * unprotected the client subtracts the differences (826). */
+		p = tcp ? mk_tcp(&h, S_ADDR, G_ADDR, 80, GP_PORT, 99)
+			: mk_udp(&h, S_ADDR, G_ADDR, 80, GP_PORT, 99);
+		want = tcp ? mk_tcp(&h, S_ADDR, P_ADDR, 80, PP_PORT, 99)
+			   : mk_udp(&h, S_ADDR, P_ADDR, 80, PP_PORT, 99);
+		nat_in(p);
+		ip = pkt_data(p);
+		assert_int_not_equal(ref_l4_csum(ip, p->len), 0xffff); /* wrong until 826 */
+		assert_int_equal(asif_l4_csum(ip, p->len, G_ADDR, P_ADDR), 0);
+		assert_int_equal(asif_port(ip, p->len, true, GP_PORT, PP_PORT), 0);
+		assert_memory_equal(ip, pkt_data(want), p->len);
+		assert_int_equal(ref_l4_csum(ip, p->len), 0xffff);
+		pkt_free(p);
+		pkt_free(want);
+	}
+	harness_free(&h);
+}
+
+/* A UDP datagram sent without a checksum keeps none (RFC 768) through every step. */
+static void zero_udp_checksum(void **state)
+{
+	struct harness h;
+	struct pkt *p;
+	uint8_t *ip;
+
+	(void)state;
+	harness_init(&h, NULL);
+	p = mk_udp(&h, P_ADDR, S_ADDR, PP_PORT, 53, 40);
+	ip = pkt_data(p);
+	sp_store_be16(ip + 20 + UDP_OFF_CSUM, 0);
+	assert_int_equal(asif_l4_csum(ip, p->len, P_ADDR, G_ADDR), 0);
+	assert_int_equal(asif_port(ip, p->len, false, PP_PORT, GP_PORT), 0);
+	assert_int_equal(sp_load_be16(ip + 20), GP_PORT);
+	assert_int_equal(sp_load_be16(ip + 20 + UDP_OFF_CSUM), 0);
+	assert_int_equal(asif_addr(ip, p->len, false, P_ADDR, G_ADDR), 0);
+	assert_int_equal(sp_load_be16(ip + 20 + UDP_OFF_CSUM), 0);
+	assert_int_equal(csum_buf(ip, 20), 0);
+	/* cut inside the header: an error, nothing written */
+	assert_int_equal(asif_port(ip, 22, false, GP_PORT, 1), SP_ESHORT);
+	assert_int_equal(sp_load_be16(ip + 20), GP_PORT);
+	pkt_free(p);
+	harness_free(&h);
+}
+
+/*
+ * Tunnel mode, steps 811-812 (3(ii)): the inner packet's source address and port become
+ * the global ones before encapsulation, so the far end answers G:41000; 825-826 (4'(iii'))
+ * put the private ones back in the decapsulated answer. Byte for byte against packets
+ * built with those addresses, IPv4 header checksum included.
+ */
+static void tunnel_inner(void **state)
+{
+	struct harness h;
+	struct pkt *p, *want;
+	uint8_t *ip;
+
+	(void)state;
+	harness_init(&h, NULL);
+	p = mk_tcp(&h, P_ADDR, S_ADDR, PP_PORT, 443, 200);
+	want = mk_tcp(&h, G_ADDR, S_ADDR, GP_PORT, 443, 200);
+	ip = pkt_data(p);
+	assert_int_equal(asif_addr(ip, p->len, false, P_ADDR, G_ADDR), 0);
+	assert_int_equal(asif_port(ip, p->len, false, PP_PORT, GP_PORT), 0);
+	assert_memory_equal(ip, pkt_data(want), p->len);
+	assert_int_equal(csum_buf(ip, 20), 0);
+	assert_int_equal(ref_l4_csum(ip, p->len), 0xffff);
+	pkt_free(p);
+	pkt_free(want);
+
+	p = mk_udp(&h, S_ADDR, G_ADDR, 53, GP_PORT, 64);
+	want = mk_udp(&h, S_ADDR, P_ADDR, 53, PP_PORT, 64);
+	ip = pkt_data(p);
+	assert_int_equal(asif_addr(ip, p->len, true, G_ADDR, P_ADDR), 0);
+	assert_int_equal(asif_port(ip, p->len, true, GP_PORT, PP_PORT), 0);
+	assert_memory_equal(ip, pkt_data(want), p->len);
+	assert_int_equal(ref_l4_csum(ip, p->len), 0xffff);
+	/* ICMP has no ports: asif_port leaves it, asif_l4_ports says so */
+	{
+		uint8_t proto;
+		uint16_t sp, dp;
+
+		ip[IPV4_OFF_PROTO] = IPV4_PROTO_ICMP;
+		assert_int_equal(asif_l4_ports(ip, p->len, &proto, &sp, &dp), SP_ENOTFOUND);
+		assert_int_equal(asif_port(ip, p->len, true, PP_PORT, 1), 0);
+	}
+	pkt_free(p);
+	pkt_free(want);
+	harness_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +378,9 @@ int main(void)
 		cmocka_unit_test(ah_transport_through_nat),
 		cmocka_unit_test(ah_mutable_fields_and_options),
 		cmocka_unit_test(l4_checksum_adjust),
+		cmocka_unit_test(transport_ports),
+		cmocka_unit_test(zero_udp_checksum),
+		cmocka_unit_test(tunnel_inner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include "proto/ipv4.h"
 #include "proto/l2tp.h"
 #include "proto/natt.h"
+#include "proto/pcp.h"
 #include "proto/ppp.h"
 #include "proto/tcp.h"
 #include "proto/udp.h"
@@ -141,6 +142,15 @@ static void check_sample(const struct sample_pkt *sp, const struct pkt *p, struc
 			assert_true(samples_layer(sp, p, SL_IKE, &d, &len) && cur_ptr(&c) == d);
 		else if (kind == NATT_ESP)
 			assert_true(samples_layer(sp, p, SL_ESP, &d, &len) && cur_ptr(&c) == d);
+	}
+	if (samples_layer(sp, p, SL_PCP, &d, &len)) {
+		struct pcp_msg m;
+		uint8_t res;
+
+		cur_init(&c, d, len);
+		assert_true(len >= 2);
+		assert_int_equal(pcp_parse(&c, (d[1] & PCP_R_BIT) != 0, &m, &res), 0);
+		assert_int_equal(res, PCP_R_SUCCESS);
 	}
 	if (samples_layer(sp, p, SL_IKE, &d, &len))
 		v->ike_ok = ike_walks(d, len);
