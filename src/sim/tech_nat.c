@@ -195,25 +195,22 @@ static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, un
 	}
 }
 
-	if (ts->lease) {
-		const char *life = sim_params_get(tc->params, "lease.lifetime");
-		char ns[SP_IP4_STRLEN];
+if (ts->lease) {
+	const char *life = sim_params_get(tc->params, "lease.lifetime");
+	char ns[SP_IP4_STRLEN];
 
-		/* 001: leases from the NAT the client sits behind, over PCP to its address. */
-		snprintf(guard, sizeof(guard),
-			 "lease = yes\nlease_server = %s\nlease_lifetime = %s\n",
-			 sp_ip4_fmt(nat_inside(tc, sim_node_addr(c)), ns), life ? life : "10s");
-	}
-	snprintf(conf, sizeof(conf),
-		 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
-		 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\nproto = %s\n%s%s",
-		 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a,
-		 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen, ts->natt ? "auto" : "no",
-		 ts->ah ? "ah" : "esp", guard, extra);
-	if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
-		snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name,
-			 sp_strerror(r));
-	return r;
+	/* 001: leases from the NAT the client sits behind, over PCP to its address. */
+	snprintf(guard, sizeof(guard), "lease = yes\nlease_server = %s\nlease_lifetime = %s\n",
+		 sp_ip4_fmt(nat_inside(tc, sim_node_addr(c)), ns), life ? life : "10s");
+}
+snprintf(conf, sizeof(conf),
+	 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
+	 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\nproto = %s\n%s%s",
+	 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a, sp_ip4_fmt(tc->protected_net, net),
+	 tc->protected_plen, ts->natt ? "auto" : "no", ts->ah ? "ah" : "esp", guard, extra);
+if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
+	snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name, sp_strerror(r));
+return r;
 }
 
 /* One connection per client, chosen by its identity (its address), so each client's
@@ -378,11 +375,13 @@ TECH(ipaddr, "ipaddr", false, false, false, false)
 TECH(oldest, "oldest", false, false, false, false)
 TECH(dnat, "dnat", false, false, false, true)
 
-#define TECH_LEASE(id, ah_)                                                                     \
-	static int id##_setup(struct sim_tech_ctx *tc)                                          \
-	{                                                                                       \
-		static const struct tech_spec ts = { .strategy = "lease", .lease = true, .ah = ah_ }; \
-		return setup(tc, &ts);                                                          \
+#define TECH_LEASE(id, ah_)                                               \
+	static int id##_setup(struct sim_tech_ctx *tc)                    \
+	{                                                                 \
+		static const struct tech_spec ts = { .strategy = "lease", \
+						     .lease = true,       \
+						     .ah = ah_ };         \
+		return setup(tc, &ts);                                    \
 	}
 TECH_LEASE(lease, false)
 TECH_LEASE(lease_ah, true)
