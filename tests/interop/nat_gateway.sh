@@ -77,11 +77,15 @@ for h in $hosts; do
 	grep -q "^tcp   203.0.113.1:[0-9]* *10.0.0.$((h + 1)):.*203.0.113.2:500$h" "$work/nat" ||
 		fail "show nat: no TCP mapping of host $h"
 done
-"$spinat" --socket "$work/gw.sock" show counters >"$work/ctr" || fail "show counters"
-# Translated by the engine (NFQUEUE) or, once settled, by the fast path in the kernel.
-acc=$(awk '$2 == "gateway.accepted" || $2 ~ /^fastpath.fast_/ { n += $3 } END { print n + 0 }' \
-	"$work/ctr")
-[ "$acc" -gt 100 ] || { cat "$work/ctr"; fail "packets translated = $acc"; }
+# Translated by the engine (NFQUEUE) or, once settled, by the fast path in the kernel,
+# whose counters the daemon reads every second.
+translated() {
+	"$spinat" --socket "$work/gw.sock" show counters >"$work/ctr" || return 1
+	acc=$(awk '$2 == "gateway.accepted" || $2 ~ /^fastpath.fast_/ { n += $3 }
+		END { print n + 0 }' "$work/ctr")
+	[ "$acc" -gt 100 ]
+}
+wait_for 30 translated || { cat "$work/ctr"; fail "packets translated = $acc"; }
 awk '$2 == "nat.in2out" { f = 1 } END { exit !f }' "$work/ctr" || fail "no nat.in2out counter"
 
 # A clean stop: SIGTERM, every queue, socket and table closed and freed.
