@@ -169,6 +169,15 @@ static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, un
 				      v != NULL ? v : gp->def);
 		}
 	}
+	if (ts->lease) {
+		const char *life = sim_params_get(tc->params, "lease.lifetime");
+		char ns[SP_IP4_STRLEN];
+
+		/* 001: leases from the NAT the client sits behind, over PCP to its address. */
+		snprintf(guard, sizeof(guard),
+			 "lease = yes\nlease_server = %s\nlease_lifetime = %s\n",
+			 sp_ip4_fmt(nat_inside(tc, sim_node_addr(c)), ns), life ? life : "10s");
+	}
 	if (ts->dnat) {
 		char glob[SP_IP4_STRLEN], rt[SP_IP4_STRLEN], lan[SP_IP4_STRLEN];
 		uint32_t router, net_lan;
@@ -188,29 +197,15 @@ static int attach_client(struct sim_tech_ctx *tc, const struct tech_spec *ts, un
 	} else {
 		snprintf(conf, sizeof(conf),
 			 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
-			 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\n%s%s",
+			 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\nproto = %s\n%s%s",
 			 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a,
 			 sp_ip4_fmt(tc->protected_net, net), tc->protected_plen,
-			 ts->natt ? "auto" : "no", guard, extra);
+			 ts->natt ? "auto" : "no", ts->ah ? "ah" : "esp", guard, extra);
 	}
-}
-
-if (ts->lease) {
-	const char *life = sim_params_get(tc->params, "lease.lifetime");
-	char ns[SP_IP4_STRLEN];
-
-	/* 001: leases from the NAT the client sits behind, over PCP to its address. */
-	snprintf(guard, sizeof(guard), "lease = yes\nlease_server = %s\nlease_lifetime = %s\n",
-		 sp_ip4_fmt(nat_inside(tc, sim_node_addr(c)), ns), life ? life : "10s");
-}
-snprintf(conf, sizeof(conf),
-	 "[conn vpn]\nlocal = %s\nremote = %s\nauto = start\npsk = " PSK "\n"
-	 "local_ts = %s/32\nremote_ts = %s/%u\nencap = %s\nproto = %s\n%s%s",
-	 sp_ip4_fmt(sim_node_addr(c), a), sp_ip4_fmt(gw, g), a, sp_ip4_fmt(tc->protected_net, net),
-	 tc->protected_plen, ts->natt ? "auto" : "no", ts->ah ? "ah" : "esp", guard, extra);
-if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
-	snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name, sp_strerror(r));
-return r;
+	if ((r = sim_ip_attach_ep(c, &ike_sim_ops, &cfg)) != 0)
+		snprintf(tc->err, sizeof(tc->err), "IKE endpoint on %s: %s", c->name,
+			 sp_strerror(r));
+	return r;
 }
 
 /* One connection per client, chosen by its identity (its address), so each client's
@@ -427,7 +422,6 @@ const struct sim_technique sim_tech_dnat = {
 	SIM_TECH_TUNNEL,
 	dnat_params,
 	dnat_setup,
-	{ NULL },
 };
 const struct sim_technique sim_tech_lease = {
 	"lease",	 "IKEv2 + raw ESP; SPIs leased from the NAT over PCP (001)",
