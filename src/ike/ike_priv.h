@@ -2,8 +2,10 @@
  * Inside the IKE module: connections, IKE and CHILD SAs, the exchange in flight, keys.
  * Shared by ike.c (instance, dispatch, timers, control), ikev2_conf.c (configuration),
  * ikev2_msg.c (framing, SK payload, retransmission), ikev2_keys.c (key derivation, AUTH),
- * ikev2_sa.c (IKE_SA_INIT, IKE_AUTH, INFORMATIONAL, IKE SA rekey), ikev2_child.c (CHILD
- * SAs: proposals, selectors, CREATE_CHILD_SA, rekey, delete, lifetimes) and ikev2_spi.c.
+ * ikev2_sa.c (the IKE SA: dispatch, timers, the exchange queue), ikev2_sa_init.c
+ * (IKE_SA_INIT), ikev2_sa_auth.c (IKE_AUTH), ikev2_sa_move.c (address moves), ikev2_xchg.c
+ * (CREATE_CHILD_SA, INFORMATIONAL, IKE SA rekey), ikev2_child.c (CHILD SAs: proposals,
+ * selectors, rekey, delete, lifetimes) and ikev2_spi.c.
  */
 #ifndef SP_IKE_IKE_PRIV_H
 #define SP_IKE_IKE_PRIV_H
@@ -316,13 +318,18 @@ void ike_req_clear(struct ike_sa *sa);
 void ike_resp_send(struct ike_sa *sa, uint32_t msgid, uint8_t *buf, size_t len);
 
 /* ikev2_sa.c */
+struct ike_notify_arg {
+	uint16_t type;
+	const uint8_t *data;
+	size_t len;
+};
+/* An ike_build_fn writing one notify (arg: struct ike_notify_arg). */
+int ike_build_notify(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg);
 struct ike_sa *ike_sa_new(struct ike *ike, const struct ike_conn *c, bool initiator, sp_time now);
 void ike_sa_free(struct ike_sa *sa);
 struct ike_sa *ike_sa_lookup(const struct ike *ike, uint64_t spi_i, uint64_t spi_r,
 			     bool from_initiator);
 int ike_sa_initiate(struct ike *ike, const struct ike_conn *c, sp_time now) SP_MUST_CHECK;
-void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_path *path,
-			       uint8_t *msg, size_t len, struct ikev2_msg *m);
 void ike_sa_input(struct ike_sa *sa, sp_time now, const struct ike_path *path, uint8_t *msg,
 		  size_t len, struct ikev2_msg *m, struct ikev2_pld_iter *it);
 void ike_sa_tick(struct ike_sa *sa, sp_time now);
@@ -330,12 +337,28 @@ sp_time ike_sa_deadline(const struct ike_sa *sa);
 /* Start the next queued exchange if the window is free. */
 void ike_sa_kick(struct ike_sa *sa, sp_time now);
 void ike_sa_fail(struct ike_sa *sa, sp_time now, enum ike_event_type ev, const char *why);
-/* May this IKE SA follow its peer to a new address and port (2.23)? */
-bool ike_sa_may_follow(const struct ike_sa *sa);
-/* The peer is at addr:port now (2.23): the IKE SA and its CHILD SAs follow. */
-void ike_sa_move_peer(struct ike_sa *sa, uint32_t addr, uint16_t port, const char *seen_in);
 void ike_event(struct ike *ike, const struct ike_sa *sa, const struct ike_child *ch,
 	       enum ike_event_type type, bool initiator, const char *reason);
+
+/* ikev2_sa_init.c: IKE_SA_INIT */
+void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_path *path,
+			       uint8_t *msg, size_t len, struct ikev2_msg *m);
+void ike_sa_input_init_response(struct ike_sa *sa, sp_time now, const uint8_t *msg, size_t len,
+				const struct ikev2_msg *m);
+
+/* ikev2_sa_auth.c: IKE_AUTH */
+int ike_sa_send_auth_request(struct ike_sa *sa, sp_time now) SP_MUST_CHECK;
+void ike_sa_input_auth_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg *m);
+void ike_sa_input_auth_response(struct ike_sa *sa, sp_time now, const struct ikev2_msg *m);
+
+/* ikev2_sa_move.c: the peer's address moves (2.23) */
+/* An authenticated new message (a request we had not seen, or the answer to ours) came
+ * on path. */
+void ike_sa_update_path(struct ike_sa *sa, const struct ike_path *path);
+/* The peer is at addr:port now (2.23): the IKE SA and its CHILD SAs follow. */
+void ike_sa_move_peer(struct ike_sa *sa, uint32_t addr, uint16_t port, const char *seen_in);
+/* May this IKE SA follow its peer to a new address and port (2.23)? */
+bool ike_sa_may_follow(const struct ike_sa *sa);
 
 /* ikev2_xchg.c: CREATE_CHILD_SA and INFORMATIONAL */
 void ike_xchg_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg *m);

@@ -204,16 +204,13 @@ static int parse_ts(struct conf_sec *s, const char *key, uint32_t own, struct ik
 	return 0;
 }
 
-static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
+/* local, remote (or %any), remote_port, auto. */
+static int read_conn_peer(struct conf_sec *s, struct ike_conn *c)
 {
 	const char *v;
 	int e, i;
 	uint64_t u;
 
-	if (s->name == NULL)
-		return conf_fail(s, "[conn] needs a name: [conn NAME]");
-	if ((c->name = strdup(s->name)) == NULL)
-		return SP_ENOMEM;
 	if ((e = conf_require(s, "local")) != 0 ||
 	    (e = conf_get_ip4(s, "local", 0, &c->local)) != 0)
 		return e;
@@ -230,27 +227,47 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	c->autostart = (enum ike_auto)i;
 	if (c->autostart == IKE_AUTO_START && c->remote == 0)
 		return conf_fail(s, "auto = start needs a remote address");
+	return 0;
+}
+
+/* psk = 0xHEX or at least 8 characters. */
+static int read_conn_psk(struct conf_sec *s, struct ike_conn *c)
+{
+	const char *v;
+	size_t n;
+	int e;
+
+	if ((e = conf_require(s, "psk")) != 0 || (e = conf_get_str(s, "psk", NULL, &v)) != 0)
+		return e;
+	if (strncmp(v, "0x", 2) == 0) {
+		if ((n = (strlen(v) - 2) / 2) == 0)
+			return conf_fail(s, "psk: bad hex");
+		if ((c->psk = malloc(n)) == NULL)
+			return SP_ENOMEM;
+		c->psk_len = n;
+		return conf_get_hex(s, "psk", c->psk, n, true);
+	}
+	if ((n = strlen(v)) < 8)
+		return conf_fail(s, "psk: at least 8 characters");
+	if ((c->psk = malloc(n)) == NULL)
+		return SP_ENOMEM;
+	memcpy(c->psk, v, n);
+	c->psk_len = n;
+	return 0;
+}
+
+/* auth = psk (psk) or pubkey (cert, key, ca); local_id, remote_id. */
+static int read_conn_auth(struct conf_sec *s, struct ike_conn *c)
+{
+	const char *v;
+	int e, i;
+
 	if ((e = conf_get_enum(s, "auth", auth_names, 0, &i)) != 0)
 		return e;
 	c->auth = i == 0 ? IKEV2_AUTH_PSK : IKEV2_AUTH_SIG;
 	if (c->auth == IKEV2_AUTH_PSK) {
-		if ((e = conf_require(s, "psk")) != 0 ||
-		    (e = conf_get_str(s, "psk", NULL, &v)) != 0)
+		if ((e = read_conn_psk(s, c)) != 0)
 			return e;
-		if (strncmp(v, "0x", 2) == 0) {
-			size_t n = (strlen(v) - 2) / 2;
-
-			if (n == 0 || (c->psk = malloc(n)) == NULL)
-				return conf_fail(s, "psk: bad hex");
-			c->psk_len = n;
-			if ((e = conf_get_hex(s, "psk", c->psk, n, true)) != 0)
-				return e;
-		} else {
-			if (strlen(v) < 8)
-				return conf_fail(s, "psk: at least 8 characters");
-			c->psk = (uint8_t *)strdup(v);
-			c->psk_len = strlen(v);
-		}
 	} else {
 		const char *cert, *key, *ca;
 
@@ -278,6 +295,15 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	if (c->auth == IKEV2_AUTH_SIG && c->remote_id.type == 0)
 		return conf_fail(s, "auth = pubkey needs remote_id (checked against the "
 				    "peer's certificate)");
+	return 0;
+}
+
+/* ike, proto, esp or ah, mode, local_ts, remote_ts. */
+static int read_conn_algs(struct conf_sec *s, struct ike_conn *c)
+{
+	const char *v, *key;
+	int e, i;
+
 	if ((e = conf_get_str(s, "ike",
 			      "aes256gcm16-prfsha256-x25519, "
 			      "aes256gcm16-prfsha256-ecp256, aes256-sha256-modp2048",
@@ -287,12 +313,12 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	if ((e = conf_get_enum(s, "proto", proto_names, 0, &i)) != 0)
 		return e;
 	c->child_proto = i == 0 ? IKE_PROTO_ESP : IKE_PROTO_AH;
-	if ((e = conf_get_str(s, c->child_proto == IKE_PROTO_ESP ? "esp" : "ah",
+	key = c->child_proto == IKE_PROTO_ESP ? "esp" : "ah";
+	if ((e = conf_get_str(s, key,
 			      c->child_proto == IKE_PROTO_ESP ? "aes256gcm16, aes256-sha256"
 							      : "sha256",
 			      &v)) != 0 ||
-	    (e = parse_props(s, c->child_proto == IKE_PROTO_ESP ? "esp" : "ah", v, c->child_proto,
-			     c->child_props, &c->n_child_props)) != 0)
+	    (e = parse_props(s, key, v, c->child_proto, c->child_props, &c->n_child_props)) != 0)
 		return e;
 	if ((e = conf_get_enum(s, "mode", mode_names, 0, &i)) != 0)
 		return e;
@@ -300,6 +326,14 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	if ((e = parse_ts(s, "local_ts", c->local, c->local_ts, &c->n_local_ts)) != 0 ||
 	    (e = parse_ts(s, "remote_ts", c->remote, c->remote_ts, &c->n_remote_ts)) != 0)
 		return e;
+	return 0;
+}
+
+/* Lifetimes, rekeying, the epoch guard, encapsulation, liveness, retransmission. */
+static int read_conn_timers(struct conf_sec *s, struct ike_conn *c)
+{
+	int e, i;
+
 	/* 003: keylife 8h, rekeymargin 9m, rekeyfuzz 100%; ikelifetime 1h (FreeS/WAN's). */
 	if ((e = conf_get_time(s, "keylife", SP_SEC(8 * 3600), &c->keylife)) != 0 ||
 	    (e = conf_get_time(s, "rekeymargin", SP_SEC(9 * 60), &c->rekeymargin)) != 0 ||
@@ -330,6 +364,15 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 		return e;
 	if (c->retransmit_timeout == 0)
 		return conf_fail(s, "retransmit_timeout must be positive");
+	return 0;
+}
+
+/* spi, spihash, spi_lease, ike_spi_lease. */
+static int read_conn_spi(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
+{
+	struct conf_kv *kv = NULL;
+	int e, i;
+
 	if ((e = conf_get_enum(s, "spi", spi_names, IKE_SPI_RANDOM, &i)) != 0)
 		return e;
 	c->spi_mode = (enum ike_spi_mode)i;
@@ -338,36 +381,45 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 	    0)
 		return e;
 	c->spihash = nat_spihash_scheme_get((enum nat_spihash_scheme_id)i);
-	{
-		struct conf_kv *kv = NULL;
+	/* spi_lease = FIRST-LAST: SPIs leased by hand or by a static NAT setup. */
+	while ((kv = conf_next_kv(s, "spi_lease", kv)) != NULL) {
+		unsigned long a, b;
+		char *end;
 
-		/* spi_lease = FIRST-LAST: SPIs leased by hand or by a static NAT setup. */
-		while ((kv = conf_next_kv(s, "spi_lease", kv)) != NULL) {
-			unsigned long a, b;
-			char *end;
-
-			a = strtoul(kv->val, &end, 0);
-			b = *end == '-' ? strtoul(end + 1, &end, 0) : a;
-			if (*end != 0 || a < 256 || b < a || b > UINT32_MAX)
-				return conf_fail(s, "spi_lease: '%s' is not FIRST-LAST (>= 256)",
-						 kv->val);
-			if ((e = ike_spi_lease_add(ike, (uint32_t)a, (uint32_t)(b - a + 1))) != 0)
-				return e;
-		}
-		/* ike_spi_lease = SPI: an IKE SPI (cookie) leased the same way (001 step 1). */
-		while ((kv = conf_next_kv(s, "ike_spi_lease", kv)) != NULL) {
-			unsigned long long ispi;
-			char *end;
-
-			ispi = strtoull(kv->val, &end, 0);
-			if (*end != 0 || ispi == 0)
-				return conf_fail(s,
-						 "ike_spi_lease: '%s' is not a non-zero 64-bit SPI",
-						 kv->val);
-			if ((e = ike_spi_lease_add_ike(ike, (uint64_t)ispi)) != 0)
-				return e;
-		}
+		a = strtoul(kv->val, &end, 0);
+		b = *end == '-' ? strtoul(end + 1, &end, 0) : a;
+		if (*end != 0 || a < 256 || b < a || b > UINT32_MAX)
+			return conf_fail(s, "spi_lease: '%s' is not FIRST-LAST (>= 256)", kv->val);
+		if ((e = ike_spi_lease_add(ike, (uint32_t)a, (uint32_t)(b - a + 1))) != 0)
+			return e;
 	}
+	/* ike_spi_lease = SPI: an IKE SPI (cookie) leased the same way (001 step 1). */
+	while ((kv = conf_next_kv(s, "ike_spi_lease", kv)) != NULL) {
+		unsigned long long ispi;
+		char *end;
+
+		ispi = strtoull(kv->val, &end, 0);
+		if (*end != 0 || ispi == 0)
+			return conf_fail(s, "ike_spi_lease: '%s' is not a non-zero 64-bit SPI",
+					 kv->val);
+		if ((e = ike_spi_lease_add_ike(ike, (uint64_t)ispi)) != 0)
+			return e;
+	}
+	return 0;
+}
+
+static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
+{
+	int e;
+
+	if (s->name == NULL)
+		return conf_fail(s, "[conn] needs a name: [conn NAME]");
+	if ((c->name = strdup(s->name)) == NULL)
+		return SP_ENOMEM;
+	if ((e = read_conn_peer(s, c)) != 0 || (e = read_conn_auth(s, c)) != 0 ||
+	    (e = read_conn_algs(s, c)) != 0 || (e = read_conn_timers(s, c)) != 0 ||
+	    (e = read_conn_spi(ike, s, c)) != 0)
+		return e;
 	return 0;
 }
 
