@@ -59,9 +59,18 @@ struct h_world {
 			       that maps node 0 anew changes it */
 	unsigned nat_dropped; /* inbound to the NAT without a mapping */
 	FILE *keylog;	      /* when set, node 0 writes Wireshark's ikev2_decryption_table rows */
+	int (*crl_fetch)(void *arg, const char *uri, uint8_t **crl, size_t *len);
+	void *crl_fetch_arg;
 };
 
 int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed);
+/* The same, with a CRL fetcher for both nodes (ike_params.crl_fetch). */
+int h_init_with(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed,
+		int (*crl_fetch)(void *arg, const char *uri, uint8_t **crl, size_t *len),
+		void *crl_fetch_arg);
+/* Node i stops (orderly: ike_shutdown; crash: not even that; its data plane is lost) and
+ * starts again on its configuration, auto = start connections initiating. */
+int h_restart(struct h_world *w, int i, bool crash);
 void h_free(struct h_world *w);
 /* Deliver queued messages and fire timers until both are quiet or until `until`. */
 void h_run(struct h_world *w, sp_time until);

@@ -250,7 +250,7 @@ static void derived_spi_for_responder(void **state)
 	int checked = 0;
 
 	(void)state;
-	up("", "spi = derived\n", &w);
+	up("", "spi = derived\nspihash = md5-rand\n", &w);
 	assert_up(&w);
 	/* 000 [0049]: the responder SPI's last two bytes are the first two of MD5(originator
 	 * SPI). The originator here is the initiator; its inbound SPI is the responder's
