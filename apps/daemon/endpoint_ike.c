@@ -4,9 +4,11 @@
 #include "endpoint_ike.h"
 
 #include "base/addr.h"
+#include "crypto/x509.h"
 #include "host/host_guard_ep.h"
 #include "ike/ike.h"
 #include "ike/ike_ipsec.h"
+#include "io/http.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
 
@@ -32,7 +34,23 @@ struct endpoint_ike {
 	FILE *keylog;
 	uint8_t *buf;
 	struct host_guard_ep *guard; /* 003's epoch guard, when a connection has one */
+	sp_time crl_timeout;	     /* [ike] crl_timeout: one CRL fetch at most this long */
 };
+
+/* CRL distribution points (crl_fetch = yes): the fetch blocks the daemon for at most
+ * crl_timeout, once per URI and crl_refetch, and only for chains our anchors vouch for. */
+static int crl_fetch(void *arg, const char *uri, uint8_t **crl, size_t *len)
+{
+	struct endpoint_ike *x = arg;
+	char err[256];
+	int r;
+
+	if ((r = io_http_get(uri, x->crl_timeout, CRYPTO_CRL_MAX, crl, len, err, sizeof(err))) != 0)
+		SP_WARN(&x->d->log, "ike", "CRL from %s: %s", uri, err);
+	else
+		SP_INFO(&x->d->log, "ike", "CRL from %s: %zu octets", uri, *len);
+	return r;
+}
 
 bool endpoint_ike_configured(struct conf *c)
 {
@@ -317,6 +335,7 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 	const char *klog = NULL;
 	uint32_t mark = 0;
 	uint64_t port = UDP_PORT_IKE, natt = UDP_PORT_IKE_NATT;
+	sp_time crl_timeout = SP_SEC(3);
 	int r;
 
 	*out = NULL;
@@ -335,7 +354,8 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 	if ((g != NULL &&
 	     ((r = conf_get_str(g, "keylog", NULL, &klog)) != 0 ||
 	      (r = conf_get_u64(g, "port", UDP_PORT_IKE, 1, 65535, &port)) != 0 ||
-	      (r = conf_get_u64(g, "natt_port", UDP_PORT_IKE_NATT, 1, 65535, &natt)) != 0)) ||
+	      (r = conf_get_u64(g, "natt_port", UDP_PORT_IKE_NATT, 1, 65535, &natt)) != 0 ||
+	      (r = conf_get_time(g, "crl_timeout", SP_SEC(3), &crl_timeout)) != 0)) ||
 	    (ep != NULL && (r = conf_get_u32(ep, "mark", 0, 0, UINT32_MAX, &mark)) != 0))
 		return r;
 	x->port = (uint16_t)port;
@@ -350,6 +370,9 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 	p.event_arg = x;
 	p.keylog = keylog;
 	p.keylog_arg = x;
+	x->crl_timeout = crl_timeout;
+	p.crl_fetch = crl_fetch;
+	p.crl_fetch_arg = x;
 	ike_ipsec_ops(e, &p.kernel);
 	if ((r = ike_new(&p, d->conf, &x->ike)) != 0)
 		return r;
@@ -389,6 +412,9 @@ void endpoint_ike_stop(struct spinatd *d, struct endpoint_ike *x)
 {
 	if (x == NULL)
 		return;
+	/* An orderly stop tells every peer (RFC 7296 1.4.1), while the sockets are open. */
+	if (x->ike != NULL && !d->check)
+		ike_shutdown(x->ike, io_now());
 	if (d->loop != NULL) {
 		io_timer_cancel(d->loop, &x->timer);
 		if (x->fd >= 0)

@@ -43,10 +43,13 @@ void endpoint_ike_show(struct endpoint_ike *x, FILE *out);
 #define ENDPOINT_IKE_USAGE                                                                         \
 	"    [ike]                IKEv2 (docs/IKE.md): port (500), natt_port (4500),\n"            \
 	"                         cookie_threshold (32 half-open SAs), half_open_timeout (30s),\n" \
-	"                         keylog = PATH (Wireshark ikev2_decryption_table rows)\n"         \
+	"                         keylog = PATH (Wireshark ikev2_decryption_table rows),\n"        \
+	"                         crl_timeout (3s: one CRL fetch)\n"                               \
 	"    [conn NAME]          one IKE connection: local, remote (or %any), remote_port,\n"     \
-	"                         auto = add|start, auth = psk|pubkey, psk, cert, key, ca,\n"      \
-	"                         local_id, remote_id (ip:, fqdn:, keyid:), ike, esp, ah,\n"       \
+	"                         auto = add|start, auth = psk|pubkey, psk, psk_file, cert,\n"     \
+	"                         key, ca, intermediates, crl, revocation = relaxed|strict,\n"     \
+	"                         crl_fetch, crl_refetch (5m), local_id, remote_id (ip:,\n"        \
+	"                         fqdn:, email:, dn:, keyid:), ike, esp, ah,\n"                    \
 	"                         proto = esp|ah, mode = tunnel|transport, local_ts, remote_ts,\n" \
 	"                         keylife (8h), rekeymargin (9m), rekeyfuzz (100),\n"              \
 	"                         ikelifetime (1h), rekey, accept_rekey, epoch_guard,\n"           \

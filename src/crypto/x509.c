@@ -936,33 +936,3 @@ out:
 	X509_free(ee);
 	return r == 0 ? 0 : r == SP_ENOMEM ? r : SP_EAUTH;
 }
-
-/* ---- the interface of one file and one trust anchor (kept for callers not moved yet) ---- */
-
-int crypto_cred_load(const char *cert, const char *key, const char *ca, struct crypto_cred **out)
-{
-	struct crypto_cred_paths p = { .cert = cert, .key = key, .ca = ca };
-
-	return crypto_cred_open(&p, out, NULL, 0);
-}
-
-void crypto_cred_cert_der(const struct crypto_cred *c, const uint8_t **der, size_t *len)
-{
-	*der = c->chain_der[0];
-	*len = c->chain_len[0];
-}
-
-const uint8_t *crypto_cred_ca_keyid(const struct crypto_cred *c)
-{
-	return c->ca_keyids;
-}
-
-int crypto_cred_verify(const struct crypto_cred *c, const uint8_t *cert, size_t cert_len,
-		       uint8_t id_type, const uint8_t *id, size_t id_len, const uint8_t *octets,
-		       size_t len, const uint8_t *auth, size_t auth_len)
-{
-	struct crypto_der d = { cert, cert_len };
-
-	return crypto_cred_verify_peer((struct crypto_cred *)c, 0, &d, 1, id_type, id, id_len,
-				       octets, len, auth, auth_len, NULL, 0);
-}

@@ -106,13 +106,4 @@ int crypto_dn_parse(const char *text, uint8_t *der, size_t cap, size_t *len) SP_
 bool crypto_dn_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 void crypto_dn_format(const uint8_t *der, size_t len, char *out, size_t cap);
 
-/* The interface of one file and one trust anchor, for callers not moved yet. */
-int crypto_cred_load(const char *cert, const char *key, const char *ca,
-		     struct crypto_cred **out) SP_MUST_CHECK;
-void crypto_cred_cert_der(const struct crypto_cred *c, const uint8_t **der, size_t *len);
-const uint8_t *crypto_cred_ca_keyid(const struct crypto_cred *c);
-int crypto_cred_verify(const struct crypto_cred *c, const uint8_t *cert, size_t cert_len,
-		       uint8_t id_type, const uint8_t *id, size_t id_len, const uint8_t *octets,
-		       size_t len, const uint8_t *auth, size_t auth_len) SP_MUST_CHECK;
-
 #endif

@@ -161,10 +161,15 @@ static int build_init(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 				 sa->initiator ? sa->ni_len : sa->nr_len)) != 0 ||
 	    (r = put_nat_d(sa, w, a->nat_spi_r)) != 0)
 		return r;
-	if (!sa->initiator && sa->conn->auth == IKEV2_AUTH_SIG &&
-	    (r = ikev2_put_certreq(w, IKEV2_CERT_X509_SIG, crypto_cred_ca_keyid(sa->conn->cred),
-				   20)) != 0)
-		return r;
+	if (!sa->initiator && sa->conn->auth == IKEV2_AUTH_SIG) {
+		const uint8_t *ids;
+		size_t idlen;
+
+		/* 3.7: every trust anchor of ours, by the hash of its public key. */
+		crypto_cred_ca_keyids(sa->conn->cred, &ids, &idlen);
+		if ((r = ikev2_put_certreq(w, IKEV2_CERT_X509_SIG, ids, idlen)) != 0)
+			return r;
+	}
 	return put_sig_hash(sa, w);
 }
 
