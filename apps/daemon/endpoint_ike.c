@@ -108,7 +108,19 @@ static void ike_out(void *arg, const struct ike_path *path, const uint8_t *msg, 
 		send_500(x, path, msg, len);
 		return;
 	}
-	/* The NAT-T port belongs to the endpoint's UDP socket: hand it a whole packet. */
+	if (x->net->udp >= 0) {
+		/* The NAT-T port is the endpoint's UDP socket: straight out of it, whatever
+		 * the size (a certificate chain makes IKE_AUTH larger than a packet buffer). */
+		struct sockaddr_in to = { .sin_family = AF_INET,
+					  .sin_port = htons(path->remote_port),
+					  .sin_addr.s_addr = htonl(path->remote_addr) };
+
+		if (sendto(x->net->udp, msg, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			SP_DEBUG(&x->d->log, "ike", "sendto on the NAT-T port: %s",
+				 strerror(errno));
+		return;
+	}
+	/* No NAT-T socket (udp = no): a whole packet for the raw socket. */
 	if ((p = pkt_alloc(&x->d->pool)) == NULL)
 		return;
 	h.ip_ttl = 64;
@@ -205,6 +217,17 @@ void endpoint_ike_natt_in(struct endpoint_ike *x, struct pkt *p, uint32_t src, u
 	}
 	pkt_free(p);
 	rearm(x);
+}
+
+bool endpoint_ike_natt_large(struct endpoint_ike *x, const struct io_ipsock *net)
+{
+	struct ike_path path = { net->large_dst, net->large_src, net->udp_port, net->large_sport };
+
+	if (net->large_len < 4 || sp_load_be32(net->large) != 0)
+		return false; /* not IKE: ESP this large is a truncation */
+	ike_input(x->ike, io_now(), &path, net->large, net->large_len);
+	rearm(x);
+	return true;
 }
 
 void endpoint_ike_event(struct endpoint_ike *x, const struct ipsec_event *ev)

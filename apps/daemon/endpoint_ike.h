@@ -26,6 +26,9 @@ void endpoint_ike_stop(struct spinatd *d, struct endpoint_ike *x);
  * non-ESP marker). Consumes p. */
 void endpoint_ike_natt_in(struct endpoint_ike *x, struct pkt *p, uint32_t src, uint32_t dst,
 			  uint16_t sport, uint16_t dport);
+/* A UDP datagram on the NAT-T port too large for a packet buffer, whole in net->large:
+ * true when it was IKE (the non-ESP marker) and IKE took it. */
+bool endpoint_ike_natt_large(struct endpoint_ike *x, const struct io_ipsock *net);
 /* The engine's acquire and expiry events. */
 void endpoint_ike_event(struct endpoint_ike *x, const struct ipsec_event *ev);
 /*

@@ -189,6 +189,11 @@ static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		if ((r = io_ipsock_recv(&ep->net, fd, p)) != 0) {
 			pkt_free(p);
+			if (r == SP_ENOSPACE && fd == ep->net.udp && ep->ike != NULL &&
+			    endpoint_ike_natt_large(ep->ike, &ep->net)) {
+				ep->ctr[EP_CTR_NET_RX]++;
+				continue; /* a large IKE message, handed over whole */
+			}
 			if (r == SP_ENOSPACE) {
 				ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
 				continue; /* the next datagram may fit */
