@@ -24,10 +24,13 @@
 #define DIR_FILES_MAX 1024
 #define URI_MAX	      256
 
+/* A distribution point: when it was last fetched and what came (one CRL, replaced by the
+ * next fetch, so the memory held stays bounded however long the daemon runs). */
 struct crl_uri {
 	char uri[URI_MAX];
 	sp_time fetched;
 	bool used;
+	X509_CRL *crl;
 };
 
 struct crypto_cred {
@@ -222,6 +225,8 @@ void crypto_cred_free(struct crypto_cred *c)
 	OPENSSL_free(c->subject);
 	X509_STORE_free(c->store);
 	sk_X509_pop_free(c->inter, X509_free);
+	for (size_t i = 0; i < CRL_URIS_MAX; i++)
+		X509_CRL_free(c->uris[i].crl);
 	free(c);
 }
 
@@ -694,6 +699,7 @@ static int verify_path(struct crypto_cred *c, X509 *ee, STACK_OF(X509) * untrust
 		       STACK_OF(X509) * *chain, char *why, size_t wlen)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509_CRL) *fetched = NULL;
 	int r = SP_EAUTH;
 
 	if (ctx == NULL)
@@ -707,6 +713,18 @@ static int verify_path(struct crypto_cred *c, X509 *ee, STACK_OF(X509) * untrust
 		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 		if (c->revocation == CRYPTO_REV_RELAXED)
 			X509_STORE_CTX_set_verify_cb(ctx, verify_relaxed);
+		/* The fetched CRLs beside the store's (configured) ones. */
+		if ((fetched = sk_X509_CRL_new_null()) == NULL) {
+			r = SP_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < CRL_URIS_MAX; i++)
+			if (c->uris[i].crl != NULL &&
+			    sk_X509_CRL_push(fetched, c->uris[i].crl) <= 0) {
+				r = SP_ENOMEM;
+				goto out;
+			}
+		X509_STORE_CTX_set0_crls(ctx, fetched);
 	}
 	if (X509_verify_cert(ctx) != 1) {
 		int e = X509_STORE_CTX_get_error(ctx);
@@ -727,6 +745,7 @@ static int verify_path(struct crypto_cred *c, X509 *ee, STACK_OF(X509) * untrust
 out:
 	ERR_clear_error();
 	X509_STORE_CTX_free(ctx);
+	sk_X509_CRL_free(fetched); /* the CRLs stay the slots' */
 	return r;
 }
 
@@ -740,6 +759,7 @@ static struct crl_uri *uri_slot(struct crypto_cred *c, const char *uri)
 		if (!c->uris[i].used || c->uris[i].fetched < old->fetched)
 			old = &c->uris[i];
 	}
+	X509_CRL_free(old->crl);
 	memset(old, 0, sizeof(*old));
 	snprintf(old->uri, sizeof(old->uri), "%s", uri);
 	old->used = true;
@@ -818,9 +838,11 @@ static void fetch_crls(struct crypto_cred *c, sp_time now, X509 *x, char *note, 
 			ERR_clear_error();
 			if (n == 0)
 				say(note, nlen, "CRL %s: not a CRL (%zu octets)", uri, blen);
-			for (int k = 0; k < sk_X509_CRL_num(crls); k++)
-				if (X509_STORE_add_crl(c->store, sk_X509_CRL_value(crls, k)))
-					c->n_crls++;
+			if (n > 0) {
+				X509_CRL_free(slot->crl);
+				slot->crl =
+					sk_X509_CRL_shift(crls); /* a distribution point has one */
+			}
 			sk_X509_CRL_pop_free(crls, X509_CRL_free);
 			BIO_free(b);
 			free(buf);
@@ -828,6 +850,14 @@ static void fetch_crls(struct crypto_cred *c, sp_time now, X509 *x, char *note, 
 	}
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	ERR_clear_error();
+}
+
+static bool have_fetched(const struct crypto_cred *c)
+{
+	for (size_t i = 0; i < CRL_URIS_MAX; i++)
+		if (c->uris[i].crl != NULL)
+			return true;
+	return false;
 }
 
 static int check_sig(X509 *x, const uint8_t *octets, size_t len, const uint8_t *auth,
@@ -915,7 +945,8 @@ int crypto_cred_verify_peer(struct crypto_cred *c, sp_time now, const struct cry
 		for (int i = 0; i + 1 < sk_X509_num(chain); i++)
 			fetch_crls(c, now, sk_X509_value(chain, i), note, sizeof(note));
 	}
-	if ((r = verify_path(c, ee, untrusted, c->n_crls > 0 || c->revocation == CRYPTO_REV_STRICT,
+	if ((r = verify_path(c, ee, untrusted,
+			     c->n_crls > 0 || have_fetched(c) || c->revocation == CRYPTO_REV_STRICT,
 			     NULL, why, why_len)) != 0) {
 		if (note[0] != 0 && why != NULL) {
 			size_t l = strlen(why);
