@@ -84,6 +84,16 @@ reach() { # NS SRC DST LIMIT T0
 	return 1
 }
 
+# spinatd NAME in NS, as lib.sh's daemon starts it, but without waiting for its control
+# socket (the CLI under AddressSanitizer takes half a second a call): the clock runs from
+# here, and the pings tell when the tunnel is back.
+start_now() { # NAME NS
+	# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
+	spawn "$2" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/$1.conf" -s "$work/$1.sock" \
+		-l debug >>"$work/$1.log" 2>&1
+	eval "pid_$1=$spawned"
+}
+
 # After SIDE was started at T0: ping both ways within 2 s, one IKE SA each.
 recovered() { # WHAT T0
 	ta=$(reach "$nsa" $IA $IB 5 "$2") || fail "$1: no ping from a"
@@ -107,25 +117,27 @@ recovered "start" "$(date +%s.%N)"
 # 1. a crashes and comes back: its INITIAL_CONTACT makes b drop the old IKE SA.
 kill_daemon a
 t0=$(date +%s.%N)
-daemon a "$nsa" -l debug
+start_now a "$nsa"
 recovered "a killed (SIGKILL) and restarted" "$t0"
 [ "$(counter b ike.initial_contact)" -ge 1 ] || fail "b counted no INITIAL_CONTACT"
 [ "$(counter b ike.ike_sa_replaced)" -ge 1 ] || fail "b replaced no IKE SA"
 
 # 2. a stops cleanly: its DELETE reaches b at once.
+t0=$(date +%s.%N)
 stop_daemon a "SIGTERM"
 wait_for 10 ike_gone b || fail "b kept its IKE SA after a's orderly stop"
 grep -q "peer deleted IKE SA" "$work/b.log" || fail "b logged no delete from a"
-echo "a stopped (SIGTERM): b dropped the IKE SA within 1 s"
+echo "a stopped (SIGTERM): b dropped the IKE SA; $(echo "$(date +%s.%N) $t0" |
+	awk '{ printf "%.2f", $1 - $2 }') s from SIGTERM to b's empty 'show sa'"
 t0=$(date +%s.%N)
-daemon a "$nsa" -l debug
+start_now a "$nsa"
 recovered "a started again" "$t0"
 
 # 3. b crashes and comes back, initiating this time: a replaces its IKE SA.
 conf b start
 kill_daemon b
 t0=$(date +%s.%N)
-daemon b "$nsb" -l debug
+start_now b "$nsb"
 recovered "b killed (SIGKILL) and restarted" "$t0"
 [ "$(counter a ike.initial_contact)" -ge 1 ] || fail "a counted no INITIAL_CONTACT"
 
