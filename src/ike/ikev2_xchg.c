@@ -444,7 +444,14 @@ static void child_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg
 	if (old != NULL)
 		ch->reqid = old->reqid;
 	if (ike_child_select(c, m, true, &ch->algs) != 0) {
+		char theirs[512], ours[512];
+
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
+		ike_props_fmt_peer(m->sa, theirs, sizeof(theirs));
+		ike_props_fmt(c->child_props, c->n_child_props, ours, sizeof(ours));
+		IKE_LOG(ike, SP_LOG_WARN,
+			"%s: CREATE_CHILD_SA: no acceptable proposal: peer offered %s; ours: %s",
+			c->name, theirs, ours);
 		err = IKEV2_N_NO_PROPOSAL_CHOSEN;
 		goto error;
 	}
@@ -754,7 +761,15 @@ static void ike_rekey_request(struct ike_sa *sa, sp_time now, const struct ikev2
 	}
 	if (!ikev2_msg_has(m, IKEV2_PLD_NONCE) ||
 	    ike_ike_select(sa->conn, m->sa, true, &algs) != 0) {
+		char theirs[512], ours[512];
+
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
+		ike_props_fmt_peer(m->sa, theirs, sizeof(theirs));
+		ike_props_fmt(sa->conn->ike_props, sa->conn->n_ike_props, ours, sizeof(ours));
+		IKE_LOG(ike, SP_LOG_WARN,
+			"%s: CREATE_CHILD_SA (IKE SA rekey): no acceptable proposal: peer offered "
+			"%s; ours: %s",
+			sa->conn->name, theirs, ours);
 		ike_xchg_reply_error(sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}

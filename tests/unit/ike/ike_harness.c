@@ -128,6 +128,8 @@ static void h_sink(void *arg, int level, const char *module, const char *msg)
 {
 	struct h_node *n = arg;
 
+	snprintf(n->logs[n->nlogs++ % 64], sizeof(n->logs[0]), "%s %s: %s",
+		 sp_log_level_name(level), module, msg);
 	if (getenv("IKE_TEST_LOG") != NULL)
 		fprintf(stderr, "[%.3f] node%d %s %s: %s\n", (double)n->w->now / 1e9, n->idx,
 			sp_log_level_name(level), module, msg);
@@ -344,4 +346,12 @@ bool h_keys_pair(const struct h_node *a, const struct h_node *b)
 uint64_t h_ctr(const struct h_node *n, const char *name)
 {
 	return sp_ctr_get(&n->ctrs, "ike", name);
+}
+
+bool h_logged(const struct h_node *n, const char *text)
+{
+	for (unsigned i = 0; i < 64 && i < n->nlogs; i++)
+		if (strstr(n->logs[i], text) != NULL)
+			return true;
+	return false;
 }

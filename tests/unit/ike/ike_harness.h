@@ -43,6 +43,8 @@ struct h_node {
 	unsigned nev;
 	int idx;
 	struct h_world *w;
+	char logs[64][320]; /* the last 64 log lines, a ring */
+	unsigned nlogs;
 };
 
 struct h_world {
@@ -81,5 +83,7 @@ const struct h_sa *h_sa_find(const struct h_node *n, uint32_t spi, bool inbound)
 /* Every outbound SA of a has the same keys as b's inbound SA of its SPI, and vice versa. */
 bool h_keys_pair(const struct h_node *a, const struct h_node *b);
 uint64_t h_ctr(const struct h_node *n, const char *name);
+/* Whether one of the node's last 64 log lines contains text. */
+bool h_logged(const struct h_node *n, const char *text);
 
 #endif

@@ -117,7 +117,8 @@ static void mixed_rsa_and_ecdsa(void **state)
 	pair_ok("a_rsa", "b_ec", "a.example", "10.0.0.2");
 }
 
-static void refused(const char *b, const char *idb_claimed, const char *idb_expected)
+static void refused(const char *b, const char *idb_claimed, const char *idb_expected,
+		    const char *why)
 {
 	char ci[2048], cr[2048];
 	struct h_world w;
@@ -127,26 +128,33 @@ static void refused(const char *b, const char *idb_claimed, const char *idb_expe
 	run(ci, cr, &w);
 	assert_int_equal(ike_child_count(w.n[0].ike), 0);
 	assert_int_equal(h_events(&w.n[0], IKE_EV_AUTH_FAILED), 1);
+	/* the log line names the exchange, the peer, its identity and the failed check */
+	assert_true(h_logged(&w.n[0], why));
 	h_free(&w);
 }
 
 static void certificate_of_another_ca(void **state)
 {
 	(void)state;
-	refused("b_other", "10.0.0.2", "10.0.0.2");
+	refused("b_other", "10.0.0.2", "10.0.0.2",
+		"c: IKE_AUTH response from 10.0.0.2 (no identity): AUTHENTICATION_FAILED: the "
+		"peer refused our identity, certificate or PSK");
 }
 
 static void identity_not_in_certificate(void **state)
 {
 	(void)state;
 	/* b claims c.example, which its certificate does not carry */
-	refused("b_ec", "fqdn:c.example", "fqdn:c.example");
+	refused("b_ec", "fqdn:c.example", "fqdn:c.example",
+		"responder not authenticated: identity: ID_FQDN c.example is not in the "
+		"certificate's subjectAltName (IP:10.0.0.2, DNS:b.example)");
 }
 
 static void key_id_is_no_certificate_identity(void **state)
 {
 	(void)state;
-	refused("b_ec", "keyid:b", "keyid:b");
+	refused("b_ec", "keyid:b", "keyid:b",
+		"responder not authenticated: identity: ID_KEY_ID is no certificate identity");
 }
 
 /* root -> inter -> a_i, b_i: each sends its intermediate; each trusts only the root. */

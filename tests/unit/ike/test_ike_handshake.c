@@ -173,6 +173,13 @@ static void no_common_proposal(void **state)
 	assert_int_equal(ike_sa_count(w.n[0].ike, false), 0);
 	assert_int_equal(h_events(&w.n[0], IKE_EV_CONNECT_FAILED), 1);
 	assert_int_equal(h_ctr(&w.n[1], "no_proposal_chosen"), 1);
+	/* both ends say what was offered; a configuration mismatch is not retried */
+	assert_true(h_logged(&w.n[1], "c: IKE_SA_INIT from 10.0.0.1: no acceptable proposal: "
+				      "peer offered aes128-sha256-prfsha256-modp2048; ours (ike "
+				      "=): aes256gcm16-prfsha256-ecp256"));
+	assert_true(h_logged(&w.n[0], "NO_PROPOSAL_CHOSEN: the peer took none of ours: "
+				      "aes128-sha256-prfsha256-modp2048"));
+	assert_int_equal(h_ctr(&w.n[0], "retry"), 0);
 	h_free(&w);
 }
 
