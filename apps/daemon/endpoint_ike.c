@@ -35,6 +35,7 @@ struct endpoint_ike {
 	uint8_t *buf;
 	struct host_guard_ep *guard; /* 003's epoch guard, when a connection has one */
 	sp_time crl_timeout;	     /* [ike] crl_timeout: one CRL fetch at most this long */
+	bool started;		     /* ike_start() ran, from the running event loop */
 };
 
 /* CRL distribution points (crl_fetch = yes): the fetch blocks the daemon for at most
@@ -59,7 +60,7 @@ bool endpoint_ike_configured(struct conf *c)
 
 static void rearm(struct endpoint_ike *x)
 {
-	sp_time t = ike_next_deadline(x->ike);
+	sp_time t = x->started ? ike_next_deadline(x->ike) : 0;
 
 	if (x->guard != NULL)
 		t = sp_time_min(t, host_guard_ep_next_deadline(x->guard));
@@ -162,6 +163,12 @@ static void on_timer(struct io_loop *loop, void *arg)
 	struct endpoint_ike *x = arg;
 
 	(void)loop;
+	if (!x->started) {
+		/* From the loop, not during start-up: the answers to our first requests are
+		 * read as they come, not after the rest of the start-up made us retransmit. */
+		x->started = true;
+		ike_start(x->ike, io_now());
+	}
 	ike_tick(x->ike, io_now());
 	if (x->guard != NULL)
 		host_guard_ep_tick(x->guard, io_now());
@@ -425,8 +432,7 @@ int endpoint_ike_start(struct spinatd *d, struct ipsec *e, struct io_ipsock *net
 	    (r = io_ctl_add(d->ctl, "show guard", ctl_show_guard, x,
 			    "003's epoch guard: each tunnel's epochs, phase and counters")) != 0)
 		return r;
-	ike_start(x->ike, io_now());
-	rearm(x);
+	rearm(x); /* the first timer starts the auto = start connections */
 	SP_INFO(&d->log, "ike", "IKEv2 on UDP %u and %u", x->port, x->natt_port);
 	return 0;
 }
