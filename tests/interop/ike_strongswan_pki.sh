@@ -177,7 +177,6 @@ connections {
 EOC
 	swanctl --load-all --clear --file "$work/swanctl.conf" --uri "$vici" \
 		>"$work/swanctl.out" 2>&1 || fail "swanctl --load-all: $(cat "$work/swanctl.out")"
-	: >"$work/charon.log.mark"
 	charon_lines=$(wc -l <"$work/charon.log")
 }
 
