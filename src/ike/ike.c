@@ -576,10 +576,21 @@ void ike_show(const struct ike *ike, sp_time now, FILE *out)
 			sa->nat_remote	 ? "remote"
 			: !sa->nat_local ? "none"
 					 : "");
-		if (sa->state == IKE_SA_ESTABLISHED)
+		if (sa->state == IKE_SA_ESTABLISHED) {
+			char me[128], peer[128];
+
+			ike_id_fmt(sa->conn->local_id.type, sa->conn->local_id.data,
+				   sa->conn->local_id.len, me, sizeof(me));
+			if (sa->peer_id.type != 0)
+				ike_id_fmt(sa->peer_id.type, sa->peer_id.data, sa->peer_id.len,
+					   peer, sizeof(peer));
+			else
+				snprintf(peer, sizeof(peer), "?");
 			fprintf(out, "  established %lds ago, rekey in %lds, expires in %lds\n",
 				(long)((now - sa->established) / SP_SEC(1)),
 				secs_until(sa->rekey_at, now), secs_until(sa->expire_at, now));
+			fprintf(out, "  identities: %s === %s\n", me, peer);
+		}
 		for (const struct ike_child *ch = sa->children; ch != NULL; ch = ch->next) {
 			fprintf(out, "  CHILD %s %s%s %08x_i %08x_o %s, ",
 				ch->proto == IKE_PROTO_ESP ? "esp" : "ah",

@@ -228,6 +228,8 @@ case_chain_out() {
 		fail "chain-out: charon received no intermediate from spinat"
 	charon_since | grep -q "authentication of '$DN_A' with ECDSA.* successful" ||
 		fail "chain-out: charon did not authenticate spinat's DN"
+	"$spinat" -s "$work/ctl.sock" show sa | grep -q "identities: $DN_A === $DN_B" ||
+		fail "chain-out: show sa does not name both DNs"
 	teardown
 	echo "ok: chain-out: spinat sent its intermediate, DN identities both ways"
 }
