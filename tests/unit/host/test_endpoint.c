@@ -246,8 +246,8 @@ static struct {
 	unsigned n;
 } long_ike;
 
-static void own_ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
-			 size_t len)
+static int own_ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
+			size_t len)
 {
 	(void)arg;
 	(void)now;
@@ -256,6 +256,7 @@ static void own_ike_send(void *arg, sp_time now, const struct ike_path *path, co
 	memcpy(long_ike.msg, msg, len);
 	long_ike.len = len;
 	long_ike.n++;
+	return 0;
 }
 
 static void make(struct world *w, const char *text, struct conf **conf, struct owner *o,
