@@ -244,6 +244,7 @@ static struct {
 	uint8_t msg[4096];
 	size_t len;
 	unsigned n;
+	int ret; /* what the owner answers: 0 sent, else not */
 } long_ike;
 
 static int own_ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
@@ -256,7 +257,7 @@ static int own_ike_send(void *arg, sp_time now, const struct ike_path *path, con
 	memcpy(long_ike.msg, msg, len);
 	long_ike.len = len;
 	long_ike.n++;
-	return 0;
+	return long_ike.ret;
 }
 
 static void make(struct world *w, const char *text, struct conf **conf, struct owner *o,
@@ -525,7 +526,7 @@ static void test_deadline_and_tick(void **state)
 /*
  * Packet buffers too small for IKE_SA_INIT: ep1's owner has a socket of its own for the IKE
  * port and gets the message whole; ep2's has none, and its answer is counted, not lost
- * silently.
+ * silently; nor is ep1's retransmission when its owner could not send it.
  */
 static void test_long_ike_message(void **state)
 {
@@ -546,6 +547,11 @@ static void test_long_ike_message(void **state)
 		long_ike.msg, long_ike.len);
 	assert_int_equal(w->o2.nnet, 0);
 	assert_int_equal(sp_ctr_get(&w->ctrs, "host", "drop_ike_too_long"), 1);
+	long_ike.ret = SP_EIO;
+	endpoint_tick(w->ep1, endpoint_next_deadline(w->ep1));
+	assert_int_equal(long_ike.n, 2);
+	assert_int_equal(w->o1.nnet, 0);
+	assert_int_equal(sp_ctr_get(&w->ctrs, "host", "drop_ike_too_long"), 2);
 }
 
 int main(void)
