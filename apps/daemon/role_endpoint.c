@@ -123,11 +123,13 @@ static int ike_send(void *arg, sp_time now, const struct ike_path *path, const u
 		r = io_ipsock_send_udp(&ep->net, path->remote_addr, path->remote_port, msg, len);
 	else
 		r = endpoint_ike_send_long(ep->ike, path, msg, len);
+	if (r == SP_ENOTFOUND)
+		return r; /* no socket for the port: the stack counts it */
 	if (r == 0)
 		ep->ctr[EP_CTR_NET_TX]++;
-	else if (r != SP_ENOTFOUND)
+	else
 		ep->ctr[EP_CTR_DROP_NET_SEND]++;
-	return r; /* SP_ENOTFOUND: no socket for the port; the stack counts it */
+	return 0;
 }
 
 static int crl_fetch(void *arg, const char *uri, uint8_t **crl, size_t *len)

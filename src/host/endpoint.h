@@ -125,8 +125,8 @@ struct endpoint_io {
 	 * Optional: an IKE message too long for a packet buffer (IKE_AUTH with a certificate
 	 * chain), on either IKE port: the UDP payload as it is (on the NAT-T port with its
 	 * non-ESP marker), for the owner's own UDP socket of path->local_port; it skips the
-	 * out_wire hooks. 0 when sent; otherwise, or NULL, it is counted as
-	 * host.drop_ike_too_long.
+	 * out_wire hooks. 0: the owner took it (and counts its own send failures); nonzero
+	 * (no socket for the port), or NULL: counted as host.drop_ike_too_long.
 	 */
 	int (*ike_send)(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
 			size_t len);

@@ -244,7 +244,7 @@ static struct {
 	uint8_t msg[4096];
 	size_t len;
 	unsigned n;
-	int ret; /* what the owner answers: 0 sent, else not */
+	int ret; /* what the owner answers: 0 taken, SP_ENOTFOUND no socket */
 } long_ike;
 
 static int own_ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
@@ -526,7 +526,7 @@ static void test_deadline_and_tick(void **state)
 /*
  * Packet buffers too small for IKE_SA_INIT: ep1's owner has a socket of its own for the IKE
  * port and gets the message whole; ep2's has none, and its answer is counted, not lost
- * silently; nor is ep1's retransmission when its owner could not send it.
+ * silently; nor is ep1's retransmission once its owner has no socket for the port.
  */
 static void test_long_ike_message(void **state)
 {
@@ -547,7 +547,7 @@ static void test_long_ike_message(void **state)
 		long_ike.msg, long_ike.len);
 	assert_int_equal(w->o2.nnet, 0);
 	assert_int_equal(sp_ctr_get(&w->ctrs, "host", "drop_ike_too_long"), 1);
-	long_ike.ret = SP_EIO;
+	long_ike.ret = SP_ENOTFOUND;
 	endpoint_tick(w->ep1, endpoint_next_deadline(w->ep1));
 	assert_int_equal(long_ike.n, 2);
 	assert_int_equal(w->o1.nnet, 0);
