@@ -175,6 +175,9 @@ static void retry_tick(struct ike *ike, sp_time now)
 
 void ike_shutdown(struct ike *ike, sp_time now)
 {
+	/* First: whoever hears the IKE SAs go down (003's guard starts a new session) must
+	 * not start new ones now. */
+	ike->shut_down = true;
 	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
 		if (sa->state == IKE_SA_ESTABLISHED)
 			ike_sa_delete_now(sa, now, true, "shutting down");

@@ -193,7 +193,8 @@ void ike_start(struct ike *ike, sp_time now);
 /*
  * An orderly stop: every established IKE SA is deleted, its DELETE sent once without
  * waiting for the answer (RFC 7296 1.4.1), so peers drop its CHILD SAs at once instead of
- * after their liveness checks; everything else is forgotten. Call before ike_free().
+ * after their liveness checks; everything else is forgotten, and nothing is initiated
+ * afterwards (ike_up() is SP_ESTATE). Call before ike_free().
  */
 void ike_shutdown(struct ike *ike, sp_time now);
 

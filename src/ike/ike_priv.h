@@ -289,6 +289,7 @@ struct ike {
 	/* Lines an unauthenticated sender can cause (IKE_LOG_RL, ike_log_ok): a token bucket
 	 * for the instance; what it refuses counts as log_suppressed. */
 	struct sp_ratelimit log_rl;
+	bool shut_down; /* ike_shutdown() ran: nothing is initiated any more */
 };
 
 #define IKE_LOG(ike, lvl, ...) sp_logf((ike)->p.log, (lvl), IKE_MOD, __VA_ARGS__)

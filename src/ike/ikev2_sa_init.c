@@ -211,6 +211,8 @@ int ike_sa_initiate(struct ike *ike, const struct ike_conn *c, sp_time now)
 	struct ike_sa *sa;
 	int r;
 
+	if (ike->shut_down)
+		return SP_ESTATE;
 	if ((sa = ike_sa_new(ike, c, true, now)) == NULL)
 		return SP_ENOMEM;
 	sa->path.local_addr = c->local;

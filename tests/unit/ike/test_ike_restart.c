@@ -71,6 +71,9 @@ static void orderly_stop_deletes(void **state)
 	up(&w, "", "", 2);
 	ike_shutdown(w.n[0].ike, w.now);
 	assert_int_equal(ike_sa_count(w.n[0].ike, false), 0);
+	/* a stopped instance starts nothing (an owner's module reacting to IKE_EV_IKE_DOWN) */
+	assert_int_equal(ike_up(w.n[0].ike, w.now, "c"), SP_ESTATE);
+	assert_int_equal(ike_sa_count(w.n[0].ike, false), 0);
 	h_run(&w, w.now + SP_MSEC(10));
 	/* the peer removed the IKE SA and both directions of its CHILD SA at once */
 	assert_int_equal(ike_sa_count(w.n[1].ike, false), 0);
