@@ -53,6 +53,8 @@ void endpoint_ike_keylog(struct endpoint_ike *x, const struct ike_keylog *k);
 	"                         keylife (8h), rekeymargin (9m), rekeyfuzz (100),\n"              \
 	"                         ikelifetime (1h), rekey, accept_rekey, epoch_guard,\n"           \
 	"                         encap = auto|no|force, dpd_delay (30s), dpd_action,\n"           \
+	"                         close_action, unique = replace|keep|no|never,\n"                 \
+	"                         keyingtries (%forever), retry_base, retry_max, retry_jitter,\n"  \
 	"                         retransmit_timeout (2s), retransmit_tries (5),\n"                \
 	"                         spi = random|leased|derived, spihash, spi_lease\n"               \
 	"                         003's epoch guard (docs/HOST.md): epoch_guard = no|client|\n"    \
