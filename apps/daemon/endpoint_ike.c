@@ -4,6 +4,8 @@
  */
 #include "endpoint_ike.h"
 
+#include "crypto/x509.h"
+#include "io/http.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
 
@@ -30,6 +32,7 @@ struct endpoint_ike {
 	const char *keylog_path;
 	uint8_t *buf;
 	struct sp_ratelimit warn_rl; /* failed exchanges: a peer that fails AUTH can repeat */
+	sp_time crl_timeout;	     /* [ike] crl_timeout: one CRL fetch at most this long */
 };
 
 bool endpoint_ike_configured(struct conf *c)
@@ -37,8 +40,8 @@ bool endpoint_ike_configured(struct conf *c)
 	return conf_next(c, NULL, "conn") != NULL;
 }
 
-static void send_500(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
-		     size_t len)
+static int send_500(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
+		    size_t len)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct iovec iov = { (void *)msg, len };
@@ -64,8 +67,25 @@ static void send_500(struct endpoint_ike *x, const struct ike_path *path, const 
 		pi.ipi_spec_dst.s_addr = htonl(path->local_addr);
 		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 	}
-	if (sendmsg(x->fd, &mh, 0) < 0)
+	if (sendmsg(x->fd, &mh, 0) < 0) {
 		SP_DEBUG(&x->d->log, "ike", "sendmsg: %s", strerror(errno));
+		return SP_EIO;
+	}
+	return 0;
+}
+
+/* CRL distribution points (crl_fetch = yes): the fetch blocks the daemon for at most
+ * crl_timeout, once per URI and crl_refetch, and only for chains our anchors vouch for. */
+int endpoint_ike_crl_fetch(struct endpoint_ike *x, const char *uri, uint8_t **crl, size_t *len)
+{
+	char err[256];
+	int r;
+
+	if ((r = io_http_get(uri, x->crl_timeout, CRYPTO_CRL_MAX, crl, len, err, sizeof(err))) != 0)
+		SP_WARN(&x->d->log, "ike", "CRL from %s: %s", uri, err);
+	else
+		SP_INFO(&x->d->log, "ike", "CRL from %s: %zu octets", uri, *len);
+	return r;
 }
 
 bool endpoint_ike_send(struct endpoint_ike *x, const struct pkt *p)
@@ -84,11 +104,12 @@ bool endpoint_ike_send(struct endpoint_ike *x, const struct pkt *p)
 	return true;
 }
 
-void endpoint_ike_send_long(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
-			    size_t len)
+int endpoint_ike_send_long(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
+			   size_t len)
 {
-	if (x != NULL && x->fd >= 0)
-		send_500(x, path, msg, len);
+	if (x == NULL || x->fd < 0 || path->local_port != x->port)
+		return SP_ENOTFOUND;
+	return send_500(x, path, msg, len);
 }
 
 void endpoint_ike_warn(struct endpoint_ike *x, const struct ike_event *ev)
@@ -254,12 +275,15 @@ int endpoint_ike_new(struct spinatd *d, struct endpoint_ike **out)
 		return SP_ENOMEM;
 	x->d = d;
 	x->fd = -1;
-	/* The keys IKE itself does not read: where the daemon writes the key log, and the
-	 * endpoint's socket mark (its IKE socket carries it too, as policy routing expects). */
+	x->crl_timeout = SP_SEC(3);
+	/* The keys IKE itself does not read: where the daemon writes the key log, how long a
+	 * CRL fetch may block it, and the endpoint's socket mark (its IKE socket carries it
+	 * too, as policy routing expects). */
 	if ((g != NULL &&
 	     ((r = conf_get_str(g, "keylog", NULL, &x->keylog_path)) != 0 ||
 	      (r = conf_get_u64(g, "port", UDP_PORT_IKE, 1, 65535, &port)) != 0 ||
-	      (r = conf_get_u64(g, "natt_port", UDP_PORT_IKE_NATT, 1, 65535, &natt)) != 0)) ||
+	      (r = conf_get_u64(g, "natt_port", UDP_PORT_IKE_NATT, 1, 65535, &natt)) != 0 ||
+	      (r = conf_get_time(g, "crl_timeout", SP_SEC(3), &x->crl_timeout)) != 0)) ||
 	    (ep != NULL && (r = conf_get_u32(ep, "mark", 0, 0, UINT32_MAX, &x->mark)) != 0))
 		return r;
 	x->port = (uint16_t)port;

@@ -14,8 +14,8 @@ struct endpoint_ike;
 
 /* Whether the configuration has [conn NAME] sections. */
 bool endpoint_ike_configured(struct conf *c);
-/* Read the keys IKE itself does not read ([ike] keylog, port, natt_port; [endpoint]
- * mark). *out is set (to free) also on failure. */
+/* Read the keys IKE itself does not read ([ike] keylog, port, natt_port, crl_timeout;
+ * [endpoint] mark). *out is set (to free) also on failure. */
 int endpoint_ike_new(struct spinatd *d, struct endpoint_ike **out) SP_MUST_CHECK;
 /* Once the stack runs: open the key log and the UDP socket, register the control
  * commands. changed(arg) after each thing that may move the stack's next deadline. */
@@ -26,9 +26,14 @@ void endpoint_ike_free(struct spinatd *d, struct endpoint_ike *x);
 /* The stack's packet p is UDP from the IKE port: sent on the IKE socket (true; the caller
  * still owns p), else false. */
 bool endpoint_ike_send(struct endpoint_ike *x, const struct pkt *p);
-/* An IKE message too long for a packet buffer, on the IKE socket as it is. */
-void endpoint_ike_send_long(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
-			    size_t len);
+/* An IKE message too long for a packet buffer, from the IKE port: on the IKE socket as it
+ * is (0, SP_EIO); SP_ENOTFOUND when path is not the IKE port's. */
+int endpoint_ike_send_long(struct endpoint_ike *x, const struct ike_path *path, const uint8_t *msg,
+			   size_t len);
+/* A CRL from a certificate's distribution point (crl_fetch = yes): one HTTP GET under
+ * [ike] crl_timeout, logged with the URI and the outcome (crypto/x509.h
+ * crypto_crl_fetch_fn). */
+int endpoint_ike_crl_fetch(struct endpoint_ike *x, const char *uri, uint8_t **crl, size_t *len);
 /* IKE's events (a warning for failures) and keys (to the key log). */
 void endpoint_ike_warn(struct endpoint_ike *x, const struct ike_event *ev);
 void endpoint_ike_keylog(struct endpoint_ike *x, const struct ike_keylog *k);
@@ -37,14 +42,19 @@ void endpoint_ike_keylog(struct endpoint_ike *x, const struct ike_keylog *k);
 #define ENDPOINT_IKE_USAGE                                                                         \
 	"    [ike]                IKEv2 (docs/IKE.md): port (500), natt_port (4500),\n"            \
 	"                         cookie_threshold (32 half-open SAs), half_open_timeout (30s),\n" \
-	"                         keylog = PATH (Wireshark ikev2_decryption_table rows)\n"         \
+	"                         keylog = PATH (Wireshark ikev2_decryption_table rows),\n"        \
+	"                         crl_timeout (3s: one CRL fetch)\n"                               \
 	"    [conn NAME]          one IKE connection: local, remote (or %any), remote_port,\n"     \
-	"                         auto = add|start, auth = psk|pubkey, psk, cert, key, ca,\n"      \
-	"                         local_id, remote_id (ip:, fqdn:, keyid:), ike, esp, ah,\n"       \
+	"                         auto = add|start, auth = psk|pubkey, psk, psk_file, cert,\n"     \
+	"                         key, ca, intermediates, crl, revocation = relaxed|strict,\n"     \
+	"                         crl_fetch, crl_refetch (5m), local_id, remote_id (ip:,\n"        \
+	"                         fqdn:, email:, dn:, keyid:), ike, esp, ah,\n"                    \
 	"                         proto = esp|ah, mode = tunnel|transport, local_ts, remote_ts,\n" \
 	"                         keylife (8h), rekeymargin (9m), rekeyfuzz (100),\n"              \
 	"                         ikelifetime (1h), rekey, accept_rekey, epoch_guard,\n"           \
 	"                         encap = auto|no|force, dpd_delay (30s), dpd_action,\n"           \
+	"                         close_action, unique = replace|keep|no|never,\n"                 \
+	"                         keyingtries (%forever), retry_base, retry_max, retry_jitter,\n"  \
 	"                         retransmit_timeout (2s), retransmit_tries (5),\n"                \
 	"                         spi = random|leased|derived, spihash, spi_lease\n"               \
 	"                         003's epoch guard (docs/HOST.md): epoch_guard = no|client|\n"    \

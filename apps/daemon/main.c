@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SPINATD_POOL_PKTS	4096
@@ -551,18 +552,25 @@ static void dropwatch_tick(struct io_loop *loop, void *arg)
  * Files the configuration names ([conn] cert, key, ca; psk_file): each is opened before
  * the role starts, so an unreadable or malformed one is reported as what it is (not found,
  * permission denied, a directory, empty, not PEM) with its line, not as a failed handshake.
+ * ca may name a folder of trust anchors; IKE reads it and names a file in it that is wrong.
  */
 static int check_files(struct conf *c)
 {
 	static const struct {
 		const char *key;
-		bool pem;
-	} keys[] = { { "cert", true }, { "key", true }, { "ca", true }, { "psk_file", false } };
+		bool pem, folder;
+	} keys[] = { { "cert", true, false },
+		     { "key", true, false },
+		     { "ca", true, true },
+		     { "psk_file", false, false } };
+	struct stat st;
 
 	for (struct conf_sec *s = c->secs; s != NULL; s = s->next)
 		for (struct conf_kv *kv = s->kv; kv != NULL; kv = kv->next)
 			for (size_t i = 0; i < SP_NELEM(keys); i++)
 				if (strcmp(kv->key, keys[i].key) == 0 &&
+				    !(keys[i].folder && stat(kv->val, &st) == 0 &&
+				      S_ISDIR(st.st_mode)) &&
 				    conf_check_file(s, kv, keys[i].pem) != 0)
 					return SP_ECONFIG;
 	return 0;

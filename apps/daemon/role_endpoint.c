@@ -16,6 +16,7 @@
 #include "io/udp.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
+#include "proto/natt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ struct ep_role {
 	uint64_t ctr[EP_CTR_N];
 	struct sp_ctrs ctrs;
 	bool registered;
+	bool started;		  /* endpoint_start() ran, from the running event loop */
 	struct endpoint_ike *ike; /* IKE's socket, when [conn] sections are configured */
 	int l2tp_fd;		  /* 004's client module: its UDP port (host/host_l2tp.h) */
 	uint32_t l2tp_local;
@@ -114,14 +116,33 @@ static void ike_event(void *arg, sp_time now, const struct ike_event *ev)
 	endpoint_ike_warn(ep->ike, ev);
 }
 
-static void ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
-		     size_t len)
+/* An IKE message too long for a packet buffer (IKE_AUTH with a certificate chain): whole out
+ * of the socket of its port, the NAT-T socket or IKE's own. */
+static int ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
+		    size_t len)
+{
+	struct ep_role *ep = arg;
+	int r;
+
+	(void)now;
+	if (ep->net.udp >= 0 && path->local_port == ep->net.udp_port)
+		r = io_ipsock_send_udp(&ep->net, path->remote_addr, path->remote_port, msg, len);
+	else
+		r = endpoint_ike_send_long(ep->ike, path, msg, len);
+	if (r == SP_ENOTFOUND)
+		return r; /* no socket for the port: the stack counts it */
+	if (r == 0)
+		ep->ctr[EP_CTR_NET_TX]++;
+	else
+		ep->ctr[EP_CTR_DROP_NET_SEND]++;
+	return 0;
+}
+
+static int crl_fetch(void *arg, const char *uri, uint8_t **crl, size_t *len)
 {
 	struct ep_role *ep = arg;
 
-	(void)now;
-	endpoint_ike_send_long(ep->ike, path, msg, len);
-	ep->ctr[EP_CTR_NET_TX]++;
+	return endpoint_ike_crl_fetch(ep->ike, uri, crl, len);
 }
 
 static void keylog(void *arg, const struct ike_keylog *k)
@@ -155,8 +176,9 @@ static int boot_count(void *arg, const char *file, uint32_t *epoch)
 static void rearm(void *arg)
 {
 	struct ep_role *ep = arg;
+	sp_time t = ep->started ? endpoint_next_deadline(ep->stack) : 0;
 
-	if (io_timer_arm(ep->d->loop, &ep->timer, endpoint_next_deadline(ep->stack)) != 0)
+	if (io_timer_arm(ep->d->loop, &ep->timer, t) != 0)
 		SP_ERR(&ep->d->log, "endpoint", "cannot arm the timer");
 }
 
@@ -165,6 +187,13 @@ static void on_timer(struct io_loop *loop, void *arg)
 	struct ep_role *ep = arg;
 
 	(void)loop;
+	if (!ep->started) {
+		/* From the loop, not during start-up: the answers to IKE's first requests
+		 * (auto = start) are read as they come, not after the rest of the start-up
+		 * made it retransmit. */
+		ep->started = true;
+		endpoint_start(ep->stack, io_now());
+	}
 	endpoint_tick(ep->stack, io_now());
 	rearm(ep);
 }
@@ -201,6 +230,23 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	rearm(ep);
 }
 
+/*
+ * A datagram on the NAT-T socket too long for a packet buffer, whole in ep->net.large: IKE
+ * (the non-ESP marker, RFC 3948 2.2; IKE_AUTH with a certificate chain) goes to the stack's
+ * IKE as it is; ESP this long is a truncation (false).
+ */
+static bool natt_large(struct ep_role *ep)
+{
+	const struct io_ipsock *n = &ep->net;
+	struct ike_path path = { n->large_dst, n->large_src, n->udp_port, n->large_sport };
+
+	if (endpoint_ike(ep->stack) == NULL || n->large_len < NATT_MARKER_LEN ||
+	    sp_load_be32(n->large) != 0)
+		return false;
+	endpoint_ike_input(ep->stack, io_now(), &path, n->large, n->large_len);
+	return true;
+}
+
 static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ep_role *ep = arg;
@@ -217,6 +263,10 @@ static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		if ((r = io_ipsock_recv(&ep->net, fd, p)) != 0) {
 			pkt_free(p);
+			if (r == SP_ENOSPACE && fd == ep->net.udp && natt_large(ep)) {
+				ep->ctr[EP_CTR_NET_RX]++;
+				continue; /* a large IKE message, handed over whole */
+			}
 			if (r == SP_ENOSPACE) {
 				ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
 				continue; /* the next datagram may fit */
@@ -443,6 +493,9 @@ void spinatd_endpoint_stop(struct spinatd *d)
 
 	if (ep == NULL)
 		return;
+	/* An orderly stop tells every peer (RFC 7296 1.4.1), while the sockets are open. */
+	if (ep->stack != NULL && !d->check)
+		endpoint_shutdown(ep->stack, io_now());
 	if (d->loop != NULL) {
 		io_timer_cancel(d->loop, &ep->timer);
 		if (ep->tun.fd >= 0)
@@ -480,7 +533,8 @@ int spinatd_endpoint_start(struct spinatd *d)
 			.ike_event = ike_event,
 			.ipsec_event = ipsec_event,
 			.keylog = keylog,
-			.ike_send = ike_send },
+			.ike_send = ike_send,
+			.crl_fetch = crl_fetch },
 		.boot_count = boot_count,
 	};
 	struct ep_role *ep;
@@ -518,8 +572,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 		return r;
 	if (ep->ike != NULL && (r = endpoint_ike_open(ep->ike, ep->stack, rearm, ep)) != 0)
 		return r;
-	endpoint_start(ep->stack, io_now());
-	rearm(ep);
+	rearm(ep); /* the first timer starts the stack: IKE's auto = start connections */
 	SP_INFO(&d->log, "endpoint", "cleartext on %s, ESP/AH on %s%s", ep->tun.name,
 		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "");
 	return 0;

@@ -3,7 +3,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static long n_alloc;
 
@@ -55,4 +61,55 @@ bool crypto_alloc_count_start(void)
 long crypto_alloc_count(void)
 {
 	return n_alloc;
+}
+
+int crypto_secret_read(const char *path, uint8_t *buf, size_t cap, size_t *len, char *err,
+		       size_t err_len)
+{
+	struct stat st;
+	size_t n = 0;
+	ssize_t got;
+	int fd, r = 0;
+
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		int e = errno;
+
+		snprintf(err, err_len, "%s: %s", path,
+			 e == ENOENT		     ? "not found"
+			 : e == EACCES || e == EPERM ? "permission denied"
+						     : strerror(e));
+		return e == ENOENT ? SP_ENOTFOUND : e == EACCES || e == EPERM ? SP_EPERM : SP_EIO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "%s: not a regular file", path);
+		close(fd);
+		return SP_EINVAL;
+	}
+	while (n < cap && (got = read(fd, buf + n, cap - n)) > 0)
+		n += (size_t)got;
+	/* One octet more tells an over-long secret from one that fills buf. */
+	if (n == cap) {
+		uint8_t extra;
+
+		if (read(fd, &extra, 1) == 1) {
+			crypto_wipe(&extra, 1);
+			r = SP_ENOSPACE;
+		}
+	}
+	close(fd);
+	if (r == 0 && n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (r == 0 && n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (r != 0 || n == 0) {
+		crypto_wipe(buf, cap);
+		if (r == SP_ENOSPACE)
+			snprintf(err, err_len, "%s: longer than %zu octets", path, cap);
+		else
+			snprintf(err, err_len, "%s: empty", path);
+		return r != 0 ? r : SP_EINVAL;
+	}
+	*len = n;
+	return 0;
 }

@@ -24,6 +24,15 @@ void crypto_wipe(void *p, size_t n);
 /* SHA-1 of n bytes (RFC 7296 2.23's NAT detection hashes); SP_EIO on a library failure. */
 int crypto_sha1(const void *in, size_t n, uint8_t out[20]) SP_MUST_CHECK;
 
+/*
+ * Read a secret (a PSK) from a file into buf (cap octets), without a trailing newline.
+ * Every copy on the way is wiped. Errors name the file and what is wrong in err:
+ * SP_ENOTFOUND "not found", SP_EPERM "permission denied", SP_EINVAL "empty" or "not a
+ * regular file", SP_ENOSPACE "longer than N octets".
+ */
+int crypto_secret_read(const char *path, uint8_t *buf, size_t cap, size_t *len, char *err,
+		       size_t err_len) SP_MUST_CHECK;
+
 /* Count libcrypto's allocations from now on, so tests and benchmarks can show that the
  * packet path allocates nothing. Only possible before libcrypto's first allocation: false
  * when too late. */

@@ -42,6 +42,11 @@ enum nat_spihash_scheme_id {
 		NAT_SPIHASH_N
 };
 
+/* The scheme the gateway (spihash_scheme) and a deriving responder (spihash) use unless
+ * told otherwise: one default for both, or every packet of a default setup is lost. The
+ * worked example's, 000 [0101]. */
+#define NAT_SPIHASH_DEFAULT NAT_SPIHASH_MD5
+
 /* Which side of a matched pair the stored (inside host's) SPI is; 000 [0073]-[0074]. */
 enum nat_spihash_match_e {
 	NAT_SPIHASH_NO_MATCH = 0,

@@ -263,11 +263,10 @@ static void on_ike_out(void *arg, const struct ike_path *path, const uint8_t *ms
 	    udp_build(p, path->local_port, path->remote_port, h.ip_src, h.ip_dst, true) != 0 ||
 	    ipv4_build(p, &h, NULL, 0) != 0) {
 		pkt_free(p);
-		/* Larger than a packet buffer (IKE_AUTH with certificates): the owner's own
-		 * socket for the IKE port takes the payload as it is. */
-		if (ep->p.io.ike_send != NULL && path->local_port == ike_port(ep->ike))
-			ep->p.io.ike_send(ep->p.io.arg, ep->now, path, msg, len);
-		else
+		/* Larger than a packet buffer (IKE_AUTH with a certificate chain): the owner's
+		 * own socket for the port takes the payload as it is. */
+		if (ep->p.io.ike_send == NULL ||
+		    ep->p.io.ike_send(ep->p.io.arg, ep->now, path, msg, len) != 0)
 			ep->ctr[ENDPOINT_CTR_DROP_IKE_TOO_LONG]++;
 		return;
 	}
@@ -321,6 +320,8 @@ static int make_ike(struct endpoint *ep, struct conf *conf)
 		.spi_arg = ep,
 		.keylog = ep->p.io.keylog != NULL ? on_keylog : NULL,
 		.keylog_arg = ep,
+		.crl_fetch = ep->p.io.crl_fetch,
+		.crl_fetch_arg = ep->p.io.arg,
 	};
 
 	if (conf_next(conf, NULL, "conn") == NULL)
@@ -413,6 +414,13 @@ void endpoint_start(struct endpoint *ep, sp_time now)
 	for (unsigned i = 0; i < ep->nmods; i++)
 		if (ep->mods[i].ops->start != NULL)
 			ep->mods[i].ops->start(ep->mods[i].ctx, now);
+}
+
+void endpoint_shutdown(struct endpoint *ep, sp_time now)
+{
+	ep->now = now;
+	if (ep->ike != NULL)
+		ike_shutdown(ep->ike, now);
 }
 
 sp_time endpoint_next_deadline(const struct endpoint *ep)

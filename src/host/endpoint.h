@@ -23,7 +23,8 @@
  *
  * IKE's own messages are built into whole UDP/IPv4 packets here and go down the same
  * out_wire path (so a module that wraps ESP wraps IKE too); IKE on the NAT-T port comes up
- * through IPsec (RFC 3948 2.2) after in_wire.
+ * through IPsec (RFC 3948 2.2) after in_wire. An IKE message too long for a packet buffer
+ * goes whole to and from the owner's own sockets (io.ike_send, endpoint_ike_input()).
  */
 #ifndef SP_HOST_ENDPOINT_H
 #define SP_HOST_ENDPOINT_H
@@ -120,11 +121,22 @@ struct endpoint_io {
 	void (*ike_event)(void *arg, sp_time now, const struct ike_event *ev);
 	void (*ipsec_event)(void *arg, sp_time now, const struct ipsec_event *ev);
 	void (*keylog)(void *arg, const struct ike_keylog *k);
-	/* Optional: an IKE message on the IKE port too long for a packet buffer (IKE_AUTH
-	 * with certificates), for the owner's own UDP socket; it skips the out_wire hooks.
-	 * NULL: such messages are counted as host.drop_ike_too_long. */
-	void (*ike_send)(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
-			 size_t len);
+	/*
+	 * Optional: an IKE message too long for a packet buffer (IKE_AUTH with a certificate
+	 * chain), on either IKE port: the UDP payload as it is (on the NAT-T port with its
+	 * non-ESP marker), for the owner's own UDP socket of path->local_port; it skips the
+	 * out_wire hooks. 0: the owner took it (and counts its own send failures); nonzero
+	 * (no socket for the port), or NULL: counted as host.drop_ike_too_long.
+	 */
+	int (*ike_send)(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
+			size_t len);
+	/*
+	 * Optional: fetch a CRL from a certificate's http: distribution point for connections
+	 * with crl_fetch = yes (crypto/x509.h crypto_crl_fetch_fn: 0 with a malloc'd DER or PEM
+	 * CRL, or an SP_E* code). The owner's I/O; it may block for as long as the owner allows.
+	 * NULL: no fetching.
+	 */
+	int (*crl_fetch)(void *arg, const char *uri, uint8_t **crl, size_t *len);
 	void *arg;
 };
 
@@ -171,14 +183,22 @@ int endpoint_new(const struct endpoint_params *p, struct conf *conf, sp_time now
 void endpoint_free(struct endpoint *ep); /* accepts NULL; keys wiped */
 /* IKE initiates its auto = start connections; modules start. */
 void endpoint_start(struct endpoint *ep, sp_time now);
+/*
+ * An orderly stop, while the owner can still send: IKE deletes every established IKE SA
+ * and sends its DELETE once without waiting for the answer (ike_shutdown(), RFC 7296
+ * 1.4.1), so peers drop the tunnels at once. Call before endpoint_free().
+ */
+void endpoint_shutdown(struct endpoint *ep, sp_time now);
 
 /* Cleartext from the host. Consumes p. */
 void endpoint_output(struct endpoint *ep, sp_time now, struct pkt *p);
 /* A packet from the network. Consumes p. */
 void endpoint_input(struct endpoint *ep, sp_time now, struct pkt *p);
 /*
- * An IKE datagram's UDP payload the owner received on its own IKE socket (the daemon's
- * UDP 500): to IKE directly. Packets the owner has whole go to endpoint_input().
+ * An IKE datagram's UDP payload the owner received on its own socket (path->local_port):
+ * to IKE directly. For the daemon's UDP 500 socket, and for a datagram on the NAT-T port
+ * too long for a packet buffer (IKE_AUTH with a certificate chain; its non-ESP marker
+ * included, IKE checks it). Packets the owner has whole go to endpoint_input().
  */
 void endpoint_ike_input(struct endpoint *ep, sp_time now, const struct ike_path *path,
 			const uint8_t *msg, size_t len);

@@ -9,6 +9,8 @@
 #include "crypto/x509.h"
 #include "proto/natt.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +79,114 @@ static void sweep(struct ike *ike)
 		if (sa->state == IKE_SA_DEAD)
 			ike_sa_free(sa);
 	}
+}
+
+bool ike_log_ok(struct ike *ike, sp_time now)
+{
+	if (sp_ratelimit_ok(&ike->log_rl, now))
+		return true;
+	ike_ctr(ike, IKE_CTR_LOG_SUPPRESSED);
+	return false;
+}
+
+void ike_log_limited(struct ike *ike, int level, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	int len;
+
+	if (!sp_log_enabled(ike->p.log, level))
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ike->log_rl.suppressed != 0 && len >= 0 && (size_t)len < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - (size_t)len, " (%llu similar lines suppressed)",
+			 (unsigned long long)ike->log_rl.suppressed);
+	ike->log_rl.suppressed = 0;
+	sp_logf(ike->p.log, level, IKE_MOD, "%s", msg);
+}
+
+void ike_retry_reset(struct ike *ike, const struct ike_conn *c)
+{
+	struct ike_retry *r = &ike->retry[c - ike->conns];
+
+	r->tries = 0;
+	r->at = SP_TIME_NEVER;
+}
+
+void ike_retry_schedule(struct ike *ike, const struct ike_conn *c, sp_time now, bool soon,
+			const char *why)
+{
+	struct ike_retry *r = &ike->retry[c - ike->conns];
+	sp_time wait = 0;
+
+	if (c->remote == 0)
+		return; /* no address to start from: the peer comes back by itself */
+	if (!soon || r->tries > 0) {
+		uint32_t shift = SP_MIN(r->tries, 30u);
+
+		r->tries++;
+		if (c->keyingtries != 0 && r->tries >= c->keyingtries) {
+			IKE_LOG(ike, SP_LOG_WARN, "%s: giving up after %u attempts (keyingtries)",
+				c->name, r->tries);
+			ike_retry_reset(ike, c);
+			return;
+		}
+		/* Exponential backoff with jitter, so peers that lost each other together do
+		 * not come back in step. */
+		wait = c->retry_base << shift;
+		if (wait > c->retry_max || wait >> shift != c->retry_base)
+			wait = c->retry_max;
+		if (c->retry_jitter > 0)
+			wait = wait / 100 *
+			       (100 - c->retry_jitter +
+				sp_rng_below(ike->p.rng, 2 * c->retry_jitter + 1));
+	}
+	r->at = now + wait;
+	ike_ctr(ike, IKE_CTR_RETRY);
+	IKE_LOG(ike, SP_LOG_INFO, "%s: %s; setting up again in %.1f s (attempt %u%s)", c->name, why,
+		sp_time_sec(wait), r->tries + 1,
+		c->keyingtries == 0 ? ", keyingtries %forever" : "");
+}
+
+/* Due retries: a connection with an IKE SA up or on its way needs none. */
+static void retry_tick(struct ike *ike, sp_time now)
+{
+	for (size_t i = 0; i < ike->n_conns; i++) {
+		const struct ike_conn *c = &ike->conns[i];
+		bool busy = false;
+
+		if (ike->retry[i].at == SP_TIME_NEVER || now < ike->retry[i].at)
+			continue;
+		ike->retry[i].at = SP_TIME_NEVER;
+		for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
+			busy |= sa->conn == c &&
+				(sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT ||
+				 sa->state == IKE_SA_ESTABLISHED);
+		if (busy) {
+			ike_retry_reset(ike, c);
+			continue;
+		}
+		if (ike_sa_initiate(ike, c, now) != 0)
+			ike_retry_schedule(ike, c, now, false, "cannot initiate");
+	}
+}
+
+void ike_shutdown(struct ike *ike, sp_time now)
+{
+	/* First: whoever hears the IKE SAs go down (003's guard starts a new session) must
+	 * not start new ones now. */
+	ike->shut_down = true;
+	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next) {
+		if (sa->state == IKE_SA_ESTABLISHED)
+			ike_sa_delete_now(sa, now, true, "shutting down");
+		else
+			sa->state = IKE_SA_DEAD;
+	}
+	for (size_t i = 0; i < ike->n_conns; i++)
+		ike_retry_reset(ike, &ike->conns[i]);
+	sweep(ike);
 }
 
 void ike_start(struct ike *ike, sp_time now)
@@ -166,6 +276,8 @@ sp_time ike_next_deadline(const struct ike *ike)
 {
 	sp_time t = SP_TIME_NEVER;
 
+	for (size_t i = 0; i < ike->n_conns; i++)
+		t = sp_time_min(t, ike->retry[i].at);
 	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
 		t = sp_time_min(t, ike_sa_deadline(sa));
 	return t;
@@ -187,6 +299,7 @@ void ike_tick(struct ike *ike, sp_time now)
 	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
 		ike_sa_tick(sa, now);
 	sweep(ike);
+	retry_tick(ike, now);
 }
 
 int ike_up(struct ike *ike, sp_time now, const char *name)
@@ -207,6 +320,7 @@ int ike_up(struct ike *ike, sp_time now, const char *name)
 		}
 		return 0; /* up or on its way */
 	}
+	ike_retry_reset(ike, c);
 	return ike_sa_initiate(ike, c, now);
 }
 
@@ -226,9 +340,11 @@ int ike_down(struct ike *ike, sp_time now, const char *name)
 			ike_sa_kick(sa, now);
 		} else if (sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT ||
 			   sa->state == IKE_SA_INIT_DONE) {
+			sa->no_retry = true;
 			ike_sa_fail(sa, now, IKE_EV_CONNECT_FAILED, "taken down");
 		}
 	}
+	ike_retry_reset(ike, c);
 	sweep(ike);
 	return 0;
 }
@@ -484,10 +600,21 @@ void ike_show(const struct ike *ike, sp_time now, FILE *out)
 			sa->nat_remote	 ? "remote"
 			: !sa->nat_local ? "none"
 					 : "");
-		if (sa->state == IKE_SA_ESTABLISHED)
+		if (sa->state == IKE_SA_ESTABLISHED) {
+			char me[128], peer[128];
+
+			ike_id_fmt(sa->conn->local_id.type, sa->conn->local_id.data,
+				   sa->conn->local_id.len, me, sizeof(me));
+			if (sa->peer_id.type != 0)
+				ike_id_fmt(sa->peer_id.type, sa->peer_id.data, sa->peer_id.len,
+					   peer, sizeof(peer));
+			else
+				snprintf(peer, sizeof(peer), "?");
 			fprintf(out, "  established %lds ago, rekey in %lds, expires in %lds\n",
 				(long)((now - sa->established) / SP_SEC(1)),
 				secs_until(sa->rekey_at, now), secs_until(sa->expire_at, now));
+			fprintf(out, "  identities: %s === %s\n", me, peer);
+		}
 		for (const struct ike_child *ch = sa->children; ch != NULL; ch = ch->next) {
 			fprintf(out, "  CHILD %s %s%s %08x_i %08x_o %s, ",
 				ch->proto == IKE_PROTO_ESP ? "esp" : "ah",
@@ -498,7 +625,9 @@ void ike_show(const struct ike *ike, sp_time now, FILE *out)
 			show_ts(ch->ts_local, ch->n_ts_local, out);
 			fprintf(out, " === ");
 			show_ts(ch->ts_remote, ch->n_ts_remote, out);
-			fprintf(out, "\n    installed %lds ago, rekey in %lds, expires in %lds\n",
+			fprintf(out,
+				"\n    installed %lds ago, rekey in %lds, expires in "
+				"%lds\n",
 				(long)((now - ch->installed) / SP_SEC(1)),
 				secs_until(ch->rekey_at, now), secs_until(ch->expire_at, now));
 		}

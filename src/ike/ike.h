@@ -173,6 +173,11 @@ struct ike_params {
 	 */
 	int (*spi)(void *arg, const struct ike_spi_req *req, uint64_t *spi);
 	void *spi_arg;
+	/* Fetches a CRL from a certificate's http: distribution point for connections with
+	 * crl_fetch = yes: the owner's I/O (crypto/x509.h crypto_crl_fetch_fn: 0 and a
+	 * malloc'd DER or PEM CRL, or an SP_E* code). May be NULL. */
+	int (*crl_fetch)(void *arg, const char *uri, uint8_t **crl, size_t *len);
+	void *crl_fetch_arg;
 };
 
 /*
@@ -184,6 +189,14 @@ void ike_free(struct ike *ike);
 
 /* Initiate connections whose auto = start. */
 void ike_start(struct ike *ike, sp_time now);
+
+/*
+ * An orderly stop: every established IKE SA is deleted, its DELETE sent once without
+ * waiting for the answer (RFC 7296 1.4.1), so peers drop its CHILD SAs at once instead of
+ * after their liveness checks; everything else is forgotten, and nothing is initiated
+ * afterwards (ike_up() is SP_ESTATE). Call before ike_free().
+ */
+void ike_shutdown(struct ike *ike, sp_time now);
 
 /*
  * One received UDP datagram's payload on path (path->local_* is where it arrived). On the

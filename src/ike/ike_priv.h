@@ -52,7 +52,12 @@
 	_(KERNEL_FAIL, "kernel_fail")                           \
 	_(SPI_EXHAUSTED, "spi_exhausted")                       \
 	_(PEER_MOVED, "peer_moved")                             \
-	_(PEER_MOVE_IGNORED, "peer_move_ignored")
+	_(PEER_MOVE_IGNORED, "peer_move_ignored")               \
+	_(INITIAL_CONTACT, "initial_contact")                   \
+	_(IKE_REPLACED, "ike_sa_replaced")                      \
+	_(IKE_DUPLICATE_REFUSED, "ike_sa_duplicate_refused")    \
+	_(RETRY, "retry")                                       \
+	_(LOG_SUPPRESSED, "log_suppressed")
 
 enum ike_ctr {
 #define _(sym, str) IKE_CTR_##sym,
@@ -69,6 +74,10 @@ enum ike_ctr {
 
 enum ike_auto { IKE_AUTO_ADD, IKE_AUTO_START };
 enum ike_encap { IKE_ENCAP_AUTO, IKE_ENCAP_NO, IKE_ENCAP_FORCE };
+/* What a new IKE SA with the identities of an established one does (strongSwan's
+ * uniqueids): replace deletes the old one, keep deletes the new one, no keeps both; all
+ * three let an INITIAL_CONTACT (RFC 7296 2.4) remove the old ones, never does not. */
+enum ike_unique { IKE_UNIQUE_REPLACE, IKE_UNIQUE_KEEP, IKE_UNIQUE_NO, IKE_UNIQUE_NEVER };
 
 struct ike_id {
 	uint8_t type; /* 0: any (remote_id not configured) */
@@ -106,6 +115,11 @@ struct ike_conn {
 	bool dynamic_update; /* follow a peer behind a NAT to its new address (2.23) */
 	sp_time dpd_delay;
 	bool dpd_restart;
+	bool close_restart; /* close_action = restart: set up again after the peer's delete */
+	enum ike_unique unique;
+	uint32_t keyingtries;	       /* attempts to set up or restart; 0: %forever */
+	sp_time retry_base, retry_max; /* backoff between attempts: base, doubling, up to max */
+	uint32_t retry_jitter;	       /* percent of each wait, either way */
 	sp_time retransmit_timeout;
 	uint32_t retransmit_tries;
 	enum ike_spi_mode spi_mode;
@@ -237,6 +251,16 @@ struct ike_sa {
 	size_t peer_ni_len, peer_nr_len;
 	bool sha_sig; /* peer sent SIGNATURE_HASH_ALGORITHMS with SHA2-256 */
 	const char *fail_reason;
+	struct ike_id peer_id; /* as authenticated in IKE_AUTH */
+	bool initial_contact;  /* the peer's IKE_AUTH carried INITIAL_CONTACT (2.4) */
+	bool no_retry;	       /* a failure the connection's retries must not repeat */
+	char why[160];	       /* room for a failure's explanation */
+};
+
+/* The retries of one connection (keyingtries): attempts so far and when the next is due. */
+struct ike_retry {
+	uint32_t tries;
+	sp_time at; /* SP_TIME_NEVER: none pending */
 };
 
 struct ike {
@@ -261,17 +285,39 @@ struct ike {
 	uint32_t next_reqid; /* for CHILD SAs of connections open to any peer */
 	uint8_t *scratch;    /* message building */
 	size_t scratch_len;
-	struct sp_ratelimit log_rl; /* lines an unauthenticated peer can cause (IKE_LOG_RL) */
+	struct ike_retry *retry; /* one per connection */
+	/* Lines an unauthenticated sender can cause (IKE_LOG_RL, ike_log_ok): a token bucket
+	 * for the instance; what it refuses counts as log_suppressed. */
+	struct sp_ratelimit log_rl;
+	bool shut_down; /* ike_shutdown() ran: nothing is initiated any more */
 };
 
 #define IKE_LOG(ike, lvl, ...) sp_logf((ike)->p.log, (lvl), IKE_MOD, __VA_ARGS__)
-#define IKE_LOG_RL(ike, now, lvl, ...) \
-	sp_logf_rl((ike)->p.log, &(ike)->log_rl, (now), (lvl), IKE_MOD, __VA_ARGS__)
+/* A line an unauthenticated sender can cause: through the instance's bucket. */
+#define IKE_LOG_RL(ike, now, lvl, ...)                              \
+	do {                                                        \
+		if (ike_log_ok((ike), (now)))                       \
+			ike_log_limited((ike), (lvl), __VA_ARGS__); \
+	} while (0)
 /* Count; a drop also gets a log line at debug level (none per packet by default). */
 void ike_ctr(struct ike *ike, enum ike_ctr c);
 
 /* ike.c: hand the SA's keys to the owner's keylog callback, if any. */
 void ike_keylog(const struct ike_sa *sa);
+/* May a line caused by an unauthenticated message be logged now (a token of log_rl;
+ * what is left out is counted as log_suppressed)? Before work that only the line needs. */
+bool ike_log_ok(struct ike *ike, sp_time now);
+/* The line ike_log_ok() let through; it says how many similar lines were left out before. */
+void ike_log_limited(struct ike *ike, int level, const char *fmt, ...) SP_PRINTF(3, 4);
+/* Keyingtries: schedule the next attempt to set up c after a failure (soon: the first
+ * one without waiting), or forget the attempts once it is up. why goes into the log. */
+void ike_retry_schedule(struct ike *ike, const struct ike_conn *c, sp_time now, bool soon,
+			const char *why);
+void ike_retry_reset(struct ike *ike, const struct ike_conn *c);
+/* The peer's identity as a log-friendly string ("10.0.0.2", "b.example", "C=CH, CN=b"). */
+void ike_id_fmt(uint8_t type, const uint8_t *data, size_t len, char *out, size_t cap);
+/* A configured identity matches one received (DNs compared as names, RFC 4945 3.1.5). */
+bool ike_id_match(const struct ike_id *want, uint8_t type, const uint8_t *data, size_t len);
 
 /* ikev2_conf.c */
 int ike_conf_read(struct ike *ike, struct conf *conf) SP_MUST_CHECK;
@@ -344,6 +390,11 @@ sp_time ike_sa_deadline(const struct ike_sa *sa);
 /* Start the next queued exchange if the window is free. */
 void ike_sa_kick(struct ike_sa *sa, sp_time now);
 void ike_sa_fail(struct ike_sa *sa, sp_time now, enum ike_event_type ev, const char *why);
+/*
+ * Remove an IKE SA now, its CHILD SAs first: with tell_peer, its DELETE is sent once
+ * without waiting for the answer (shutdown, a replaced duplicate); why goes into the log.
+ */
+void ike_sa_delete_now(struct ike_sa *sa, sp_time now, bool tell_peer, const char *why);
 void ike_event(struct ike *ike, const struct ike_sa *sa, const struct ike_child *ch,
 	       enum ike_event_type type, bool initiator, const char *reason);
 
@@ -381,6 +432,10 @@ void ike_sa_schedule_ike(struct ike_sa *sa, sp_time now);
 /* Our proposals for a new CHILD SA with our inbound SPI; dh: the PFS group or 0. */
 size_t ike_child_props(const struct ike_conn *c, uint32_t spi, bool pfs, struct ikev2_algs *out);
 /* Choose among the peer's proposals: SP_ENOTFOUND for none. */
+/* Proposals as text for the log lines of failures: ours, and those of a peer's SA payload
+ * ("aes256gcm16-prfsha256-x25519, aes128-sha256-modp2048"). */
+void ike_props_fmt(const struct ikev2_algs *p, size_t n, char *out, size_t cap);
+void ike_props_fmt_peer(struct cur sa, char *out, size_t cap);
 int ike_child_select(const struct ike_conn *c, const struct ikev2_msg *m, bool pfs_allowed,
 		     struct ikev2_algs *out) SP_MUST_CHECK;
 int ike_ike_select(const struct ike_conn *c, struct cur sa, bool rekey,

@@ -379,3 +379,135 @@ sp_time ike_child_deadline(const struct ike_sa *sa)
 	}
 	return t;
 }
+
+/* ---- proposals as text, for the log lines of failures ---- */
+
+static size_t xf_name(uint8_t type, uint16_t id, uint16_t keylen, char *out, size_t cap)
+{
+	const char *n = NULL;
+	int len;
+
+	switch (type) {
+	case IKEV2_XF_ENCR:
+		if (id == IKEV2_ENCR_AES_GCM_16)
+			len = snprintf(out, cap, "aes%ugcm16", keylen);
+		else if (id == IKEV2_ENCR_AES_CBC)
+			len = snprintf(out, cap, "aes%u", keylen);
+		else
+			len = snprintf(out, cap, "encr%u", id);
+		return len > 0 ? SP_MIN((size_t)len, cap - 1) : 0;
+	case IKEV2_XF_INTEG:
+		n = id == IKEV2_INTEG_HMAC_SHA2_256_128 ? "sha256" : NULL;
+		break;
+	case IKEV2_XF_PRF:
+		n = strcmp(crypto_prf_name(id), "?") != 0 ? crypto_prf_name(id) : NULL;
+		break;
+	case IKEV2_XF_DH:
+		n = strncmp(crypto_dh_name(id), "modp", 4) == 0 ||
+				    strncmp(crypto_dh_name(id), "ecp", 3) == 0 ||
+				    strcmp(crypto_dh_name(id), "curve25519") == 0
+			    ? crypto_dh_name(id)
+			    : NULL;
+		break;
+	case IKEV2_XF_ESN:
+		n = id == IKEV2_ESN_YES ? "esn" : "noesn";
+		break;
+	default:
+		break;
+	}
+	len = n != NULL ? snprintf(out, cap, "%s", n)
+			: snprintf(out, cap, "%s%u",
+				   type == IKEV2_XF_INTEG ? "integ"
+				   : type == IKEV2_XF_PRF ? "prf"
+				   : type == IKEV2_XF_DH  ? "dh"
+							  : "xf",
+				   id);
+	return len > 0 ? SP_MIN((size_t)len, cap - 1) : 0;
+}
+
+/* Append "-name" (or "name" at the start of a proposal) to out. */
+static void fmt_add(char *out, size_t cap, size_t *used, bool first, uint8_t type, uint16_t id,
+		    uint16_t keylen)
+{
+	if (*used + 2 >= cap)
+		return;
+	if (!first)
+		out[(*used)++] = '-';
+	*used += xf_name(type, id, keylen, out + *used, cap - *used);
+	out[*used] = 0;
+}
+
+static void fmt_sep(char *out, size_t cap, size_t *used)
+{
+	if (*used > 0 && *used + 3 < cap) {
+		memcpy(out + *used, ", ", 3);
+		*used += 2;
+	}
+}
+
+void ike_props_fmt(const struct ikev2_algs *p, size_t n, char *out, size_t cap)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool first = true;
+
+		fmt_sep(out, cap, &used);
+		if (p[i].encr != 0) {
+			fmt_add(out, cap, &used, first, IKEV2_XF_ENCR, p[i].encr, p[i].encr_keylen);
+			first = false;
+		}
+		if (p[i].integ != 0) {
+			fmt_add(out, cap, &used, first, IKEV2_XF_INTEG, p[i].integ, 0);
+			first = false;
+		}
+		if (p[i].prf != 0) {
+			fmt_add(out, cap, &used, first, IKEV2_XF_PRF, p[i].prf, 0);
+			first = false;
+		}
+		if (p[i].dh != 0)
+			fmt_add(out, cap, &used, first, IKEV2_XF_DH, p[i].dh, 0);
+	}
+	if (used == 0)
+		snprintf(out, cap, "none");
+}
+
+void ike_props_fmt_peer(struct cur sa, char *out, size_t cap)
+{
+	struct ikev2_prop *p = calloc(IKEV2_PROP_MAX, sizeof(*p));
+	size_t n = 0, used = 0;
+
+	out[0] = 0;
+	if (p == NULL || ikev2_sa_parse(sa, p, IKEV2_PROP_MAX, &n) != 0) {
+		snprintf(out, cap, "(unreadable SA payload)");
+		free(p);
+		return;
+	}
+	/* The order of configurations: encryption, integrity, PRF, group, ESN; several of
+	 * one type are each listed. */
+	static const uint8_t order[] = { IKEV2_XF_ENCR, IKEV2_XF_INTEG, IKEV2_XF_PRF, IKEV2_XF_DH,
+					 IKEV2_XF_ESN };
+
+	for (size_t i = 0; i < n; i++) {
+		bool first = true;
+
+		fmt_sep(out, cap, &used);
+		for (size_t t = 0; t < sizeof(order); t++) {
+			uint8_t type = order[t];
+
+			for (uint8_t k = 0; k < p[i].nxf[type - 1]; k++) {
+				fmt_add(out, cap, &used, first, type, p[i].xf[type - 1][k].id,
+					p[i].xf[type - 1][k].keylen);
+				first = false;
+			}
+		}
+		if (p[i].unusable && used + 12 < cap) {
+			memcpy(out + used, " (unusable)", 12);
+			used += 11;
+		}
+	}
+	if (used == 0)
+		snprintf(out, cap, "none");
+	free(p);
+}

@@ -20,6 +20,9 @@ static const char *const mode_names[] = { "tunnel", "transport", NULL };
 static const char *const encap_names[] = { "auto", "no", "force", NULL };
 static const char *const spi_names[] = { "random", "leased", "derived", NULL };
 static const char *const dpd_names[] = { "clear", "restart", NULL };
+static const char *const close_names[] = { "none", "restart", NULL };
+static const char *const unique_names[] = { "replace", "keep", "no", "never", NULL };
+static const char *const revocation_names[] = { "relaxed", "strict", NULL };
 static const char *const proto_names[] = { "esp", "ah", NULL };
 /* 003: the epoch guard (host/host_guard.h) of a client (FIG. 6A/6B) or a server (FIG. 7). */
 static const char *const guard_names[] = { "no", "client", "server", NULL };
@@ -131,6 +134,11 @@ static int parse_props(struct conf_sec *s, const char *key, const char *val, uin
 	return 0;
 }
 
+/*
+ * An identity: an IPv4 address (or ip:A), fqdn:NAME, email:ADDR or any text with an '@'
+ * (RFC 822), keyid:TEXT, dn:TEXT or any text with an '=' (a DN, "C=CH, O=Example,
+ * CN=host"), else an FQDN.
+ */
 static int parse_id(struct conf_sec *s, const char *key, const char *v, struct ike_id *id)
 {
 	uint32_t a;
@@ -144,16 +152,33 @@ static int parse_id(struct conf_sec *s, const char *key, const char *v, struct i
 		sp_store_be32(id->data, a);
 		return 0;
 	}
+	if (strncmp(v, "dn:", 3) == 0 ||
+	    (strchr(v, '=') != NULL && strncmp(v, "fqdn:", 5) != 0 &&
+	     strncmp(v, "email:", 6) != 0 && strncmp(v, "keyid:", 6) != 0)) {
+		size_t dlen;
+		int e;
+
+		if ((e = crypto_dn_parse(v[0] == 'd' && v[1] == 'n' && v[2] == ':' ? v + 3 : v,
+					 id->data, sizeof(id->data), &dlen)) != 0)
+			return conf_fail(s,
+					 "%s: '%s' is not a distinguished name (\"C=CH, O=Example, "
+					 "CN=host\": known attribute names, each with a value)%s",
+					 key, v, e == SP_ENOSPACE ? ": too long" : "");
+		id->type = IKEV2_ID_DER_DN;
+		id->len = (uint8_t)dlen;
+		return 0;
+	}
 	if (strncmp(v, "keyid:", 6) == 0) {
 		id->type = IKEV2_ID_KEY_ID;
 		v += 6;
 	} else if (strncmp(v, "email:", 6) == 0) {
 		id->type = IKEV2_ID_RFC822;
 		v += 6;
-	} else {
+	} else if (strncmp(v, "fqdn:", 5) == 0) {
 		id->type = IKEV2_ID_FQDN;
-		if (strncmp(v, "fqdn:", 5) == 0)
-			v += 5;
+		v += 5;
+	} else {
+		id->type = strchr(v, '@') != NULL ? IKEV2_ID_RFC822 : IKEV2_ID_FQDN;
 	}
 	len = strlen(v);
 	if (len == 0 || len > IKEV2_ID_MAX)
@@ -229,25 +254,30 @@ static int read_conn_peer(struct conf_sec *s, struct ike_conn *c)
 	return 0;
 }
 
-/* psk = 0xHEX or at least 8 characters. */
-static int read_conn_psk(struct conf_sec *s, struct ike_conn *c)
+/* A PSK's text: 0xHEX, or at least 8 characters taken as they are. */
+static int psk_value(struct conf_sec *s, const char *key, const uint8_t *v, size_t n,
+		     struct ike_conn *c)
 {
-	const char *v;
-	size_t n;
-	int e;
+	if (n >= 2 && v[0] == '0' && v[1] == 'x') {
+		size_t hn = (n - 2) / 2;
 
-	if ((e = conf_require(s, "psk")) != 0 || (e = conf_get_str(s, "psk", NULL, &v)) != 0)
-		return e;
-	if (strncmp(v, "0x", 2) == 0) {
-		if ((n = (strlen(v) - 2) / 2) == 0)
-			return conf_fail(s, "psk: bad hex");
-		if ((c->psk = malloc(n)) == NULL)
+		if (hn == 0 || (n - 2) % 2 != 0)
+			return conf_fail(s, "%s: bad hex", key);
+		if ((c->psk = malloc(hn)) == NULL)
 			return SP_ENOMEM;
-		c->psk_len = n;
-		return conf_get_hex(s, "psk", c->psk, n, true);
+		c->psk_len = hn;
+		for (size_t i = 0; i < hn; i++) {
+			unsigned hi, lo;
+			char h[3] = { (char)v[2 + 2 * i], (char)v[3 + 2 * i], 0 };
+
+			if (sscanf(h, "%1x%1x", &hi, &lo) != 2)
+				return conf_fail(s, "%s: bad hex", key);
+			c->psk[i] = (uint8_t)(hi << 4 | lo);
+		}
+		return 0;
 	}
-	if ((n = strlen(v)) < 8)
-		return conf_fail(s, "psk: at least 8 characters");
+	if (n < 8)
+		return conf_fail(s, "%s: at least 8 characters", key);
 	if ((c->psk = malloc(n)) == NULL)
 		return SP_ENOMEM;
 	memcpy(c->psk, v, n);
@@ -255,8 +285,64 @@ static int read_conn_psk(struct conf_sec *s, struct ike_conn *c)
 	return 0;
 }
 
+/* psk = 0xHEX or at least 8 characters, or psk_file = PATH holding the same. */
+static int read_conn_psk(struct conf_sec *s, struct ike_conn *c)
+{
+	const char *v, *path;
+	uint8_t buf[1024];
+	size_t n;
+	char err[512];
+	int e;
+
+	if ((e = conf_get_str(s, "psk_file", NULL, &path)) != 0 ||
+	    (e = conf_get_str(s, "psk", NULL, &v)) != 0)
+		return e;
+	if (path != NULL && v != NULL)
+		return conf_fail(s, "psk and psk_file: one of them, not both");
+	if (path == NULL) {
+		if ((e = conf_require(s, "psk")) != 0)
+			return e;
+		return psk_value(s, "psk", (const uint8_t *)v, strlen(v), c);
+	}
+	if ((e = crypto_secret_read(path, buf, sizeof(buf), &n, err, sizeof(err))) != 0)
+		return conf_fail(s, "psk_file: %s", err);
+	e = psk_value(s, "psk_file", buf, n, c);
+	crypto_wipe(buf, sizeof(buf));
+	return e;
+}
+
+/* auth = pubkey: cert, key, ca; intermediates, crl, revocation, crl_fetch. */
+static int read_conn_cred(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
+{
+	struct crypto_cred_paths p = { 0 };
+	char err[CRYPTO_WHY_MAX + 64];
+	bool fetch;
+	int e, i;
+
+	if ((e = conf_require(s, "cert")) != 0 || (e = conf_require(s, "key")) != 0 ||
+	    (e = conf_require(s, "ca")) != 0 || (e = conf_get_str(s, "cert", NULL, &p.cert)) != 0 ||
+	    (e = conf_get_str(s, "key", NULL, &p.key)) != 0 ||
+	    (e = conf_get_str(s, "ca", NULL, &p.ca)) != 0 ||
+	    (e = conf_get_str(s, "intermediates", NULL, &p.intermediates)) != 0 ||
+	    (e = conf_get_str(s, "crl", NULL, &p.crl)) != 0 ||
+	    (e = conf_get_enum(s, "revocation", revocation_names, CRYPTO_REV_RELAXED, &i)) != 0 ||
+	    (e = conf_get_bool(s, "crl_fetch", false, &fetch)) != 0 ||
+	    (e = conf_get_time(s, "crl_refetch", SP_SEC(300), &p.crl_refetch)) != 0)
+		return e;
+	p.revocation = (enum crypto_revocation)i;
+	if (fetch) {
+		if (ike->p.crl_fetch == NULL)
+			return conf_fail(s, "crl_fetch = yes: this program cannot fetch CRLs");
+		p.crl_fetch = ike->p.crl_fetch;
+		p.crl_fetch_arg = ike->p.crl_fetch_arg;
+	}
+	if ((e = crypto_cred_open(&p, &c->cred, err, sizeof(err))) != 0)
+		return conf_fail(s, "%s", err);
+	return 0;
+}
+
 /* auth = psk (psk) or pubkey (cert, key, ca); local_id, remote_id. */
-static int read_conn_auth(struct conf_sec *s, struct ike_conn *c)
+static int read_conn_auth(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 {
 	const char *v;
 	int e, i;
@@ -267,18 +353,8 @@ static int read_conn_auth(struct conf_sec *s, struct ike_conn *c)
 	if (c->auth == IKEV2_AUTH_PSK) {
 		if ((e = read_conn_psk(s, c)) != 0)
 			return e;
-	} else {
-		const char *cert, *key, *ca;
-
-		if ((e = conf_require(s, "cert")) != 0 || (e = conf_require(s, "key")) != 0 ||
-		    (e = conf_require(s, "ca")) != 0 ||
-		    (e = conf_get_str(s, "cert", NULL, &cert)) != 0 ||
-		    (e = conf_get_str(s, "key", NULL, &key)) != 0 ||
-		    (e = conf_get_str(s, "ca", NULL, &ca)) != 0)
-			return e;
-		if ((e = crypto_cred_load(cert, key, ca, &c->cred)) != 0)
-			return conf_fail(s, "cert/key/ca: %s (%s, %s, %s)", sp_strerror(e), cert,
-					 key, ca);
+	} else if ((e = read_conn_cred(ike, s, c)) != 0) {
+		return e;
 	}
 	if ((v = conf_get(s, "local_id")) != NULL) {
 		if ((e = parse_id(s, "local_id", v, &c->local_id)) != 0)
@@ -287,6 +363,27 @@ static int read_conn_auth(struct conf_sec *s, struct ike_conn *c)
 		c->local_id.type = IKEV2_ID_IPV4_ADDR;
 		c->local_id.len = 4;
 		sp_store_be32(c->local_id.data, c->local);
+	}
+	if (c->local_id.type == IKEV2_ID_DER_DN) {
+		const uint8_t *subj;
+		size_t slen;
+		char a[256], b[256];
+
+		/* RFC 4945 3.1.5: the DN sent must be the certificate's subject; send its exact
+		 * encoding, so no peer compares two spellings of one name. */
+		if (c->auth != IKEV2_AUTH_SIG)
+			return conf_fail(s, "local_id: a DN identity needs auth = pubkey");
+		crypto_cred_subject_der(c->cred, &subj, &slen);
+		if (!crypto_dn_equal(c->local_id.data, c->local_id.len, subj, slen)) {
+			crypto_dn_format(c->local_id.data, c->local_id.len, a, sizeof(a));
+			crypto_dn_format(subj, slen, b, sizeof(b));
+			return conf_fail(
+				s, "local_id \"%s\" is not the certificate's subject \"%s\"", a, b);
+		}
+		if (slen > sizeof(c->local_id.data))
+			return conf_fail(s, "local_id: the certificate's subject is too long");
+		memcpy(c->local_id.data, subj, slen);
+		c->local_id.len = (uint8_t)slen;
 	}
 	if ((v = conf_get(s, "remote_id")) != NULL &&
 	    (e = parse_id(s, "remote_id", v, &c->remote_id)) != 0)
@@ -328,6 +425,42 @@ static int read_conn_algs(struct conf_sec *s, struct ike_conn *c)
 	return 0;
 }
 
+/* close_action, unique, keyingtries and the backoff between attempts. */
+static int read_conn_retry(struct conf_sec *s, struct ike_conn *c)
+{
+	const char *v;
+	char *end;
+	int e, i;
+
+	if ((e = conf_get_enum(s, "close_action", close_names, 0, &i)) != 0)
+		return e;
+	c->close_restart = i == 1;
+	if ((e = conf_get_enum(s, "unique", unique_names, IKE_UNIQUE_REPLACE, &i)) != 0)
+		return e;
+	c->unique = (enum ike_unique)i;
+	if ((e = conf_get_str(s, "keyingtries", "%forever", &v)) != 0)
+		return e;
+	if (strcmp(v, "%forever") == 0) {
+		c->keyingtries = 0;
+	} else {
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (*v < '0' || *v > '9' || *end != 0 || n == 0 || n > 1000000)
+			return conf_fail(s,
+					 "keyingtries: '%s' is neither a number 1-1000000 nor "
+					 "%%forever",
+					 v);
+		c->keyingtries = (uint32_t)n;
+	}
+	if ((e = conf_get_time(s, "retry_base", SP_SEC(2), &c->retry_base)) != 0 ||
+	    (e = conf_get_time(s, "retry_max", SP_SEC(120), &c->retry_max)) != 0 ||
+	    (e = conf_get_u32(s, "retry_jitter", 20, 0, 100, &c->retry_jitter)) != 0)
+		return e;
+	if (c->retry_base == 0 || c->retry_max < c->retry_base)
+		return conf_fail(s, "retry_base must be positive and at most retry_max");
+	return 0;
+}
+
 /* Lifetimes, rekeying, the epoch guard, encapsulation, liveness, retransmission. */
 static int read_conn_timers(struct conf_sec *s, struct ike_conn *c)
 {
@@ -358,6 +491,8 @@ static int read_conn_timers(struct conf_sec *s, struct ike_conn *c)
 	    (e = conf_get_enum(s, "dpd_action", dpd_names, 0, &i)) != 0)
 		return e;
 	c->dpd_restart = i == 1;
+	if ((e = read_conn_retry(s, c)) != 0)
+		return e;
 	if ((e = conf_get_time(s, "retransmit_timeout", SP_SEC(2), &c->retransmit_timeout)) != 0 ||
 	    (e = conf_get_u32(s, "retransmit_tries", 5, 0, 20, &c->retransmit_tries)) != 0)
 		return e;
@@ -375,8 +510,9 @@ static int read_conn_spi(struct ike *ike, struct conf_sec *s, struct ike_conn *c
 	if ((e = conf_get_enum(s, "spi", spi_names, IKE_SPI_RANDOM, &i)) != 0)
 		return e;
 	c->spi_mode = (enum ike_spi_mode)i;
-	/* 000 [0049]: two random bytes, then two of MD5(originator SPI), is the default. */
-	if ((e = conf_get_enum(s, "spihash", nat_spihash_scheme_names, NAT_SPIHASH_MD5_RAND, &i)) !=
+	/* The gateway's spihash_scheme default (000's worked example [0101]): with defaults on
+	 * both sides the responder derives what the NAT expects. */
+	if ((e = conf_get_enum(s, "spihash", nat_spihash_scheme_names, NAT_SPIHASH_DEFAULT, &i)) !=
 	    0)
 		return e;
 	c->spihash = nat_spihash_scheme_get((enum nat_spihash_scheme_id)i);
@@ -415,7 +551,7 @@ static int read_conn(struct ike *ike, struct conf_sec *s, struct ike_conn *c)
 		return conf_fail(s, "[conn] needs a name: [conn NAME]");
 	if ((c->name = strdup(s->name)) == NULL)
 		return SP_ENOMEM;
-	if ((e = read_conn_peer(s, c)) != 0 || (e = read_conn_auth(s, c)) != 0 ||
+	if ((e = read_conn_peer(s, c)) != 0 || (e = read_conn_auth(ike, s, c)) != 0 ||
 	    (e = read_conn_algs(s, c)) != 0 || (e = read_conn_timers(s, c)) != 0 ||
 	    (e = read_conn_spi(ike, s, c)) != 0)
 		return e;
@@ -464,6 +600,10 @@ int ike_conf_read(struct ike *ike, struct conf *conf)
 			return e;
 		c->reqid = (uint32_t)ike->n_conns;
 	}
+	if ((ike->retry = calloc(n, sizeof(*ike->retry))) == NULL)
+		return SP_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		ike->retry[i].at = SP_TIME_NEVER;
 	return 0;
 }
 
@@ -480,6 +620,8 @@ void ike_conf_free(struct ike *ike)
 		crypto_cred_free(c->cred);
 	}
 	free(ike->conns);
+	free(ike->retry);
+	ike->retry = NULL;
 	ike->conns = NULL;
 	ike->n_conns = 0;
 }

@@ -7,6 +7,10 @@
  */
 #include "ike/ike_priv.h"
 
+#include "base/addr.h"
+
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,8 +229,13 @@ void ike_sa_fail(struct ike_sa *sa, sp_time now, enum ike_event_type ev, const c
 	if (sa->state == IKE_SA_DEAD)
 		return;
 	sa->fail_reason = why;
-	IKE_LOG(ike, SP_LOG_INFO, "%s: IKE SA %016llx: %s", sa->conn->name,
-		(unsigned long long)sa->spi_i, why);
+	{
+		char a[SP_IP4_STRLEN];
+
+		IKE_LOG(ike, was_up ? SP_LOG_INFO : SP_LOG_WARN, "%s: IKE SA %016llx with %s: %s",
+			sa->conn->name, (unsigned long long)sa->spi_i,
+			sp_ip4_fmt(sa->path.remote_addr, a), why);
+	}
 	if (ev == IKE_EV_PEER_SILENT)
 		ike_ctr(ike, IKE_CTR_PEER_SILENT);
 	ike_event(ike, sa, NULL, ev, sa->initiator, why);
@@ -237,9 +246,53 @@ void ike_sa_fail(struct ike_sa *sa, sp_time now, enum ike_event_type ev, const c
 		ike_event(ike, sa, NULL, IKE_EV_IKE_DOWN, sa->initiator, why);
 	}
 	sa->state = IKE_SA_DEAD;
-	if (ev == IKE_EV_PEER_SILENT && sa->conn->dpd_restart && sa->conn->remote != 0 &&
-	    ike_sa_initiate(ike, sa->conn, now) != 0)
-		IKE_LOG(ike, SP_LOG_ERR, "%s: restart failed", sa->conn->name);
+	/* dpd_action = restart at once; a failed attempt to set up again after the backoff
+	 * (keyingtries); an authentication or proposal failure is not repeated. */
+	if (ev == IKE_EV_PEER_SILENT && sa->conn->dpd_restart)
+		ike_retry_schedule(ike, sa->conn, now, true, why);
+	else if (ev == IKE_EV_CONNECT_FAILED && sa->initiator && !was_up && !sa->no_retry)
+		ike_retry_schedule(ike, sa->conn, now, false, why);
+}
+
+static int build_delete_ike(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
+{
+	(void)sa;
+	(void)arg;
+	return ikev2_put_delete(w, IKE_PROTO_IKE, 0, NULL, 0);
+}
+
+void ike_sa_delete_now(struct ike_sa *sa, sp_time now, bool tell_peer, const char *why)
+{
+	struct ike *ike = sa->ike;
+	bool was_up = sa->state == IKE_SA_ESTABLISHED;
+	uint8_t *msg;
+	size_t len;
+
+	(void)now;
+	if (sa->state == IKE_SA_DEAD)
+		return;
+	/* The children first: the peer's DELETE of the IKE SA covers them (1.4.1). */
+	while (sa->children != NULL)
+		ike_child_remove(sa, sa->children, true);
+	/* With a request in flight, the delete takes its message ID: the window is one (2.3). */
+	if (tell_peer && was_up &&
+	    ike_msg_build(ike, sa, IKEV2_EXCH_INFORMATIONAL, false,
+			  sa->req.kind != IKE_X_NONE ? sa->req.msgid : sa->msgid_next, true,
+			  build_delete_ike, NULL, &msg, &len) == 0) {
+		if (sa->req.kind == IKE_X_NONE)
+			sa->msgid_next++;
+		ike_send(ike, &sa->path, msg, len);
+		free(msg);
+	}
+	ike_req_clear(sa);
+	if (was_up) {
+		ike_ctr(ike, IKE_CTR_IKE_DOWN);
+		IKE_LOG(ike, SP_LOG_INFO, "%s: IKE SA %016llx_i %016llx_r deleted (%s)%s",
+			sa->conn->name, (unsigned long long)sa->spi_i,
+			(unsigned long long)sa->spi_r, why, tell_peer ? ", peer told" : "");
+		ike_event(ike, sa, NULL, IKE_EV_IKE_DOWN, sa->initiator, why);
+	}
+	sa->state = IKE_SA_DEAD;
 }
 
 void ike_sa_tick(struct ike_sa *sa, sp_time now)
@@ -252,10 +305,23 @@ void ike_sa_tick(struct ike_sa *sa, sp_time now)
 	if (sa->req.kind != IKE_X_NONE && now >= sa->req.next) {
 		if (sa->req.tries >= c->retransmit_tries) {
 			/* 2.4: after the retransmissions, the peer is taken to be gone. */
+			static const char *const kinds[] = {
+				[IKE_X_NONE] = "?",
+				[IKE_X_INIT] = "IKE_SA_INIT",
+				[IKE_X_AUTH] = "IKE_AUTH",
+				[IKE_X_CHILD_CREATE] = "CREATE_CHILD_SA",
+				[IKE_X_CHILD_REKEY] = "CREATE_CHILD_SA (CHILD SA rekey)",
+				[IKE_X_IKE_REKEY] = "CREATE_CHILD_SA (IKE SA rekey)",
+				[IKE_X_CHILD_DELETE] = "INFORMATIONAL (delete)",
+				[IKE_X_IKE_DELETE] = "INFORMATIONAL (delete)",
+				[IKE_X_DPD] = "INFORMATIONAL (liveness check)",
+			};
 			bool setup = sa->state == IKE_SA_INIT_SENT || sa->state == IKE_SA_AUTH_SENT;
 
+			snprintf(sa->why, sizeof(sa->why), "no answer to our %s after %u tries",
+				 kinds[sa->req.kind], sa->req.tries + 1);
 			ike_sa_fail(sa, now, setup ? IKE_EV_CONNECT_FAILED : IKE_EV_PEER_SILENT,
-				    "no answer to our request");
+				    sa->why);
 			return;
 		}
 		sa->req.tries++;

@@ -5,9 +5,11 @@
  */
 #include "ike/ike_priv.h"
 
+#include "base/addr.h"
 #include "crypto/crypto.h"
 #include "crypto/x509.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,10 +157,15 @@ static int build_init(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 				 sa->initiator ? sa->ni_len : sa->nr_len)) != 0 ||
 	    (r = put_nat_d(sa, w, a->nat_spi_r)) != 0)
 		return r;
-	if (!sa->initiator && sa->conn->auth == IKEV2_AUTH_SIG &&
-	    (r = ikev2_put_certreq(w, IKEV2_CERT_X509_SIG, crypto_cred_ca_keyid(sa->conn->cred),
-				   20)) != 0)
-		return r;
+	if (!sa->initiator && sa->conn->auth == IKEV2_AUTH_SIG) {
+		const uint8_t *ids;
+		size_t idlen;
+
+		/* 3.7: every trust anchor of ours, by the hash of its public key. */
+		crypto_cred_ca_keyids(sa->conn->cred, &ids, &idlen);
+		if ((r = ikev2_put_certreq(w, IKEV2_CERT_X509_SIG, ids, idlen)) != 0)
+			return r;
+	}
 	return put_sig_hash(sa, w);
 }
 
@@ -204,6 +211,8 @@ int ike_sa_initiate(struct ike *ike, const struct ike_conn *c, sp_time now)
 	struct ike_sa *sa;
 	int r;
 
+	if (ike->shut_down)
+		return SP_ESTATE;
 	if ((sa = ike_sa_new(ike, c, true, now)) == NULL)
 		return SP_ENOMEM;
 	sa->path.local_addr = c->local;
@@ -278,9 +287,12 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 	}
 	if ((c = ike_conn_match(ike, path->local_addr, path->remote_addr)) == NULL) {
 		ike_ctr(ike, IKE_CTR_DROP_NO_CONN);
-		IKE_LOG_RL(ike, now, SP_LOG_INFO, "IKE_SA_INIT from %u.%u.%u.%u: no connection",
+		IKE_LOG_RL(ike, now, SP_LOG_WARN,
+			   "IKE_SA_INIT from %u.%u.%u.%u: no connection for it (local %u.%u.%u.%u)",
 			   path->remote_addr >> 24, (path->remote_addr >> 16) & 255,
-			   (path->remote_addr >> 8) & 255, path->remote_addr & 255);
+			   (path->remote_addr >> 8) & 255, path->remote_addr & 255,
+			   path->local_addr >> 24, (path->local_addr >> 16) & 255,
+			   (path->local_addr >> 8) & 255, path->local_addr & 255);
 		init_reply_notify(ike, path, m->hdr.ike_ispi, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
@@ -317,8 +329,17 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 	r = ike_ike_select(c, m->sa, false, &sa->algs);
 	if (r != 0) {
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
-		IKE_LOG_RL(ike, now, SP_LOG_INFO, "%s: IKE_SA_INIT: no acceptable proposal",
-			   c->name);
+		if (ike_log_ok(ike, now)) {
+			char theirs[512], ours[512], from[SP_IP4_STRLEN];
+
+			ike_props_fmt_peer(m->sa, theirs, sizeof(theirs));
+			ike_props_fmt(c->ike_props, c->n_ike_props, ours, sizeof(ours));
+			ike_log_limited(
+				ike, SP_LOG_WARN,
+				"%s: IKE_SA_INIT from %s: no acceptable proposal: peer offered "
+				"%s; ours (ike =): %s",
+				c->name, sp_ip4_fmt(path->remote_addr, from), theirs, ours);
+		}
 		init_reply_notify(ike, path, m->hdr.ike_ispi, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		goto fail;
 	}
@@ -423,9 +444,22 @@ void ike_sa_input_init_response(struct ike_sa *sa, sp_time now, const uint8_t *m
 		return;
 	}
 	if ((n = ikev2_msg_error(m)) != NULL) {
-		if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN)
+		if (n->type == IKEV2_N_NO_PROPOSAL_CHOSEN) {
+			char ours[512];
+
 			ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
-		ike_sa_fail(sa, now, IKE_EV_CONNECT_FAILED, ikev2_notify_name(n->type));
+			ike_props_fmt(sa->conn->ike_props, sa->conn->n_ike_props, ours,
+				      sizeof(ours));
+			snprintf(sa->why, sizeof(sa->why),
+				 "IKE_SA_INIT: NO_PROPOSAL_CHOSEN: the peer took none of ours: "
+				 "%.90s",
+				 ours);
+			sa->no_retry = true; /* a configuration matter: retrying does not help */
+		} else {
+			snprintf(sa->why, sizeof(sa->why), "IKE_SA_INIT: the peer answered %s",
+				 ikev2_notify_name(n->type));
+		}
+		ike_sa_fail(sa, now, IKE_EV_CONNECT_FAILED, sa->why);
 		return;
 	}
 	if (!ikev2_msg_has(m, IKEV2_PLD_SA) || !ikev2_msg_has(m, IKEV2_PLD_KE) ||
@@ -436,8 +470,14 @@ void ike_sa_input_init_response(struct ike_sa *sa, sp_time now, const uint8_t *m
 	/* The responder must have picked one of ours, with our KE's group. */
 	if (ike_ike_select(sa->conn, m->sa, false, &chosen) != 0 ||
 	    chosen.dh != crypto_dh_group(sa->dh) || m->ke_group != chosen.dh) {
+		char theirs[256];
+
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
-		ike_sa_fail(sa, now, IKE_EV_CONNECT_FAILED, "responder chose no proposal of ours");
+		ike_props_fmt_peer(m->sa, theirs, sizeof(theirs));
+		snprintf(sa->why, sizeof(sa->why),
+			 "IKE_SA_INIT: the responder chose %.90s, not one of ours", theirs);
+		sa->no_retry = true;
+		ike_sa_fail(sa, now, IKE_EV_CONNECT_FAILED, sa->why);
 		return;
 	}
 	sa->algs = chosen;

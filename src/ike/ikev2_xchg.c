@@ -323,6 +323,18 @@ static void info_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg 
 		}
 	}
 	respond(sa, m, build_info, &a);
+	if (ikev2_msg_notify(m, IKEV2_N_AUTHENTICATION_FAILED) != NULL &&
+	    sa->state == IKE_SA_ESTABLISHED) {
+		/* 2.21.2: the initiator refused us after its IKE_AUTH: the SA is void. */
+		ike_ctr(ike, IKE_CTR_AUTH_FAILED);
+		IKE_LOG(ike, SP_LOG_WARN,
+			"%s: the peer refused our authentication after IKE_AUTH "
+			"(AUTHENTICATION_FAILED)",
+			sa->conn->name);
+		sa->no_retry = true;
+		ike_sa_fail(sa, now, IKE_EV_AUTH_FAILED, "peer refused our authentication");
+		return;
+	}
 	if (del_ike) {
 		IKE_LOG(ike, SP_LOG_INFO, "%s: peer deleted IKE SA %016llx", sa->conn->name,
 			(unsigned long long)sa->spi_i);
@@ -335,6 +347,8 @@ static void info_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg 
 		ike_ctr(ike, IKE_CTR_IKE_DOWN);
 		ike_event(ike, sa, NULL, IKE_EV_IKE_DOWN, false, "deleted by peer");
 		sa->state = IKE_SA_DEAD;
+		if (sa->conn->close_restart) /* close_action = restart */
+			ike_retry_schedule(ike, sa->conn, now, true, "deleted by the peer");
 	}
 	(void)now;
 }
@@ -435,7 +449,14 @@ static void child_request(struct ike_sa *sa, sp_time now, const struct ikev2_msg
 	if (old != NULL)
 		ch->reqid = old->reqid;
 	if (ike_child_select(c, m, true, &ch->algs) != 0) {
+		char theirs[512], ours[512];
+
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
+		ike_props_fmt_peer(m->sa, theirs, sizeof(theirs));
+		ike_props_fmt(c->child_props, c->n_child_props, ours, sizeof(ours));
+		IKE_LOG(ike, SP_LOG_WARN,
+			"%s: CREATE_CHILD_SA: no acceptable proposal: peer offered %s; ours: %s",
+			c->name, theirs, ours);
 		err = IKEV2_N_NO_PROPOSAL_CHOSEN;
 		goto error;
 	}
@@ -675,6 +696,7 @@ static struct ike_sa *new_ike_sa(struct ike_sa *sa, sp_time now, bool initiator,
 	if (n == NULL)
 		return NULL;
 	n->path = sa->path;
+	n->peer_id = sa->peer_id;
 	n->nat_local = sa->nat_local;
 	n->nat_remote = sa->nat_remote;
 	n->natt = sa->natt;
@@ -749,7 +771,15 @@ static void ike_rekey_request(struct ike_sa *sa, sp_time now, const struct ikev2
 	}
 	if (!ikev2_msg_has(m, IKEV2_PLD_NONCE) ||
 	    ike_ike_select(sa->conn, m->sa, true, &algs) != 0) {
+		char theirs[512], ours[512];
+
 		ike_ctr(ike, IKE_CTR_NO_PROPOSAL);
+		ike_props_fmt_peer(m->sa, theirs, sizeof(theirs));
+		ike_props_fmt(sa->conn->ike_props, sa->conn->n_ike_props, ours, sizeof(ours));
+		IKE_LOG(ike, SP_LOG_WARN,
+			"%s: CREATE_CHILD_SA (IKE SA rekey): no acceptable proposal: peer offered "
+			"%s; ours: %s",
+			sa->conn->name, theirs, ours);
 		ike_xchg_reply_error(sa, m, IKEV2_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}

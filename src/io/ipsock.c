@@ -3,6 +3,8 @@
 #include "proto/ipv4.h"
 #include "proto/udp.h"
 
+#include <stdlib.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -42,6 +44,10 @@ int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t ma
 		     setsockopt(s->udp, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) ||
 		    bind(s->udp, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 			goto fail;
+		if ((s->large = malloc(IO_IPSOCK_LARGE)) == NULL) {
+			io_ipsock_close(s);
+			return SP_ENOMEM;
+		}
 	}
 	return 0;
 fail:
@@ -59,6 +65,9 @@ void io_ipsock_close(struct io_ipsock *s)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	free(s->large);
+	s->large = NULL;
+	s->large_len = 0;
 }
 
 /* A datagram from the UDP socket becomes the IPv4/UDP packet it arrived as. */
@@ -69,11 +78,14 @@ static int recv_udp(struct io_ipsock *s, struct pkt *p)
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = { pkt_data(p), pkt_tailroom(p) };
+	/* What does not fit the packet spills into s->large, so a large IKE message is not
+	 * lost; ESP never gets there (the MTU keeps it smaller). */
+	struct iovec iov[2] = { { pkt_data(p), pkt_tailroom(p) },
+				{ s->large, s->large != NULL ? IO_IPSOCK_LARGE : 0 } };
 	struct msghdr m = { .msg_name = &from,
 			    .msg_namelen = sizeof(from),
-			    .msg_iov = &iov,
-			    .msg_iovlen = 1,
+			    .msg_iov = iov,
+			    .msg_iovlen = s->large != NULL ? 2 : 1,
 			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf) };
 	struct ipv4_hdr h = { .ip_ttl = 64, .ip_proto = IPV4_PROTO_UDP };
@@ -82,9 +94,9 @@ static int recv_udp(struct io_ipsock *s, struct pkt *p)
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SP_EAGAIN
 										 : SP_EIO;
+	s->large_len = 0;
 	if (m.msg_flags & MSG_TRUNC)
 		return SP_ENOSPACE;
-	p->len = (uint32_t)n;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
@@ -93,6 +105,19 @@ static int recv_udp(struct io_ipsock *s, struct pkt *p)
 			h.ip_dst = ntohl(pi.ipi_addr.s_addr);
 		}
 	h.ip_src = ntohl(from.sin_addr.s_addr);
+	if ((size_t)n > pkt_tailroom(p)) {
+		size_t head = pkt_tailroom(p);
+
+		/* The whole payload in s->large: the spilled part after the packet's part. */
+		memmove(s->large + head, s->large, (size_t)n - head);
+		memcpy(s->large, pkt_data(p), head);
+		s->large_len = (size_t)n;
+		s->large_src = h.ip_src;
+		s->large_dst = h.ip_dst;
+		s->large_sport = ntohs(from.sin_port);
+		return SP_ENOSPACE;
+	}
+	p->len = (uint32_t)n;
 	/* The kernel checked the UDP checksum; the rebuilt header carries none. */
 	if (udp_build(p, ntohs(from.sin_port), s->udp_port, h.ip_src, h.ip_dst, false) != 0 ||
 	    ipv4_build(p, &h, NULL, 0) != 0)
@@ -118,6 +143,20 @@ int io_ipsock_recv(struct io_ipsock *s, int fd, struct pkt *p)
 	return 0;
 }
 
+int io_ipsock_send_udp(struct io_ipsock *s, uint32_t dst, uint16_t dport, const uint8_t *payload,
+		       size_t len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(dport),
+				  .sin_addr.s_addr = htonl(dst) };
+
+	if (s->udp < 0)
+		return SP_ENOTFOUND;
+	return sendto(s->udp, payload, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len
+		       ? 0
+		       : SP_EIO;
+}
+
 int io_ipsock_send(struct io_ipsock *s, const struct pkt *p)
 {
 	const uint8_t *ip = pkt_data(p);
@@ -130,13 +169,11 @@ int io_ipsock_send(struct io_ipsock *s, const struct pkt *p)
 	hl = (size_t)(ip[0] & 0x0f) * 4;
 	to.sin_addr.s_addr = htonl(sp_load_be32(ip + IPV4_OFF_DST));
 	if (s->udp >= 0 && ip[IPV4_OFF_PROTO] == IPV4_PROTO_UDP && p->len >= hl + UDP_HDR_LEN &&
-	    sp_load_be16(ip + hl + UDP_OFF_SPORT) == s->udp_port) {
+	    sp_load_be16(ip + hl + UDP_OFF_SPORT) == s->udp_port)
 		/* From the NAT-T socket, so the peer's answers (and its NAT) find it. */
-		to.sin_port = htons(sp_load_be16(ip + hl + UDP_OFF_DPORT));
-		n = sendto(s->udp, ip + hl + UDP_HDR_LEN, p->len - hl - UDP_HDR_LEN, 0,
-			   (struct sockaddr *)&to, sizeof(to));
-		return n == (ssize_t)(p->len - hl - UDP_HDR_LEN) ? 0 : SP_EIO;
-	}
+		return io_ipsock_send_udp(s, sp_load_be32(ip + IPV4_OFF_DST),
+					  sp_load_be16(ip + hl + UDP_OFF_DPORT),
+					  ip + hl + UDP_HDR_LEN, p->len - hl - UDP_HDR_LEN);
 	n = sendto(s->raw_tx, ip, p->len, 0, (struct sockaddr *)&to, sizeof(to));
 	return n == (ssize_t)p->len ? 0 : SP_EIO;
 }

@@ -9,12 +9,21 @@
 
 #include "base/pkt.h"
 
+#define IO_IPSOCK_LARGE 65536 /* the largest UDP payload, and then some */
+
 struct io_ipsock {
 	int raw_tx; /* IPPROTO_RAW: sends whole packets */
 	int esp_rx; /* IPPROTO_ESP, -1 when not opened */
 	int ah_rx;  /* IPPROTO_AH, -1 when not opened */
 	int udp;    /* UDP bound to udp_port, -1 when not opened */
 	uint16_t udp_port;
+	/* A UDP datagram larger than a packet buffer (an IKE message with a certificate
+	 * chain, RFC 7296 2: up to 64 KiB) whole, after io_ipsock_recv() said SP_ENOSPACE:
+	 * its payload, length and addresses, valid until the next call. */
+	uint8_t *large;
+	size_t large_len;
+	uint32_t large_src, large_dst;
+	uint16_t large_sport;
 };
 
 /* Open the raw sockets (raw true) and the UDP socket on udp_port (0: none); mark, when
@@ -25,10 +34,14 @@ void io_ipsock_close(struct io_ipsock *s);
 
 /* Receive one packet from fd (one of the sockets above) into p as a whole IPv4 packet.
  * 0, SP_EAGAIN when nothing waits, SP_ENOSPACE when the datagram was larger than p
- * (it is consumed), SP_EIO on error. */
+ * (it is consumed; from the UDP socket its payload is in s->large), SP_EIO on error. */
 int io_ipsock_recv(struct io_ipsock *s, int fd, struct pkt *p) SP_MUST_CHECK;
 /* Send a whole IPv4 packet: UDP from udp_port goes out of the UDP socket, everything
  * else out of the raw socket. 0 or SP_EIO. */
 int io_ipsock_send(struct io_ipsock *s, const struct pkt *p) SP_MUST_CHECK;
+/* A UDP payload of any length (up to 64 KiB: an IKE message with a certificate chain) out of
+ * the UDP socket to dst:dport. 0, SP_ENOTFOUND without a UDP socket, SP_EIO. */
+int io_ipsock_send_udp(struct io_ipsock *s, uint32_t dst, uint16_t dport, const uint8_t *payload,
+		       size_t len) SP_MUST_CHECK;
 
 #endif

@@ -19,8 +19,9 @@
  *     SPI and two lookups however many SAs wait.
  */
 #include "nat/nat_priv.h"
-#include "crypto/spihash_scheme.h"
+#include "base/addr.h"
 #include "base/conf.h"
+#include "crypto/spihash_scheme.h"
 
 #define K_OUT (NAT_K_STRAT + 0)
 #define K_IN  (NAT_K_STRAT + 1)
@@ -58,13 +59,14 @@ _Static_assert(sizeof(struct spihash_params) <= NAT_SPARAMS_SIZE, "params fit");
 
 struct spihash_ctx {
 	const struct nat_spihash_scheme *s;
+	bool told_no_match; /* the one log line about a scheme mismatch is out */
 };
 
 static void spihash_defaults(void *params)
 {
 	struct spihash_params *p = params;
 
-	p->scheme = NAT_SPIHASH_MD5; /* the worked example's scheme, [0101] */
+	p->scheme = NAT_SPIHASH_DEFAULT; /* the worked example's scheme, [0101] */
 	p->timeout = SP_SEC(1800);
 }
 
@@ -171,7 +173,7 @@ static int spihash_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipse
 			  struct pkt *p)
 {
 	const struct spihash_params *par = nat_sparams(n);
-	const struct spihash_ctx *c = ctx;
+	struct spihash_ctx *c = ctx;
 	struct nat_table *t = nat_table_of(n);
 	uint32_t rows[MATCH_MAX], idx, client;
 	bool stored_orig = false, recv_orig = false;
@@ -197,6 +199,20 @@ static int spihash_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipse
 	cnt = collect(t, now, &k, rows, cnt, &recv_orig);
 	if (cnt == 0) {
 		nat_sctr_inc(n, SPIHASH_CTR_DROP_NO_MATCH, 1); /* block 370 */
+		if (!c->told_no_match) {
+			char a[SP_IP4_STRLEN];
+
+			/* Once: the usual cause is a responder deriving with another scheme,
+			 * and the drops say nothing more. */
+			c->told_no_match = true;
+			SP_WARN(n->env.log, "nat",
+				"%s: SPI 0x%08x from %s matches no outbound SPI under scheme %s "
+				"(spihash_drop_no_match; logged once): if an inside host set up "
+				"this SA, the responder must derive its SPIs with the same scheme "
+				"([conn] spihash = %s)",
+				n->name, ip->spi, sp_ip4_fmt(ip->server, a), c->s->name,
+				c->s->name);
+		}
 		return NAT_DROP;
 	}
 	client = nat_entry_at(t, rows[0])->k[0].a;

@@ -4,7 +4,8 @@
 #
 # raw (the default): encap = no (no UDP encapsulation, as the source documents' techniques
 # carry ESP). The server picks its inbound SPIs from the clients' with 000's md5 scheme
-# (spi = derived), which the gateway's spihash strategy matches; IKE crosses the NAT on
+# (spi = derived), which the gateway's spihash strategy matches, both by their defaults
+# (spihash and spihash_scheme are left unset: they must agree); IKE crosses the NAT on
 # port 500, told apart by its SPIs (003). Both hosts' pings must pass at once, after a
 # CHILD SA rekey too, the gateway must have seen ESP and no UDP 4500, and each host's
 # tunnel must carry its own traffic only.
@@ -61,7 +62,7 @@ queue = 5
 pool = 203.0.113.1
 EOF
 if [ "$mode" = raw ]; then
-	printf 'strategy = spihash\nspihash_scheme = md5\n' >>"$work/gw.conf"
+	echo "strategy = spihash" >>"$work/gw.conf"
 else
 	echo "strategy = natt" >>"$work/gw.conf"
 fi
@@ -88,7 +89,7 @@ endpoint_conf() { # NAME ADDRESS INNER REMOTE
 		echo "local_ts = $3.0/24"
 		if [ "$1" = srv ]; then
 			echo "remote_ts = 192.168.0.0/16"
-			[ "$mode" = raw ] && printf 'spi = derived\nspihash = md5\n'
+			[ "$mode" = raw ] && echo "spi = derived"
 		else
 			echo "auto = start"
 			echo "remote_ts = 192.168.100.0/24"

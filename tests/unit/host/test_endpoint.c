@@ -244,10 +244,11 @@ static struct {
 	uint8_t msg[4096];
 	size_t len;
 	unsigned n;
+	int ret; /* what the owner answers: 0 taken, SP_ENOTFOUND no socket */
 } long_ike;
 
-static void own_ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
-			 size_t len)
+static int own_ike_send(void *arg, sp_time now, const struct ike_path *path, const uint8_t *msg,
+			size_t len)
 {
 	(void)arg;
 	(void)now;
@@ -256,6 +257,7 @@ static void own_ike_send(void *arg, sp_time now, const struct ike_path *path, co
 	memcpy(long_ike.msg, msg, len);
 	long_ike.len = len;
 	long_ike.n++;
+	return long_ike.ret;
 }
 
 static void make(struct world *w, const char *text, struct conf **conf, struct owner *o,
@@ -524,7 +526,7 @@ static void test_deadline_and_tick(void **state)
 /*
  * Packet buffers too small for IKE_SA_INIT: ep1's owner has a socket of its own for the IKE
  * port and gets the message whole; ep2's has none, and its answer is counted, not lost
- * silently.
+ * silently; nor is ep1's retransmission once its owner has no socket for the port.
  */
 static void test_long_ike_message(void **state)
 {
@@ -545,6 +547,11 @@ static void test_long_ike_message(void **state)
 		long_ike.msg, long_ike.len);
 	assert_int_equal(w->o2.nnet, 0);
 	assert_int_equal(sp_ctr_get(&w->ctrs, "host", "drop_ike_too_long"), 1);
+	long_ike.ret = SP_ENOTFOUND;
+	endpoint_tick(w->ep1, endpoint_next_deadline(w->ep1));
+	assert_int_equal(long_ike.n, 2);
+	assert_int_equal(w->o1.nnet, 0);
+	assert_int_equal(sp_ctr_get(&w->ctrs, "host", "drop_ike_too_long"), 2);
 }
 
 int main(void)

@@ -130,12 +130,54 @@ static void h_sink(void *arg, int level, const char *module, const char *msg)
 
 	if (level >= 0 && level < 4)
 		n->nlog[level]++;
+	snprintf(n->logs[n->nlogs++ % 64], sizeof(n->logs[0]), "%s %s: %s",
+		 sp_log_level_name(level), module, msg);
 	if (getenv("IKE_TEST_LOG") != NULL)
 		fprintf(stderr, "[%.3f] node%d %s %s: %s\n", (double)n->w->now / 1e9, n->idx,
 			sp_log_level_name(level), module, msg);
 }
 
+/* The IKE instance of node i on its configuration (parsed already). */
+static int node_ike(struct h_world *w, int i)
+{
+	struct h_node *n = &w->n[i];
+	struct ike_params p = { 0 };
+	int r;
+
+	p.name = i == 0 ? "n0" : "n1";
+	p.log = &n->log;
+	p.ctrs = &n->ctrs;
+	p.rng = &n->rng.rng;
+	p.output = h_output;
+	p.output_arg = n;
+	p.event = h_event;
+	p.event_arg = n;
+	p.kernel.sa_add = h_sa_add;
+	p.kernel.sa_del = h_sa_del;
+	p.kernel.sa_move = h_sa_move;
+	p.kernel.spi_in_use = h_spi_in_use;
+	p.kernel.arg = n;
+	if (i == 0) {
+		p.keylog = h_keylog;
+		p.keylog_arg = n;
+	}
+	p.crl_fetch = w->crl_fetch;
+	p.crl_fetch_arg = w->crl_fetch_arg;
+	if ((r = ike_new(&p, n->conf, &n->ike)) != 0) {
+		fprintf(stderr, "ike_new: %s: %s\n", sp_strerror(r), conf_error(n->conf));
+		return r;
+	}
+	return 0;
+}
+
 int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed)
+{
+	return h_init_with(w, conf0, conf1, seed, NULL, NULL);
+}
+
+int h_init_with(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed,
+		int (*crl_fetch)(void *arg, const char *uri, uint8_t **crl, size_t *len),
+		void *crl_fetch_arg)
 {
 	const char *confs[2] = { conf0, conf1 };
 	int r;
@@ -143,10 +185,11 @@ int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t see
 	memset(w, 0, sizeof(*w));
 	if ((w->q = calloc(H_MAX_MSG, sizeof(*w->q))) == NULL)
 		return SP_ENOMEM;
+	w->crl_fetch = crl_fetch;
+	w->crl_fetch_arg = crl_fetch_arg;
 	w->now = SP_SEC(1000);
 	for (int i = 0; i < 2; i++) {
 		struct h_node *n = &w->n[i];
-		struct ike_params p = { 0 };
 
 		n->idx = i;
 		n->w = w;
@@ -159,27 +202,8 @@ int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t see
 			fprintf(stderr, "%s\n", n->conf ? conf_error(n->conf) : "conf");
 			return r;
 		}
-		p.name = i == 0 ? "n0" : "n1";
-		p.log = &n->log;
-		p.ctrs = &n->ctrs;
-		p.rng = &n->rng.rng;
-		p.output = h_output;
-		p.output_arg = n;
-		p.event = h_event;
-		p.event_arg = n;
-		p.kernel.sa_add = h_sa_add;
-		p.kernel.sa_del = h_sa_del;
-		p.kernel.sa_move = h_sa_move;
-		p.kernel.spi_in_use = h_spi_in_use;
-		p.kernel.arg = n;
-		if (i == 0) {
-			p.keylog = h_keylog;
-			p.keylog_arg = n;
-		}
-		if ((r = ike_new(&p, n->conf, &n->ike)) != 0) {
-			fprintf(stderr, "ike_new: %s: %s\n", sp_strerror(r), conf_error(n->conf));
+		if ((r = node_ike(w, i)) != 0)
 			return r;
-		}
 		if ((r = conf_check_unused(n->conf)) != 0) {
 			fprintf(stderr, "%s\n", conf_error(n->conf));
 			return r;
@@ -187,6 +211,32 @@ int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t see
 	}
 	for (int i = 0; i < 2; i++)
 		ike_start(w->n[i].ike, w->now);
+	return 0;
+}
+
+int h_restart(struct h_world *w, int i, bool crash)
+{
+	struct h_node *n = &w->n[i];
+	int r;
+
+	if (!crash)
+		ike_shutdown(n->ike, w->now);
+	ike_free(n->ike);
+	n->ike = NULL;
+	/* A crash loses the data plane too; an orderly stop has emptied it already. */
+	memset(n->sas, 0, sizeof(n->sas));
+	/* What was on its way to the node finds nobody. */
+	for (unsigned k = 0; k < w->nq;) {
+		if (w->q[k].to == i) {
+			memmove(&w->q[k], &w->q[k + 1], (w->nq - k - 1) * sizeof(*w->q));
+			w->nq--;
+		} else {
+			k++;
+		}
+	}
+	if ((r = node_ike(w, i)) != 0)
+		return r;
+	ike_start(n->ike, w->now);
 	return 0;
 }
 
@@ -298,4 +348,12 @@ bool h_keys_pair(const struct h_node *a, const struct h_node *b)
 uint64_t h_ctr(const struct h_node *n, const char *name)
 {
 	return sp_ctr_get(&n->ctrs, "ike", name);
+}
+
+bool h_logged(const struct h_node *n, const char *text)
+{
+	for (unsigned i = 0; i < 64 && i < n->nlogs; i++)
+		if (strstr(n->logs[i], text) != NULL)
+			return true;
+	return false;
 }

@@ -46,6 +46,8 @@ struct h_node {
 	unsigned nev;
 	int idx;
 	struct h_world *w;
+	char logs[64][320]; /* the last 64 log lines, a ring */
+	unsigned nlogs;
 };
 
 struct h_world {
@@ -62,9 +64,18 @@ struct h_world {
 			       that maps node 0 anew changes it */
 	unsigned nat_dropped; /* inbound to the NAT without a mapping */
 	FILE *keylog;	      /* when set, node 0 writes Wireshark's ikev2_decryption_table rows */
+	int (*crl_fetch)(void *arg, const char *uri, uint8_t **crl, size_t *len);
+	void *crl_fetch_arg;
 };
 
 int h_init(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed);
+/* The same, with a CRL fetcher for both nodes (ike_params.crl_fetch). */
+int h_init_with(struct h_world *w, const char *conf0, const char *conf1, uint64_t seed,
+		int (*crl_fetch)(void *arg, const char *uri, uint8_t **crl, size_t *len),
+		void *crl_fetch_arg);
+/* Node i stops (orderly: ike_shutdown; crash: not even that; its data plane is lost) and
+ * starts again on its configuration, auto = start connections initiating. */
+int h_restart(struct h_world *w, int i, bool crash);
 void h_free(struct h_world *w);
 /* Deliver queued messages and fire timers until both are quiet or until `until`. */
 void h_run(struct h_world *w, sp_time until);
@@ -75,5 +86,7 @@ const struct h_sa *h_sa_find(const struct h_node *n, uint32_t spi, bool inbound)
 /* Every outbound SA of a has the same keys as b's inbound SA of its SPI, and vice versa. */
 bool h_keys_pair(const struct h_node *a, const struct h_node *b);
 uint64_t h_ctr(const struct h_node *n, const char *name);
+/* Whether one of the node's last 64 log lines contains text. */
+bool h_logged(const struct h_node *n, const char *text);
 
 #endif

@@ -69,8 +69,11 @@ static void backoff_and_limit(void **state)
 	sp_time t0;
 
 	(void)state;
-	assert_int_equal(
-		h_init(&w, CONF_I "retransmit_timeout = 1s\nretransmit_tries = 4\n", CONF_R, 1), 0);
+	assert_int_equal(h_init(&w,
+				CONF_I
+				"retransmit_timeout = 1s\nretransmit_tries = 4\nkeyingtries = 1\n",
+				CONF_R, 1),
+			 0);
 	t0 = w.now;
 	w.filter = drop_filter;
 	w.farg = &d;
@@ -159,7 +162,8 @@ static void half_open_expires(void **state)
 	struct h_world w;
 
 	(void)state;
-	assert_int_equal(h_init(&w, CONF_I "retransmit_tries = 0\n", CONF_R, 4), 0);
+	assert_int_equal(h_init(&w, CONF_I "retransmit_tries = 0\nkeyingtries = 1\n", CONF_R, 4),
+			 0);
 	w.filter = drop_filter;
 	w.farg = &d;
 	h_run(&w, w.now + SP_SEC(5));

@@ -12,10 +12,15 @@
 #include "ike_harness.h"
 
 #include "base/addr.h"
+#include "base/cursor.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define CONF_I                                                                \
 	"[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\nauto = start\npsk = " \
@@ -168,6 +173,13 @@ static void no_common_proposal(void **state)
 	assert_int_equal(ike_sa_count(w.n[0].ike, false), 0);
 	assert_int_equal(h_events(&w.n[0], IKE_EV_CONNECT_FAILED), 1);
 	assert_int_equal(h_ctr(&w.n[1], "no_proposal_chosen"), 1);
+	/* both ends say what was offered; a configuration mismatch is not retried */
+	assert_true(h_logged(&w.n[1], "c: IKE_SA_INIT from 10.0.0.1: no acceptable proposal: "
+				      "peer offered aes128-sha256-prfsha256-modp2048; ours (ike "
+				      "=): aes256gcm16-prfsha256-ecp256"));
+	assert_true(h_logged(&w.n[0], "NO_PROPOSAL_CHOSEN: the peer took none of ours: "
+				      "aes128-sha256-prfsha256-modp2048"));
+	assert_int_equal(h_ctr(&w.n[0], "retry"), 0);
 	h_free(&w);
 }
 
@@ -250,7 +262,7 @@ static void derived_spi_for_responder(void **state)
 	int checked = 0;
 
 	(void)state;
-	up("", "spi = derived\n", &w);
+	up("", "spi = derived\nspihash = md5-rand\n", &w);
 	assert_up(&w);
 	/* 000 [0049]: the responder SPI's last two bytes are the first two of MD5(originator
 	 * SPI). The originator here is the initiator; its inbound SPI is the responder's
@@ -279,6 +291,123 @@ static void derived_spi_for_responder(void **state)
 	}
 	assert_int_equal(checked, 1);
 	h_free(&w);
+}
+
+static void derived_spi_default_is_the_gateways(void **state)
+{
+	struct h_world w;
+	int checked = 0;
+
+	(void)state;
+	/* spihash's default is the gateway's spihash_scheme default (md5, 000 [0050] and
+	 * [0101]): the whole responder SPI is MD5(originator SPI)'s first four bytes, so a
+	 * NAT with defaults matches it. */
+	up("", "spi = derived\n", &w);
+	assert_up(&w);
+	for (int k = 0; k < 64; k++) {
+		const struct h_sa *s = &w.n[1].sas[k];
+		uint8_t spi[4], md[16];
+		unsigned mdlen;
+
+		if (!s->used || s->sa.inbound)
+			continue;
+		sp_store_be32(spi, s->sa.spi);
+		assert_true(EVP_Digest(spi, 4, md, &mdlen, EVP_md5(), NULL));
+		for (int j = 0; j < 64; j++)
+			if (w.n[1].sas[j].used && w.n[1].sas[j].sa.inbound) {
+				assert_int_equal(w.n[1].sas[j].sa.spi, sp_load_be32(md));
+				checked++;
+			}
+	}
+	assert_int_equal(checked, 1);
+	h_free(&w);
+}
+
+static void noop_output(void *arg, const struct ike_path *path, const uint8_t *msg, size_t len)
+{
+	(void)arg;
+	(void)path;
+	(void)msg;
+	(void)len;
+}
+
+/* ike_new() on a configuration: 0, or the error with conf_error()'s text in err. */
+static int try_conf(const char *text, char *err, size_t len)
+{
+	struct sp_xoshiro rng;
+	struct ike_params p = { .output = noop_output, .rng = &rng.rng };
+	struct conf *c = NULL;
+	struct ike *ike = NULL;
+	int r;
+
+	sp_xoshiro_seed(&rng, 1);
+	assert_int_equal(conf_parse_string(text, "t", &c), 0);
+	if ((r = ike_new(&p, c, &ike)) != 0)
+		snprintf(err, len, "%s", conf_error(c));
+	ike_free(ike);
+	conf_free(c);
+	return r;
+}
+
+static void psk_from_file(void **state)
+{
+	char dir[] = "/tmp/spinat-pskfile.XXXXXX", conf[1024], cr[1024], err[512], path[300];
+	struct h_world w;
+	FILE *f;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/psk", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("sharedsecret1\n", f); /* the trailing newline is not part of it */
+	fclose(f);
+	snprintf(conf, sizeof(conf), CONF_I "psk_file = %s\n", path);
+	*strstr(conf, "psk = sharedsecret1\n") = '#'; /* only the file */
+	snprintf(cr, sizeof(cr), CONF_R);
+	assert_int_equal(h_init(&w, conf, cr, 7), 0);
+	h_run(&w, w.now + SP_SEC(10));
+	assert_up(&w);
+	h_free(&w);
+	/* both: refused */
+	snprintf(conf, sizeof(conf), CONF_I "psk_file = %s\n", path);
+	assert_int_equal(try_conf(conf, err, sizeof(err)), SP_ECONFIG);
+	assert_non_null(strstr(err, "psk and psk_file: one of them, not both"));
+	/* not found, empty, unreadable: each said so */
+	snprintf(conf, sizeof(conf),
+		 "[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk_file = %s/none\n", dir);
+	assert_int_equal(try_conf(conf, err, sizeof(err)), SP_ECONFIG);
+	assert_non_null(strstr(err, "psk_file: "));
+	assert_non_null(strstr(err, "/none: not found"));
+	assert_non_null(f = fopen(path, "w"));
+	fputs("\n", f);
+	fclose(f);
+	snprintf(conf, sizeof(conf),
+		 "[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk_file = %s\n", path);
+	assert_int_equal(try_conf(conf, err, sizeof(err)), SP_ECONFIG);
+	assert_non_null(strstr(err, "/psk: empty"));
+	assert_non_null(f = fopen(path, "w"));
+	fputs("short", f);
+	fclose(f);
+	assert_int_equal(try_conf(conf, err, sizeof(err)), SP_ECONFIG);
+	assert_non_null(strstr(err, "psk_file: at least 8 characters"));
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	if ((pid = fork()) == 0) {
+		/* root reads everything: as nobody the file's mode counts */
+		if (geteuid() == 0 && setuid(65534) != 0)
+			_exit(3);
+		_exit(try_conf(conf, err, sizeof(err)) == SP_ECONFIG &&
+				      strstr(err, "/psk: permission denied") != NULL
+			      ? 0
+			      : 1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void leased_spi_from_list(void **state)
@@ -346,6 +475,8 @@ int main(void)
 		cmocka_unit_test(encap_no_keeps_raw_esp_through_nat),
 		cmocka_unit_test(encap_force_without_nat),
 		cmocka_unit_test(derived_spi_for_responder),
+		cmocka_unit_test(derived_spi_default_is_the_gateways),
+		cmocka_unit_test(psk_from_file),
 		cmocka_unit_test(leased_spi_from_list),
 		cmocka_unit_test(transport_mode_and_ah),
 	};
