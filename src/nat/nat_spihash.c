@@ -202,14 +202,15 @@ static int spihash_out2in(struct nat *n, void *ctx, sp_time now, struct nat_ipse
 		if (!c->told_no_match) {
 			char a[SP_IP4_STRLEN];
 
-			/* Once: the usual cause is a responder deriving with another scheme,
-			 * and the drops say nothing more. */
+			/* Once: either no inside host has sent to this server since the NAT
+			 * started (a restart loses every item until the clients send again), or
+			 * the responder derives with another scheme; the drops say nothing more. */
 			c->told_no_match = true;
-			SP_WARN(n->env.log, "nat",
+			SP_INFO(n->env.log, "nat",
 				"%s: SPI 0x%08x from %s matches no outbound SPI under scheme %s "
-				"(spihash_drop_no_match; logged once): if an inside host set up "
-				"this SA, the responder must derive its SPIs with the same scheme "
-				"([conn] spihash = %s)",
+				"(spihash_drop_no_match; logged once): no inside host has sent to "
+				"this server since the NAT started, or the responder derives its "
+				"SPIs with another scheme (it must use [conn] spihash = %s)",
 				n->name, ip->spi, sp_ip4_fmt(ip->server, a), c->s->name,
 				c->s->name);
 		}
