@@ -178,13 +178,14 @@ run() { # fig7|fig8|off
 	[ "$1" = off ] && { stop_all; return; }
 	# The guard did its part, whether or not this restart mixed the clients up: each
 	# client switched to its epoch only after a ping through it came back (FIGS. 6A/6B
-	# 607-609) and kept the tunnel alive with keepalives; FIG. 7's gateway answered pings
-	# and switched only on them (705-707).
+	# 607-609) and sent keepalives when the path went quiet; FIG. 7's gateway answered
+	# pings and switched only on them (705-707). Whether a keepalive is also answered
+	# depends on when the NAT comes back, so only sending one is asserted.
 	for i in 1 2; do
 		echo "--- $1: c$i guard"
 		"$spinat" --socket "$work/c$i.sock" show guard >"$work/c$i.guard"
 		sed 's/^/    /' "$work/c$i.guard"
-		for c in switches ping_replies keepalives_answered; do
+		for c in switches ping_replies keepalives; do
 			[ "$(guard_ctr "$work/c$i.guard" $c)" -ge 1 ] || fail "$1: c$i guard: $c = 0"
 		done
 	done
