@@ -479,13 +479,13 @@ static const char *peer_text(const struct spinatd_peer *p, char *buf, size_t len
 	if (!p->set)
 		return "";
 	if (p->sport || p->dport)
-		snprintf(buf, len, "; last dropped packet %s%s:%u -> %s:%u proto %u",
-			 p->from_inside ? "from inside " : "from outside ", sp_ip4_fmt(p->src, s),
-			 p->sport, sp_ip4_fmt(p->dst, d), p->dport, p->proto);
+		snprintf(buf, len, "; last dropped packet %s %s:%u -> %s:%u proto %u%s%s", p->way,
+			 sp_ip4_fmt(p->src, s), p->sport, sp_ip4_fmt(p->dst, d), p->dport, p->proto,
+			 p->why ? " as " : "", p->why ? p->why : "");
 	else
-		snprintf(buf, len, "; last dropped packet %s%s -> %s proto %u",
-			 p->from_inside ? "from inside " : "from outside ", sp_ip4_fmt(p->src, s),
-			 sp_ip4_fmt(p->dst, d), p->proto);
+		snprintf(buf, len, "; last dropped packet %s %s -> %s proto %u%s%s", p->way,
+			 sp_ip4_fmt(p->src, s), sp_ip4_fmt(p->dst, d), p->proto,
+			 p->why ? " as " : "", p->why ? p->why : "");
 	return buf;
 }
 
@@ -495,8 +495,11 @@ static void dropwatch_tick(struct io_loop *loop, void *arg)
 	struct spinatd *d = w->d;
 	sp_time now = io_now();
 	unsigned fresh = 0;
-	char sum[400], peer[128];
+	char sum[400], peer[192];
 	size_t off = 0;
+
+	if (d->peek_drop != NULL)
+		d->peek_drop(d);
 
 	for (const struct sp_ctrs *c = d->ctrs.head; c != NULL; c = c->next) {
 		for (unsigned i = 0; i < c->n; i++) {

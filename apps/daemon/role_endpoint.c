@@ -487,10 +487,33 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 	return 0;
 }
 
+/* The IPsec engine keeps the addresses of its last drop; the drop watch names them. */
+static void peek_drop(struct spinatd *d)
+{
+	struct ep_role *ep = d->role_state;
+	const struct ipsec_drop *x;
+
+	if (ep == NULL || ep->stack == NULL ||
+	    (x = ipsec_last_drop(endpoint_ipsec(ep->stack))) == NULL)
+		return;
+	d->last_drop =
+		(struct spinatd_peer){ .src = x->t.src,
+				       .dst = x->t.dst,
+				       .proto = x->t.proto,
+				       .way = x->inbound ? "from the network" : "from the host",
+				       .why = ipsec_counter_name(x->why),
+				       .set = true };
+	if (x->t.proto == 6 || x->t.proto == 17) {
+		d->last_drop.sport = x->t.sport;
+		d->last_drop.dport = x->t.dport;
+	}
+}
+
 void spinatd_endpoint_stop(struct spinatd *d)
 {
 	struct ep_role *ep = d->role_state;
 
+	d->peek_drop = NULL;
 	if (ep == NULL)
 		return;
 	/* An orderly stop tells every peer (RFC 7296 1.4.1), while the sockets are open. */
@@ -545,6 +568,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 	if ((ep = calloc(1, sizeof(*ep))) == NULL)
 		return SP_ENOMEM;
 	d->role_state = ep;
+	d->peek_drop = peek_drop;
 	ep->d = d;
 	ep->tun.fd = -1;
 	ep->l2tp_fd = -1;

@@ -130,7 +130,8 @@ static void note_drop(struct gateway *g, sp_time now, const struct io_nfq_msg *m
 		p->sport = sp_load_be16(b + hl);
 		p->dport = sp_load_be16(b + hl + 2);
 	}
-	p->from_inside = inside;
+	p->way = inside ? "from inside" : "from outside";
+	p->why = NULL;
 	p->set = true;
 	if (!sp_log_enabled(&g->d->log, SP_LOG_DEBUG))
 		return;

@@ -18,7 +18,8 @@ struct spinatd_peer {
 	uint32_t src, dst;
 	uint16_t sport, dport; /* TCP and UDP only */
 	uint8_t proto;
-	bool from_inside; /* gateway: the side it came from */
+	const char *way; /* where it came from: "from inside", "from the network", ... */
+	const char *why; /* the counter it was dropped under, when the role knows; or NULL */
 	bool set;
 };
 
@@ -37,6 +38,9 @@ struct spinatd {
 	bool queue_bypass; /* --queue-bypass */
 	void *role_state;  /* owned by the role */
 	struct spinatd_peer last_drop;
+	/* A role whose engine keeps its own last drop (the endpoint's IPsec engine) copies it
+	 * into last_drop here; the drop watch calls it before it writes its lines. May be NULL. */
+	void (*peek_drop)(struct spinatd *d);
 };
 
 struct spinatd_role {

@@ -28,6 +28,8 @@ struct ipsec {
 	uint16_t ip_id;
 	uint64_t ctr[IPSEC_CTR_N - 1];
 	struct sp_ctrs ctrs;
+	struct ipsec_drop cur;	     /* the packet in hand, as it entered */
+	struct ipsec_drop last_drop; /* why == IPSEC_OK: none yet */
 };
 
 static void count(struct ipsec *e, enum ipsec_ctr c)
@@ -38,7 +40,14 @@ static void count(struct ipsec *e, enum ipsec_ctr c)
 static void drop(struct ipsec *e, struct pkt *p, enum ipsec_ctr why)
 {
 	count(e, why);
+	e->last_drop = e->cur;
+	e->last_drop.why = why;
 	pkt_free(p);
+}
+
+const struct ipsec_drop *ipsec_last_drop(const struct ipsec *e)
+{
+	return e->last_drop.why != IPSEC_OK ? &e->last_drop : NULL;
 }
 
 uint64_t ipsec_counter(const struct ipsec *e, enum ipsec_ctr c)
@@ -212,11 +221,23 @@ static void acquire(struct ipsec *e, sp_time now, struct spd_policy *pol, const 
 	emit(e, &ev);
 }
 
-/* Parse and trim a whole IPv4 packet; false (counted drop) when malformed. */
-static bool take_ipv4(struct ipsec *e, struct pkt *p, struct ipv4_hdr *h)
+/* Note the addresses of a packet entering the engine, for ipsec_last_drop(). */
+static void note(struct ipsec *e, const struct pkt *p, bool inbound)
+{
+	e->cur.inbound = inbound;
+	if (p->len >= IPV4_HDR_MIN)
+		spd_tuple_of(pkt_data(p), p->len, &e->cur.t);
+	else
+		memset(&e->cur.t, 0, sizeof(e->cur.t));
+}
+
+/* Parse and trim a whole IPv4 packet entering the engine (inbound or outbound); false
+ * (counted drop) when malformed. */
+static bool take_ipv4(struct ipsec *e, struct pkt *p, struct ipv4_hdr *h, bool inbound)
 {
 	struct cur c;
 
+	note(e, p, inbound);
 	cur_init(&c, pkt_data(p), p->len);
 	if (ipv4_parse(&c, h) != 0 || !h->ip_csum_ok || pkt_trim(p, h->ip_len) != 0) {
 		drop(e, p, IPSEC_DROP_MALFORMED);
@@ -267,7 +288,7 @@ void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p)
 	struct ipv4_hdr h;
 	struct sa *sa;
 
-	if (!take_ipv4(e, p, &h))
+	if (!take_ipv4(e, p, &h, false))
 		return;
 	spd_tuple_of(pkt_data(p), p->len, &t);
 	if ((pol = spd_lookup(&e->spd, SA_DIR_OUT, &t)) == NULL) {
@@ -295,12 +316,13 @@ int ipsec_output_via(struct ipsec *e, sp_time now, struct pkt *p, const struct s
 	struct ipv4_hdr h;
 	struct sa *sa;
 
+	note(e, p, false);
 	if (sadb_find(&e->sadb, k, &sa) != 0 || sa->dir != SA_DIR_OUT ||
 	    (sa->state != SA_STATE_MATURE && sa->state != SA_STATE_DYING)) {
 		drop(e, p, IPSEC_DROP_NO_SA);
 		return SP_ENOTFOUND;
 	}
-	if (!take_ipv4(e, p, &h))
+	if (!take_ipv4(e, p, &h, false))
 		return SP_EMALFORMED;
 	protect(e, now, sa, p);
 	return 0;
@@ -546,7 +568,7 @@ void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p)
 {
 	struct ipv4_hdr h;
 
-	if (!take_ipv4(e, p, &h))
+	if (!take_ipv4(e, p, &h, true))
 		return;
 	switch (h.ip_proto) {
 	case IPV4_PROTO_ESP:

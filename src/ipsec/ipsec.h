@@ -179,6 +179,16 @@ int ipsec_send_keepalive(struct ipsec *e, sp_time now, const struct sa_key *k) S
 uint64_t ipsec_counter(const struct ipsec *e, enum ipsec_ctr c);
 const char *ipsec_counter_name(enum ipsec_ctr c);
 
+/* The last packet the engine dropped, as its outer header named it when it entered
+ * (inbound: the peer is src; outbound: the cleartext's addresses), for a log line that
+ * names the peer of a drop. Overwritten by every drop; NULL before the first. */
+struct ipsec_drop {
+	struct spd_tuple t;
+	bool inbound;
+	enum ipsec_ctr why;
+};
+const struct ipsec_drop *ipsec_last_drop(const struct ipsec *e);
+
 /* Human-readable tables for `spinat show sa` / `show policy`. */
 void ipsec_show_sa(const struct ipsec *e, sp_time now, FILE *f);
 void ipsec_show_policy(const struct ipsec *e, FILE *f);

@@ -201,5 +201,17 @@ ip netns exec "$srv" "$spinatd" -c "$work/ep3.conf" -s "$work/ep3.sock" >"$work/
 [ $? -eq 3 ] || fail "a second endpoint on TUN ep1t: not exit 3"
 grep -q "TUN device ep1t: in use by another process" "$work/ep2.log" || fail "TUN busy message"
 "$spinat" --socket "$work/ep1.sock" version >/dev/null || fail "the first endpoint stopped"
+# the endpoint's first drop names the peer too: ESP for an SPI it does not know, from
+# 192.0.2.77 (sent over the namespace's loopback with that source)
+ip netns exec "$srv" python3 - <<'PY' || fail "cannot send the stray ESP packet"
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+esp = struct.pack("!II", 0x7e57c0de, 1) + bytes(32)
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(esp), 1, 0, 64, 50, 0,
+                 socket.inet_aton("192.0.2.77"), socket.inet_aton("203.0.113.2"))
+s.sendto(ip + esp, ("203.0.113.2", 0))
+PY
+wait_for 20 grep -q "first drop: .* ipsec\.drop_[a-z_]* = 1: .*; last dropped packet from the network 192\.0\.2\.77 -> 203\.0\.113\.2 proto 50 as drop_" \
+	"$work/ep1.log" || fail "the endpoint's first-drop line does not name the peer"
 stop_daemon ep1
 echo "PASS: versions, control commands and JSON, socket mode and credentials, locks, signals, reload, slow clients (max RTT $rtt ms), first drops"

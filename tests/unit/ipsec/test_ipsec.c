@@ -170,6 +170,7 @@ static void replay_icv_and_no_sa(void **state)
 	ipsec_output(h.a.e, 1, mk_udp(&h, c.a_addr, c.b_addr, 1, 2, 50));
 	p = hq_pop(&h.a.net);
 	dup = pkt_clone(&h.pool, p);
+	assert_null(ipsec_last_drop(h.b.e));
 	ipsec_input(h.b.e, 2, p);
 	ipsec_input(h.b.e, 3, dup);
 	assert_int_equal(h.b.local.n, 1);
@@ -192,6 +193,13 @@ static void replay_icv_and_no_sa(void **state)
 	sp_store_be32(pkt_data(p) + 20, 0x7777);
 	ipsec_input(h.b.e, 8, p);
 	assert_int_equal(ipsec_counter(h.b.e, IPSEC_DROP_NO_SA), 1);
+	/* The last drop names the packet's outer addresses, as it arrived. */
+	assert_non_null(ipsec_last_drop(h.b.e));
+	assert_int_equal(ipsec_last_drop(h.b.e)->why, IPSEC_DROP_NO_SA);
+	assert_true(ipsec_last_drop(h.b.e)->inbound);
+	assert_int_equal(ipsec_last_drop(h.b.e)->t.src, c.a_addr);
+	assert_int_equal(ipsec_last_drop(h.b.e)->t.dst, c.b_addr);
+	assert_int_equal(ipsec_last_drop(h.b.e)->t.proto, IPV4_PROTO_ESP);
 	/* Truncated: malformed. */
 	ipsec_output(h.a.e, 9, mk_udp(&h, c.a_addr, c.b_addr, 1, 2, 50));
 	p = hq_pop(&h.a.net);
