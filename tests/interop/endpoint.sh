@@ -132,12 +132,6 @@ stop() {
 	stop_daemon b
 }
 
-# counter SIDE NAME: the value of ipsec.NAME (or endpoint.NAME) in `spinat show counters`.
-counter() {
-	"$spinat" --socket "$work/$1.sock" show counters all | awk -v n="$2" \
-		'$2 == n { print $3; found = 1 } END { if (!found) print "missing" }'
-}
-
 run_case() {
 	IFS=: read -r proto mode enc auth encap esn <<EOF2
 $1

@@ -66,9 +66,6 @@ ike_gone() { # SIDE
 	"$spinat" --socket "$work/$1.sock" show sa | grep -q "^no IKE SAs"
 }
 
-counter() { # SIDE NAME
-	"$spinat" --socket "$work/$1.sock" show counters all | awk -v n="$2" '$2 == n { print $3 }'
-}
 
 # Seconds from T0 until a ping from SRC in NS to DST is answered, probing every 0.1 s or
 # so (lib.sh's reachable waits a whole second for each answer); fails after LIMIT s.

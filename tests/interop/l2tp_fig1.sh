@@ -244,11 +244,6 @@ all_up() {
 wait_for 600 all_up || fail "not every client came up through the LNS within 60 s"
 echo "$n clients up through the LNS in $(echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }') s"
 
-counter() { # NAME COUNTER
-	"$spinat" --socket "$work/$1.sock" show counters all | awk -v k="$2" \
-		'$2 == k { s += $3 } END { print s + 0 }'
-}
-
 # nc -l in the gateway writing to a file, one per port.
 listen() { # PORT FILE
 	spawn "$G" sh -c "timeout 60 nc -l 192.0.2.10 $1 >$2"

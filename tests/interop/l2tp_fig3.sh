@@ -200,11 +200,6 @@ for s in a b; do
 		fail "$s did not see its NAT"
 done
 
-counter() { # NAME COUNTER
-	"$spinat" --socket "$work/$1.sock" show counters all | awk -v k="$2" \
-		'$2 == k { s += $3 } END { print s + 0 }'
-}
-
 for port in 5001 6001; do
 	rm -f "$work/got"
 	spawn "$B" sh -c "timeout 30 nc -l 10.99.0.12 $port >$work/got"

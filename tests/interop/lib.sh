@@ -235,3 +235,11 @@ reachable() {
 listening() {
 	ip netns exec "$1" ss -ltn 2>/dev/null | grep -q ":$2 "
 }
+
+# counter DAEMON NAME: NAME's value in the daemon's `spinat show counters all` (module.name,
+# summed over the instances that have it), "missing" when no row has it, so a numeric test
+# on it fails loudly.
+counter() {
+	"$spinat" --socket "$work/$1.sock" show counters all | awk -v n="$2" \
+		'$2 == n { s += $3; found = 1 } END { if (found) print s; else print "missing" }'
+}

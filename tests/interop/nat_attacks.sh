@@ -35,11 +35,6 @@ fail_report() {
 	done
 }
 
-counter() { # DAEMON NAME
-	"$spinat" --socket "$work/$1.sock" show counters all | awk -v n="$2" \
-		'$2 == n { print $3; found = 1 } END { if (!found) print "missing" }'
-}
-
 gateway() { # EXTRA-KEYS
 	nat_topology "$gw" "$srv" "$h1" "$h2"
 	nfqueue "$gw" 5
