@@ -6,7 +6,7 @@
  * or any other) runs through the LNS untouched by the NAT. The decision is logged and
  * shown; losses are repaired by the engine (discover and connect again).
  */
-#include "spinatd.h"
+#include "l2tp_io.h"
 
 #include "base/addr.h"
 #include "crypto/crypto.h"
@@ -18,33 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAC_BATCH      64
 #define LAC_ROUTES_MAX 16
-
-#define foreach_lac_io_ctr(_)                 \
-	_(UDP_RX, "udp_rx")                   \
-	_(TUN_RX, "tun_rx")                   \
-	_(TUN_TX, "tun_tx")                   \
-	_(DROP_TRUNCATED, "drop_truncated")   \
-	_(DROP_NOT_IPV4, "drop_not_ipv4")     \
-	_(DROP_READ_ERROR, "drop_read_error") \
-	_(DROP_SEND_ERROR, "drop_send_error") \
-	_(DROP_TUN_WRITE, "drop_tun_write_error")
-
-enum lac_io_ctr {
-#define _(sym, str) LAC_IO_CTR_##sym,
-	foreach_lac_io_ctr(_)
-#undef _
-		LAC_IO_CTR_N
-};
-
-static const char *const lac_io_ctr_names[] = { SP_CTR_NAMES(foreach_lac_io_ctr) };
 
 struct lac_role {
 	struct spinatd *d;
 	struct l2tp_lac *lac;
-	struct io_tun tun;
-	int udp;
+	struct l2tp_io io; /* the UDP socket, the TUN device, the timer */
 	unsigned mtu;
 	uint32_t routes[LAC_ROUTES_MAX];
 	uint8_t route_len[LAC_ROUTES_MAX];
@@ -55,33 +34,21 @@ struct lac_role {
 	uint32_t refl_addr;
 	uint16_t refl_port;
 	sp_time up_since;
-	struct io_timer timer;
-	uint64_t ctr[LAC_IO_CTR_N];
-	struct sp_ctrs ctrs;
-	uint8_t buf[PKT_HEADROOM + 2048];
 };
 
-static void rearm(struct lac_role *r)
+static sp_time next_deadline(void *arg)
 {
-	if (io_timer_arm(r->d->loop, &r->timer, l2tp_lac_next_deadline(r->lac)) != 0)
-		SP_ERR(&r->d->log, "lac", "cannot arm the timer");
+	return l2tp_lac_next_deadline(((struct lac_role *)arg)->lac);
 }
 
-static void on_timer(struct io_loop *loop, void *arg)
+static void tick(void *arg, sp_time now)
 {
-	struct lac_role *r = arg;
-
-	(void)loop;
-	l2tp_lac_tick(r->lac, io_now());
-	rearm(r);
+	l2tp_lac_tick(((struct lac_role *)arg)->lac, now);
 }
 
 static void send_udp(void *arg, uint32_t addr, uint16_t port, const uint8_t *buf, size_t len)
 {
-	struct lac_role *r = arg;
-
-	if (io_udp_send(r->udp, addr, port, buf, len) != 0)
-		r->ctr[LAC_IO_CTR_DROP_SEND_ERROR]++;
+	l2tp_io_send_udp(&((struct lac_role *)arg)->io, addr, port, buf, len);
 }
 
 static void decided(void *arg, sp_time now, enum l2tp_lac_decision d, uint32_t a, uint16_t p)
@@ -102,18 +69,18 @@ static void up(void *arg, sp_time now, uint32_t local, uint32_t lns)
 
 	r->up_since = now;
 	SP_INFO(&r->d->log, "lac", "up through the LNS: address %s (LNS %s) on %s",
-		sp_ip4_fmt(local, a), sp_ip4_fmt(lns, b), r->tun.name);
+		sp_ip4_fmt(local, a), sp_ip4_fmt(lns, b), r->io.tun.name);
 	if (local == r->configured)
 		return;
-	if (io_tun_configure(&r->tun, local, 32, r->mtu) != 0) {
-		SP_ERR(&r->d->log, "lac", "cannot give %s to %s", a, r->tun.name);
+	if (io_tun_configure(&r->io.tun, local, 32, r->mtu) != 0) {
+		SP_ERR(&r->d->log, "lac", "cannot give %s to %s", a, r->io.tun.name);
 		return;
 	}
 	r->configured = local;
 	for (unsigned i = 0; i < r->nroutes; i++)
-		if (io_tun_route_add(&r->tun, r->routes[i], r->route_len[i]) != 0)
+		if (io_tun_route_add(&r->io.tun, r->routes[i], r->route_len[i]) != 0)
 			SP_ERR(&r->d->log, "lac", "route %s/%u into %s failed",
-			       sp_ip4_fmt(r->routes[i], b), r->route_len[i], r->tun.name);
+			       sp_ip4_fmt(r->routes[i], b), r->route_len[i], r->io.tun.name);
 }
 
 static void down(void *arg, sp_time now, const char *why)
@@ -126,70 +93,22 @@ static void down(void *arg, sp_time now, const char *why)
 
 static void from_lns(void *arg, sp_time now, const uint8_t *ip, size_t len)
 {
-	struct lac_role *r = arg;
-	struct pkt p;
-
 	(void)now;
-	pkt_init(&p, (void *)(uintptr_t)ip, (uint32_t)len, 0);
-	p.len = (uint32_t)len;
-	if (io_tun_write(&r->tun, &p) == 0)
-		r->ctr[LAC_IO_CTR_TUN_TX]++;
-	else
-		r->ctr[LAC_IO_CTR_DROP_TUN_WRITE]++;
+	l2tp_io_to_tun(&((struct lac_role *)arg)->io, ip, len);
 }
 
-static void on_udp(struct io_loop *loop, int fd, uint32_t events, void *arg)
+static void udp_in(void *arg, int fd, uint32_t src, uint16_t sport, uint32_t dst, uint8_t *b,
+		   size_t n)
 {
-	struct lac_role *r = arg;
-
-	(void)loop;
-	(void)events;
-	for (int i = 0; i < LAC_BATCH; i++) {
-		uint32_t src, dst;
-		uint16_t sport;
-		int n = io_udp_recv(fd, r->buf, sizeof(r->buf), &src, &sport, &dst);
-
-		if (n == SP_ENOSPACE) {
-			r->ctr[LAC_IO_CTR_DROP_TRUNCATED]++;
-			continue;
-		}
-		if (n < 0) {
-			if (n != SP_EAGAIN)
-				r->ctr[LAC_IO_CTR_DROP_READ_ERROR]++;
-			break;
-		}
-		r->ctr[LAC_IO_CTR_UDP_RX]++;
-		l2tp_lac_udp_input(r->lac, io_now(), src, sport, r->buf, (size_t)n);
-	}
-	rearm(r);
-}
-
-static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct lac_role *r = arg;
-	struct pkt p;
-
-	(void)loop;
 	(void)fd;
-	(void)events;
-	for (int i = 0; i < LAC_BATCH; i++) {
-		int e;
+	(void)dst;
+	l2tp_lac_udp_input(((struct lac_role *)arg)->lac, io_now(), src, sport, b, n);
+}
 
-		pkt_init(&p, r->buf, sizeof(r->buf), PKT_HEADROOM);
-		if ((e = io_tun_read(&r->tun, &p)) != 0) {
-			if (e != SP_EAGAIN)
-				r->ctr[LAC_IO_CTR_DROP_READ_ERROR]++;
-			break;
-		}
-		r->ctr[LAC_IO_CTR_TUN_RX]++;
-		if (p.len == 0 || pkt_data(&p)[0] >> 4 != 4) {
-			r->ctr[LAC_IO_CTR_DROP_NOT_IPV4]++; /* IPCP carries IPv4 only */
-			continue;
-		}
-		if (l2tp_lac_send_ip(r->lac, &p) != 0)
-			continue; /* counted by the engine (drop_not_up) */
-	}
-	rearm(r);
+static void tun_in(void *arg, struct pkt *p)
+{
+	if (l2tp_lac_send_ip(((struct lac_role *)arg)->lac, p) != 0)
+		return; /* counted by the engine (drop_not_up) */
 }
 
 static int ctl_show_l2tp(void *arg, int argc, char **argv, FILE *out, FILE *err)
@@ -285,17 +204,8 @@ void spinatd_lac_stop(struct spinatd *d)
 
 	if (r == NULL)
 		return;
-	if (d->loop != NULL) {
-		io_timer_cancel(d->loop, &r->timer);
-		if (r->udp >= 0)
-			io_loop_del_fd(d->loop, r->udp);
-		if (r->tun.fd >= 0)
-			io_loop_del_fd(d->loop, r->tun.fd);
-	}
-	io_udp_close(r->udp);
-	io_tun_close(&r->tun);
+	l2tp_io_close(&r->io);
 	if (r->registered) {
-		sp_ctr_unregister(&d->ctrs, &r->ctrs);
 		sp_ctr_unregister(&d->ctrs, l2tp_lac_ctrs(r->lac));
 		sp_ctr_unregister(&d->ctrs, l2tp_ctrs(l2tp_lac_l2tp(r->lac)));
 	}
@@ -324,47 +234,48 @@ int spinatd_lac_start(struct spinatd *d)
 		return SP_ENOMEM;
 	d->role_state = r;
 	r->d = d;
-	r->udp = -1;
-	r->tun.fd = -1;
-	io_timer_init(&r->timer, on_timer, r);
+	l2tp_io_init(&r->io, d, "lac", r);
+	r->io.next_deadline = next_deadline;
+	r->io.tick = tick;
+	r->io.udp_in = udp_in;
+	r->io.tun_in = tun_in;
 	if ((e = read_cfg(r, s, &cfg, &tun, &bind_addr, &bind_port)) != 0)
 		goto out;
 	if (d->check) {
 		e = 0;
 		goto out;
 	}
-	if ((r->udp = io_udp_open(bind_addr, bind_port)) < 0) {
-		e = r->udp;
+	if ((r->io.udp = io_udp_open(bind_addr, bind_port)) < 0) {
+		e = r->io.udp;
 		SP_ERR(&d->log, "lac", "UDP %u: %s", bind_port, sp_strerror(e));
 		goto out;
 	}
 	/* What "its own" address and port are (004 [0025]): the socket's, as routed. */
-	if ((e = io_udp_local(r->udp, cfg.disc_addr != 0 ? cfg.disc_addr : cfg.lns_addr,
+	if ((e = io_udp_local(r->io.udp, cfg.disc_addr != 0 ? cfg.disc_addr : cfg.lns_addr,
 			      &cfg.local_addr, &cfg.local_port)) != 0)
 		goto out;
 	ops.arg = r;
 	if ((e = l2tp_lac_new(&r->lac, &cfg, &ops, &io_rng, &d->log)) != 0)
 		goto out;
-	sp_ctrs_init(&r->ctrs, "lac_io", d->name, lac_io_ctr_names, r->ctr, LAC_IO_CTR_N);
-	sp_ctr_register(&d->ctrs, &r->ctrs);
+	l2tp_io_register(&r->io, "lac_io", L2TP_IO_CTR_N - 1); /* no discovery socket */
 	l2tp_lac_ctrs(r->lac)->instance = d->name;
 	sp_ctr_register(&d->ctrs, l2tp_lac_ctrs(r->lac));
 	l2tp_ctrs(l2tp_lac_l2tp(r->lac))->instance = d->name;
 	sp_ctr_register(&d->ctrs, l2tp_ctrs(l2tp_lac_l2tp(r->lac)));
 	r->registered = true;
-	if ((e = io_tun_open(&r->tun, tun)) != 0 ||
-	    (e = io_tun_configure(&r->tun, 0, 0, r->mtu)) != 0) {
+	if ((e = io_tun_open(&r->io.tun, tun)) != 0 ||
+	    (e = io_tun_configure(&r->io.tun, 0, 0, r->mtu)) != 0) {
 		SP_ERR(&d->log, "lac", "TUN device %s: %s (root or CAP_NET_ADMIN needed)", tun,
 		       sp_strerror(e));
 		goto out;
 	}
-	if ((e = io_loop_add_fd(d->loop, r->udp, EPOLLIN, on_udp, r)) != 0 ||
-	    (e = io_loop_add_fd(d->loop, r->tun.fd, EPOLLIN, on_tun, r)) != 0 ||
+	if ((e = l2tp_io_watch_udp(&r->io, r->io.udp)) != 0 ||
+	    (e = l2tp_io_watch_tun(&r->io)) != 0 ||
 	    (e = io_ctl_add(d->ctl, "show l2tp", ctl_show_l2tp, r,
 			    "the client: decision, tunnel, session, address, counters")) != 0)
 		goto out;
 	l2tp_lac_start(r->lac, io_now());
-	rearm(r);
+	l2tp_io_rearm(&r->io);
 	e = 0;
 out:
 	crypto_wipe(&cfg, sizeof(cfg));

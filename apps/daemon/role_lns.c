@@ -6,7 +6,7 @@
  * through the router) and the gateway's answers back into the device. Client-to-client
  * traffic (FIG. 3) never leaves the engine. The NAT discovery service answers on UDP 3478.
  */
-#include "spinatd.h"
+#include "l2tp_io.h"
 
 #include "base/addr.h"
 #include "crypto/crypto.h"
@@ -17,36 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LNS_BATCH 64
-#define LNS_MTU	  1400
-
-#define foreach_lns_io_ctr(_)                 \
-	_(UDP_RX, "udp_rx")                   \
-	_(DISC_RX, "discovery_rx")            \
-	_(TUN_RX, "tun_rx")                   \
-	_(TUN_TX, "tun_tx")                   \
-	_(DROP_TRUNCATED, "drop_truncated")   \
-	_(DROP_NOT_IPV4, "drop_not_ipv4")     \
-	_(DROP_READ_ERROR, "drop_read_error") \
-	_(DROP_SEND_ERROR, "drop_send_error") \
-	_(DROP_TUN_WRITE, "drop_tun_write_error")
-
-enum lns_io_ctr {
-#define _(sym, str) LNS_IO_CTR_##sym,
-	foreach_lns_io_ctr(_)
-#undef _
-		LNS_IO_CTR_N
-};
-
-static const char *const lns_io_ctr_names[] = { SP_CTR_NAMES(foreach_lns_io_ctr) };
+#define LNS_MTU 1400
 
 enum nft_mode { NFT_OFF = 0, NFT_PRINT, NFT_INSTALL };
 
 struct lns_role {
 	struct spinatd *d;
 	struct l2tp_lns *lns;
-	struct io_tun tun;
-	int udp, disc;
+	struct l2tp_io io; /* the L2TP socket, the TUN device, the timer */
+	int disc;	   /* the NAT discovery socket, or -1 */
 	uint32_t listen;
 	uint16_t port, disc_port;
 	uint8_t plen;
@@ -54,114 +33,49 @@ struct lns_role {
 	int nft;
 	bool nft_installed, registered;
 	const char *tun_name;
-	struct io_timer timer;
-	uint64_t ctr[LNS_IO_CTR_N];
-	struct sp_ctrs ctrs;
-	uint8_t buf[PKT_HEADROOM + 2048];
 };
 
-static void rearm(struct lns_role *r)
+static sp_time next_deadline(void *arg)
 {
-	if (io_timer_arm(r->d->loop, &r->timer, l2tp_lns_next_deadline(r->lns)) != 0)
-		SP_ERR(&r->d->log, "lns", "cannot arm the timer");
+	return l2tp_lns_next_deadline(((struct lns_role *)arg)->lns);
 }
 
-static void on_timer(struct io_loop *loop, void *arg)
+static void tick(void *arg, sp_time now)
 {
-	struct lns_role *r = arg;
-
-	(void)loop;
-	l2tp_lns_tick(r->lns, io_now());
-	rearm(r);
+	l2tp_lns_tick(((struct lns_role *)arg)->lns, now);
 }
 
 static void send_udp(void *arg, uint32_t addr, uint16_t port, const uint8_t *buf, size_t len)
 {
-	struct lns_role *r = arg;
-
-	if (io_udp_send(r->udp, addr, port, buf, len) != 0)
-		r->ctr[LNS_IO_CTR_DROP_SEND_ERROR]++;
+	l2tp_io_send_udp(&((struct lns_role *)arg)->io, addr, port, buf, len);
 }
 
 static void send_net(void *arg, const uint8_t *buf, size_t len)
 {
-	struct lns_role *r = arg;
-	struct pkt p;
-
-	pkt_init(&p, (void *)(uintptr_t)buf, (uint32_t)len, 0);
-	p.len = (uint32_t)len;
-	if (io_tun_write(&r->tun, &p) == 0)
-		r->ctr[LNS_IO_CTR_TUN_TX]++;
-	else
-		r->ctr[LNS_IO_CTR_DROP_TUN_WRITE]++;
+	l2tp_io_to_tun(&((struct lns_role *)arg)->io, buf, len);
 }
 
-static void on_udp(struct io_loop *loop, int fd, uint32_t events, void *arg)
+static void udp_in(void *arg, int fd, uint32_t src, uint16_t sport, uint32_t dst, uint8_t *b,
+		   size_t n)
 {
 	struct lns_role *r = arg;
-	uint8_t *b = r->buf + PKT_HEADROOM;
-	size_t cap = sizeof(r->buf) - PKT_HEADROOM;
+	uint8_t ob[PKT_HEADROOM + 512];
+	struct pkt out;
 
-	(void)loop;
-	(void)events;
-	for (int i = 0; i < LNS_BATCH; i++) {
-		uint32_t src, dst;
-		uint16_t sport;
-		int n = io_udp_recv(fd, b, cap, &src, &sport, &dst);
-
-		if (n == SP_ENOSPACE) {
-			r->ctr[LNS_IO_CTR_DROP_TRUNCATED]++;
-			continue;
-		}
-		if (n < 0) {
-			if (n != SP_EAGAIN)
-				r->ctr[LNS_IO_CTR_DROP_READ_ERROR]++;
-			break;
-		}
-		if (fd == r->udp) {
-			r->ctr[LNS_IO_CTR_UDP_RX]++;
-			l2tp_lns_udp_input(r->lns, io_now(), src, sport, b, (size_t)n);
-		} else {
-			uint8_t ob[PKT_HEADROOM + 512];
-			struct pkt out;
-
-			r->ctr[LNS_IO_CTR_DISC_RX]++;
-			pkt_init(&out, ob, sizeof(ob), PKT_HEADROOM);
-			if (l2tp_lns_disc_input(r->lns, io_now(), dst != 0 ? dst : r->listen,
-						r->disc_port, src, sport, b, (size_t)n,
-						&out) == 0 &&
-			    io_udp_send(fd, src, sport, pkt_data(&out), out.len) != 0)
-				r->ctr[LNS_IO_CTR_DROP_SEND_ERROR]++;
-		}
+	if (fd == r->io.udp) {
+		l2tp_lns_udp_input(r->lns, io_now(), src, sport, b, n);
+		return;
 	}
-	rearm(r);
+	pkt_init(&out, ob, sizeof(ob), PKT_HEADROOM);
+	if (l2tp_lns_disc_input(r->lns, io_now(), dst != 0 ? dst : r->listen, r->disc_port, src,
+				sport, b, n, &out) == 0 &&
+	    io_udp_send(fd, src, sport, pkt_data(&out), out.len) != 0)
+		r->io.ctr[L2TP_IO_CTR_DROP_SEND_ERROR]++;
 }
 
-static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
+static void tun_in(void *arg, struct pkt *p)
 {
-	struct lns_role *r = arg;
-	struct pkt p;
-
-	(void)loop;
-	(void)fd;
-	(void)events;
-	for (int i = 0; i < LNS_BATCH; i++) {
-		int e;
-
-		pkt_init(&p, r->buf, sizeof(r->buf), PKT_HEADROOM);
-		if ((e = io_tun_read(&r->tun, &p)) != 0) {
-			if (e != SP_EAGAIN)
-				r->ctr[LNS_IO_CTR_DROP_READ_ERROR]++;
-			break;
-		}
-		r->ctr[LNS_IO_CTR_TUN_RX]++;
-		if (p.len == 0 || pkt_data(&p)[0] >> 4 != 4) {
-			r->ctr[LNS_IO_CTR_DROP_NOT_IPV4]++; /* the kernel's IPv6 on the device */
-			continue;
-		}
-		l2tp_lns_net_input(r->lns, io_now(), pkt_data(&p), p.len);
-	}
-	rearm(r);
+	l2tp_lns_net_input(((struct lns_role *)arg)->lns, io_now(), pkt_data(p), p->len);
 }
 
 static int ctl_show_l2tp(void *arg, int argc, char **argv, FILE *out, FILE *err)
@@ -169,7 +83,7 @@ static int ctl_show_l2tp(void *arg, int argc, char **argv, FILE *out, FILE *err)
 	struct lns_role *r = arg;
 
 	if (argc == 1 && strcmp(argv[0], "nft") == 0) {
-		l2tp_lns_nft(r->lns, r->tun.name, out);
+		l2tp_lns_nft(r->lns, r->io.tun.name, out);
 		return 0;
 	}
 	if (argc != 0) {
@@ -367,7 +281,7 @@ static void nft_apply(struct lns_role *r)
 	FILE *f;
 
 	if (r->nft == NFT_PRINT) {
-		l2tp_lns_nft(r->lns, r->tun.name, stdout);
+		l2tp_lns_nft(r->lns, r->io.tun.name, stdout);
 		fflush(stdout);
 		return;
 	}
@@ -375,7 +289,7 @@ static void nft_apply(struct lns_role *r)
 		SP_ERR(&r->d->log, "lns", "cannot run nft");
 		return;
 	}
-	l2tp_lns_nft(r->lns, r->tun.name, f);
+	l2tp_lns_nft(r->lns, r->io.tun.name, f);
 	if (pclose(f) != 0) {
 		SP_ERR(&r->d->log, "lns",
 		       "nft refused the ruleset (spinat show l2tp nft shows it)");
@@ -393,22 +307,12 @@ void spinatd_lns_stop(struct spinatd *d)
 		return;
 	if (r->nft_installed && system("nft delete table inet spinat_lns") != 0)
 		SP_WARN(&d->log, "lns", "nftables table inet spinat_lns not removed");
-	if (d->loop != NULL) {
-		io_timer_cancel(d->loop, &r->timer);
-		if (r->udp >= 0)
-			io_loop_del_fd(d->loop, r->udp);
-		if (r->disc >= 0)
-			io_loop_del_fd(d->loop, r->disc);
-		if (r->tun.fd >= 0)
-			io_loop_del_fd(d->loop, r->tun.fd);
-	}
-	io_udp_close(r->udp);
+	if (d->loop != NULL && r->disc >= 0)
+		io_loop_del_fd(d->loop, r->disc);
 	io_udp_close(r->disc);
-	io_tun_close(&r->tun);
-	if (r->registered) {
-		sp_ctr_unregister(&d->ctrs, &r->ctrs);
+	l2tp_io_close(&r->io);
+	if (r->registered)
 		l2tp_lns_unregister(r->lns, &d->ctrs);
-	}
 	l2tp_lns_free(r->lns);
 	free(r);
 	d->role_state = NULL;
@@ -430,9 +334,12 @@ int spinatd_lns_start(struct spinatd *d)
 		return SP_ENOMEM;
 	d->role_state = r;
 	r->d = d;
-	r->udp = r->disc = -1;
-	r->tun.fd = -1;
-	io_timer_init(&r->timer, on_timer, r);
+	r->disc = -1;
+	l2tp_io_init(&r->io, d, "lns", r);
+	r->io.next_deadline = next_deadline;
+	r->io.tick = tick;
+	r->io.udp_in = udp_in;
+	r->io.tun_in = tun_in;
 	if ((cfg = malloc(sizeof(*cfg))) == NULL)
 		return SP_ENOMEM;
 	if ((e = read_cfg(r, s, cfg)) != 0)
@@ -446,18 +353,17 @@ int spinatd_lns_start(struct spinatd *d)
 		e = 0;
 		goto out;
 	}
-	sp_ctrs_init(&r->ctrs, "lns_io", d->name, lns_io_ctr_names, r->ctr, LNS_IO_CTR_N);
-	sp_ctr_register(&d->ctrs, &r->ctrs);
+	l2tp_io_register(&r->io, "lns_io", L2TP_IO_CTR_N);
 	l2tp_lns_register(r->lns, &d->ctrs, d->name);
 	r->registered = true;
-	if ((e = io_tun_open(&r->tun, r->tun_name)) != 0 ||
-	    (e = io_tun_configure(&r->tun, cfg->local, r->plen, r->mtu)) != 0) {
+	if ((e = io_tun_open(&r->io.tun, r->tun_name)) != 0 ||
+	    (e = io_tun_configure(&r->io.tun, cfg->local, r->plen, r->mtu)) != 0) {
 		SP_ERR(&d->log, "lns", "TUN device %s: %s (root or CAP_NET_ADMIN needed)",
 		       r->tun_name, sp_strerror(e));
 		goto out;
 	}
-	if ((r->udp = io_udp_open(r->listen, r->port)) < 0) {
-		e = r->udp;
+	if ((r->io.udp = io_udp_open(r->listen, r->port)) < 0) {
+		e = r->io.udp;
 		SP_ERR(&d->log, "lns", "UDP %u: %s", r->port, sp_strerror(e));
 		goto out;
 	}
@@ -466,19 +372,19 @@ int spinatd_lns_start(struct spinatd *d)
 		SP_ERR(&d->log, "lns", "UDP %u (discovery): %s", r->disc_port, sp_strerror(e));
 		goto out;
 	}
-	if ((e = io_loop_add_fd(d->loop, r->udp, EPOLLIN, on_udp, r)) != 0 ||
-	    (r->disc >= 0 && (e = io_loop_add_fd(d->loop, r->disc, EPOLLIN, on_udp, r)) != 0) ||
-	    (e = io_loop_add_fd(d->loop, r->tun.fd, EPOLLIN, on_tun, r)) != 0 ||
+	if ((e = l2tp_io_watch_udp(&r->io, r->io.udp)) != 0 ||
+	    (r->disc >= 0 && (e = l2tp_io_watch_udp(&r->io, r->disc)) != 0) ||
+	    (e = l2tp_io_watch_tun(&r->io)) != 0 ||
 	    (e = io_ctl_add(d->ctl, "show l2tp", ctl_show_l2tp, r,
 			    "tunnels, sessions, addresses, counters; [nft]: the firewall as "
 			    "nftables")) != 0)
 		goto out;
 	if (r->nft != NFT_OFF)
 		nft_apply(r);
-	rearm(r);
+	l2tp_io_rearm(&r->io);
 	SP_INFO(&d->log, "lns", "LNS on UDP %u, %s/%u on %s, discovery %s, %u user(s)", r->port,
-		sp_ip4_fmt(cfg->local, a), r->plen, r->tun.name, r->disc_port != 0 ? "on" : "off",
-		(unsigned)cfg->nusers);
+		sp_ip4_fmt(cfg->local, a), r->plen, r->io.tun.name,
+		r->disc_port != 0 ? "on" : "off", (unsigned)cfg->nusers);
 	e = 0;
 out:
 	crypto_wipe(cfg, sizeof(*cfg)); /* tunnel secret and users' secrets */
