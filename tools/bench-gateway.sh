@@ -83,6 +83,7 @@ queue = 7
 pool = 192.0.2.1
 strategy = $2
 max_mappings = 65536
+host_max_ports = 16384
 fastpath = $([ "$3" = nfqueue ] && echo off || echo on)
 fastpath_forward = $([ "$3" = redirect ] && echo redirect || echo stack)
 EOF

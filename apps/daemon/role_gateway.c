@@ -440,6 +440,9 @@ void spinatd_gateway_stop(struct spinatd *d)
 		if (g->q.fd >= 0)
 			io_loop_del_fd(d->loop, g->q.fd);
 	}
+	/* The fast path first: no packet is marked once the rule letting marks pass goes. */
+	gw_fastpath_stop(d, g->fp);
+	g->fp = NULL;
 	if (g->gr.installed > 0) /* never another daemon's: only after we bound the queue */
 		gw_rules_remove(&g->gr, &d->log);
 	io_nfq_close(&g->q);
@@ -447,7 +450,6 @@ void spinatd_gateway_stop(struct spinatd *d)
 		sp_ctr_unregister(&d->ctrs, &g->ctrs);
 		sp_ctr_unregister(&d->ctrs, &g->nfq_ctrs);
 	}
-	gw_fastpath_stop(d, g->fp);
 	nat_free(g->nat);
 	lca_free(g->lca);
 	free(g);
@@ -460,7 +462,8 @@ int spinatd_gateway_start(struct spinatd *d)
 	struct nat_config cfg;
 	struct nat_env env = { 0 };
 	struct gateway *g;
-	uint32_t queue, maxlen;
+	uint32_t queue, maxlen, mark;
+	bool mark_rule;
 	int r;
 
 	if (s == NULL) {
@@ -481,7 +484,9 @@ int spinatd_gateway_start(struct spinatd *d)
 	    (r = conf_get_u32(s, "queue_maxlen", 4096, 16, 1u << 20, &maxlen)) != 0 ||
 	    (r = conf_get_bool(s, "rules", true, &g->rules)) != 0 ||
 	    (r = conf_get_bool(s, "queue_bypass", false, &g->gr.bypass)) != 0 ||
-	    (r = conf_get_str(s, "iptables", "iptables", &g->gr.iptables)) != 0)
+	    (r = conf_get_str(s, "iptables", "iptables", &g->gr.iptables)) != 0 ||
+	    (r = conf_get_u32(s, "fastpath_mark", 0x5350, 1, UINT32_MAX, &mark)) != 0 ||
+	    (r = conf_get_bool(s, "fastpath_rule", true, &mark_rule)) != 0)
 		return r;
 	g->gr.queue = queue;
 	if (d->no_rules)
@@ -502,8 +507,8 @@ int spinatd_gateway_start(struct spinatd *d)
 	g->headroom = strcmp(nat_strategy_name(g->nat), "dnat") == 0;
 	if ((r = lca_start(g, s)) != 0)
 		return r;
-	if ((r = gw_fastpath_start(d, s, g->nat, g->in_if, g->nin, g->out_if, g->nout, &g->fp)) !=
-	    0)
+	if ((r = gw_fastpath_start(d, s, g->nat, mark, g->in_if, g->nin, g->out_if, g->nout,
+				   &g->fp)) != 0)
 		return r;
 	if (d->check)
 		return 0;
@@ -519,11 +524,16 @@ int spinatd_gateway_start(struct spinatd *d)
 				       : "");
 		return r;
 	}
-	/* The queue is bound before the rules exist, so nothing is queued to nobody. */
-	if (g->rules && (r = gw_rules_install(&g->gr, s, &d->log)) != 0) {
-		g->rules = false;
+	/* What the engine accepts carries the mark, as what the fast path translated does:
+	 * the mark rule lets it pass should PREROUTING see it again (br_netfilter). */
+	g->q.mark = mark;
+	/* The queue is bound before the rules exist, so nothing is queued to nobody. All the
+	 * gateway's rules are gw_rules.c's: the mark rule (fastpath_rule), the NFQUEUE rules
+	 * (rules), one tag, one clean-up. */
+	g->gr.nfqueue = g->rules;
+	g->gr.mark = mark_rule ? mark : 0;
+	if ((g->rules || mark_rule) && (r = gw_rules_install(&g->gr, s, &d->log)) != 0)
 		return r;
-	}
 	if ((r = io_loop_add_fd(d->loop, g->q.fd, EPOLLIN, on_queue, g)) != 0 ||
 	    (r = io_ctl_add(
 		     d->ctl, "show nat", ctl_show_nat, g,

@@ -50,6 +50,8 @@ struct io_nfq {
 	size_t rxlen, rxoff;
 	uint8_t *tx;
 	size_t txlen;
+	uint32_t mark; /* what NF_ACCEPT verdicts set as the packet's mark (0: left alone);
+			  set after io_nfq_open() */
 	uint64_t ctr[IO_NFQ_CTR_N];
 };
 
@@ -64,7 +66,8 @@ int io_nfq_read(struct io_nfq *q) SP_MUST_CHECK;
  * messages are skipped and counted in ctr. */
 int io_nfq_next(struct io_nfq *q, struct io_nfq_msg *m) SP_MUST_CHECK;
 
-/* Queue a verdict (NF_ACCEPT or NF_DROP); with payload, the packet's new bytes. */
+/* Queue a verdict (NF_ACCEPT or NF_DROP); with payload, the packet's new bytes. An
+ * NF_ACCEPT carries q->mark when it is set. */
 int io_nfq_verdict(struct io_nfq *q, uint32_t id, uint32_t verdict, const uint8_t *payload,
 		   uint32_t len) SP_MUST_CHECK;
 /* Send the queued verdicts: 0 or SP_EIO. */
