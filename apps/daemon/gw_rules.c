@@ -145,7 +145,7 @@ static int rule(struct gw_rules *gr, bool first, const char *const *words)
 static int queue_rule(struct gw_rules *gr, ...)
 {
 	const char *words[RULE_ARGS];
-	char q[12];
+	char q[24];
 	va_list ap;
 	int k = 0;
 
@@ -153,10 +153,15 @@ static int queue_rule(struct gw_rules *gr, ...)
 	for (const char *w; (w = va_arg(ap, const char *)) != NULL && k < RULE_ARGS - 6;)
 		words[k++] = w;
 	va_end(ap);
-	snprintf(q, sizeof(q), "%u", gr->queue);
 	words[k++] = "-j";
 	words[k++] = "NFQUEUE";
-	words[k++] = "--queue-num";
+	if (gr->nqueues > 1) {
+		snprintf(q, sizeof(q), "%u:%u", gr->queue, gr->queue + gr->nqueues - 1);
+		words[k++] = "--queue-balance";
+	} else {
+		snprintf(q, sizeof(q), "%u", gr->queue);
+		words[k++] = "--queue-num";
+	}
 	words[k++] = q;
 	if (gr->bypass)
 		words[k++] = "--queue-bypass";

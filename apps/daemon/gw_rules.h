@@ -14,6 +14,7 @@
 struct gw_rules {
 	const char *iptables; /* program, found in PATH */
 	unsigned queue;
+	unsigned nqueues;   /* > 1: --queue-balance queue:queue+nqueues-1 */
 	bool bypass;	    /* --queue-bypass: with no daemon bound, packets pass untranslated */
 	bool nfqueue;	    /* install the NFQUEUE rules (rules = yes) */
 	uint32_t mark;	    /* nonzero: first, a rule accepting packets with this mark */

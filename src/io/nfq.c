@@ -260,6 +260,7 @@ int io_nfq_next(struct io_nfq *q, struct io_nfq_msg *m)
 			q->ctr[IO_NFQ_CTR_DROP_MALFORMED]++;
 			continue;
 		}
+		q->ctr[IO_NFQ_CTR_PACKETS]++;
 		return 0;
 	}
 	return SP_ENOTFOUND;

@@ -16,8 +16,10 @@
 #define IO_NFQ_RXBUF (256 * 1024)
 #define IO_NFQ_TXBUF (256 * 1024)
 
-/* What io_nfq_next() skips: packets the kernel queued that get no verdict from here. */
+/* Packets io_nfq_next() returned, and what it skips: packets the kernel queued that get
+ * no verdict from here. */
 #define foreach_io_nfq_ctr(_)                                                                \
+	_(PACKETS, "packets")			    /* packets read from the queue */        \
 	_(DROP_MALFORMED, "drop_malformed_message") /* a packet message could not be read */ \
 	_(DROP_TORN, "drop_torn_buffer") /* a message overran the read: the rest is lost */
 
