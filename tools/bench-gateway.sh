@@ -177,14 +177,23 @@ for r in $(seq 1 "$runs"); do
 done
 echo "bench-gateway: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$runs" -gt 1 ]; then
-	echo "over $runs runs, min / median:   fwd pps              path ns per packet"
+	# ratio: the median fwd pps over the reference's (MASQUERADE, or without it NFQUEUE
+	# alone on one queue) in the same case
+	echo "over $runs runs, min / median:   fwd pps              path ns per packet      ratio"
+	mid=$(((runs + 1) / 2))
 	for c in $cases; do
+		ref=""
+		for l in MASQUERADE $(awk -v c="$c" '$1 == c && $2 ~ /-nfqueue$/ { print $2 }' "$work/rows" | sort -u); do
+			[ -n "$ref" ] || ref=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $4 }' "$work/rows" |
+				sort -n | sed -n "${mid}p")
+		done
 		for l in $(awk -v c="$c" '$1 == c { print $2 }' "$work/rows" | sort -u); do
 			f=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $4 }' "$work/rows" | sort -n)
 			q=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $6 }' "$work/rows" | sort -n)
-			printf "%-12s %-24s %9s %9s %9s %9s\n" "$c" "$l" "$(echo "$f" | head -1)" \
-				"$(echo "$f" | sed -n "$(((runs + 1) / 2))p")" "$(echo "$q" | head -1)" \
-				"$(echo "$q" | sed -n "$(((runs + 1) / 2))p")"
+			fm=$(echo "$f" | sed -n "${mid}p")
+			printf "%-12s %-24s %9s %9s %9s %9s %9s\n" "$c" "$l" "$(echo "$f" | head -1)" "$fm" \
+				"$(echo "$q" | head -1)" "$(echo "$q" | sed -n "${mid}p")" \
+				"$(awk -v a="$fm" -v b="${ref:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
 		done
 	done
 fi
