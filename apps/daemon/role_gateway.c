@@ -286,10 +286,12 @@ static bool serve(struct gateway *g, struct io_nfq *q)
 		while (io_nfq_next(q, &m) == 0)
 			handle(g, q, now, &m);
 		earlier = earlier || nat_next_deadline(g->nat) < atomic_load(&g->armed);
-		r = io_nfq_flush(q);
-		if (r != 0)
-			g->ctr[GW_CTR_DROP_VERDICT]++;
 		unlock(g);
+		if (io_nfq_flush(q) != 0) {
+			lock(g);
+			g->ctr[GW_CTR_DROP_VERDICT]++;
+			unlock(g);
+		}
 	}
 	return earlier;
 }
@@ -333,6 +335,8 @@ static int xqueues_start(struct gateway *g, uint32_t queue, uint32_t maxlen, uin
 	sigset_t all, old;
 	int r;
 
+	for (unsigned i = 0; i < g->nxq; i++)
+		g->xq[i].q.fd = g->xq[i].q.raw = -1;
 	if ((g->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return SP_EIO;
 	if ((r = io_loop_add_fd(d->loop, g->wake_fd, EPOLLIN, on_wake, g)) != 0)
