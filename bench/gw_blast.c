@@ -2,9 +2,10 @@
  * gw-blast: the traffic of tools/bench-gateway.sh, over one raw IP socket (IP_HDRINCL) in
  * the namespace it runs in, so any number of flows costs one socket.
  *
- *   gw-blast udp SRC DST FLOWS SIZE SECONDS
+ *   gw-blast udp SRC DST FLOWS SIZE SECONDS [HOSTS]
  *       IPv4/UDP packets of SIZE bytes from SRC ports 10000.. (FLOWS of them, round robin)
- *       to DST port 9, as fast as sendmmsg goes, for SECONDS.
+ *       to DST port 9, as fast as sendmmsg goes, for SECONDS; with HOSTS, flow i comes
+ *       from SRC + i % HOSTS (the gateway's NFQUEUE balancing hashes addresses only).
  *   gw-blast esp SRC DST SAS SIZE SECONDS [PACE_US]
  *       raw ESP packets of SIZE bytes with SPIs 0x10000000.. (SAS of them) to DST; with
  *       PACE_US, one packet every PACE_US microseconds instead of a flood.
@@ -126,7 +127,8 @@ static uint64_t blast(int fd, uint32_t dst, const uint8_t *pkts, unsigned n, siz
 	return sent;
 }
 
-static int cmd_udp(uint32_t src, uint32_t dst, unsigned flows, size_t size, double seconds)
+static int cmd_udp(uint32_t src0, uint32_t dst, unsigned flows, size_t size, double seconds,
+		   unsigned hosts)
 {
 	uint8_t *pkts = calloc(flows, size);
 
@@ -134,7 +136,7 @@ static int cmd_udp(uint32_t src, uint32_t dst, unsigned flows, size_t size, doub
 		return 1;
 	for (unsigned i = 0; i < flows; i++) {
 		uint8_t *p = pkts + (size_t)i * size, *u = p + 20;
-		uint32_t s;
+		uint32_t s, src = src0 + (hosts > 1 ? i % hosts : 0);
 		uint16_t c;
 
 		put_ip(p, size, 17, src, dst);
@@ -230,9 +232,10 @@ static uint32_t addr(const char *s)
 
 int main(int argc, char **argv)
 {
-	if (argc == 7 && strcmp(argv[1], "udp") == 0)
+	if ((argc == 7 || argc == 8) && strcmp(argv[1], "udp") == 0)
 		return cmd_udp(addr(argv[2]), addr(argv[3]), (unsigned)atoi(argv[4]),
-			       (size_t)atoi(argv[5]), atof(argv[6]));
+			       (size_t)atoi(argv[5]), atof(argv[6]),
+			       argc == 8 ? (unsigned)atoi(argv[7]) : 1);
 	if ((argc == 7 || argc == 8) && strcmp(argv[1], "esp") == 0)
 		return cmd_esp(addr(argv[2]), addr(argv[3]), (unsigned)atoi(argv[4]),
 			       (size_t)atoi(argv[5]), atof(argv[6]),

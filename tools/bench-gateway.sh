@@ -8,6 +8,8 @@
 # redirect), one after the other in the same run, for each case:
 #   udp-64     64-byte UDP on 64 flows            (spinatd strategy natt)
 #   udp-10k    64-byte UDP on 10,000 flows        (natt)
+#   udp-16h    64-byte UDP on 64 flows from 16 inside addresses (for nfqueue2: the
+#              kernel balances queues by addresses; not run unless named)
 #   esp-masq   1400-byte raw ESP from 1,000 SAs   (masq)
 #   esp-spihash                                   (spihash)
 # ESP SAs are associated first (the outside host answers each SPI with 000's md5-derived
@@ -19,10 +21,12 @@
 # them; the machine's other users hardly touch either), and spinatd's own CPU per packet
 # (its miss path). With RUNS > 1, min and median of both.
 #
-#   [MODES="kernel stack redirect nfqueue"] tools/bench-gateway.sh [BUILD] [SECONDS] [RUNS] [CASES...]
+#   [MODES="kernel stack redirect nfqueue nfqueue2"] tools/bench-gateway.sh [BUILD] [SECONDS] [RUNS] [CASES...]
 #
 # MODES picks the gateways: kernel (MASQUERADE), stack, redirect (spinatd's fast path with
-# fastpath_forward = stack or redirect), nfqueue (spinatd with fastpath = off).
+# fastpath_forward = stack or redirect), nfqueue (spinatd with fastpath = off: every packet
+# is a miss, so its rate is the miss path's), nfqueue2 (the same on two queues,
+# nfqueue_queues = 2, a thread each). spinatd installs its own rules (rules = yes).
 set -u
 build=${1:-build}
 secs=${2:-3}
@@ -83,11 +87,11 @@ queue = 7
 pool = 192.0.2.1
 strategy = $2
 max_mappings = 65536
-fastpath = $([ "$3" = nfqueue ] && echo off || echo on)
+host_max_ports = 16384
+fastpath = $(case $3 in nfqueue*) echo off ;; *) echo on ;; esac)
 fastpath_forward = $([ "$3" = redirect ] && echo redirect || echo stack)
+nfqueue_queues = $([ "$3" = nfqueue2 ] && echo 2 || echo 1)
 EOF
-	ip netns exec "$g" iptables -t raw -A PREROUTING -i in0 ! -d 10.88.0.1 -j NFQUEUE --queue-num 7
-	ip netns exec "$g" iptables -t raw -A PREROUTING -i out0 -d 192.0.2.1 -j NFQUEUE --queue-num 7
 	ip netns exec "$g" "$spinatd" -c "$work/gw.conf" -s "$work/gw.sock" >"$work/gw.log" 2>&1 &
 	gpid=$!
 	_try=0
@@ -113,10 +117,11 @@ proc_cpu() { # ticks of user and system time of pid $1, 0 if none
 now() { date +%s.%N; }
 hz=$(getconf CLK_TCK)
 
-run_case() { # CASE kernel|stack|redirect|nfqueue -> prints one row, appends it to $work/rows
-	c=$1 gwk=$2
+run_case() { # CASE kernel|stack|redirect|nfqueue|nfqueue2 -> prints one row, appends it to $work/rows
+	c=$1 gwk=$2 hosts=1
 	case $c in
 	udp-64) proto=udp n=64 size=64 strat=natt ;;
+	udp-16h) proto=udp n=64 size=64 strat=natt hosts=16 ;;
 	udp-10k) proto=udp n=10000 size=64 strat=natt ;;
 	esp-masq) proto=esp n=1000 size=1400 strat=masq ;;
 	esp-spihash) proto=esp n=1000 size=1400 strat=spihash ;;
@@ -127,7 +132,7 @@ run_case() { # CASE kernel|stack|redirect|nfqueue -> prints one row, appends it 
 	# Warm-up: every flow mapped (conntrack entries, spinatd mappings installed in the
 	# fast path); every SA associated, paced so masq's outstanding items do not block.
 	if [ $proto = udp ]; then
-		ip netns exec "$h" "$blast" udp 10.88.0.2 192.0.2.2 $n $size 1.5 >/dev/null
+		ip netns exec "$h" "$blast" udp 10.88.0.2 192.0.2.2 $n $size 1.5 $hosts >/dev/null
 	else
 		ip netns exec "$s" "$blast" esp-answer 5 >/dev/null &
 		ans=$!
@@ -137,7 +142,11 @@ run_case() { # CASE kernel|stack|redirect|nfqueue -> prints one row, appends it 
 	ip netns exec "$s" iptables -t raw -A PREROUTING -i eth0 ! -s 192.0.2.1 -j DROP
 	ip netns exec "$s" iptables -t raw -A PREROUTING -i eth0 -j DROP
 	r0=$(rx_s) m0=$(misdelivered) k0=$(ksoftirqd) d0=$(proc_cpu "$gpid") t0=$(now)
-	out=$(ip netns exec "$h" "$blast" $proto 10.88.0.2 192.0.2.2 $n $size "$secs")
+	if [ $proto = udp ]; then
+		out=$(ip netns exec "$h" "$blast" udp 10.88.0.2 192.0.2.2 $n $size "$secs" $hosts)
+	else
+		out=$(ip netns exec "$h" "$blast" esp 10.88.0.2 192.0.2.2 $n $size "$secs")
+	fi
 	t1=$(now) r1=$(rx_s) m1=$(misdelivered) k1=$(ksoftirqd) d1=$(proc_cpu "$gpid")
 	sent=$(echo "$out" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
 	scpu=$(echo "$out" | sed -n 's/.*cpu_ns=\([0-9]*\).*/\1/p')
@@ -151,7 +160,7 @@ run_case() { # CASE kernel|stack|redirect|nfqueue -> prints one row, appends it 
 		printf "%-12s %-24s %10.0f %10.0f %8d %10.0f %10.0f\n", c, l, $3 / dt, pps, $7 - $6, path, dcpu
 	}' | tee -a "$work/rows"
 	if [ "$gwk" != kernel ] && [ -n "${VERBOSE:-}" ]; then
-		"$spinat" --socket "$work/gw.sock" show counters | grep -E "fastpath|queued|offload"
+		"$spinat" --socket "$work/gw.sock" show counters | grep -E "fastpath|queued|offload|nfq.packets"
 	fi
 	cleanup
 }
@@ -168,14 +177,23 @@ for r in $(seq 1 "$runs"); do
 done
 echo "bench-gateway: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$runs" -gt 1 ]; then
-	echo "over $runs runs, min / median:   fwd pps              path ns per packet"
+	# ratio: the median fwd pps over the reference's (MASQUERADE, or without it NFQUEUE
+	# alone on one queue) in the same case
+	echo "over $runs runs, min / median:   fwd pps              path ns per packet      ratio"
+	mid=$(((runs + 1) / 2))
 	for c in $cases; do
+		ref=""
+		for l in MASQUERADE $(awk -v c="$c" '$1 == c && $2 ~ /-nfqueue$/ { print $2 }' "$work/rows" | sort -u); do
+			[ -n "$ref" ] || ref=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $4 }' "$work/rows" |
+				sort -n | sed -n "${mid}p")
+		done
 		for l in $(awk -v c="$c" '$1 == c { print $2 }' "$work/rows" | sort -u); do
 			f=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $4 }' "$work/rows" | sort -n)
 			q=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $6 }' "$work/rows" | sort -n)
-			printf "%-12s %-24s %9s %9s %9s %9s\n" "$c" "$l" "$(echo "$f" | head -1)" \
-				"$(echo "$f" | sed -n "$(((runs + 1) / 2))p")" "$(echo "$q" | head -1)" \
-				"$(echo "$q" | sed -n "$(((runs + 1) / 2))p")"
+			fm=$(echo "$f" | sed -n "${mid}p")
+			printf "%-12s %-24s %9s %9s %9s %9s %9s\n" "$c" "$l" "$(echo "$f" | head -1)" "$fm" \
+				"$(echo "$q" | head -1)" "$(echo "$q" | sed -n "${mid}p")" \
+				"$(awk -v a="$fm" -v b="${ref:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
 		done
 	done
 fi

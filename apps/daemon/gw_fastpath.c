@@ -1,28 +1,23 @@
 /*
  * The gateway's fast path: the engine decides, the kernel applies what it has settled
  * (nat/nat_offload.h). This file lends the engine its nat_offload_ops over the maps of
- * io/bpf_nat.h, attaches the tc programs to the inside and outside interfaces, inserts
- * the one iptables rule that lets translated packets (the mark) pass the NFQUEUE rules,
- * and beats the heartbeat without which the program stops translating (so the
- * translations of a crashed spinatd stop within fastpath_stale, and the next start
- * removes its filters and rule).
+ * io/bpf_nat.h, attaches the tc programs to the inside and outside interfaces and beats
+ * the heartbeat without which the program stops translating (so the translations of a
+ * crashed spinatd stop within fastpath_stale, and the next start removes its filters).
+ * The iptables rule letting marked packets pass the NFQUEUE rules is gw_rules.c's, as all
+ * the gateway's rules are.
  */
 #include "gw_fastpath.h"
 #include "base/addr.h"
 #include "io/bpf_nat.h"
 #include "nat/nat_offload.h"
 
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define GW_FP_IFS_MAX 8
 
@@ -39,45 +34,12 @@ struct gw_fastpath {
 	struct io_bpf_nat *bpf;
 	struct io_timer timer;
 	struct fp_cfg cfg;
-	bool rule; /* the iptables rule is ours to remove */
 	bool redirect;
 	bool tc; /* tc filters even where tcx links exist */
 	bool registered;
 	uint64_t ctr[FP_CTR_N];
 	struct sp_ctrs ctrs;
 };
-
-/* iptables -w -t raw {-I PREROUTING 1 | -D PREROUTING} <the mark rule>; its exit status. */
-static int iptables_rule(const char *op, uint32_t mark)
-{
-	char m[16];
-	char *argv[] = {
-		"iptables", "-w",     "-t", "raw", (char *)op, "PREROUTING", "-m",
-		"mark",	    "--mark", m,    "-m",  "comment",  "--comment",  "spinatd-fastpath",
-		"-j",	    "ACCEPT", NULL
-	};
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int st = -1;
-
-	snprintf(m, sizeof(m), "0x%x", mark);
-	if (posix_spawn_file_actions_init(&fa) != 0)
-		return -1;
-	(void)posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	(void)posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&pid, "iptables", &fa, NULL, argv, environ) == 0) {
-		while (waitpid(pid, &st, 0) < 0)
-			;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void rule_remove_all(uint32_t mark)
-{
-	for (int i = 0; i < 16 && iptables_rule("-D", mark) == 0; i++)
-		;
-}
 
 static void to_key(const struct nat_offload_item *it, struct fp_key *k)
 {
@@ -192,7 +154,7 @@ static int add_locals(struct gw_fastpath *f)
 }
 
 static int setup(struct gw_fastpath *f, const unsigned *in_if, unsigned nin, const unsigned *out_if,
-		 unsigned nout, bool rule, bool verbose, char *why, size_t whylen)
+		 unsigned nout, bool verbose, char *why, size_t whylen)
 {
 	const struct nat_config *c = nat_config_of(f->nat);
 	struct nat_offload_ops ops = { op_install, op_remove, op_use, op_flush, f };
@@ -208,14 +170,6 @@ static int setup(struct gw_fastpath *f, const unsigned *in_if, unsigned nin, con
 	if ((r = io_bpf_nat_set_cfg(f->bpf, &f->cfg)) != 0 || (r = add_locals(f)) != 0) {
 		snprintf(why, whylen, "cannot fill the BPF maps");
 		return r;
-	}
-	if (rule) {
-		if (iptables_rule("-I", f->cfg.mark) != 0) {
-			snprintf(why, whylen,
-				 "iptables could not insert the rule letting marked packets pass");
-			return SP_EIO;
-		}
-		f->rule = true;
 	}
 	for (unsigned i = 0; i < nin + nout; i++) {
 		bool inside = i < nin;
@@ -238,27 +192,21 @@ static void teardown(struct gw_fastpath *f)
 {
 	if (f->nat != NULL && nat_offload_enabled(f->nat))
 		nat_offload_disable(f->nat);
-	io_bpf_nat_close(f->bpf); /* detaches first: then no packet carries the mark */
+	io_bpf_nat_close(f->bpf);
 	f->bpf = NULL;
-	if (f->rule)
-		(void)iptables_rule("-D", f->cfg.mark);
-	f->rule = false;
 }
 
-int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, const unsigned *in_if,
-		      unsigned nin, const unsigned *out_if, unsigned nout, struct gw_fastpath **out)
+int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, uint32_t mark,
+		      const unsigned *in_if, unsigned nin, const unsigned *out_if, unsigned nout,
+		      struct gw_fastpath **out)
 {
 	struct gw_fastpath *f;
 	sp_time stale;
-	uint32_t mark;
 	char why[160];
-	bool rule;
 	int mode, fwd, att, r;
 
 	*out = NULL;
 	if ((r = conf_get_enum(s, "fastpath", fp_modes, FP_AUTO, &mode)) != 0 ||
-	    (r = conf_get_u32(s, "fastpath_mark", 0x5350, 1, UINT32_MAX, &mark)) != 0 ||
-	    (r = conf_get_bool(s, "fastpath_rule", true, &rule)) != 0 ||
 	    (r = conf_get_time(s, "fastpath_stale", SP_SEC(3), &stale)) != 0 ||
 	    (r = conf_get_enum(s, "fastpath_forward", fwd_modes, FWD_STACK, &fwd)) != 0 ||
 	    (r = conf_get_enum(s, "fastpath_attach", att_modes, ATT_AUTO, &att)) != 0)
@@ -268,13 +216,11 @@ int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, co
 	if (d->check)
 		return 0;
 	/* What a crashed spinatd left: its filters (they would translate with a dead
-	 * engine's table until their heartbeat ran out) and its rule. */
+	 * engine's table until their heartbeat ran out); its rules are gw_rules.c's. */
 	for (unsigned i = 0; i < nin; i++)
 		io_bpf_nat_detach_stale(in_if[i]);
 	for (unsigned i = 0; i < nout; i++)
 		io_bpf_nat_detach_stale(out_if[i]);
-	if (rule)
-		rule_remove_all(mark);
 	if (mode == FP_OFF) {
 		SP_INFO(&d->log, "gateway", "fast path off (fastpath = off): NFQUEUE alone");
 		return 0;
@@ -290,7 +236,7 @@ int gw_fastpath_start(struct spinatd *d, struct conf_sec *s, struct nat *nat, co
 	io_timer_init(&f->timer, on_timer, f);
 	why[0] = 0;
 	/* fastpath = on: the operator wants it, so the verifier's words are worth showing */
-	if ((r = setup(f, in_if, nin, out_if, nout, rule, mode == FP_ON, why, sizeof(why))) != 0) {
+	if ((r = setup(f, in_if, nin, out_if, nout, mode == FP_ON, why, sizeof(why))) != 0) {
 		teardown(f);
 		free(f);
 		if (mode == FP_ON) {

@@ -1,15 +1,18 @@
 /*
- * The gateway's own NFQUEUE rules (iptables, raw table, PREROUTING: before routing and
- * connection tracking, as docs/NAT.md explains). For each inside interface: everything
- * arriving on it that is not addressed to that interface itself; for each outside
- * interface and pool entry: everything addressed to the pool. Each rule carries the
- * comment "spinatd-qN" (N: the queue), by which a later start finds and deletes the rules a
- * crashed run left behind, and a clean stop deletes its own.
+ * The gateway's own iptables rules, all of them (raw table, PREROUTING: before routing and
+ * connection tracking, as docs/NAT.md explains). First the rule letting packets with the
+ * gateway's mark pass (what the engine's verdicts and the fast path translated); then the
+ * NFQUEUE rules: for each inside interface everything arriving on it that is not addressed
+ * to that interface itself, for each outside interface and pool entry everything
+ * addressed to the pool. Each rule carries the comment "spinatd-qN" (N: the queue), by
+ * which a later start finds and deletes the rules a crashed run left behind, and a clean
+ * stop deletes its own. A new rule is one queue_rule() line in gw_rules_install().
  */
 #include "gw_rules.h"
 
 #include <errno.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,49 +105,80 @@ static unsigned remove_tagged(struct gw_rules *gr)
 	return n;
 }
 
-static int add_rule(struct gw_rules *gr, const char *in, const char *dst, bool not_local)
+/* iptables -w -t raw {-I PREROUTING 1 | -A PREROUTING} WORDS... with our comment put
+ * before the words' "-j". 0 when iptables took it. */
+static int rule(struct gw_rules *gr, bool first, const char *const *words)
 {
-	char tag[32], q[12];
-	char *argv[RULE_ARGS];
+	char tag[32];
+	const char *argv[RULE_ARGS];
 	int k = 0, r;
 
 	tag_of(gr, tag, sizeof(tag));
-	snprintf(q, sizeof(q), "%u", gr->queue);
-	argv[k++] = (char *)gr->iptables;
+	argv[k++] = gr->iptables;
 	argv[k++] = "-w";
 	argv[k++] = "-t";
 	argv[k++] = "raw";
-	argv[k++] = "-A";
+	argv[k++] = first ? "-I" : "-A";
 	argv[k++] = "PREROUTING";
-	argv[k++] = "-i";
-	argv[k++] = (char *)in;
-	if (dst != NULL) {
-		argv[k++] = "-d";
-		argv[k++] = (char *)dst;
+	if (first)
+		argv[k++] = "1";
+	for (; *words != NULL && k < RULE_ARGS - 6; words++) {
+		if (strcmp(*words, "-j") == 0) {
+			argv[k++] = "-m";
+			argv[k++] = "comment";
+			argv[k++] = "--comment";
+			argv[k++] = tag;
+		}
+		argv[k++] = *words;
 	}
-	if (not_local) {
-		/* not for an address of the interface it came in on (the gateway itself) */
-		argv[k++] = "-m";
-		argv[k++] = "addrtype";
-		argv[k++] = "!";
-		argv[k++] = "--dst-type";
-		argv[k++] = "LOCAL";
-		argv[k++] = "--limit-iface-in";
-	}
-	argv[k++] = "-m";
-	argv[k++] = "comment";
-	argv[k++] = "--comment";
-	argv[k++] = tag;
-	argv[k++] = "-j";
-	argv[k++] = "NFQUEUE";
-	argv[k++] = "--queue-num";
-	argv[k++] = q;
-	if (gr->bypass)
-		argv[k++] = "--queue-bypass";
+	if (*words != NULL)
+		return SP_EINVAL;
 	argv[k] = NULL;
-	if ((r = run(argv, NULL, 0)) == 0)
+	if ((r = run((char *const *)argv, NULL, 0)) == 0)
 		gr->installed++;
 	return r;
+}
+
+/* An NFQUEUE rule to our queue for the packets the match words (NULL-terminated) select:
+ * adding one is one line, e.g. queue_rule(gr, "-i", IF, "-p", "udp", "--dport", "5351",
+ * NULL). */
+static int queue_rule(struct gw_rules *gr, ...)
+{
+	const char *words[RULE_ARGS];
+	char q[24];
+	va_list ap;
+	int k = 0;
+
+	va_start(ap, gr);
+	for (const char *w; (w = va_arg(ap, const char *)) != NULL && k < RULE_ARGS - 6;)
+		words[k++] = w;
+	va_end(ap);
+	words[k++] = "-j";
+	words[k++] = "NFQUEUE";
+	if (gr->nqueues > 1) {
+		snprintf(q, sizeof(q), "%u:%u", gr->queue, gr->queue + gr->nqueues - 1);
+		words[k++] = "--queue-balance";
+	} else {
+		snprintf(q, sizeof(q), "%u", gr->queue);
+		words[k++] = "--queue-num";
+	}
+	words[k++] = q;
+	if (gr->bypass)
+		words[k++] = "--queue-bypass";
+	words[k] = NULL;
+	return rule(gr, false, words);
+}
+
+/* Packets with the mark went through the engine or the fast path already: they pass the
+ * NFQUEUE rules (the operator's too: it is inserted first), so none is queued twice
+ * (br_netfilter runs PREROUTING at the bridge and again for the routed packet). */
+static int mark_rule(struct gw_rules *gr)
+{
+	char m[16];
+	const char *words[] = { "-m", "mark", "--mark", m, "-j", "ACCEPT", NULL };
+
+	snprintf(m, sizeof(m), "0x%x", gr->mark);
+	return rule(gr, true, words);
 }
 
 int gw_rules_install(struct gw_rules *gr, struct conf_sec *s, struct sp_log *log)
@@ -155,24 +189,31 @@ int gw_rules_install(struct gw_rules *gr, struct conf_sec *s, struct sp_log *log
 
 	gr->installed = 0;
 	if ((stale = remove_tagged(gr)) > 0)
-		SP_WARN(log, "gateway",
-			"removed %u NFQUEUE rule(s) of queue %u a previous run left", stale,
+		SP_WARN(log, "gateway", "removed %u rule(s) of queue %u a previous run left", stale,
 			gr->queue);
-	while (r == 0 && (in = conf_next_kv(s, "inside", in)) != NULL)
-		r = add_rule(gr, in->val, NULL, true);
-	for (out = NULL; r == 0 && (out = conf_next_kv(s, "outside", out)) != NULL;)
+	if (gr->mark != 0)
+		r = mark_rule(gr);
+	/* Inside: everything not for an address of the interface it came in on (the
+	 * gateway itself). Outside: everything for the pool. */
+	while (gr->nfqueue && r == 0 && (in = conf_next_kv(s, "inside", in)) != NULL)
+		r = queue_rule(gr, "-i", in->val, "-m", "addrtype", "!", "--dst-type", "LOCAL",
+			       "--limit-iface-in", NULL);
+	for (out = NULL; gr->nfqueue && r == 0 && (out = conf_next_kv(s, "outside", out)) != NULL;)
 		for (pool = NULL; r == 0 && (pool = conf_next_kv(s, "pool", pool)) != NULL;)
-			r = add_rule(gr, out->val, pool->val, false);
+			r = queue_rule(gr, "-i", out->val, "-d", pool->val, NULL);
 	if (r != 0) {
-		SP_ERR(log, "gateway", "%s -t raw -A PREROUTING ... -j NFQUEUE: %s%s", gr->iptables,
+		SP_ERR(log, "gateway", "%s -t raw ... PREROUTING ...: %s%s", gr->iptables,
 		       r == SP_ENOTFOUND ? "not found" : "failed",
-		       " (install iptables, or set rules = no and add them yourself: docs/NAT.md)");
+		       " (install iptables, or set rules = no and fastpath_rule = no and add "
+		       "them yourself: docs/NAT.md)");
 		gr->installed = 1; /* whatever was added goes */
 		gw_rules_remove(gr, log);
 		return r;
 	}
-	SP_INFO(log, "gateway", "installed %u NFQUEUE rule(s) for queue %u%s", gr->installed,
-		gr->queue, gr->bypass ? " with --queue-bypass" : "");
+	if (gr->installed > 0)
+		SP_INFO(log, "gateway", "installed %u rule(s) for queue %u%s%s", gr->installed,
+			gr->queue, gr->mark != 0 ? ", marked packets passing" : "",
+			gr->bypass && gr->nfqueue ? ", with --queue-bypass" : "");
 	return 0;
 }
 
@@ -181,6 +222,6 @@ void gw_rules_remove(struct gw_rules *gr, struct sp_log *log)
 	unsigned n = remove_tagged(gr);
 
 	if (gr->installed > 0 || n > 0)
-		SP_INFO(log, "gateway", "removed %u NFQUEUE rule(s) of queue %u", n, gr->queue);
+		SP_INFO(log, "gateway", "removed %u rule(s) of queue %u", n, gr->queue);
 	gr->installed = 0;
 }

@@ -20,12 +20,20 @@
 
 #include <linux/netfilter.h>
 #include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GW_IFS_MAX     8
 #define GW_DEBUG_DROPS 10
+#define GW_QUEUES_MAX  16
 
 #define foreach_gw_ctr(_)                                                                         \
 	_(RX, "queued")				   /* packets the kernel queued */                \
@@ -48,10 +56,29 @@ enum gw_ctr {
 
 static const char *const gw_ctr_names[] = { SP_CTR_NAMES(foreach_gw_ctr) };
 
+/* A queue besides the first, served by a thread of its own (nfqueue_queues > 1). */
+struct gw_xqueue {
+	struct gateway *g;
+	struct io_nfq q;
+	pthread_t thread;
+	bool running;
+	char inst[48]; /* its counters' instance: NAME/qN */
+	struct sp_ctrs ctrs;
+	bool registered;
+};
+
 struct gateway {
 	struct spinatd *d;
 	struct nat *nat;
-	struct io_nfq q;
+	struct io_nfq q; /* the first queue, served by the daemon's loop */
+	/* nfqueue_queues > 1: the other queues, each with its thread. The engine is one: every
+	 * use of it (translating, its timer, show nat, the LCA) holds lock. */
+	struct gw_xqueue xq[GW_QUEUES_MAX - 1];
+	unsigned nxq;
+	pthread_mutex_t lock;
+	int wake_fd;	       /* eventfd: a thread's packet made the timer due earlier */
+	_Atomic sp_time armed; /* when the engine's timer is armed for */
+	atomic_bool stopping;  /* the threads stop */
 	struct io_timer timer;
 	unsigned in_if[GW_IFS_MAX], out_if[GW_IFS_MAX];
 	unsigned nin, nout;
@@ -90,9 +117,25 @@ static bool in_list(const unsigned *l, unsigned n, unsigned ifi)
 	return false;
 }
 
+static void lock(struct gateway *g)
+{
+	if (g->nxq > 0)
+		pthread_mutex_lock(&g->lock);
+}
+
+static void unlock(struct gateway *g)
+{
+	if (g->nxq > 0)
+		pthread_mutex_unlock(&g->lock);
+}
+
+/* The loop's thread, holding the lock. */
 static void rearm(struct gateway *g)
 {
-	if (io_timer_arm(g->d->loop, &g->timer, nat_next_deadline(g->nat)) != 0)
+	sp_time when = nat_next_deadline(g->nat);
+
+	atomic_store(&g->armed, when);
+	if (io_timer_arm(g->d->loop, &g->timer, when) != 0)
 		SP_ERR(&g->d->log, "gateway", "cannot arm the timer");
 }
 
@@ -101,13 +144,32 @@ static void on_timer(struct io_loop *loop, void *arg)
 	struct gateway *g = arg;
 
 	(void)loop;
+	lock(g);
 	nat_tick(g->nat, io_now());
 	rearm(g);
+	unlock(g);
 }
 
-static void verdict(struct gateway *g, uint32_t id, uint32_t v, const uint8_t *data, uint32_t len)
+/* A queue's thread made the engine's next deadline earlier than the armed one. */
+static void on_wake(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
-	if (io_nfq_verdict(&g->q, id, v, data, len) != 0)
+	struct gateway *g = arg;
+	uint64_t v;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* nothing to read: another wake took it */
+	}
+	lock(g);
+	rearm(g);
+	unlock(g);
+}
+
+static void verdict(struct gateway *g, struct io_nfq *q, uint32_t id, uint32_t v,
+		    const uint8_t *data, uint32_t len)
+{
+	if (io_nfq_verdict(q, id, v, data, len) != 0)
 		g->ctr[GW_CTR_DROP_VERDICT]++;
 }
 
@@ -153,8 +215,8 @@ static void note_drop(struct gateway *g, sp_time now, const struct io_nfq_msg *m
 		 sp_ip4_fmt(p->dst, d), p->dport, p->proto);
 }
 
-/* One queued packet: translate in place, queue the verdict. */
-static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
+/* One queued packet: translate in place, queue the verdict (the lock held). */
+static void handle(struct gateway *g, struct io_nfq *q, sp_time now, struct io_nfq_msg *m)
 {
 	enum nat_side from;
 	struct pkt p;
@@ -163,7 +225,7 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 	g->ctr[GW_CTR_RX]++;
 	if (m->payload == NULL || m->len == 0 || m->payload[0] >> 4 != 4) {
 		g->ctr[GW_CTR_DROP_NOT_IPV4]++;
-		verdict(g, m->id, NF_DROP, NULL, 0);
+		verdict(g, q, m->id, NF_DROP, NULL, 0);
 		return;
 	}
 	if (in_list(g->in_if, g->nin, m->indev)) {
@@ -173,7 +235,7 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 	} else {
 		/* A rule queued traffic of an interface the gateway was not told about. */
 		g->ctr[GW_CTR_PASS_OTHER_IF]++;
-		verdict(g, m->id, NF_ACCEPT, NULL, 0);
+		verdict(g, q, m->id, NF_ACCEPT, NULL, 0);
 		return;
 	}
 	if (g->headroom) {
@@ -181,7 +243,7 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 		pkt_init(&p, g->buf, sizeof(g->buf), PKT_HEADROOM);
 		if (m->len > pkt_tailroom(&p) || pkt_append(&p, m->payload, m->len) != 0) {
 			g->ctr[GW_CTR_DROP_TOO_LONG]++;
-			verdict(g, m->id, NF_DROP, NULL, 0);
+			verdict(g, q, m->id, NF_DROP, NULL, 0);
 			return;
 		}
 	} else {
@@ -193,39 +255,139 @@ static void handle(struct gateway *g, sp_time now, struct io_nfq_msg *m)
 	if (v == NAT_TO_INSIDE || v == NAT_TO_OUTSIDE) {
 		g->ctr[GW_CTR_ACCEPT]++;
 		/* The engine may have moved the packet's start (dnat strips and prepends). */
-		verdict(g, m->id, NF_ACCEPT, pkt_data(&p), p.len);
+		verdict(g, q, m->id, NF_ACCEPT, pkt_data(&p), p.len);
 		return;
 	}
 	/* NAT_DROP (counted by the engine) or NAT_TAKEN (it kept a copy to send later). */
 	g->ctr[GW_CTR_DROP]++;
 	if (v == NAT_DROP)
 		note_drop(g, now, m, from == NAT_INSIDE);
-	verdict(g, m->id, NF_DROP, NULL, 0);
+	verdict(g, q, m->id, NF_DROP, NULL, 0);
+}
+
+/* What queue q holds: one read holds many packets, translated under the lock; their
+ * verdicts go back in one send, outside it. Returns whether the engine's next deadline
+ * came before the armed one. */
+static bool serve(struct gateway *g, struct io_nfq *q)
+{
+	struct io_nfq_msg m;
+	sp_time now = io_now();
+	bool earlier = false;
+	int r;
+
+	for (int round = 0; round < 8; round++) {
+		r = io_nfq_read(q);
+		lock(g);
+		if (r != 0) {
+			if (r != SP_EAGAIN)
+				g->ctr[GW_CTR_DROP_READ_ERROR]++;
+			unlock(g);
+			break;
+		}
+		while (io_nfq_next(q, &m) == 0)
+			handle(g, q, now, &m);
+		earlier = earlier || nat_next_deadline(g->nat) < atomic_load(&g->armed);
+		unlock(g);
+		if (io_nfq_flush(q) != 0) {
+			lock(g);
+			g->ctr[GW_CTR_DROP_VERDICT]++;
+			unlock(g);
+		}
+	}
+	return earlier;
 }
 
 static void on_queue(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct gateway *g = arg;
-	struct io_nfq_msg m;
-	sp_time now = io_now();
-	int r;
 
 	(void)loop;
 	(void)fd;
 	(void)events;
-	/* One read holds many packets; their verdicts go back in one send. */
-	for (int round = 0; round < 8; round++) {
-		if ((r = io_nfq_read(&g->q)) != 0) {
-			if (r != SP_EAGAIN)
-				g->ctr[GW_CTR_DROP_READ_ERROR]++;
-			break;
-		}
-		while (io_nfq_next(&g->q, &m) == 0)
-			handle(g, now, &m);
-		if (io_nfq_flush(&g->q) != 0)
-			g->ctr[GW_CTR_DROP_VERDICT]++;
+	if (serve(g, &g->q)) {
+		lock(g);
+		rearm(g);
+		unlock(g);
 	}
-	rearm(g);
+}
+
+/* A queue's thread: wait for packets (rechecking stopping every 200 ms), serve them. */
+static void *xqueue_main(void *arg)
+{
+	struct gw_xqueue *x = arg;
+	struct gateway *g = x->g;
+	struct pollfd pfd = { .fd = x->q.fd, .events = POLLIN };
+	uint64_t one = 1;
+
+	while (!atomic_load(&g->stopping)) {
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		if (serve(g, &x->q) && write(g->wake_fd, &one, sizeof(one)) < 0) {
+			/* the counter is full: the loop has a wake to read already */
+		}
+	}
+	return NULL;
+}
+
+/* Queues queue+1 ... queue+n-1, each with its thread (signals stay with the loop's). */
+static int xqueues_start(struct gateway *g, uint32_t queue, uint32_t maxlen, uint32_t mark)
+{
+	struct spinatd *d = g->d;
+	sigset_t all, old;
+	int r;
+
+	for (unsigned i = 0; i < g->nxq; i++)
+		g->xq[i].q.fd = g->xq[i].q.raw = -1;
+	if ((g->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return SP_EIO;
+	if ((r = io_loop_add_fd(d->loop, g->wake_fd, EPOLLIN, on_wake, g)) != 0)
+		return r;
+	for (unsigned i = 0; i < g->nxq; i++) {
+		struct gw_xqueue *x = &g->xq[i];
+
+		x->g = g;
+		if ((r = io_nfq_open(&x->q, (uint16_t)(queue + 1 + i), maxlen)) != 0) {
+			SP_ERR(&d->log, "gateway", "NFQUEUE %u: %s", queue + 1 + i, sp_strerror(r));
+			return r;
+		}
+		x->q.mark = mark;
+		snprintf(x->inst, sizeof(x->inst), "%s/q%u", d->name, queue + 1 + i);
+		sp_ctrs_init(&x->ctrs, "nfq", x->inst, io_nfq_ctr_names, x->q.ctr, IO_NFQ_CTR_N);
+		sp_ctr_register(&d->ctrs, &x->ctrs);
+		x->registered = true;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned i = 0; i < g->nxq && r == 0; i++) {
+		g->xq[i].running =
+			pthread_create(&g->xq[i].thread, NULL, xqueue_main, &g->xq[i]) == 0;
+		r = g->xq[i].running ? 0 : SP_ENOMEM;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static void xqueues_stop(struct gateway *g)
+{
+	atomic_store(&g->stopping, true);
+	for (unsigned i = 0; i < g->nxq; i++) {
+		struct gw_xqueue *x = &g->xq[i];
+
+		if (x->running)
+			pthread_join(x->thread, NULL);
+		x->running = false;
+		if (x->registered)
+			sp_ctr_unregister(&g->d->ctrs, &x->ctrs);
+		x->registered = false;
+		if (x->q.fd >= 0 || x->q.raw >= 0)
+			io_nfq_close(&x->q);
+	}
+	if (g->wake_fd >= 0) {
+		if (g->d->loop != NULL)
+			io_loop_del_fd(g->d->loop, g->wake_fd);
+		close(g->wake_fd);
+	}
+	g->wake_fd = -1;
 }
 
 static int show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err, unsigned json)
@@ -247,7 +409,9 @@ static int show_nat(void *arg, int argc, char **argv, FILE *out, FILE *err, unsi
 			return SP_EINVAL;
 		}
 	}
+	lock(g);
 	nat_show(g->nat, io_now(), out, flags | json, (uint32_t)limit);
+	unlock(g);
 	return 0;
 }
 
@@ -301,7 +465,10 @@ static int ctl_lca_issue(void *arg, int argc, char **argv, FILE *out, FILE *err)
 	n = fread(pem, 1, sizeof(pem) - 1, f);
 	fclose(f);
 	pem[n] = '\0';
-	if ((r = nat_dnat_port_block(g->nat, host, (uint16_t)port, &lo, &cnt)) != 0) {
+	lock(g);
+	r = nat_dnat_port_block(g->nat, host, (uint16_t)port, &lo, &cnt);
+	unlock(g);
+	if (r != 0) {
 		fprintf(err, "%s holds no block with port %llu", argv[0], (unsigned long long)port);
 		goto out;
 	}
@@ -312,7 +479,10 @@ static int ctl_lca_issue(void *arg, int argc, char **argv, FILE *out, FILE *err)
 		fprintf(err, "issue: %s", sp_strerror(r));
 		goto out;
 	}
-	if ((r = nat_dnat_certify(g->nat, host, (uint16_t)port, true)) != 0)
+	lock(g);
+	r = nat_dnat_certify(g->nat, host, (uint16_t)port, true);
+	unlock(g);
+	if (r != 0)
 		goto out;
 	fprintf(out, "serial %llu ports %u-%u\n", (unsigned long long)serial, lo,
 		(unsigned)lo + cnt - 1);
@@ -344,8 +514,11 @@ static int ctl_lca_revoke(void *arg, int argc, char **argv, FILE *out, FILE *err
 		fprintf(err, "revoke 0x%llx: %s", (unsigned long long)serial, sp_strerror(r));
 		return r;
 	}
-	if (c != NULL && !lca_port_bound(g->lca, now, c->host, c->lowest))
+	if (c != NULL && !lca_port_bound(g->lca, now, c->host, c->lowest)) {
+		lock(g);
 		(void)nat_dnat_certify(g->nat, c->host, c->lowest, false);
+		unlock(g);
+	}
 	if ((r = lca_publish(g, err)) != 0)
 		return r;
 	fprintf(out, "revoked %llu\n", (unsigned long long)serial);
@@ -436,11 +609,15 @@ void spinatd_gateway_stop(struct spinatd *d)
 
 	if (g == NULL)
 		return;
+	xqueues_stop(g); /* the threads first: nothing else uses the engine then */
 	if (d->loop != NULL) {
 		io_timer_cancel(d->loop, &g->timer);
 		if (g->q.fd >= 0)
 			io_loop_del_fd(d->loop, g->q.fd);
 	}
+	/* The fast path first: no packet is marked once the rule letting marks pass goes. */
+	gw_fastpath_stop(d, g->fp);
+	g->fp = NULL;
 	if (g->gr.installed > 0) /* never another daemon's: only after we bound the queue */
 		gw_rules_remove(&g->gr, &d->log);
 	io_nfq_close(&g->q);
@@ -448,9 +625,10 @@ void spinatd_gateway_stop(struct spinatd *d)
 		sp_ctr_unregister(&d->ctrs, &g->ctrs);
 		sp_ctr_unregister(&d->ctrs, &g->nfq_ctrs);
 	}
-	gw_fastpath_stop(d, g->fp);
 	nat_free(g->nat);
 	lca_free(g->lca);
+	if (g->nxq > 0)
+		pthread_mutex_destroy(&g->lock);
 	free(g);
 	d->role_state = NULL;
 }
@@ -461,7 +639,8 @@ int spinatd_gateway_start(struct spinatd *d)
 	struct nat_config cfg;
 	struct nat_env env = { 0 };
 	struct gateway *g;
-	uint32_t queue, maxlen;
+	uint32_t queue, maxlen, mark, nqueues;
+	bool mark_rule;
 	int r;
 
 	if (s == NULL) {
@@ -474,17 +653,24 @@ int spinatd_gateway_start(struct spinatd *d)
 	d->role_state = g;
 	g->d = d;
 	g->q.fd = g->q.raw = -1;
+	g->wake_fd = -1;
 	io_timer_init(&g->timer, on_timer, g);
 	if ((r = nat_config_read(&cfg, s)) != 0 ||
 	    (r = read_ifs(d, s, "inside", g->in_if, &g->nin)) != 0 ||
 	    (r = read_ifs(d, s, "outside", g->out_if, &g->nout)) != 0 ||
 	    (r = conf_get_u32(s, "queue", 0, 0, 65535, &queue)) != 0 ||
 	    (r = conf_get_u32(s, "queue_maxlen", 4096, 16, 1u << 20, &maxlen)) != 0 ||
+	    (r = conf_get_u32(s, "nfqueue_queues", 1, 1, GW_QUEUES_MAX, &nqueues)) != 0 ||
 	    (r = conf_get_bool(s, "rules", true, &g->rules)) != 0 ||
 	    (r = conf_get_bool(s, "queue_bypass", false, &g->gr.bypass)) != 0 ||
-	    (r = conf_get_str(s, "iptables", "iptables", &g->gr.iptables)) != 0)
+	    (r = conf_get_str(s, "iptables", "iptables", &g->gr.iptables)) != 0 ||
+	    (r = conf_get_u32(s, "fastpath_mark", 0x5350, 1, UINT32_MAX, &mark)) != 0 ||
+	    (r = conf_get_bool(s, "fastpath_rule", true, &mark_rule)) != 0)
 		return r;
+	if (queue + nqueues - 1 > 65535)
+		return conf_fail(s, "queue + nfqueue_queues - 1 must be at most 65535");
 	g->gr.queue = queue;
+	g->gr.nqueues = nqueues;
 	if (d->no_rules)
 		g->rules = false;
 	if (d->queue_bypass)
@@ -503,8 +689,8 @@ int spinatd_gateway_start(struct spinatd *d)
 	g->headroom = strcmp(nat_strategy_name(g->nat), "dnat") == 0;
 	if ((r = lca_start(g, s)) != 0)
 		return r;
-	if ((r = gw_fastpath_start(d, s, g->nat, g->in_if, g->nin, g->out_if, g->nout, &g->fp)) !=
-	    0)
+	if ((r = gw_fastpath_start(d, s, g->nat, mark, g->in_if, g->nin, g->out_if, g->nout,
+				   &g->fp)) != 0)
 		return r;
 	if (d->check)
 		return 0;
@@ -520,11 +706,25 @@ int spinatd_gateway_start(struct spinatd *d)
 				       : "");
 		return r;
 	}
-	/* The queue is bound before the rules exist, so nothing is queued to nobody. */
-	if (g->rules && (r = gw_rules_install(&g->gr, s, &d->log)) != 0) {
-		g->rules = false;
-		return r;
+	/* What the engine accepts carries the mark, as what the fast path translated does:
+	 * the mark rule lets it pass should PREROUTING see it again (br_netfilter). */
+	g->q.mark = mark;
+	if (nqueues > 1) {
+		g->nxq = nqueues - 1;
+		if (pthread_mutex_init(&g->lock, NULL) != 0) {
+			g->nxq = 0;
+			return SP_ENOMEM;
+		}
+		if ((r = xqueues_start(g, queue, maxlen, mark)) != 0)
+			return r;
 	}
+	/* The queue is bound before the rules exist, so nothing is queued to nobody. All the
+	 * gateway's rules are gw_rules.c's: the mark rule (fastpath_rule), the NFQUEUE rules
+	 * (rules), one tag, one clean-up. */
+	g->gr.nfqueue = g->rules;
+	g->gr.mark = mark_rule ? mark : 0;
+	if ((g->rules || mark_rule) && (r = gw_rules_install(&g->gr, s, &d->log)) != 0)
+		return r;
 	if ((r = io_loop_add_fd(d->loop, g->q.fd, EPOLLIN, on_queue, g)) != 0 ||
 	    (r = io_ctl_add(
 		     d->ctl, "show nat", ctl_show_nat, g,
@@ -539,10 +739,18 @@ int spinatd_gateway_start(struct spinatd *d)
 	     (r = io_ctl_add(d->ctl, "show lca", ctl_show_lca, g,
 			     "the certificates the LCA issued")) != 0))
 		return r;
+	lock(g);
 	rearm(g);
-	SP_INFO(&d->log, "gateway",
-		"NAT on queue %u, strategy %s, %u inside, %u outside interface(s)", queue,
-		nat_strategy_name(g->nat), g->nin, g->nout);
+	unlock(g);
+	if (nqueues > 1)
+		SP_INFO(&d->log, "gateway",
+			"NAT on queues %u-%u (a thread each), strategy %s, %u inside, %u outside "
+			"interface(s)",
+			queue, queue + nqueues - 1, nat_strategy_name(g->nat), g->nin, g->nout);
+	else
+		SP_INFO(&d->log, "gateway",
+			"NAT on queue %u, strategy %s, %u inside, %u outside interface(s)", queue,
+			nat_strategy_name(g->nat), g->nin, g->nout);
 	return 0;
 }
 
@@ -552,6 +760,8 @@ const char spinatd_gateway_usage[] =
 	"      outside = IF       interface of the public side; may repeat (required)\n"
 	"      queue = N          NFQUEUE number the iptables rules use (default 0)\n"
 	"      queue_maxlen = N   packets the kernel may hold for the daemon (4096)\n"
+	"      nfqueue_queues = N queues queue ... queue+N-1 (--queue-balance), each served\n"
+	"                         by a thread of its own (1)\n"
 	"      rules = yes|no     install the NFQUEUE rules below at start, remove them at\n"
 	"                         stop and after a crash (default yes; --no-rules: no)\n"
 	"      queue_bypass = yes|no  the rules pass packets untranslated while no daemon\n"

@@ -289,6 +289,9 @@ static void nft_apply(struct lns_role *r)
 		SP_ERR(&r->d->log, "lns", "cannot run nft");
 		return;
 	}
+	/* One transaction: the table a crashed run left goes (declared first, so that deleting
+	 * it cannot fail when there is none) and ours replaces it: never two copies. */
+	fprintf(f, "table inet spinat_lns\ndelete table inet spinat_lns\n");
 	l2tp_lns_nft(r->lns, r->io.tun.name, f);
 	if (pclose(f) != 0) {
 		SP_ERR(&r->d->log, "lns",

@@ -260,6 +260,7 @@ int io_nfq_next(struct io_nfq *q, struct io_nfq_msg *m)
 			q->ctr[IO_NFQ_CTR_DROP_MALFORMED]++;
 			continue;
 		}
+		q->ctr[IO_NFQ_CTR_PACKETS]++;
 		return 0;
 	}
 	return SP_ENOTFOUND;
@@ -269,7 +270,8 @@ int io_nfq_verdict(struct io_nfq *q, uint32_t id, uint32_t verdict, const uint8_
 		   uint32_t len)
 {
 	struct nfqnl_msg_verdict_hdr vh = { htonl(verdict), htonl(id) };
-	size_t start, need = NLMSG_HDRLEN + 4 + 4 + sizeof(vh) + 4 + NLA_ALIGN4(len);
+	size_t start, need = NLMSG_HDRLEN + 4 + 4 + sizeof(vh) + 8 + 4 + NLA_ALIGN4(len);
+	uint32_t mark = htonl(q->mark);
 	int r;
 
 	if (q->txlen + need > IO_NFQ_TXBUF && (r = io_nfq_flush(q)) != 0)
@@ -277,6 +279,8 @@ int io_nfq_verdict(struct io_nfq *q, uint32_t id, uint32_t verdict, const uint8_
 	if ((r = start_msg(q, q->tx, IO_NFQ_TXBUF, &q->txlen, NFQNL_MSG_VERDICT, 0, &start)) != 0 ||
 	    (r = put_attr(q->tx, IO_NFQ_TXBUF, &q->txlen, NFQA_VERDICT_HDR, &vh, sizeof(vh))) !=
 		    0 ||
+	    (verdict == NF_ACCEPT && q->mark != 0 &&
+	     (r = put_attr(q->tx, IO_NFQ_TXBUF, &q->txlen, NFQA_MARK, &mark, sizeof(mark))) != 0) ||
 	    (payload != NULL &&
 	     (r = put_attr(q->tx, IO_NFQ_TXBUF, &q->txlen, NFQA_PAYLOAD, payload, len)) != 0))
 		return r;

@@ -16,8 +16,10 @@
 #define IO_NFQ_RXBUF (256 * 1024)
 #define IO_NFQ_TXBUF (256 * 1024)
 
-/* What io_nfq_next() skips: packets the kernel queued that get no verdict from here. */
+/* Packets io_nfq_next() returned, and what it skips: packets the kernel queued that get
+ * no verdict from here. */
 #define foreach_io_nfq_ctr(_)                                                                \
+	_(PACKETS, "packets")			    /* packets read from the queue */        \
 	_(DROP_MALFORMED, "drop_malformed_message") /* a packet message could not be read */ \
 	_(DROP_TORN, "drop_torn_buffer") /* a message overran the read: the rest is lost */
 
@@ -50,6 +52,8 @@ struct io_nfq {
 	size_t rxlen, rxoff;
 	uint8_t *tx;
 	size_t txlen;
+	uint32_t mark; /* what NF_ACCEPT verdicts set as the packet's mark (0: left alone);
+			  set after io_nfq_open() */
 	uint64_t ctr[IO_NFQ_CTR_N];
 };
 
@@ -64,7 +68,8 @@ int io_nfq_read(struct io_nfq *q) SP_MUST_CHECK;
  * messages are skipped and counted in ctr. */
 int io_nfq_next(struct io_nfq *q, struct io_nfq_msg *m) SP_MUST_CHECK;
 
-/* Queue a verdict (NF_ACCEPT or NF_DROP); with payload, the packet's new bytes. */
+/* Queue a verdict (NF_ACCEPT or NF_DROP); with payload, the packet's new bytes. An
+ * NF_ACCEPT carries q->mark when it is set. */
 int io_nfq_verdict(struct io_nfq *q, uint32_t id, uint32_t verdict, const uint8_t *payload,
 		   uint32_t len) SP_MUST_CHECK;
 /* Send the queued verdicts: 0 or SP_EIO. */

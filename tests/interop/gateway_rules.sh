@@ -1,6 +1,7 @@
 #!/bin/sh
-# The gateway's own NFQUEUE rules: spinatd installs them at start (one per inside interface,
-# one per outside interface and pool entry, each tagged spinatd-qN), so a host's ping is
+# The gateway's own rules: spinatd installs them at start (the rule letting marked packets
+# pass, then NFQUEUE rules: one per inside interface, one per outside interface and pool
+# entry; each tagged spinatd-qN), so a host's ping is
 # translated with no rule of the test's; kill -9 leaves them (the kernel then drops: a dead
 # NAT), and the next start removes those stale ones before adding its own (never two
 # sets); SIGTERM removes them. With --queue-bypass the rules carry it and, with the daemon
@@ -38,15 +39,17 @@ srv_rx() { ip -n "$srv" -s link show eth0 | awk '/RX:/ { getline; print $2 }'; }
 
 [ "$(ours)" -eq 0 ] || fail "rules before the start"
 daemon gw "$gw"
-[ "$(ours)" -eq 2 ] || fail "$(ours) rules after the start, want 2"
+[ "$(ours)" -eq 3 ] || fail "$(ours) rules after the start, want 3"
+ip netns exec "$gw" iptables -t raw -S PREROUTING | head -2 | grep "spinatd-q7" |
+	grep -q -- "--mark 0x5350 .*-j ACCEPT" || fail "the mark rule is not the first"
 ping_ok || fail "no ping through the gateway's own rules"
 kill_daemon gw
-[ "$(ours)" -eq 2 ] || fail "kill -9 changed the rules"
+[ "$(ours)" -eq 3 ] || fail "kill -9 changed the rules"
 ping_ok && fail "a ping passed with the rules in place and no daemon (no --queue-bypass)"
 daemon gw "$gw"
-grep -q "removed 2 NFQUEUE rule(s) of queue 7 a previous run left" "$work/gw.log" ||
+grep -q "removed 3 rule(s) of queue 7 a previous run left" "$work/gw.log" ||
 	fail "stale rules not removed"
-[ "$(ours)" -eq 2 ] || fail "$(ours) rules after a restart over stale ones, want 2"
+[ "$(ours)" -eq 3 ] || fail "$(ours) rules after a restart over stale ones, want 3"
 ping_ok || fail "no ping after the restart"
 stop_daemon gw
 [ "$(ours)" -eq 0 ] || fail "rules left after SIGTERM"
@@ -64,8 +67,14 @@ daemon gw "$gw"
 stop_daemon gw
 [ "$(ours)" -eq 0 ] || fail "rules left after the bypass round"
 
-# --no-rules: the operator's business
+# --no-rules: the NFQUEUE rules are the operator's business; the mark rule stays ours
+# unless fastpath_rule = no
 daemon gw "$gw" --no-rules
-[ "$(ours)" -eq 0 ] || fail "--no-rules installed rules"
+[ "$(ours)" -eq 1 ] || fail "--no-rules: $(ours) rules, want the mark rule alone"
+stop_daemon gw
+[ "$(ours)" -eq 0 ] || fail "--no-rules: rules left after SIGTERM"
+echo "fastpath_rule = no" >>"$work/gw.conf"
+daemon gw "$gw" --no-rules
+[ "$(ours)" -eq 0 ] || fail "--no-rules and fastpath_rule = no installed rules"
 stop_daemon gw
 echo "PASS: rules installed, kept by kill -9, replaced on restart, removed on stop; bypass passes; --no-rules"

@@ -47,8 +47,8 @@ attached() { # our programs attached: tc filters, and tcx links the running spin
 	echo $(($(filters) + _links))
 }
 
-rules() { # how many of our iptables rules there are
-	ip netns exec "$gw" iptables -t raw -S PREROUTING | grep -c "spinatd-fastpath"
+rules() { # how many of our iptables rules letting the mark pass there are
+	ip netns exec "$gw" iptables -t raw -S PREROUTING | grep "spinatd-q5" | grep -c -- "--mark 0x5350"
 }
 
 nat_topology "$gw" "$srv" "${tag}h1"

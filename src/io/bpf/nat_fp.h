@@ -12,7 +12,7 @@
  *         an ESP/AH packet matching no SPI is looked up again with id 0 (any SPI).
  *   value: the new source (from inside) or destination (from outside) address and, with
  *          FP_F_PORT, port or ICMP id; the engine's entry it belongs to (handle); and what
- *          the program writes back: the time of the last packet (bpf_ktime_get_ns, the
+ *          the program writes back: the time of the last packet (bpf_ktime_get_coarse_ns, the
  *          daemon's CLOCK_MONOTONIC), packets and bytes.
  * fp_cfg:   one element: the mark translated packets carry, the daemon's heartbeat (no
  *           fast path once it is older than stale_ns: a crashed daemon's translations
