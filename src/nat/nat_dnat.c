@@ -620,13 +620,25 @@ static int pap_server(struct nat *n, struct dnat_ctx *c, sp_time now, struct nat
 	}
 	switch (m.pap_kind) {
 	case PAP_PORT_REQUEST:
-	case PAP_SPI_REQUEST:
+	case PAP_SPI_REQUEST: {
+		struct pkt *reply;
+
 		grant(n, c, now, ip->src, &m, &resp);
 		if (answer(n, ip, p, &resp) != 0) {
 			nat_sctr_inc(n, DNAT_CTR_DROP_PAP_MALFORMED, 1);
 			return NAT_DROP;
 		}
-		return NAT_TO_INSIDE;
+		/* The answer leaves as the router's own packet, in a copy; the request ends
+		 * here. Handed back in place it would still be the frame the host sent (its
+		 * source MAC the host's own): a bridge with netfilter (br_netfilter) takes the
+		 * rewritten destination for bridged DNAT and sends it back to the port it
+		 * came in by, which a bridge never does. */
+		if ((reply = nat_clone(n, p)) == NULL)
+			return NAT_DROP; /* counted as drop_no_buffer */
+		if (nat_emit(n, NAT_INSIDE, reply) != 0)
+			return NAT_DROP;
+		return NAT_TAKEN;
+	}
 	case PAP_PORT_INVALIDATE:
 		return invalidate(n, c, ip->src, false, m.pap_port);
 	case PAP_SPI_INVALIDATE:

@@ -120,7 +120,6 @@ announced() {
 		awk '$2 == "nat.dnat_pap_restart_invalidations_sent" && $3 == 506 { f = 1 } END { exit !f }'
 }
 wait_for 100 announced || fail "restart invalidations not sent"
-ip -n "$gw" link set br0 promisc on
 
 host_conf() { # H IKE(yes|no)
 	{

@@ -68,7 +68,17 @@ struct bed {
 	struct nat *n;
 	struct pkt_pool pool;
 	struct sp_xoshiro rng;
+	struct pkt *answer; /* the router's last PAP answer (its own packet, emitted) */
 };
+
+static void bed_emit(void *arg, enum nat_side side, struct pkt *p)
+{
+	struct bed *b = arg;
+
+	assert_int_equal(side, NAT_INSIDE);
+	pkt_free(b->answer);
+	b->answer = p;
+}
 
 static void bed_init(struct bed *b)
 {
@@ -85,6 +95,9 @@ static void bed_init(struct bed *b)
 	cfg.max_entries = 256;
 	env.name = "router";
 	env.rng = &b->rng.rng;
+	env.pool = &b->pool;
+	env.emit = bed_emit;
+	env.emit_arg = b;
 	assert_int_equal(nat_new(&b->n, &cfg, &env), 0);
 	host_dnat_conf_defaults(&hc);
 	host_dnat_init(&b->h, &hc);
@@ -92,6 +105,7 @@ static void bed_init(struct bed *b)
 
 static void bed_fini(struct bed *b)
 {
+	pkt_free(b->answer);
 	nat_free(b->n);
 	pkt_pool_destroy(&b->pool);
 }
@@ -106,11 +120,14 @@ static unsigned pap_round(struct bed *b, sp_time now)
 	while ((p = pkt_alloc(&b->pool)) != NULL && host_dnat_poll(&b->h, now, p) == 0) {
 		int v = nat_translate(b->n, now, NAT_INSIDE, p);
 
-		if (v == NAT_TO_INSIDE) {
-			assert_int_equal(host_dnat_input(&b->h, now, p), HOST_DNAT_CONSUMED);
+		pkt_free(p);
+		if (v == NAT_TAKEN && b->answer != NULL) {
+			assert_int_equal(host_dnat_input(&b->h, now, b->answer),
+					 HOST_DNAT_CONSUMED);
+			pkt_free(b->answer);
+			b->answer = NULL;
 			answered++;
 		}
-		pkt_free(p);
 	}
 	pkt_free(p);
 	return answered;
