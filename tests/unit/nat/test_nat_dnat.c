@@ -356,6 +356,57 @@ static void exhaustion(void **state)
 	fx_fini(&f);
 }
 
+/* 002 [0683]: a block bound to a valid certificate outlives its host's invalidation and is
+ * what the host gets when it asks again (a restarted host); [0685]: revoked, the router
+ * takes it back and tells the host with an invalidation naming it. */
+static void certified_block_regranted_then_revoked(void **state)
+{
+	struct pap_msg r, m;
+	struct pkt *out;
+	struct fx f;
+	struct cur c;
+	uint16_t lo, a, b;
+
+	(void)state;
+	assert_int_equal(setup_fx(&f, NULL), 0);
+	ask(&f, HOST1, false, 32, &r);
+	lo = r.pap_port;
+	assert_int_equal(nat_dnat_certify(f.n, HOST1, (uint16_t)(lo + 3), true), 0);
+	pap_port_invalidate(&m, 0);
+	assert_int_equal(pap_send(&f, 1, HOST1, &m, &out), NAT_TAKEN);
+	assert_null(out);
+	assert_int_equal(fx_ctr(&f, "dnat_drop_pap_invalidate_certified"), 1);
+	/* Kept for the certificate: another host does not get it, its own host does. */
+	ask(&f, HOST3, false, 32, &r);
+	assert_int_equal(r.pap_code, PAP_CODE_OK);
+	assert_int_not_equal(r.pap_port, lo);
+	ask(&f, HOST1, false, 32, &r);
+	assert_int_equal(r.pap_code, PAP_CODE_OK);
+	assert_int_equal(r.pap_port, lo);
+	assert_int_equal(r.pap_count, 32);
+	assert_int_equal(fx_ctr(&f, "dnat_pap_certified_block_regranted"), 1);
+	/* Asked once more, the host gets a new block, not the same one twice. */
+	ask(&f, HOST1, false, 32, &r);
+	assert_int_not_equal(r.pap_port, lo);
+	/* Revoked: the block is gone and the host is told which. */
+	fx_clear_emitted(&f);
+	assert_int_equal(nat_dnat_certify(f.n, HOST1, lo, false), 0);
+	assert_int_equal(nat_dnat_revoke(f.n, HOST1, lo), 0);
+	assert_int_equal(nat_dnat_port_block(f.n, HOST1, lo, &a, &b), SP_ENOTFOUND);
+	assert_int_equal(f.nemitted, 1);
+	assert_int_equal(f.side[0], NAT_INSIDE);
+	assert_int_equal(tp_src(f.emitted[0]), ROUTER);
+	assert_int_equal(tp_dst(f.emitted[0]), HOST1);
+	cur_init(&c, pkt_data(f.emitted[0]) + 20, f.emitted[0]->len - 20);
+	assert_int_equal(pap_parse(&c, PAP_FROM_ROUTER, &m), 0);
+	assert_int_equal(m.pap_kind, PAP_PORT_INVALIDATE);
+	assert_int_equal(m.pap_port, lo);
+	assert_int_equal(fx_ctr(&f, "dnat_pap_revocation_invalidations_sent"), 1);
+	/* A port HOST1 does not hold: nothing to revoke. */
+	assert_int_equal(nat_dnat_revoke(f.n, HOST1, r.pap_port + 100), SP_ENOTFOUND);
+	fx_fini(&f);
+}
+
 /* [0292]: a restarted router tells every host its blocks are gone. */
 static void restart_invalidates_every_block(void **state)
 {
@@ -445,6 +496,7 @@ int main(void)
 		cmocka_unit_test(spi_demux_and_unknowns),
 		cmocka_unit_test(hosts_cannot_take_from_each_other),
 		cmocka_unit_test(exhaustion),
+		cmocka_unit_test(certified_block_regranted_then_revoked),
 		cmocka_unit_test(restart_invalidates_every_block),
 		cmocka_unit_test(burst_matches_single),
 	};
