@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "nat_fixture.h"
+#include "samples.h"
 #include "nat/nat_strategy.h"
 #include "proto/pap.h"
 
@@ -21,29 +22,6 @@
 #define ROUTER IP(10, 0, 0, 7)
 #define HOST1  IP(10, 0, 0, 1)
 #define HOST3  IP(10, 0, 0, 3)
-
-/* Table 2: 198.10.20.30:1032 -> 192.200.20.3:80, a TCP SYN (seq 1000, window 65535). */
-static const uint8_t table2[] = {
-	0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06, 0xb9, 0xa8, 0xc6, 0x0a,
-	0x14, 0x1e, 0xc0, 0xc8, 0x14, 0x03, 0x04, 0x08, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8,
-	0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0xff, 0xff, 0xf8, 0xae, 0x00, 0x00,
-};
-/* Table 3's outer header: 10.0.0.1 -> 10.0.0.7, protocol 4, around Table 2. */
-static const uint8_t table3_outer[] = {
-	0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x04,
-	0x66, 0xb7, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x07,
-};
-/* Table 4 (and 10): 192.200.20.3:80 -> 198.10.20.30:1032, the SYN-ACK. */
-static const uint8_t table4[] = {
-	0x45, 0x00, 0x00, 0x28, 0x56, 0x78, 0x00, 0x00, 0x40, 0x06, 0x75, 0x64, 0xc0, 0xc8,
-	0x14, 0x03, 0xc6, 0x0a, 0x14, 0x1e, 0x00, 0x50, 0x04, 0x08, 0x00, 0x00, 0x03, 0xe8,
-	0x00, 0x00, 0x00, 0x00, 0x50, 0x12, 0xff, 0xff, 0xf8, 0x9e, 0x00, 0x00,
-};
-/* Table 5's (and 11's) outer header: 10.0.0.7 -> 10.0.0.1. */
-static const uint8_t table5_outer[] = {
-	0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x04,
-	0x66, 0xb7, 0x0a, 0x00, 0x00, 0x07, 0x0a, 0x00, 0x00, 0x01,
-};
 
 static int setup_fx(struct fx *f, const char *extra_hosts_unused)
 {
@@ -63,10 +41,9 @@ static int setup_fx(struct fx *f, const char *extra_hosts_unused)
 
 static struct pkt *bytes_pkt(struct fx *f, const uint8_t *b, size_t len)
 {
-	struct pkt *p = pkt_alloc(&f->pool);
+	struct pkt *p = samples_bytes(&f->pool, b, len);
 
 	assert_non_null(p);
-	assert_int_equal(pkt_append(p, b, (uint32_t)len), 0);
 	return p;
 }
 
@@ -171,12 +148,12 @@ static void worked_example_tables(void **state)
 	ask(&f, HOST1, false, 32, &r); /* 1026-1057 holds 1032 */
 
 	/* Table 3 (= Table 8) in, Table 2 out: the outer header gone, not one octet else. */
-	p = bytes_pkt(&f, table2, sizeof(table2));
-	assert_non_null(pkt_push(p, sizeof(table3_outer)));
-	memcpy(pkt_data(p), table3_outer, sizeof(table3_outer));
+	p = bytes_pkt(&f, sample_002_table2, sizeof(sample_002_table2));
+	assert_non_null(pkt_push(p, sizeof(sample_002_outer_to_router)));
+	memcpy(pkt_data(p), sample_002_outer_to_router, sizeof(sample_002_outer_to_router));
 	assert_int_equal(fx_xlate(&f, SP_MSEC(10048), NAT_INSIDE, p, &out), NAT_TO_OUTSIDE);
-	assert_int_equal(out->len, sizeof(table2));
-	assert_memory_equal(pkt_data(out), table2, sizeof(table2));
+	assert_int_equal(out->len, sizeof(sample_002_table2));
+	assert_memory_equal(pkt_data(out), sample_002_table2, sizeof(sample_002_table2));
 	pkt_free(out);
 
 	/* Table 9: the IAPTT row the use made, with its millisecond timestamp. */
@@ -184,11 +161,13 @@ static void worked_example_tables(void **state)
 	show_contains(&f, SP_MSEC(10048), "10.0.0.1:1032");
 
 	/* Table 4 (= Table 10) in, Table 5 (= Table 11) out. */
-	p = bytes_pkt(&f, table4, sizeof(table4));
+	p = bytes_pkt(&f, sample_002_table4, sizeof(sample_002_table4));
 	assert_int_equal(fx_xlate(&f, SP_MSEC(10060), NAT_OUTSIDE, p, &out), NAT_TO_INSIDE);
-	assert_int_equal(out->len, sizeof(table5_outer) + sizeof(table4));
-	assert_memory_equal(pkt_data(out), table5_outer, sizeof(table5_outer));
-	assert_memory_equal(pkt_data(out) + sizeof(table5_outer), table4, sizeof(table4));
+	assert_int_equal(out->len, sizeof(sample_002_outer_to_host) + sizeof(sample_002_table4));
+	assert_memory_equal(pkt_data(out), sample_002_outer_to_host,
+			    sizeof(sample_002_outer_to_host));
+	assert_memory_equal(pkt_data(out) + sizeof(sample_002_outer_to_host), sample_002_table4,
+			    sizeof(sample_002_table4));
 	pkt_free(out);
 	show_contains(&f, SP_MSEC(10060), "timestamp 10060 ms");
 	assert_int_equal(fx_ctr(&f, "dnat_tunnel_out"), 1);
