@@ -125,6 +125,8 @@ static int ike_send(void *arg, sp_time now, const struct ike_path *path, const u
 	int r;
 
 	(void)now;
+	if (ep->net.ipip_rx >= 0)
+		return SP_ENOTFOUND; /* 002's host: only what its tunnel carries reaches the peer */
 	if (ep->net.udp >= 0 && path->local_port == ep->net.udp_port)
 		r = io_ipsock_send_udp(&ep->net, path->remote_addr, path->remote_port, msg, len);
 	else
@@ -509,6 +511,40 @@ static void peek_drop(struct spinatd *d)
 	}
 }
 
+static int ctl_show_dnat(void *arg, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct ep_role *ep = arg;
+
+	(void)argv;
+	if (argc != 0) {
+		fprintf(err, "usage: show dnat");
+		return SP_EINVAL;
+	}
+	return endpoint_module_show(ep->stack, "dnat", io_now(), out);
+}
+
+/* 002's host ([dnat], host/host_dnat_ep.h): the router's tunnels (IP-in-IP) and its PAP
+ * answers come in on raw sockets of their own; what the module sends leaves through the
+ * raw socket like ESP. */
+static int open_dnat(struct ep_role *ep, const struct ep_conf *ec)
+{
+	int r;
+
+	if (conf_find(ep->d->conf, "dnat", NULL) == NULL)
+		return 0;
+	if ((r = io_ipsock_open_dnat(&ep->net, ec->mark)) != 0) {
+		SP_ERR(&ep->d->log, "endpoint", "raw sockets for IP-in-IP and PAP: %s",
+		       sp_strerror(r));
+		return r;
+	}
+	if ((r = io_loop_add_fd(ep->d->loop, ep->net.ipip_rx, EPOLLIN, on_net, ep)) != 0 ||
+	    (r = io_loop_add_fd(ep->d->loop, ep->net.pap_rx, EPOLLIN, on_net, ep)) != 0 ||
+	    (r = io_ctl_add(ep->d->ctl, "show dnat", ctl_show_dnat, ep,
+			    "002's host: port and SPI blocks, the SPTT, counters")) != 0)
+		return r;
+	return 0;
+}
+
 void spinatd_endpoint_stop(struct spinatd *d)
 {
 	struct ep_role *ep = d->role_state;
@@ -531,6 +567,10 @@ void spinatd_endpoint_stop(struct spinatd *d)
 			io_loop_del_fd(d->loop, ep->net.udp);
 		if (ep->l2tp_fd >= 0)
 			io_loop_del_fd(d->loop, ep->l2tp_fd);
+		if (ep->net.ipip_rx >= 0)
+			io_loop_del_fd(d->loop, ep->net.ipip_rx);
+		if (ep->net.pap_rx >= 0)
+			io_loop_del_fd(d->loop, ep->net.pap_rx);
 	}
 	io_udp_close(ep->l2tp_fd);
 	endpoint_ike_free(d, ep->ike);
@@ -573,6 +613,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 	ep->tun.fd = -1;
 	ep->l2tp_fd = -1;
 	ep->net.raw_tx = ep->net.esp_rx = ep->net.ah_rx = ep->net.udp = -1;
+	ep->net.ipip_rx = ep->net.pap_rx = -1;
 	io_timer_init(&ep->timer, on_timer, ep);
 	p.io.arg = ep;
 	/* Keys, SPIs and CBC IVs from a DRBG seeded by the kernel: no system call per packet. */
@@ -587,7 +628,8 @@ int spinatd_endpoint_start(struct spinatd *d)
 	sp_ctr_register(&d->ctrs, &ep->ctrs);
 	ep->registered = true;
 	natt_port = ipsec_natt_port(endpoint_ipsec(ep->stack));
-	if ((r = open_io(ep, &ec, natt_port)) != 0 || (r = open_l2tp(ep)) != 0)
+	if ((r = open_io(ep, &ec, natt_port)) != 0 || (r = open_l2tp(ep)) != 0 ||
+	    (r = open_dnat(ep, &ec)) != 0)
 		return r;
 	if ((r = io_ctl_add(d->ctl, "show sa", ctl_show_sa, ep,
 			    "security associations: keys' transforms, counters, last use")) != 0 ||
@@ -626,5 +668,7 @@ const char spinatd_endpoint_usage[] =
 	"                         mode, reqid, dir = out|in|both, priority\n" ENDPOINT_IKE_USAGE
 	"    [l2tp]               004's client (docs/L2TP.md): lns, local, address, port,\n"
 	"                         mode, secret, user, password and the lac role's keys\n"
-	"    Control: spinat show sa | show policy | show counters | show l2tp\n"
+	"    [dnat]               002's host (docs/DNAT.md): self, router, global, inside,\n"
+	"                         ports, ports_high, spis, low_water, retry, idle\n"
+	"    Control: spinat show sa | show policy | show counters | show l2tp | show dnat\n"
 	"             spinat up|down NAME, spinat rekey NAME [ike] (IKE connections)\n";

@@ -493,13 +493,14 @@ out:
 	return r;
 }
 
-/* lca revoke SERIAL: revoke, publish the CRL, release the block unless another valid
- * certificate binds it. */
+/* lca revoke SERIAL: revoke, publish the CRL, then, unless another valid certificate binds
+ * the block, de-allocate it and tell its host (nat_dnat_revoke). */
 static int ctl_lca_revoke(void *arg, int argc, char **argv, FILE *out, FILE *err)
 {
 	struct gateway *g = arg;
 	int64_t now = (int64_t)time(NULL);
 	const struct lca_cert *c = NULL;
+	char hs[SP_IP4_STRLEN];
 	uint64_t serial;
 	int r;
 
@@ -514,13 +515,19 @@ static int ctl_lca_revoke(void *arg, int argc, char **argv, FILE *out, FILE *err
 		fprintf(err, "revoke 0x%llx: %s", (unsigned long long)serial, sp_strerror(r));
 		return r;
 	}
-	if (c != NULL && !lca_port_bound(g->lca, now, c->host, c->lowest)) {
-		lock(g);
-		(void)nat_dnat_certify(g->nat, c->host, c->lowest, false);
-		unlock(g);
-	}
 	if ((r = lca_publish(g, err)) != 0)
 		return r;
+	if (c != NULL && !lca_port_bound(g->lca, now, c->host, c->lowest)) {
+		bool taken;
+
+		lock(g);
+		taken = nat_dnat_certify(g->nat, c->host, c->lowest, false) == 0 &&
+			nat_dnat_revoke(g->nat, c->host, c->lowest) == 0;
+		unlock(g);
+		if (taken)
+			fprintf(out, "ports from %u of %s taken back\n", c->lowest,
+				sp_ip4_fmt(c->host, hs));
+	}
 	fprintf(out, "revoked %llu\n", (unsigned long long)serial);
 	return 0;
 }

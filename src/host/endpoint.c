@@ -421,6 +421,9 @@ void endpoint_shutdown(struct endpoint *ep, sp_time now)
 	ep->now = now;
 	if (ep->ike != NULL)
 		ike_shutdown(ep->ike, now);
+	for (unsigned i = 0; i < ep->nmods; i++)
+		if (ep->mods[i].ops->stop != NULL)
+			ep->mods[i].ops->stop(ep->mods[i].ctx, now);
 }
 
 sp_time endpoint_next_deadline(const struct endpoint *ep)

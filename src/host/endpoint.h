@@ -75,6 +75,9 @@ struct endpoint_module_ops {
 	void (*destroy)(void *ctx);
 	/* The configuration is complete and the owner runs: may send (endpoint_send). */
 	void (*start)(void *ctx, sp_time now);
+	/* An orderly stop (endpoint_shutdown), after IKE's deletes, while the owner can still
+	 * send: give back what the module holds (002's blocks). */
+	void (*stop)(void *ctx, sp_time now);
 
 	/* Packets (see the path above). */
 	enum endpoint_verdict (*out_clear)(void *ctx, sp_time now, struct pkt *p);
@@ -186,7 +189,8 @@ void endpoint_start(struct endpoint *ep, sp_time now);
 /*
  * An orderly stop, while the owner can still send: IKE deletes every established IKE SA
  * and sends its DELETE once without waiting for the answer (ike_shutdown(), RFC 7296
- * 1.4.1), so peers drop the tunnels at once. Call before endpoint_free().
+ * 1.4.1), so peers drop the tunnels at once; then every module's stop(). Call before
+ * endpoint_free().
  */
 void endpoint_shutdown(struct endpoint *ep, sp_time now);
 

@@ -300,6 +300,10 @@ static void router_invalidate(struct host_dnat *h, bool spi, uint32_t value)
 				if (h->sptt[j].used && h->sptt[j].uniq_port >= b[i].lowest &&
 				    h->sptt[j].uniq_port - b[i].lowest < b[i].count)
 					h->sptt[j].used = false;
+		if (!spi && value != 0) {
+			h->port_lost = b[i];
+			h->port_lost_epoch++;
+		}
 		memset(&b[i], 0, sizeof(b[i]));
 		had = true;
 	}

@@ -91,7 +91,11 @@ struct host_dnat {
 	struct host_dnat_block spi_blk[HOST_DNAT_BLOCKS];
 	struct host_dnat_sptt sptt[HOST_DNAT_SPTT_MAX];
 	bool want_ports, want_spis;
-	uint32_t spi_epoch;		/* SPI blocks the router took back, counted */
+	uint32_t spi_epoch; /* SPI blocks the router took back, counted */
+	/* The last port block the router took back by name (not a restart's port 0: the
+	 * router revoked the certificate bound to it, 002 [0685]), and how many so far. */
+	struct host_dnat_block port_lost;
+	uint32_t port_lost_epoch;
 	bool port_pending, spi_pending; /* a request is outstanding */
 	sp_time port_sent, spi_sent;
 	struct host_dnat_inval inval[2 * HOST_DNAT_BLOCKS]; /* blocks to give back */

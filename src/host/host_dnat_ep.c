@@ -11,6 +11,7 @@
 #include "host/host_dnat_ep.h"
 
 #include "base/addr.h"
+#include "crypto/x509_issue.h"
 #include "proto/ipv4.h"
 
 #include <stdlib.h>
@@ -29,9 +30,10 @@ struct dnat_ep {
 	unsigned nwaiting;
 	char conns[WAITING_MAX][CONN_NAME]; /* connections with SAs on PAP SPIs */
 	unsigned nconns;
-	uint32_t spi_epoch; /* host_dnat's, when the SAs were last moved */
+	uint32_t spi_epoch;	  /* host_dnat's, when the SAs were last moved */
+	uint32_t port_lost_epoch; /* host_dnat's, when revocations were last looked at */
 	bool rekey_due;
-	uint64_t held_total, drop_hold_full, ike_restarted;
+	uint64_t held_total, drop_hold_full, ike_restarted, ike_revoked;
 };
 
 static int read_conf(struct conf_sec *s, struct host_dnat_conf *c)
@@ -124,11 +126,44 @@ static enum endpoint_verdict wrap(struct dnat_ep *x, sp_time now, struct pkt *p)
 	}
 }
 
+/*
+ * The router took back one port block by name. It does that only after revoking the
+ * certificate bound to it (002 [0685]: "if the router 26 is allowed to de-allocate DNAT
+ * ports, it revokes any security certificates with bindings to these DNAT ports"; a
+ * restart invalidates with port 0 instead): the IKE SAs of every connection whose
+ * certificate binds ports of that block are deleted, the peer told by IKE's DELETE (002:
+ * "notification to remote systems that have active SAs"), and not brought up again.
+ */
+static void port_block_lost(struct dnat_ep *x, sp_time now, const struct host_dnat_block *b)
+{
+	struct ike *ike = endpoint_ike(x->ep);
+	struct ike_conn_info ci;
+	uint16_t lo, cnt;
+
+	for (unsigned i = 0; ike != NULL && i < x->nconns; i++) {
+		if (ike_conn_info(ike, x->conns[i], &ci) != 0 || ci.cert == NULL ||
+		    crypto_cert_port_block(ci.cert, ci.cert_len, &lo, &cnt) != 0 ||
+		    (uint32_t)lo + cnt <= b->lowest || lo >= b->lowest + b->count)
+			continue;
+		if (ike_down(ike, now, x->conns[i]) != 0)
+			continue;
+		x->ike_revoked++;
+		SP_WARN(endpoint_params(x->ep)->log, "dnat",
+			"%s: the router took back ports %u-%u, which its certificate binds "
+			"(revoked): IKE SA deleted",
+			x->conns[i], b->lowest, b->lowest + b->count - 1);
+	}
+}
+
 /* After PAP: held packets go on, connections waiting for SPIs come up again. */
 static void after_pap(struct dnat_ep *x, sp_time now)
 {
 	struct ike *ike = endpoint_ike(x->ep);
 
+	if (x->h.port_lost_epoch != x->port_lost_epoch) {
+		x->port_lost_epoch = x->h.port_lost_epoch;
+		port_block_lost(x, now, &x->h.port_lost);
+	}
 	if (host_dnat_has_ports(&x->h)) {
 		unsigned n = x->nheld;
 
@@ -171,6 +206,15 @@ static void dnat_start(void *ctx, sp_time now)
 
 	/* 002: PAP requests at boot; SPIs only when this endpoint runs IKE. */
 	host_dnat_want(&x->h, true, endpoint_ike(x->ep) != NULL);
+	flush(x, now);
+}
+
+/* An orderly stop: every block goes back to the router (002: "invalidate when done"). */
+static void dnat_stop(void *ctx, sp_time now)
+{
+	struct dnat_ep *x = ctx;
+
+	host_dnat_release(&x->h);
 	flush(x, now);
 }
 
@@ -298,9 +342,11 @@ static void dnat_show(void *ctx, sp_time now, FILE *out)
 				h->sptt[i].uniq_port, h->sptt[i].proto, h->sptt[i].stamp);
 	for (unsigned i = 0; i < HOST_DNAT_CTR_N; i++)
 		fprintf(out, "  %s %llu\n", host_dnat_ctr_names[i], (unsigned long long)h->ctr[i]);
-	fprintf(out, "  dnat_held %llu\n  dnat_drop_hold_full %llu\n  dnat_ike_restarted %llu\n",
+	fprintf(out,
+		"  dnat_held %llu\n  dnat_drop_hold_full %llu\n  dnat_ike_restarted %llu\n"
+		"  dnat_ike_deleted_revoked %llu\n",
 		(unsigned long long)x->held_total, (unsigned long long)x->drop_hold_full,
-		(unsigned long long)x->ike_restarted);
+		(unsigned long long)x->ike_restarted, (unsigned long long)x->ike_revoked);
 }
 
 const struct endpoint_module_ops host_dnat_module = {
@@ -308,6 +354,7 @@ const struct endpoint_module_ops host_dnat_module = {
 	.create = dnat_create,
 	.destroy = dnat_destroy,
 	.start = dnat_start,
+	.stop = dnat_stop,
 	.out_wire = dnat_out_wire,
 	.in_wire = dnat_in_wire,
 	.spi = dnat_spi,

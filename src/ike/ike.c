@@ -423,6 +423,10 @@ int ike_conn_info(const struct ike *ike, const char *conn, struct ike_conn_info 
 	memcpy(out->remote_ts, c->remote_ts, sizeof(out->remote_ts));
 	out->n_local_ts = c->n_local_ts;
 	out->n_remote_ts = c->n_remote_ts;
+	if (c->cred != NULL && crypto_cred_chain_der(c->cred, 0, &out->cert, &out->cert_len) != 0) {
+		out->cert = NULL;
+		out->cert_len = 0;
+	}
 	return 0;
 }
 

@@ -254,6 +254,10 @@ struct ike_conn_info {
 	bool accept_rekey, epoch_guard;
 	struct ike_ts local_ts[IKE_TS_MAX], remote_ts[IKE_TS_MAX];
 	uint8_t n_local_ts, n_remote_ts;
+	/* auth = pubkey: our certificate (DER, the connection's, valid while IKE lives);
+	 * NULL with a PSK. 002's host finds the port block it binds. */
+	const uint8_t *cert;
+	size_t cert_len;
 };
 int ike_conn_info(const struct ike *ike, const char *conn, struct ike_conn_info *out) SP_MUST_CHECK;
 

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/icmp.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,7 +28,7 @@ int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t ma
 {
 	int one = 1, r;
 
-	s->raw_tx = s->esp_rx = s->ah_rx = s->udp = -1;
+	s->raw_tx = s->esp_rx = s->ah_rx = s->udp = s->ipip_rx = s->pap_rx = -1;
 	s->udp_port = udp_port;
 	/* IPPROTO_RAW implies IP_HDRINCL: the packet goes out as built. */
 	if ((s->raw_tx = raw_socket(IPPROTO_RAW, mark)) < 0)
@@ -58,7 +59,7 @@ fail:
 
 void io_ipsock_close(struct io_ipsock *s)
 {
-	int *fds[] = { &s->raw_tx, &s->esp_rx, &s->ah_rx, &s->udp };
+	int *fds[] = { &s->raw_tx, &s->esp_rx, &s->ah_rx, &s->udp, &s->ipip_rx, &s->pap_rx };
 
 	for (size_t i = 0; i < SP_NELEM(fds); i++) {
 		if (*fds[i] >= 0)
@@ -68,6 +69,18 @@ void io_ipsock_close(struct io_ipsock *s)
 	free(s->large);
 	s->large = NULL;
 	s->large_len = 0;
+}
+
+int io_ipsock_open_dnat(struct io_ipsock *s, uint32_t mark)
+{
+	/* ICMP_FILTER's bits drop types 0-31; types from 32 (PAP) always pass. */
+	struct icmp_filter f = { .data = UINT32_MAX };
+
+	if ((s->ipip_rx = raw_socket(IPPROTO_IPIP, mark)) < 0 ||
+	    (s->pap_rx = raw_socket(IPPROTO_ICMP, mark)) < 0 ||
+	    setsockopt(s->pap_rx, SOL_RAW, ICMP_FILTER, &f, sizeof(f)) < 0)
+		return errno == EPERM || errno == EACCES ? SP_EPERM : SP_EIO;
+	return 0;
 }
 
 /* A datagram from the UDP socket becomes the IPv4/UDP packet it arrived as. */

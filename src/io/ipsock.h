@@ -12,10 +12,12 @@
 #define IO_IPSOCK_LARGE 65536 /* the largest UDP payload, and then some */
 
 struct io_ipsock {
-	int raw_tx; /* IPPROTO_RAW: sends whole packets */
-	int esp_rx; /* IPPROTO_ESP, -1 when not opened */
-	int ah_rx;  /* IPPROTO_AH, -1 when not opened */
-	int udp;    /* UDP bound to udp_port, -1 when not opened */
+	int raw_tx;  /* IPPROTO_RAW: sends whole packets */
+	int esp_rx;  /* IPPROTO_ESP, -1 when not opened */
+	int ah_rx;   /* IPPROTO_AH, -1 when not opened */
+	int udp;     /* UDP bound to udp_port, -1 when not opened */
+	int ipip_rx; /* IPPROTO_IPIP (002's virtual tunnels), -1 when not opened */
+	int pap_rx;  /* IPPROTO_ICMP, only types from 32 (002's PAP), -1 when not opened */
 	uint16_t udp_port;
 	/* A UDP datagram larger than a packet buffer (an IKE message with a certificate
 	 * chain, RFC 7296 2: up to 64 KiB) whole, after io_ipsock_recv() said SP_ENOSPACE:
@@ -31,6 +33,10 @@ struct io_ipsock {
  * packets off the TUN device). Needs CAP_NET_RAW. */
 int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t mark) SP_MUST_CHECK;
 void io_ipsock_close(struct io_ipsock *s);
+/* After io_ipsock_open(): the raw sockets of 002's host (the dnat module) that receive
+ * IP-in-IP (protocol 4; no ipip module is needed, the kernel hands raw sockets what it has
+ * no handler for) and PAP (ICMP, the kernel filtering out every type below 32). */
+int io_ipsock_open_dnat(struct io_ipsock *s, uint32_t mark) SP_MUST_CHECK;
 
 /* Receive one packet from fd (one of the sockets above) into p as a whole IPv4 packet.
  * 0, SP_EAGAIN when nothing waits, SP_ENOSPACE when the datagram was larger than p

@@ -69,6 +69,8 @@
 	_(DROP_PAP_FORGED_INVALIDATE, "dnat_drop_pap_invalidate_not_owner") \
 	_(DROP_PAP_UNKNOWN_INVALIDATE, "dnat_drop_pap_invalidate_unknown")  \
 	_(DROP_PAP_CERTIFIED, "dnat_drop_pap_invalidate_certified")         \
+	_(PAP_REGRANTED, "dnat_pap_certified_block_regranted")              \
+	_(PAP_REVOKED, "dnat_pap_revocation_invalidations_sent")            \
 	_(DROP_NOT_TUNNELLED, "dnat_drop_not_tunnelled")                    \
 	_(DROP_TO_ROUTER, "dnat_drop_to_router_other")                      \
 	_(DROP_INNER_MALFORMED, "dnat_drop_inner_malformed")                \
@@ -119,6 +121,7 @@ struct dnat_block {
 	uint32_t entry; /* the table entry that shows it */
 	bool spi;
 	bool certified; /* bound to a valid certificate: kept (nat_dnat_certify) */
+	bool released;	/* certified, and its host gave it back: its next request gets it */
 };
 
 struct dnat_ctx {
@@ -503,6 +506,19 @@ static void grant(struct nat *n, struct dnat_ctx *c, sp_time now, uint32_t host,
 		nat_sctr_inc(n, DNAT_CTR_PAP_REFUSED_ZERO, 1);
 		return;
 	}
+	/* A certified block its host gave back (a restarted host) is what the host gets
+	 * when it asks again: the certificate still binds it (002 [0683]). */
+	for (uint32_t i = 0; !spi && i < par->max_blocks; i++) {
+		struct dnat_block *b = &c->blk[i];
+
+		if (b->count == 0 || b->host != host || b->spi || !b->released ||
+		    (b->lowest >= PAP_PORT_SPLIT) != (req->pap_code == PAP_CODE_HIGH))
+			continue;
+		b->released = false;
+		pap_port_response(resp, true, (uint16_t)b->lowest, (uint8_t)b->count);
+		nat_sctr_inc(n, DNAT_CTR_PAP_REGRANTED, 1);
+		return;
+	}
 	if (host_blocks(c, par, host) >= par->host_blocks) {
 		nat_sctr_inc(n, DNAT_CTR_PAP_REFUSED_HOST_LIMIT, 1);
 		return;
@@ -552,6 +568,7 @@ static int invalidate(struct nat *n, struct dnat_ctx *c, uint32_t host, bool spi
 			if (b->count == 0 || b->host != host || b->spi != spi)
 				continue;
 			if (b->certified) {
+				b->released = true;
 				nat_sctr_inc(n, DNAT_CTR_DROP_PAP_CERTIFIED, 1);
 				continue;
 			}
@@ -572,6 +589,7 @@ static int invalidate(struct nat *n, struct dnat_ctx *c, uint32_t host, bool spi
 		return NAT_DROP;
 	}
 	if (c->blk[slot].certified) {
+		c->blk[slot].released = true;
 		nat_sctr_inc(n, DNAT_CTR_DROP_PAP_CERTIFIED, 1);
 		return NAT_DROP;
 	}
@@ -602,13 +620,25 @@ static int pap_server(struct nat *n, struct dnat_ctx *c, sp_time now, struct nat
 	}
 	switch (m.pap_kind) {
 	case PAP_PORT_REQUEST:
-	case PAP_SPI_REQUEST:
+	case PAP_SPI_REQUEST: {
+		struct pkt *reply;
+
 		grant(n, c, now, ip->src, &m, &resp);
 		if (answer(n, ip, p, &resp) != 0) {
 			nat_sctr_inc(n, DNAT_CTR_DROP_PAP_MALFORMED, 1);
 			return NAT_DROP;
 		}
-		return NAT_TO_INSIDE;
+		/* The answer leaves as the router's own packet, in a copy; the request ends
+		 * here. Handed back in place it would still be the frame the host sent (its
+		 * source MAC the host's own): a bridge with netfilter (br_netfilter) takes the
+		 * rewritten destination for bridged DNAT and sends it back to the port it
+		 * came in by, which a bridge never does. */
+		if ((reply = nat_clone(n, p)) == NULL)
+			return NAT_DROP; /* counted as drop_no_buffer */
+		if (nat_emit(n, NAT_INSIDE, reply) != 0)
+			return NAT_DROP;
+		return NAT_TAKEN;
+	}
 	case PAP_PORT_INVALIDATE:
 		return invalidate(n, c, ip->src, false, m.pap_port);
 	case PAP_SPI_INVALIDATE:
@@ -890,7 +920,9 @@ static int dnat_ipsec_unused(struct nat *n, void *ctx, sp_time now, struct nat_i
 
 /* Restart announcements: port 0 and SPI 0 invalidations to every host address. */
 
-static bool announce_one(struct nat *n, const struct dnat_params *par, uint32_t host, bool spi)
+/* A FIG. 6 / 6A invalidation from the router to host: value 0 for every block. */
+static bool send_invalidate(struct nat *n, const struct dnat_params *par, uint32_t host, bool spi,
+			    uint32_t value)
 {
 	struct pap_msg m;
 	struct wcur w;
@@ -912,15 +944,22 @@ static bool announce_one(struct nat *n, const struct dnat_params *par, uint32_t 
 	sp_store_be32(h + IPV4_OFF_DST, host);
 	ipv4_set_csum(h, IPV4_HDR_MIN);
 	if (spi)
-		pap_spi_invalidate(&m, 0);
+		pap_spi_invalidate(&m, value);
 	else
-		pap_port_invalidate(&m, 0);
+		pap_port_invalidate(&m, (uint16_t)value);
 	wcur_init(&w, h + IPV4_HDR_MIN, PAP_LEN);
 	if (pap_build(&w, &m) != 0) {
 		pkt_free(p);
 		return false;
 	}
 	nat_emit(n, NAT_INSIDE, p);
+	return true;
+}
+
+static bool announce_one(struct nat *n, const struct dnat_params *par, uint32_t host, bool spi)
+{
+	if (!send_invalidate(n, par, host, spi, 0))
+		return false;
 	nat_sctr_inc(n, DNAT_CTR_PAP_ANNOUNCED, 1);
 	return true;
 }
@@ -1040,6 +1079,25 @@ int nat_dnat_certify(struct nat *n, uint32_t host, uint16_t port, bool certified
 	if ((slot = port_lookup(c, port)) == NO_BLOCK || c->blk[slot].host != host)
 		return SP_ENOTFOUND;
 	c->blk[slot].certified = certified;
+	c->blk[slot].released = false;
+	return 0;
+}
+
+int nat_dnat_revoke(struct nat *n, uint32_t host, uint16_t port)
+{
+	struct dnat_ctx *c = dnat_ctx_of(n);
+	uint32_t slot, lowest;
+
+	if (c == NULL)
+		return SP_EINVAL;
+	if ((slot = port_lookup(c, port)) == NO_BLOCK || c->blk[slot].host != host)
+		return SP_ENOTFOUND;
+	lowest = c->blk[slot].lowest;
+	del_block(n, c, slot);
+	nat_sctr_inc(n, DNAT_CTR_PAP_INVALIDATED, 1);
+	if (!send_invalidate(n, nat_sparams(n), host, false, lowest))
+		return SP_ENOMEM;
+	nat_sctr_inc(n, DNAT_CTR_PAP_REVOKED, 1);
 	return 0;
 }
 

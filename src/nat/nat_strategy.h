@@ -177,5 +177,13 @@ void nat_strat_item_offload(const struct nat_entry *e, bool out, bool in, sp_tim
 int nat_dnat_certify(struct nat *n, uint32_t host, uint16_t port, bool certified);
 int nat_dnat_port_block(struct nat *n, uint32_t host, uint16_t port, uint16_t *lowest,
 			uint16_t *count);
+/*
+ * The certificate bound to host's block that holds port was revoked and no other valid
+ * one binds it: the router de-allocates the block (002 [0685]) and tells the host with a
+ * FIG. 6 invalidation naming it (002: the router "can also render an allocated range of
+ * DNAT ports ... invalid"); the host deletes the IKE SAs that used the certificate.
+ * SP_ENOMEM when no packet buffer was free for the invalidation (the block is gone).
+ */
+int nat_dnat_revoke(struct nat *n, uint32_t host, uint16_t port);
 
 #endif

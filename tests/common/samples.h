@@ -54,4 +54,27 @@ int samples_build(unsigned i, struct pkt *p, struct sample_pkt *sp);
 bool samples_layer(const struct sample_pkt *sp, const struct pkt *p, enum sample_layer k,
 		   const uint8_t **data, size_t *len);
 
+/*
+ * 002's worked example, octet for octet (host 10.0.0.1, router 10.0.0.7, global address
+ * 198.10.20.30, server 192.200.20.3; TCP port 1234 translated to 1032, port 80): the
+ * router's (test_nat_dnat) and the host's (test_host_dnat) tests both check against it.
+ */
+#define SAMPLE_002_IP_LEN    40 /* the TCP packets: IPv4 and TCP headers, no payload */
+#define SAMPLE_002_OUTER_LEN 20 /* the tunnel headers: IPv4, protocol 4 */
+/* Table 6: 198.10.20.30:1234 -> 192.200.20.3:80, the SYN as the host's TCP sends it. */
+extern const uint8_t sample_002_table6[SAMPLE_002_IP_LEN];
+/* Table 2: the same from port 1032 (Table 3's and Table 8's inner packet). */
+extern const uint8_t sample_002_table2[SAMPLE_002_IP_LEN];
+/* Table 4: the SYN-ACK, 192.200.20.3:80 -> 198.10.20.30:1032 (and Table 10). */
+extern const uint8_t sample_002_table4[SAMPLE_002_IP_LEN];
+/* Table 12: what the host's stack receives, port 1234 again. */
+extern const uint8_t sample_002_table12[SAMPLE_002_IP_LEN];
+/* The outer header of Tables 3 and 8: 10.0.0.1 -> 10.0.0.7, around a 40-octet packet. */
+extern const uint8_t sample_002_outer_to_router[SAMPLE_002_OUTER_LEN];
+/* The outer header of Tables 5 and 11: 10.0.0.7 -> 10.0.0.1. */
+extern const uint8_t sample_002_outer_to_host[SAMPLE_002_OUTER_LEN];
+
+/* A packet from pool holding the len bytes at b (PKT_HEADROOM headroom), or NULL. */
+struct pkt *samples_bytes(struct pkt_pool *pool, const uint8_t *b, size_t len);
+
 #endif

@@ -85,11 +85,6 @@ announced() {
 		awk '$2 == "nat.dnat_pap_restart_invalidations_sent" && $3 == 506 { f = 1 } END { exit !f }'
 }
 wait_for 100 announced || fail "restart invalidations not sent"
-# Not understood yet: unless br0 is promiscuous (or a capture runs on it), the answers
-# the router hands back to the kernel after NFQUEUE (the PAP answer in place of the
-# request, source and destination swapped) do not reach the hosts, while the packets it
-# injects through its raw socket do. The gateway role's own tests use no such traffic.
-ip -n "$gw" link set br0 promisc on
 
 # The server echoes UDP on 7000.
 spawn "$srv" python3 -c '

@@ -10,27 +10,14 @@
 #   ike_strongswan.sh SPINATD SPINAT CERTGEN
 set -u
 spinatd=$1 spinat=$2 certgen=$3
-charon=/usr/lib/ipsec/charon
 
 . "$(dirname "$0")/lib.sh"
 need_root "network namespaces, TUN devices, raw sockets"
-need_tools ip ping swanctl unshare
-if [ ! -x "$charon" ] || [ ! -f /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
-	[ ! -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ]; then
-	echo "SKIP: charon with kernel-libipsec and openssl plugins is missing (tools/deps.sh" \
-		"check installs strongswan-charon, libcharon-extra-plugins," \
-		"libstrongswan-standard-plugins)"
-	exit 77
-fi
+need_tools ip ping
+need_charon
 need_tun
 lib_start sw
 nsa=${tag}a nsb=${tag}b
-chmod 755 "$work"
-# swanctl looks for credential folders next to its configuration file.
-for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
-	mkdir -p "$work/$d"
-done
-export STRONGSWAN_CONF="$work/strongswan.conf"
 A=10.79.0.1 B=10.79.0.2 NA=192.168.91 NB=192.168.92
 
 fail_report() {
@@ -43,40 +30,11 @@ pair "$nsa" $A "$nsb" $B
 # charon's protected network: an address on the loopback of its namespace (this kernel
 # has no dummy interfaces).
 ip -n "$nsb" addr add $NB.1/24 dev lo || fail "address for charon's network"
+charon_start "$nsb"
 
 "$certgen" "$work" || fail "certificates"
 # swanctl loads private keys from the private/ folder next to its configuration.
 cp "$work/b.key" "$work/private/b.key"
-
-# charon with a private /run (pid file), its own vici socket and log.
-cat >"$work/strongswan.conf" <<EOF
-swanctl {
-	load = pem pkcs1 pkcs8 x509 revocation constraints pubkey openssl random
-}
-charon {
-	load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey revocation constraints aes sha2 hmac gcm kdf kernel-libipsec kernel-netlink socket-default vici
-	install_routes = yes
-	retransmit_timeout = 2
-	retransmit_tries = 3
-	plugins {
-		vici {
-			socket = unix://$work/charon.vici
-		}
-	}
-	filelog {
-		charon {
-			path = $work/charon.log
-			default = 1
-			ike = 2
-			time_format = %H:%M:%S
-		}
-	}
-}
-EOF
-spawn "$nsb" unshare -m sh -c "mount -t tmpfs none /run && exec $charon" \
-	>"$work/charon.out" 2>&1
-vici="unix://$work/charon.vici"
-wait_for 50 swanctl --stats --uri "$vici" || fail "charon did not start ($(cat "$work/charon.out"))"
 
 spinatd_pid=""
 start_spinatd() { # AUTO AUTH GROUP

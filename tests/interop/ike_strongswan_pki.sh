@@ -25,26 +25,14 @@ spinatd=$1 spinat=$2 certgen=$3
 shift 3
 cases=${*:-chain-out chain-in revoked-in revoked-out outage}
 outage=${SPINAT_OUTAGE:-60}
-charon=/usr/lib/ipsec/charon
 
 . "$(dirname "$0")/lib.sh"
 need_root "network namespaces, TUN devices, raw sockets"
-need_tools ip ping swanctl unshare iptables python3
-if [ ! -x "$charon" ] || [ ! -f /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
-	[ ! -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ]; then
-	echo "SKIP: charon with kernel-libipsec and openssl plugins is missing (tools/deps.sh" \
-		"check installs strongswan-charon, libcharon-extra-plugins," \
-		"libstrongswan-standard-plugins)"
-	exit 77
-fi
+need_tools ip ping iptables python3
+need_charon
 need_tun
 lib_start swp
 nsa=${tag}a nsb=${tag}b
-chmod 755 "$work"
-for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
-	mkdir -p "$work/$d"
-done
-export STRONGSWAN_CONF="$work/strongswan.conf"
 A=10.79.0.1 B=10.79.0.2 NA=192.168.91 NB=192.168.92
 DN_A="C=CH, O=spinat, CN=a.example" DN_B="C=CH, O=spinat, CN=b"
 
@@ -57,6 +45,7 @@ fail_report() {
 
 pair "$nsa" $A "$nsb" $B
 ip -n "$nsb" addr add $NB.1/24 dev lo || fail "address for charon's network"
+charon_start "$nsb"
 "$certgen" "$work" pki || fail "certificates"
 cp "$work/b.key" "$work/private/b.key"
 cp "$work/brev.key" "$work/private/brev.key"
@@ -66,37 +55,6 @@ cp "$work/inter.crl.der" "$work/www/inter.crl"
 spawn "$nsb" python3 -m http.server 8080 --bind $B --directory "$work/www" \
 	>"$work/http.log" 2>&1
 wait_for 100 listening "$nsb" 8080 || fail "the CRL server did not start"
-
-cat >"$work/strongswan.conf" <<EOC
-swanctl {
-	load = pem pkcs1 pkcs8 x509 revocation constraints pubkey openssl random
-}
-charon {
-	load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey revocation constraints aes sha2 hmac gcm kdf kernel-libipsec kernel-netlink socket-default vici
-	install_routes = yes
-	retransmit_timeout = 2
-	retransmit_tries = 3
-	plugins {
-		vici {
-			socket = unix://$work/charon.vici
-		}
-	}
-	filelog {
-		charon {
-			path = $work/charon.log
-			flush_line = yes
-			default = 1
-			ike = 2
-			cfg = 2
-			time_format = %H:%M:%S
-		}
-	}
-}
-EOC
-spawn "$nsb" unshare -m sh -c "mount -t tmpfs none /run && exec $charon" \
-	>"$work/charon.out" 2>&1
-vici="unix://$work/charon.vici"
-wait_for 50 swanctl --stats --uri "$vici" || fail "charon did not start ($(cat "$work/charon.out"))"
 
 spinatd_pid=""
 start_spinatd() { # AUTO EXTRA-LINES

@@ -243,3 +243,62 @@ counter() {
 	"$spinat" --socket "$work/$1.sock" show counters all | awk -v n="$2" \
 		'$2 == n { s += $3; found = 1 } END { if (found) print s; else print "missing" }'
 }
+
+# need_charon: skip unless strongSwan's charon (Debian's 5.9.8) is there with the
+# kernel-libipsec (this kernel has no ESP of its own) and openssl plugins.
+charon=/usr/lib/ipsec/charon
+need_charon() {
+	need_tools swanctl unshare
+	if [ ! -x "$charon" ] || [ ! -f /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
+		[ ! -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ]; then
+		echo "SKIP: charon with kernel-libipsec and openssl plugins is missing (tools/deps.sh" \
+			"check installs strongswan-charon, libcharon-extra-plugins," \
+			"libstrongswan-standard-plugins)"
+		exit 77
+	fi
+}
+
+# charon_start NS [LINES]: charon in NS with a private /run (its pid file), its own vici
+# socket $vici, log $work/charon.log and strongswan.conf (LINES added to its charon
+# section, e.g. "uniqueids = never"); swanctl finds the credential folders next to
+# $work/swanctl.conf (private/, x509ca/, ...) and, through STRONGSWAN_CONF, the same file.
+# Returns once vici answers; stopped at exit like everything spawn starts.
+charon_start() {
+	chmod 755 "$work"
+	for _d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
+		mkdir -p "$work/$_d"
+	done
+	export STRONGSWAN_CONF="$work/strongswan.conf"
+	cat >"$work/strongswan.conf" <<EOC
+swanctl {
+	load = pem pkcs1 pkcs8 x509 revocation constraints pubkey openssl random
+}
+charon {
+	load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey revocation constraints aes sha2 hmac gcm kdf kernel-libipsec kernel-netlink socket-default vici
+	install_routes = yes
+	retransmit_timeout = 2
+	retransmit_tries = 3
+	${2:-}
+	plugins {
+		vici {
+			socket = unix://$work/charon.vici
+		}
+	}
+	filelog {
+		charon {
+			path = $work/charon.log
+			flush_line = yes
+			default = 1
+			ike = 2
+			cfg = 2
+			time_format = %H:%M:%S
+		}
+	}
+}
+EOC
+	spawn "$1" unshare -m sh -c "mount -t tmpfs none /run && exec $charon" \
+		>"$work/charon.out" 2>&1
+	vici="unix://$work/charon.vici"
+	wait_for 50 swanctl --stats --uri "$vici" ||
+		fail "charon did not start ($(cat "$work/charon.out"))"
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "samples.h"
 #include "base/addr.h"
 #include "base/rand.h"
 #include "host/host_dnat.h"
@@ -28,47 +29,22 @@
 #define ROUTER 0x0a000007u
 #define HOST1  0x0a000001u
 
-/* Table 6: 198.10.20.30:1234 -> 192.200.20.3:80 as the host's TCP sends it. */
-static const uint8_t table6[] = {
-	0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06, 0xb9, 0xa8, 0xc6, 0x0a,
-	0x14, 0x1e, 0xc0, 0xc8, 0x14, 0x03, 0x04, 0xd2, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8,
-	0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0xff, 0xff, 0xf7, 0xe4, 0x00, 0x00,
-};
-/* Table 2: the same after translation, port 1032 (and Table 8's inner packet). */
-static const uint8_t table2[] = {
-	0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06, 0xb9, 0xa8, 0xc6, 0x0a,
-	0x14, 0x1e, 0xc0, 0xc8, 0x14, 0x03, 0x04, 0x08, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8,
-	0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0xff, 0xff, 0xf8, 0xae, 0x00, 0x00,
-};
-/* Table 8's outer header: 10.0.0.1 -> 10.0.0.7, protocol 4. */
-static const uint8_t table8_outer[] = {
-	0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x04,
-	0x66, 0xb7, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x07,
-};
-/* Table 10: the answer, 192.200.20.3:80 -> 198.10.20.30:1032. */
-static const uint8_t table10[] = {
-	0x45, 0x00, 0x00, 0x28, 0x56, 0x78, 0x00, 0x00, 0x40, 0x06, 0x75, 0x64, 0xc0, 0xc8,
-	0x14, 0x03, 0xc6, 0x0a, 0x14, 0x1e, 0x00, 0x50, 0x04, 0x08, 0x00, 0x00, 0x03, 0xe8,
-	0x00, 0x00, 0x00, 0x00, 0x50, 0x12, 0xff, 0xff, 0xf8, 0x9e, 0x00, 0x00,
-};
-/* Table 11's outer header: 10.0.0.7 -> 10.0.0.1. */
-static const uint8_t table11_outer[] = {
-	0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x04,
-	0x66, 0xb7, 0x0a, 0x00, 0x00, 0x07, 0x0a, 0x00, 0x00, 0x01,
-};
-/* Table 12: what the host's stack receives, port 1234 again. */
-static const uint8_t table12[] = {
-	0x45, 0x00, 0x00, 0x28, 0x56, 0x78, 0x00, 0x00, 0x40, 0x06, 0x75, 0x64, 0xc0, 0xc8,
-	0x14, 0x03, 0xc6, 0x0a, 0x14, 0x1e, 0x00, 0x50, 0x04, 0xd2, 0x00, 0x00, 0x03, 0xe8,
-	0x00, 0x00, 0x00, 0x00, 0x50, 0x12, 0xff, 0xff, 0xf7, 0xd4, 0x00, 0x00,
-};
-
 struct bed {
 	struct host_dnat h;
 	struct nat *n;
 	struct pkt_pool pool;
 	struct sp_xoshiro rng;
+	struct pkt *answer; /* the router's last PAP answer (its own packet, emitted) */
 };
+
+static void bed_emit(void *arg, enum nat_side side, struct pkt *p)
+{
+	struct bed *b = arg;
+
+	assert_int_equal(side, NAT_INSIDE);
+	pkt_free(b->answer);
+	b->answer = p;
+}
 
 static void bed_init(struct bed *b)
 {
@@ -85,6 +61,9 @@ static void bed_init(struct bed *b)
 	cfg.max_entries = 256;
 	env.name = "router";
 	env.rng = &b->rng.rng;
+	env.pool = &b->pool;
+	env.emit = bed_emit;
+	env.emit_arg = b;
 	assert_int_equal(nat_new(&b->n, &cfg, &env), 0);
 	host_dnat_conf_defaults(&hc);
 	host_dnat_init(&b->h, &hc);
@@ -92,6 +71,7 @@ static void bed_init(struct bed *b)
 
 static void bed_fini(struct bed *b)
 {
+	pkt_free(b->answer);
 	nat_free(b->n);
 	pkt_pool_destroy(&b->pool);
 }
@@ -106,11 +86,14 @@ static unsigned pap_round(struct bed *b, sp_time now)
 	while ((p = pkt_alloc(&b->pool)) != NULL && host_dnat_poll(&b->h, now, p) == 0) {
 		int v = nat_translate(b->n, now, NAT_INSIDE, p);
 
-		if (v == NAT_TO_INSIDE) {
-			assert_int_equal(host_dnat_input(&b->h, now, p), HOST_DNAT_CONSUMED);
+		pkt_free(p);
+		if (v == NAT_TAKEN && b->answer != NULL) {
+			assert_int_equal(host_dnat_input(&b->h, now, b->answer),
+					 HOST_DNAT_CONSUMED);
+			pkt_free(b->answer);
+			b->answer = NULL;
 			answered++;
 		}
-		pkt_free(p);
 	}
 	pkt_free(p);
 	return answered;
@@ -118,10 +101,9 @@ static unsigned pap_round(struct bed *b, sp_time now)
 
 static struct pkt *bytes_pkt(struct bed *b, const uint8_t *d, size_t len)
 {
-	struct pkt *p = pkt_alloc(&b->pool);
+	struct pkt *p = samples_bytes(&b->pool, d, len);
 
 	assert_non_null(p);
-	assert_int_equal(pkt_append(p, d, (uint32_t)len), 0);
 	return p;
 }
 
@@ -166,11 +148,13 @@ static void tables_6_to_12(void **state)
 	}
 
 	/* Table 6 -> Table 8 in the host's driver (FIG. 13), Table 7 its SPTT row. */
-	p = bytes_pkt(&b, table6, sizeof(table6));
+	p = bytes_pkt(&b, sample_002_table6, sizeof(sample_002_table6));
 	assert_int_equal(host_dnat_output(&b.h, SP_MSEC(10023), p), HOST_DNAT_TO_ROUTER);
-	assert_int_equal(p->len, sizeof(table8_outer) + sizeof(table2));
-	assert_memory_equal(pkt_data(p), table8_outer, sizeof(table8_outer));
-	assert_memory_equal(pkt_data(p) + sizeof(table8_outer), table2, sizeof(table2));
+	assert_int_equal(p->len, sizeof(sample_002_outer_to_router) + sizeof(sample_002_table2));
+	assert_memory_equal(pkt_data(p), sample_002_outer_to_router,
+			    sizeof(sample_002_outer_to_router));
+	assert_memory_equal(pkt_data(p) + sizeof(sample_002_outer_to_router), sample_002_table2,
+			    sizeof(sample_002_table2));
 	row = host_dnat_sptt_lookup(&b.h, IPV4_PROTO_TCP, 1234);
 	assert_non_null(row);
 	assert_int_equal(row->uniq_port, 1032);
@@ -178,8 +162,8 @@ static void tables_6_to_12(void **state)
 
 	/* Table 8 -> Table 2 at the router, stripped and otherwise untouched. */
 	assert_int_equal(nat_translate(b.n, SP_MSEC(10048), NAT_INSIDE, p), NAT_TO_OUTSIDE);
-	assert_int_equal(p->len, sizeof(table2));
-	assert_memory_equal(pkt_data(p), table2, sizeof(table2));
+	assert_int_equal(p->len, sizeof(sample_002_table2));
+	assert_memory_equal(pkt_data(p), sample_002_table2, sizeof(sample_002_table2));
 	pkt_free(p);
 
 	/* Table 9: the router's IAPTT row, port 1032 -> 10.0.0.1, TCP, 10048 ms. */
@@ -190,16 +174,18 @@ static void tables_6_to_12(void **state)
 	assert_non_null(strstr(shown, "timestamp 10048 ms"));
 
 	/* Table 10 -> Table 11 at the router. */
-	p = bytes_pkt(&b, table10, sizeof(table10));
+	p = bytes_pkt(&b, sample_002_table4, sizeof(sample_002_table4));
 	assert_int_equal(nat_translate(b.n, SP_MSEC(10100), NAT_OUTSIDE, p), NAT_TO_INSIDE);
-	assert_int_equal(p->len, sizeof(table11_outer) + sizeof(table10));
-	assert_memory_equal(pkt_data(p), table11_outer, sizeof(table11_outer));
-	assert_memory_equal(pkt_data(p) + sizeof(table11_outer), table10, sizeof(table10));
+	assert_int_equal(p->len, sizeof(sample_002_outer_to_host) + sizeof(sample_002_table4));
+	assert_memory_equal(pkt_data(p), sample_002_outer_to_host,
+			    sizeof(sample_002_outer_to_host));
+	assert_memory_equal(pkt_data(p) + sizeof(sample_002_outer_to_host), sample_002_table4,
+			    sizeof(sample_002_table4));
 
 	/* Table 11 -> Table 12 in the host's driver (FIG. 14). */
 	assert_int_equal(host_dnat_input(&b.h, SP_MSEC(10101), p), HOST_DNAT_TO_STACK);
-	assert_int_equal(p->len, sizeof(table12));
-	assert_memory_equal(pkt_data(p), table12, sizeof(table12));
+	assert_int_equal(p->len, sizeof(sample_002_table12));
+	assert_memory_equal(pkt_data(p), sample_002_table12, sizeof(sample_002_table12));
 	pkt_free(p);
 	bed_fini(&b);
 }

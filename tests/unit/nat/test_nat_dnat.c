@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "nat_fixture.h"
+#include "samples.h"
 #include "nat/nat_strategy.h"
 #include "proto/pap.h"
 
@@ -21,29 +22,6 @@
 #define ROUTER IP(10, 0, 0, 7)
 #define HOST1  IP(10, 0, 0, 1)
 #define HOST3  IP(10, 0, 0, 3)
-
-/* Table 2: 198.10.20.30:1032 -> 192.200.20.3:80, a TCP SYN (seq 1000, window 65535). */
-static const uint8_t table2[] = {
-	0x45, 0x00, 0x00, 0x28, 0x12, 0x34, 0x00, 0x00, 0x40, 0x06, 0xb9, 0xa8, 0xc6, 0x0a,
-	0x14, 0x1e, 0xc0, 0xc8, 0x14, 0x03, 0x04, 0x08, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8,
-	0x00, 0x00, 0x00, 0x00, 0x50, 0x02, 0xff, 0xff, 0xf8, 0xae, 0x00, 0x00,
-};
-/* Table 3's outer header: 10.0.0.1 -> 10.0.0.7, protocol 4, around Table 2. */
-static const uint8_t table3_outer[] = {
-	0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x04,
-	0x66, 0xb7, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x07,
-};
-/* Table 4 (and 10): 192.200.20.3:80 -> 198.10.20.30:1032, the SYN-ACK. */
-static const uint8_t table4[] = {
-	0x45, 0x00, 0x00, 0x28, 0x56, 0x78, 0x00, 0x00, 0x40, 0x06, 0x75, 0x64, 0xc0, 0xc8,
-	0x14, 0x03, 0xc6, 0x0a, 0x14, 0x1e, 0x00, 0x50, 0x04, 0x08, 0x00, 0x00, 0x03, 0xe8,
-	0x00, 0x00, 0x00, 0x00, 0x50, 0x12, 0xff, 0xff, 0xf8, 0x9e, 0x00, 0x00,
-};
-/* Table 5's (and 11's) outer header: 10.0.0.7 -> 10.0.0.1. */
-static const uint8_t table5_outer[] = {
-	0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x04,
-	0x66, 0xb7, 0x0a, 0x00, 0x00, 0x07, 0x0a, 0x00, 0x00, 0x01,
-};
 
 static int setup_fx(struct fx *f, const char *extra_hosts_unused)
 {
@@ -63,26 +41,33 @@ static int setup_fx(struct fx *f, const char *extra_hosts_unused)
 
 static struct pkt *bytes_pkt(struct fx *f, const uint8_t *b, size_t len)
 {
-	struct pkt *p = pkt_alloc(&f->pool);
+	struct pkt *p = samples_bytes(&f->pool, b, len);
 
 	assert_non_null(p);
-	assert_int_equal(pkt_append(p, b, (uint32_t)len), 0);
 	return p;
 }
 
-/* A PAP message from host to the router; returns the router's verdict, the answer in *out. */
+/* A PAP message from host to the router; returns the router's verdict (NAT_TAKEN for a
+ * request), the answer it sent in *out. */
 static int pap_send(struct fx *f, sp_time now, uint32_t host, const struct pap_msg *m,
 		    struct pkt **out)
 {
 	uint8_t b[PAP_MAX_LEN];
 	struct wcur w;
 	struct pkt *p = pkt_alloc(&f->pool);
+	int v;
 
 	wcur_init(&w, b, sizeof(b));
 	assert_int_equal(pap_build(&w, m), 0);
 	assert_int_equal(pkt_append(p, b, (uint32_t)w.off), 0);
 	assert_non_null(tp_ip(p, IPV4_PROTO_ICMP, host, ROUTER));
-	return fx_xlate(f, now, NAT_INSIDE, p, out);
+	v = fx_xlate(f, now, NAT_INSIDE, p, out);
+	/* An answer leaves as the router's own packet (emitted), the request taken. */
+	if (v == NAT_TAKEN && f->nemitted > 0) {
+		assert_int_equal(f->side[f->nemitted - 1], NAT_INSIDE);
+		*out = f->emitted[--f->nemitted];
+	}
+	return v;
 }
 
 /* Ask for ports (or SPIs); the answer parsed, its IP header checked. */
@@ -96,7 +81,8 @@ static void ask(struct fx *f, uint32_t host, bool spi, uint16_t count, struct pa
 		pap_spi_request(&m, count);
 	else
 		pap_port_request(&m, (uint8_t)count, false);
-	assert_int_equal(pap_send(f, 0, host, &m, &out), NAT_TO_INSIDE);
+	assert_int_equal(pap_send(f, 0, host, &m, &out), NAT_TAKEN);
+	assert_non_null(out);
 	assert_int_equal(tp_src(out), ROUTER);
 	assert_int_equal(tp_dst(out), host);
 	assert_true(tp_csum_ok(out));
@@ -162,12 +148,12 @@ static void worked_example_tables(void **state)
 	ask(&f, HOST1, false, 32, &r); /* 1026-1057 holds 1032 */
 
 	/* Table 3 (= Table 8) in, Table 2 out: the outer header gone, not one octet else. */
-	p = bytes_pkt(&f, table2, sizeof(table2));
-	assert_non_null(pkt_push(p, sizeof(table3_outer)));
-	memcpy(pkt_data(p), table3_outer, sizeof(table3_outer));
+	p = bytes_pkt(&f, sample_002_table2, sizeof(sample_002_table2));
+	assert_non_null(pkt_push(p, sizeof(sample_002_outer_to_router)));
+	memcpy(pkt_data(p), sample_002_outer_to_router, sizeof(sample_002_outer_to_router));
 	assert_int_equal(fx_xlate(&f, SP_MSEC(10048), NAT_INSIDE, p, &out), NAT_TO_OUTSIDE);
-	assert_int_equal(out->len, sizeof(table2));
-	assert_memory_equal(pkt_data(out), table2, sizeof(table2));
+	assert_int_equal(out->len, sizeof(sample_002_table2));
+	assert_memory_equal(pkt_data(out), sample_002_table2, sizeof(sample_002_table2));
 	pkt_free(out);
 
 	/* Table 9: the IAPTT row the use made, with its millisecond timestamp. */
@@ -175,11 +161,13 @@ static void worked_example_tables(void **state)
 	show_contains(&f, SP_MSEC(10048), "10.0.0.1:1032");
 
 	/* Table 4 (= Table 10) in, Table 5 (= Table 11) out. */
-	p = bytes_pkt(&f, table4, sizeof(table4));
+	p = bytes_pkt(&f, sample_002_table4, sizeof(sample_002_table4));
 	assert_int_equal(fx_xlate(&f, SP_MSEC(10060), NAT_OUTSIDE, p, &out), NAT_TO_INSIDE);
-	assert_int_equal(out->len, sizeof(table5_outer) + sizeof(table4));
-	assert_memory_equal(pkt_data(out), table5_outer, sizeof(table5_outer));
-	assert_memory_equal(pkt_data(out) + sizeof(table5_outer), table4, sizeof(table4));
+	assert_int_equal(out->len, sizeof(sample_002_outer_to_host) + sizeof(sample_002_table4));
+	assert_memory_equal(pkt_data(out), sample_002_outer_to_host,
+			    sizeof(sample_002_outer_to_host));
+	assert_memory_equal(pkt_data(out) + sizeof(sample_002_outer_to_host), sample_002_table4,
+			    sizeof(sample_002_table4));
 	pkt_free(out);
 	show_contains(&f, SP_MSEC(10060), "timestamp 10060 ms");
 	assert_int_equal(fx_ctr(&f, "dnat_tunnel_out"), 1);
@@ -347,6 +335,57 @@ static void exhaustion(void **state)
 	fx_fini(&f);
 }
 
+/* 002 [0683]: a block bound to a valid certificate outlives its host's invalidation and is
+ * what the host gets when it asks again (a restarted host); [0685]: revoked, the router
+ * takes it back and tells the host with an invalidation naming it. */
+static void certified_block_regranted_then_revoked(void **state)
+{
+	struct pap_msg r, m;
+	struct pkt *out;
+	struct fx f;
+	struct cur c;
+	uint16_t lo, a, b;
+
+	(void)state;
+	assert_int_equal(setup_fx(&f, NULL), 0);
+	ask(&f, HOST1, false, 32, &r);
+	lo = r.pap_port;
+	assert_int_equal(nat_dnat_certify(f.n, HOST1, (uint16_t)(lo + 3), true), 0);
+	pap_port_invalidate(&m, 0);
+	assert_int_equal(pap_send(&f, 1, HOST1, &m, &out), NAT_TAKEN);
+	assert_null(out);
+	assert_int_equal(fx_ctr(&f, "dnat_drop_pap_invalidate_certified"), 1);
+	/* Kept for the certificate: another host does not get it, its own host does. */
+	ask(&f, HOST3, false, 32, &r);
+	assert_int_equal(r.pap_code, PAP_CODE_OK);
+	assert_int_not_equal(r.pap_port, lo);
+	ask(&f, HOST1, false, 32, &r);
+	assert_int_equal(r.pap_code, PAP_CODE_OK);
+	assert_int_equal(r.pap_port, lo);
+	assert_int_equal(r.pap_count, 32);
+	assert_int_equal(fx_ctr(&f, "dnat_pap_certified_block_regranted"), 1);
+	/* Asked once more, the host gets a new block, not the same one twice. */
+	ask(&f, HOST1, false, 32, &r);
+	assert_int_not_equal(r.pap_port, lo);
+	/* Revoked: the block is gone and the host is told which. */
+	fx_clear_emitted(&f);
+	assert_int_equal(nat_dnat_certify(f.n, HOST1, lo, false), 0);
+	assert_int_equal(nat_dnat_revoke(f.n, HOST1, lo), 0);
+	assert_int_equal(nat_dnat_port_block(f.n, HOST1, lo, &a, &b), SP_ENOTFOUND);
+	assert_int_equal(f.nemitted, 1);
+	assert_int_equal(f.side[0], NAT_INSIDE);
+	assert_int_equal(tp_src(f.emitted[0]), ROUTER);
+	assert_int_equal(tp_dst(f.emitted[0]), HOST1);
+	cur_init(&c, pkt_data(f.emitted[0]) + 20, f.emitted[0]->len - 20);
+	assert_int_equal(pap_parse(&c, PAP_FROM_ROUTER, &m), 0);
+	assert_int_equal(m.pap_kind, PAP_PORT_INVALIDATE);
+	assert_int_equal(m.pap_port, lo);
+	assert_int_equal(fx_ctr(&f, "dnat_pap_revocation_invalidations_sent"), 1);
+	/* A port HOST1 does not hold: nothing to revoke. */
+	assert_int_equal(nat_dnat_revoke(f.n, HOST1, r.pap_port + 100), SP_ENOTFOUND);
+	fx_fini(&f);
+}
+
 /* [0292]: a restarted router tells every host its blocks are gone. */
 static void restart_invalidates_every_block(void **state)
 {
@@ -436,6 +475,7 @@ int main(void)
 		cmocka_unit_test(spi_demux_and_unknowns),
 		cmocka_unit_test(hosts_cannot_take_from_each_other),
 		cmocka_unit_test(exhaustion),
+		cmocka_unit_test(certified_block_regranted_then_revoked),
 		cmocka_unit_test(restart_invalidates_every_block),
 		cmocka_unit_test(burst_matches_single),
 	};
