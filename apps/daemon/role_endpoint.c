@@ -14,6 +14,7 @@
 #include "io/state.h"
 #include "io/tun.h"
 #include "io/udp.h"
+#include "proto/gso.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
 #include "proto/natt.h"
@@ -22,22 +23,33 @@
 #include <string.h>
 
 #define EP_BATCH       64 /* packets per wakeup and descriptor, so no source starves another */
+/* With TUN offloads a read can bring 64 KB (up to 48 segments): reads per wakeup. */
+#define EP_TUN_READS   8
+#define EP_TUN_SPILL   (65536 + 256) /* one large TUN read */
+#define EP_SOCK_BUF    (4u << 20)    /* socket buffers each way */
+#define EP_TUN_QUEUE   1000	     /* the kernel's queue towards us, in packets */
 #define EP_DEFAULT_MTU 1400
 /* A packet from the TUN device must leave room in its buffer for ESP's trailer and ICV
  * (at most 15 + 2 + 32 bytes) after PKT_HEADROOM. */
 #define EP_MAX_MTU     1700
 #define EP_MAX_ROUTES  16
 
-#define foreach_ep_ctr(_)                                                                    \
-	_(TUN_RX, "tun_rx")			    /* cleartext read from the TUN device */ \
-	_(TUN_TX, "tun_tx")			    /* cleartext written to it */            \
-	_(NET_RX, "net_rx")			    /* packets read from the sockets */      \
-	_(NET_TX, "net_tx")			    /* packets sent */                       \
-	_(DROP_TUN_NOT_IPV4, "drop_tun_not_ipv4")   /* e.g. IPv6 the kernel sends the TUN */ \
-	_(DROP_POOL_EMPTY, "drop_pool_empty")	    /* no packet buffer free */              \
-	_(DROP_TUN_WRITE, "drop_tun_write")	    /* the kernel refused the write */       \
-	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                    \
-	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */        \
+#define foreach_ep_ctr(_)                                                                       \
+	_(TUN_RX, "tun_rx")			    /* cleartext read from the TUN device */    \
+	_(TUN_TX, "tun_tx")			    /* cleartext written to it */               \
+	_(NET_RX, "net_rx")			    /* packets read from the sockets */         \
+	_(NET_TX, "net_tx")			    /* packets sent */                          \
+	_(DROP_TUN_NOT_IPV4, "drop_tun_not_ipv4")   /* e.g. IPv6 the kernel sends the TUN */    \
+	_(DROP_POOL_EMPTY, "drop_pool_empty")	    /* no packet buffer free */                 \
+	_(TUN_RX_GSO, "tun_rx_gso")		    /* large segments among them (offload) */   \
+	_(TUN_RX_SEGMENTS, "tun_rx_segments")	    /* MTU-sized packets cut from those */      \
+	_(TUN_TX_COALESCED, "tun_tx_coalesced")	    /* went up inside another (GRO-like) */     \
+	_(DROP_TUN_WRITE, "drop_tun_write")	    /* the kernel refused the write */          \
+	_(DROP_TUN_FULL, "drop_tun_full")	    /* a write found no room (ENOBUFS) */       \
+	_(DROP_TUN_KERNEL, "drop_tun_kernel")	    /* the kernel's queue to us overflowed */   \
+	_(DROP_TUN_GSO, "drop_tun_gso")		    /* a large segment that could not be cut */ \
+	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                       \
+	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */           \
 	_(DROP_READ_ERROR, "drop_read_error")	    /* read or recv failed */
 
 enum ep_ctr {
@@ -64,6 +76,17 @@ struct ep_role {
 	int l2tp_fd;		  /* 004's client module: its UDP port (host/host_l2tp.h) */
 	uint32_t l2tp_local;
 	uint16_t l2tp_port;
+	/* The data path (tun_offload): inside on_tun() and on_net() packets for the network
+	 * are queued and cleartext for the host is coalesced, both flushed before they
+	 * return. */
+	bool in_batch;
+	uint8_t *spill; /* EP_TUN_SPILL bytes: a large segment read from the TUN device */
+	uint8_t *grobuf;
+	struct gro gro;
+	struct sp_ctrs net_ctrs;
+	bool net_registered;
+	sp_time drops_at;    /* when the kernel's TUN drop count was read last */
+	uint64_t drops_base; /* its value when the device was opened */
 };
 
 static void net_out(void *arg, sp_time now, struct pkt *p)
@@ -71,6 +94,11 @@ static void net_out(void *arg, sp_time now, struct pkt *p)
 	struct ep_role *ep = arg;
 
 	(void)now;
+	if (ep->in_batch && !endpoint_ike_send(ep->ike, p)) {
+		ep->ctr[EP_CTR_NET_TX]++;
+		io_ipsock_queue(&ep->net, p); /* its failures count as net.drop_tx_* */
+		return;
+	}
 	if (endpoint_ike_send(ep->ike, p) || io_ipsock_send(&ep->net, p) == 0)
 		ep->ctr[EP_CTR_NET_TX]++;
 	else
@@ -78,16 +106,66 @@ static void net_out(void *arg, sp_time now, struct pkt *p)
 	pkt_free(p);
 }
 
+static void tun_result(struct ep_role *ep, int r)
+{
+	if (r == 0)
+		ep->ctr[EP_CTR_TUN_TX]++;
+	else
+		ep->ctr[r == SP_EAGAIN ? EP_CTR_DROP_TUN_FULL : EP_CTR_DROP_TUN_WRITE]++;
+}
+
+/* The coalesced run, up to the host. */
+static void gro_out(struct ep_role *ep)
+{
+	uint16_t segs = ep->gro.segs;
+	const uint8_t *b;
+	size_t len;
+
+	if ((b = gro_flush(&ep->gro, &len)) == NULL)
+		return;
+	ep->ctr[EP_CTR_TUN_TX_COALESCED] += segs - 1u;
+	tun_result(ep, io_tun_write_vnet(&ep->tun, b, len));
+}
+
 static void local_out(void *arg, sp_time now, struct pkt *p)
 {
 	struct ep_role *ep = arg;
 
 	(void)now;
-	if (io_tun_write(&ep->tun, p) == 0)
-		ep->ctr[EP_CTR_TUN_TX]++;
-	else
-		ep->ctr[EP_CTR_DROP_TUN_WRITE]++;
+	if (ep->grobuf != NULL && ep->in_batch) {
+		enum gro_verdict v = gro_offer(&ep->gro, pkt_data(p), p->len);
+
+		if (v == GRO_FLUSH) {
+			gro_out(ep);
+			v = gro_offer(&ep->gro, pkt_data(p), p->len);
+		}
+		if (v == GRO_HELD) {
+			pkt_free(p);
+			return;
+		}
+		gro_out(ep); /* GRO_BYPASS: what was held goes first, order kept */
+	}
+	tun_result(ep, io_tun_write(&ep->tun, p));
 	pkt_free(p);
+}
+
+/* The end of a batch: what was queued leaves. */
+static void batch_end(struct ep_role *ep)
+{
+	gro_out(ep);
+	io_ipsock_flush(&ep->net);
+	ep->in_batch = false;
+}
+
+/* The kernel's drops on the TUN device's queue towards us, at most once a second. */
+static void tun_drops(struct ep_role *ep, sp_time now)
+{
+	uint64_t v;
+
+	if (now - ep->drops_at < SP_SEC(1) || io_tun_kernel_drops(&ep->tun, &v) != 0)
+		return;
+	ep->drops_at = now;
+	ep->ctr[EP_CTR_DROP_TUN_KERNEL] = v - ep->drops_base;
 }
 
 /* Manual keys: nobody else acts on the engine's events. */
@@ -198,6 +276,59 @@ static void on_timer(struct io_loop *loop, void *arg)
 	rearm(ep);
 }
 
+/* One read from a TUN device with offloads: a packet, or a large segment cut into
+ * MTU-sized ones, to the stack. false: nothing more to read now. */
+static bool tun_read_vnet(struct ep_role *ep)
+{
+	struct pkt *p = pkt_alloc(&ep->d->pool), *seg[IO_IPSOCK_BATCH];
+	struct vnet_hdr vh;
+	uint8_t vb[VNET_HDR_LEN];
+	int n, r;
+
+	if (p == NULL) {
+		ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
+		return false;
+	}
+	if ((n = io_tun_read_vnet(&ep->tun, p, vb, ep->spill, EP_TUN_SPILL)) < 0) {
+		pkt_free(p);
+		if (n == SP_ENOSPACE)
+			ep->ctr[EP_CTR_DROP_TUN_GSO]++;
+		else if (n != SP_EAGAIN)
+			ep->ctr[EP_CTR_DROP_READ_ERROR]++;
+		return n == SP_ENOSPACE;
+	}
+	ep->ctr[EP_CTR_TUN_RX]++;
+	vnet_hdr_parse(vb, &vh);
+	if (n == 0 || (p->len == (uint32_t)n ? pkt_data(p) : ep->spill)[0] >> 4 != 4) {
+		ep->ctr[EP_CTR_DROP_TUN_NOT_IPV4]++;
+		pkt_free(p);
+		return true;
+	}
+	if (vh.gso_type == VNET_GSO_NONE && p->len == (uint32_t)n) {
+		/* An ordinary packet, read in place: its checksum completed if partial. */
+		if ((vh.flags & VNET_F_NEEDS_CSUM) != 0 &&
+		    gso_csum_finish(&vh, pkt_data(p), p->len) != 0) {
+			ep->ctr[EP_CTR_DROP_TUN_GSO]++;
+			pkt_free(p);
+			return true;
+		}
+		endpoint_output(ep->stack, io_now(), p);
+		return true;
+	}
+	r = gso_segment(&vh, p->len == (uint32_t)n ? pkt_data(p) : ep->spill, (size_t)n,
+			&ep->d->pool, seg, IO_IPSOCK_BATCH);
+	pkt_free(p);
+	if (r < 0) {
+		ep->ctr[r == SP_ENOMEM ? EP_CTR_DROP_POOL_EMPTY : EP_CTR_DROP_TUN_GSO]++;
+		return true;
+	}
+	ep->ctr[EP_CTR_TUN_RX_GSO] += vh.gso_type != VNET_GSO_NONE;
+	ep->ctr[EP_CTR_TUN_RX_SEGMENTS] += (unsigned)r;
+	for (int i = 0; i < r; i++)
+		endpoint_output(ep->stack, io_now(), seg[i]);
+	return true;
+}
+
 static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ep_role *ep = arg;
@@ -205,6 +336,15 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)fd;
 	(void)events;
+	ep->in_batch = true;
+	if (ep->tun.vnet) {
+		for (int i = 0; i < EP_TUN_READS && tun_read_vnet(ep); i++)
+			;
+		batch_end(ep);
+		tun_drops(ep, io_now());
+		rearm(ep);
+		return;
+	}
 	for (int i = 0; i < EP_BATCH; i++) {
 		struct pkt *p = pkt_alloc(&ep->d->pool);
 		int r;
@@ -227,6 +367,8 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		endpoint_output(ep->stack, io_now(), p);
 	}
+	batch_end(ep);
+	tun_drops(ep, io_now());
 	rearm(ep);
 }
 
@@ -250,34 +392,33 @@ static bool natt_large(struct ep_role *ep)
 static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ep_role *ep = arg;
+	struct pkt *pk[IO_IPSOCK_BATCH];
 
 	(void)loop;
 	(void)events;
+	ep->in_batch = true;
+	/* Up to EP_BATCH system calls, each bringing up to IO_IPSOCK_BATCH packets. */
 	for (int i = 0; i < EP_BATCH; i++) {
-		struct pkt *p = pkt_alloc(&ep->d->pool);
-		int r;
+		int n = io_ipsock_recv_batch(&ep->net, fd, &ep->d->pool, pk, IO_IPSOCK_BATCH);
 
-		if (p == NULL) {
+		if (n == SP_ENOSPACE && fd == ep->net.udp && natt_large(ep)) {
+			ep->ctr[EP_CTR_NET_RX]++;
+			continue; /* a large IKE message, handed over whole */
+		}
+		if (n == SP_ENOSPACE) {
+			ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
+			continue; /* the next datagram may fit */
+		}
+		if (n == SP_ENOMEM)
 			ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
-			break;
+		if (n < 0)
+			break; /* SP_EAGAIN; errors are counted as net.drop_rx_error */
+		for (int k = 0; k < n; k++) {
+			ep->ctr[EP_CTR_NET_RX]++;
+			endpoint_input(ep->stack, io_now(), pk[k]);
 		}
-		if ((r = io_ipsock_recv(&ep->net, fd, p)) != 0) {
-			pkt_free(p);
-			if (r == SP_ENOSPACE && fd == ep->net.udp && natt_large(ep)) {
-				ep->ctr[EP_CTR_NET_RX]++;
-				continue; /* a large IKE message, handed over whole */
-			}
-			if (r == SP_ENOSPACE) {
-				ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
-				continue; /* the next datagram may fit */
-			}
-			if (r != SP_EAGAIN)
-				ep->ctr[EP_CTR_DROP_READ_ERROR]++;
-			break;
-		}
-		ep->ctr[EP_CTR_NET_RX]++;
-		endpoint_input(ep->stack, io_now(), p);
 	}
+	batch_end(ep);
 	rearm(ep);
 }
 
@@ -396,7 +537,7 @@ struct ep_conf {
 	uint32_t tun_addr;
 	uint8_t tun_plen;
 	uint32_t mtu, mark;
-	bool raw, udp;
+	bool raw, udp, offload;
 	uint32_t routes[EP_MAX_ROUTES];
 	uint8_t route_len[EP_MAX_ROUTES];
 	unsigned nroutes;
@@ -411,7 +552,7 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	memset(ec, 0, sizeof(*ec));
 	ec->tun = "spinat0";
 	ec->mtu = EP_DEFAULT_MTU;
-	ec->raw = ec->udp = true;
+	ec->raw = ec->udp = ec->offload = true;
 	if (s == NULL)
 		return 0;
 	s->used = true;
@@ -420,7 +561,8 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	    (r = conf_get_u32(s, "mtu", EP_DEFAULT_MTU, 576, EP_MAX_MTU, &ec->mtu)) != 0 ||
 	    (r = conf_get_u32(s, "mark", 0, 0, UINT32_MAX, &ec->mark)) != 0 ||
 	    (r = conf_get_bool(s, "raw", true, &ec->raw)) != 0 ||
-	    (r = conf_get_bool(s, "udp", true, &ec->udp)) != 0)
+	    (r = conf_get_bool(s, "udp", true, &ec->udp)) != 0 ||
+	    (r = conf_get_bool(s, "tun_offload", true, &ec->offload)) != 0)
 		return r;
 	if (strlen(ec->tun) == 0 || strlen(ec->tun) >= IFNAMSIZ)
 		return conf_fail(s, "tun = '%s': an interface name of 1-%d characters", ec->tun,
@@ -448,7 +590,7 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 	struct spinatd *d = ep->d;
 	int fds[3], r;
 
-	if ((r = io_tun_open(&ep->tun, ec->tun)) != 0) {
+	if ((r = io_tun_open_flags(&ep->tun, ec->tun, ec->offload ? IO_TUN_VNET : 0)) != 0) {
 		SP_ERR(&d->log, "endpoint", "TUN device %s: %s%s", ec->tun, sp_strerror(r),
 		       r == SP_EBUSY	   ? " (another process has it open: a second daemon?)"
 		       : r == SP_EPERM	   ? " (root or CAP_NET_ADMIN needed)"
@@ -456,10 +598,18 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 					   : "");
 		return r;
 	}
-	if ((r = io_tun_configure(&ep->tun, ec->tun_addr, ec->tun_plen, ec->mtu)) != 0) {
+	if ((r = io_tun_configure(&ep->tun, ec->tun_addr, ec->tun_plen, ec->mtu)) != 0 ||
+	    (r = io_tun_set_queue(&ep->tun, EP_TUN_QUEUE)) != 0) {
 		SP_ERR(&d->log, "endpoint", "configuring %s: %s", ep->tun.name, sp_strerror(r));
 		return r;
 	}
+	if (io_tun_kernel_drops(&ep->tun, &ep->drops_base) != 0)
+		ep->drops_base = 0;
+	if (ep->tun.vnet && ((ep->spill = malloc(EP_TUN_SPILL)) == NULL ||
+			     (ep->grobuf = malloc(VNET_HDR_LEN + GRO_MAX_LEN)) == NULL))
+		return SP_ENOMEM;
+	if (ep->grobuf != NULL)
+		gro_init(&ep->gro, ep->grobuf);
 	for (unsigned i = 0; i < ec->nroutes; i++)
 		if ((r = io_tun_route_add(&ep->tun, ec->routes[i], ec->route_len[i])) != 0) {
 			SP_ERR(&d->log, "endpoint", "route %u into %s: %s", i, ep->tun.name,
@@ -476,6 +626,14 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 			       sp_strerror(r));
 		return r;
 	}
+	if ((r = io_ipsock_tune(&ep->net, EP_SOCK_BUF, ec->offload)) != 0) {
+		SP_ERR(&d->log, "endpoint", "socket buffers: %s", sp_strerror(r));
+		return r;
+	}
+	sp_ctrs_init(&ep->net_ctrs, "net", d->name, io_ipsock_ctr_names, ep->net.ctr,
+		     IO_IPSOCK_CTR_N);
+	sp_ctr_register(&d->ctrs, &ep->net_ctrs);
+	ep->net_registered = true;
 	if ((r = io_loop_add_fd(d->loop, ep->tun.fd, EPOLLIN, on_tun, ep)) != 0)
 		return r;
 	fds[0] = ep->net.esp_rx;
@@ -515,6 +673,10 @@ void spinatd_endpoint_stop(struct spinatd *d)
 	io_ipsock_close(&ep->net);
 	if (ep->registered)
 		sp_ctr_unregister(&d->ctrs, &ep->ctrs);
+	if (ep->net_registered)
+		sp_ctr_unregister(&d->ctrs, &ep->net_ctrs);
+	free(ep->spill);
+	free(ep->grobuf);
 	endpoint_free(ep->stack);
 	crypto_drbg_free(ep->drbg);
 	free(ep);
@@ -573,8 +735,12 @@ int spinatd_endpoint_start(struct spinatd *d)
 	if (ep->ike != NULL && (r = endpoint_ike_open(ep->ike, ep->stack, rearm, ep)) != 0)
 		return r;
 	rearm(ep); /* the first timer starts the stack: IKE's auto = start connections */
-	SP_INFO(&d->log, "endpoint", "cleartext on %s, ESP/AH on %s%s", ep->tun.name,
-		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "");
+	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s", ep->tun.name,
+		ep->tun.vnet
+			? ((ep->tun.offloads & IO_TUN_OFF_TSO4) != 0 ? " (TSO, GRO)" : " (csum)")
+			: "",
+		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "",
+		ep->net.gso ? " (UDP GSO)" : "");
 	return 0;
 }
 
@@ -586,6 +752,8 @@ const char spinatd_endpoint_usage[] =
 	"      route = NET/LEN    a route into the TUN device; may repeat\n"
 	"      raw = yes|no       raw IP sockets for ESP (50) and AH (51) (default yes)\n"
 	"      udp = yes|no       the NAT-T UDP socket, RFC 3948 (default yes)\n"
+	"      tun_offload = yes|no  64 KB segments from and to the TUN device, UDP GSO/GRO\n"
+	"                         (default yes)\n"
 	"      mark = N           SO_MARK on the daemon's sockets, for policy routing\n"
 	"    [ipsec]              engine: natt_port (4500), natt_keepalive (20s, 0 off),\n"
 	"                         max_sa (1024), bypass_unmatched (no)\n"
