@@ -8,12 +8,18 @@
 #                ESP, in UDP 4500 as that plugin needs)
 #   veth         the same kind of veth without a tunnel
 #
+# and, to compare, spinatd variants: spinat-raw-1t / spinat-udp-1t (tun_thread = no),
+# spinat-raw-nooff / spinat-udp-nooff (tun_offload = no: one packet per TUN read and
+# write), and spinat-raw-base / spinat-udp-base: the spinatd of another build, BASE=DIR
+# (e.g. a build of the tree before these changes).
+#
 # PSK, AES-128-GCM-16 for the CHILD SAs, tunnel mode, no NAT. Every topology is set up
 # once, then the runs alternate between them (case after case, RUNS times), so a busy
 # machine slows them alike. Per row: Mbit/s (iperf3's receiver), the sender's TCP
 # retransmissions and segments sent (/proc/net/snmp of its namespace) with their ratio, the
-# load average when the row started, and the drop counters both spinatd daemons added
-# during the row (`spinat show counters`, name=delta).
+# load average when the row started, the CPU the two daemons used during the row (percent
+# of one core each: user + system, all threads), and the drop counters both spinatd daemons
+# added during the row (`spinat show counters`, name=delta).
 #
 #   sudo tools/bench-tunnel.sh BUILD [SECONDS [RUNS [CASE...]]]
 #   sudo tools/bench-tunnel.sh build-rel 10 2
@@ -82,12 +88,18 @@ sp_conf() { # FILE SIDE N ENCAP EXTRA
 	} >"$1"
 }
 
-setup_spinat() { # N ENCAP
+setup_spinat() { # N ENCAP [ENDPOINT_LINE [SPINATD]]
 	pair "${tag}$1a" "10.9$1.0.1" "${tag}$1b" "10.9$1.0.2"
-	sp_conf "$work/s$1a.conf" a "$1" "$2" "${EXTRA_A:-${EXTRA:-}}"
-	sp_conf "$work/s$1b.conf" b "$1" "$2" "${EXTRA_B:-${EXTRA:-}}"
+	_x=${3:-}
+	sp_conf "$work/s$1a.conf" a "$1" "$2" "${EXTRA_A:-${EXTRA:-}}${_x:+
+$_x}"
+	sp_conf "$work/s$1b.conf" b "$1" "$2" "${EXTRA_B:-${EXTRA:-}}${_x:+
+$_x}"
+	_sd=$spinatd
+	spinatd=${4:-$spinatd}
 	daemon "s$1b" "${tag}$1b"
 	daemon "s$1a" "${tag}$1a"
+	spinatd=$_sd
 	wait_for 100 sh -c "'$spinat' -s '$work/s$1a.sock' show sa | grep -q 'CHILD esp.*INSTALLED'" ||
 		fail "spinatd case $1: no CHILD SA"
 	if [ "$2" = force ]; then
@@ -164,6 +176,7 @@ setup_strongswan() { # N
 		spawn "${tag}$1$s" env STRONGSWAN_CONF="$work/sw$1$s/strongswan.conf" \
 			unshare -m sh -c "mount -t tmpfs none /run && exec $charon" \
 			>"$work/sw$1$s.log" 2>&1
+		eval "pid_s$1$s=$spawned"
 		wait_for 50 swanctl --stats --uri "unix://$work/sw$1$s/charon.vici" ||
 			fail "charon $s did not start"
 		STRONGSWAN_CONF="$work/sw$1$s/strongswan.conf" swanctl --load-all --clear \
@@ -189,9 +202,19 @@ for c in $cases; do
 	case $c in
 	spinat-raw) setup_spinat "$i" no ;;
 	spinat-udp) setup_spinat "$i" force ;;
+	spinat-raw-1t) setup_spinat "$i" no "tun_thread = no" ;;
+	spinat-udp-1t) setup_spinat "$i" force "tun_thread = no" ;;
+	spinat-raw-nooff) setup_spinat "$i" no "tun_offload = no" ;;
+	spinat-udp-nooff) setup_spinat "$i" force "tun_offload = no" ;;
+	spinat-raw-base | spinat-udp-base)
+		[ -x "${BASE:-}/apps/spinatd" ] || fail "$c: BASE=DIR (a build with apps/spinatd)"
+		_e=no
+		[ "$c" = spinat-udp-base ] && _e=force
+		setup_spinat "$i" $_e "" "$(realpath "$BASE/apps/spinatd")"
+		;;
 	strongswan) setup_strongswan "$i" || continue ;;
 	veth) pair "${tag}${i}a" "10.9$i.0.1" "${tag}${i}b" "10.9$i.0.2" ;;
-	*) fail "unknown case $c (spinat-raw spinat-udp strongswan veth)" ;;
+	*) fail "unknown case $c (see the head of $0)" ;;
 	esac
 	endpoints "$c" "$i"
 	spawn "${tag}${i}b" iperf3 -s -B "$dst" >"$work/iperf3-s$i.log" 2>&1
@@ -199,6 +222,17 @@ for c in $cases; do
 		fail "$c: no ping through $src -> $dst"
 	active="$active $c"
 done
+
+# cpu N: the CPU time (user + system, all threads, in clock ticks) of the case's two
+# daemons (spinatd, or charon: the process exec'd by the spawned wrapper), "a b".
+cpu() {
+	for s in a b; do
+		eval "_p=\${pid_s$1$s:-}"
+		[ -n "$_p" ] || { printf '0 '; continue; }
+		# ip netns exec and unshare exec in place: the pid is the daemon's.
+		awk '{ printf "%d ", $14 + $15 }' "/proc/$_p/stat" 2>/dev/null || printf '0 '
+	done
+}
 
 tcp_ctr() { # NS: OutSegs RetransSegs
 	ip netns exec "$1" cat /proc/net/snmp |
@@ -221,13 +255,15 @@ drop_delta() { # BEFORE AFTER (files)
 }
 
 echo "bench-tunnel: $(nproc) CPUs, $(uptime | sed 's/.*load/load/'), $secs s per row, $runs run(s)"
-printf '%-11s %3s %9s %8s %9s %7s %6s  %s\n' case run Mbit/s retrans segs retr% load drops
+printf '%-16s %3s %9s %8s %9s %7s %6s %9s  %s\n' case run Mbit/s retrans segs retr% load "cpu% a/b" drops
 for r in $(seq 1 "$runs"); do
 	for c in $active; do
 		eval "i=\$idx_$(echo "$c" | tr - _)"
 		endpoints "$c" "$i"
 		load=$(awk '{ print $1 }' /proc/loadavg)
 		drops "$i" >"$work/d0"
+		set -- $(cpu "$i")
+		ca0=$1 cb0=$2
 		set -- $(tcp_ctr "${tag}${i}a")
 		o0=$1 r0=$2
 		ip netns exec "${tag}${i}a" iperf3 -c "$dst" -B "$src" -t "$secs" -J \
@@ -235,10 +271,13 @@ for r in $(seq 1 "$runs"); do
 		set -- $(tcp_ctr "${tag}${i}a")
 		o1=$1 r1=$2
 		drops "$i" >"$work/d1"
+		set -- $(cpu "$i")
+		ca=$(((${1} - ca0) * 100 / $(getconf CLK_TCK) / secs))
+		cb=$(((${2} - cb0) * 100 / $(getconf CLK_TCK) / secs))
 		mbit=$(python3 -c 'import json,sys; print("%.0f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$work/iperf3.json")
-		printf '%-11s %3s %9s %8s %9s %7s %6s  %s\n' "$c" "$r" "$mbit" $((r1 - r0)) $((o1 - o0)) \
+		printf '%-16s %3s %9s %8s %9s %7s %6s %9s  %s\n' "$c" "$r" "$mbit" $((r1 - r0)) $((o1 - o0)) \
 			"$(awk -v r=$((r1 - r0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? 100 * r / o : 0 }')" \
-			"$load" "$(drop_delta "$work/d0" "$work/d1")"
+			"$load" "$ca/$cb" "$(drop_delta "$work/d0" "$work/d1")"
 	done
 done
 echo "bench-tunnel: load average after: $(awk '{ print $1, $2, $3 }' /proc/loadavg)"

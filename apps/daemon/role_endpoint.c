@@ -13,6 +13,7 @@
 #include "io/ipsock.h"
 #include "io/state.h"
 #include "io/tun.h"
+#include "io/tunq.h"
 #include "io/udp.h"
 #include "proto/gso.h"
 #include "proto/ipv4.h"
@@ -28,28 +29,30 @@
 #define EP_TUN_SPILL   (65536 + 256) /* one large TUN read */
 #define EP_SOCK_BUF    (4u << 20)    /* socket buffers each way */
 #define EP_TUN_QUEUE   1000	     /* the kernel's queue towards us, in packets */
+#define EP_TUNQ_BUFS   32	     /* tun_thread: 64 KB buffers each way */
 #define EP_DEFAULT_MTU 1400
 /* A packet from the TUN device must leave room in its buffer for ESP's trailer and ICV
  * (at most 15 + 2 + 32 bytes) after PKT_HEADROOM. */
 #define EP_MAX_MTU     1700
 #define EP_MAX_ROUTES  16
 
-#define foreach_ep_ctr(_)                                                                       \
-	_(TUN_RX, "tun_rx")			    /* cleartext read from the TUN device */    \
-	_(TUN_TX, "tun_tx")			    /* cleartext written to it */               \
-	_(NET_RX, "net_rx")			    /* packets read from the sockets */         \
-	_(NET_TX, "net_tx")			    /* packets sent */                          \
-	_(DROP_TUN_NOT_IPV4, "drop_tun_not_ipv4")   /* e.g. IPv6 the kernel sends the TUN */    \
-	_(DROP_POOL_EMPTY, "drop_pool_empty")	    /* no packet buffer free */                 \
-	_(TUN_RX_GSO, "tun_rx_gso")		    /* large segments among them (offload) */   \
-	_(TUN_RX_SEGMENTS, "tun_rx_segments")	    /* MTU-sized packets cut from those */      \
-	_(TUN_TX_COALESCED, "tun_tx_coalesced")	    /* went up inside another (GRO-like) */     \
-	_(DROP_TUN_WRITE, "drop_tun_write")	    /* the kernel refused the write */          \
-	_(DROP_TUN_FULL, "drop_tun_full")	    /* a write found no room (ENOBUFS) */       \
-	_(DROP_TUN_KERNEL, "drop_tun_kernel")	    /* the kernel's queue to us overflowed */   \
-	_(DROP_TUN_GSO, "drop_tun_gso")		    /* a large segment that could not be cut */ \
-	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                       \
-	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */           \
+#define foreach_ep_ctr(_)                                                                        \
+	_(TUN_RX, "tun_rx")			    /* cleartext read from the TUN device */     \
+	_(TUN_TX, "tun_tx")			    /* cleartext written to it */                \
+	_(NET_RX, "net_rx")			    /* packets read from the sockets */          \
+	_(NET_TX, "net_tx")			    /* packets sent */                           \
+	_(DROP_TUN_NOT_IPV4, "drop_tun_not_ipv4")   /* e.g. IPv6 the kernel sends the TUN */     \
+	_(DROP_POOL_EMPTY, "drop_pool_empty")	    /* no packet buffer free */                  \
+	_(TUN_RX_GSO, "tun_rx_gso")		    /* large segments among them (offload) */    \
+	_(TUN_RX_SEGMENTS, "tun_rx_segments")	    /* MTU-sized packets cut from those */       \
+	_(TUN_TX_COALESCED, "tun_tx_coalesced")	    /* went up inside another (GRO-like) */      \
+	_(DROP_TUN_WRITE, "drop_tun_write")	    /* the kernel refused the write */           \
+	_(DROP_TUN_FULL, "drop_tun_full")	    /* a write found no room (ENOBUFS) */        \
+	_(DROP_TUN_KERNEL, "drop_tun_kernel")	    /* the kernel's queue to us overflowed */    \
+	_(DROP_TUN_GSO, "drop_tun_gso")		    /* a large segment that could not be cut */  \
+	_(TUN_RX_PAUSED, "tun_rx_paused")	    /* tun_thread: its read buffers were full */ \
+	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                        \
+	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */            \
 	_(DROP_READ_ERROR, "drop_read_error")	    /* read or recv failed */
 
 enum ep_ctr {
@@ -85,8 +88,9 @@ struct ep_role {
 	struct gro gro;
 	struct sp_ctrs net_ctrs;
 	bool net_registered;
-	sp_time drops_at;    /* when the kernel's TUN drop count was read last */
-	uint64_t drops_base; /* its value when the device was opened */
+	struct io_tunq *tunq; /* tun_thread: the device's reads and writes on their own thread */
+	sp_time drops_at;     /* when the kernel's TUN drop count was read last */
+	uint64_t drops_base;  /* its value when the device was opened */
 };
 
 static void net_out(void *arg, sp_time now, struct pkt *p)
@@ -94,15 +98,17 @@ static void net_out(void *arg, sp_time now, struct pkt *p)
 	struct ep_role *ep = arg;
 
 	(void)now;
-	if (ep->in_batch && !endpoint_ike_send(ep->ike, p)) {
+	if (endpoint_ike_send(ep->ike, p)) {
+		ep->ctr[EP_CTR_NET_TX]++; /* UDP 500, on IKE's own socket */
+	} else if (ep->in_batch) {
 		ep->ctr[EP_CTR_NET_TX]++;
 		io_ipsock_queue(&ep->net, p); /* its failures count as net.drop_tx_* */
 		return;
-	}
-	if (endpoint_ike_send(ep->ike, p) || io_ipsock_send(&ep->net, p) == 0)
+	} else if (io_ipsock_send(&ep->net, p) == 0) {
 		ep->ctr[EP_CTR_NET_TX]++;
-	else
+	} else {
 		ep->ctr[EP_CTR_DROP_NET_SEND]++;
+	}
 	pkt_free(p);
 }
 
@@ -112,6 +118,15 @@ static void tun_result(struct ep_role *ep, int r)
 		ep->ctr[EP_CTR_TUN_TX]++;
 	else
 		ep->ctr[r == SP_EAGAIN ? EP_CTR_DROP_TUN_FULL : EP_CTR_DROP_TUN_WRITE]++;
+}
+
+/* With tun_thread the coalescing buffer is the next write buffer of the thread's ring:
+ * queue it (the thread writes it) and coalesce into the next one. */
+static void tunq_put(struct ep_role *ep, size_t len)
+{
+	io_tunq_tx_put(ep->tunq, len);
+	ep->ctr[EP_CTR_TUN_TX]++;
+	ep->gro.buf = io_tunq_tx(ep->tunq);
 }
 
 /* The coalesced run, up to the host. */
@@ -124,7 +139,10 @@ static void gro_out(struct ep_role *ep)
 	if ((b = gro_flush(&ep->gro, &len)) == NULL)
 		return;
 	ep->ctr[EP_CTR_TUN_TX_COALESCED] += segs - 1u;
-	tun_result(ep, io_tun_write_vnet(&ep->tun, b, len));
+	if (ep->tunq != NULL)
+		tunq_put(ep, len);
+	else
+		tun_result(ep, io_tun_write_vnet(&ep->tun, b, len));
 }
 
 static void local_out(void *arg, sp_time now, struct pkt *p)
@@ -145,6 +163,17 @@ static void local_out(void *arg, sp_time now, struct pkt *p)
 		}
 		gro_out(ep); /* GRO_BYPASS: what was held goes first, order kept */
 	}
+	if (ep->tunq != NULL) {
+		/* Through the thread's ring too, in order: with no virtio-net offload. */
+		gro_out(ep);
+		memset(ep->gro.buf, 0, VNET_HDR_LEN);
+		memcpy(ep->gro.buf + VNET_HDR_LEN, pkt_data(p), p->len);
+		tunq_put(ep, VNET_HDR_LEN + p->len);
+		if (!ep->in_batch)
+			io_tunq_kick(ep->tunq);
+		pkt_free(p);
+		return;
+	}
 	tun_result(ep, io_tun_write(&ep->tun, p));
 	pkt_free(p);
 }
@@ -153,6 +182,8 @@ static void local_out(void *arg, sp_time now, struct pkt *p)
 static void batch_end(struct ep_role *ep)
 {
 	gro_out(ep);
+	if (ep->tunq != NULL)
+		io_tunq_kick(ep->tunq);
 	io_ipsock_flush(&ep->net);
 	ep->in_batch = false;
 }
@@ -166,6 +197,15 @@ static void tun_drops(struct ep_role *ep, sp_time now)
 		return;
 	ep->drops_at = now;
 	ep->ctr[EP_CTR_DROP_TUN_KERNEL] = v - ep->drops_base;
+	if (ep->tunq != NULL) {
+		struct io_tunq_stats s;
+
+		/* The thread's own counts: its writes are the only ones then. */
+		io_tunq_stats(ep->tunq, &s);
+		ep->ctr[EP_CTR_DROP_TUN_FULL] = s.tx_full;
+		ep->ctr[EP_CTR_DROP_TUN_WRITE] = s.tx_error;
+		ep->ctr[EP_CTR_TUN_RX_PAUSED] = s.rx_full;
+	}
 }
 
 /* Manual keys: nobody else acts on the engine's events. */
@@ -276,14 +316,35 @@ static void on_timer(struct io_loop *loop, void *arg)
 	rearm(ep);
 }
 
+/* A large segment (or a packet with a partial checksum) from the TUN device, with its
+ * virtio-net header vh: cut into MTU-sized packets to the stack. */
+static void tun_segment(struct ep_role *ep, const struct vnet_hdr *vh, const uint8_t *ip, size_t n)
+{
+	struct pkt *seg[IO_IPSOCK_BATCH];
+	int r;
+
+	if (n == 0 || ip[0] >> 4 != 4) {
+		ep->ctr[EP_CTR_DROP_TUN_NOT_IPV4]++;
+		return;
+	}
+	if ((r = gso_segment(vh, ip, n, &ep->d->pool, seg, IO_IPSOCK_BATCH)) < 0) {
+		ep->ctr[r == SP_ENOMEM ? EP_CTR_DROP_POOL_EMPTY : EP_CTR_DROP_TUN_GSO]++;
+		return;
+	}
+	ep->ctr[EP_CTR_TUN_RX_GSO] += vh->gso_type != VNET_GSO_NONE;
+	ep->ctr[EP_CTR_TUN_RX_SEGMENTS] += (unsigned)r;
+	for (int i = 0; i < r; i++)
+		endpoint_output(ep->stack, io_now(), seg[i]);
+}
+
 /* One read from a TUN device with offloads: a packet, or a large segment cut into
  * MTU-sized ones, to the stack. false: nothing more to read now. */
 static bool tun_read_vnet(struct ep_role *ep)
 {
-	struct pkt *p = pkt_alloc(&ep->d->pool), *seg[IO_IPSOCK_BATCH];
+	struct pkt *p = pkt_alloc(&ep->d->pool);
 	struct vnet_hdr vh;
 	uint8_t vb[VNET_HDR_LEN];
-	int n, r;
+	int n;
 
 	if (p == NULL) {
 		ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
@@ -315,18 +376,37 @@ static bool tun_read_vnet(struct ep_role *ep)
 		endpoint_output(ep->stack, io_now(), p);
 		return true;
 	}
-	r = gso_segment(&vh, p->len == (uint32_t)n ? pkt_data(p) : ep->spill, (size_t)n,
-			&ep->d->pool, seg, IO_IPSOCK_BATCH);
+	tun_segment(ep, &vh, p->len == (uint32_t)n ? pkt_data(p) : ep->spill, (size_t)n);
 	pkt_free(p);
-	if (r < 0) {
-		ep->ctr[r == SP_ENOMEM ? EP_CTR_DROP_POOL_EMPTY : EP_CTR_DROP_TUN_GSO]++;
-		return true;
-	}
-	ep->ctr[EP_CTR_TUN_RX_GSO] += vh.gso_type != VNET_GSO_NONE;
-	ep->ctr[EP_CTR_TUN_RX_SEGMENTS] += (unsigned)r;
-	for (int i = 0; i < r; i++)
-		endpoint_output(ep->stack, io_now(), seg[i]);
 	return true;
+}
+
+/* What the TUN device's thread read: each buffer a virtio-net header and a packet. */
+static void on_tunq(struct io_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ep_role *ep = arg;
+	const uint8_t *b;
+	size_t len;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	ep->in_batch = true;
+	for (int i = 0; i < EP_TUN_READS && (b = io_tunq_rx(ep->tunq, &len)) != NULL; i++) {
+		struct vnet_hdr vh;
+
+		ep->ctr[EP_CTR_TUN_RX]++;
+		if (len < VNET_HDR_LEN) {
+			ep->ctr[EP_CTR_DROP_READ_ERROR]++;
+		} else {
+			vnet_hdr_parse(b, &vh);
+			tun_segment(ep, &vh, b + VNET_HDR_LEN, len - VNET_HDR_LEN);
+		}
+		io_tunq_rx_done(ep->tunq);
+	}
+	batch_end(ep);
+	tun_drops(ep, io_now());
+	rearm(ep);
 }
 
 static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
@@ -537,7 +617,7 @@ struct ep_conf {
 	uint32_t tun_addr;
 	uint8_t tun_plen;
 	uint32_t mtu, mark;
-	bool raw, udp, offload;
+	bool raw, udp, offload, thread;
 	uint32_t routes[EP_MAX_ROUTES];
 	uint8_t route_len[EP_MAX_ROUTES];
 	unsigned nroutes;
@@ -552,7 +632,7 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	memset(ec, 0, sizeof(*ec));
 	ec->tun = "spinat0";
 	ec->mtu = EP_DEFAULT_MTU;
-	ec->raw = ec->udp = ec->offload = true;
+	ec->raw = ec->udp = ec->offload = ec->thread = true;
 	if (s == NULL)
 		return 0;
 	s->used = true;
@@ -562,7 +642,8 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	    (r = conf_get_u32(s, "mark", 0, 0, UINT32_MAX, &ec->mark)) != 0 ||
 	    (r = conf_get_bool(s, "raw", true, &ec->raw)) != 0 ||
 	    (r = conf_get_bool(s, "udp", true, &ec->udp)) != 0 ||
-	    (r = conf_get_bool(s, "tun_offload", true, &ec->offload)) != 0)
+	    (r = conf_get_bool(s, "tun_offload", true, &ec->offload)) != 0 ||
+	    (r = conf_get_bool(s, "tun_thread", true, &ec->thread)) != 0)
 		return r;
 	if (strlen(ec->tun) == 0 || strlen(ec->tun) >= IFNAMSIZ)
 		return conf_fail(s, "tun = '%s': an interface name of 1-%d characters", ec->tun,
@@ -634,7 +715,17 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 		     IO_IPSOCK_CTR_N);
 	sp_ctr_register(&d->ctrs, &ep->net_ctrs);
 	ep->net_registered = true;
-	if ((r = io_loop_add_fd(d->loop, ep->tun.fd, EPOLLIN, on_tun, ep)) != 0)
+	if (ep->tun.vnet && ec->thread) {
+		if ((r = io_tunq_start(&ep->tun, EP_TUNQ_BUFS, &ep->tunq)) != 0) {
+			SP_ERR(&d->log, "endpoint", "the TUN device's thread: %s", sp_strerror(r));
+			return r;
+		}
+		ep->gro.buf = io_tunq_tx(ep->tunq);
+		r = io_loop_add_fd(d->loop, io_tunq_fd(ep->tunq), EPOLLIN, on_tunq, ep);
+	} else {
+		r = io_loop_add_fd(d->loop, ep->tun.fd, EPOLLIN, on_tun, ep);
+	}
+	if (r != 0)
 		return r;
 	fds[0] = ep->net.esp_rx;
 	fds[1] = ep->net.ah_rx;
@@ -656,7 +747,9 @@ void spinatd_endpoint_stop(struct spinatd *d)
 		endpoint_shutdown(ep->stack, io_now());
 	if (d->loop != NULL) {
 		io_timer_cancel(d->loop, &ep->timer);
-		if (ep->tun.fd >= 0)
+		if (ep->tunq != NULL)
+			io_loop_del_fd(d->loop, io_tunq_fd(ep->tunq));
+		else if (ep->tun.fd >= 0)
 			io_loop_del_fd(d->loop, ep->tun.fd);
 		if (ep->net.esp_rx >= 0)
 			io_loop_del_fd(d->loop, ep->net.esp_rx);
@@ -669,6 +762,7 @@ void spinatd_endpoint_stop(struct spinatd *d)
 	}
 	io_udp_close(ep->l2tp_fd);
 	endpoint_ike_free(d, ep->ike);
+	io_tunq_stop(ep->tunq); /* before the device it uses */
 	io_tun_close(&ep->tun);
 	io_ipsock_close(&ep->net);
 	if (ep->registered)
@@ -737,7 +831,9 @@ int spinatd_endpoint_start(struct spinatd *d)
 	rearm(ep); /* the first timer starts the stack: IKE's auto = start connections */
 	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s", ep->tun.name,
 		ep->tun.vnet
-			? ((ep->tun.offloads & IO_TUN_OFF_TSO4) != 0 ? " (TSO, GRO)" : " (csum)")
+			? ((ep->tun.offloads & IO_TUN_OFF_TSO4) != 0
+				   ? (ep->tunq != NULL ? " (TSO, GRO, own thread)" : " (TSO, GRO)")
+				   : " (csum)")
 			: "",
 		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "",
 		ep->net.gso ? " (UDP GSO)" : "");
@@ -754,6 +850,8 @@ const char spinatd_endpoint_usage[] =
 	"      udp = yes|no       the NAT-T UDP socket, RFC 3948 (default yes)\n"
 	"      tun_offload = yes|no  64 KB segments from and to the TUN device, UDP GSO/GRO\n"
 	"                         (default yes)\n"
+	"      tun_thread = yes|no   the TUN device's reads and writes on a thread of their\n"
+	"                         own, with tun_offload (default yes)\n"
 	"      mark = N           SO_MARK on the daemon's sockets, for policy routing\n"
 	"    [ipsec]              engine: natt_port (4500), natt_keepalive (20s, 0 off),\n"
 	"                         max_sa (1024), bypass_unmatched (no)\n"
