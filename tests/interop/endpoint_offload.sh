@@ -9,7 +9,13 @@
 #      writes each packet as it decrypted it), and a must count the large segment;
 #   2. with offloads on both sides, 8 MB over TCP must arrive byte for byte, a must have
 #      cut large segments and b coalesced packets, with nothing dropped on the path;
-#   3. the same with offloads off on both sides: nothing cut, nothing coalesced.
+#   3. the same with the TUN device's own thread off (tun_thread = no), and with offloads
+#      off on both sides: nothing cut, nothing coalesced.
+#
+# After each transfer the counters must agree from end to end, which they would not if the
+# TUN thread lost, duplicated or reordered packets (b's anti-replay window counts
+# reordering beyond it as drops): every ESP packet a sent was received and decrypted by b,
+# none dropped, and each went up b's TUN device alone or inside a coalesced one.
 #
 #   endpoint_offload.sh SPINATD SPINAT [raw|udp]   ESP on IP (default) or in UDP 4500
 set -u
@@ -71,9 +77,12 @@ ctr() { # SIDE NAME: the counter's value (0 when not shown)
 		awk -v n="$2" '$2 == n { v = $3 } END { print v + 0 }'
 }
 
-start() { # OFFLOAD_A OFFLOAD_B
+start() { # OFFLOAD_A OFFLOAD_B [ENDPOINT_LINE]
 	conf a "$1"
 	conf b "$2"
+	if [ -n "${3:-}" ]; then
+		sed -i "/^tun_offload/a $3" "$work/a.conf" "$work/b.conf"
+	fi
 	daemon b "$nsb"
 	daemon a "$nsa"
 	wait_for 100 sh -c "'$spinat' -s '$work/a.sock' show sa | grep -q 'CHILD esp.*INSTALLED'" ||
@@ -96,6 +105,25 @@ no_drops() { # WHAT: nothing on the path dropped (the kernel's IPv6 chatter on T
 			fail "$1: drops on $s"
 		fi
 	done
+}
+
+esp() { # SIDE tx|rx: ESP packets sent or received, raw and in UDP
+	echo $(($(ctr "$1" "ipsec.$2_esp") + $(ctr "$1" "ipsec.$2_esp_udp")))
+}
+
+esp_equal() { # a's ESP sent = b's received, and b decrypted them all
+	[ "$(esp a tx)" -eq "$(esp b rx)" ] &&
+		[ "$(esp b rx)" -eq "$(ctr b ipsec.rx_decapsulated)" ]
+}
+
+agree() { # WHAT: the ends' counters agree (a's ESP = b's ESP = b's cleartext up)
+	# The last packets may still be on their way: wait until b has them all.
+	wait_for 50 esp_equal ||
+		fail "$1: a sent $(esp a tx) ESP packets, b received $(esp b rx)"
+	dec=$(ctr b ipsec.rx_decapsulated)
+	up=$(($(ctr b endpoint.tun_tx) + $(ctr b endpoint.tun_tx_coalesced)))
+	[ "$up" -eq "$dec" ] || fail "$1: b decrypted $dec packets, $up went up its TUN device"
+	echo "ok: $1: $dec ESP packets sent, received, decrypted and delivered"
 }
 
 transfer() { # WHAT PORT: 8 MB from a to b, compared
@@ -148,16 +176,25 @@ if [ "$encap" = udp ]; then
 	[ "$(ctr a net.tx_gso)" -ge 1 ] || fail "offloads on: a sent no UDP GSO batch"
 fi
 no_drops "offloads on"
+agree "offloads on"
 echo "ok: offloads on: a cut $(ctr a endpoint.tun_rx_gso) large segments," \
 	"b coalesced $(ctr b endpoint.tun_tx_coalesced) packets"
 stop "offloads on"
 
-# 3. Offloads off on both sides.
+# 3. Without the thread, then without offloads.
+start yes yes "tun_thread = no"
+transfer "offloads on, one thread" 5558
+[ "$(ctr b endpoint.tun_tx_coalesced)" -ge 1 ] || fail "one thread: b coalesced nothing"
+no_drops "offloads on, one thread"
+agree "offloads on, one thread"
+stop "one thread"
+
 start no no
 transfer "offloads off" 5557
 [ "$(ctr a endpoint.tun_rx_gso)" -eq 0 ] || fail "offloads off: a counted large segments"
 [ "$(ctr b endpoint.tun_tx_coalesced)" -eq 0 ] || fail "offloads off: b coalesced packets"
 [ "$(ctr a net.tx_gso)" -eq 0 ] || fail "offloads off: UDP GSO used"
 no_drops "offloads off"
+agree "offloads off"
 stop "offloads off"
 echo "PASS"
