@@ -24,12 +24,15 @@
 #include <string.h>
 
 #define EP_BATCH       64 /* packets per wakeup and descriptor, so no source starves another */
-/* With TUN offloads a read can bring 64 KB (up to 48 segments): reads per wakeup. */
+/* With TUN offloads a read can bring 64 KB (49 segments at MTU 1400): reads per wakeup. */
 #define EP_TUN_READS   8
 #define EP_TUN_SPILL   (65536 + 256) /* one large TUN read */
-#define EP_SOCK_BUF    (4u << 20)    /* socket buffers each way */
-#define EP_TUN_QUEUE   1000	     /* the kernel's queue towards us, in packets */
-#define EP_TUNQ_BUFS   32	     /* tun_thread: 64 KB buffers each way */
+/* Segments of one large TUN packet: 64 KB at the smallest MTU's segment size (576 less
+ * IPv4, TCP and timestamps: 524 bytes) is 126. */
+#define EP_GSO_SEGS    128
+#define EP_SOCK_BUF    (4u << 20) /* socket buffers each way */
+#define EP_TUN_QUEUE   1000	  /* the kernel's queue towards us, in packets */
+#define EP_TUNQ_BUFS   32	  /* tun_thread: 64 KB buffers each way */
 #define EP_DEFAULT_MTU 1400
 /* A packet from the TUN device must leave room in its buffer for ESP's trailer and ICV
  * (at most 15 + 2 + 32 bytes) after PKT_HEADROOM. */
@@ -320,19 +323,21 @@ static void on_timer(struct io_loop *loop, void *arg)
  * virtio-net header vh: cut into MTU-sized packets to the stack. */
 static void tun_segment(struct ep_role *ep, const struct vnet_hdr *vh, const uint8_t *ip, size_t n)
 {
-	struct pkt *seg[IO_IPSOCK_BATCH];
+	struct pkt *seg[EP_GSO_SEGS];
 	int r;
 
 	if (n == 0 || ip[0] >> 4 != 4) {
 		ep->ctr[EP_CTR_DROP_TUN_NOT_IPV4]++;
 		return;
 	}
-	if ((r = gso_segment(vh, ip, n, &ep->d->pool, seg, IO_IPSOCK_BATCH)) < 0) {
+	if ((r = gso_segment(vh, ip, n, &ep->d->pool, seg, EP_GSO_SEGS)) < 0) {
 		ep->ctr[r == SP_ENOMEM ? EP_CTR_DROP_POOL_EMPTY : EP_CTR_DROP_TUN_GSO]++;
 		return;
 	}
-	ep->ctr[EP_CTR_TUN_RX_GSO] += vh->gso_type != VNET_GSO_NONE;
-	ep->ctr[EP_CTR_TUN_RX_SEGMENTS] += (unsigned)r;
+	if (vh->gso_type != VNET_GSO_NONE) {
+		ep->ctr[EP_CTR_TUN_RX_GSO]++;
+		ep->ctr[EP_CTR_TUN_RX_SEGMENTS] += (unsigned)r;
+	}
 	for (int i = 0; i < r; i++)
 		endpoint_output(ep->stack, io_now(), seg[i]);
 }
