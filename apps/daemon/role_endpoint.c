@@ -486,6 +486,7 @@ static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	for (int i = 0; i < EP_BATCH; i++) {
 		int n = io_ipsock_recv_batch(&ep->net, fd, &ep->d->pool, pk, IO_IPSOCK_BATCH);
 
+		ep->ctr[EP_CTR_DROP_NET_TRUNCATED] += ep->net.truncated;
 		if (n == SP_ENOSPACE && fd == ep->net.udp && natt_large(ep)) {
 			ep->ctr[EP_CTR_NET_RX]++;
 			continue; /* a large IKE message, handed over whole */

@@ -469,7 +469,7 @@ static int recv_raw_batch(struct io_ipsock *s, int fd, struct pkt_pool *pool, st
 		}
 		rx_ovfl(s, fd, &b->msgs[i].msg_hdr, NULL, NULL);
 		if ((b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-			s->ctr[IO_IPSOCK_CTR_DROP_RX_TRUNCATED]++;
+			s->truncated++;
 			pkt_free(p[i]);
 			continue;
 		}
@@ -520,7 +520,7 @@ static int recv_udp_batch(struct io_ipsock *s, struct pkt_pool *pool, struct pkt
 	rx_ovfl(s, s->udp, &m, &gso, &h.ip_dst);
 	if ((m.msg_flags & MSG_TRUNC) != 0) {
 		pkt_free(p);
-		s->ctr[IO_IPSOCK_CTR_DROP_RX_TRUNCATED]++;
+		s->truncated++;
 		return 0;
 	}
 	n = (size_t)r;
@@ -572,7 +572,7 @@ static int recv_udp_batch(struct io_ipsock *s, struct pkt_pool *pool, struct pkt
 		    ipv4_build(out[i], &h, NULL, 0) != 0) {
 			for (unsigned k = 0; k < cnt; k++)
 				pkt_free(out[k]);
-			s->ctr[IO_IPSOCK_CTR_DROP_RX_TRUNCATED] += cnt;
+			s->truncated += cnt;
 			return 0;
 		}
 	}
@@ -583,6 +583,7 @@ static int recv_udp_batch(struct io_ipsock *s, struct pkt_pool *pool, struct pkt
 int io_ipsock_recv_batch(struct io_ipsock *s, int fd, struct pkt_pool *pool, struct pkt **out,
 			 unsigned max)
 {
+	s->truncated = 0;
 	if (max > IO_IPSOCK_BATCH)
 		max = IO_IPSOCK_BATCH;
 	if (max == 0)

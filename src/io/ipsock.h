@@ -24,7 +24,6 @@
 	_(DROP_TX_FULL, "drop_tx_full")	  /* EAGAIN/ENOBUFS: socket buffer or queue full */ \
 	_(DROP_TX_ERROR, "drop_tx_error") /* any other send error */                        \
 	_(DROP_RX_QUEUE, "drop_rx_queue") /* the socket's receive queue overflowed */       \
-	_(DROP_RX_TRUNCATED, "drop_rx_truncated") /* larger than a packet buffer */         \
 	_(DROP_RX_NO_BUFFER, "drop_rx_no_buffer") /* no packet buffer for a GRO segment */  \
 	_(DROP_RX_ERROR, "drop_rx_error")	  /* recv failed */
 
@@ -52,8 +51,10 @@ struct io_ipsock {
 	size_t large_len;
 	uint32_t large_src, large_dst;
 	uint16_t large_sport;
-	bool gso, gro;	  /* UDP GSO on sends, UDP GRO on receives (io_ipsock_tune) */
-	uint32_t ovfl[3]; /* SO_RXQ_OVFL: the kernel's drop count of esp_rx, ah_rx, udp */
+	bool gso, gro;	    /* UDP GSO on sends, UDP GRO on receives (io_ipsock_tune) */
+	uint32_t ovfl[3];   /* SO_RXQ_OVFL: the kernel's drop count of esp_rx, ah_rx, udp */
+	unsigned truncated; /* io_ipsock_recv_batch(): datagrams larger than a packet buffer,
+			       dropped in the last call (the caller counts them) */
 	struct io_ipsock_batch *b;
 	uint64_t ctr[IO_IPSOCK_CTR_N];
 };
@@ -97,7 +98,7 @@ void io_ipsock_flush(struct io_ipsock *s);
  * coalesced (GRO) is split into its datagrams. Returns how many went into out (0: all were
  * dropped and counted), SP_EAGAIN, SP_ENOMEM (the pool is empty), SP_ENOSPACE (a UDP
  * datagram longer than a packet buffer, whole in s->large as with io_ipsock_recv()) or
- * SP_EIO.
+ * SP_EIO. Datagrams larger than a packet buffer that were dropped: s->truncated.
  */
 int io_ipsock_recv_batch(struct io_ipsock *s, int fd, struct pkt_pool *pool, struct pkt **out,
 			 unsigned max) SP_MUST_CHECK;
