@@ -200,9 +200,15 @@ const uint8_t *io_tunq_rx(struct io_tunq *q, size_t *len)
 {
 	uint32_t tail = atomic_load_explicit(&q->rx.tail, memory_order_relaxed);
 
-	eventfd_drain(q->notify);
-	if (atomic_load_explicit(&q->rx.head, memory_order_acquire) == tail)
-		return NULL;
+	/* The eventfd is emptied only when the ring is: buffers left for the next call keep
+	 * it readable (each was published, and posted, after the last time it was emptied),
+	 * so the owner's epoll comes back for them. Emptied, the ring is looked at again for
+	 * a buffer whose post the emptying took. */
+	if (atomic_load_explicit(&q->rx.head, memory_order_acquire) == tail) {
+		eventfd_drain(q->notify);
+		if (atomic_load_explicit(&q->rx.head, memory_order_acquire) == tail)
+			return NULL;
+	}
 	*len = q->rx.len[tail % q->n];
 	return slot(q, &q->rx, tail);
 }

@@ -35,7 +35,8 @@ int io_tunq_start(struct io_tun *t, unsigned n, struct io_tunq **out) SP_MUST_CH
 /* Stop the thread (what was queued to write is written first) and free everything;
  * accepts NULL. */
 void io_tunq_stop(struct io_tunq *q);
-/* An eventfd, readable when read buffers wait; io_tunq_rx() empties it. */
+/* An eventfd, readable while read buffers wait (io_tunq_rx() empties it when it finds
+ * none, so the owner may stop early and is called again for the rest). */
 int io_tunq_fd(const struct io_tunq *q);
 
 /* The oldest buffer read, its length in *len (virtio-net header included), or NULL. */

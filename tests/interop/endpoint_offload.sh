@@ -9,6 +9,8 @@
 #      writes each packet as it decrypted it), and a must count the large segment;
 #   2. with offloads on both sides, 8 MB over TCP must arrive byte for byte, a must have
 #      cut large segments and b coalesced packets, with nothing dropped on the path;
+#      A burst of 200 small datagrams, then silence, must arrive whole: nothing may wait
+#      in the TUN thread's buffers for traffic that does not come;
 #   3. the same with the TUN device's own thread off (tun_thread = no), and with offloads
 #      off on both sides: nothing cut, nothing coalesced.
 #
@@ -126,6 +128,18 @@ agree() { # WHAT: the ends' counters agree (a's ESP = b's ESP = b's cleartext up
 	echo "ok: $1: $dec ESP packets sent, received, decrypted and delivered"
 }
 
+burst() { # WHAT: 200 datagrams sent at once all arrive, with nothing sent after them
+	spawn "$nsb" python3 -u "$check" count $B 5559 200 3 >"$work/count.out" 2>&1
+	cpid=$spawned
+	wait_for 50 grep -q ready "$work/count.out" || fail "$1: no UDP receiver"
+	ip netns exec "$nsa" python3 "$check" burst $A $B 5559 200 || fail "$1: burst failed"
+	wait "$cpid"
+	forget "$cpid"
+	[ "$(tail -n 1 "$work/count.out")" = 200 ] ||
+		fail "$1: $(tail -n 1 "$work/count.out") of 200 datagrams of a burst arrived"
+	echo "ok: $1: a burst of 200 datagrams arrived whole"
+}
+
 transfer() { # WHAT PORT: 8 MB from a to b, compared
 	spawn "$nsb" python3 "$check" recv $B "$2" >"$work/recv.out" 2>&1
 	rpid=$spawned
@@ -177,6 +191,7 @@ if [ "$encap" = udp ]; then
 fi
 no_drops "offloads on"
 agree "offloads on"
+burst "offloads on"
 echo "ok: offloads on: a cut $(ctr a endpoint.tun_rx_gso) large segments," \
 	"b coalesced $(ctr b endpoint.tun_tx_coalesced) packets"
 stop "offloads on"

@@ -10,6 +10,9 @@
                                        kernel's TSO makes them (a virtio-net header, GSO
                                        TCPv4, segment size 1348, partial checksum), print
                                        the payload's length and sha256
+  tso_check.py burst SRC DST PORT N    send N small UDP datagrams at once
+  tso_check.py count ADDR PORT N SECS  print how many of N datagrams came within SECS
+                                       seconds of the first (stops at N)
   tso_check.py sniff IFACE PORT SECS [N]
                                        watch IFACE (AF_PACKET) for SECS seconds, until the
                                        flow to PORT ends or N payload bytes came in
@@ -64,6 +67,33 @@ def send(src, dst, port, nbytes):
     s.recv(1)
     s.close()
     print(len(data), hashlib.sha256(data).hexdigest())
+
+
+def burst(src, dst, port, n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    for i in range(n):
+        s.sendto(b"%08d" % i + bytes(92), (dst, port))
+
+
+def count(addr, port, n, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.bind((addr, port))
+    print("ready", flush=True)
+    s.settimeout(30)
+    got = 0
+    try:
+        s.recv(2048)
+        got = 1
+        end = time.time() + secs
+        while got < n and time.time() < end:
+            s.settimeout(max(0.01, end - time.time()))
+            s.recv(2048)
+            got += 1
+    except socket.timeout:
+        pass
+    print(got, flush=True)
 
 
 def csum(b):
@@ -160,6 +190,10 @@ if __name__ == "__main__":
         recv(a[1], int(a[2]))
     elif a[0] == "send":
         send(a[1], a[2], int(a[3]), int(a[4]))
+    elif a[0] == "burst":
+        burst(a[1], a[2], int(a[3]), int(a[4]))
+    elif a[0] == "count":
+        count(a[1], int(a[2]), int(a[3]), float(a[4]))
     elif a[0] == "inject":
         inject(a[1], a[2], a[3], int(a[4]))
     elif a[0] == "sniff":
