@@ -408,7 +408,10 @@ void io_ipsock_queue(struct io_ipsock *s, struct pkt *p)
 /* SO_RXQ_OVFL: the socket's drop count so far; what it grew by is counted. */
 static void rx_ovfl(struct io_ipsock *s, int fd, struct msghdr *m, int *gso, uint32_t *dst)
 {
-	uint32_t *last = fd == s->esp_rx ? &s->ovfl[0] : fd == s->ah_rx ? &s->ovfl[1] : &s->ovfl[2];
+	uint32_t *last = fd == s->esp_rx  ? &s->ovfl[0]
+			 : fd == s->ah_rx ? &s->ovfl[1]
+			 : fd == s->udp	  ? &s->ovfl[2]
+					  : &s->ovfl[3];
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {

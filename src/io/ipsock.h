@@ -51,8 +51,10 @@ struct io_ipsock {
 	size_t large_len;
 	uint32_t large_src, large_dst;
 	uint16_t large_sport;
-	bool gso, gro;	    /* UDP GSO on sends, UDP GRO on receives (io_ipsock_tune) */
-	uint32_t ovfl[3];   /* SO_RXQ_OVFL: the kernel's drop count of esp_rx, ah_rx, udp */
+	bool gso, gro; /* UDP GSO on sends, UDP GRO on receives (io_ipsock_tune) */
+	/* SO_RXQ_OVFL: the kernel's drop count of esp_rx, ah_rx, udp and of another socket
+	 * read with io_ipsock_recv_batch() */
+	uint32_t ovfl[4];
 	unsigned truncated; /* io_ipsock_recv_batch(): datagrams larger than a packet buffer,
 			       dropped in the last call (the caller counts them) */
 	struct io_ipsock_batch *b;
