@@ -26,7 +26,7 @@
 #define EP_BATCH       64 /* packets per wakeup and descriptor, so no source starves another */
 /* With TUN offloads a read can bring 64 KB (49 segments at MTU 1400): reads per wakeup. */
 #define EP_TUN_READS   8
-#define EP_TUN_SPILL   (65536 + 256) /* one large TUN read */
+#define EP_TUN_SPILL   (VNET_HDR_LEN + 65536) /* one large TUN read */
 /* Segments of one large TUN packet: 64 KB at the smallest MTU's segment size (576 less
  * IPv4, TCP and timestamps: 524 bytes) is 126. */
 #define EP_GSO_SEGS    128
@@ -342,48 +342,18 @@ static void tun_segment(struct ep_role *ep, const struct vnet_hdr *vh, const uin
 		endpoint_output(ep->stack, io_now(), seg[i]);
 }
 
-/* One read from a TUN device with offloads: a packet, or a large segment cut into
- * MTU-sized ones, to the stack. false: nothing more to read now. */
-static bool tun_read_vnet(struct ep_role *ep)
+/* A virtio-net header and a packet (len bytes in all) the TUN device gave. */
+static void tun_packet(struct ep_role *ep, const uint8_t *b, size_t len)
 {
-	struct pkt *p = pkt_alloc(&ep->d->pool);
 	struct vnet_hdr vh;
-	uint8_t vb[VNET_HDR_LEN];
-	int n;
 
-	if (p == NULL) {
-		ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
-		return false;
-	}
-	if ((n = io_tun_read_vnet(&ep->tun, p, vb, ep->spill, EP_TUN_SPILL)) < 0) {
-		pkt_free(p);
-		if (n == SP_ENOSPACE)
-			ep->ctr[EP_CTR_DROP_TUN_GSO]++;
-		else if (n != SP_EAGAIN)
-			ep->ctr[EP_CTR_DROP_READ_ERROR]++;
-		return n == SP_ENOSPACE;
-	}
 	ep->ctr[EP_CTR_TUN_RX]++;
-	vnet_hdr_parse(vb, &vh);
-	if (n == 0 || (p->len == (uint32_t)n ? pkt_data(p) : ep->spill)[0] >> 4 != 4) {
-		ep->ctr[EP_CTR_DROP_TUN_NOT_IPV4]++;
-		pkt_free(p);
-		return true;
+	if (len < VNET_HDR_LEN) {
+		ep->ctr[EP_CTR_DROP_READ_ERROR]++;
+		return;
 	}
-	if (vh.gso_type == VNET_GSO_NONE && p->len == (uint32_t)n) {
-		/* An ordinary packet, read in place: its checksum completed if partial. */
-		if ((vh.flags & VNET_F_NEEDS_CSUM) != 0 &&
-		    gso_csum_finish(&vh, pkt_data(p), p->len) != 0) {
-			ep->ctr[EP_CTR_DROP_TUN_GSO]++;
-			pkt_free(p);
-			return true;
-		}
-		endpoint_output(ep->stack, io_now(), p);
-		return true;
-	}
-	tun_segment(ep, &vh, p->len == (uint32_t)n ? pkt_data(p) : ep->spill, (size_t)n);
-	pkt_free(p);
-	return true;
+	vnet_hdr_parse(b, &vh);
+	tun_segment(ep, &vh, b + VNET_HDR_LEN, len - VNET_HDR_LEN);
 }
 
 /* What the TUN device's thread read: each buffer a virtio-net header and a packet. */
@@ -398,15 +368,7 @@ static void on_tunq(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	(void)events;
 	ep->in_batch = true;
 	for (int i = 0; i < EP_TUN_READS && (b = io_tunq_rx(ep->tunq, &len)) != NULL; i++) {
-		struct vnet_hdr vh;
-
-		ep->ctr[EP_CTR_TUN_RX]++;
-		if (len < VNET_HDR_LEN) {
-			ep->ctr[EP_CTR_DROP_READ_ERROR]++;
-		} else {
-			vnet_hdr_parse(b, &vh);
-			tun_segment(ep, &vh, b + VNET_HDR_LEN, len - VNET_HDR_LEN);
-		}
+		tun_packet(ep, b, len);
 		io_tunq_rx_done(ep->tunq);
 	}
 	batch_end(ep);
@@ -423,8 +385,22 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	(void)events;
 	ep->in_batch = true;
 	if (ep->tun.vnet) {
-		for (int i = 0; i < EP_TUN_READS && tun_read_vnet(ep); i++)
-			;
+		/* Packets, or large segments cut into MTU-sized ones, to the stack. */
+		for (int i = 0; i < EP_TUN_READS; i++) {
+			int n = io_tun_read_vnet(&ep->tun, ep->spill, EP_TUN_SPILL);
+
+			if (n >= 0) {
+				tun_packet(ep, ep->spill, (size_t)n);
+				continue;
+			}
+			if (n == SP_ENOSPACE) {
+				ep->ctr[EP_CTR_DROP_TUN_GSO]++;
+				continue;
+			}
+			if (n != SP_EAGAIN)
+				ep->ctr[EP_CTR_DROP_READ_ERROR]++;
+			break;
+		}
 		batch_end(ep);
 		tun_drops(ep, io_now());
 		rearm(ep);

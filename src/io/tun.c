@@ -189,35 +189,16 @@ int io_tun_write_vnet(struct io_tun *t, const uint8_t *buf, size_t len)
 	return n == (ssize_t)len ? 0 : SP_EIO;
 }
 
-int io_tun_read_vnet(struct io_tun *t, struct pkt *p, uint8_t *vnet, uint8_t *spill,
-		     size_t spillcap)
+int io_tun_read_vnet(struct io_tun *t, uint8_t *buf, size_t cap)
 {
-	struct iovec iov[3];
-	size_t head;
-	ssize_t n;
+	ssize_t n = read(t->fd, buf, cap);
 
-	pkt_reset(p, PKT_HEADROOM);
-	head = pkt_tailroom(p);
-	iov[0] = (struct iovec){ vnet, VNET_LEN };
-	iov[1] = (struct iovec){ pkt_data(p), head };
-	iov[2] = (struct iovec){ spill, spillcap - head };
-	n = readv(t->fd, iov, 3);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SP_EAGAIN
 										 : SP_EIO;
-	if (n < VNET_LEN)
-		return SP_EIO;
-	n -= VNET_LEN;
-	if ((size_t)n == spillcap)
+	if ((size_t)n == cap)
 		return SP_ENOSPACE; /* larger than 64 KB: the kernel never makes one */
-	if ((size_t)n <= head) {
-		p->len = (uint32_t)n;
-		return (int)n;
-	}
-	/* Whole in spill: the part read into the packet in front of the rest. */
-	memmove(spill + head, spill, (size_t)n - head);
-	memcpy(spill, pkt_data(p), head);
-	return (int)n;
+	return n < VNET_LEN ? SP_EIO : (int)n;
 }
 
 int io_tun_set_queue(struct io_tun *t, unsigned packets)

@@ -43,14 +43,10 @@ int io_tun_read(struct io_tun *t, struct pkt *p) SP_MUST_CHECK;
  * SP_EAGAIN when the kernel had no room (EAGAIN, ENOBUFS), SP_EIO. */
 int io_tun_write(struct io_tun *t, const struct pkt *p) SP_MUST_CHECK;
 
-/*
- * With t->vnet: read one packet, its virtio-net header into vnet (VNET_HDR_LEN bytes),
- * the packet into p (emptied first) and, when longer than p's tailroom, whole into spill
- * (spillcap bytes, at least 64 KB) instead. Returns its length (p->len set when it fit),
- * SP_EAGAIN, SP_ENOSPACE (longer than spill, consumed) or SP_EIO.
- */
-int io_tun_read_vnet(struct io_tun *t, struct pkt *p, uint8_t *vnet, uint8_t *spill,
-		     size_t spillcap) SP_MUST_CHECK;
+/* With t->vnet: read one packet with its virtio-net header in front into buf (cap bytes,
+ * 10 + 64 KB for the largest). Returns the length read, SP_EAGAIN, SP_ENOSPACE (longer
+ * than cap, consumed) or SP_EIO. */
+int io_tun_read_vnet(struct io_tun *t, uint8_t *buf, size_t cap) SP_MUST_CHECK;
 /* With t->vnet: write buf, a virtio-net header and the packet after it. As io_tun_write. */
 int io_tun_write_vnet(struct io_tun *t, const uint8_t *buf, size_t len) SP_MUST_CHECK;
 
