@@ -74,6 +74,7 @@ struct ep_role {
 	struct io_tun tun;
 	struct io_ipsock net;
 	struct io_timer timer;
+	struct io_timer stats; /* each second: the kernel's and the TUN thread's counts */
 	uint64_t ctr[EP_CTR_N];
 	struct sp_ctrs ctrs;
 	bool registered;
@@ -191,7 +192,8 @@ static void batch_end(struct ep_role *ep)
 	ep->in_batch = false;
 }
 
-/* The kernel's drops on the TUN device's queue towards us, at most once a second. */
+/* The kernel's drops on the TUN device's queue towards us and the TUN thread's counts, at
+ * most once a second: after batches, and from a timer each second when idle. */
 static void tun_drops(struct ep_role *ep, sp_time now)
 {
 	uint64_t v;
@@ -209,6 +211,16 @@ static void tun_drops(struct ep_role *ep, sp_time now)
 		ep->ctr[EP_CTR_DROP_TUN_WRITE] = s.tx_error;
 		ep->ctr[EP_CTR_TUN_RX_PAUSED] = s.rx_full;
 	}
+}
+
+static void on_stats(struct io_loop *loop, void *arg)
+{
+	struct ep_role *ep = arg;
+	sp_time now = io_now();
+
+	tun_drops(ep, now);
+	if (io_timer_arm(loop, &ep->stats, now + SP_SEC(1)) != 0)
+		SP_ERR(&ep->d->log, "endpoint", "cannot arm the timer");
 }
 
 /* Manual keys: nobody else acts on the engine's events. */
@@ -729,6 +741,7 @@ void spinatd_endpoint_stop(struct spinatd *d)
 		endpoint_shutdown(ep->stack, io_now());
 	if (d->loop != NULL) {
 		io_timer_cancel(d->loop, &ep->timer);
+		io_timer_cancel(d->loop, &ep->stats);
 		if (ep->tunq != NULL)
 			io_loop_del_fd(d->loop, io_tunq_fd(ep->tunq));
 		else if (ep->tun.fd >= 0)
@@ -788,6 +801,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 	ep->l2tp_fd = -1;
 	ep->net.raw_tx = ep->net.esp_rx = ep->net.ah_rx = ep->net.udp = -1;
 	io_timer_init(&ep->timer, on_timer, ep);
+	io_timer_init(&ep->stats, on_stats, ep);
 	p.io.arg = ep;
 	/* Keys, SPIs and CBC IVs from a DRBG seeded by the kernel: no system call per packet. */
 	if ((r = crypto_drbg_new_from(&ep->drbg, &io_rng)) != 0)
@@ -811,6 +825,8 @@ int spinatd_endpoint_start(struct spinatd *d)
 	if (ep->ike != NULL && (r = endpoint_ike_open(ep->ike, ep->stack, rearm, ep)) != 0)
 		return r;
 	rearm(ep); /* the first timer starts the stack: IKE's auto = start connections */
+	if ((r = io_timer_arm(d->loop, &ep->stats, io_now() + SP_SEC(1))) != 0)
+		return r;
 	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s", ep->tun.name,
 		ep->tun.vnet
 			? ((ep->tun.offloads & IO_TUN_OFF_TSO4) != 0
