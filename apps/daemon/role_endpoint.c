@@ -13,7 +13,9 @@
 #include "io/ipsock.h"
 #include "io/state.h"
 #include "io/tun.h"
+#include "io/tunq.h"
 #include "io/udp.h"
+#include "proto/gso.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
 #include "proto/natt.h"
@@ -22,22 +24,38 @@
 #include <string.h>
 
 #define EP_BATCH       64 /* packets per wakeup and descriptor, so no source starves another */
+/* With TUN offloads a read can bring 64 KB (49 segments at MTU 1400): reads per wakeup. */
+#define EP_TUN_READS   8
+#define EP_TUN_SPILL   (VNET_HDR_LEN + 65536) /* one large TUN read */
+/* Segments of one large TUN packet: 64 KB at the smallest MTU's segment size (576 less
+ * IPv4, TCP and timestamps: 524 bytes) is 126. */
+#define EP_GSO_SEGS    128
+#define EP_SOCK_BUF    (4u << 20) /* socket buffers each way */
+#define EP_TUN_QUEUE   1000	  /* the kernel's queue towards us, in packets */
+#define EP_TUNQ_BUFS   32	  /* tun_thread: 64 KB buffers each way */
 #define EP_DEFAULT_MTU 1400
 /* A packet from the TUN device must leave room in its buffer for ESP's trailer and ICV
  * (at most 15 + 2 + 32 bytes) after PKT_HEADROOM. */
 #define EP_MAX_MTU     1700
 #define EP_MAX_ROUTES  16
 
-#define foreach_ep_ctr(_)                                                                    \
-	_(TUN_RX, "tun_rx")			    /* cleartext read from the TUN device */ \
-	_(TUN_TX, "tun_tx")			    /* cleartext written to it */            \
-	_(NET_RX, "net_rx")			    /* packets read from the sockets */      \
-	_(NET_TX, "net_tx")			    /* packets sent */                       \
-	_(DROP_TUN_NOT_IPV4, "drop_tun_not_ipv4")   /* e.g. IPv6 the kernel sends the TUN */ \
-	_(DROP_POOL_EMPTY, "drop_pool_empty")	    /* no packet buffer free */              \
-	_(DROP_TUN_WRITE, "drop_tun_write")	    /* the kernel refused the write */       \
-	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                    \
-	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */        \
+#define foreach_ep_ctr(_)                                                                        \
+	_(TUN_RX, "tun_rx")			    /* cleartext read from the TUN device */     \
+	_(TUN_TX, "tun_tx")			    /* cleartext written to it */                \
+	_(NET_RX, "net_rx")			    /* packets read from the sockets */          \
+	_(NET_TX, "net_tx")			    /* packets sent */                           \
+	_(DROP_TUN_NOT_IPV4, "drop_tun_not_ipv4")   /* e.g. IPv6 the kernel sends the TUN */     \
+	_(DROP_POOL_EMPTY, "drop_pool_empty")	    /* no packet buffer free */                  \
+	_(TUN_RX_GSO, "tun_rx_gso")		    /* large segments among them (offload) */    \
+	_(TUN_RX_SEGMENTS, "tun_rx_segments")	    /* MTU-sized packets cut from those */       \
+	_(TUN_TX_COALESCED, "tun_tx_coalesced")	    /* went up inside another (GRO-like) */      \
+	_(DROP_TUN_WRITE, "drop_tun_write")	    /* the kernel refused the write */           \
+	_(DROP_TUN_FULL, "drop_tun_full")	    /* a write found no room (ENOBUFS) */        \
+	_(DROP_TUN_KERNEL, "drop_tun_kernel")	    /* the kernel's queue to us overflowed */    \
+	_(DROP_TUN_GSO, "drop_tun_gso")		    /* a large segment that could not be cut */  \
+	_(TUN_RX_PAUSED, "tun_rx_paused")	    /* tun_thread: its read buffers were full */ \
+	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                        \
+	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */            \
 	_(DROP_READ_ERROR, "drop_read_error")	    /* read or recv failed */
 
 enum ep_ctr {
@@ -56,6 +74,7 @@ struct ep_role {
 	struct io_tun tun;
 	struct io_ipsock net;
 	struct io_timer timer;
+	struct io_timer stats; /* each second: the kernel's and the TUN thread's counts */
 	uint64_t ctr[EP_CTR_N];
 	struct sp_ctrs ctrs;
 	bool registered;
@@ -64,6 +83,18 @@ struct ep_role {
 	int l2tp_fd;		  /* 004's client module: its UDP port (host/host_l2tp.h) */
 	uint32_t l2tp_local;
 	uint16_t l2tp_port;
+	/* The data path (tun_offload): inside on_tun() and on_net() packets for the network
+	 * are queued and cleartext for the host is coalesced, both flushed before they
+	 * return. */
+	bool in_batch;
+	uint8_t *spill; /* EP_TUN_SPILL bytes: a large segment read from the TUN device */
+	uint8_t *grobuf;
+	struct gro gro;
+	struct sp_ctrs net_ctrs;
+	bool net_registered;
+	struct io_tunq *tunq; /* tun_thread: the device's reads and writes on their own thread */
+	sp_time drops_at;     /* when the kernel's TUN drop count was read last */
+	uint64_t drops_base;  /* its value when the device was opened */
 };
 
 static void net_out(void *arg, sp_time now, struct pkt *p)
@@ -71,11 +102,51 @@ static void net_out(void *arg, sp_time now, struct pkt *p)
 	struct ep_role *ep = arg;
 
 	(void)now;
-	if (endpoint_ike_send(ep->ike, p) || io_ipsock_send(&ep->net, p) == 0)
+	if (endpoint_ike_send(ep->ike, p)) {
+		ep->ctr[EP_CTR_NET_TX]++; /* UDP 500, on IKE's own socket */
+	} else if (ep->in_batch) {
 		ep->ctr[EP_CTR_NET_TX]++;
-	else
+		io_ipsock_queue(&ep->net, p); /* its failures count as net.drop_tx_* */
+		return;
+	} else if (io_ipsock_send(&ep->net, p) == 0) {
+		ep->ctr[EP_CTR_NET_TX]++;
+	} else {
 		ep->ctr[EP_CTR_DROP_NET_SEND]++;
+	}
 	pkt_free(p);
+}
+
+static void tun_result(struct ep_role *ep, int r)
+{
+	if (r == 0)
+		ep->ctr[EP_CTR_TUN_TX]++;
+	else
+		ep->ctr[r == SP_EAGAIN ? EP_CTR_DROP_TUN_FULL : EP_CTR_DROP_TUN_WRITE]++;
+}
+
+/* With tun_thread the coalescing buffer is the next write buffer of the thread's ring:
+ * queue it (the thread writes it) and coalesce into the next one. */
+static void tunq_put(struct ep_role *ep, size_t len)
+{
+	io_tunq_tx_put(ep->tunq, len);
+	ep->ctr[EP_CTR_TUN_TX]++;
+	ep->gro.buf = io_tunq_tx(ep->tunq);
+}
+
+/* The coalesced run, up to the host. */
+static void gro_out(struct ep_role *ep)
+{
+	uint16_t segs = ep->gro.segs;
+	const uint8_t *b;
+	size_t len;
+
+	if ((b = gro_flush(&ep->gro, &len)) == NULL)
+		return;
+	ep->ctr[EP_CTR_TUN_TX_COALESCED] += segs - 1u;
+	if (ep->tunq != NULL)
+		tunq_put(ep, len);
+	else
+		tun_result(ep, io_tun_write_vnet(&ep->tun, b, len));
 }
 
 static void local_out(void *arg, sp_time now, struct pkt *p)
@@ -83,11 +154,73 @@ static void local_out(void *arg, sp_time now, struct pkt *p)
 	struct ep_role *ep = arg;
 
 	(void)now;
-	if (io_tun_write(&ep->tun, p) == 0)
-		ep->ctr[EP_CTR_TUN_TX]++;
-	else
-		ep->ctr[EP_CTR_DROP_TUN_WRITE]++;
+	if (ep->grobuf != NULL && ep->in_batch) {
+		enum gro_verdict v = gro_offer(&ep->gro, pkt_data(p), p->len);
+
+		if (v == GRO_FLUSH) {
+			gro_out(ep);
+			v = gro_offer(&ep->gro, pkt_data(p), p->len);
+		}
+		if (v == GRO_HELD) {
+			pkt_free(p);
+			return;
+		}
+		gro_out(ep); /* GRO_BYPASS: what was held goes first, order kept */
+	}
+	if (ep->tunq != NULL) {
+		/* Through the thread's ring too, in order: with no virtio-net offload. */
+		gro_out(ep);
+		memset(ep->gro.buf, 0, VNET_HDR_LEN);
+		memcpy(ep->gro.buf + VNET_HDR_LEN, pkt_data(p), p->len);
+		tunq_put(ep, VNET_HDR_LEN + p->len);
+		if (!ep->in_batch)
+			io_tunq_kick(ep->tunq);
+		pkt_free(p);
+		return;
+	}
+	tun_result(ep, io_tun_write(&ep->tun, p));
 	pkt_free(p);
+}
+
+/* The end of a batch: what was queued leaves. */
+static void batch_end(struct ep_role *ep)
+{
+	gro_out(ep);
+	if (ep->tunq != NULL)
+		io_tunq_kick(ep->tunq);
+	io_ipsock_flush(&ep->net);
+	ep->in_batch = false;
+}
+
+/* The kernel's drops on the TUN device's queue towards us and the TUN thread's counts, at
+ * most once a second: after batches, and from a timer each second when idle. */
+static void tun_drops(struct ep_role *ep, sp_time now)
+{
+	uint64_t v;
+
+	if (now - ep->drops_at < SP_SEC(1) || io_tun_kernel_drops(&ep->tun, &v) != 0)
+		return;
+	ep->drops_at = now;
+	ep->ctr[EP_CTR_DROP_TUN_KERNEL] = v - ep->drops_base;
+	if (ep->tunq != NULL) {
+		struct io_tunq_stats s;
+
+		/* The thread's own counts: its writes are the only ones then. */
+		io_tunq_stats(ep->tunq, &s);
+		ep->ctr[EP_CTR_DROP_TUN_FULL] = s.tx_full;
+		ep->ctr[EP_CTR_DROP_TUN_WRITE] = s.tx_error;
+		ep->ctr[EP_CTR_TUN_RX_PAUSED] = s.rx_full;
+	}
+}
+
+static void on_stats(struct io_loop *loop, void *arg)
+{
+	struct ep_role *ep = arg;
+	sp_time now = io_now();
+
+	tun_drops(ep, now);
+	if (io_timer_arm(loop, &ep->stats, now + SP_SEC(1)) != 0)
+		SP_ERR(&ep->d->log, "endpoint", "cannot arm the timer");
 }
 
 /* Manual keys: nobody else acts on the engine's events. */
@@ -200,6 +333,63 @@ static void on_timer(struct io_loop *loop, void *arg)
 	rearm(ep);
 }
 
+/* A large segment (or a packet with a partial checksum) from the TUN device, with its
+ * virtio-net header vh: cut into MTU-sized packets to the stack. */
+static void tun_segment(struct ep_role *ep, const struct vnet_hdr *vh, const uint8_t *ip, size_t n)
+{
+	struct pkt *seg[EP_GSO_SEGS];
+	int r;
+
+	if (n == 0 || ip[0] >> 4 != 4) {
+		ep->ctr[EP_CTR_DROP_TUN_NOT_IPV4]++;
+		return;
+	}
+	if ((r = gso_segment(vh, ip, n, &ep->d->pool, seg, EP_GSO_SEGS)) < 0) {
+		ep->ctr[r == SP_ENOMEM ? EP_CTR_DROP_POOL_EMPTY : EP_CTR_DROP_TUN_GSO]++;
+		return;
+	}
+	if (vh->gso_type != VNET_GSO_NONE) {
+		ep->ctr[EP_CTR_TUN_RX_GSO]++;
+		ep->ctr[EP_CTR_TUN_RX_SEGMENTS] += (unsigned)r;
+	}
+	for (int i = 0; i < r; i++)
+		endpoint_output(ep->stack, io_now(), seg[i]);
+}
+
+/* A virtio-net header and a packet (len bytes in all) the TUN device gave. */
+static void tun_packet(struct ep_role *ep, const uint8_t *b, size_t len)
+{
+	struct vnet_hdr vh;
+
+	ep->ctr[EP_CTR_TUN_RX]++;
+	if (len < VNET_HDR_LEN) {
+		ep->ctr[EP_CTR_DROP_READ_ERROR]++;
+		return;
+	}
+	vnet_hdr_parse(b, &vh);
+	tun_segment(ep, &vh, b + VNET_HDR_LEN, len - VNET_HDR_LEN);
+}
+
+/* What the TUN device's thread read: each buffer a virtio-net header and a packet. */
+static void on_tunq(struct io_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ep_role *ep = arg;
+	const uint8_t *b;
+	size_t len;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	ep->in_batch = true;
+	for (int i = 0; i < EP_TUN_READS && (b = io_tunq_rx(ep->tunq, &len)) != NULL; i++) {
+		tun_packet(ep, b, len);
+		io_tunq_rx_done(ep->tunq);
+	}
+	batch_end(ep);
+	tun_drops(ep, io_now());
+	rearm(ep);
+}
+
 static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ep_role *ep = arg;
@@ -207,6 +397,29 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)fd;
 	(void)events;
+	ep->in_batch = true;
+	if (ep->tun.vnet) {
+		/* Packets, or large segments cut into MTU-sized ones, to the stack. */
+		for (int i = 0; i < EP_TUN_READS; i++) {
+			int n = io_tun_read_vnet(&ep->tun, ep->spill, EP_TUN_SPILL);
+
+			if (n >= 0) {
+				tun_packet(ep, ep->spill, (size_t)n);
+				continue;
+			}
+			if (n == SP_ENOSPACE) {
+				ep->ctr[EP_CTR_DROP_TUN_GSO]++;
+				continue;
+			}
+			if (n != SP_EAGAIN)
+				ep->ctr[EP_CTR_DROP_READ_ERROR]++;
+			break;
+		}
+		batch_end(ep);
+		tun_drops(ep, io_now());
+		rearm(ep);
+		return;
+	}
 	for (int i = 0; i < EP_BATCH; i++) {
 		struct pkt *p = pkt_alloc(&ep->d->pool);
 		int r;
@@ -229,6 +442,8 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		endpoint_output(ep->stack, io_now(), p);
 	}
+	batch_end(ep);
+	tun_drops(ep, io_now());
 	rearm(ep);
 }
 
@@ -252,34 +467,34 @@ static bool natt_large(struct ep_role *ep)
 static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ep_role *ep = arg;
+	struct pkt *pk[IO_IPSOCK_BATCH];
 
 	(void)loop;
 	(void)events;
+	ep->in_batch = true;
+	/* Up to EP_BATCH system calls, each bringing up to IO_IPSOCK_BATCH packets. */
 	for (int i = 0; i < EP_BATCH; i++) {
-		struct pkt *p = pkt_alloc(&ep->d->pool);
-		int r;
+		int n = io_ipsock_recv_batch(&ep->net, fd, &ep->d->pool, pk, IO_IPSOCK_BATCH);
 
-		if (p == NULL) {
+		ep->ctr[EP_CTR_DROP_NET_TRUNCATED] += ep->net.truncated;
+		if (n == SP_ENOSPACE && fd == ep->net.udp && natt_large(ep)) {
+			ep->ctr[EP_CTR_NET_RX]++;
+			continue; /* a large IKE message, handed over whole */
+		}
+		if (n == SP_ENOSPACE) {
+			ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
+			continue; /* the next datagram may fit */
+		}
+		if (n == SP_ENOMEM)
 			ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
-			break;
+		if (n < 0)
+			break; /* SP_EAGAIN; errors are counted as net.drop_rx_error */
+		for (int k = 0; k < n; k++) {
+			ep->ctr[EP_CTR_NET_RX]++;
+			endpoint_input(ep->stack, io_now(), pk[k]);
 		}
-		if ((r = io_ipsock_recv(&ep->net, fd, p)) != 0) {
-			pkt_free(p);
-			if (r == SP_ENOSPACE && fd == ep->net.udp && natt_large(ep)) {
-				ep->ctr[EP_CTR_NET_RX]++;
-				continue; /* a large IKE message, handed over whole */
-			}
-			if (r == SP_ENOSPACE) {
-				ep->ctr[EP_CTR_DROP_NET_TRUNCATED]++;
-				continue; /* the next datagram may fit */
-			}
-			if (r != SP_EAGAIN)
-				ep->ctr[EP_CTR_DROP_READ_ERROR]++;
-			break;
-		}
-		ep->ctr[EP_CTR_NET_RX]++;
-		endpoint_input(ep->stack, io_now(), p);
 	}
+	batch_end(ep);
 	rearm(ep);
 }
 
@@ -398,7 +613,7 @@ struct ep_conf {
 	uint32_t tun_addr;
 	uint8_t tun_plen;
 	uint32_t mtu, mark;
-	bool raw, udp;
+	bool raw, udp, offload, thread;
 	uint32_t routes[EP_MAX_ROUTES];
 	uint8_t route_len[EP_MAX_ROUTES];
 	unsigned nroutes;
@@ -413,7 +628,7 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	memset(ec, 0, sizeof(*ec));
 	ec->tun = "spinat0";
 	ec->mtu = EP_DEFAULT_MTU;
-	ec->raw = ec->udp = true;
+	ec->raw = ec->udp = ec->offload = ec->thread = true;
 	if (s == NULL)
 		return 0;
 	s->used = true;
@@ -422,7 +637,9 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	    (r = conf_get_u32(s, "mtu", EP_DEFAULT_MTU, 576, EP_MAX_MTU, &ec->mtu)) != 0 ||
 	    (r = conf_get_u32(s, "mark", 0, 0, UINT32_MAX, &ec->mark)) != 0 ||
 	    (r = conf_get_bool(s, "raw", true, &ec->raw)) != 0 ||
-	    (r = conf_get_bool(s, "udp", true, &ec->udp)) != 0)
+	    (r = conf_get_bool(s, "udp", true, &ec->udp)) != 0 ||
+	    (r = conf_get_bool(s, "tun_offload", true, &ec->offload)) != 0 ||
+	    (r = conf_get_bool(s, "tun_thread", true, &ec->thread)) != 0)
 		return r;
 	if (strlen(ec->tun) == 0 || strlen(ec->tun) >= IFNAMSIZ)
 		return conf_fail(s, "tun = '%s': an interface name of 1-%d characters", ec->tun,
@@ -450,7 +667,7 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 	struct spinatd *d = ep->d;
 	int fds[3], r;
 
-	if ((r = io_tun_open(&ep->tun, ec->tun)) != 0) {
+	if ((r = io_tun_open_flags(&ep->tun, ec->tun, ec->offload ? IO_TUN_VNET : 0)) != 0) {
 		SP_ERR(&d->log, "endpoint", "TUN device %s: %s%s", ec->tun, sp_strerror(r),
 		       r == SP_EBUSY	   ? " (another process has it open: a second daemon?)"
 		       : r == SP_EPERM	   ? " (root or CAP_NET_ADMIN needed)"
@@ -458,10 +675,18 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 					   : "");
 		return r;
 	}
-	if ((r = io_tun_configure(&ep->tun, ec->tun_addr, ec->tun_plen, ec->mtu)) != 0) {
+	if ((r = io_tun_configure(&ep->tun, ec->tun_addr, ec->tun_plen, ec->mtu)) != 0 ||
+	    (r = io_tun_set_queue(&ep->tun, EP_TUN_QUEUE)) != 0) {
 		SP_ERR(&d->log, "endpoint", "configuring %s: %s", ep->tun.name, sp_strerror(r));
 		return r;
 	}
+	if (io_tun_kernel_drops(&ep->tun, &ep->drops_base) != 0)
+		ep->drops_base = 0;
+	if (ep->tun.vnet && ((ep->spill = malloc(EP_TUN_SPILL)) == NULL ||
+			     (ep->grobuf = malloc(VNET_HDR_LEN + GRO_MAX_LEN)) == NULL))
+		return SP_ENOMEM;
+	if (ep->grobuf != NULL)
+		gro_init(&ep->gro, ep->grobuf);
 	for (unsigned i = 0; i < ec->nroutes; i++)
 		if ((r = io_tun_route_add(&ep->tun, ec->routes[i], ec->route_len[i])) != 0) {
 			SP_ERR(&d->log, "endpoint", "route %u into %s: %s", i, ep->tun.name,
@@ -478,7 +703,25 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 			       sp_strerror(r));
 		return r;
 	}
-	if ((r = io_loop_add_fd(d->loop, ep->tun.fd, EPOLLIN, on_tun, ep)) != 0)
+	if ((r = io_ipsock_tune(&ep->net, EP_SOCK_BUF, ec->offload)) != 0) {
+		SP_ERR(&d->log, "endpoint", "socket buffers: %s", sp_strerror(r));
+		return r;
+	}
+	sp_ctrs_init(&ep->net_ctrs, "net", d->name, io_ipsock_ctr_names, ep->net.ctr,
+		     IO_IPSOCK_CTR_N);
+	sp_ctr_register(&d->ctrs, &ep->net_ctrs);
+	ep->net_registered = true;
+	if (ep->tun.vnet && ec->thread) {
+		if ((r = io_tunq_start(&ep->tun, EP_TUNQ_BUFS, &ep->tunq)) != 0) {
+			SP_ERR(&d->log, "endpoint", "the TUN device's thread: %s", sp_strerror(r));
+			return r;
+		}
+		ep->gro.buf = io_tunq_tx(ep->tunq);
+		r = io_loop_add_fd(d->loop, io_tunq_fd(ep->tunq), EPOLLIN, on_tunq, ep);
+	} else {
+		r = io_loop_add_fd(d->loop, ep->tun.fd, EPOLLIN, on_tun, ep);
+	}
+	if (r != 0)
 		return r;
 	fds[0] = ep->net.esp_rx;
 	fds[1] = ep->net.ah_rx;
@@ -557,7 +800,10 @@ void spinatd_endpoint_stop(struct spinatd *d)
 		endpoint_shutdown(ep->stack, io_now());
 	if (d->loop != NULL) {
 		io_timer_cancel(d->loop, &ep->timer);
-		if (ep->tun.fd >= 0)
+		io_timer_cancel(d->loop, &ep->stats);
+		if (ep->tunq != NULL)
+			io_loop_del_fd(d->loop, io_tunq_fd(ep->tunq));
+		else if (ep->tun.fd >= 0)
 			io_loop_del_fd(d->loop, ep->tun.fd);
 		if (ep->net.esp_rx >= 0)
 			io_loop_del_fd(d->loop, ep->net.esp_rx);
@@ -574,10 +820,15 @@ void spinatd_endpoint_stop(struct spinatd *d)
 	}
 	io_udp_close(ep->l2tp_fd);
 	endpoint_ike_free(d, ep->ike);
+	io_tunq_stop(ep->tunq); /* before the device it uses */
 	io_tun_close(&ep->tun);
 	io_ipsock_close(&ep->net);
 	if (ep->registered)
 		sp_ctr_unregister(&d->ctrs, &ep->ctrs);
+	if (ep->net_registered)
+		sp_ctr_unregister(&d->ctrs, &ep->net_ctrs);
+	free(ep->spill);
+	free(ep->grobuf);
 	endpoint_free(ep->stack);
 	crypto_drbg_free(ep->drbg);
 	free(ep);
@@ -615,6 +866,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 	ep->net.raw_tx = ep->net.esp_rx = ep->net.ah_rx = ep->net.udp = -1;
 	ep->net.ipip_rx = ep->net.pap_rx = -1;
 	io_timer_init(&ep->timer, on_timer, ep);
+	io_timer_init(&ep->stats, on_stats, ep);
 	p.io.arg = ep;
 	/* Keys, SPIs and CBC IVs from a DRBG seeded by the kernel: no system call per packet. */
 	if ((r = crypto_drbg_new_from(&ep->drbg, &io_rng)) != 0)
@@ -639,8 +891,16 @@ int spinatd_endpoint_start(struct spinatd *d)
 	if (ep->ike != NULL && (r = endpoint_ike_open(ep->ike, ep->stack, rearm, ep)) != 0)
 		return r;
 	rearm(ep); /* the first timer starts the stack: IKE's auto = start connections */
-	SP_INFO(&d->log, "endpoint", "cleartext on %s, ESP/AH on %s%s", ep->tun.name,
-		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "");
+	if ((r = io_timer_arm(d->loop, &ep->stats, io_now() + SP_SEC(1))) != 0)
+		return r;
+	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s", ep->tun.name,
+		ep->tun.vnet
+			? ((ep->tun.offloads & IO_TUN_OFF_TSO4) != 0
+				   ? (ep->tunq != NULL ? " (TSO, GRO, own thread)" : " (TSO, GRO)")
+				   : " (csum)")
+			: "",
+		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "",
+		ep->net.gso ? " (UDP GSO)" : "");
 	return 0;
 }
 
@@ -652,6 +912,10 @@ const char spinatd_endpoint_usage[] =
 	"      route = NET/LEN    a route into the TUN device; may repeat\n"
 	"      raw = yes|no       raw IP sockets for ESP (50) and AH (51) (default yes)\n"
 	"      udp = yes|no       the NAT-T UDP socket, RFC 3948 (default yes)\n"
+	"      tun_offload = yes|no  64 KB segments from and to the TUN device, UDP GSO/GRO\n"
+	"                         (default yes)\n"
+	"      tun_thread = yes|no   the TUN device's reads and writes on a thread of their\n"
+	"                         own, with tun_offload (default yes)\n"
 	"      mark = N           SO_MARK on the daemon's sockets, for policy routing\n"
 	"    [ipsec]              engine: natt_port (4500), natt_keepalive (20s, 0 off),\n"
 	"                         max_sa (1024), bypass_unmatched (no)\n"

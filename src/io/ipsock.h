@@ -7,9 +7,36 @@
 #ifndef SP_IO_IPSOCK_H
 #define SP_IO_IPSOCK_H
 
+#include "base/counter.h"
 #include "base/pkt.h"
 
 #define IO_IPSOCK_LARGE 65536 /* the largest UDP payload, and then some */
+#define IO_IPSOCK_BATCH 64    /* packets per sendmmsg/recvmmsg, segments per UDP GSO send */
+
+/* Where packets pass or are lost on the sockets (`spinat show counters`, module "net"). */
+#define foreach_io_ipsock_ctr(_)                                                            \
+	_(TX, "tx")			  /* packets the kernel took */                     \
+	_(TX_CALLS, "tx_calls")		  /* sendmmsg/sendmsg calls for them */             \
+	_(TX_GSO, "tx_gso")		  /* UDP GSO sends, several datagrams each */       \
+	_(RX, "rx")			  /* packets received */                            \
+	_(RX_CALLS, "rx_calls")		  /* recvmmsg/recvmsg calls that brought some */    \
+	_(RX_GRO, "rx_gro")		  /* UDP datagrams that came coalesced (GRO) */     \
+	_(DROP_TX_FULL, "drop_tx_full")	  /* EAGAIN/ENOBUFS: socket buffer or queue full */ \
+	_(DROP_TX_ERROR, "drop_tx_error") /* any other send error */                        \
+	_(DROP_RX_QUEUE, "drop_rx_queue") /* the socket's receive queue overflowed */       \
+	_(DROP_RX_NO_BUFFER, "drop_rx_no_buffer") /* no packet buffer for a GRO segment */  \
+	_(DROP_RX_ERROR, "drop_rx_error")	  /* recv failed */
+
+enum io_ipsock_ctr {
+#define _(sym, str) IO_IPSOCK_CTR_##sym,
+	foreach_io_ipsock_ctr(_)
+#undef _
+		IO_IPSOCK_CTR_N
+};
+
+extern const char *const io_ipsock_ctr_names[IO_IPSOCK_CTR_N];
+
+struct io_ipsock_batch; /* sendmmsg/recvmmsg state, allocated once */
 
 struct io_ipsock {
 	int raw_tx;  /* IPPROTO_RAW: sends whole packets */
@@ -26,6 +53,14 @@ struct io_ipsock {
 	size_t large_len;
 	uint32_t large_src, large_dst;
 	uint16_t large_sport;
+	bool gso, gro; /* UDP GSO on sends, UDP GRO on receives (io_ipsock_tune) */
+	/* SO_RXQ_OVFL: the kernel's drop count of esp_rx, ah_rx, udp and of another socket
+	 * read with io_ipsock_recv_batch() */
+	uint32_t ovfl[4];
+	unsigned truncated; /* io_ipsock_recv_batch(): datagrams larger than a packet buffer,
+			       dropped in the last call (the caller counts them) */
+	struct io_ipsock_batch *b;
+	uint64_t ctr[IO_IPSOCK_CTR_N];
 };
 
 /* Open the raw sockets (raw true) and the UDP socket on udp_port (0: none); mark, when
@@ -49,5 +84,31 @@ int io_ipsock_send(struct io_ipsock *s, const struct pkt *p) SP_MUST_CHECK;
  * the UDP socket to dst:dport. 0, SP_ENOTFOUND without a UDP socket, SP_EIO. */
 int io_ipsock_send_udp(struct io_ipsock *s, uint32_t dst, uint16_t dport, const uint8_t *payload,
 		       size_t len) SP_MUST_CHECK;
+
+/*
+ * Socket buffers of bytes each way (SO_RCVBUFFORCE/SO_SNDBUFFORCE, the plain options
+ * without CAP_NET_ADMIN), drop counts per receive (SO_RXQ_OVFL), and with offload UDP GSO
+ * and GRO on the NAT-T socket where the kernel has them. 0 or SP_EIO.
+ */
+int io_ipsock_tune(struct io_ipsock *s, unsigned bytes, bool offload) SP_MUST_CHECK;
+
+/*
+ * Queue a whole IPv4 packet for sending (consumes p); sent when the queue is full or by
+ * io_ipsock_flush(). Consecutive ESP-in-UDP packets to one peer of one size leave in one
+ * UDP GSO send; the rest in sendmmsg batches. Failures are counted in s->ctr.
+ */
+void io_ipsock_queue(struct io_ipsock *s, struct pkt *p);
+void io_ipsock_flush(struct io_ipsock *s);
+
+/*
+ * Receive up to max (at most IO_IPSOCK_BATCH) packets from fd with one system call, into
+ * packets from pool, whole IPv4 as io_ipsock_recv() makes them; a UDP datagram the kernel
+ * coalesced (GRO) is split into its datagrams. Returns how many went into out (0: all were
+ * dropped and counted), SP_EAGAIN, SP_ENOMEM (the pool is empty), SP_ENOSPACE (a UDP
+ * datagram longer than a packet buffer, whole in s->large as with io_ipsock_recv()) or
+ * SP_EIO. Datagrams larger than a packet buffer that were dropped: s->truncated.
+ */
+int io_ipsock_recv_batch(struct io_ipsock *s, int fd, struct pkt_pool *pool, struct pkt **out,
+			 unsigned max) SP_MUST_CHECK;
 
 #endif

@@ -85,6 +85,7 @@ reach() { # NS SRC DST LIMIT T0
 # socket (the CLI under AddressSanitizer takes half a second a call): the clock runs from
 # here, and the pings tell when the tunnel is back.
 start_now() { # NAME NS
+	endpoint_offload "$work/$1.conf"
 	# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
 	spawn "$2" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/$1.conf" -s "$work/$1.sock" \
 		-l debug >>"$work/$1.log" 2>&1

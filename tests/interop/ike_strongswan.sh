@@ -67,6 +67,7 @@ start_spinatd() { # AUTO AUTH GROUP
 			echo "remote_id = $B"
 		fi
 	} >"$work/a.conf"
+	endpoint_offload "$work/a.conf"
 	spawn "$nsa" "$spinatd" -c "$work/a.conf" -l debug >"$work/spinatd.log" 2>&1
 	spinatd_pid=$spawned
 	wait_for 50 "$spinat" -s "$work/ctl.sock" show sa || fail "spinatd did not start"

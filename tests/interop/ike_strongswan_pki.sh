@@ -86,6 +86,7 @@ EOC
 		printf '%b' "$2"
 	} >"$work/a.conf"
 	: >"$work/spinatd.log"
+	endpoint_offload "$work/a.conf"
 	spawn "$nsa" "$spinatd" -c "$work/a.conf" -l debug >"$work/spinatd.log" 2>&1
 	spinatd_pid=$spawned
 	wait_for 50 "$spinat" -s "$work/ctl.sock" show sa || fail "spinatd did not start"

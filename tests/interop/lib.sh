@@ -174,6 +174,19 @@ wait_for() {
 	return 1
 }
 
+# endpoint_offload CONF: with SPINAT_TUN_OFFLOAD=yes|no in the environment, an endpoint
+# configuration without its own tun_offload key gets that one (the endpoint tests run
+# again with the TUN offloads off); daemon does it for every configuration it starts.
+endpoint_offload() {
+	[ -n "${SPINAT_TUN_OFFLOAD:-}" ] && grep -q "^role *= *endpoint" "$1" || return 0
+	grep -q "^tun_offload" "$1" && return 0
+	if grep -q '^\[endpoint\]' "$1"; then
+		sed -i "/^\[endpoint\]/a tun_offload = $SPINAT_TUN_OFFLOAD" "$1"
+	else
+		printf '[endpoint]\ntun_offload = %s\n' "$SPINAT_TUN_OFFLOAD" >>"$1"
+	fi
+}
+
 # daemon NAME NS [OPTION...]: spinatd with $work/NAME.conf and control socket
 # $work/NAME.sock in NS, under $SPINAT_VALGRIND when valgrind.sh set it; output appended
 # to $work/NAME.log, pid in $pid_NAME. Returns once its role answers (`show nat` for a
@@ -182,6 +195,7 @@ wait_for() {
 daemon() {
 	_name=$1 _ns=$2
 	shift 2
+	endpoint_offload "$work/$_name.conf"
 	# shellcheck disable=SC2086 # the wrapper is words: valgrind and its options
 	spawn "$_ns" ${SPINAT_VALGRIND:-} "$spinatd" -c "$work/$_name.conf" \
 		-s "$work/$_name.sock" "$@" >>"$work/$_name.log" 2>&1
