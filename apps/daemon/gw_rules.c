@@ -4,7 +4,9 @@
  * arriving on it that is not addressed to that interface itself; for each outside
  * interface and pool entry: everything addressed to the pool. Each rule carries the
  * comment "spinatd-qN" (N: the queue), by which a later start finds and deletes the rules a
- * crashed run left behind, and a clean stop deletes its own.
+ * crashed run left behind, and a clean stop deletes its own. With strategy lease also, per
+ * inside interface, PCP (UDP 5351) addressed to the gateway there (lease_pcp_address when
+ * set, else any of its own addresses on that interface): the lease protocol (001).
  */
 #include "gw_rules.h"
 
@@ -147,6 +149,69 @@ static int add_rule(struct gw_rules *gr, const char *in, const char *dst, bool n
 	return r;
 }
 
+/* PCP requests to the gateway itself (RFC 6887 8: UDP 5351 to the server's address). */
+static int add_pcp_rule(struct gw_rules *gr, const char *in, const char *dst)
+{
+	char tag[32], q[12];
+	char *argv[RULE_ARGS];
+	int k = 0, r;
+
+	tag_of(gr, tag, sizeof(tag));
+	snprintf(q, sizeof(q), "%u", gr->queue);
+	argv[k++] = (char *)gr->iptables;
+	argv[k++] = "-w";
+	argv[k++] = "-t";
+	argv[k++] = "raw";
+	argv[k++] = "-A";
+	argv[k++] = "PREROUTING";
+	argv[k++] = "-i";
+	argv[k++] = (char *)in;
+	if (dst != NULL) {
+		argv[k++] = "-d";
+		argv[k++] = (char *)dst;
+	} else {
+		argv[k++] = "-m";
+		argv[k++] = "addrtype";
+		argv[k++] = "--dst-type";
+		argv[k++] = "LOCAL";
+		argv[k++] = "--limit-iface-in";
+	}
+	argv[k++] = "-p";
+	argv[k++] = "udp";
+	argv[k++] = "--dport";
+	argv[k++] = "5351";
+	argv[k++] = "-m";
+	argv[k++] = "comment";
+	argv[k++] = "--comment";
+	argv[k++] = tag;
+	argv[k++] = "-j";
+	argv[k++] = "NFQUEUE";
+	argv[k++] = "--queue-num";
+	argv[k++] = q;
+	if (gr->bypass)
+		argv[k++] = "--queue-bypass";
+	argv[k] = NULL;
+	if ((r = run(argv, NULL, 0)) == 0)
+		gr->installed++;
+	return r;
+}
+
+static int add_pcp_rules(struct gw_rules *gr, struct conf_sec *s)
+{
+	const char *strategy, *pcp;
+	struct conf_kv *in = NULL;
+	int r = 0;
+
+	if ((r = conf_get_str(s, "strategy", "", &strategy)) != 0 ||
+	    (r = conf_get_str(s, "lease_pcp_address", NULL, &pcp)) != 0)
+		return r;
+	if (strcmp(strategy, "lease") != 0)
+		return 0;
+	while (r == 0 && (in = conf_next_kv(s, "inside", in)) != NULL)
+		r = add_pcp_rule(gr, in->val, pcp);
+	return r;
+}
+
 int gw_rules_install(struct gw_rules *gr, struct conf_sec *s, struct sp_log *log)
 {
 	struct conf_kv *in = NULL, *out, *pool;
@@ -160,6 +225,8 @@ int gw_rules_install(struct gw_rules *gr, struct conf_sec *s, struct sp_log *log
 			gr->queue);
 	while (r == 0 && (in = conf_next_kv(s, "inside", in)) != NULL)
 		r = add_rule(gr, in->val, NULL, true);
+	if (r == 0)
+		r = add_pcp_rules(gr, s);
 	for (out = NULL; r == 0 && (out = conf_next_kv(s, "outside", out)) != NULL;)
 		for (pool = NULL; r == 0 && (pool = conf_next_kv(s, "pool", pool)) != NULL;)
 			r = add_rule(gr, out->val, pool->val, false);

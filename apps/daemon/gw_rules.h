@@ -15,7 +15,8 @@ struct gw_rules {
 };
 
 /* Remove stale rules of this queue, then add one per inside interface and one per outside
- * interface and pool entry of section s. On failure nothing of ours stays. */
+ * interface and pool entry of section s (with strategy lease one more per inside interface
+ * for PCP to the gateway). On failure nothing of ours stays. */
 int gw_rules_install(struct gw_rules *gr, struct conf_sec *s, struct sp_log *log) SP_MUST_CHECK;
 void gw_rules_remove(struct gw_rules *gr, struct sp_log *log);
 

@@ -68,12 +68,16 @@ struct hl_conn {
 	sp_time lifetime, retry;
 	bool want_up; /* IKE waited for a lease: bring it up when one arrives */
 	uint32_t glob_ip;
+	/* transport mode: the local selectors, proposed as the NAT makes them appear */
+	struct ike_ts ts[IKE_TS_MAX];
+	uint8_t nts;
 };
 
 struct hl_lease {
 	uint8_t kind, state, proto;
 	bool used;     /* an SPI IKE took, or an IKE SPI in use */
 	bool have;     /* granted at least once: renewals ask for these values */
+	bool ts;       /* HL_PORT: the port a local selector names, leased before IKE */
 	uint16_t port; /* HL_PORT: the private port */
 	uint64_t priv, glob;
 	uint32_t glob_ip;
@@ -234,20 +238,24 @@ static unsigned spare_spis(const struct host_lease *x, const struct hl_conn *c)
 	return n;
 }
 
-/* IKE can go: its SPI and an incoming SPI are leased. */
+/* IKE can go: its SPI, an incoming SPI and the ports its selectors name are leased. */
 static bool ready(const struct host_lease *x, const struct hl_conn *c)
 {
-	bool ike = false, spi = false;
+	bool ike = false, spi = false, ports = true;
 
 	for (unsigned i = 0; i < HL_LEASES_MAX; i++) {
 		const struct hl_lease *l = &x->l[i];
 
-		if (l->c != c || l->state != HL_ACTIVE)
+		if (l->c != c)
+			continue;
+		if (l->kind == HL_PORT && l->ts && l->state != HL_ACTIVE)
+			ports = false;
+		if (l->state != HL_ACTIVE)
 			continue;
 		ike |= l->kind == HL_IKE;
 		spi |= l->kind == HL_SPI && !l->used;
 	}
-	return ike && spi;
+	return ike && spi && ports;
 }
 
 /* Keep HL_SPARE incoming SPIs leased ahead of IKE (step 802). */
@@ -317,7 +325,7 @@ static void release_held(struct host_lease *x, sp_time now, const struct hl_leas
 static void lost(struct host_lease *x, sp_time now, struct hl_lease *l)
 {
 	hl_inc(x, HL_CTR_CHANGED);
-	if (l->kind == HL_PORT)
+	if (l->kind == HL_PORT && !l->ts)
 		return; /* the next packets use the new port */
 	SP_INFO(x->log, "lease", "%s: the NAT gave other values after a restart: new IKE SA",
 		l->c->name);
@@ -326,15 +334,44 @@ static void lost(struct host_lease *x, sp_time now, struct hl_lease *l)
 		l->c->want_up = true;
 }
 
+/* A transport-mode connection's local selectors as the peer will see them: the host's
+ * address becomes the global one, a port a selector names its leased global port. IKE
+ * proposes these (ike_conn_set_public) so that an unmodified peer, which sees the global
+ * address, agrees, and tells the clients behind one address apart by their ports. */
+static void publish(struct host_lease *x, const struct hl_conn *c)
+{
+	struct ike_ts pub[IKE_TS_MAX];
+
+	if (!c->transport || c->glob_ip == 0)
+		return;
+	for (uint8_t k = 0; k < c->nts; k++) {
+		const struct ike_ts *t = &c->ts[k];
+		struct hl_lease *l;
+
+		pub[k] = *t;
+		if (t->ts_start != c->local || t->ts_end != c->local)
+			continue;
+		pub[k].ts_start = pub[k].ts_end = c->glob_ip;
+		if ((t->ts_proto != IPV4_PROTO_TCP && t->ts_proto != IPV4_PROTO_UDP) ||
+		    t->ts_port_start != t->ts_port_end || t->ts_port_start == 0)
+			continue;
+		l = find_port(x, c, t->ts_proto, t->ts_port_start, false);
+		if (l == NULL || !l->have)
+			return; /* not yet: IKE waits for it (ready()) */
+		pub[k].ts_port_start = pub[k].ts_port_end = (uint16_t)l->glob;
+	}
+	if (ike_conn_set_public(x->ike, c->name, pub, c->nts) != 0)
+		SP_WARN(x->log, "lease", "%s: cannot set the selectors IKE proposes", c->name);
+}
+
 static void granted(struct host_lease *x, sp_time now, struct hl_lease *l, const struct pcp_msg *m)
 {
 	uint64_t priv = l->kind == HL_PORT ? l->port : m->pcp_gpn.pcp_gpn_private;
 	uint64_t glob = l->kind == HL_PORT ? m->pcp_ext_port : m->pcp_gpn.pcp_gpn_global;
 	bool renewal = l->have && l->state == HL_ACTIVE;
+	bool changed = l->have && l->used &&
+		       (glob != l->glob || priv != l->priv || m->pcp_ext_ip != l->glob_ip);
 
-	if (l->have && l->used &&
-	    (glob != l->glob || priv != l->priv || m->pcp_ext_ip != l->glob_ip))
-		lost(x, now, l);
 	l->have = true;
 	l->priv = priv;
 	l->glob = glob;
@@ -346,9 +383,12 @@ static void granted(struct host_lease *x, sp_time now, struct hl_lease *l, const
 	/* RFC 6887 11.2.1: renew at half the lifetime */
 	l->next = now + SP_SEC((sp_time)m->pcp_lifetime) / 2;
 	hl_inc(x, renewal ? HL_CTR_RENEWED : HL_CTR_GRANTED);
-	if (l->kind == HL_PORT) {
+	publish(x, l->c);
+	if (changed)
+		lost(x, now, l);
+	if (l->kind == HL_PORT)
 		release_held(x, now, l, true);
-	} else if (l->c->want_up && ready(x, l->c)) {
+	if (l->c->want_up && ready(x, l->c)) {
 		l->c->want_up = false;
 		if (ike_up(x->ike, now, l->c->name) != 0)
 			l->c->want_up = true;
@@ -409,7 +449,7 @@ static void response(struct host_lease *x, sp_time now, const uint8_t *msg, size
 		hl_inc(x, HL_CTR_REFUSED);
 		SP_INFO(x->log, "lease", "%s: lease refused: %s", l->c->name,
 			pcp_result_name(m.pcp_result));
-		if (l->kind == HL_PORT) {
+		if (l->kind == HL_PORT && !l->ts) {
 			release_held(x, now, l, false);
 			memset(l, 0, sizeof(*l));
 			return;
@@ -669,7 +709,7 @@ static void hl_tick(void *ctx, sp_time now)
 			l->tries++;
 			send_req(x, now, l, false);
 			l->next = now + l->c->retry * ((sp_time)1 << SP_MIN(l->tries, 5u));
-			if (l->tries == HL_TRIES_MAX && l->kind == HL_PORT) {
+			if (l->tries == HL_TRIES_MAX && l->kind == HL_PORT && !l->ts) {
 				release_held(x, now, l, false);
 				memset(l, 0, sizeof(*l));
 			}
@@ -689,6 +729,19 @@ static void hl_start(void *ctx, sp_time now)
 		if (l != NULL)
 			ask(x, now, l); /* step 801 */
 		top_up(x, now, c);	/* step 802 */
+		for (uint8_t k = 0; c->transport && k < c->nts; k++) {
+			const struct ike_ts *t = &c->ts[k];
+
+			/* 001 procedure 5 for the ports the selectors name, before IKE */
+			if (t->ts_start != c->local || t->ts_end != c->local ||
+			    (t->ts_proto != IPV4_PROTO_TCP && t->ts_proto != IPV4_PROTO_UDP) ||
+			    t->ts_port_start != t->ts_port_end || t->ts_port_start == 0 ||
+			    find_port(x, c, t->ts_proto, t->ts_port_start, false) != NULL ||
+			    (l = new_lease(x, c, HL_PORT, t->ts_proto, t->ts_port_start)) == NULL)
+				continue;
+			l->ts = l->used = true;
+			ask(x, now, l);
+		}
 	}
 }
 
@@ -744,6 +797,8 @@ static int read_conn(struct host_lease *x, struct conf_sec *s)
 	c->local = ci.local;
 	c->remote = ci.remote;
 	c->reqid = ci.reqid;
+	memcpy(c->ts, ci.local_ts, sizeof(c->ts));
+	c->nts = ci.n_local_ts;
 	if ((r = conf_get_ip4(s, "lease_server", 0, &c->server)) != 0 ||
 	    (r = conf_get_time(s, "lease_lifetime", SP_SEC(600), &c->lifetime)) != 0 ||
 	    (r = conf_get_time(s, "lease_retry", SP_SEC(1), &c->retry)) != 0 ||

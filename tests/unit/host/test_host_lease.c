@@ -107,8 +107,11 @@ static void nat_emit_cb(void *arg, enum nat_side side, struct pkt *p)
 		pkt_free(p);
 }
 
+/* mode "ike-transport": transport-mode CHILD SAs whose selectors name the client's UDP
+ * port 40000 (the same private port on every client) and the server's port 7. */
 static void build_mode(struct world *w, const char *proto, bool lease, const char *mode)
 {
+	bool ike_transport = strcmp(mode, "ike-transport") == 0;
 	char text[4096], a[SP_IP4_STRLEN];
 	size_t len = 0;
 	struct nat_config cfg;
@@ -135,17 +138,34 @@ static void build_mode(struct world *w, const char *proto, bool lease, const cha
 
 		w->c[i].addr = SP_IP4(10, 0, 0, 2 + i);
 		sp_ip4_fmt(w->c[i].addr, a);
-		snprintf(text, sizeof(text),
-			 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\npsk = "
-			 "lease-test-psk\n"
-			 "local_ts = %s/32\nremote_ts = 192.168.50.0/24\nencap = no\nproto = %s\n"
-			 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\nmode = %s\n",
-			 a, a, proto, lease ? "yes" : "no", mode);
+		if (ike_transport)
+			snprintf(text, sizeof(text),
+				 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\n"
+				 "psk = lease-test-psk\nlocal_ts = dynamic[udp/40000]\n"
+				 "remote_ts = 198.51.100.7[udp/7]\nencap = no\nproto = %s\n"
+				 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\n"
+				 "mode = transport\n",
+				 a, proto, lease ? "yes" : "no");
+		else
+			snprintf(text, sizeof(text),
+				 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\n"
+				 "psk = lease-test-psk\nlocal_ts = %s/32\n"
+				 "remote_ts = 192.168.50.0/24\nencap = no\nproto = %s\n"
+				 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\n"
+				 "mode = %s\n",
+				 a, a, proto, lease ? "yes" : "no", mode);
 		snprintf(name, sizeof(name), "c%u", i);
 		make_ep(w, &w->c[i], name, text);
 	}
-	/* The server: one connection per client, by identity; nothing about leases. */
-	for (unsigned i = 0; i < NCLIENT; i++)
+	/* The server: one connection per client, by identity; nothing about leases. In
+	 * transport mode one connection for any host, defaults otherwise (NAT detection on). */
+	if (ike_transport)
+		len += (size_t)snprintf(text, sizeof(text),
+					"[conn any]\nlocal = 198.51.100.7\nremote = %%any\n"
+					"psk = lease-test-psk\nremote_ts = 0.0.0.0/0\n"
+					"mode = transport\nproto = %s\n",
+					proto);
+	for (unsigned i = 0; i < NCLIENT && !ike_transport; i++)
 		len += (size_t)snprintf(
 			text + len, sizeof(text) - len,
 			"[conn c%u]\nlocal = 198.51.100.7\nremote = %%any\n"
@@ -379,13 +399,82 @@ static void transport_port_lease(void **state)
 	destroy(&w);
 }
 
+/* A datagram's UDP checksum, recomputed from scratch over the pseudo-header. */
+static bool udp_ok(const struct pkt *p)
+{
+	const uint8_t *ip = pkt_data(p);
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+
+	return ip[IPV4_OFF_PROTO] == IPV4_PROTO_UDP &&
+	       udp_csum_ok(ip + hl, p->len - hl, sp_load_be32(ip + IPV4_OFF_SRC),
+			   sp_load_be32(ip + IPV4_OFF_DST));
+}
+
+/*
+ * Transport mode over IKE to an unmodified server (steps 801-802, 810-812, 815, 820,
+ * 824-826): both clients use private UDP port 40000; each leases it before IKE and
+ * proposes the global address and its global port as TSi, so the server, which sees
+ * only the global address, tells them apart by port. Each datagram arrives from the
+ * global address with a right checksum (AH: a right ICV), the answer comes back to the
+ * private address and port with a right checksum.
+ */
+static void ike_transport(const char *proto)
+{
+	uint16_t gport[NCLIENT];
+	struct world w;
+
+	build_mode(&w, proto, true, "ike-transport");
+	run(&w, SP_SEC(5));
+	for (unsigned i = 0; i < NCLIENT; i++)
+		assert_int_equal(ike_child_count(endpoint_ike(w.c[i].ep)), 1);
+	assert_int_equal(ike_child_count(endpoint_ike(w.s.ep)), NCLIENT);
+	for (unsigned i = 0; i < NCLIENT; i++) {
+		const uint8_t *ip;
+
+		q_clear(&w.s.local);
+		q_clear(&w.c[i].local);
+		endpoint_output(w.c[i].ep, w.now, udp(&w, w.c[i].addr, S_ADDR, 40000, 7));
+		run(&w, w.now + SP_MSEC(10));
+		assert_int_equal(w.s.local.n, 1);
+		ip = pkt_data(w.s.local.p[0]);
+		assert_int_equal(sp_load_be32(ip + IPV4_OFF_SRC), G_ADDR);
+		assert_true(udp_ok(w.s.local.p[0]));
+		gport[i] = sp_load_be16(ip + IPV4_HDR_MIN);
+		endpoint_output(w.s.ep, w.now, udp(&w, S_ADDR, G_ADDR, 7, gport[i]));
+		run(&w, w.now + SP_MSEC(10));
+		assert_int_equal(w.c[i].local.n, 1);
+		ip = pkt_data(w.c[i].local.p[0]);
+		assert_int_equal(sp_load_be32(ip + IPV4_OFF_DST), w.c[i].addr);
+		assert_int_equal(sp_load_be16(ip + IPV4_HDR_MIN + 2), 40000);
+		assert_true(udp_ok(w.c[i].local.p[0]));
+	}
+	/* one global address, two global ports: the server's policies tell them apart */
+	assert_int_not_equal(gport[0], gport[1]);
+	assert_int_equal(ipsec_counter(endpoint_ipsec(w.s.ep), IPSEC_DROP_ICV), 0);
+	assert_int_equal(ipsec_counter(endpoint_ipsec(w.s.ep), IPSEC_DROP_POLICY), 0);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "ports_compensated_out"), NCLIENT);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "ports_compensated_in"), NCLIENT);
+	destroy(&w);
+}
+
+static void esp_transport_ike(void **state)
+{
+	(void)state;
+	ike_transport("esp");
+}
+
+static void ah_transport_ike(void **state)
+{
+	(void)state;
+	ike_transport("ah");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(esp_tunnels),
-		cmocka_unit_test(ah_tunnels),
-		cmocka_unit_test(without_module),
-		cmocka_unit_test(transport_port_lease),
+		cmocka_unit_test(esp_tunnels),	     cmocka_unit_test(ah_tunnels),
+		cmocka_unit_test(without_module),    cmocka_unit_test(transport_port_lease),
+		cmocka_unit_test(esp_transport_ike), cmocka_unit_test(ah_transport_ike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
