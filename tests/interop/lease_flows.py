@@ -8,8 +8,9 @@
                                          a TCP stream of BYTES from SRC:TPORT to DST:5001,
                                          then DATAGRAMS datagrams from SRC:UPORT to
                                          DST:5002, one at a time (resent after 1 s, at most
-                                         5 times); prints "tcp BYTES OK|BAD" and
-                                         "udp ECHOED/DATAGRAMS"; exit 0 when all arrived
+                                         5 times); prints "tcp BYTES OK|BAD SECONDS s" and
+                                         "udp ECHOED/DATAGRAMS SECONDS s RESENT resent";
+                                         exit 0 when all arrived
 
 FLOWS_TCP_TIMEOUT (seconds, default 20) bounds the TCP stream's connect and each read.
 The source ports are fixed: they are the ports the client's IPsec selectors name and its
@@ -20,6 +21,7 @@ import os
 import selectors
 import socket
 import sys
+import time
 
 
 def server(addrs):
@@ -71,6 +73,7 @@ def server(addrs):
 
 def client(src, dst, tport, uport, nbytes, ndgrams):
     ok = True
+    t0 = time.monotonic()
     data = os.urandom(nbytes)
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -92,12 +95,13 @@ def client(src, dst, tport, uport, nbytes, ndgrams):
     want = b"%d %s\n" % (nbytes, hashlib.sha256(data).hexdigest().encode())
     tcp_ok = answer == want
     ok = ok and tcp_ok
-    print("tcp %d %s" % (nbytes, "OK" if tcp_ok else "BAD: " + answer[:80].decode("ascii", "replace")),
-          flush=True)
+    t1 = time.monotonic()
+    print("tcp %d %s %.2f s" % (nbytes, "OK" if tcp_ok else "BAD: " +
+                                answer[:80].decode("ascii", "replace"), t1 - t0), flush=True)
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind((src, uport))
     u.settimeout(1)
-    echoed = 0
+    echoed = resent = 0
     for i in range(ndgrams):
         msg = b"%d:" % i + os.urandom(200 + 50 * (i % 20))
         for _ in range(5):
@@ -110,9 +114,11 @@ def client(src, dst, tport, uport, nbytes, ndgrams):
                 echoed += 1
                 break
             except socket.timeout:
+                resent += 1
                 continue
     u.close()
-    print("udp %d/%d" % (echoed, ndgrams), flush=True)
+    print("udp %d/%d %.2f s %d resent" % (echoed, ndgrams, time.monotonic() - t1, resent),
+          flush=True)
     return 0 if ok and echoed == ndgrams else 1
 
 

@@ -122,7 +122,7 @@ EOF2
 			echo "proto = $proto"
 			echo "mode = transport"
 			echo "local_ts = dynamic[tcp/${port}001], dynamic[udp/${port}002]"
-			echo "remote_ts = 203.0.113.$peer[tcp/5001], 203.0.113.$peer[udp/5002]"
+			echo "remote_ts = 203.0.113.${peer}[tcp/5001], 203.0.113.${peer}[udp/5002]"
 			if [ "$nat" = lease ]; then
 				echo "lease = yes"
 				echo "lease_server = 10.0.0.1"
@@ -182,6 +182,7 @@ t_done=$(date +%s.%N)
 "$spinat" --socket "$work/srv.sock" show counters >"$work/srv.ctr"
 ctr() { awk -v k="$1" '$2 == k { print $3 }' "$work/srv.ctr"; }
 snmp() { # PROTO FIELD: the server kernel's /proc/net/snmp counter
+	# shellcheck disable=SC2016 # awk's own $i
 	ip netns exec "$srv" awk -v p="$1:" -v f="$2" \
 		'$1 == p && !n { for (i = 2; i <= NF; i++) h[i] = $i; n = 1; next }
 		 $1 == p && n { for (i = 2; i <= NF; i++) if (h[i] == f) print $i }' /proc/net/snmp
@@ -200,8 +201,8 @@ streams=$(grep -c "^tcp 203.0.113.1:[0-9]* $bytes$" "$work/server.out")
 [ "$streams" -eq $((2 * n)) ] || fail "the server finished $streams of $((2 * n)) streams"
 for h in $hosts; do
 	for proto in esp ah; do
-		grep -q "^tcp $bytes OK$" "$work/f$h$proto" || fail "h$h $proto: TCP"
-		grep -q "^udp $dgrams/$dgrams$" "$work/f$h$proto" || fail "h$h $proto: UDP"
+		grep -q "^tcp $bytes OK " "$work/f$h$proto" || fail "h$h $proto: TCP"
+		grep -q "^udp $dgrams/$dgrams " "$work/f$h$proto" || fail "h$h $proto: UDP"
 	done
 done
 for k in ipsec.drop_icv_mismatch ipsec.drop_policy_mismatch ipsec.drop_no_sa \
@@ -210,8 +211,9 @@ for k in ipsec.drop_icv_mismatch ipsec.drop_policy_mismatch ipsec.drop_no_sa \
 	[ "${v:-0}" -eq 0 ] || fail "the server counted $k $v"
 done
 tcp_cs=$(snmp Tcp InCsumErrors) udp_cs=$(snmp Udp InCsumErrors)
-[ "${tcp_cs:-0}" -eq 0 ] && [ "${udp_cs:-0}" -eq 0 ] ||
+if [ "${tcp_cs:-0}" -ne 0 ] || [ "${udp_cs:-0}" -ne 0 ]; then
 	fail "the server's kernel counted checksum errors: TCP $tcp_cs, UDP $udp_cs"
+fi
 "$spinat" --socket "$work/gw.sock" show nat ipsec >"$work/nat" || fail "show nat"
 for h in $hosts; do
 	a=10.0.0.$((h + 1))
