@@ -39,6 +39,8 @@
 	_(HELD, "packets_held_for_port_lease")         \
 	_(PORTS_OUT, "ports_compensated_out")          \
 	_(PORTS_IN, "ports_compensated_in")            \
+	_(ADDRS_OUT, "addresses_compensated_out")      \
+	_(ADDRS_IN, "addresses_compensated_in")        \
 	_(DROP_UNMATCHED, "drop_response_unmatched")   \
 	_(DROP_MALFORMED, "drop_response_malformed")   \
 	_(DROP_HELD_FULL, "drop_held_full")            \
@@ -64,6 +66,7 @@ struct hl_conn {
 	uint32_t local, remote, server, reqid;
 	uint8_t proto; /* IPV4_PROTO_ESP or _AH */
 	bool transport;
+	bool inner_global; /* tunnel mode: steps 811/825 on the client's own inner packets */
 	uint16_t cport;
 	sp_time lifetime, retry;
 	bool want_up; /* IKE waited for a lease: bring it up when one arrives */
@@ -342,7 +345,7 @@ static void publish(struct host_lease *x, const struct hl_conn *c)
 {
 	struct ike_ts pub[IKE_TS_MAX];
 
-	if (!c->transport || c->glob_ip == 0)
+	if ((!c->transport && !c->inner_global) || c->glob_ip == 0)
 		return;
 	for (uint8_t k = 0; k < c->nts; k++) {
 		const struct ike_ts *t = &c->ts[k];
@@ -537,44 +540,77 @@ static enum endpoint_verdict hl_out_clear(void *ctx, sp_time now, struct pkt *p)
 	return EP_PASS;
 }
 
-/* Steps 810 and 812: the leased global port replaces the source port; the address part of
- * 812 and step 815 are the SA's as-if source (ipsec/xform.c, ah_icv.c). */
+/*
+ * Steps 810 and 812: the leased global port replaces the source port; the address part of
+ * 812 and step 815 are the SA's as-if source (ipsec/xform.c, ah_icv.c). Tunnel mode with
+ * lease_inner = global, steps 811 and 812: the client's own inner packet gets the global
+ * address as its source, and the global port where the port is leased.
+ */
 static int hl_pre_protect(void *ctx, sp_time now, const struct sa *sa, struct pkt *p)
 {
 	struct host_lease *x = ctx;
 	struct hl_conn *c = conn_by_reqid(x, sa->reqid);
+	uint8_t *ip = pkt_data(p);
 	struct hl_lease *l;
 	uint16_t sp, dp;
 	uint8_t proto;
 
 	(void)now;
-	if (c == NULL || !c->transport || asif_l4_ports(pkt_data(p), p->len, &proto, &sp, &dp) != 0)
+	if (c == NULL || (!c->transport && !c->inner_global))
 		return 0;
-	if ((l = find_port(x, c, proto, sp, false)) == NULL || l->state != HL_ACTIVE) {
-		hl_inc(x, HL_CTR_DROP_UNLEASED);
-		return SP_ENOTFOUND;
+	if (!c->transport && (sp_load_be32(ip + IPV4_OFF_SRC) != c->local || c->glob_ip == 0))
+		return 0; /* a packet the client forwards, not its own */
+	if (asif_l4_ports(ip, p->len, &proto, &sp, &dp) == 0) {
+		l = find_port(x, c, proto, sp, false);
+		if (l != NULL && l->state == HL_ACTIVE) {
+			if (asif_port(ip, p->len, false, sp, (uint16_t)l->glob) != 0) {
+				hl_inc(x, HL_CTR_DROP_ASIF);
+				return SP_EMALFORMED;
+			}
+			hl_inc(x, HL_CTR_PORTS_OUT);
+		} else if (c->transport) {
+			hl_inc(x, HL_CTR_DROP_UNLEASED);
+			return SP_ENOTFOUND;
+		}
+	} else if (c->transport) {
+		return 0;
 	}
-	if (asif_port(pkt_data(p), p->len, false, sp, (uint16_t)l->glob) != 0) {
+	if (c->transport)
+		return 0;
+	if (asif_addr(ip, p->len, false, c->local, c->glob_ip) != 0) {
 		hl_inc(x, HL_CTR_DROP_ASIF);
 		return SP_EMALFORMED;
 	}
-	hl_inc(x, HL_CTR_PORTS_OUT);
+	hl_inc(x, HL_CTR_ADDRS_OUT);
 	return 0;
 }
 
 /* Steps 824 and 826: the global destination port back to the private one; the address
- * part of 826 and step 820 are the SA's as-if destination. */
+ * part of 826 and step 820 are the SA's as-if destination. Tunnel mode with lease_inner =
+ * global, steps 825 and 826: the decapsulated packet's global destination address (and
+ * leased port) back to the client's private ones. */
 static int hl_post_unprotect(void *ctx, sp_time now, const struct sa *sa, struct pkt *p)
 {
 	struct host_lease *x = ctx;
 	struct hl_conn *c = conn_by_reqid(x, sa->reqid);
+	uint8_t *ip = pkt_data(p);
 	struct hl_lease *l;
 	uint16_t sp, dp;
 	uint8_t proto;
 
 	(void)now;
-	if (c == NULL || !c->transport ||
-	    asif_l4_ports(pkt_data(p), p->len, &proto, &sp, &dp) != 0 ||
+	if (c == NULL || (!c->transport && !c->inner_global))
+		return 0;
+	if (!c->transport) {
+		if (c->glob_ip == 0 || sp_load_be32(ip + IPV4_OFF_DST) != c->glob_ip)
+			return 0;
+		if (asif_addr(ip, p->len, true, c->glob_ip, c->local) != 0) {
+			hl_inc(x, HL_CTR_DROP_ASIF);
+			return SP_EMALFORMED;
+		}
+		hl_inc(x, HL_CTR_ADDRS_IN);
+	}
+	if (asif_l4_ports(ip, p->len, &proto, &sp, &dp) != 0 ||
 	    (l = find_port(x, c, proto, dp, true)) == NULL)
 		return 0;
 	if (asif_port(pkt_data(p), p->len, true, dp, l->port) != 0) {
@@ -729,7 +765,7 @@ static void hl_start(void *ctx, sp_time now)
 		if (l != NULL)
 			ask(x, now, l); /* step 801 */
 		top_up(x, now, c);	/* step 802 */
-		for (uint8_t k = 0; c->transport && k < c->nts; k++) {
+		for (uint8_t k = 0; (c->transport || c->inner_global) && k < c->nts; k++) {
 			const struct ike_ts *t = &c->ts[k];
 
 			/* 001 procedure 5 for the ports the selectors name, before IKE */
@@ -776,6 +812,7 @@ static int read_conn(struct host_lease *x, struct conf_sec *s)
 {
 	static const char *const mode_names[] = { "tunnel", "transport", NULL };
 	static const char *const proto_names[] = { "esp", "ah", NULL };
+	static const char *const inner_names[] = { "private", "global", NULL };
 	struct ike_conn_info ci;
 	struct hl_conn *c;
 	uint32_t port;
@@ -815,6 +852,9 @@ static int read_conn(struct host_lease *x, struct conf_sec *s)
 	if ((r = conf_get_enum(s, "mode", mode_names, 0, &v)) != 0)
 		return r;
 	c->transport = v == 1;
+	if ((r = conf_get_enum(s, "lease_inner", inner_names, 0, &v)) != 0)
+		return r;
+	c->inner_global = v == 1 && !c->transport;
 	x->nconns++;
 	return 0;
 }

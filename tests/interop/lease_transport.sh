@@ -15,9 +15,14 @@
 # masquerade: the same hosts without leases behind the kernel's MASQUERADE: AH must fail
 # for every host (no TCP stream, no datagram), the server counting ICV failures.
 #
-#   lease_transport.sh SPINATD SPINAT [lease|masquerade] [HOSTS] [BYTES] [DATAGRAMS]
+# MODE tunnel: the same in tunnel mode (the server's address is also the inner
+# destination) with lease_inner = global: the hosts replace their inner source address and
+# port by the global ones (001 steps 811/825), and the server answers those.
+#
+#   lease_transport.sh SPINATD SPINAT [lease|masquerade] [HOSTS] [BYTES] [DATAGRAMS] [MODE]
 set -u
 spinatd=$1 spinat=$2 nat=${3:-lease} n=${4:-8} bytes=${5:-262144} dgrams=${6:-20}
+mode=${7:-transport}
 flows="$(dirname "$0")/lease_flows.py"
 
 . "$(dirname "$0")/lib.sh"
@@ -87,14 +92,14 @@ local = 203.0.113.2
 remote = %any
 psk = lease-transport-psk
 proto = esp
-mode = transport
+mode = $mode
 remote_ts = 0.0.0.0/0
 [conn a]
 local = 203.0.113.3
 remote = %any
 psk = lease-transport-psk
 proto = ah
-mode = transport
+mode = $mode
 remote_ts = 0.0.0.0/0
 EOF2
 
@@ -120,12 +125,13 @@ EOF2
 			echo "psk = lease-transport-psk"
 			echo "encap = no"
 			echo "proto = $proto"
-			echo "mode = transport"
+			echo "mode = $mode"
 			echo "local_ts = dynamic[tcp/${port}001], dynamic[udp/${port}002]"
 			echo "remote_ts = 203.0.113.${peer}[tcp/5001], 203.0.113.${peer}[udp/5002]"
 			if [ "$nat" = lease ]; then
 				echo "lease = yes"
 				echo "lease_server = 10.0.0.1"
+				[ "$mode" = tunnel ] && echo "lease_inner = global"
 			fi
 		done
 	} >"$work/h$1.conf"
@@ -211,6 +217,7 @@ for k in ipsec.drop_icv_mismatch ipsec.drop_policy_mismatch ipsec.drop_no_sa \
 	[ "${v:-0}" -eq 0 ] || fail "the server counted $k $v"
 done
 tcp_cs=$(snmp Tcp InCsumErrors) udp_cs=$(snmp Udp InCsumErrors)
+[ -n "$tcp_cs" ] && [ -n "$udp_cs" ] || fail "no InCsumErrors in the server's /proc/net/snmp"
 if [ "${tcp_cs:-0}" -ne 0 ] || [ "${udp_cs:-0}" -ne 0 ]; then
 	fail "the server's kernel counted checksum errors: TCP $tcp_cs, UDP $udp_cs"
 fi
@@ -222,7 +229,7 @@ for h in $hosts; do
 	done
 done
 rx_esp=$(ctr ipsec.rx_esp) rx_ah=$(ctr ipsec.rx_ah)
-echo "ok: $n hosts x (TCP $bytes B + UDP $dgrams datagrams) x (ESP, AH) transport mode"
+echo "ok: $n hosts x (TCP $bytes B + UDP $dgrams datagrams) x (ESP, AH) $mode mode"
 echo "figures: server rx_esp ${rx_esp:-0} rx_ah ${rx_ah:-0} packets;" \
 	"drop_icv_mismatch ${icv:-0}; kernel InCsumErrors TCP ${tcp_cs:-0} UDP ${udp_cs:-0};" \
 	"$((2 * n * bytes)) TCP bytes and $((2 * n * dgrams)) datagrams delivered"

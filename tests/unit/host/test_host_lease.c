@@ -108,10 +108,13 @@ static void nat_emit_cb(void *arg, enum nat_side side, struct pkt *p)
 }
 
 /* mode "ike-transport": transport-mode CHILD SAs whose selectors name the client's UDP
- * port 40000 (the same private port on every client) and the server's port 7. */
+ * port 40000 (the same private port on every client) and the server's port 7;
+ * "ike-tunnel-global": the same in tunnel mode to the server's network, the inner source
+ * replaced by the global address (lease_inner = global, 001 steps 811/825). */
 static void build_mode(struct world *w, const char *proto, bool lease, const char *mode)
 {
-	bool ike_transport = strcmp(mode, "ike-transport") == 0;
+	bool tunnel_global = strcmp(mode, "ike-tunnel-global") == 0;
+	bool ike_transport = strcmp(mode, "ike-transport") == 0 || tunnel_global;
 	char text[4096], a[SP_IP4_STRLEN];
 	size_t len = 0;
 	struct nat_config cfg;
@@ -142,10 +145,12 @@ static void build_mode(struct world *w, const char *proto, bool lease, const cha
 			snprintf(text, sizeof(text),
 				 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\n"
 				 "psk = lease-test-psk\nlocal_ts = dynamic[udp/40000]\n"
-				 "remote_ts = 198.51.100.7[udp/7]\nencap = no\nproto = %s\n"
+				 "remote_ts = %s[udp/7]\nencap = no\nproto = %s\n"
 				 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\n"
-				 "mode = transport\n",
-				 a, proto, lease ? "yes" : "no");
+				 "mode = %s\n%s",
+				 a, tunnel_global ? "192.168.50.0/24" : "198.51.100.7", proto,
+				 lease ? "yes" : "no", tunnel_global ? "tunnel" : "transport",
+				 tunnel_global ? "lease_inner = global\n" : "");
 		else
 			snprintf(text, sizeof(text),
 				 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\n"
@@ -163,8 +168,9 @@ static void build_mode(struct world *w, const char *proto, bool lease, const cha
 		len += (size_t)snprintf(text, sizeof(text),
 					"[conn any]\nlocal = 198.51.100.7\nremote = %%any\n"
 					"psk = lease-test-psk\nremote_ts = 0.0.0.0/0\n"
-					"mode = transport\nproto = %s\n",
-					proto);
+					"mode = %s\nproto = %s\n%s",
+					tunnel_global ? "tunnel" : "transport", proto,
+					tunnel_global ? "local_ts = 192.168.50.0/24\n" : "");
 	for (unsigned i = 0; i < NCLIENT && !ike_transport; i++)
 		len += (size_t)snprintf(
 			text + len, sizeof(text) - len,
@@ -399,13 +405,17 @@ static void transport_port_lease(void **state)
 	destroy(&w);
 }
 
-/* A datagram's UDP checksum, recomputed from scratch over the pseudo-header. */
+/* A datagram's IPv4 header checksum and UDP checksum, recomputed from scratch (the latter
+ * over the pseudo-header). */
 static bool udp_ok(const struct pkt *p)
 {
 	const uint8_t *ip = pkt_data(p);
 	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+	struct ipv4_hdr h;
+	struct cur c;
 
-	return ip[IPV4_OFF_PROTO] == IPV4_PROTO_UDP &&
+	cur_init(&c, ip, p->len);
+	return ipv4_parse(&c, &h) == 0 && h.ip_csum_ok && ip[IPV4_OFF_PROTO] == IPV4_PROTO_UDP &&
 	       udp_csum_ok(ip + hl, p->len - hl, sp_load_be32(ip + IPV4_OFF_SRC),
 			   sp_load_be32(ip + IPV4_OFF_DST));
 }
@@ -418,12 +428,13 @@ static bool udp_ok(const struct pkt *p)
  * global address with a right checksum (AH: a right ICV), the answer comes back to the
  * private address and port with a right checksum.
  */
-static void ike_transport(const char *proto)
+static void ike_transport(const char *proto, bool tunnel)
 {
+	uint32_t dst = tunnel ? NET_IN : S_ADDR;
 	uint16_t gport[NCLIENT];
 	struct world w;
 
-	build_mode(&w, proto, true, "ike-transport");
+	build_mode(&w, proto, true, tunnel ? "ike-tunnel-global" : "ike-transport");
 	run(&w, SP_SEC(5));
 	for (unsigned i = 0; i < NCLIENT; i++)
 		assert_int_equal(ike_child_count(endpoint_ike(w.c[i].ep)), 1);
@@ -433,14 +444,14 @@ static void ike_transport(const char *proto)
 
 		q_clear(&w.s.local);
 		q_clear(&w.c[i].local);
-		endpoint_output(w.c[i].ep, w.now, udp(&w, w.c[i].addr, S_ADDR, 40000, 7));
+		endpoint_output(w.c[i].ep, w.now, udp(&w, w.c[i].addr, dst, 40000, 7));
 		run(&w, w.now + SP_MSEC(10));
 		assert_int_equal(w.s.local.n, 1);
 		ip = pkt_data(w.s.local.p[0]);
 		assert_int_equal(sp_load_be32(ip + IPV4_OFF_SRC), G_ADDR);
 		assert_true(udp_ok(w.s.local.p[0]));
 		gport[i] = sp_load_be16(ip + IPV4_HDR_MIN);
-		endpoint_output(w.s.ep, w.now, udp(&w, S_ADDR, G_ADDR, 7, gport[i]));
+		endpoint_output(w.s.ep, w.now, udp(&w, dst, G_ADDR, 7, gport[i]));
 		run(&w, w.now + SP_MSEC(10));
 		assert_int_equal(w.c[i].local.n, 1);
 		ip = pkt_data(w.c[i].local.p[0]);
@@ -454,27 +465,51 @@ static void ike_transport(const char *proto)
 	assert_int_equal(ipsec_counter(endpoint_ipsec(w.s.ep), IPSEC_DROP_POLICY), 0);
 	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "ports_compensated_out"), NCLIENT);
 	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "ports_compensated_in"), NCLIENT);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "addresses_compensated_out"),
+			 tunnel ? NCLIENT : 0);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "addresses_compensated_in"),
+			 tunnel ? NCLIENT : 0);
 	destroy(&w);
 }
 
 static void esp_transport_ike(void **state)
 {
 	(void)state;
-	ike_transport("esp");
+	ike_transport("esp", false);
 }
 
 static void ah_transport_ike(void **state)
 {
 	(void)state;
-	ike_transport("ah");
+	ike_transport("ah", false);
+}
+
+/* Tunnel mode, steps 811/825 (lease_inner = global): the inner packet reaches the server's
+ * network from the global address and leased port, and the answer to them comes back to
+ * the private ones, checksums right both ways. */
+static void esp_tunnel_inner_global(void **state)
+{
+	(void)state;
+	ike_transport("esp", true);
+}
+
+static void ah_tunnel_inner_global(void **state)
+{
+	(void)state;
+	ike_transport("ah", true);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(esp_tunnels),	     cmocka_unit_test(ah_tunnels),
-		cmocka_unit_test(without_module),    cmocka_unit_test(transport_port_lease),
-		cmocka_unit_test(esp_transport_ike), cmocka_unit_test(ah_transport_ike),
+		cmocka_unit_test(esp_tunnels),
+		cmocka_unit_test(ah_tunnels),
+		cmocka_unit_test(without_module),
+		cmocka_unit_test(transport_port_lease),
+		cmocka_unit_test(esp_transport_ike),
+		cmocka_unit_test(ah_transport_ike),
+		cmocka_unit_test(esp_tunnel_inner_global),
+		cmocka_unit_test(ah_tunnel_inner_global),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
