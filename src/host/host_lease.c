@@ -14,6 +14,7 @@
 #include "ipsec/asif.h"
 #include "proto/ipv4.h"
 #include "proto/pcp.h"
+#include "proto/tcp.h"
 #include "proto/udp.h"
 
 #include <stdlib.h>
@@ -41,6 +42,8 @@
 	_(PORTS_IN, "ports_compensated_in")            \
 	_(ADDRS_OUT, "addresses_compensated_out")      \
 	_(ADDRS_IN, "addresses_compensated_in")        \
+	_(FLOW_CLOSED, "port_leases_closed")           \
+	_(FLOW_IDLE, "port_leases_idle")               \
 	_(DROP_UNMATCHED, "drop_response_unmatched")   \
 	_(DROP_MALFORMED, "drop_response_malformed")   \
 	_(DROP_HELD_FULL, "drop_held_full")            \
@@ -69,7 +72,8 @@ struct hl_conn {
 	bool inner_global; /* tunnel mode: steps 811/825 on the client's own inner packets */
 	uint16_t cport;
 	sp_time lifetime, retry;
-	bool want_up; /* IKE waited for a lease: bring it up when one arrives */
+	sp_time idle, linger; /* a flow's port lease: released when idle, or after its close */
+	bool want_up;	      /* IKE waited for a lease: bring it up when one arrives */
 	uint32_t glob_ip;
 	/* transport mode: the local selectors, proposed as the NAT makes them appear */
 	struct ike_ts ts[IKE_TS_MAX];
@@ -87,6 +91,10 @@ struct hl_lease {
 	uint8_t nonce[PCP_NONCE_LEN];
 	unsigned tries;
 	sp_time expire, next;
+	/* a flow's port lease (HL_PORT, not ts): its last packet, its TCP FINs seen (1 out,
+	 * 2 in), and when it is released after the close (0: open) */
+	sp_time last, close_at;
+	uint8_t fins;
 	struct hl_conn *c;
 };
 
@@ -296,6 +304,26 @@ static struct hl_lease *find_port(struct host_lease *x, const struct hl_conn *c,
 	return NULL;
 }
 
+/* A packet of a flow with a port lease of its own: the lease goes when the flow is over,
+ * not only at the NAT's expiry: after a RST, or a FIN each way, and lease_linger for the
+ * last ACK and retransmissions; or after lease_idle without a packet. */
+static void flow_seen(struct hl_lease *l, sp_time now, const uint8_t *ip, size_t len, bool out)
+{
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+	uint8_t flags;
+
+	if (l->kind != HL_PORT || l->ts)
+		return;
+	l->last = now;
+	if (ip[IPV4_OFF_PROTO] != IPV4_PROTO_TCP || hl > len || len - hl < TCP_HDR_MIN)
+		return;
+	flags = ip[hl + TCP_OFF_FLAGS];
+	if (flags & TCP_FIN)
+		l->fins |= out ? 1 : 2;
+	if (((flags & TCP_RST) || l->fins == 3) && l->close_at == 0)
+		l->close_at = now + l->c->linger;
+}
+
 /* Held packets whose port lease is settled go on (granted) or are dropped (failed). */
 static void release_held(struct host_lease *x, sp_time now, const struct hl_lease *l, bool ok)
 {
@@ -382,6 +410,8 @@ static void granted(struct host_lease *x, sp_time now, struct hl_lease *l, const
 	l->c->glob_ip = m->pcp_ext_ip;
 	l->state = HL_ACTIVE;
 	l->tries = 0;
+	if (!renewal)
+		l->last = now;
 	l->expire = now + SP_SEC((sp_time)m->pcp_lifetime);
 	/* RFC 6887 11.2.1: renew at half the lifetime */
 	l->next = now + SP_SEC((sp_time)m->pcp_lifetime) / 2;
@@ -520,8 +550,10 @@ static enum endpoint_verdict hl_out_clear(void *ctx, sp_time now, struct pkt *p)
 		if (!c->transport || sp_load_be32(ip + IPV4_OFF_SRC) != c->local ||
 		    sp_load_be32(ip + IPV4_OFF_DST) != c->remote)
 			continue;
-		if ((l = find_port(x, c, proto, sp, false)) != NULL && l->state == HL_ACTIVE)
+		if ((l = find_port(x, c, proto, sp, false)) != NULL && l->state == HL_ACTIVE) {
+			flow_seen(l, now, ip, p->len, true);
 			return EP_PASS;
+		}
 		if (x->nheld == HL_HELD_MAX) {
 			hl_inc(x, HL_CTR_DROP_HELD_FULL);
 			return EP_DROP;
@@ -598,7 +630,6 @@ static int hl_post_unprotect(void *ctx, sp_time now, const struct sa *sa, struct
 	uint16_t sp, dp;
 	uint8_t proto;
 
-	(void)now;
 	if (c == NULL || (!c->transport && !c->inner_global))
 		return 0;
 	if (!c->transport) {
@@ -618,6 +649,7 @@ static int hl_post_unprotect(void *ctx, sp_time now, const struct sa *sa, struct
 		return SP_EMALFORMED;
 	}
 	hl_inc(x, HL_CTR_PORTS_IN);
+	flow_seen(l, now, ip, p->len, false);
 	return 0;
 }
 
@@ -703,6 +735,15 @@ static void hl_ike_event(void *ctx, sp_time now, const struct ike_event *ev)
 	}
 }
 
+/* When a flow's port lease goes (flow_seen): SP_TIME_NEVER for other leases. */
+static sp_time flow_end(const struct hl_lease *l)
+{
+	if (l->kind != HL_PORT || l->ts || l->state != HL_ACTIVE)
+		return SP_TIME_NEVER;
+	return l->close_at != 0 ? sp_time_min(l->close_at, l->last + l->c->idle)
+				: l->last + l->c->idle;
+}
+
 static sp_time hl_next_deadline(const void *ctx)
 {
 	const struct host_lease *x = ctx;
@@ -710,7 +751,7 @@ static sp_time hl_next_deadline(const void *ctx)
 
 	for (unsigned i = 0; i < HL_LEASES_MAX; i++)
 		if (x->l[i].state != HL_FREE)
-			t = sp_time_min(t, x->l[i].next);
+			t = sp_time_min(t, sp_time_min(x->l[i].next, flow_end(&x->l[i])));
 	return t;
 }
 
@@ -721,7 +762,18 @@ static void hl_tick(void *ctx, sp_time now)
 	for (unsigned i = 0; i < HL_LEASES_MAX; i++) {
 		struct hl_lease *l = &x->l[i];
 
-		if (l->state == HL_FREE || l->next > now)
+		if (l->state == HL_FREE)
+			continue;
+		if (flow_end(l) <= now) { /* the flow is over: release (lifetime 0) */
+			hl_inc(x, l->close_at != 0 && l->close_at <= now ? HL_CTR_FLOW_CLOSED
+									 : HL_CTR_FLOW_IDLE);
+			l->state = HL_RELEASING;
+			l->tries = 0;
+			send_req(x, now, l, true);
+			l->next = now + l->c->retry;
+			continue;
+		}
+		if (l->next > now)
 			continue;
 		switch (l->state) {
 		case HL_ACTIVE: /* 806-807: renew before expiry */
@@ -839,12 +891,16 @@ static int read_conn(struct host_lease *x, struct conf_sec *s)
 	if ((r = conf_get_ip4(s, "lease_server", 0, &c->server)) != 0 ||
 	    (r = conf_get_time(s, "lease_lifetime", SP_SEC(600), &c->lifetime)) != 0 ||
 	    (r = conf_get_time(s, "lease_retry", SP_SEC(1), &c->retry)) != 0 ||
+	    (r = conf_get_time(s, "lease_idle", SP_SEC(120), &c->idle)) != 0 ||
+	    (r = conf_get_time(s, "lease_linger", SP_SEC(4), &c->linger)) != 0 ||
 	    (r = conf_get_u32(s, "lease_client_port", 4500, 1, 65535, &port)) != 0)
 		return r;
 	if (c->server == 0)
 		return conf_fail(s, "lease_server: the NAT's inside address is required");
 	if (c->lifetime < SP_SEC(4) || c->lifetime > SP_SEC(UINT32_MAX) || c->retry == 0)
 		return conf_fail(s, "lease_lifetime: 4 s or more; lease_retry: positive");
+	if (c->idle == 0)
+		return conf_fail(s, "lease_idle: positive");
 	c->cport = (uint16_t)port;
 	if ((r = conf_get_enum(s, "proto", proto_names, 0, &v)) != 0)
 		return r;

@@ -18,6 +18,7 @@
 #include "host/endpoint.h"
 #include "nat/nat.h"
 #include "proto/ipv4.h"
+#include "proto/tcp.h"
 #include "proto/udp.h"
 
 #include <stdio.h>
@@ -144,11 +145,13 @@ static void build_mode(struct world *w, const char *proto, bool lease, const cha
 		if (ike_transport)
 			snprintf(text, sizeof(text),
 				 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\n"
-				 "psk = lease-test-psk\nlocal_ts = dynamic[udp/40000]\n"
-				 "remote_ts = %s[udp/7]\nencap = no\nproto = %s\n"
+				 "psk = lease-test-psk\nlocal_ts = dynamic[udp/40000]%s\n"
+				 "remote_ts = %s[udp/7]%s\nencap = no\nproto = %s\n"
 				 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\n"
-				 "mode = %s\n%s",
-				 a, tunnel_global ? "192.168.50.0/24" : "198.51.100.7", proto,
+				 "lease_idle = 5s\nmode = %s\n%s",
+				 a, i == 0 && !tunnel_global ? ", dynamic[tcp]" : "",
+				 tunnel_global ? "192.168.50.0/24" : "198.51.100.7",
+				 i == 0 && !tunnel_global ? ", 198.51.100.7[tcp/80]" : "", proto,
 				 lease ? "yes" : "no", tunnel_global ? "tunnel" : "transport",
 				 tunnel_global ? "lease_inner = global\n" : "");
 		else
@@ -420,6 +423,78 @@ static bool udp_ok(const struct pkt *p)
 			   sp_load_be32(ip + IPV4_OFF_DST));
 }
 
+static struct pkt *tcp(struct world *w, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		       uint8_t flags)
+{
+	struct ipv4_hdr h = {
+		.ip_ttl = 64, .ip_proto = IPV4_PROTO_TCP, .ip_src = src, .ip_dst = dst
+	};
+	struct tcp_hdr t = { .tcp_sport = sport,
+			     .tcp_dport = dport,
+			     .tcp_seq = 1,
+			     .tcp_flags = flags,
+			     .tcp_win = 1000 };
+	struct pkt *p = pkt_alloc(&w->pool);
+
+	assert_non_null(p);
+	assert_int_equal(tcp_build(p, &t, NULL, 0, src, dst), 0);
+	assert_int_equal(ipv4_build(p, &h, NULL, 0), 0);
+	return p;
+}
+
+static bool nat_lists(struct world *w, const char *what)
+{
+	char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	nat_show(w->nat, w->now, f, NAT_SHOW_IPSEC, 0);
+	fclose(f);
+	return strstr(buf, what) != NULL;
+}
+
+/*
+ * A flow's port lease goes when the flow is over, before the NAT would expire it (20 s
+ * here): a TCP connection's after a FIN each way (the server's seen after unprotection)
+ * and lease_linger; a UDP flow's after lease_idle (5 s here) without a packet.
+ */
+static void port_lease_release(void **state)
+{
+	struct world w;
+	uint16_t gp;
+
+	(void)state;
+	build_mode(&w, "esp", true, "ike-transport");
+	run(&w, SP_SEC(5));
+	assert_int_equal(ike_child_count(endpoint_ike(w.c[0].ep)), 1);
+	q_clear(&w.s.local);
+	endpoint_output(w.c[0].ep, w.now, tcp(&w, w.c[0].addr, S_ADDR, 40001, 80, TCP_SYN));
+	run(&w, w.now + SP_MSEC(10));
+	assert_int_equal(w.s.local.n, 1);
+	assert_true(nat_lists(&w, "tcp      10.0.0.2        40001 "));
+	gp = sp_load_be16(pkt_data(w.s.local.p[0]) + IPV4_HDR_MIN);
+	/* the server closes, then the client */
+	endpoint_output(w.s.ep, w.now, tcp(&w, S_ADDR, G_ADDR, 80, gp, TCP_FIN | TCP_ACK));
+	run(&w, w.now + SP_MSEC(10));
+	assert_int_equal(w.c[0].local.n, 1);
+	endpoint_output(w.c[0].ep, w.now,
+			tcp(&w, w.c[0].addr, S_ADDR, 40001, 80, TCP_FIN | TCP_ACK));
+	run(&w, w.now + SP_SEC(1));
+	assert_true(nat_lists(&w, "tcp      10.0.0.2        40001 "));
+	run(&w, w.now + SP_SEC(4)); /* lease_linger 4 s */
+	assert_false(nat_lists(&w, "tcp      10.0.0.2        40001 "));
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "port_leases_closed"), 1);
+	/* a UDP flow nobody uses any more */
+	endpoint_output(w.c[0].ep, w.now, udp(&w, w.c[0].addr, S_ADDR, 40005, 9));
+	run(&w, w.now + SP_SEC(1));
+	assert_true(nat_lists(&w, "udp      10.0.0.2        40005 "));
+	run(&w, w.now + SP_SEC(5));
+	assert_false(nat_lists(&w, "udp      10.0.0.2        40005 "));
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "port_leases_idle"), 1);
+	/* the selectors' own port stays leased */
+	assert_true(nat_lists(&w, "udp      10.0.0.2        40000 "));
+	destroy(&w);
+}
+
 /*
  * Transport mode over IKE to an unmodified server (steps 801-802, 810-812, 815, 820,
  * 824-826): both clients use private UDP port 40000; each leases it before IKE and
@@ -510,6 +585,7 @@ int main(void)
 		cmocka_unit_test(ah_transport_ike),
 		cmocka_unit_test(esp_tunnel_inner_global),
 		cmocka_unit_test(ah_tunnel_inner_global),
+		cmocka_unit_test(port_lease_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
