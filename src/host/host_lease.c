@@ -492,6 +492,10 @@ static void response(struct host_lease *x, sp_time now, const uint8_t *msg, size
 		l->next = now + SP_SEC((sp_time)SP_MAX(m.pcp_lifetime, 1u));
 		return;
 	}
+	if (m.pcp_lifetime == 0 && l->kind == HL_PORT && l->state == HL_ASKING) {
+		hl_inc(x, HL_CTR_RELEASED); /* a release's answer; the request after it follows */
+		return;
+	}
 	if (m.pcp_lifetime == 0 || m.pcp_ext_ip == 0 || (l->kind != HL_PORT && !m.pcp_has_gpn)) {
 		hl_inc(x, HL_CTR_DROP_MALFORMED);
 		return;
@@ -532,6 +536,19 @@ static enum endpoint_verdict hl_in_wire(void *ctx, sp_time now, struct pkt *p)
 	return EP_PASS;
 }
 
+static struct hl_lease *releasing_port(struct host_lease *x, const struct hl_conn *c, uint8_t proto,
+				       uint16_t port)
+{
+	for (unsigned i = 0; i < HL_LEASES_MAX; i++) {
+		struct hl_lease *l = &x->l[i];
+
+		if (l->c == c && l->kind == HL_PORT && l->proto == proto &&
+		    l->state == HL_RELEASING && l->port == port)
+			return l;
+	}
+	return NULL;
+}
+
 /* A transport-mode connection's TCP/UDP packet to its peer: its source port must be leased
  * before it leaves (001 procedure 5); the packet waits for the lease. */
 static enum endpoint_verdict hl_out_clear(void *ctx, sp_time now, struct pkt *p)
@@ -558,7 +575,13 @@ static enum endpoint_verdict hl_out_clear(void *ctx, sp_time now, struct pkt *p)
 			hl_inc(x, HL_CTR_DROP_HELD_FULL);
 			return EP_DROP;
 		}
-		if (l == NULL) {
+		if (l == NULL && (l = releasing_port(x, c, proto, sp)) != NULL) {
+			/* the port's flow came back while its release was on its way: the same
+			 * lease (nonce, values) again, which the NAT takes as a renewal */
+			l->close_at = 0;
+			l->fins = 0;
+			ask(x, now, l);
+		} else if (l == NULL) {
 			if ((l = new_lease(x, c, HL_PORT, proto, sp)) == NULL) {
 				hl_inc(x, HL_CTR_DROP_LEASE_FAILED);
 				return EP_DROP;

@@ -164,7 +164,7 @@ EOF2
 		if [ "$nat" = masquerade ]; then
 			[ "$proto" = ah ] || continue
 			FLOWS_TCP_TIMEOUT=4 ip netns exec "${tag}h$h" python3 -u "$flows" client \
-				"$a" 203.0.113."$peer" "${port}001" "${port}002" 65536 2 \
+				"$a" 203.0.113."$peer" "${port}001" "${port}002" 65536 1 \
 				>"$work/f$h$proto" 2>&1 &
 		else
 			ip netns exec "${tag}h$h" python3 -u "$flows" client "$a" \

@@ -490,6 +490,21 @@ static void port_lease_release(void **state)
 	run(&w, w.now + SP_SEC(5));
 	assert_false(nat_lists(&w, "udp      10.0.0.2        40005 "));
 	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "port_leases_idle"), 1);
+	/* a flow that comes back while its release is on its way (here lost) keeps its lease:
+	 * the same nonce asks again, which the NAT takes as a renewal (another nonce would be
+	 * NOT_AUTHORIZED while the old lease stands) */
+	endpoint_output(w.c[0].ep, w.now, udp(&w, w.c[0].addr, S_ADDR, 40006, 9));
+	run(&w, w.now + SP_SEC(1));
+	assert_true(nat_lists(&w, "udp      10.0.0.2        40006 "));
+	w.now += SP_SEC(5);
+	endpoint_tick(w.c[0].ep, w.now); /* the release leaves... */
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "port_leases_idle"), 2);
+	q_clear(&w.c[0].net); /* ...and is lost */
+	endpoint_output(w.c[0].ep, w.now, udp(&w, w.c[0].addr, S_ADDR, 40006, 9));
+	run(&w, w.now + SP_SEC(1));
+	assert_true(nat_lists(&w, "udp      10.0.0.2        40006 "));
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "drop_port_lease_failed"), 0);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "packets_held_for_port_lease"), 4);
 	/* the selectors' own port stays leased */
 	assert_true(nat_lists(&w, "udp      10.0.0.2        40000 "));
 	destroy(&w);
