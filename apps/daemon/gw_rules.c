@@ -6,7 +6,10 @@
  * to that interface itself, for each outside interface and pool entry everything
  * addressed to the pool. Each rule carries the comment "spinatd-qN" (N: the queue), by
  * which a later start finds and deletes the rules a crashed run left behind, and a clean
- * stop deletes its own. A new rule is one queue_rule() line in gw_rules_install().
+ * stop deletes its own. With strategy lease also, per inside interface, PCP (UDP 5351)
+ * addressed to the gateway there (lease_pcp_address when set, else any of its own
+ * addresses on that interface): the lease protocol (001). A new rule is one queue_rule()
+ * line in gw_rules_install().
  */
 #include "gw_rules.h"
 
@@ -181,6 +184,28 @@ static int mark_rule(struct gw_rules *gr)
 	return rule(gr, true, words);
 }
 
+/* PCP requests to the gateway itself (RFC 6887 8: UDP 5351 to the server's address), with
+ * strategy lease. */
+static int pcp_rules(struct gw_rules *gr, struct conf_sec *s)
+{
+	const char *strategy, *pcp;
+	struct conf_kv *in = NULL;
+	int r = 0;
+
+	if ((r = conf_get_str(s, "strategy", "", &strategy)) != 0 ||
+	    (r = conf_get_str(s, "lease_pcp_address", NULL, &pcp)) != 0)
+		return r;
+	if (strcmp(strategy, "lease") != 0)
+		return 0;
+	while (r == 0 && (in = conf_next_kv(s, "inside", in)) != NULL)
+		r = pcp != NULL
+			    ? queue_rule(gr, "-i", in->val, "-d", pcp, "-p", "udp", "--dport",
+					 "5351", NULL)
+			    : queue_rule(gr, "-i", in->val, "-m", "addrtype", "--dst-type", "LOCAL",
+					 "--limit-iface-in", "-p", "udp", "--dport", "5351", NULL);
+	return r;
+}
+
 int gw_rules_install(struct gw_rules *gr, struct conf_sec *s, struct sp_log *log)
 {
 	struct conf_kv *in = NULL, *out, *pool;
@@ -198,6 +223,8 @@ int gw_rules_install(struct gw_rules *gr, struct conf_sec *s, struct sp_log *log
 	while (gr->nfqueue && r == 0 && (in = conf_next_kv(s, "inside", in)) != NULL)
 		r = queue_rule(gr, "-i", in->val, "-m", "addrtype", "!", "--dst-type", "LOCAL",
 			       "--limit-iface-in", NULL);
+	if (gr->nfqueue && r == 0)
+		r = pcp_rules(gr, s);
 	for (out = NULL; gr->nfqueue && r == 0 && (out = conf_next_kv(s, "outside", out)) != NULL;)
 		for (pool = NULL; r == 0 && (pool = conf_next_kv(s, "pool", pool)) != NULL;)
 			r = queue_rule(gr, "-i", out->val, "-d", pool->val, NULL);

@@ -23,8 +23,9 @@ struct gw_rules {
 
 /* Remove every rule a previous run of this queue left, then add the mark rule (inserted
  * first in raw PREROUTING, so it precedes the operator's rules too) and the NFQUEUE rules:
- * one per inside interface, one per outside interface and pool entry of section s. On
- * failure nothing of ours stays. */
+ * one per inside interface, one per outside interface and pool entry of section s, and
+ * with strategy lease one more per inside interface for PCP to the gateway. On failure
+ * nothing of ours stays. */
 int gw_rules_install(struct gw_rules *gr, struct conf_sec *s, struct sp_log *log) SP_MUST_CHECK;
 /* Remove every rule of ours (by the tag, so also a crashed run's). */
 void gw_rules_remove(struct gw_rules *gr, struct sp_log *log);

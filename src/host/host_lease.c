@@ -14,6 +14,7 @@
 #include "ipsec/asif.h"
 #include "proto/ipv4.h"
 #include "proto/pcp.h"
+#include "proto/tcp.h"
 #include "proto/udp.h"
 
 #include <stdlib.h>
@@ -39,6 +40,10 @@
 	_(HELD, "packets_held_for_port_lease")         \
 	_(PORTS_OUT, "ports_compensated_out")          \
 	_(PORTS_IN, "ports_compensated_in")            \
+	_(ADDRS_OUT, "addresses_compensated_out")      \
+	_(ADDRS_IN, "addresses_compensated_in")        \
+	_(FLOW_CLOSED, "port_leases_closed")           \
+	_(FLOW_IDLE, "port_leases_idle")               \
 	_(DROP_UNMATCHED, "drop_response_unmatched")   \
 	_(DROP_MALFORMED, "drop_response_malformed")   \
 	_(DROP_HELD_FULL, "drop_held_full")            \
@@ -64,22 +69,32 @@ struct hl_conn {
 	uint32_t local, remote, server, reqid;
 	uint8_t proto; /* IPV4_PROTO_ESP or _AH */
 	bool transport;
+	bool inner_global; /* tunnel mode: steps 811/825 on the client's own inner packets */
 	uint16_t cport;
 	sp_time lifetime, retry;
-	bool want_up; /* IKE waited for a lease: bring it up when one arrives */
+	sp_time idle, linger; /* a flow's port lease: released when idle, or after its close */
+	bool want_up;	      /* IKE waited for a lease: bring it up when one arrives */
 	uint32_t glob_ip;
+	/* transport mode: the local selectors, proposed as the NAT makes them appear */
+	struct ike_ts ts[IKE_TS_MAX];
+	uint8_t nts;
 };
 
 struct hl_lease {
 	uint8_t kind, state, proto;
 	bool used;     /* an SPI IKE took, or an IKE SPI in use */
 	bool have;     /* granted at least once: renewals ask for these values */
+	bool ts;       /* HL_PORT: the port a local selector names, leased before IKE */
 	uint16_t port; /* HL_PORT: the private port */
 	uint64_t priv, glob;
 	uint32_t glob_ip;
 	uint8_t nonce[PCP_NONCE_LEN];
 	unsigned tries;
 	sp_time expire, next;
+	/* a flow's port lease (HL_PORT, not ts): its last packet, its TCP FINs seen (1 out,
+	 * 2 in), and when it is released after the close (0: open) */
+	sp_time last, close_at;
+	uint8_t fins;
 	struct hl_conn *c;
 };
 
@@ -234,20 +249,24 @@ static unsigned spare_spis(const struct host_lease *x, const struct hl_conn *c)
 	return n;
 }
 
-/* IKE can go: its SPI and an incoming SPI are leased. */
+/* IKE can go: its SPI, an incoming SPI and the ports its selectors name are leased. */
 static bool ready(const struct host_lease *x, const struct hl_conn *c)
 {
-	bool ike = false, spi = false;
+	bool ike = false, spi = false, ports = true;
 
 	for (unsigned i = 0; i < HL_LEASES_MAX; i++) {
 		const struct hl_lease *l = &x->l[i];
 
-		if (l->c != c || l->state != HL_ACTIVE)
+		if (l->c != c)
+			continue;
+		if (l->kind == HL_PORT && l->ts && l->state != HL_ACTIVE)
+			ports = false;
+		if (l->state != HL_ACTIVE)
 			continue;
 		ike |= l->kind == HL_IKE;
 		spi |= l->kind == HL_SPI && !l->used;
 	}
-	return ike && spi;
+	return ike && spi && ports;
 }
 
 /* Keep HL_SPARE incoming SPIs leased ahead of IKE (step 802). */
@@ -285,6 +304,26 @@ static struct hl_lease *find_port(struct host_lease *x, const struct hl_conn *c,
 	return NULL;
 }
 
+/* A packet of a flow with a port lease of its own: the lease goes when the flow is over,
+ * not only at the NAT's expiry: after a RST, or a FIN each way, and lease_linger for the
+ * last ACK and retransmissions; or after lease_idle without a packet. */
+static void flow_seen(struct hl_lease *l, sp_time now, const uint8_t *ip, size_t len, bool out)
+{
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+	uint8_t flags;
+
+	if (l->kind != HL_PORT || l->ts)
+		return;
+	l->last = now;
+	if (ip[IPV4_OFF_PROTO] != IPV4_PROTO_TCP || hl > len || len - hl < TCP_HDR_MIN)
+		return;
+	flags = ip[hl + TCP_OFF_FLAGS];
+	if (flags & TCP_FIN)
+		l->fins |= out ? 1 : 2;
+	if (((flags & TCP_RST) || l->fins == 3) && l->close_at == 0)
+		l->close_at = now + l->c->linger;
+}
+
 /* Held packets whose port lease is settled go on (granted) or are dropped (failed). */
 static void release_held(struct host_lease *x, sp_time now, const struct hl_lease *l, bool ok)
 {
@@ -317,7 +356,7 @@ static void release_held(struct host_lease *x, sp_time now, const struct hl_leas
 static void lost(struct host_lease *x, sp_time now, struct hl_lease *l)
 {
 	hl_inc(x, HL_CTR_CHANGED);
-	if (l->kind == HL_PORT)
+	if (l->kind == HL_PORT && !l->ts)
 		return; /* the next packets use the new port */
 	SP_INFO(x->log, "lease", "%s: the NAT gave other values after a restart: new IKE SA",
 		l->c->name);
@@ -326,15 +365,44 @@ static void lost(struct host_lease *x, sp_time now, struct hl_lease *l)
 		l->c->want_up = true;
 }
 
+/* A transport-mode connection's local selectors as the peer will see them: the host's
+ * address becomes the global one, a port a selector names its leased global port. IKE
+ * proposes these (ike_conn_set_public) so that an unmodified peer, which sees the global
+ * address, agrees, and tells the clients behind one address apart by their ports. */
+static void publish(struct host_lease *x, const struct hl_conn *c)
+{
+	struct ike_ts pub[IKE_TS_MAX];
+
+	if ((!c->transport && !c->inner_global) || c->glob_ip == 0)
+		return;
+	for (uint8_t k = 0; k < c->nts; k++) {
+		const struct ike_ts *t = &c->ts[k];
+		struct hl_lease *l;
+
+		pub[k] = *t;
+		if (t->ts_start != c->local || t->ts_end != c->local)
+			continue;
+		pub[k].ts_start = pub[k].ts_end = c->glob_ip;
+		if ((t->ts_proto != IPV4_PROTO_TCP && t->ts_proto != IPV4_PROTO_UDP) ||
+		    t->ts_port_start != t->ts_port_end || t->ts_port_start == 0)
+			continue;
+		l = find_port(x, c, t->ts_proto, t->ts_port_start, false);
+		if (l == NULL || !l->have)
+			return; /* not yet: IKE waits for it (ready()) */
+		pub[k].ts_port_start = pub[k].ts_port_end = (uint16_t)l->glob;
+	}
+	if (ike_conn_set_public(x->ike, c->name, pub, c->nts) != 0)
+		SP_WARN(x->log, "lease", "%s: cannot set the selectors IKE proposes", c->name);
+}
+
 static void granted(struct host_lease *x, sp_time now, struct hl_lease *l, const struct pcp_msg *m)
 {
 	uint64_t priv = l->kind == HL_PORT ? l->port : m->pcp_gpn.pcp_gpn_private;
 	uint64_t glob = l->kind == HL_PORT ? m->pcp_ext_port : m->pcp_gpn.pcp_gpn_global;
 	bool renewal = l->have && l->state == HL_ACTIVE;
+	bool changed = l->have && l->used &&
+		       (glob != l->glob || priv != l->priv || m->pcp_ext_ip != l->glob_ip);
 
-	if (l->have && l->used &&
-	    (glob != l->glob || priv != l->priv || m->pcp_ext_ip != l->glob_ip))
-		lost(x, now, l);
 	l->have = true;
 	l->priv = priv;
 	l->glob = glob;
@@ -342,13 +410,18 @@ static void granted(struct host_lease *x, sp_time now, struct hl_lease *l, const
 	l->c->glob_ip = m->pcp_ext_ip;
 	l->state = HL_ACTIVE;
 	l->tries = 0;
+	if (!renewal)
+		l->last = now;
 	l->expire = now + SP_SEC((sp_time)m->pcp_lifetime);
 	/* RFC 6887 11.2.1: renew at half the lifetime */
 	l->next = now + SP_SEC((sp_time)m->pcp_lifetime) / 2;
 	hl_inc(x, renewal ? HL_CTR_RENEWED : HL_CTR_GRANTED);
-	if (l->kind == HL_PORT) {
+	publish(x, l->c);
+	if (changed)
+		lost(x, now, l);
+	if (l->kind == HL_PORT)
 		release_held(x, now, l, true);
-	} else if (l->c->want_up && ready(x, l->c)) {
+	if (l->c->want_up && ready(x, l->c)) {
 		l->c->want_up = false;
 		if (ike_up(x->ike, now, l->c->name) != 0)
 			l->c->want_up = true;
@@ -409,7 +482,7 @@ static void response(struct host_lease *x, sp_time now, const uint8_t *msg, size
 		hl_inc(x, HL_CTR_REFUSED);
 		SP_INFO(x->log, "lease", "%s: lease refused: %s", l->c->name,
 			pcp_result_name(m.pcp_result));
-		if (l->kind == HL_PORT) {
+		if (l->kind == HL_PORT && !l->ts) {
 			release_held(x, now, l, false);
 			memset(l, 0, sizeof(*l));
 			return;
@@ -417,6 +490,10 @@ static void response(struct host_lease *x, sp_time now, const uint8_t *msg, size
 		l->state = HL_ASKING;
 		l->tries = HL_TRIES_MAX;
 		l->next = now + SP_SEC((sp_time)SP_MAX(m.pcp_lifetime, 1u));
+		return;
+	}
+	if (m.pcp_lifetime == 0 && l->kind == HL_PORT && l->state == HL_ASKING) {
+		hl_inc(x, HL_CTR_RELEASED); /* a release's answer; the request after it follows */
 		return;
 	}
 	if (m.pcp_lifetime == 0 || m.pcp_ext_ip == 0 || (l->kind != HL_PORT && !m.pcp_has_gpn)) {
@@ -459,6 +536,19 @@ static enum endpoint_verdict hl_in_wire(void *ctx, sp_time now, struct pkt *p)
 	return EP_PASS;
 }
 
+static struct hl_lease *releasing_port(struct host_lease *x, const struct hl_conn *c, uint8_t proto,
+				       uint16_t port)
+{
+	for (unsigned i = 0; i < HL_LEASES_MAX; i++) {
+		struct hl_lease *l = &x->l[i];
+
+		if (l->c == c && l->kind == HL_PORT && l->proto == proto &&
+		    l->state == HL_RELEASING && l->port == port)
+			return l;
+	}
+	return NULL;
+}
+
 /* A transport-mode connection's TCP/UDP packet to its peer: its source port must be leased
  * before it leaves (001 procedure 5); the packet waits for the lease. */
 static enum endpoint_verdict hl_out_clear(void *ctx, sp_time now, struct pkt *p)
@@ -477,13 +567,21 @@ static enum endpoint_verdict hl_out_clear(void *ctx, sp_time now, struct pkt *p)
 		if (!c->transport || sp_load_be32(ip + IPV4_OFF_SRC) != c->local ||
 		    sp_load_be32(ip + IPV4_OFF_DST) != c->remote)
 			continue;
-		if ((l = find_port(x, c, proto, sp, false)) != NULL && l->state == HL_ACTIVE)
+		if ((l = find_port(x, c, proto, sp, false)) != NULL && l->state == HL_ACTIVE) {
+			flow_seen(l, now, ip, p->len, true);
 			return EP_PASS;
+		}
 		if (x->nheld == HL_HELD_MAX) {
 			hl_inc(x, HL_CTR_DROP_HELD_FULL);
 			return EP_DROP;
 		}
-		if (l == NULL) {
+		if (l == NULL && (l = releasing_port(x, c, proto, sp)) != NULL) {
+			/* the port's flow came back while its release was on its way: the same
+			 * lease (nonce, values) again, which the NAT takes as a renewal */
+			l->close_at = 0;
+			l->fins = 0;
+			ask(x, now, l);
+		} else if (l == NULL) {
 			if ((l = new_lease(x, c, HL_PORT, proto, sp)) == NULL) {
 				hl_inc(x, HL_CTR_DROP_LEASE_FAILED);
 				return EP_DROP;
@@ -497,44 +595,76 @@ static enum endpoint_verdict hl_out_clear(void *ctx, sp_time now, struct pkt *p)
 	return EP_PASS;
 }
 
-/* Steps 810 and 812: the leased global port replaces the source port; the address part of
- * 812 and step 815 are the SA's as-if source (ipsec/xform.c, ah_icv.c). */
+/*
+ * Steps 810 and 812: the leased global port replaces the source port; the address part of
+ * 812 and step 815 are the SA's as-if source (ipsec/xform.c, ah_icv.c). Tunnel mode with
+ * lease_inner = global, steps 811 and 812: the client's own inner packet gets the global
+ * address as its source, and the global port where the port is leased.
+ */
 static int hl_pre_protect(void *ctx, sp_time now, const struct sa *sa, struct pkt *p)
 {
 	struct host_lease *x = ctx;
 	struct hl_conn *c = conn_by_reqid(x, sa->reqid);
+	uint8_t *ip = pkt_data(p);
 	struct hl_lease *l;
 	uint16_t sp, dp;
 	uint8_t proto;
 
 	(void)now;
-	if (c == NULL || !c->transport || asif_l4_ports(pkt_data(p), p->len, &proto, &sp, &dp) != 0)
+	if (c == NULL || (!c->transport && !c->inner_global))
 		return 0;
-	if ((l = find_port(x, c, proto, sp, false)) == NULL || l->state != HL_ACTIVE) {
-		hl_inc(x, HL_CTR_DROP_UNLEASED);
-		return SP_ENOTFOUND;
+	if (!c->transport && (sp_load_be32(ip + IPV4_OFF_SRC) != c->local || c->glob_ip == 0))
+		return 0; /* a packet the client forwards, not its own */
+	if (asif_l4_ports(ip, p->len, &proto, &sp, &dp) == 0) {
+		l = find_port(x, c, proto, sp, false);
+		if (l != NULL && l->state == HL_ACTIVE) {
+			if (asif_port(ip, p->len, false, sp, (uint16_t)l->glob) != 0) {
+				hl_inc(x, HL_CTR_DROP_ASIF);
+				return SP_EMALFORMED;
+			}
+			hl_inc(x, HL_CTR_PORTS_OUT);
+		} else if (c->transport) {
+			hl_inc(x, HL_CTR_DROP_UNLEASED);
+			return SP_ENOTFOUND;
+		}
+	} else if (c->transport) {
+		return 0;
 	}
-	if (asif_port(pkt_data(p), p->len, false, sp, (uint16_t)l->glob) != 0) {
+	if (c->transport)
+		return 0;
+	if (asif_addr(ip, p->len, false, c->local, c->glob_ip) != 0) {
 		hl_inc(x, HL_CTR_DROP_ASIF);
 		return SP_EMALFORMED;
 	}
-	hl_inc(x, HL_CTR_PORTS_OUT);
+	hl_inc(x, HL_CTR_ADDRS_OUT);
 	return 0;
 }
 
 /* Steps 824 and 826: the global destination port back to the private one; the address
- * part of 826 and step 820 are the SA's as-if destination. */
+ * part of 826 and step 820 are the SA's as-if destination. Tunnel mode with lease_inner =
+ * global, steps 825 and 826: the decapsulated packet's global destination address (and
+ * leased port) back to the client's private ones. */
 static int hl_post_unprotect(void *ctx, sp_time now, const struct sa *sa, struct pkt *p)
 {
 	struct host_lease *x = ctx;
 	struct hl_conn *c = conn_by_reqid(x, sa->reqid);
+	uint8_t *ip = pkt_data(p);
 	struct hl_lease *l;
 	uint16_t sp, dp;
 	uint8_t proto;
 
-	(void)now;
-	if (c == NULL || !c->transport ||
-	    asif_l4_ports(pkt_data(p), p->len, &proto, &sp, &dp) != 0 ||
+	if (c == NULL || (!c->transport && !c->inner_global))
+		return 0;
+	if (!c->transport) {
+		if (c->glob_ip == 0 || sp_load_be32(ip + IPV4_OFF_DST) != c->glob_ip)
+			return 0;
+		if (asif_addr(ip, p->len, true, c->glob_ip, c->local) != 0) {
+			hl_inc(x, HL_CTR_DROP_ASIF);
+			return SP_EMALFORMED;
+		}
+		hl_inc(x, HL_CTR_ADDRS_IN);
+	}
+	if (asif_l4_ports(ip, p->len, &proto, &sp, &dp) != 0 ||
 	    (l = find_port(x, c, proto, dp, true)) == NULL)
 		return 0;
 	if (asif_port(pkt_data(p), p->len, true, dp, l->port) != 0) {
@@ -542,6 +672,7 @@ static int hl_post_unprotect(void *ctx, sp_time now, const struct sa *sa, struct
 		return SP_EMALFORMED;
 	}
 	hl_inc(x, HL_CTR_PORTS_IN);
+	flow_seen(l, now, ip, p->len, false);
 	return 0;
 }
 
@@ -627,6 +758,15 @@ static void hl_ike_event(void *ctx, sp_time now, const struct ike_event *ev)
 	}
 }
 
+/* When a flow's port lease goes (flow_seen): SP_TIME_NEVER for other leases. */
+static sp_time flow_end(const struct hl_lease *l)
+{
+	if (l->kind != HL_PORT || l->ts || l->state != HL_ACTIVE)
+		return SP_TIME_NEVER;
+	return l->close_at != 0 ? sp_time_min(l->close_at, l->last + l->c->idle)
+				: l->last + l->c->idle;
+}
+
 static sp_time hl_next_deadline(const void *ctx)
 {
 	const struct host_lease *x = ctx;
@@ -634,7 +774,7 @@ static sp_time hl_next_deadline(const void *ctx)
 
 	for (unsigned i = 0; i < HL_LEASES_MAX; i++)
 		if (x->l[i].state != HL_FREE)
-			t = sp_time_min(t, x->l[i].next);
+			t = sp_time_min(t, sp_time_min(x->l[i].next, flow_end(&x->l[i])));
 	return t;
 }
 
@@ -645,7 +785,18 @@ static void hl_tick(void *ctx, sp_time now)
 	for (unsigned i = 0; i < HL_LEASES_MAX; i++) {
 		struct hl_lease *l = &x->l[i];
 
-		if (l->state == HL_FREE || l->next > now)
+		if (l->state == HL_FREE)
+			continue;
+		if (flow_end(l) <= now) { /* the flow is over: release (lifetime 0) */
+			hl_inc(x, l->close_at != 0 && l->close_at <= now ? HL_CTR_FLOW_CLOSED
+									 : HL_CTR_FLOW_IDLE);
+			l->state = HL_RELEASING;
+			l->tries = 0;
+			send_req(x, now, l, true);
+			l->next = now + l->c->retry;
+			continue;
+		}
+		if (l->next > now)
 			continue;
 		switch (l->state) {
 		case HL_ACTIVE: /* 806-807: renew before expiry */
@@ -669,7 +820,7 @@ static void hl_tick(void *ctx, sp_time now)
 			l->tries++;
 			send_req(x, now, l, false);
 			l->next = now + l->c->retry * ((sp_time)1 << SP_MIN(l->tries, 5u));
-			if (l->tries == HL_TRIES_MAX && l->kind == HL_PORT) {
+			if (l->tries == HL_TRIES_MAX && l->kind == HL_PORT && !l->ts) {
 				release_held(x, now, l, false);
 				memset(l, 0, sizeof(*l));
 			}
@@ -689,6 +840,19 @@ static void hl_start(void *ctx, sp_time now)
 		if (l != NULL)
 			ask(x, now, l); /* step 801 */
 		top_up(x, now, c);	/* step 802 */
+		for (uint8_t k = 0; (c->transport || c->inner_global) && k < c->nts; k++) {
+			const struct ike_ts *t = &c->ts[k];
+
+			/* 001 procedure 5 for the ports the selectors name, before IKE */
+			if (t->ts_start != c->local || t->ts_end != c->local ||
+			    (t->ts_proto != IPV4_PROTO_TCP && t->ts_proto != IPV4_PROTO_UDP) ||
+			    t->ts_port_start != t->ts_port_end || t->ts_port_start == 0 ||
+			    find_port(x, c, t->ts_proto, t->ts_port_start, false) != NULL ||
+			    (l = new_lease(x, c, HL_PORT, t->ts_proto, t->ts_port_start)) == NULL)
+				continue;
+			l->ts = l->used = true;
+			ask(x, now, l);
+		}
 	}
 }
 
@@ -723,6 +887,7 @@ static int read_conn(struct host_lease *x, struct conf_sec *s)
 {
 	static const char *const mode_names[] = { "tunnel", "transport", NULL };
 	static const char *const proto_names[] = { "esp", "ah", NULL };
+	static const char *const inner_names[] = { "private", "global", NULL };
 	struct ike_conn_info ci;
 	struct hl_conn *c;
 	uint32_t port;
@@ -744,15 +909,21 @@ static int read_conn(struct host_lease *x, struct conf_sec *s)
 	c->local = ci.local;
 	c->remote = ci.remote;
 	c->reqid = ci.reqid;
+	memcpy(c->ts, ci.local_ts, sizeof(c->ts));
+	c->nts = ci.n_local_ts;
 	if ((r = conf_get_ip4(s, "lease_server", 0, &c->server)) != 0 ||
 	    (r = conf_get_time(s, "lease_lifetime", SP_SEC(600), &c->lifetime)) != 0 ||
 	    (r = conf_get_time(s, "lease_retry", SP_SEC(1), &c->retry)) != 0 ||
+	    (r = conf_get_time(s, "lease_idle", SP_SEC(120), &c->idle)) != 0 ||
+	    (r = conf_get_time(s, "lease_linger", SP_SEC(4), &c->linger)) != 0 ||
 	    (r = conf_get_u32(s, "lease_client_port", 4500, 1, 65535, &port)) != 0)
 		return r;
 	if (c->server == 0)
 		return conf_fail(s, "lease_server: the NAT's inside address is required");
 	if (c->lifetime < SP_SEC(4) || c->lifetime > SP_SEC(UINT32_MAX) || c->retry == 0)
 		return conf_fail(s, "lease_lifetime: 4 s or more; lease_retry: positive");
+	if (c->idle == 0)
+		return conf_fail(s, "lease_idle: positive");
 	c->cport = (uint16_t)port;
 	if ((r = conf_get_enum(s, "proto", proto_names, 0, &v)) != 0)
 		return r;
@@ -760,6 +931,9 @@ static int read_conn(struct host_lease *x, struct conf_sec *s)
 	if ((r = conf_get_enum(s, "mode", mode_names, 0, &v)) != 0)
 		return r;
 	c->transport = v == 1;
+	if ((r = conf_get_enum(s, "lease_inner", inner_names, 0, &v)) != 0)
+		return r;
+	c->inner_global = v == 1 && !c->transport;
 	x->nconns++;
 	return 0;
 }

@@ -430,6 +430,23 @@ int ike_conn_info(const struct ike *ike, const char *conn, struct ike_conn_info 
 	return 0;
 }
 
+int ike_conn_set_public(struct ike *ike, const char *conn, const struct ike_ts *pub, uint8_t n)
+{
+	for (size_t i = 0; i < ike->n_conns; i++) {
+		struct ike_conn *c = &ike->conns[i];
+
+		if (strcmp(c->name, conn) != 0)
+			continue;
+		if (n != 0 && n != c->n_local_ts)
+			return SP_EINVAL;
+		if (n != 0)
+			memcpy(c->public_ts, pub, n * sizeof(*pub));
+		c->n_public_ts = n;
+		return 0;
+	}
+	return SP_ENOTFOUND;
+}
+
 void ike_peer_moved(struct ike *ike, sp_time now, uint8_t proto, uint32_t spi_in, uint32_t addr,
 		    uint16_t port)
 {

@@ -261,6 +261,19 @@ struct ike_conn_info {
 };
 int ike_conn_info(const struct ike *ike, const char *conn, struct ike_conn_info *out) SP_MUST_CHECK;
 
+/*
+ * The connection's local selectors as its peer sees them: pub[k] stands for local_ts[k]
+ * (n equals n_local_ts; 0 goes back to the selectors as configured). A host behind a NAT
+ * that leased it a global address and ports (001, host/host_lease.h) proposes them in TSi
+ * and keeps its own policies on the private ones: an initiator's TSi (IKE_AUTH,
+ * CREATE_CHILD_SA) carries pub[k] for local_ts[k], a responder's TSr likewise, and the
+ * peer's TSi/TSr equal to pub[k] are read as local_ts[k] (RFC 7296 2.9 compares them with
+ * local_ts). Without it the peer, seeing only the global address, finds nothing in common
+ * with the private one (the problem RFC 7296 2.23.1 solves for NAT-T on the responder).
+ */
+int ike_conn_set_public(struct ike *ike, const char *conn, const struct ike_ts *pub,
+			uint8_t n) SP_MUST_CHECK;
+
 /* Counts, for scenarios and tests. */
 unsigned ike_sa_count(const struct ike *ike, bool established_only);
 unsigned ike_child_count(const struct ike *ike);

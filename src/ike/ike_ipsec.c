@@ -72,7 +72,13 @@ static int add_policies(struct ipsec *e, const struct ike_child_sa *sa)
 			const struct ike_ts *r = &sa->ts_remote[j];
 			uint32_t rn[CIDR_MAX];
 			uint8_t rl[CIDR_MAX];
-			unsigned nr = range_cidrs(r->ts_start, r->ts_end, rn, rl);
+			unsigned nr;
+
+			/* A packet has one protocol: TCP here and UDP there is no traffic (a
+			 * policy for it would take another CHILD SA's TCP by the UDP ports). */
+			if (l->ts_proto != 0 && r->ts_proto != 0 && l->ts_proto != r->ts_proto)
+				continue;
+			nr = range_cidrs(r->ts_start, r->ts_end, rn, rl);
 
 			for (unsigned a = 0; a < nl; a++) {
 				for (unsigned b = 0; b < nr; b++) {

@@ -106,6 +106,9 @@ struct ike_conn {
 	bool tunnel;
 	struct ike_ts local_ts[IKE_TS_MAX], remote_ts[IKE_TS_MAX];
 	uint8_t n_local_ts, n_remote_ts;
+	/* local_ts as the peer sees them (ike_conn_set_public); n_public_ts 0: as they are */
+	struct ike_ts public_ts[IKE_TS_MAX];
+	uint8_t n_public_ts;
 	sp_time keylife, rekeymargin, ikelifetime;
 	uint32_t rekeyfuzz; /* percent */
 	bool rekey;	    /* initiate rekeys at all */
@@ -444,6 +447,9 @@ int ike_ike_select(const struct ike_conn *c, struct cur sa, bool rekey,
 int ike_ts_narrow(const struct ike_conn *c, const struct ikev2_msg *m, bool responder,
 		  struct ike_child *ch) SP_MUST_CHECK;
 /* Check the responder's selectors lie within what we proposed. */
+/* Our selectors (in) as the peer sees them (ike_conn_set_public): out, n entries. */
+void ike_ts_public(const struct ike_conn *c, const struct ike_ts *in, uint8_t n,
+		   struct ike_ts *out);
 int ike_ts_accept(const struct ike_conn *c, const struct ikev2_msg *m,
 		  struct ike_child *ch) SP_MUST_CHECK;
 struct ike_child *ike_child_new(struct ike_sa *sa, const struct ike_conn *c);

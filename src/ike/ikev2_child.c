@@ -132,16 +132,45 @@ static uint8_t ts_narrow_list(const struct ike_ts *peer, uint8_t np, const struc
 	return n;
 }
 
+static bool ts_equal(const struct ike_ts *a, const struct ike_ts *b)
+{
+	return a->ts_start == b->ts_start && a->ts_end == b->ts_end &&
+	       a->ts_port_start == b->ts_port_start && a->ts_port_end == b->ts_port_end &&
+	       a->ts_proto == b->ts_proto;
+}
+
+/* Each entry equal to one of from[] becomes the matching to[] (ike_conn_set_public). */
+static void ts_map(const struct ike_ts *from, const struct ike_ts *to, uint8_t nmap,
+		   const struct ike_ts *in, uint8_t n, struct ike_ts *out)
+{
+	for (uint8_t i = 0; i < n; i++) {
+		out[i] = in[i];
+		for (uint8_t k = 0; k < nmap; k++)
+			if (ts_equal(&in[i], &from[k])) {
+				out[i] = to[k];
+				break;
+			}
+	}
+}
+
+void ike_ts_public(const struct ike_conn *c, const struct ike_ts *in, uint8_t n, struct ike_ts *out)
+{
+	ts_map(c->local_ts, c->public_ts, c->n_public_ts, in, n, out);
+}
+
 int ike_ts_narrow(const struct ike_conn *c, const struct ikev2_msg *m, bool responder,
 		  struct ike_child *ch)
 {
+	struct ike_ts ours[IKE_TS_MAX];
+
 	if (!ikev2_msg_has(m, IKEV2_PLD_TSI) || !ikev2_msg_has(m, IKEV2_PLD_TSR))
 		return SP_EMALFORMED;
 	(void)responder;
-	/* The initiator's TSi is its side: our remote; its TSr is ours. */
+	/* The initiator's TSi is its side: our remote; its TSr is ours, as the peer sees it. */
+	ts_map(c->public_ts, c->local_ts, c->n_public_ts, m->tsr, m->ntsr, ours);
 	ch->n_ts_remote =
 		ts_narrow_list(m->tsi, m->ntsi, c->remote_ts, c->n_remote_ts, ch->ts_remote);
-	ch->n_ts_local = ts_narrow_list(m->tsr, m->ntsr, c->local_ts, c->n_local_ts, ch->ts_local);
+	ch->n_ts_local = ts_narrow_list(ours, m->ntsr, c->local_ts, c->n_local_ts, ch->ts_local);
 	return ch->n_ts_remote > 0 && ch->n_ts_local > 0 ? 0 : SP_ENOTFOUND;
 }
 
@@ -159,16 +188,20 @@ static bool ts_within(const struct ike_ts *t, const struct ike_ts *set, uint8_t 
 
 int ike_ts_accept(const struct ike_conn *c, const struct ikev2_msg *m, struct ike_child *ch)
 {
+	struct ike_ts ours[IKE_TS_MAX];
+
 	if (!ikev2_msg_has(m, IKEV2_PLD_TSI) || !ikev2_msg_has(m, IKEV2_PLD_TSR))
 		return SP_EMALFORMED;
+	/* TSi is our side as the peer sees it; our policies keep the selectors as they are. */
+	ts_map(c->public_ts, c->local_ts, c->n_public_ts, m->tsi, m->ntsi, ours);
 	/* The responder may narrow, never widen (2.9). */
 	for (uint8_t i = 0; i < m->ntsi; i++)
-		if (!ts_within(&m->tsi[i], c->local_ts, c->n_local_ts))
+		if (!ts_within(&ours[i], c->local_ts, c->n_local_ts))
 			return SP_ENOTFOUND;
 	for (uint8_t i = 0; i < m->ntsr; i++)
 		if (!ts_within(&m->tsr[i], c->remote_ts, c->n_remote_ts))
 			return SP_ENOTFOUND;
-	memcpy(ch->ts_local, m->tsi, m->ntsi * sizeof(struct ike_ts));
+	memcpy(ch->ts_local, ours, m->ntsi * sizeof(struct ike_ts));
 	memcpy(ch->ts_remote, m->tsr, m->ntsr * sizeof(struct ike_ts));
 	ch->n_ts_local = m->ntsi;
 	ch->n_ts_remote = m->ntsr;

@@ -188,6 +188,45 @@ static int parse_id(struct conf_sec *s, const char *key, const char *v, struct i
 	return 0;
 }
 
+/* A selector's "[proto/port]" suffix as in strongSwan (RFC 7296 3.13.1: IP Protocol ID,
+ * Start Port, End Port): proto tcp, udp, icmp or 1-255; port a number, LO-HI or %any. */
+static int parse_ts_proto(struct conf_sec *s, const char *key, char *p, struct ike_ts *ts)
+{
+	static const struct {
+		const char *name;
+		uint8_t proto;
+	} names[] = { { "icmp", 1 }, { "tcp", 6 }, { "udp", 17 } };
+	char *end = strchr(p, ']'), *port = strchr(p, '/');
+	uint64_t lo = 0, hi = 65535;
+
+	if (end == NULL || end[1] != '\0')
+		return conf_fail(s, "%s: '[' without a closing ']'", key);
+	*end = '\0';
+	if (port != NULL)
+		*port++ = '\0';
+	ts->ts_proto = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(p, names[i].name) == 0)
+			ts->ts_proto = names[i].proto;
+	if (ts->ts_proto == 0 && (conf_parse_u64(p, &lo) != 0 || lo < 1 || lo > 255))
+		return conf_fail(s, "%s: '%s' is not a protocol (tcp, udp, icmp, 1-255)", key, p);
+	if (ts->ts_proto == 0)
+		ts->ts_proto = (uint8_t)lo;
+	lo = 0;
+	if (port != NULL && strcmp(port, "%any") != 0) {
+		char *dash = strchr(port, '-');
+
+		if (dash != NULL)
+			*dash++ = '\0';
+		if (conf_parse_u64(port, &lo) != 0 ||
+		    conf_parse_u64(dash != NULL ? dash : port, &hi) != 0 || lo > hi || hi > 65535)
+			return conf_fail(s, "%s: '%s' is not a port or LO-HI", key, port);
+	}
+	ts->ts_port_start = (uint16_t)lo;
+	ts->ts_port_end = (uint16_t)hi;
+	return 0;
+}
+
 static int parse_ts(struct conf_sec *s, const char *key, uint32_t own, struct ike_ts *ts,
 		    uint8_t *n)
 {
@@ -201,11 +240,19 @@ static int parse_ts(struct conf_sec *s, const char *key, uint32_t own, struct ik
 			return conf_fail(s, "%s: too long", key);
 		strcpy(buf, kv->val);
 		for (p = strtok_r(buf, ", ", &save); p != NULL; p = strtok_r(NULL, ", ", &save)) {
+			char *bracket = strchr(p, '[');
+			struct ike_ts pp = { .ts_port_end = 65535 };
 			uint32_t net;
 			uint8_t len;
+			int e;
 
 			if (*n >= IKE_TS_MAX)
 				return conf_fail(s, "%s: more than %d selectors", key, IKE_TS_MAX);
+			if (bracket != NULL) {
+				*bracket = '\0';
+				if ((e = parse_ts_proto(s, key, bracket + 1, &pp)) != 0)
+					return e;
+			}
 			if (strcmp(p, "dynamic") == 0) {
 				net = own;
 				len = 32;
@@ -215,8 +262,9 @@ static int parse_ts(struct conf_sec *s, const char *key, uint32_t own, struct ik
 			}
 			ts[*n] = (struct ike_ts){ .ts_start = net,
 						  .ts_end = net | ~sp_ip4_mask(len),
-						  .ts_port_start = 0,
-						  .ts_port_end = 65535 };
+						  .ts_port_start = pp.ts_port_start,
+						  .ts_port_end = pp.ts_port_end,
+						  .ts_proto = pp.ts_proto };
 			(*n)++;
 		}
 	}

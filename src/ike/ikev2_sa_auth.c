@@ -120,11 +120,14 @@ static int build_auth(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 	if ((r = ikev2_put_auth(w, c->auth, a->auth, a->auth_len)) != 0)
 		return r;
 	if (sa->initiator) {
+		struct ike_ts tsi[IKE_TS_MAX];
+
 		if (!c->tunnel &&
 		    (r = ikev2_put_notify(w, 0, 0, 0, IKEV2_N_USE_TRANSPORT_MODE, NULL, 0)) != 0)
 			return r;
+		ike_ts_public(c, c->local_ts, c->n_local_ts, tsi);
 		if ((r = ikev2_put_sa(w, a->child_props, a->n_child_props, 4)) != 0 ||
-		    (r = ikev2_put_ts(w, IKEV2_PLD_TSI, c->local_ts, c->n_local_ts)) != 0 ||
+		    (r = ikev2_put_ts(w, IKEV2_PLD_TSI, tsi, c->n_local_ts)) != 0 ||
 		    (r = ikev2_put_ts(w, IKEV2_PLD_TSR, c->remote_ts, c->n_remote_ts)) != 0)
 			return r;
 		return 0;
@@ -133,16 +136,17 @@ static int build_auth(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 		return ikev2_put_notify(w, 0, 0, 0, a->child_error, NULL, 0);
 	if (a->child != NULL) {
 		struct ikev2_algs s = a->child->algs;
+		struct ike_ts tsr[IKE_TS_MAX];
 
 		s.spi = a->child->spi_in;
+		ike_ts_public(c, a->child->ts_local, a->child->n_ts_local, tsr);
 		if (!a->child->tunnel &&
 		    (r = ikev2_put_notify(w, 0, 0, 0, IKEV2_N_USE_TRANSPORT_MODE, NULL, 0)) != 0)
 			return r;
 		if ((r = ikev2_put_sa(w, &s, 1, 4)) != 0 ||
 		    (r = ikev2_put_ts(w, IKEV2_PLD_TSI, a->child->ts_remote,
 				      a->child->n_ts_remote)) != 0 ||
-		    (r = ikev2_put_ts(w, IKEV2_PLD_TSR, a->child->ts_local,
-				      a->child->n_ts_local)) != 0)
+		    (r = ikev2_put_ts(w, IKEV2_PLD_TSR, tsr, a->child->n_ts_local)) != 0)
 			return r;
 	}
 	return 0;

@@ -33,9 +33,9 @@ struct ccs_arg {
 static int build_ccs(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 {
 	const struct ccs_arg *a = arg;
+	struct ike_ts tsi[IKE_TS_MAX], tsr[IKE_TS_MAX];
 	int r;
 
-	(void)sa;
 	/* 1.3.1 / 1.3.3: [N(REKEY_SA)], [N(USE_TRANSPORT_MODE)], SA, Nonce, [KE], [TSi, TSr] */
 	if (a->rekey_proto != 0 && (r = ikev2_put_notify(w, a->rekey_proto, a->rekey_spi, 4,
 							 IKEV2_N_REKEY_SA, NULL, 0)) != 0)
@@ -52,8 +52,12 @@ static int build_ccs(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 		if ((r = ikev2_put_ke(w, g, crypto_dh_pub(a->dh), crypto_dh_pub_len(g))) != 0)
 			return r;
 	}
-	if (a->ntsi > 0 && ((r = ikev2_put_ts(w, IKEV2_PLD_TSI, a->tsi, a->ntsi)) != 0 ||
-			    (r = ikev2_put_ts(w, IKEV2_PLD_TSR, a->tsr, a->ntsr)) != 0))
+	/* Our side as the peer sees it (ike_conn_set_public): TSi when we ask, TSr when we
+	 * answer; the peer's side never equals one of our local_ts. */
+	ike_ts_public(sa->conn, a->tsi, a->ntsi, tsi);
+	ike_ts_public(sa->conn, a->tsr, a->ntsr, tsr);
+	if (a->ntsi > 0 && ((r = ikev2_put_ts(w, IKEV2_PLD_TSI, tsi, a->ntsi)) != 0 ||
+			    (r = ikev2_put_ts(w, IKEV2_PLD_TSR, tsr, a->ntsr)) != 0))
 		return r;
 	return 0;
 }

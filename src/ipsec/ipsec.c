@@ -359,15 +359,17 @@ static void count_sa_drop(struct sa *sa, enum ipsec_ctr r)
 	}
 }
 
-/* Common tail of ESP and AH input once the transform succeeded. */
+/* Common tail of ESP and AH input once the transform succeeded. The hook first: the
+ * policies hold the host's own view of the traffic, which post-compensation restores (001
+ * step 824: a leased global port back to the private one the selectors name). */
 static void deliver(struct ipsec *e, sp_time now, struct sa *sa, struct pkt *p)
 {
+	if (e->cfg.post_unprotect != NULL && e->cfg.post_unprotect(e->cfg.arg, sa, p) != 0)
+		return drop(e, p, IPSEC_DROP_HOOK);
 	if (!inbound_allowed(e, sa, p)) {
 		sa->stats.drop_other++;
 		return drop(e, p, IPSEC_DROP_POLICY);
 	}
-	if (e->cfg.post_unprotect != NULL && e->cfg.post_unprotect(e->cfg.arg, sa, p) != 0)
-		return drop(e, p, IPSEC_DROP_HOOK);
 	account(e, now, sa, p->len);
 	count(e, IPSEC_CTR_RX_DECAP);
 	e->cfg.local_out(e->cfg.arg, p);

@@ -18,6 +18,7 @@
 #include "host/endpoint.h"
 #include "nat/nat.h"
 #include "proto/ipv4.h"
+#include "proto/tcp.h"
 #include "proto/udp.h"
 
 #include <stdio.h>
@@ -107,8 +108,14 @@ static void nat_emit_cb(void *arg, enum nat_side side, struct pkt *p)
 		pkt_free(p);
 }
 
+/* mode "ike-transport": transport-mode CHILD SAs whose selectors name the client's UDP
+ * port 40000 (the same private port on every client) and the server's port 7;
+ * "ike-tunnel-global": the same in tunnel mode to the server's network, the inner source
+ * replaced by the global address (lease_inner = global, 001 steps 811/825). */
 static void build_mode(struct world *w, const char *proto, bool lease, const char *mode)
 {
+	bool tunnel_global = strcmp(mode, "ike-tunnel-global") == 0;
+	bool ike_transport = strcmp(mode, "ike-transport") == 0 || tunnel_global;
 	char text[4096], a[SP_IP4_STRLEN];
 	size_t len = 0;
 	struct nat_config cfg;
@@ -135,17 +142,39 @@ static void build_mode(struct world *w, const char *proto, bool lease, const cha
 
 		w->c[i].addr = SP_IP4(10, 0, 0, 2 + i);
 		sp_ip4_fmt(w->c[i].addr, a);
-		snprintf(text, sizeof(text),
-			 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\npsk = "
-			 "lease-test-psk\n"
-			 "local_ts = %s/32\nremote_ts = 192.168.50.0/24\nencap = no\nproto = %s\n"
-			 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\nmode = %s\n",
-			 a, a, proto, lease ? "yes" : "no", mode);
+		if (ike_transport)
+			snprintf(text, sizeof(text),
+				 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\n"
+				 "psk = lease-test-psk\nlocal_ts = dynamic[udp/40000]%s\n"
+				 "remote_ts = %s[udp/7]%s\nencap = no\nproto = %s\n"
+				 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\n"
+				 "lease_idle = 5s\nmode = %s\n%s",
+				 a, i == 0 && !tunnel_global ? ", dynamic[tcp]" : "",
+				 tunnel_global ? "192.168.50.0/24" : "198.51.100.7",
+				 i == 0 && !tunnel_global ? ", 198.51.100.7[tcp/80]" : "", proto,
+				 lease ? "yes" : "no", tunnel_global ? "tunnel" : "transport",
+				 tunnel_global ? "lease_inner = global\n" : "");
+		else
+			snprintf(text, sizeof(text),
+				 "[conn vpn]\nlocal = %s\nremote = 198.51.100.7\nauto = start\n"
+				 "psk = lease-test-psk\nlocal_ts = %s/32\n"
+				 "remote_ts = 192.168.50.0/24\nencap = no\nproto = %s\n"
+				 "lease = %s\nlease_server = 10.0.0.1\nlease_lifetime = 20s\n"
+				 "mode = %s\n",
+				 a, a, proto, lease ? "yes" : "no", mode);
 		snprintf(name, sizeof(name), "c%u", i);
 		make_ep(w, &w->c[i], name, text);
 	}
-	/* The server: one connection per client, by identity; nothing about leases. */
-	for (unsigned i = 0; i < NCLIENT; i++)
+	/* The server: one connection per client, by identity; nothing about leases. In
+	 * transport mode one connection for any host, defaults otherwise (NAT detection on). */
+	if (ike_transport)
+		len += (size_t)snprintf(text, sizeof(text),
+					"[conn any]\nlocal = 198.51.100.7\nremote = %%any\n"
+					"psk = lease-test-psk\nremote_ts = 0.0.0.0/0\n"
+					"mode = %s\nproto = %s\n%s",
+					tunnel_global ? "tunnel" : "transport", proto,
+					tunnel_global ? "local_ts = 192.168.50.0/24\n" : "");
+	for (unsigned i = 0; i < NCLIENT && !ike_transport; i++)
 		len += (size_t)snprintf(
 			text + len, sizeof(text) - len,
 			"[conn c%u]\nlocal = 198.51.100.7\nremote = %%any\n"
@@ -379,6 +408,187 @@ static void transport_port_lease(void **state)
 	destroy(&w);
 }
 
+/* A datagram's IPv4 header checksum and UDP checksum, recomputed from scratch (the latter
+ * over the pseudo-header). */
+static bool udp_ok(const struct pkt *p)
+{
+	const uint8_t *ip = pkt_data(p);
+	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
+	struct ipv4_hdr h;
+	struct cur c;
+
+	cur_init(&c, ip, p->len);
+	return ipv4_parse(&c, &h) == 0 && h.ip_csum_ok && ip[IPV4_OFF_PROTO] == IPV4_PROTO_UDP &&
+	       udp_csum_ok(ip + hl, p->len - hl, sp_load_be32(ip + IPV4_OFF_SRC),
+			   sp_load_be32(ip + IPV4_OFF_DST));
+}
+
+static struct pkt *tcp(struct world *w, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		       uint8_t flags)
+{
+	struct ipv4_hdr h = {
+		.ip_ttl = 64, .ip_proto = IPV4_PROTO_TCP, .ip_src = src, .ip_dst = dst
+	};
+	struct tcp_hdr t = { .tcp_sport = sport,
+			     .tcp_dport = dport,
+			     .tcp_seq = 1,
+			     .tcp_flags = flags,
+			     .tcp_win = 1000 };
+	struct pkt *p = pkt_alloc(&w->pool);
+
+	assert_non_null(p);
+	assert_int_equal(tcp_build(p, &t, NULL, 0, src, dst), 0);
+	assert_int_equal(ipv4_build(p, &h, NULL, 0), 0);
+	return p;
+}
+
+static bool nat_lists(struct world *w, const char *what)
+{
+	char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	nat_show(w->nat, w->now, f, NAT_SHOW_IPSEC, 0);
+	fclose(f);
+	return strstr(buf, what) != NULL;
+}
+
+/*
+ * A flow's port lease goes when the flow is over, before the NAT would expire it (20 s
+ * here): a TCP connection's after a FIN each way (the server's seen after unprotection)
+ * and lease_linger; a UDP flow's after lease_idle (5 s here) without a packet.
+ */
+static void port_lease_release(void **state)
+{
+	struct world w;
+	uint16_t gp;
+
+	(void)state;
+	build_mode(&w, "esp", true, "ike-transport");
+	run(&w, SP_SEC(5));
+	assert_int_equal(ike_child_count(endpoint_ike(w.c[0].ep)), 1);
+	q_clear(&w.s.local);
+	endpoint_output(w.c[0].ep, w.now, tcp(&w, w.c[0].addr, S_ADDR, 40001, 80, TCP_SYN));
+	run(&w, w.now + SP_MSEC(10));
+	assert_int_equal(w.s.local.n, 1);
+	assert_true(nat_lists(&w, "tcp      10.0.0.2        40001 "));
+	gp = sp_load_be16(pkt_data(w.s.local.p[0]) + IPV4_HDR_MIN);
+	/* the server closes, then the client */
+	endpoint_output(w.s.ep, w.now, tcp(&w, S_ADDR, G_ADDR, 80, gp, TCP_FIN | TCP_ACK));
+	run(&w, w.now + SP_MSEC(10));
+	assert_int_equal(w.c[0].local.n, 1);
+	endpoint_output(w.c[0].ep, w.now,
+			tcp(&w, w.c[0].addr, S_ADDR, 40001, 80, TCP_FIN | TCP_ACK));
+	run(&w, w.now + SP_SEC(1));
+	assert_true(nat_lists(&w, "tcp      10.0.0.2        40001 "));
+	run(&w, w.now + SP_SEC(4)); /* lease_linger 4 s */
+	assert_false(nat_lists(&w, "tcp      10.0.0.2        40001 "));
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "port_leases_closed"), 1);
+	/* a UDP flow nobody uses any more */
+	endpoint_output(w.c[0].ep, w.now, udp(&w, w.c[0].addr, S_ADDR, 40005, 9));
+	run(&w, w.now + SP_SEC(1));
+	assert_true(nat_lists(&w, "udp      10.0.0.2        40005 "));
+	run(&w, w.now + SP_SEC(5));
+	assert_false(nat_lists(&w, "udp      10.0.0.2        40005 "));
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "port_leases_idle"), 1);
+	/* a flow that comes back while its release is on its way (here lost) keeps its lease:
+	 * the same nonce asks again, which the NAT takes as a renewal (another nonce would be
+	 * NOT_AUTHORIZED while the old lease stands) */
+	endpoint_output(w.c[0].ep, w.now, udp(&w, w.c[0].addr, S_ADDR, 40006, 9));
+	run(&w, w.now + SP_SEC(1));
+	assert_true(nat_lists(&w, "udp      10.0.0.2        40006 "));
+	w.now += SP_SEC(5);
+	endpoint_tick(w.c[0].ep, w.now); /* the release leaves... */
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "port_leases_idle"), 2);
+	q_clear(&w.c[0].net); /* ...and is lost */
+	endpoint_output(w.c[0].ep, w.now, udp(&w, w.c[0].addr, S_ADDR, 40006, 9));
+	run(&w, w.now + SP_SEC(1));
+	assert_true(nat_lists(&w, "udp      10.0.0.2        40006 "));
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "drop_port_lease_failed"), 0);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "packets_held_for_port_lease"), 4);
+	/* the selectors' own port stays leased */
+	assert_true(nat_lists(&w, "udp      10.0.0.2        40000 "));
+	destroy(&w);
+}
+
+/*
+ * Transport mode over IKE to an unmodified server (steps 801-802, 810-812, 815, 820,
+ * 824-826): both clients use private UDP port 40000; each leases it before IKE and
+ * proposes the global address and its global port as TSi, so the server, which sees
+ * only the global address, tells them apart by port. Each datagram arrives from the
+ * global address with a right checksum (AH: a right ICV), the answer comes back to the
+ * private address and port with a right checksum.
+ */
+static void ike_transport(const char *proto, bool tunnel)
+{
+	uint32_t dst = tunnel ? NET_IN : S_ADDR;
+	uint16_t gport[NCLIENT];
+	struct world w;
+
+	build_mode(&w, proto, true, tunnel ? "ike-tunnel-global" : "ike-transport");
+	run(&w, SP_SEC(5));
+	for (unsigned i = 0; i < NCLIENT; i++)
+		assert_int_equal(ike_child_count(endpoint_ike(w.c[i].ep)), 1);
+	assert_int_equal(ike_child_count(endpoint_ike(w.s.ep)), NCLIENT);
+	for (unsigned i = 0; i < NCLIENT; i++) {
+		const uint8_t *ip;
+
+		q_clear(&w.s.local);
+		q_clear(&w.c[i].local);
+		endpoint_output(w.c[i].ep, w.now, udp(&w, w.c[i].addr, dst, 40000, 7));
+		run(&w, w.now + SP_MSEC(10));
+		assert_int_equal(w.s.local.n, 1);
+		ip = pkt_data(w.s.local.p[0]);
+		assert_int_equal(sp_load_be32(ip + IPV4_OFF_SRC), G_ADDR);
+		assert_true(udp_ok(w.s.local.p[0]));
+		gport[i] = sp_load_be16(ip + IPV4_HDR_MIN);
+		endpoint_output(w.s.ep, w.now, udp(&w, dst, G_ADDR, 7, gport[i]));
+		run(&w, w.now + SP_MSEC(10));
+		assert_int_equal(w.c[i].local.n, 1);
+		ip = pkt_data(w.c[i].local.p[0]);
+		assert_int_equal(sp_load_be32(ip + IPV4_OFF_DST), w.c[i].addr);
+		assert_int_equal(sp_load_be16(ip + IPV4_HDR_MIN + 2), 40000);
+		assert_true(udp_ok(w.c[i].local.p[0]));
+	}
+	/* one global address, two global ports: the server's policies tell them apart */
+	assert_int_not_equal(gport[0], gport[1]);
+	assert_int_equal(ipsec_counter(endpoint_ipsec(w.s.ep), IPSEC_DROP_ICV), 0);
+	assert_int_equal(ipsec_counter(endpoint_ipsec(w.s.ep), IPSEC_DROP_POLICY), 0);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "ports_compensated_out"), NCLIENT);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "ports_compensated_in"), NCLIENT);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "addresses_compensated_out"),
+			 tunnel ? NCLIENT : 0);
+	assert_int_equal(sp_ctr_get(&w.ctrs, "lease", "addresses_compensated_in"),
+			 tunnel ? NCLIENT : 0);
+	destroy(&w);
+}
+
+static void esp_transport_ike(void **state)
+{
+	(void)state;
+	ike_transport("esp", false);
+}
+
+static void ah_transport_ike(void **state)
+{
+	(void)state;
+	ike_transport("ah", false);
+}
+
+/* Tunnel mode, steps 811/825 (lease_inner = global): the inner packet reaches the server's
+ * network from the global address and leased port, and the answer to them comes back to
+ * the private ones, checksums right both ways. */
+static void esp_tunnel_inner_global(void **state)
+{
+	(void)state;
+	ike_transport("esp", true);
+}
+
+static void ah_tunnel_inner_global(void **state)
+{
+	(void)state;
+	ike_transport("ah", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +596,11 @@ int main(void)
 		cmocka_unit_test(ah_tunnels),
 		cmocka_unit_test(without_module),
 		cmocka_unit_test(transport_port_lease),
+		cmocka_unit_test(esp_transport_ike),
+		cmocka_unit_test(ah_transport_ike),
+		cmocka_unit_test(esp_tunnel_inner_global),
+		cmocka_unit_test(ah_tunnel_inner_global),
+		cmocka_unit_test(port_lease_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -410,6 +410,63 @@ static void psk_from_file(void **state)
 	rmdir(dir);
 }
 
+/* Selectors with [PROTO/PORT] (RFC 7296 3.13.1's IP Protocol ID and port range). */
+static void ts_proto_port(void **state)
+{
+	struct sp_xoshiro rng;
+	struct ike_params p = { .output = noop_output, .rng = &rng.rng };
+	struct ike_conn_info ci;
+	struct ike_ts pub[2];
+	struct conf *c = NULL;
+	struct ike *ike = NULL;
+	char err[512];
+
+	(void)state;
+	sp_xoshiro_seed(&rng, 1);
+	assert_int_equal(
+		conf_parse_string("[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\n"
+				  "psk = sharedsecret1\nlocal_ts = dynamic[tcp/41001], "
+				  "10.1.0.0/24[17/1000-1999]\nremote_ts = 10.0.0.2[icmp]\n",
+				  "t", &c),
+		0);
+	assert_int_equal(ike_new(&p, c, &ike), 0);
+	assert_int_equal(ike_conn_info(ike, "c", &ci), 0);
+	assert_int_equal(ci.n_local_ts, 2);
+	assert_int_equal(ci.local_ts[0].ts_start, SP_IP4(10, 0, 0, 1));
+	assert_int_equal(ci.local_ts[0].ts_end, SP_IP4(10, 0, 0, 1));
+	assert_int_equal(ci.local_ts[0].ts_proto, 6);
+	assert_int_equal(ci.local_ts[0].ts_port_start, 41001);
+	assert_int_equal(ci.local_ts[0].ts_port_end, 41001);
+	assert_int_equal(ci.local_ts[1].ts_end, SP_IP4(10, 1, 0, 255));
+	assert_int_equal(ci.local_ts[1].ts_proto, 17);
+	assert_int_equal(ci.local_ts[1].ts_port_start, 1000);
+	assert_int_equal(ci.local_ts[1].ts_port_end, 1999);
+	assert_int_equal(ci.remote_ts[0].ts_proto, 1);
+	assert_int_equal(ci.remote_ts[0].ts_port_end, 65535);
+	/* the public view must have one entry per local selector */
+	memcpy(pub, ci.local_ts, sizeof(pub));
+	assert_int_equal(ike_conn_set_public(ike, "c", pub, 1), SP_EINVAL);
+	assert_int_equal(ike_conn_set_public(ike, "c", pub, 2), 0);
+	assert_int_equal(ike_conn_set_public(ike, "nope", pub, 2), SP_ENOTFOUND);
+	ike_free(ike);
+	conf_free(c);
+	assert_int_equal(try_conf("[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk = "
+				  "sharedsecret1\nlocal_ts = dynamic[tcp/70000]\n",
+				  err, sizeof(err)),
+			 SP_ECONFIG);
+	assert_non_null(strstr(err, "'70000' is not a port or LO-HI"));
+	assert_int_equal(try_conf("[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk = "
+				  "sharedsecret1\nlocal_ts = dynamic[sctp]\n",
+				  err, sizeof(err)),
+			 SP_ECONFIG);
+	assert_non_null(strstr(err, "'sctp' is not a protocol"));
+	assert_int_equal(try_conf("[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk = "
+				  "sharedsecret1\nlocal_ts = dynamic[tcp/80\n",
+				  err, sizeof(err)),
+			 SP_ECONFIG);
+	assert_non_null(strstr(err, "without a closing"));
+}
+
 static void leased_spi_from_list(void **state)
 {
 	struct h_world w;
@@ -478,6 +535,7 @@ int main(void)
 		cmocka_unit_test(derived_spi_default_is_the_gateways),
 		cmocka_unit_test(psk_from_file),
 		cmocka_unit_test(leased_spi_from_list),
+		cmocka_unit_test(ts_proto_port),
 		cmocka_unit_test(transport_mode_and_ah),
 	};
 
