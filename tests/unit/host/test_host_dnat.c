@@ -14,6 +14,7 @@
 
 #include "samples.h"
 #include "base/addr.h"
+#include "base/csum.h"
 #include "base/rand.h"
 #include "host/host_dnat.h"
 #include "nat/nat.h"
@@ -289,12 +290,116 @@ static void pap_client_lifecycle(void **state)
 	bed_fini(&b);
 }
 
+/* The one's complement sum of RFC 1071 written out here, apart from base/csum. */
+static uint16_t naive_sum(const uint8_t *a, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i < n; i += 2)
+		s += (uint32_t)(a[i] << 8) + (i + 1 < n ? a[i + 1] : 0);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* A TCP segment src:sport -> dst:dport with "transport", both checksums from scratch. */
+static size_t tcp_bytes(uint8_t *b, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	static const char data[] = "transport";
+	size_t tl = 20 + sizeof(data) - 1, n = 20 + tl;
+	uint32_t ph;
+	uint16_t c;
+
+	memset(b, 0, n);
+	b[0] = 0x45;
+	sp_store_be16(b + 2, (uint16_t)n);
+	sp_store_be16(b + 4, 0x1234);
+	b[8] = 64;
+	b[9] = IPV4_PROTO_TCP;
+	sp_store_be32(b + 12, src);
+	sp_store_be32(b + 16, dst);
+	sp_store_be16(b + 10, naive_sum(b, 20, 0));
+	sp_store_be16(b + 20, sport);
+	sp_store_be16(b + 22, dport);
+	sp_store_be32(b + 24, 0x01020304);
+	b[32] = 5 << 4;
+	b[33] = 0x18; /* PSH ACK */
+	sp_store_be16(b + 34, 65535);
+	memcpy(b + 40, data, sizeof(data) - 1);
+	ph = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IPV4_PROTO_TCP +
+	     (uint32_t)tl;
+	c = naive_sum(b + 20, tl, ph);
+	sp_store_be16(b + 36, c);
+	return n;
+}
+
+/*
+ * Transport mode: the application's packet from its private address 10.0.0.1 becomes the
+ * one a transport-mode SA protects (global address, unique port 1026), octet for octet
+ * the packet built from scratch with its checksums summed anew; the peer's answer to
+ * 198.10.20.30:1026 becomes the application's again; a port with no row is dropped.
+ */
+static void transport_mode_translation(void **state)
+{
+	uint8_t want[128], got[128];
+	struct bed b;
+	struct pkt *p;
+	size_t n;
+
+	(void)state;
+	bed_init(&b);
+	assert_int_equal(b.h.c.priv, HOST1);
+	host_dnat_want(&b.h, true, false);
+	assert_int_equal(pap_round(&b, 0), 1);
+
+	n = tcp_bytes(got, HOST1, 1234, SERVER, 80);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_out(&b.h, SP_MSEC(5), p), HOST_DNAT_TO_ROUTER);
+	assert_int_equal(tcp_bytes(want, GLOBAL, 1026, SERVER, 80), n);
+	assert_int_equal(p->len, n);
+	assert_memory_equal(pkt_data(p), want, n);
+	/* and with base/csum's full computation */
+	assert_int_equal(csum_l4(GLOBAL, SERVER, IPV4_PROTO_TCP, pkt_data(p) + 20, n - 20), 0);
+	assert_int_equal(csum_buf(pkt_data(p), 20), 0);
+	/* the same flow again: the same row */
+	pkt_free(p);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_out(&b.h, SP_MSEC(6), p), HOST_DNAT_TO_ROUTER);
+	assert_memory_equal(pkt_data(p), want, n);
+	pkt_free(p);
+
+	/* The answer after ESP: back to 10.0.0.1:1234. */
+	n = tcp_bytes(got, SERVER, 80, GLOBAL, 1026);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_in(&b.h, SP_MSEC(7), p), HOST_DNAT_TO_STACK);
+	tcp_bytes(want, SERVER, 80, HOST1, 1234);
+	assert_memory_equal(pkt_data(p), want, n);
+	assert_int_equal(csum_l4(SERVER, HOST1, IPV4_PROTO_TCP, pkt_data(p) + 20, n - 20), 0);
+	pkt_free(p);
+
+	/* A port no row has: dropped and counted. */
+	n = tcp_bytes(got, SERVER, 80, GLOBAL, 1027);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_in(&b.h, SP_MSEC(8), p), HOST_DNAT_DROP);
+	assert_int_equal(b.h.ctr[HOST_DNAT_CTR_DROP_TRANSPORT_NO_SPTT], 1);
+	pkt_free(p);
+
+	/* Internal destinations and other sources are left alone. */
+	n = tcp_bytes(got, 0xc0a80101u, 1234, SERVER, 80);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_out(&b.h, SP_MSEC(9), p), HOST_DNAT_LOCAL);
+	assert_memory_equal(pkt_data(p), got, n);
+	pkt_free(p);
+	assert_int_equal(b.h.ctr[HOST_DNAT_CTR_TRANSPORT_OUT], 2);
+	assert_int_equal(b.h.ctr[HOST_DNAT_CTR_TRANSPORT_IN], 1);
+	bed_fini(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tables_6_to_12),
 		cmocka_unit_test(internal_traffic_untouched),
 		cmocka_unit_test(pap_client_lifecycle),
+		cmocka_unit_test(transport_mode_translation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
