@@ -35,7 +35,9 @@ need_root "network namespaces, NFQUEUE, TUN devices, raw sockets"
 need_tools ip iptables python3 openssl
 need_tun
 [ "$peer" = strongswan ] && need_charon
-[ "$mode" = transport ] && { [ "$peer" = spinat ] && [ "$n" = 1 ] || fail "transport: spinat peer, one host"; }
+if [ "$mode" = transport ] && { [ "$peer" != spinat ] || [ "$n" != 1 ]; }; then
+	fail "transport: a spinat peer and one host"
+fi
 lib_start di
 gw=${tag}g srv=${tag}s
 hosts=$(seq 1 "$n")
