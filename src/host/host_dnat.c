@@ -6,6 +6,7 @@
 #include "base/addr.h"
 #include "base/csum.h"
 #include "base/cursor.h"
+#include "ipsec/asif.h"
 #include "proto/icmp.h"
 #include "proto/ipv4.h"
 #include "proto/pap.h"
@@ -26,6 +27,7 @@ void host_dnat_conf_defaults(struct host_dnat_conf *c)
 	c->self = 0x0a000001u;	 /* 10.0.0.1, 002 computer 14 */
 	c->router = 0x0a000007u; /* 10.0.0.7, router 26 */
 	c->global = 0xc60a141eu; /* 198.10.20.30, address 28 */
+	c->priv = c->self;
 	c->inside_net = 0x0a000000u;
 	c->inside_len = 24;
 	c->ports = 32;
@@ -116,7 +118,9 @@ static struct host_dnat_sptt *sptt_add(struct host_dnat *h, sp_time now, uint8_t
 
 			if (r->used)
 				continue;
-			*r = (struct host_dnat_sptt){ def_port, uniq, proto, true, fixed, 0, now };
+			*r =
+				(struct host_dnat_sptt){ def_port, uniq, proto, true,
+							 fixed,	   0,	 0,	now };
 			INC(h, SPTT_CREATED);
 			return r;
 		}
@@ -608,4 +612,71 @@ enum host_dnat_verdict host_dnat_input(struct host_dnat *h, sp_time now, struct 
 	enum host_dnat_verdict r = host_dnat_decap(h, now, p);
 
 	return r == HOST_DNAT_TO_STACK ? host_dnat_translate_in(h, now, p) : r;
+}
+
+/* The SPTT row for (proto, def), made with a free unique port when there is none. */
+static struct host_dnat_sptt *row_for(struct host_dnat *h, sp_time now, uint8_t proto, uint16_t def)
+{
+	struct host_dnat_sptt *r = (struct host_dnat_sptt *)host_dnat_sptt_lookup(h, proto, def);
+
+	if (r == NULL) {
+		uint16_t u = uniq_free(h);
+
+		if (u == 0 || (r = sptt_add(h, now, proto, def, u, false)) == NULL) {
+			h->want_ports = true;
+			INC(h, DROP_NO_PORT);
+			return NULL;
+		}
+	}
+	r->last = now;
+	r->stamp = (uint32_t)(now / SP_MSEC(1));
+	return r;
+}
+
+enum host_dnat_verdict host_dnat_transport_out(struct host_dnat *h, sp_time now, struct pkt *p)
+{
+	struct host_dnat_sptt *r;
+	uint16_t sport, dport;
+	struct ip_view v;
+	uint8_t proto;
+
+	if (!view(pkt_data(p), p->len, &v) || (v.src != h->c.priv && v.src != h->c.global) ||
+	    internal(h, v.dst) || asif_l4_ports(v.h, v.tot, &proto, &sport, &dport) != 0)
+		return HOST_DNAT_LOCAL;
+	if ((r = row_for(h, now, proto, sport)) == NULL)
+		return HOST_DNAT_DROP;
+	/* The port first: asif_addr() then corrects the checksum for the address alone. */
+	if (asif_port(v.h, v.tot, false, sport, r->uniq_port) != 0 ||
+	    asif_addr(v.h, v.tot, false, v.src, h->c.global) != 0) {
+		INC(h, DROP_MALFORMED);
+		return HOST_DNAT_DROP;
+	}
+	r->def_addr = v.src;
+	INC(h, TRANSPORT_OUT);
+	return HOST_DNAT_TO_ROUTER;
+}
+
+enum host_dnat_verdict host_dnat_transport_in(struct host_dnat *h, sp_time now, struct pkt *p)
+{
+	struct host_dnat_sptt *r;
+	uint16_t sport, dport;
+	struct ip_view v;
+	uint8_t proto;
+
+	if (!view(pkt_data(p), p->len, &v) || v.dst != h->c.global ||
+	    asif_l4_ports(v.h, v.tot, &proto, &sport, &dport) != 0)
+		return HOST_DNAT_TO_STACK;
+	if ((r = row_by_uniq(h, proto, dport)) == NULL) {
+		INC(h, DROP_TRANSPORT_NO_SPTT);
+		return HOST_DNAT_DROP;
+	}
+	r->last = now;
+	r->stamp = (uint32_t)(now / SP_MSEC(1));
+	if (asif_port(v.h, v.tot, true, dport, r->def_port) != 0 ||
+	    (r->def_addr != 0 && asif_addr(v.h, v.tot, true, h->c.global, r->def_addr) != 0)) {
+		INC(h, DROP_MALFORMED);
+		return HOST_DNAT_DROP;
+	}
+	INC(h, TRANSPORT_IN);
+	return HOST_DNAT_TO_STACK;
 }

@@ -25,6 +25,7 @@ struct host_dnat_conf {
 	uint32_t self;	     /* the host's internal address (10.0.0.1) */
 	uint32_t router;     /* the router's internal address (10.0.0.7) */
 	uint32_t global;     /* the common external address (198.10.20.30) */
+	uint32_t priv;	     /* the applications' own address for transport-mode peers */
 	uint32_t inside_net; /* internal destinations: no tunnel, no translation */
 	uint8_t inside_len;
 	uint8_t ports;	    /* per request: FIG. 4 "by default 16 or 32" */
@@ -53,7 +54,8 @@ struct host_dnat_sptt {
 	uint16_t uniq_port;
 	uint8_t proto; /* the IP protocol number (002 Table 7 shows TCP) */
 	bool used;
-	bool fixed; /* reserved for the host itself (IKE): never expires */
+	bool fixed;	   /* reserved for the host itself (IKE): never expires */
+	uint32_t def_addr; /* transport mode: the application's own source address */
 	uint32_t stamp;
 	sp_time last;
 };
@@ -75,7 +77,10 @@ struct host_dnat_sptt {
 	_(DROP_NOT_ROUTER, "dnat_drop_not_from_router")      \
 	_(DROP_PAP_BAD, "dnat_drop_pap_bad")                 \
 	_(DROP_PAP_UNEXPECTED, "dnat_drop_pap_unexpected")   \
-	_(DROP_NO_SPACE, "dnat_drop_no_space")
+	_(DROP_NO_SPACE, "dnat_drop_no_space")               \
+	_(TRANSPORT_OUT, "dnat_transport_translated_out")    \
+	_(TRANSPORT_IN, "dnat_transport_translated_in")      \
+	_(DROP_TRANSPORT_NO_SPTT, "dnat_drop_transport_no_sptt_row")
 
 enum host_dnat_ctr {
 #define _(sym, str) HOST_DNAT_CTR_##sym,
@@ -142,6 +147,19 @@ enum host_dnat_verdict host_dnat_encap(struct host_dnat *h, struct pkt *p);
 enum host_dnat_verdict host_dnat_decap(struct host_dnat *h, sp_time now, struct pkt *p);
 /* Step 190: the destination port of a packet to the global address restored. */
 enum host_dnat_verdict host_dnat_translate_in(struct host_dnat *h, sp_time now, struct pkt *p);
+
+/*
+ * Transport mode (docs/DNAT.md): cleartext that a transport-mode SA protects carries the
+ * global address and a unique port inside ESP, so the peer's TCP/UDP checksum is right.
+ * transport_out: a TCP/UDP packet from conf.priv (or the global address) to an external
+ * destination gets the global source and its SPTT port, checksums following (RFC 1624);
+ * TO_ROUTER when translated, LOCAL when not such a packet (untouched), DROP (counted)
+ * without a unique port. transport_in: a packet to the global address after its
+ * protection was removed gets the application's address and port back from the SPTT row;
+ * TO_STACK, or DROP (counted) when no row has the port.
+ */
+enum host_dnat_verdict host_dnat_transport_out(struct host_dnat *h, sp_time now, struct pkt *p);
+enum host_dnat_verdict host_dnat_transport_in(struct host_dnat *h, sp_time now, struct pkt *p);
 
 /* A unique port mapped to itself (IKE's own port); SP_EFULL without one. */
 int host_dnat_port_reserve(struct host_dnat *h, uint8_t proto, uint16_t *port) SP_MUST_CHECK;

@@ -12,6 +12,7 @@
 
 #include "base/addr.h"
 #include "crypto/x509_issue.h"
+#include "ipsec/spd.h"
 #include "proto/ipv4.h"
 
 #include <stdlib.h>
@@ -46,6 +47,7 @@ static int read_conf(struct conf_sec *s, struct host_dnat_conf *c)
 	    (r = conf_get_ip4(s, "self", c->self, &c->self)) != 0 ||
 	    (r = conf_get_ip4(s, "router", c->router, &c->router)) != 0 ||
 	    (r = conf_get_ip4(s, "global", c->global, &c->global)) != 0 ||
+	    (r = conf_get_ip4(s, "private", c->self, &c->priv)) != 0 ||
 	    (r = conf_get_str(s, "inside", NULL, &inside)) != 0 ||
 	    (r = conf_get_u32(s, "ports", ports, 1, 255, &ports)) != 0 ||
 	    (r = conf_get_bool(s, "ports_high", c->ports_high, &c->ports_high)) != 0 ||
@@ -262,6 +264,63 @@ static enum endpoint_verdict dnat_in_wire(void *ctx, sp_time now, struct pkt *p)
 	}
 }
 
+/*
+ * Transport mode (docs/DNAT.md). The SPD and IKE's selectors name the global address (the
+ * SA's own): an application's TCP/UDP packet from the private address whose translation
+ * an outbound transport-mode policy protects is translated before the policy lookup, so
+ * the lookup, ESP and the peer all see the global address and a port of the block.
+ */
+static bool transport_protected(const struct dnat_ep *x, const struct pkt *p)
+{
+	const struct ipsec *e = endpoint_ipsec(x->ep);
+	const uint8_t *d = pkt_data(p);
+	struct spd_tuple t;
+
+	if (e == NULL || p->len < IPV4_HDR_MIN)
+		return false;
+	t.src = sp_load_be32(d + IPV4_OFF_SRC);
+	if (t.src != x->h.c.priv && t.src != x->h.c.global)
+		return false;
+	spd_tuple_of(d, p->len, &t);
+	t.src = x->h.c.global;
+	for (const struct spd_policy *s = ipsec_policy_next(e, NULL); s != NULL;
+	     s = ipsec_policy_next(e, s))
+		if (s->dir == SA_DIR_OUT && spd_sel_match(&s->sel, &t))
+			return s->action == SPD_PROTECT && s->mode == SA_MODE_TRANSPORT;
+	return false;
+}
+
+static enum endpoint_verdict dnat_out_clear(void *ctx, sp_time now, struct pkt *p)
+{
+	struct dnat_ep *x = ctx;
+
+	if (!transport_protected(x, p))
+		return EP_PASS;
+	return host_dnat_transport_out(&x->h, now, p) == HOST_DNAT_DROP ? EP_DROP : EP_PASS;
+}
+
+/* What a transport-mode SA protects must carry the global address: a packet that came by
+ * another way than the policy lookup (from the private address) is translated here. */
+static int dnat_pre_protect(void *ctx, sp_time now, const struct sa *sa, struct pkt *p)
+{
+	struct dnat_ep *x = ctx;
+
+	if (sa->mode != SA_MODE_TRANSPORT || p->len < IPV4_HDR_MIN ||
+	    x->h.c.priv == x->h.c.global || sp_load_be32(pkt_data(p) + IPV4_OFF_SRC) != x->h.c.priv)
+		return 0;
+	return host_dnat_transport_out(&x->h, now, p) == HOST_DNAT_DROP ? SP_ENOTFOUND : 0;
+}
+
+/* After a transport-mode SA's protection is removed: the application's address and port. */
+static int dnat_post_unprotect(void *ctx, sp_time now, const struct sa *sa, struct pkt *p)
+{
+	struct dnat_ep *x = ctx;
+
+	if (sa->mode != SA_MODE_TRANSPORT)
+		return 0;
+	return host_dnat_transport_in(&x->h, now, p) == HOST_DNAT_DROP ? SP_ENOTFOUND : 0;
+}
+
 /* Remember a connection name in a small set. */
 static void note_conn(char (*set)[CONN_NAME], unsigned *n, const char *conn)
 {
@@ -355,8 +414,11 @@ const struct endpoint_module_ops host_dnat_module = {
 	.destroy = dnat_destroy,
 	.start = dnat_start,
 	.stop = dnat_stop,
+	.out_clear = dnat_out_clear,
+	.pre_protect = dnat_pre_protect,
 	.out_wire = dnat_out_wire,
 	.in_wire = dnat_in_wire,
+	.post_unprotect = dnat_post_unprotect,
 	.spi = dnat_spi,
 	.next_deadline = dnat_next_deadline,
 	.tick = dnat_tick,

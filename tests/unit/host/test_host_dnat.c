@@ -14,8 +14,11 @@
 
 #include "samples.h"
 #include "base/addr.h"
+#include "base/csum.h"
 #include "base/rand.h"
+#include "host/endpoint.h"
 #include "host/host_dnat.h"
+#include "host/host_dnat_ep.h"
 #include "nat/nat.h"
 #include "proto/ipv4.h"
 #include "proto/pap.h"
@@ -289,12 +292,265 @@ static void pap_client_lifecycle(void **state)
 	bed_fini(&b);
 }
 
+/* The one's complement sum of RFC 1071 written out here, apart from base/csum. */
+static uint16_t naive_sum(const uint8_t *a, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i < n; i += 2)
+		s += (uint32_t)(a[i] << 8) + (i + 1 < n ? a[i + 1] : 0);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* A TCP segment src:sport -> dst:dport with "transport", both checksums from scratch. */
+static size_t tcp_bytes(uint8_t *b, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	static const char data[] = "transport";
+	size_t tl = 20 + sizeof(data) - 1, n = 20 + tl;
+	uint32_t ph;
+	uint16_t c;
+
+	memset(b, 0, n);
+	b[0] = 0x45;
+	sp_store_be16(b + 2, (uint16_t)n);
+	sp_store_be16(b + 4, 0x1234);
+	b[8] = 64;
+	b[9] = IPV4_PROTO_TCP;
+	sp_store_be32(b + 12, src);
+	sp_store_be32(b + 16, dst);
+	sp_store_be16(b + 10, naive_sum(b, 20, 0));
+	sp_store_be16(b + 20, sport);
+	sp_store_be16(b + 22, dport);
+	sp_store_be32(b + 24, 0x01020304);
+	b[32] = 5 << 4;
+	b[33] = 0x18; /* PSH ACK */
+	sp_store_be16(b + 34, 65535);
+	memcpy(b + 40, data, sizeof(data) - 1);
+	ph = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IPV4_PROTO_TCP +
+	     (uint32_t)tl;
+	c = naive_sum(b + 20, tl, ph);
+	sp_store_be16(b + 36, c);
+	return n;
+}
+
+/*
+ * Transport mode: the application's packet from its private address 10.0.0.1 becomes the
+ * one a transport-mode SA protects (global address, unique port 1026), octet for octet
+ * the packet built from scratch with its checksums summed anew; the peer's answer to
+ * 198.10.20.30:1026 becomes the application's again; a port with no row is dropped.
+ */
+static void transport_mode_translation(void **state)
+{
+	uint8_t want[128], got[128];
+	struct bed b;
+	struct pkt *p;
+	size_t n;
+
+	(void)state;
+	bed_init(&b);
+	assert_int_equal(b.h.c.priv, HOST1);
+	host_dnat_want(&b.h, true, false);
+	assert_int_equal(pap_round(&b, 0), 1);
+
+	n = tcp_bytes(got, HOST1, 1234, SERVER, 80);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_out(&b.h, SP_MSEC(5), p), HOST_DNAT_TO_ROUTER);
+	assert_int_equal(tcp_bytes(want, GLOBAL, 1026, SERVER, 80), n);
+	assert_int_equal(p->len, n);
+	assert_memory_equal(pkt_data(p), want, n);
+	/* and with base/csum's full computation */
+	assert_int_equal(csum_l4(GLOBAL, SERVER, IPV4_PROTO_TCP, pkt_data(p) + 20, n - 20), 0);
+	assert_int_equal(csum_buf(pkt_data(p), 20), 0);
+	/* the same flow again: the same row */
+	pkt_free(p);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_out(&b.h, SP_MSEC(6), p), HOST_DNAT_TO_ROUTER);
+	assert_memory_equal(pkt_data(p), want, n);
+	pkt_free(p);
+
+	/* The answer after ESP: back to 10.0.0.1:1234. */
+	n = tcp_bytes(got, SERVER, 80, GLOBAL, 1026);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_in(&b.h, SP_MSEC(7), p), HOST_DNAT_TO_STACK);
+	tcp_bytes(want, SERVER, 80, HOST1, 1234);
+	assert_memory_equal(pkt_data(p), want, n);
+	assert_int_equal(csum_l4(SERVER, HOST1, IPV4_PROTO_TCP, pkt_data(p) + 20, n - 20), 0);
+	pkt_free(p);
+
+	/* A port no row has: dropped and counted. */
+	n = tcp_bytes(got, SERVER, 80, GLOBAL, 1027);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_in(&b.h, SP_MSEC(8), p), HOST_DNAT_DROP);
+	assert_int_equal(b.h.ctr[HOST_DNAT_CTR_DROP_TRANSPORT_NO_SPTT], 1);
+	pkt_free(p);
+
+	/* Internal destinations and other sources are left alone. */
+	n = tcp_bytes(got, 0xc0a80101u, 1234, SERVER, 80);
+	p = bytes_pkt(&b, got, n);
+	assert_int_equal(host_dnat_transport_out(&b.h, SP_MSEC(9), p), HOST_DNAT_LOCAL);
+	assert_memory_equal(pkt_data(p), got, n);
+	pkt_free(p);
+	assert_int_equal(b.h.ctr[HOST_DNAT_CTR_TRANSPORT_OUT], 2);
+	assert_int_equal(b.h.ctr[HOST_DNAT_CTR_TRANSPORT_IN], 1);
+	bed_fini(&b);
+}
+
+/* The endpoint stack with the dnat module (ep) and a plain peer at SERVER (peer), a
+ * manually keyed transport-mode ESP SA pair between the global address and SERVER. */
+struct eb {
+	struct pkt *out[4], *local[4];
+	unsigned nout, nlocal;
+};
+
+static void eb_net(void *arg, sp_time now, struct pkt *p)
+{
+	struct eb *o = arg;
+
+	(void)now;
+	assert_true(o->nout < 4);
+	o->out[o->nout++] = p;
+}
+
+static void eb_local(void *arg, sp_time now, struct pkt *p)
+{
+	struct eb *o = arg;
+
+	(void)now;
+	assert_true(o->nlocal < 4);
+	o->local[o->nlocal++] = p;
+}
+
+static const struct endpoint_module_ops *const dnat_only[] = { &host_dnat_module };
+
+static struct endpoint *eb_make(struct bed *b, struct sp_ctr_registry *ctrs, const char *name,
+				const char *text, bool dnat, struct eb *o, struct conf **conf)
+{
+	struct endpoint_params p = {
+		.name = name,
+		.ctrs = ctrs,
+		.rng = &b->rng.rng,
+		.pool = &b->pool,
+		.iv_epoch = 1,
+		.modules = dnat_only,
+		.nmodules = dnat ? 1 : 0,
+		.io = { .net_out = eb_net, .local_out = eb_local, .arg = o },
+	};
+	struct endpoint *ep = NULL;
+
+	if (!dnat)
+		p.modules = NULL;
+	assert_int_equal(conf_parse_string(text, name, conf), 0);
+	assert_int_equal(endpoint_new(&p, *conf, 0, &ep), 0);
+	return ep;
+}
+
+#define KEY_HS "0x101112131415161718191a1b1c1d1e1f20212223"
+#define KEY_SH "0x303132333435363738393a3b3c3d3e3f40414243"
+#define SA_PAIR(me, peer, k_out, k_in)                                                          \
+	"[policy t]\nsrc = " me "\ndst = " peer "\naction = esp\nmode = transport\nreqid = 1\n" \
+	"[sa out]\ndir = out\nspi = 4096\nsrc = " me "\ndst = " peer "\nmode = transport\n"     \
+	"enc = aes-gcm-16\nenc_key = " k_out "\nreqid = 1\n"                                    \
+	"[sa in]\ndir = in\nspi = 4096\nsrc = " peer "\ndst = " me "\nmode = transport\n"       \
+	"enc = aes-gcm-16\nenc_key = " k_in "\nreqid = 1\n"
+
+/*
+ * Through the stack's hooks: the application at 192.168.1.1 sends TCP to the server; the
+ * module translates it before the policy lookup, ESP protects it, out_wire tunnels it to
+ * the router; the peer decrypts exactly the packet built from scratch with the global
+ * address and port 1026. The peer's answer, ESP to the global address and tunnelled by
+ * the router, reaches the application as 192.168.1.1:1234, checksums summed anew.
+ */
+static void transport_mode_through_the_stack(void **state)
+{
+	struct sp_ctr_registry ctrs;
+	struct conf *c1 = NULL, *c2 = NULL;
+	struct endpoint *ep, *peer;
+	struct eb o1 = { 0 }, o2 = { 0 };
+	uint8_t want[128], got[128];
+	struct ipv4_hdr oh = { 0 };
+	const uint8_t *d;
+	struct bed b;
+	struct pkt *p;
+	size_t n;
+
+	(void)state;
+	bed_init(&b);
+	sp_ctr_registry_init(&ctrs);
+	ep = eb_make(&b, &ctrs, "host",
+		     "[dnat]\nself = 10.0.0.1\nprivate = 192.168.1.1\n" SA_PAIR(
+			     "198.10.20.30", "192.200.20.3", KEY_HS, KEY_SH),
+		     true, &o1, &c1);
+	peer = eb_make(&b, &ctrs, "server", SA_PAIR("192.200.20.3", "198.10.20.30", KEY_SH, KEY_HS),
+		       false, &o2, &c2);
+
+	/* PAP: the request through the router, its grant back. */
+	endpoint_start(ep, 0);
+	assert_int_equal(o1.nout, 1);
+	assert_int_equal(nat_translate(b.n, 0, NAT_INSIDE, o1.out[0]), NAT_TAKEN);
+	pkt_free(o1.out[0]);
+	o1.nout = 0;
+	assert_non_null(b.answer);
+	endpoint_input(ep, 0, b.answer);
+	b.answer = NULL;
+
+	/* Out: cleartext from 192.168.1.1:1234 -> ESP in the tunnel to the router. */
+	n = tcp_bytes(got, 0xc0a80101u, 1234, SERVER, 80);
+	endpoint_output(ep, SP_MSEC(5), bytes_pkt(&b, got, n));
+	assert_int_equal(o1.nout, 1);
+	p = o1.out[0];
+	o1.nout = 0;
+	d = pkt_data(p);
+	assert_int_equal(d[IPV4_OFF_PROTO], IPV4_PROTO_IPIP);
+	assert_int_equal(sp_load_be32(d + IPV4_OFF_DST), ROUTER);
+	assert_int_equal(d[20 + IPV4_OFF_PROTO], IPV4_PROTO_ESP);
+	assert_int_equal(sp_load_be32(d + 20 + IPV4_OFF_SRC), GLOBAL);
+	assert_non_null(pkt_pull(p, 20)); /* the router strips the tunnel header */
+	endpoint_input(peer, SP_MSEC(6), p);
+	assert_int_equal(o2.nlocal, 1);
+	tcp_bytes(want, GLOBAL, 1026, SERVER, 80);
+	assert_int_equal(o2.local[0]->len, n);
+	/* ESP in transport mode keeps the header but for TTL-free fields: compare all */
+	assert_memory_equal(pkt_data(o2.local[0]), want, n);
+	assert_int_equal(naive_sum(pkt_data(o2.local[0]) + 20, n - 20,
+				   (GLOBAL >> 16) + (GLOBAL & 0xffff) + (SERVER >> 16) +
+					   (SERVER & 0xffff) + IPV4_PROTO_TCP + (uint32_t)(n - 20)),
+			 0);
+	pkt_free(o2.local[0]);
+	o2.nlocal = 0;
+
+	/* In: the answer to 198.10.20.30:1026, ESP, tunnelled by the router to 10.0.0.1. */
+	n = tcp_bytes(got, SERVER, 80, GLOBAL, 1026);
+	endpoint_output(peer, SP_MSEC(7), bytes_pkt(&b, got, n));
+	assert_int_equal(o2.nout, 1);
+	p = o2.out[0];
+	o2.nout = 0;
+	oh.ip_ttl = 64;
+	oh.ip_proto = IPV4_PROTO_IPIP;
+	oh.ip_src = ROUTER;
+	oh.ip_dst = HOST1;
+	assert_int_equal(ipv4_build(p, &oh, NULL, 0), 0);
+	endpoint_input(ep, SP_MSEC(8), p);
+	assert_int_equal(o1.nlocal, 1);
+	tcp_bytes(want, SERVER, 80, 0xc0a80101u, 1234);
+	assert_int_equal(o1.local[0]->len, n);
+	assert_memory_equal(pkt_data(o1.local[0]), want, n);
+	pkt_free(o1.local[0]);
+
+	endpoint_free(ep);
+	endpoint_free(peer);
+	conf_free(c1);
+	conf_free(c2);
+	bed_fini(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tables_6_to_12),
 		cmocka_unit_test(internal_traffic_untouched),
 		cmocka_unit_test(pap_client_lifecycle),
+		cmocka_unit_test(transport_mode_translation),
+		cmocka_unit_test(transport_mode_through_the_stack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
