@@ -330,13 +330,10 @@ int ipsec_output_via(struct ipsec *e, sp_time now, struct pkt *p, const struct s
 
 /* RFC 4301 5.2 step 4: the decapsulated packet must match an inbound policy that this SA
  * may carry. */
-static bool inbound_allowed(const struct ipsec *e, const struct sa *sa, const struct pkt *p)
+static bool tuple_allowed(const struct ipsec *e, const struct sa *sa, const struct spd_tuple *t)
 {
-	const struct spd_policy *pol;
-	struct spd_tuple t;
+	const struct spd_policy *pol = spd_lookup(&e->spd, SA_DIR_IN, t);
 
-	spd_tuple_of(pkt_data(p), p->len, &t);
-	pol = spd_lookup(&e->spd, SA_DIR_IN, &t);
 	return pol != NULL && pol->action == SPD_PROTECT && pol->proto == sa->proto &&
 	       pol->mode == sa->mode && (pol->reqid == 0 || pol->reqid == sa->reqid);
 }
@@ -359,14 +356,23 @@ static void count_sa_drop(struct sa *sa, enum ipsec_ctr r)
 	}
 }
 
-/* Common tail of ESP and AH input once the transform succeeded. The hook first: the
- * policies hold the host's own view of the traffic, which post-compensation restores (001
- * step 824: a leased global port back to the private one the selectors name). */
+/* Common tail of ESP and AH input once the transform succeeded. The inbound policy may
+ * name the packet as the hook restored it (001 step 824: a leased global port back to the
+ * private one the host's selectors name) or as it came out of the SA (002's transport
+ * mode: the selectors name the router's global address, which the hook turns back into
+ * the application's): either passes. */
 static void deliver(struct ipsec *e, sp_time now, struct sa *sa, struct pkt *p)
 {
-	if (e->cfg.post_unprotect != NULL && e->cfg.post_unprotect(e->cfg.arg, sa, p) != 0)
-		return drop(e, p, IPSEC_DROP_HOOK);
-	if (!inbound_allowed(e, sa, p)) {
+	struct spd_tuple t, wire;
+
+	spd_tuple_of(pkt_data(p), p->len, &t);
+	wire = t;
+	if (e->cfg.post_unprotect != NULL) {
+		if (e->cfg.post_unprotect(e->cfg.arg, sa, p) != 0)
+			return drop(e, p, IPSEC_DROP_HOOK);
+		spd_tuple_of(pkt_data(p), p->len, &t);
+	}
+	if (!tuple_allowed(e, sa, &t) && !tuple_allowed(e, sa, &wire)) {
 		sa->stats.drop_other++;
 		return drop(e, p, IPSEC_DROP_POLICY);
 	}

@@ -93,7 +93,8 @@ struct ipsec_cfg {
 	 * Pre- and post-compensation hooks (001 FIG. 9 steps 810-813, FIG. 10 steps 822-826):
 	 * called with the cleartext packet right before it is protected (after the outbound
 	 * policy lookup) and right after protection is removed (before the inbound policy
-	 * check, which sees what the hook restored). They may rewrite addresses and ports,
+	 * check, which passes the packet as the hook left it or as the SA delivered it).
+	 * They may rewrite addresses and ports,
 	 * keeping checksums right (asif.h);
 	 * nonzero drops the packet as drop_hook. May be NULL.
 	 */
