@@ -248,7 +248,7 @@ void nat_host_uncharge(struct nat *n, const struct nat_entry *e)
 	}
 }
 
-/* RFC 6888 REQ-3 d: an established mapping is not deleted to make room for a new one.
+/* RFC 6888 REQ-11 d: an established mapping is not deleted to make room for a new one.
  * A host may give up its own entries; another host's only while they are not in use
  * yet (unanswered mappings, outstanding IKE items, unanswered IKE peers, fragments). */
 struct victim_arg {

@@ -235,7 +235,7 @@ static void fragments_per_host(void **state)
 	fx_fini(&fx);
 }
 
-/* RFC 6888 REQ-3 d: with table_full = evict, a new mapping takes the host's own entries
+/* RFC 6888 REQ-11 d: with table_full = evict, a new mapping takes the host's own entries
  * or another host's unanswered ones, never another host's mapping in use. */
 static void eviction_spares_others_in_use(void **state)
 {
