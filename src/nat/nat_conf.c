@@ -181,7 +181,7 @@ int nat_config_read(struct nat_config *c, struct conf_sec *s)
 			      &c->host_max_frags)) != 0 ||
 	    (r = conf_get_u32(s, "host_max_esp", c->host_max_esp, 1, 65535, &c->host_max_esp)) !=
 		    0 ||
-	    (r = conf_get_u32(s, "host_unreachable_rate", c->host_unreach_rate, 0, 1000000,
+	    (r = conf_get_u32(s, "host_unreachable_rate", c->host_unreach_rate, 0, 65535,
 			      &c->host_unreach_rate)) != 0)
 		return r;
 	if ((r = conf_get_str(s, "strategy", "masq", &sname)) != 0)

@@ -313,7 +313,7 @@ static bool unreach_allowed(const uint8_t *orig, size_t len)
 
 void nat_host_unreach(struct nat *n, sp_time now, uint32_t host, const uint8_t *orig, size_t len)
 {
-	uint32_t sec = (uint32_t)(now / SP_SEC(1)) + 1;
+	uint16_t sec = (uint16_t)(now / SP_SEC(1) + 1);
 	struct nat_host *h;
 	struct ipv4_hdr ih = { .ip_ttl = 64, .ip_proto = IPV4_PROTO_ICMP };
 	struct pkt *p;

@@ -83,10 +83,12 @@ struct nat_host {
 	uint32_t next;	/* bucket chain, or free list */
 	uint32_t total; /* entries naming the host */
 	uint16_t cnt[NAT_HK_N];
+	uint16_t unreach_at; /* second of the last Host Unreachable to it, plus one, mod 2^16 */
+	uint16_t unreach_n;  /* Host Unreachables sent to it in that second */
 	uint32_t logged;     /* second of the last log line about it, plus one; 0: never */
-	uint32_t unreach_at; /* second of the last Host Unreachable to it, plus one */
-	uint32_t unreach_n;  /* Host Unreachables sent to it in that second */
 };
+
+_Static_assert(sizeof(struct nat_host) == 32, "half a cache line per host record");
 
 struct nat_hosts {
 	struct nat_host *h; /* as many records as table entries */
