@@ -103,7 +103,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(nat_config_set_strategy(&c, nat_strategies[sel % nstrat]->name) == 0);
 		c.ike_mode = (sel & 0x80) ? NAT_IKE_NAPT : NAT_IKE_COOKIES;
 		c.full_mode = (sel & 0x40) ? NAT_FULL_EVICT : NAT_FULL_DROP;
-		c.max_entries = 64; /* small, so a fuzzed sequence fills it */
+		/* Small, so that a fuzzed sequence fills the table (eviction) and reaches each
+		 * per-host limit (refusals, Host Unreachables) in a few packets. */
+		c.max_entries = 16;
+		c.host_max_ports = 2;
+		c.host_max_entries = 6;
+		c.host_max_ike = 2;
+		c.host_max_frags = 2;
+		c.host_max_esp = 2;
 		env.rng = &rng.rng;
 		env.pool = &pool;
 		FUZZ_CHECK(nat_new(&n, &c, &env) == 0);
@@ -137,10 +144,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_ip(p);
 		}
 		pkt_free(p);
-		FUZZ_CHECK(nat_entries(n) <= 64);
+		FUZZ_CHECK(nat_entries(n) <= 16);
 	}
 	/* Everything expires; what a tick releases (serial's held packets) makes new items,
-	 * which later ticks end. */
+	 * which later ticks end. One input in eight first jumps past the wheel's horizon
+	 * (a full turn of the wheel, entries filed again). */
+	if ((sel & 0x38) == 0x38)
+		nat_tick(n, now + SP_SEC(10000));
 	drain(n, now, 256);
 	FUZZ_CHECK(nat_entries(n) == 0);
 	nat_reset(n);
