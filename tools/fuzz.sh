@@ -8,6 +8,8 @@
 #
 #   FUZZ_SECONDS=60        time per target
 #   FUZZ_TARGETS="a b"     only these targets (fuzz_ike_xchg, fuzz_nfq, ...)
+#   FUZZ_RUNS=10000000     also stop a target after this many executions (whichever of
+#                          the two limits comes first)
 #   FUZZ_COVERAGE=1        afterwards, replay each final corpus in a coverage build
 #                          (build-fuzzcov) and print line coverage per source file
 #                          (llvm-cov report; saved as fuzz-report/<target>.cov.txt)
@@ -18,6 +20,11 @@ secs=${FUZZ_SECONDS:-60}
 case $secs in
 '' | *[!0-9]*) echo "fuzz: FUZZ_SECONDS must be a number of seconds" >&2; exit 2 ;;
 esac
+runs=${FUZZ_RUNS:-}
+case $runs in
+*[!0-9]*) echo "fuzz: FUZZ_RUNS must be a number of executions" >&2; exit 2 ;;
+esac
+runs_arg=${runs:+-runs=$runs}
 san="-Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all"
 
 # name and corpus folder of every target, from the list in tests/fuzz/meson.build
@@ -45,7 +52,8 @@ echo "$list" | while read -r name dir; do
 	mkdir -p "$out/corpus/$name"
 	rm -f "$out/crashes/$name"-*
 	echo "fuzz: $name for ${secs}s ..." >&2
-	"$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	# shellcheck disable=SC2086
+	"$exe" -max_total_time="$secs" $runs_arg -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$out/crashes/$name-" "$out/corpus/$name" "tests/fuzz/corpus/$dir" \
 		>"$out/$name.log" 2>&1
 	rc=$?

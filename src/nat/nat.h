@@ -70,10 +70,12 @@ struct nat_config {
 	sp_time t_ike_recent; /* "recently had an IKE negotiation" (003) */
 	enum nat_full_mode full_mode;
 	/* Fair share per inside host (RFC 6888 REQ-4, REQ-5; docs/SECURITY.md). */
-	uint32_t host_max_ports;   /* NAPT mappings per protocol (global ports, ICMP ids) */
-	uint32_t host_max_entries; /* every table entry that names the host */
-	uint32_t host_max_ike;	   /* IKE items and IKE peer entries */
-	uint32_t host_max_frags;   /* inbound fragment entries to the host */
+	uint32_t host_max_ports;    /* NAPT mappings per protocol (global ports, ICMP ids) */
+	uint32_t host_max_entries;  /* every table entry that names the host */
+	uint32_t host_max_ike;	    /* IKE items and IKE peer entries */
+	uint32_t host_max_frags;    /* inbound fragment entries to the host */
+	uint32_t host_max_esp;	    /* the strategy's ESP/AH items naming the host */
+	uint32_t host_unreach_rate; /* ICMP Host Unreachables per second per host; 0: none */
 	const struct nat_strategy *strategy;
 	/* Parameters of the strategy, parsed by its conf() (nat_strategy.h). */
 	_Alignas(8) uint8_t sparams[NAT_SPARAMS_SIZE];

@@ -33,6 +33,11 @@ void nat_config_defaults(struct nat_config *c)
 	c->host_max_entries = 16384;
 	c->host_max_ike = 64;
 	c->host_max_frags = 64;
+	/* 256 ESP/AH items are 256 outbound SAs at once, rekeys included; RFC 1812 4.3.2.8
+	 * asks for ICMP errors to be rate-limited and gives no number: 10 a second tells a
+	 * host that its packets are refused without answering a flood packet for packet. */
+	c->host_max_esp = 256;
+	c->host_unreach_rate = 10;
 	c->strategy = nat_strategy_find("masq");
 	if (c->strategy != NULL)
 		c->strategy->defaults(c->sparams);
@@ -173,7 +178,11 @@ int nat_config_read(struct nat_config *c, struct conf_sec *s)
 	    (r = conf_get_u32(s, "host_max_ike", c->host_max_ike, 2, 65535, &c->host_max_ike)) !=
 		    0 ||
 	    (r = conf_get_u32(s, "host_max_fragments", c->host_max_frags, 1, 65535,
-			      &c->host_max_frags)) != 0)
+			      &c->host_max_frags)) != 0 ||
+	    (r = conf_get_u32(s, "host_max_esp", c->host_max_esp, 1, 65535, &c->host_max_esp)) !=
+		    0 ||
+	    (r = conf_get_u32(s, "host_unreachable_rate", c->host_unreach_rate, 0, 65535,
+			      &c->host_unreach_rate)) != 0)
 		return r;
 	if ((r = conf_get_str(s, "strategy", "masq", &sname)) != 0)
 		return r;

@@ -4,15 +4,23 @@
  * on external ports per subscriber; REQ-5: a limit on state per subscriber).
  *
  * A host record counts the core entries that name an inside address: NAPT mappings by
- * protocol, IKE items and IKE peer entries, inbound fragment entries. Records live in a
+ * protocol, IKE items and IKE peer entries, inbound fragment entries, and the ESP/AH items
+ * of strategies that say whose they are (nat_strategy.h host_of). Records live in a
  * preallocated pool of as many records as the table has entries; a record exists only
  * while it counts at least one entry, so the pool never runs out. The counts are kept
  * from the entries themselves: an entry is charged when it is made and uncharged when it
- * is freed (nat_entry_expire), with its host and kind read back from its keys.
+ * is freed (nat_entry_expire, nat_strat_free), with its host and kind read back from its
+ * keys.
+ *
+ * A packet refused for a host's limit is answered with an ICMP Host Unreachable (RFC 6888
+ * REQ-11 b), at most host_unreachable_rate a second per host: the host learns at once
+ * that its new flow failed instead of retrying into silence, and a flooding host gets at
+ * most that many packets back, never more than it sent.
  */
 #include "nat/nat_priv.h"
 #include "base/addr.h"
 #include "base/hash.h"
+#include "proto/icmp.h"
 #include "proto/udp.h"
 
 #include <stdlib.h>
@@ -25,7 +33,7 @@
 static const char *const hk_what[NAT_HK_N] = {
 	[NAT_HK_UDP] = "UDP ports",	    [NAT_HK_TCP] = "TCP ports",
 	[NAT_HK_ICMP] = "ICMP identifiers", [NAT_HK_IKE] = "IKE items and peers",
-	[NAT_HK_FRAG] = "fragment entries",
+	[NAT_HK_FRAG] = "fragment entries", [NAT_HK_ESP] = "ESP/AH items",
 };
 
 int nat_hosts_init(struct nat *n)
@@ -83,7 +91,7 @@ struct nat_host *nat_host_lookup(const struct nat *n, uint32_t addr)
 	return NULL;
 }
 
-bool nat_host_of(const struct nat_entry *e, uint32_t *addr, enum nat_hk *kind)
+bool nat_host_of(const struct nat *n, const struct nat_entry *e, uint32_t *addr, enum nat_hk *kind)
 {
 	switch (e->owner) {
 	case NAT_O_NAPT:
@@ -104,8 +112,11 @@ bool nat_host_of(const struct nat_entry *e, uint32_t *addr, enum nat_hk *kind)
 		*addr = e->k[1].a;
 		*kind = NAT_HK_FRAG;
 		return true;
+	case NAT_O_STRAT:
+		*kind = NAT_HK_ESP;
+		return n->strat->host_of != NULL && n->strat->host_of(n, n->sctx, e, addr);
 	default:
-		return false; /* strategies' items are theirs to bound */
+		return false;
 	}
 }
 
@@ -116,6 +127,8 @@ static uint32_t kind_limit(const struct nat *n, enum nat_hk kind)
 		return n->cfg.host_max_ike;
 	case NAT_HK_FRAG:
 		return n->cfg.host_max_frags;
+	case NAT_HK_ESP:
+		return n->cfg.host_max_esp;
 	default:
 		return n->cfg.host_max_ports;
 	}
@@ -127,6 +140,7 @@ static const char *limit_key(enum nat_hk kind, bool total)
 		return "host_max_entries";
 	return kind == NAT_HK_IKE    ? "host_max_ike"
 	       : kind == NAT_HK_FRAG ? "host_max_fragments"
+	       : kind == NAT_HK_ESP  ? "host_max_esp"
 				     : "host_max_ports";
 }
 
@@ -164,6 +178,9 @@ bool nat_host_admit(struct nat *n, sp_time now, uint32_t addr, enum nat_hk kind)
 			break;
 		case NAT_HK_FRAG:
 			NAT_INC(n, HOST_FRAGS_REFUSED);
+			break;
+		case NAT_HK_ESP:
+			NAT_INC(n, DROP_HOST_ESP);
 			break;
 		default:
 			NAT_INC(n, DROP_HOST_PORTS);
@@ -209,7 +226,7 @@ void nat_host_uncharge(struct nat *n, const struct nat_entry *e)
 	enum nat_hk kind;
 	uint32_t addr, *pl;
 
-	if (!nat_host_of(e, &addr, &kind))
+	if (!nat_host_of(n, e, &addr, &kind))
 		return;
 	for (pl = host_bucket(n, addr); *pl != NAT_NIL; pl = &hs->h[*pl].next) {
 		struct nat_host *h = &hs->h[*pl];
@@ -231,18 +248,23 @@ void nat_host_uncharge(struct nat *n, const struct nat_entry *e)
 	}
 }
 
-/* RFC 6888 REQ-3 d: an established mapping is not deleted to make room for a new one.
+/* RFC 6888 REQ-11 d: an established mapping is not deleted to make room for a new one.
  * A host may give up its own entries; another host's only while they are not in use
  * yet (unanswered mappings, outstanding IKE items, unanswered IKE peers, fragments). */
+struct victim_arg {
+	const struct nat *n;
+	uint32_t host;
+};
+
 static bool evictable(void *arg, const struct nat_entry *e)
 {
-	const uint32_t *want = arg;
+	const struct victim_arg *va = arg;
 	enum nat_hk kind;
 	uint32_t addr;
 
-	if (!nat_host_of(e, &addr, &kind))
+	if (e->owner == NAT_O_STRAT || !nat_host_of(va->n, e, &addr, &kind))
 		return false; /* a strategy's item: its state is the strategy's */
-	if (*want != 0 && addr == *want)
+	if (va->host != 0 && addr == va->host)
 		return true;
 	switch (e->owner) {
 	case NAT_O_NAPT:
@@ -260,5 +282,106 @@ static bool evictable(void *arg, const struct nat_entry *e)
 
 uint32_t nat_host_victim(const struct nat *n, uint32_t host)
 {
-	return nat_table_oldest_if(&n->tab, evictable, &host, NAT_EVICT_SCAN);
+	struct victim_arg va = { n, host };
+
+	return nat_table_oldest_if(&n->tab, evictable, &va, NAT_EVICT_SCAN);
+}
+
+/* RFC 1122 3.2.2 and RFC 1812 4.3.2.7: no ICMP error about an ICMP error, a fragment
+ * other than the first, or a packet to or from a multicast or broadcast address (a host
+ * whose address is 0 has none to be told at). */
+static bool unreach_allowed(const uint8_t *orig, size_t len)
+{
+	size_t hl;
+	uint32_t src, dst;
+
+	if (len < IPV4_HDR_MIN)
+		return false;
+	hl = (size_t)(orig[0] & 0x0f) * 4;
+	if (hl < IPV4_HDR_MIN || hl + 8 > len)
+		return false;
+	if ((sp_load_be16(orig + IPV4_OFF_FRAG) & IPV4_FRAG_MASK) != 0)
+		return false;
+	src = sp_load_be32(orig + IPV4_OFF_SRC);
+	dst = sp_load_be32(orig + IPV4_OFF_DST);
+	if (src == 0 || src >= 0xe0000000u || dst >= 0xe0000000u)
+		return false;
+	if (orig[9] == IPV4_PROTO_ICMP && icmp_is_error(orig[hl]))
+		return false;
+	return true;
+}
+
+void nat_host_unreach(struct nat *n, sp_time now, uint32_t host, const uint8_t *orig, size_t len)
+{
+	uint16_t sec = (uint16_t)(now / SP_SEC(1) + 1);
+	struct nat_host *h;
+	struct ipv4_hdr ih = { .ip_ttl = 64, .ip_proto = IPV4_PROTO_ICMP };
+	struct pkt *p;
+
+	if (n->cfg.host_unreach_rate == 0 || !unreach_allowed(orig, len))
+		return;
+	if ((h = nat_host_lookup(n, host)) == NULL)
+		return; /* a refusal is for a host that holds entries */
+	if (h->unreach_at != sec) {
+		h->unreach_at = sec;
+		h->unreach_n = 0;
+	}
+	if (h->unreach_n >= n->cfg.host_unreach_rate) {
+		NAT_INC(n, HOST_UNREACH_LIMITED);
+		return;
+	}
+	if ((p = nat_pkt_new(n)) == NULL)
+		return;
+	/* From the global address the host's packets leave by: the NAT's own address. */
+	ih.ip_src = nat_global_for(n, host);
+	ih.ip_dst = host;
+	if (icmp_build_error(p, ICMP_DEST_UNREACH, ICMP_UNREACH_HOST, 0, orig, len) != 0 ||
+	    ipv4_build(p, &ih, NULL, 0) != 0) {
+		pkt_free(p);
+		NAT_INC(n, DROP_NO_BUFFER);
+		return;
+	}
+	h->unreach_n++;
+	if (nat_emit(n, NAT_INSIDE, p) == 0)
+		NAT_INC(n, HOST_UNREACH_SENT);
+}
+
+uint32_t nat_strat_alloc_for(struct nat *n, sp_time now, uint32_t client, const struct pkt *p)
+{
+	if (!nat_host_admit(n, now, client, NAT_HK_ESP)) {
+		if (p != NULL)
+			nat_host_unreach(n, now, client, pkt_data(p), p->len);
+		return NAT_NIL;
+	}
+	return nat_alloc(n, NAT_O_STRAT, now, client);
+}
+
+void nat_strat_charge(struct nat *n, uint32_t idx)
+{
+	const struct nat_entry *e = nat_entry_at(&n->tab, idx);
+	enum nat_hk kind;
+	uint32_t addr;
+
+	if (nat_host_of(n, e, &addr, &kind))
+		nat_host_charge(n, addr, kind);
+}
+
+void nat_strat_free(struct nat *n, uint32_t idx)
+{
+	struct nat_entry *e = nat_entry_at(&n->tab, idx);
+
+	if (e->owner == NAT_O_STRAT)
+		nat_host_uncharge(n, e);
+	nat_table_free(&n->tab, idx);
+}
+
+bool nat_strat_item_host(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			 uint32_t *host)
+{
+	(void)n;
+	(void)ctx;
+	if (e->k[0].kind != NAT_K_STRAT)
+		return false;
+	*host = e->k[0].a;
+	return true;
 }

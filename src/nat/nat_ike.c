@@ -118,8 +118,11 @@ int nat_ike_in2out(struct nat *n, sp_time now, struct nat_ip *ip)
 		NAT_INC(n, DROP_IKE_COLLISION);
 		return NAT_DROP;
 	} else {
-		if (!nat_host_admit(n, now, client, NAT_HK_IKE) ||
-		    (idx = nat_alloc(n, NAT_O_IKE, now, client)) == NAT_NIL)
+		if (!nat_host_admit(n, now, client, NAT_HK_IKE)) {
+			nat_host_unreach_ip(n, now, ip); /* RFC 6888 REQ-11 b */
+			return NAT_DROP;
+		}
+		if ((idx = nat_alloc(n, NAT_O_IKE, now, client)) == NAT_NIL)
 			return NAT_DROP;
 		e = nat_entry_at(&n->tab, idx);
 		e->k[0] = k;

@@ -97,8 +97,8 @@ static uint16_t choose_port(struct nat *n, sp_time now, uint8_t proto, uint32_t 
 	return 0;
 }
 
-static uint32_t create_mapping(struct nat *n, sp_time now, uint8_t proto, uint32_t src,
-			       uint16_t sport)
+static uint32_t create_mapping(struct nat *n, sp_time now, const struct nat_ip *ip, uint8_t proto,
+			       uint32_t src, uint16_t sport)
 {
 	uint32_t g = nat_global_for(n, src), idx;
 	enum nat_hk kind = proto == IPV4_PROTO_UDP   ? NAT_HK_UDP
@@ -108,8 +108,10 @@ static uint32_t create_mapping(struct nat *n, sp_time now, uint8_t proto, uint32
 	uint16_t gp;
 
 	/* RFC 6888 REQ-4: the host's share of ports first, before any search for one. */
-	if (!nat_host_admit(n, now, src, kind))
+	if (!nat_host_admit(n, now, src, kind)) {
+		nat_host_unreach_ip(n, now, ip); /* RFC 6888 REQ-11 b */
 		return NAT_NIL;
+	}
 	if ((gp = choose_port(n, now, proto, src, g, sport)) == 0) {
 		NAT_INC(n, DROP_NO_PORT);
 		return NAT_NIL;
@@ -141,7 +143,7 @@ static int napt_in2out(struct nat *n, sp_time now, struct nat_ip *ip, const stru
 	idx = nat_table_lookup_b(
 		&n->tab, &k, ip->hint != NAT_NIL ? ip->hint : nat_table_bucket(&n->tab, &k), now);
 	if (idx == NAT_NIL) {
-		if ((idx = create_mapping(n, now, ip->proto, ip->src, sport)) == NAT_NIL)
+		if ((idx = create_mapping(n, now, ip, ip->proto, ip->src, sport)) == NAT_NIL)
 			return NAT_DROP;
 		created = true;
 	}

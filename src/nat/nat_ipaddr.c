@@ -64,13 +64,14 @@ static int ipaddr_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 			nat_sctr_inc(n, IPADDR_CTR_DROP_BUSY, 1);
 			return NAT_DROP;
 		}
-		if ((idx = nat_strat_alloc(n, now)) == NAT_NIL)
+		if ((idx = nat_strat_alloc_for(n, now, ip->client, p)) == NAT_NIL)
 			return NAT_DROP;
 		e = nat_entry_at(t, idx);
 		e->k[0] = k;
 		e->k[1] = kg;
 		nat_table_hash_add(t, idx, 0);
 		nat_table_hash_add(t, idx, 1);
+		nat_strat_charge(n, idx);
 		nat_sctr_inc(n, IPADDR_CTR_CREATED, 1);
 	}
 	nat_table_schedule(t, idx, now + par->timeout, now);
@@ -131,4 +132,5 @@ const struct nat_strategy nat_strategy_ipaddr = {
 	.expire = nat_strat_expire_entry,
 	.row = ipaddr_row,
 	.offload = ipaddr_offload,
+	.host_of = nat_strat_item_host,
 };

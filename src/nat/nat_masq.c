@@ -148,14 +148,15 @@ static int masq_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_p
 		nat_sctr_inc(n, MASQ_CTR_DROP_OUTSTANDING, 1);
 		return NAT_DROP;
 	}
-	/* (1): a new outstanding item. */
-	if ((idx = nat_strat_alloc(n, now)) == NAT_NIL)
+	/* (1): a new outstanding item, within the client's share (host_max_esp). */
+	if ((idx = nat_strat_alloc_for(n, now, ip->client, p)) == NAT_NIL)
 		return NAT_DROP;
 	e = nat_entry_at(t, idx);
 	e->k[0] = k;
 	nat_key_set(&e->k[1], K_PEND, ip->proto, ip->global, ip->server, 0);
 	nat_table_hash_add(t, idx, 0);
 	nat_table_hash_add(t, idx, 1);
+	nat_strat_charge(n, idx);
 	nat_table_schedule(t, idx, now + par->t_out, now); /* T_out from creation */
 	nat_sctr_inc(n, MASQ_CTR_OUTSTANDING, 1);
 	return NAT_TO_OUTSIDE;
@@ -300,4 +301,5 @@ const struct nat_strategy nat_strategy_masq = {
 	.expire = nat_strat_expire_entry,
 	.row = masq_row,
 	.offload = masq_offload,
+	.host_of = nat_strat_item_host,
 };

@@ -75,7 +75,7 @@ static int oldest_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 	(void)p;
 	nat_key_set(&k, K_OUT, ip->proto, ip->client, ip->server, ip->spi);
 	if ((idx = nat_table_lookup(t, &k, now)) == NAT_NIL) {
-		if ((idx = nat_strat_alloc(n, now)) == NAT_NIL)
+		if ((idx = nat_strat_alloc_for(n, now, ip->client, p)) == NAT_NIL)
 			return NAT_DROP;
 		e = nat_entry_at(t, idx);
 		e->k[0] = k;
@@ -83,6 +83,7 @@ static int oldest_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 		e->aux = c->seq++;
 		nat_table_hash_add(t, idx, 0);
 		nat_table_hash_add(t, idx, 1);
+		nat_strat_charge(n, idx);
 		nat_sctr_inc(n, OLDEST_CTR_CREATED, 1);
 	}
 	e = nat_entry_at(t, idx);
@@ -165,4 +166,5 @@ const struct nat_strategy nat_strategy_oldest = {
 	.expire = nat_strat_expire_entry,
 	.row = oldest_row,
 	.offload = oldest_offload,
+	.host_of = nat_strat_item_host,
 };

@@ -54,6 +54,9 @@
 	_(DROP_HOST_ENTRIES, "drop_host_entries")                   \
 	_(DROP_HOST_IKE, "drop_host_ike")                           \
 	_(HOST_FRAGS_REFUSED, "host_fragments_refused")             \
+	_(DROP_HOST_ESP, "drop_host_esp")                           \
+	_(HOST_UNREACH_SENT, "host_unreachable_sent")               \
+	_(HOST_UNREACH_LIMITED, "host_unreachable_rate_limited")    \
 	_(EVICT_NONE_FREE, "evict_only_established")
 
 enum nat_ctr {
@@ -70,6 +73,7 @@ enum nat_hk {
 	NAT_HK_ICMP,
 	NAT_HK_IKE,  /* IKE items and IKE peer entries */
 	NAT_HK_FRAG, /* inbound fragment entries to the host */
+	NAT_HK_ESP,  /* the strategy's ESP/AH items (nat_strategy.h host_of) */
 	NAT_HK_N
 };
 
@@ -79,8 +83,12 @@ struct nat_host {
 	uint32_t next;	/* bucket chain, or free list */
 	uint32_t total; /* entries naming the host */
 	uint16_t cnt[NAT_HK_N];
-	uint32_t logged; /* second of the last log line about it, plus one; 0: never */
+	uint16_t unreach_at; /* second of the last Host Unreachable to it, plus one, mod 2^16 */
+	uint16_t unreach_n;  /* Host Unreachables sent to it in that second */
+	uint32_t logged;     /* second of the last log line about it, plus one; 0: never */
 };
+
+_Static_assert(sizeof(struct nat_host) == 32, "half a cache line per host record");
 
 struct nat_hosts {
 	struct nat_host *h; /* as many records as table entries */
@@ -169,9 +177,17 @@ void nat_hosts_clear(struct nat *n);
 uint64_t nat_hosts_mem(const struct nat *n);
 struct nat_host *nat_host_lookup(const struct nat *n, uint32_t addr);
 /* The inside host and kind an entry is counted under; false for strategies' items. */
-bool nat_host_of(const struct nat_entry *e, uint32_t *addr, enum nat_hk *kind);
+bool nat_host_of(const struct nat *n, const struct nat_entry *e, uint32_t *addr, enum nat_hk *kind);
 /* Whether the host may have one more entry of kind; a refusal is counted and logged. */
 bool nat_host_admit(struct nat *n, sp_time now, uint32_t addr, enum nat_hk kind);
+/* RFC 6888 REQ-11 b: an ICMP Host Unreachable to the sender of an outbound packet (orig,
+ * len bytes from its IPv4 header on) that a per-host limit refused; at most
+ * host_unreachable_rate a second per host. */
+void nat_host_unreach(struct nat *n, sp_time now, uint32_t host, const uint8_t *orig, size_t len);
+static inline void nat_host_unreach_ip(struct nat *n, sp_time now, const struct nat_ip *ip)
+{
+	nat_host_unreach(n, now, ip->src, ip->h, (size_t)(ip->l4 - ip->h) + ip->l4len);
+}
 /* Count a new entry (after its keys are set) and uncount a freed one. */
 void nat_host_charge(struct nat *n, uint32_t addr, enum nat_hk kind);
 void nat_host_uncharge(struct nat *n, const struct nat_entry *e);

@@ -161,13 +161,14 @@ static int serial_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 		nat_sctr_inc(n, SERIAL_CTR_DROP_BUSY, 1);
 		return NAT_DROP;
 	}
-	if ((idx = nat_strat_alloc(n, now)) == NAT_NIL)
+	if ((idx = nat_strat_alloc_for(n, now, ip->client, p)) == NAT_NIL)
 		return NAT_DROP;
 	e = nat_entry_at(t, idx);
 	e->k[0] = k;
 	nat_key_set(&e->k[1], K_PEND, ip->proto, ip->global, ip->server, 0);
 	nat_table_hash_add(t, idx, 0);
 	nat_table_hash_add(t, idx, 1);
+	nat_strat_charge(n, idx);
 	nat_table_schedule(t, idx, now + par->t_out, now);
 	nat_sctr_inc(n, SERIAL_CTR_OUTSTANDING, 1);
 	return NAT_TO_OUTSIDE;
@@ -209,7 +210,7 @@ static void serial_expire(struct nat *n, void *ctx, uint32_t idx)
 {
 	struct serial_ctx *c = ctx;
 
-	nat_table_free(nat_table_of(n), idx);
+	nat_strat_free(n, idx);
 	if (c->cnt > 0)
 		c->release_due = true;
 }
@@ -305,4 +306,5 @@ const struct nat_strategy nat_strategy_serial = {
 	.tick = serial_tick,
 	.next_deadline = serial_next_deadline,
 	.reset = serial_reset,
+	.host_of = nat_strat_item_host,
 };

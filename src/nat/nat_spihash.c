@@ -122,7 +122,7 @@ static int spihash_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipse
 	}
 	/* A new SPI (a new SA or a rekey, [0079]): FIG. 5A's row and its candidate. Both are
 	 * taken before either is scheduled, so making room cannot evict the first. */
-	if ((idx = nat_strat_alloc(n, now)) == NAT_NIL)
+	if ((idx = nat_strat_alloc_for(n, now, ip->client, p)) == NAT_NIL)
 		return NAT_DROP;
 	if ((cidx = nat_strat_alloc(n, now)) == NAT_NIL) {
 		nat_table_free(t, idx);
@@ -134,6 +134,7 @@ static int spihash_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipse
 	row->state = ROW_OUT;
 	row->aux = cidx;
 	nat_table_hash_add(t, idx, 0);
+	nat_strat_charge(n, idx); /* the row counts for the client; its candidate goes with it */
 	cand = nat_entry_at(t, cidx);
 	nat_key_set(&cand->k[0], K_FWD, ip->proto, ip->global, ip->server,
 		    nat_spihash_result(c->s, ip->spi));
@@ -262,7 +263,7 @@ static void spihash_expire(struct nat *n, void *ctx, uint32_t idx)
 		nat_table_free(t, e->aux);
 	else if (e->state == ROW_CAND && e->aux != NAT_NIL)
 		nat_entry_at(t, e->aux)->aux = NAT_NIL;
-	nat_table_free(t, idx);
+	nat_strat_free(n, idx);
 }
 
 static bool spihash_row(const struct nat *n, const void *ctx, const struct nat_entry *e,
@@ -314,4 +315,5 @@ const struct nat_strategy nat_strategy_spihash = {
 	.expire = spihash_expire,
 	.row = spihash_row,
 	.offload = spihash_offload,
+	.host_of = nat_strat_item_host,
 };

@@ -30,7 +30,7 @@ const struct nat_strategy *nat_strategy_find(const char *name)
 void nat_strat_expire_entry(struct nat *n, void *ctx, uint32_t idx)
 {
 	(void)ctx;
-	nat_table_free(nat_table_of(n), idx);
+	nat_strat_free(n, idx);
 }
 
 void nat_strat_item_row(const struct nat_entry *e, bool spis, bool associated, const char *state,

@@ -107,6 +107,13 @@ struct nat_strategy {
 	/* Optional: more of `show nat` after the table (the lease table in 001 FIG. 6's
 	 * columns). */
 	void (*show)(const struct nat *n, const void *ctx, sp_time now, FILE *f);
+	/* Optional: the inside host an entry is counted for (host_max_esp), from its keys
+	 * alone and the same from nat_strat_charge() to nat_strat_free(); false for entries
+	 * not counted (index entries, buckets). NULL: nothing is counted per host. Such a
+	 * strategy makes its items with nat_strat_alloc_for() and nat_strat_charge() and
+	 * frees them with nat_strat_free(). nat_strat_item_host is the usual one. */
+	bool (*host_of)(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			uint32_t *host);
 };
 
 /* The strategies (one file each), and the table of them, NULL-terminated. */
@@ -149,6 +156,21 @@ unsigned nat_ike_recent_clients(const struct nat *n, sp_time now, uint32_t globa
 /* Allocate an entry for the strategy, making room per full_mode; NAT_NIL when full
  * (counted as drop_table_full by the engine). */
 uint32_t nat_strat_alloc(struct nat *n, sp_time now);
+/*
+ * Per inside host fair share of ESP/AH items (RFC 6888 REQ-5; docs/SECURITY.md): as
+ * nat_strat_alloc() for an item of client, first refusing it when the client holds
+ * host_max_esp items already (counted as drop_host_esp, logged per host at most every
+ * 10 s, and answered with an ICMP Host Unreachable built from p, the client's packet);
+ * then, once the item's keys are set and indexed, nat_strat_charge() counts it, and
+ * nat_strat_free() uncounts and frees it (any entry of the strategy).
+ */
+uint32_t nat_strat_alloc_for(struct nat *n, sp_time now, uint32_t client, const struct pkt *p);
+void nat_strat_charge(struct nat *n, uint32_t idx);
+void nat_strat_free(struct nat *n, uint32_t idx);
+/* host_of for items whose k[0] is (proto, client, ...) under the strategy's first kind
+ * (NAT_K_STRAT + 0): masq, serial, oldest, ipaddr, spihash's outbound rows. */
+bool nat_strat_item_host(const struct nat *n, const void *ctx, const struct nat_entry *e,
+			 uint32_t *host);
 /* expire() of a strategy whose entries own nothing else: frees the entry. */
 void nat_strat_expire_entry(struct nat *n, void *ctx, uint32_t idx);
 /*

@@ -89,6 +89,14 @@ def main(a):
         src, dst, dport, n, rate = a[1], a[2], int(a[3]), int(a[4]), float(a[5])
         raw_flood(n, rate, lambda i: (udp_pkt(src, dst, 7, dport, b"f" * 64, ident=i & 0xFFFF,
                                               frag=0x2000), dst))
+    elif m == "esp-servers":
+        src, n, rate = a[1], int(a[2]), float(a[3])
+
+        def mk(i):
+            dst = "198.18.%d.%d" % ((i >> 8) & 255, i & 255 or 1)
+            body = struct.pack("!II", random.getrandbits(32) | 0x100, 1) + b"e" * 48
+            return ip_hdr(src, dst, 50, len(body)) + body, dst
+        raw_flood(n, rate, mk)
     elif m == "esp":
         src, dst, n, rate = a[1], a[2], int(a[3]), float(a[4])
 
@@ -123,6 +131,21 @@ def main(a):
             if len(d) >= 28 and not d[19] & 0x20:
                 ic = struct.unpack("!Q", d[:8])[0]
                 s.sendto(ike_hdr(ic, random.getrandbits(64) | 1, 0x20), peer)
+    elif m == "count-unreach":
+        # ICMP Host Unreachables (type 3 code 1) received for SECONDS, printed at the end
+        secs = float(a[1])
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        end = time.monotonic() + secs
+        n = 0
+        while time.monotonic() < end:
+            s.settimeout(max(end - time.monotonic(), 0.01))
+            try:
+                d = s.recv(2048)
+            except OSError:
+                continue
+            hl = (d[0] & 15) * 4
+            n += len(d) > hl + 1 and d[hl] == 3 and d[hl + 1] == 1
+        print(n)
     elif m == "udp-echo":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((a[1], int(a[2])))

@@ -17,6 +17,8 @@
 #     esp          outside: ESP spoofed as the VPN server, 65      masq_multicast_rate/max
 #                  recent IKE clients
 #     ike-init     an endpoint with IKE: bad IKE_SA_INIT flood    rate-limited log lines
+#     esp-servers  inside: ESP with random SPIs to thousands of   host_max_esp
+#                  servers
 set -u
 spinatd=$1 spinat=$2 mode=$3
 flood="python3 $(cd "$(dirname "$0")" && pwd)/flood.py"
@@ -76,7 +78,12 @@ case $mode in
 udp-ports)
 	# 12,000 new ports: without host_max_ports they would fill max_mappings.
 	gateway "max_mappings = 8192"
+	ip netns exec "$h2" $flood count-unreach 8 >"$work/unreach" &
+	count_pid=$!
+	t0=$(date +%s)
 	client_survives ip netns exec "$h2" $flood udp-ports 10.0.0.3 203.0.113.2 12000 4000
+	secs=$(($(date +%s) - t0 + 1))
+	wait $count_pid
 	positive gw nat.drop_host_ports
 	held=$("$spinat" --socket "$work/gw.sock" show nat napt | grep -c ' 10\.0\.0\.3:')
 	echo "$mode: the attacker holds $held mappings"
@@ -84,6 +91,14 @@ udp-ports)
 	grep -q "inside host 10.0.0.3 reached host_max_ports" "$work/gw.log" ||
 		fail "$mode: no log line naming the host"
 	[ "$(grep -c "reached host_max_ports" "$work/gw.log")" -le 2 ] || fail "$mode: log not rate-limited"
+	# RFC 6888 REQ-11 b: the attacker was told, at most host_unreachable_rate (10) a second
+	positive gw nat.host_unreachable_sent
+	sent=$(counter gw nat.host_unreachable_sent)
+	got=$(cat "$work/unreach")
+	echo "$mode: $sent Host Unreachables sent, $got received by the attacker in about $secs s"
+	[ "${got:-0}" -ge 1 ] && [ "$got" -le "$sent" ] ||
+		fail "$mode: the attacker received $got Host Unreachables, $sent sent"
+	[ "$sent" -le $((10 * (secs + 2))) ] || fail "$mode: $sent Host Unreachables in $secs s"
 	;;
 ike-servers)
 	# 6,000 servers: items and peers would be 12,000 entries in a table of 4,096.
@@ -122,6 +137,17 @@ esp)
 	copies=$(counter gw nat.copies_emitted)
 	echo "$mode: $copies copies in about $secs s"
 	[ "$copies" -le $((64 * 100 * (secs + 1))) ] || fail "$mode: $copies copies in $secs s"
+	;;
+esp-servers)
+	# 6,000 servers, one masq item each (003's rule 1), in a table of 4,096.
+	gateway "max_mappings = 4096"
+	client_survives ip netns exec "$h2" $flood esp-servers 10.0.0.3 6000 3000
+	positive gw nat.drop_host_esp
+	held=$("$spinat" --socket "$work/gw.sock" show nat ipsec | grep -c ' 10\.0\.0\.3')
+	echo "$mode: the attacker holds $held ESP items"
+	[ "$held" -le 256 ] || fail "$mode: the attacker holds $held ESP items"
+	grep -q "inside host 10.0.0.3 reached host_max_esp" "$work/gw.log" ||
+		fail "$mode: no log line naming the host"
 	;;
 ike-init)
 	need_tun

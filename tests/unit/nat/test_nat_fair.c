@@ -1,8 +1,9 @@
 /*
- * Fair share of the NAT (RFC 6888 REQ-3 d, REQ-4, REQ-5): per inside host limits on ports,
- * table entries, IKE items and peers, and fragment entries; unanswered IKE peers that
- * live only T_out; eviction that never takes another host's entry in use; one log line
- * per host at a limit, not one per packet.
+ * Fair share of the NAT (RFC 6888 REQ-4, REQ-5, REQ-11): per inside host limits on ports,
+ * table entries, IKE items and peers, fragment entries and the strategies' ESP/AH items;
+ * unanswered IKE peers that live only T_out; eviction that never takes another host's
+ * entry in use; one log line per host at a limit, not one per packet; an ICMP Host
+ * Unreachable, rate-limited, to a host whose packet a limit refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "nat_fixture.h"
+#include "base/csum.h"
 #include "nat/nat_strategy.h"
 
 #define G   IP(171, 69, 68, 10)
@@ -233,7 +235,7 @@ static void fragments_per_host(void **state)
 	fx_fini(&fx);
 }
 
-/* RFC 6888 REQ-3 d: with table_full = evict, a new mapping takes the host's own entries
+/* RFC 6888 REQ-11 d: with table_full = evict, a new mapping takes the host's own entries
  * or another host's unanswered ones, never another host's mapping in use. */
 static void eviction_spares_others_in_use(void **state)
 {
@@ -360,6 +362,162 @@ static void masq_multicast_bounded(void **state)
 	fx_fini(&fx);
 }
 
+/* The one packet emitted: an ICMP Host Unreachable (RFC 792 type 3 code 1; RFC 6888
+ * REQ-11 b) from the global address to h about the refused packet from h to dst. */
+static void assert_unreach(struct fx *f, unsigned i, uint32_t h, uint32_t dst, uint8_t proto)
+{
+	const uint8_t *d;
+	struct pkt *p;
+
+	assert_true(i < f->nemitted);
+	p = f->emitted[i];
+	d = pkt_data(p);
+	assert_int_equal(f->side[i], NAT_INSIDE);
+	assert_true(p->len >= 20 + 8 + 20 + 8);
+	assert_int_equal(d[0], 0x45);
+	assert_int_equal(csum_buf(d, 20), 0);
+	assert_int_equal(d[9], IPV4_PROTO_ICMP);
+	assert_int_equal(sp_load_be32(d + IPV4_OFF_SRC), G);
+	assert_int_equal(sp_load_be32(d + IPV4_OFF_DST), h);
+	assert_int_equal(d[20], ICMP_DEST_UNREACH);
+	assert_int_equal(d[21], 1);
+	assert_int_equal(csum_buf(d + 20, p->len - 20), 0);
+	/* the quote: the refused packet's header, untranslated, and its first 8 bytes */
+	assert_int_equal(d[28 + 9], proto);
+	assert_int_equal(sp_load_be32(d + 28 + IPV4_OFF_SRC), h);
+	assert_int_equal(sp_load_be32(d + 28 + IPV4_OFF_DST), dst);
+}
+
+/* RFC 6888 REQ-11 b: a packet refused for a per-host limit is answered with an ICMP
+ * Host Unreachable to its sender, at most host_unreachable_rate a second per host. */
+static void unreachable_on_host_limit(void **state)
+{
+	struct pkt *out;
+	struct fx fx;
+
+	(void)state;
+	assert_int_equal(fx_init(&fx, "masq", 1024), 0);
+	fx.cfg.host_max_ports = 2;
+	fx.cfg.host_max_ike = 2;
+	assert_int_equal(fx_start(&fx), 0);
+	assert_int_not_equal(udp_out(&fx, T0, H1, 2000), 0);
+	assert_int_not_equal(udp_out(&fx, T0, H1, 2001), 0);
+	assert_int_equal(fx.nemitted, 0);
+	assert_int_equal(udp_out(&fx, T0, H1, 2002), 0);
+	assert_int_equal(fx.nemitted, 1);
+	assert_unreach(&fx, 0, H1, SRV, IPV4_PROTO_UDP);
+	assert_int_equal(sp_load_be16(pkt_data(fx.emitted[0]) + 48), 2002); /* its port */
+	assert_int_equal(fx_ctr(&fx, "host_unreachable_sent"), 1);
+	fx_clear_emitted(&fx);
+	/* a flood in one second: 10 answers, the rest counted only */
+	for (uint16_t i = 0; i < 50; i++)
+		(void)udp_out(&fx, T0 + SP_MSEC(10), H1, (uint16_t)(3000 + i));
+	assert_int_equal(fx.nemitted, 9);
+	assert_int_equal(fx_ctr(&fx, "host_unreachable_sent"), 10);
+	assert_int_equal(fx_ctr(&fx, "host_unreachable_rate_limited"), 41);
+	assert_int_equal(fx_ctr(&fx, "drop_host_ports"), 51);
+	fx_clear_emitted(&fx);
+	/* the next second: again; another host at its own limit has its own budget */
+	assert_int_equal(udp_out(&fx, T0 + SP_SEC(1), H1, 4000), 0);
+	assert_int_equal(fx.nemitted, 1);
+	fx_clear_emitted(&fx);
+	/* IKE beyond host_max_ike (an item and a peer entry per server) */
+	assert_true(ike_out(&fx, T0 + SP_SEC(1), H2, SRV, 0x77));
+	assert_false(ike_out(&fx, T0 + SP_SEC(1), H2, SRV + 1, 0x78));
+	assert_int_equal(fx.nemitted, 1);
+	assert_unreach(&fx, 0, H2, SRV + 1, IPV4_PROTO_UDP);
+	fx_clear_emitted(&fx);
+	/* ICMP identifiers are ports too; nothing is sent about a multicast packet */
+	assert_int_not_equal(fx_xlate(&fx, T0 + SP_SEC(1), NAT_INSIDE,
+				      tp_echo(&fx.pool, H1, SRV, ICMP_ECHO_REQUEST, 1, 1), &out),
+			     NAT_DROP);
+	pkt_free(out);
+	assert_int_not_equal(fx_xlate(&fx, T0 + SP_SEC(1), NAT_INSIDE,
+				      tp_echo(&fx.pool, H1, SRV, ICMP_ECHO_REQUEST, 2, 1), &out),
+			     NAT_DROP);
+	pkt_free(out);
+	assert_int_equal(fx_xlate(&fx, T0 + SP_SEC(1), NAT_INSIDE,
+				  tp_echo(&fx.pool, H1, SRV, ICMP_ECHO_REQUEST, 3, 1), &out),
+			 NAT_DROP);
+	assert_int_equal(fx.nemitted, 1);
+	assert_unreach(&fx, 0, H1, SRV, IPV4_PROTO_ICMP);
+	fx_clear_emitted(&fx);
+	assert_int_equal(fx_xlate(&fx, T0 + SP_SEC(1), NAT_INSIDE,
+				  tp_udp(&fx.pool, H1, 5353, IP(224, 0, 0, 251), 5353, "m", 1),
+				  &out),
+			 NAT_DROP);
+	assert_int_equal(fx.nemitted, 0);
+	fx_fini(&fx);
+
+	/* host_unreachable_rate = 0: refusals are counted only */
+	assert_int_equal(fx_init(&fx, "masq", 1024), 0);
+	fx.cfg.host_max_ports = 1;
+	fx.cfg.host_unreach_rate = 0;
+	assert_int_equal(fx_start(&fx), 0);
+	assert_int_not_equal(udp_out(&fx, T0, H1, 2000), 0);
+	assert_int_equal(udp_out(&fx, T0, H1, 2001), 0);
+	assert_int_equal(fx.nemitted, 0);
+	assert_int_equal(fx_ctr(&fx, "host_unreachable_sent"), 0);
+	fx_fini(&fx);
+}
+
+static bool esp_to(struct fx *f, sp_time now, uint32_t c, uint32_t server, uint32_t spi)
+{
+	struct pkt *out;
+
+	if (fx_xlate(f, now, NAT_INSIDE, tp_esp(&f->pool, c, server, spi, 1), &out) !=
+	    NAT_TO_OUTSIDE)
+		return false;
+	pkt_free(out);
+	return true;
+}
+
+/* An inside host sending ESP with random SPIs to many servers holds at most host_max_esp
+ * items, under every strategy that keeps items per host; the table (sized so the flood
+ * alone would fill it) keeps room for another host's SA, which works both ways; the
+ * flooder is named once in the log and told by ICMP; its share comes back as its items
+ * expire. */
+static void esp_items_per_host(void **state)
+{
+	static const char *const strats[] = { "masq", "serial", "oldest", "ipaddr", "spihash" };
+
+	(void)state;
+	for (unsigned s = 0; s < sizeof(strats) / sizeof(strats[0]); s++) {
+		struct lines l = { 0 };
+		struct sp_log lg = { sink, &l, SP_LOG_INFO };
+		struct fx fx;
+		unsigned ok = 0;
+
+		assert_int_equal(fx_init(&fx, strats[s], 64), 0);
+		fx.cfg.host_max_esp = 4;
+		start(&fx, &lg);
+		l.n = 0;
+		for (uint32_t i = 0; i < 200; i++) {
+			ok += esp_to(&fx, T0, H1, IP(198, 51, 100, 0) + i, 0x9000 + i * 7919);
+			fx_clear_emitted(&fx);
+		}
+		print_message("%s: %u of 200 admitted, %zu entries\n", strats[s], ok,
+			      (size_t)nat_entries(fx.n));
+		assert_int_equal(ok, 4);
+		assert_int_equal(fx_ctr(&fx, "drop_host_esp"), 196);
+		assert_int_equal(fx_ctr(&fx, "drop_table_full"), 0);
+		assert_int_equal(fx_ctr(&fx, "host_unreachable_sent"), 10);
+		assert_int_equal(l.n, 1);
+		assert_non_null(strstr(l.last, "10.6.1.2"));
+		assert_non_null(strstr(l.last, "host_max_esp"));
+		/* H2's SA: out, the server's answer in, and out again */
+		assert_true(esp_to(&fx, T0, H2, SRV, 0xc2));
+		if (strcmp(strats[s], "spihash") != 0) /* its SPIs must match by scheme */
+			assert_int_equal(esp_in(&fx, T0, 0x2c), H2);
+		assert_true(esp_to(&fx, T0, H2, SRV, 0xc2));
+		/* H1's items expire (none was answered); its share is back */
+		nat_tick(fx.n, T0 + SP_SEC(4000));
+		assert_true(esp_to(&fx, T0 + SP_SEC(4000), H1, IP(198, 51, 100, 250), 0x4242));
+		fx_clear_emitted(&fx);
+		fx_fini(&fx);
+	}
+}
+
 /* The keys, their defaults and their bounds. */
 static void keys(void **state)
 {
@@ -372,10 +530,13 @@ static void keys(void **state)
 	assert_int_equal(c.host_max_entries, 16384);
 	assert_int_equal(c.host_max_ike, 64);
 	assert_int_equal(c.host_max_frags, 64);
+	assert_int_equal(c.host_max_esp, 256);
+	assert_int_equal(c.host_unreach_rate, 10);
 	assert_int_equal(c.t_frag, SP_SEC(2));
 	assert_int_equal(conf_parse_string("[gateway]\npool = 192.0.2.1\nhost_max_ports = 100\n"
 					   "host_max_entries = 300\nhost_max_ike = 8\n"
-					   "host_max_fragments = 3\n",
+					   "host_max_fragments = 3\nhost_max_esp = 9\n"
+					   "host_unreachable_rate = 0\n",
 					   "t", &conf),
 			 0);
 	assert_int_equal(nat_config_read(&c, conf_find(conf, "gateway", NULL)), 0);
@@ -383,6 +544,8 @@ static void keys(void **state)
 	assert_int_equal(c.host_max_entries, 300);
 	assert_int_equal(c.host_max_ike, 8);
 	assert_int_equal(c.host_max_frags, 3);
+	assert_int_equal(c.host_max_esp, 9);
+	assert_int_equal(c.host_unreach_rate, 0);
 	conf_free(conf);
 	assert_int_equal(
 		conf_parse_string("[gateway]\npool = 192.0.2.1\nhost_max_ports = 0\n", "t", &conf),
@@ -402,6 +565,8 @@ int main(void)
 		cmocka_unit_test(eviction_spares_others_in_use),
 		cmocka_unit_test(one_log_line_per_host),
 		cmocka_unit_test(masq_multicast_bounded),
+		cmocka_unit_test(unreachable_on_host_limit),
+		cmocka_unit_test(esp_items_per_host),
 		cmocka_unit_test(keys),
 	};
 

@@ -81,6 +81,34 @@ static void spi_layouts(void **state)
 }
 
 /* The same octets are a request from a host and a response from the router. */
+/* One's complement has two zeros: a message whose other octets sum to 0xffff verifies with
+ * the checksum 0x0000 (what pap_build writes) and with 0xffff (RFC 1071), so both parse
+ * as right and build back as 0x0000. fuzz_pap found the case (its invariant had asked for
+ * the received octets back). */
+static void ones_complement_zeros(void **state)
+{
+	static const uint8_t zero[] = { 0x21, 0x02, 0x00, 0x00, 0xdd, 0xe5, 0x01, 0x18 };
+	static const uint8_t ones[] = { 0x21, 0x02, 0xff, 0xff, 0xdd, 0xe5, 0x01, 0x18 };
+	uint8_t buf[PAP_MAX_LEN];
+	struct pap_msg m, m2;
+	struct wcur w;
+	struct cur c;
+
+	(void)state;
+	cur_init(&c, ones, sizeof(ones));
+	assert_int_equal(pap_parse(&c, PAP_FROM_ROUTER, &m), 0);
+	assert_true(m.pap_csum_ok);
+	cur_init(&c, zero, sizeof(zero));
+	assert_int_equal(pap_parse(&c, PAP_FROM_ROUTER, &m2), 0);
+	assert_true(m2.pap_csum_ok);
+	assert_int_equal(m.pap_kind, m2.pap_kind);
+	assert_int_equal(m.pap_port, m2.pap_port);
+	wcur_init(&w, buf, sizeof(buf));
+	assert_int_equal(pap_build(&w, &m), 0);
+	assert_int_equal(w.off, sizeof(zero));
+	assert_memory_equal(buf, zero, sizeof(zero));
+}
+
 static void direction_decides(void **state)
 {
 	static const uint8_t msg[] = { 32, 1, 0xbb, 0xfc, 0x04, 0x02, 32, 0 };
@@ -151,9 +179,8 @@ static void refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(port_layouts),
-		cmocka_unit_test(spi_layouts),
-		cmocka_unit_test(direction_decides),
+		cmocka_unit_test(port_layouts),	     cmocka_unit_test(spi_layouts),
+		cmocka_unit_test(direction_decides), cmocka_unit_test(ones_complement_zeros),
 		cmocka_unit_test(refusals),
 	};
 
