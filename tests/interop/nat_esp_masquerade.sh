@@ -92,7 +92,9 @@ EOF
 		foreign=$(field "$work/spinatd-$strategy.$h" foreign)
 		# masq drops the second host's first packets while the first host's item is
 		# outstanding (003); spihash loses none.
+		# Under valgrind the item stays outstanding longer, so more are dropped.
 		min=45
+		[ -n "${SPINAT_VALGRIND:-}" ] && min=35
 		[ "$strategy" = spihash ] && min=50
 		[ "$own" -ge "$min" ] || { cat "$work/$strategy.nat"; fail "$strategy: $h got $own of its 50 answers"; }
 		[ "$foreign" -eq 0 ] || fail "$strategy: $h got $foreign answers meant for the other host"
