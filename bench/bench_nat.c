@@ -347,6 +347,18 @@ static void put_tunnel(uint8_t *b, uint32_t host)
 }
 
 /* One PAP request from host, answered in place; the granted lowest value or 0. */
+/* The router's answers leave as its own packets (nat_env.emit): the last one is kept. */
+static struct pkt *dnat_emitted;
+
+static void dnat_emit(void *arg, enum nat_side side, struct pkt *p)
+{
+	(void)arg;
+	(void)side;
+	if (dnat_emitted != NULL)
+		pkt_free(dnat_emitted);
+	dnat_emitted = p;
+}
+
 static uint32_t dnat_ask(struct nat *n, uint32_t host, bool spi, uint32_t *count)
 {
 	uint8_t buf[PKT_HEADROOM + 128];
@@ -355,6 +367,7 @@ static uint32_t dnat_ask(struct nat *n, uint32_t host, bool spi, uint32_t *count
 	struct wcur w;
 	struct pkt p;
 	struct cur c;
+	int r;
 
 	pkt_init(&p, buf, sizeof(buf), PKT_HEADROOM);
 	if (spi)
@@ -367,19 +380,24 @@ static uint32_t dnat_ask(struct nat *n, uint32_t host, bool spi, uint32_t *count
 	h.ip_src = host;
 	h.ip_dst = DNAT_ROUT;
 	if (pap_build(&w, &m) != 0 || ipv4_build(&p, &h, NULL, 0) != 0 ||
-	    nat_translate(n, SP_SEC(10), NAT_INSIDE, &p) != NAT_TO_INSIDE)
+	    nat_translate(n, SP_SEC(10), NAT_INSIDE, &p) != NAT_TAKEN || dnat_emitted == NULL)
 		return 0;
-	cur_init(&c, pkt_data(&p) + IPV4_HDR_MIN, p.len - IPV4_HDR_MIN);
-	if (pap_parse(&c, PAP_FROM_ROUTER, &m) != 0 || m.pap_code != PAP_CODE_OK)
+	cur_init(&c, pkt_data(dnat_emitted) + IPV4_HDR_MIN, dnat_emitted->len - IPV4_HDR_MIN);
+	r = pap_parse(&c, PAP_FROM_ROUTER, &m);
+	pkt_free(dnat_emitted);
+	dnat_emitted = NULL;
+	if (r != 0 || m.pap_code != PAP_CODE_OK)
 		return 0;
 	*count = m.pap_count;
 	return spi ? m.pap_spi : m.pap_port;
 }
 
 /* strategy dnat from its configuration keys: with or without FIG. 12's IAPTT. */
-static int new_dnat(struct nat **n, uint32_t max, bool iaptt)
+static int new_dnat(struct nat **n, struct pkt_pool *pool, uint32_t max, bool iaptt)
 {
-	struct nat_env env = { .name = "bench", .rng = &bench_rng.rng };
+	struct nat_env env = {
+		.name = "bench", .rng = &bench_rng.rng, .pool = pool, .emit = dnat_emit
+	};
 	struct nat_config c;
 	struct conf *cf = NULL;
 	char text[256];
@@ -407,12 +425,15 @@ static int dnat_figures(const struct bench_opts *o, uint32_t hosts, bool iaptt,
 	uint8_t *nin = malloc((size_t)ntmpl * PKT_LEN), *nout = malloc((size_t)ntmpl * PKT_LEN);
 	struct fwd *f = malloc(sizeof(*f));
 	struct nat *n = NULL, *napt = NULL;
+	struct pkt_pool pool;
+	bool pooled = false;
 	uint64_t a0;
 	int r = -1;
 
 	if (lo == NULL || spi == NULL || tin == NULL || tout == NULL || ein == NULL ||
 	    eout == NULL || nin == NULL || nout == NULL || f == NULL ||
-	    new_dnat(&n, 2 * ntmpl + 4 * hosts, iaptt) != 0 ||
+	    !(pooled = pkt_pool_init(&pool, 64, 2048) == 0) ||
+	    new_dnat(&n, &pool, 2 * ntmpl + 4 * hosts, iaptt) != 0 ||
 	    new_nat(&napt, "masq", 2 * ntmpl, 1) != 0)
 		goto out;
 	for (uint32_t i = 0; i < hosts; i++) {
@@ -495,6 +516,11 @@ drops:
 out:
 	nat_free(n);
 	nat_free(napt);
+	if (dnat_emitted != NULL)
+		pkt_free(dnat_emitted);
+	dnat_emitted = NULL;
+	if (pooled)
+		pkt_pool_destroy(&pool);
 	free(lo);
 	free(spi);
 	free(tin);
