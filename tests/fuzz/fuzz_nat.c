@@ -14,6 +14,7 @@
  * of a megabyte to allocate and free under ASan per input).
  */
 #include "fuzz.h"
+#include "fuzz_natcfg.h"
 #include "base/addr.h"
 #include "base/csum.h"
 #include "base/rand.h"
@@ -103,14 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(nat_config_set_strategy(&c, nat_strategies[sel % nstrat]->name) == 0);
 		c.ike_mode = (sel & 0x80) ? NAT_IKE_NAPT : NAT_IKE_COOKIES;
 		c.full_mode = (sel & 0x40) ? NAT_FULL_EVICT : NAT_FULL_DROP;
-		/* Small, so that a fuzzed sequence fills the table (eviction) and reaches each
-		 * per-host limit (refusals, Host Unreachables) in a few packets. */
-		c.max_entries = 16;
-		c.host_max_ports = 2;
-		c.host_max_entries = 6;
-		c.host_max_ike = 2;
-		c.host_max_frags = 2;
-		c.host_max_esp = 2;
+		fuzz_nat_small(&c);
 		env.rng = &rng.rng;
 		env.pool = &pool;
 		FUZZ_CHECK(nat_new(&n, &c, &env) == 0);

@@ -11,6 +11,7 @@
  * so an input runs as on a new engine without the cost of making one.
  */
 #include "fuzz.h"
+#include "fuzz_natcfg.h"
 #include "base/addr.h"
 #include "base/rand.h"
 #include "io/nfq.h"
@@ -86,12 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sel /= nstrat;
 		c.ike_mode = (sel & 1) ? NAT_IKE_NAPT : NAT_IKE_COOKIES;
 		c.full_mode = (sel & 2) ? NAT_FULL_EVICT : NAT_FULL_DROP;
-		c.max_entries = 16;
-		c.host_max_ports = 2;
-		c.host_max_entries = 6;
-		c.host_max_ike = 2;
-		c.host_max_frags = 2;
-		c.host_max_esp = 2;
+		fuzz_nat_small(&c);
 		env.rng = &rng.rng;
 		env.pool = &pool;
 		env.emit = emit;
