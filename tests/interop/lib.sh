@@ -316,3 +316,92 @@ EOC
 	wait_for 50 swanctl --stats --uri "$vici" ||
 		fail "charon did not start ($(cat "$work/charon.out"))"
 }
+
+# ossl ARG...: the openssl command line, quiet; fails the test when it fails.
+ossl() {
+	openssl "$@" >/dev/null 2>&1 || fail "openssl $1"
+}
+
+# ca_root: the tests' root CA made with the openssl command line: a P-256 key
+# $work/root.key and its self-signed certificate $work/root.pem.
+ca_root() {
+	ossl ecparam -name prime256v1 -genkey -noout -out "$work/root.key"
+	ossl req -x509 -new -key "$work/root.key" -subj "/CN=spinat test root" -days 2 \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-addext "subjectKeyIdentifier=hash" -out "$work/root.pem"
+}
+
+# ec_key NAME: a P-256 key pair, $work/NAME.key and its public key $work/NAME.pub.
+ec_key() {
+	ossl ecparam -name prime256v1 -genkey -noout -out "$work/$1.key"
+	ossl ec -in "$work/$1.key" -pubout -out "$work/$1.pub"
+}
+
+# ca_issue NAME SUBJECT EXTFILE: a key pair (ec_key NAME) and its certificate
+# $work/NAME.pem from ca_root's root, with the extensions in EXTFILE.
+ca_issue() {
+	ec_key "$1"
+	ossl req -new -key "$work/$1.key" -subj "$2" -out "$work/$1.csr"
+	ossl x509 -req -in "$work/$1.csr" -CA "$work/root.pem" -CAkey "$work/root.key" \
+		-CAcreateserial -days 2 -extfile "$3" -out "$work/$1.pem"
+}
+
+# dnat_announced: the dnat router gw has sent its restart announcement, two PAP
+# invalidations to each of the 253 addresses of 10.0.0.0/24 (002, "upon reboot").
+dnat_announced() {
+	"$spinat" --socket "$work/gw.sock" show counters |
+		awk '$2 == "nat.dnat_pap_restart_invalidations_sent" && $3 == 506 { f = 1 } END { exit !f }'
+}
+
+# dnat_router GW SRV QUEUE CONSTRAINT HOST...: 002's dnat router in nat_topology's network
+# (GW, SRV, the HOSTs): spinatd "gw" in GW with strategy dnat on NFQUEUE QUEUE, router
+# address 10.0.0.1, global address 203.0.113.1, and its Local Certificate Authority:
+# $work/lca.pem (key lca.key, CRL crl.pem) from ca_root's root, name-constrained by
+# CONSTRAINT (an openssl nameConstraints value; dirName:nc_dn names "O=spinat dnat").
+# The queue takes, besides nfqueue's traffic, what the hosts send to the router itself
+# (IP-in-IP tunnels and PAP); inbound packets leave it with the router's inside address as
+# their source. Returns once the router has announced its restart.
+dnat_router() {
+	_dgw=$1 _dsrv=$2 _dq=$3 _dnc=$4
+	shift 4
+	nat_topology "$_dgw" "$_dsrv" "$@"
+	nfqueue "$_dgw" "$_dq"
+	for _p in 4 icmp; do
+		ip netns exec "$_dgw" iptables -t raw -A PREROUTING -i br0 -d 10.0.0.1 -p "$_p" \
+			-j NFQUEUE --queue-num "$_dq" || fail "iptables"
+	done
+	ip netns exec "$_dgw" sysctl -qw net.ipv4.conf.out0.accept_local=1 \
+		net.ipv4.conf.all.accept_local=1 net.ipv4.conf.out0.rp_filter=0 >/dev/null ||
+		fail "sysctl in $_dgw"
+	ca_root
+	cat >"$work/lca.ext" <<EOX
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign
+nameConstraints=critical,$_dnc
+subjectAltName=IP:203.0.113.1
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid:always
+[nc_dn]
+O=spinat dnat
+EOX
+	ca_issue lca "/CN=LCA 203.0.113.1" "$work/lca.ext"
+	cat >"$work/gw.conf" <<EOC
+[spinatd]
+role = gateway
+name = gw
+[gateway]
+inside = br0
+outside = out0
+queue = $_dq
+pool = 203.0.113.1
+strategy = dnat
+dnat_router = 10.0.0.1
+dnat_hosts = 10.0.0.0/24
+lca_cert = $work/lca.pem
+lca_key = $work/lca.key
+lca_crl = $work/crl.pem
+EOC
+	daemon gw "$_dgw"
+	wait_for 100 dnat_announced || fail "restart invalidations not sent"
+}
