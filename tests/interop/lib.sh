@@ -405,3 +405,85 @@ EOC
 	daemon gw "$_dgw"
 	wait_for 100 dnat_announced || fail "restart invalidations not sent"
 }
+
+# l2tp_lns_conf SECRET [LINE...]: $work/lns.conf for spinatd's lns role "lns" (004) with
+# the L2TP tunnel secret SECRET and the address pool 10.99.0.0/24; each LINE (a key =
+# value line; empty ones are ignored) goes into [lns], the last section, so a test may
+# append more to the file.
+l2tp_lns_conf() {
+	{
+		printf '[spinatd]\nrole = lns\nname = lns\n\n[lns]\nsecret = %s\npool = 10.99.0.0/24\n' "$1"
+		shift
+		for _l in "$@"; do
+			if [ -n "$_l" ]; then echo "$_l"; fi
+		done
+	} >"$work/lns.conf"
+}
+
+# l2tp_lac_conf NAME SECRET USER PASSWORD [LINE...]: $work/NAME.conf for spinatd's lac
+# role NAME (004's client) with the LNS at 203.0.113.2, the L2TP tunnel secret and PPP's
+# user and password; each LINE (empty ones are ignored) goes into [lac], the last section.
+l2tp_lac_conf() {
+	_lname=$1
+	{
+		printf '[spinatd]\nrole = lac\nname = %s\n\n[lac]\nlns = 203.0.113.2\n' "$1"
+		printf 'secret = %s\nuser = %s\npassword = %s\n' "$2" "$3" "$4"
+		shift 4
+		for _l in "$@"; do
+			if [ -n "$_l" ]; then echo "$_l"; fi
+		done
+	} >"$work/$_lname.conf"
+}
+
+# static_endpoint_conf NAME ROUTE: prints the start of the configuration of spinatd's
+# endpoint role NAME with static SAs: the boot counter of AES-GCM's IV epoch in $work
+# (static keys need one, RFC 4106 3.1), TUN spt0 with MTU 1300, ESP and AH leaving with
+# mark 0x77, ROUTE into the TUN. [endpoint] is the last section: more keys may follow.
+static_endpoint_conf() {
+	printf '[spinatd]\nrole = endpoint\nname = %s\n\n' "$1"
+	printf '[ipsec]\nboot_counter_file = %s\n\n' "$(mktemp -u "$work/boots.XXXXXX")"
+	printf '[endpoint]\ntun = spt0\nmtu = 1300\nmark = 0x77\nroute = %s\n' "$2"
+}
+
+# tcp_policy NAME ACTION SRC DST REQID PRIORITY [LINE...]: prints a transport-mode
+# [policy NAME] for TCP from SRC to DST (ACTION esp or ah); LINEs (ports) go into it.
+tcp_policy() {
+	printf '\n[policy %s]\nsrc = %s\ndst = %s\nprotocol = tcp\n' "$1" "$3" "$4"
+	_pa=$2 _pr=$5 _pp=$6
+	shift 6
+	for _l in "$@"; do
+		echo "$_l"
+	done
+	printf 'action = %s\nmode = transport\nreqid = %s\npriority = %s\n' "$_pa" "$_pr" "$_pp"
+}
+
+# transport_sa NAME DIR PROTO SPI SRC DST KEY REQID: prints a transport-mode [sa NAME]:
+# ESP with AES-GCM-16 (KEY: 16 octets of key and 4 of salt), AH with HMAC-SHA-256-128.
+transport_sa() {
+	printf '\n[sa %s]\ndir = %s\nproto = %s\nmode = transport\nspi = %s\nsrc = %s\ndst = %s\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6"
+	if [ "$3" = esp ]; then
+		printf 'enc = aes-gcm-16\nenc_key = %s\n' "$7"
+	else
+		printf 'auth = hmac-sha256-128\nauth_key = %s\n' "$7"
+	fi
+	echo "reqid = $8"
+}
+
+# l2tp_client NS I PEER: 004's client in NS as two daemons side by side: spinatd's lac role
+# with $work/lacI.conf, then its endpoint role with $work/epI.conf. The endpoint's ESP and
+# AH leave marked 0x77 (static_endpoint_conf); policy routing puts those to PEER into the
+# L2TP session's device lac0.
+l2tp_client() {
+	ip -n "$1" rule add fwmark 0x77 lookup 177 priority 100 || fail "ip rule in $1"
+	daemon "lac$2" "$1"
+	ip -n "$1" route add "$3/32" dev lac0 table 177 || fail "route to $3 into lac0 in $1"
+	daemon "ep$2" "$1"
+}
+
+# l2tp_up NAME [ADDRESS]: daemon NAME (a lac role, or an endpoint with the l2tp module)
+# says its client is up (with ADDRESS, the one the LNS assigned).
+l2tp_up() {
+	"$spinat" --socket "$work/$1.sock" show l2tp 2>/dev/null |
+		grep -q "client state up${2:+ address $2}"
+}
