@@ -47,6 +47,15 @@ static struct net *lac_up(const char *secret, const struct l2tp_cfg *lac,
 	return net;
 }
 
+/* Both ends count one tunnel and one session up. */
+static void assert_one_up(const struct net *net)
+{
+	assert_int_equal(net->n[0].tun_up, 1);
+	assert_int_equal(net->n[1].tun_up, 1);
+	assert_int_equal(net->n[0].sess_up, 1);
+	assert_int_equal(net->n[1].sess_up, 1);
+}
+
 static void send_ppp(struct net *net, struct node *n, struct l2tp_sess *s, const char *txt)
 {
 	uint8_t buf[512];
@@ -88,10 +97,7 @@ static void establish_with_auth_and_data(void **state)
 	struct net *net = lac_up("s3cret", NULL, NULL, &t, &s);
 
 	(void)state;
-	assert_int_equal(net->n[1].tun_up, 1);
-	assert_int_equal(net->n[0].tun_up, 1);
-	assert_int_equal(net->n[1].sess_up, 1);
-	assert_int_equal(net->n[0].sess_up, 1);
+	assert_one_up(net);
 	assert_int_equal(t->t_state, L2TP_T_UP);
 	/* SCCRQ, SCCCN, ICRQ, ICCN from the LAC; SCCRP, ICRP from the LNS. */
 	assert_int_equal(net->sent_ctrl[1], 4);
@@ -161,9 +167,7 @@ static void lost_messages_are_retransmitted(void **state)
 	struct net *net = lac_up("k", NULL, lose_some, &t, &s);
 
 	(void)state;
-	assert_int_equal(net->n[0].tun_up, 1);
-	assert_int_equal(net->n[0].sess_up, 1);
-	assert_int_equal(net->n[1].sess_up, 1);
+	assert_one_up(net);
 	/* SCCRP, and ICRP, which only the lost ICCN would have acknowledged. */
 	assert_int_equal(ctr(&net->n[0], L2TP_CTR_RETRANSMIT), 2);
 	assert_int_equal(ctr(&net->n[1], L2TP_CTR_RETRANSMIT), 2); /* SCCRQ, ICCN */
@@ -187,9 +191,7 @@ static void duplicates_act_once(void **state)
 	struct net *net = lac_up("k", NULL, dup_all, &t, &s);
 
 	(void)state;
-	assert_int_equal(net->n[0].tun_up, 1);
-	assert_int_equal(net->n[0].sess_up, 1);
-	assert_int_equal(net->n[1].sess_up, 1);
+	assert_one_up(net);
 	assert_true(ctr(&net->n[0], L2TP_CTR_DROP_DUPLICATE) >= 3);
 	assert_true(ctr(&net->n[1], L2TP_CTR_DROP_DUPLICATE) >= 2);
 	for (uint32_t i = 0, n = 0; i < l2tp_max_tunnels(net->n[0].l); i++) {
@@ -286,7 +288,7 @@ static void lac_restart_replaces_its_tunnel(void **state)
 	struct net *net = lac_up("k", NULL, NULL, &t, &s);
 
 	(void)state;
-	assert_int_equal(net->n[0].sess_up, 1);
+	assert_one_up(net);
 	/* The LAC loses everything and dials again from the same address and port. */
 	l2tp_reset(net->n[1].l, net->now);
 	up_one(net, 1, &t, &s);
@@ -310,7 +312,7 @@ static void lns_restart_is_noticed_by_hello(void **state)
 	l2tp_cfg_defaults(&c);
 	c.hello = SP_SEC(10);
 	net = lac_up("", &c, NULL, &t, &s);
-	assert_int_equal(net->n[1].sess_up, 1);
+	assert_one_up(net);
 	/* Quiet for a while: HELLOs keep the tunnel; the LNS acknowledges them. */
 	run_until(net, net->now + SP_SEC(60));
 	assert_true(ctr(&net->n[1], L2TP_CTR_HELLO) >= 5);
