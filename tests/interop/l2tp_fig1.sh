@@ -33,11 +33,7 @@ while [ $i -le "$n" ]; do
 done
 
 fail_report() {
-	for f in "$work"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- $f"
-		tail -n 15 "$f"
-	done
+	log_tails 15
 	[ -S "$work/lns.sock" ] && "$spinat" --socket "$work/lns.sock" show l2tp | tail -40
 	for d in gw ep1; do
 		[ -S "$work/$d.sock" ] && "$spinat" --socket "$work/$d.sock" show counters | sed "s/^/$d: /"

@@ -22,11 +22,7 @@ lib_start f3
 A=${tag}a B=${tag}b NA=${tag}na NB=${tag}nb L=${tag}l
 
 fail_report() {
-	for f in "$work"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- $f"
-		tail -n 15 "$f"
-	done
+	log_tails 15
 	[ -S "$work/lns.sock" ] && "$spinat" --socket "$work/lns.sock" show l2tp | tail -30
 }
 

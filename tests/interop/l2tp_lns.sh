@@ -29,11 +29,7 @@ C=${tag}c N=${tag}n L=${tag}l G=${tag}g
 py=/usr/bin/python3
 
 fail_report() {
-	for f in "$work"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- $f"
-		tail -n 30 "$f"
-	done
+	log_tails 30
 	for s in lns lac; do
 		[ -S "$work/$s.sock" ] && "$spinat" --socket "$work/$s.sock" show l2tp 2>&1 | sed "s/^/$s: /"
 	done

@@ -487,3 +487,12 @@ l2tp_up() {
 	"$spinat" --socket "$work/$1.sock" show l2tp 2>/dev/null |
 		grep -q "client state up${2:+ address $2}"
 }
+
+# log_tails N: for fail_report, the last N lines of every $work/*.log under its name.
+log_tails() {
+	for _f in "$work"/*.log; do
+		[ -f "$_f" ] || continue
+		echo "--- $_f"
+		tail -n "$1" "$_f"
+	done
+}
