@@ -12,6 +12,7 @@
 struct bench_opts {
 	double seconds; /* minimum measuring time per figure */
 	bool quick;	/* fewer sizes / smaller tables, for smoke runs */
+	bool smoke;	/* tiny sizes, no kernel reference: the test suite's run (implies quick) */
 };
 
 struct bench_cmd {

@@ -39,12 +39,15 @@ double bench_rate(const struct bench_opts *o, void (*fn)(void *arg, uint64_t bat
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: spinat-bench [--seconds S] [--quick] WHAT [ARGS]\n\n"
+	fprintf(f, "usage: spinat-bench [--seconds S] [--quick | --smoke] WHAT [ARGS]\n\n"
 		   "Prints throughput figures for spinat's hot paths next to a reference\n"
 		   "measured in the same run, and their ratio.\n\n"
 		   "Options:\n"
 		   "  --seconds S   measuring time per figure (default 1.0)\n"
 		   "  --quick       fewer sizes and smaller tables (smoke run)\n"
+		   "  --smoke       tiny sizes, 1 ms per figure unless --seconds, no kernel\n"
+		   "                reference: checks that every figure is made, in well\n"
+		   "                under a second (the test suite runs it)\n"
 		   "  --version     print the version and exit\n\nWHAT:\n");
 	for (const struct bench_cmd *c = bench_cmds; c->name != NULL; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->help);
@@ -54,16 +57,15 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "quick", no_argument, NULL, 'q' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "seconds", required_argument, NULL, 's' }, { "quick", no_argument, NULL, 'q' },
+		{ "smoke", no_argument, NULL, 'k' },	     { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },	     { 0 },
 	};
 	struct bench_opts o = { .seconds = 1.0 };
+	bool seconds_given = false;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+s:qVh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:qkVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o.seconds = atof(optarg);
@@ -71,9 +73,13 @@ int main(int argc, char **argv)
 				fprintf(stderr, "spinat-bench: --seconds must be positive\n");
 				return 2;
 			}
+			seconds_given = true;
 			break;
 		case 'q':
 			o.quick = true;
+			break;
+		case 'k':
+			o.quick = o.smoke = true;
 			break;
 		case 'V':
 			printf("spinat-bench %s\n", SPINAT_VERSION);
@@ -86,6 +92,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (o.smoke && !seconds_given)
+		o.seconds = 0.001;
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;

@@ -29,62 +29,11 @@ fail_report() {
 	[ -S "$work/gw.sock" ] && { echo "--- counters"; "$spinat" --socket "$work/gw.sock" show counters | grep -v " 0$"; }
 }
 
+# The router, with its LCA certificate constrained to 203.0.113.1/32 (002 FIG. 22). It
+# announces at its start that every block of 10.0.0.0/24 is invalid; the hosts start once
+# that is out.
 # shellcheck disable=SC2086 # the host namespaces are words
-nat_topology "$gw" "$srv" $hosts
-nfqueue "$gw" 5
-# dnat also takes what the hosts send to the router itself: tunnels and PAP.
-ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 -d 10.0.0.1 -p 4 -j NFQUEUE \
-	--queue-num 5 || fail "iptables"
-ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 -d 10.0.0.1 -p icmp -j NFQUEUE \
-	--queue-num 5 || fail "iptables"
-# Inbound packets leave the queue with the router's inside address as their source.
-ip netns exec "$gw" sysctl -qw net.ipv4.conf.out0.accept_local=1 net.ipv4.conf.all.accept_local=1 \
-	net.ipv4.conf.out0.rp_filter=0 >/dev/null || fail "sysctl"
-
-# A root, and the router's LCA certificate constrained to 203.0.113.1/32 (002 FIG. 22).
-o() { openssl "$@" >/dev/null 2>&1 || fail "openssl $1"; }
-o ecparam -name prime256v1 -genkey -noout -out "$work/root.key"
-o req -x509 -new -key "$work/root.key" -subj "/CN=dnat test root" -days 2 \
-	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-	-out "$work/root.pem"
-o ecparam -name prime256v1 -genkey -noout -out "$work/lca.key"
-o req -new -key "$work/lca.key" -subj "/CN=LCA 203.0.113.1" -out "$work/lca.csr"
-cat >"$work/lca.ext" <<EOX
-basicConstraints=critical,CA:TRUE,pathlen:0
-keyUsage=critical,keyCertSign,cRLSign
-nameConstraints=critical,permitted;IP:203.0.113.1/255.255.255.255
-subjectAltName=IP:203.0.113.1
-subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid:always
-EOX
-o x509 -req -in "$work/lca.csr" -CA "$work/root.pem" -CAkey "$work/root.key" \
-	-CAcreateserial -days 2 -extfile "$work/lca.ext" -out "$work/lca.pem"
-
-cat >"$work/gw.conf" <<EOC
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 5
-pool = 203.0.113.1
-strategy = dnat
-dnat_router = 10.0.0.1
-dnat_hosts = 10.0.0.0/24
-lca_cert = $work/lca.pem
-lca_key = $work/lca.key
-lca_crl = $work/crl.pem
-EOC
-daemon gw "$gw"
-# The router announces at its start that every block of 10.0.0.0/24 is invalid (002,
-# "upon reboot"): two PAP invalidations to each of 253 addresses. The hosts start once
-# they are out.
-announced() {
-	"$spinat" --socket "$work/gw.sock" show counters |
-		awk '$2 == "nat.dnat_pap_restart_invalidations_sent" && $3 == 506 { f = 1 } END { exit !f }'
-}
-wait_for 100 announced || fail "restart invalidations not sent"
+dnat_router "$gw" "$srv" 5 "permitted;IP:203.0.113.1/255.255.255.255" $hosts
 
 # The server echoes UDP on 7000.
 spawn "$srv" python3 -c '
@@ -135,8 +84,7 @@ ctr() { awk -v k="$1" '$2 == k { print $3 }' "$work/ctr"; }
 [ "$(ctr nat.dnat_drop_port_not_owned)" -ge 3 ] || fail "the forged port was not counted"
 [ "$(ctr nat.dnat_pap_port_blocks_granted)" -ge $((n + 1)) ] || fail "PAP grants"
 # The LCA certifies host 1's key for its block; ordinary openssl verifies the chain.
-o ecparam -name prime256v1 -genkey -noout -out "$work/h1.key"
-o ec -in "$work/h1.key" -pubout -out "$work/h1.pub"
+ec_key h1
 "$spinat" --socket "$work/gw.sock" lca issue 10.0.0.2 "$p1" "$work/h1.pub" "$work/h1.pem" \
 	>"$work/issue" || fail "lca issue"
 cat "$work/issue"

@@ -57,49 +57,18 @@ fail_report() {
 	"$spinat" --socket "$work/gw.sock" show counters 2>/dev/null | grep -v " 0$"
 }
 
-# shellcheck disable=SC2086 # the host namespaces are words
-nat_topology "$gw" "$srv" $names
-nfqueue "$gw" 7
-ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 -d 10.0.0.1 -p 4 -j NFQUEUE \
-	--queue-num 7 || fail "iptables"
-ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 -d 10.0.0.1 -p icmp -j NFQUEUE \
-	--queue-num 7 || fail "iptables"
-ip netns exec "$gw" sysctl -qw net.ipv4.conf.out0.accept_local=1 net.ipv4.conf.all.accept_local=1 \
-	net.ipv4.conf.out0.rp_filter=0 >/dev/null || fail "sysctl"
-
-# The root, the router's LCA certificate (name-constrained to 203.0.113.1, 002 FIG. 22)
-# and the peer's certificate, made with the openssl command line.
-o() { openssl "$@" >/dev/null 2>&1 || fail "openssl $1"; }
-o ecparam -name prime256v1 -genkey -noout -out "$work/root.key"
-o req -x509 -new -key "$work/root.key" -subj "/CN=dnat test root" -days 2 \
-	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-	-addext "subjectKeyIdentifier=hash" -out "$work/root.pem"
-issue() { # NAME SUBJECT EXTFILE
-	o ecparam -name prime256v1 -genkey -noout -out "$work/$1.key"
-	o req -new -key "$work/$1.key" -subj "$2" -out "$work/$1.csr"
-	o x509 -req -in "$work/$1.csr" -CA "$work/root.pem" -CAkey "$work/root.key" \
-		-CAcreateserial -days 2 -extfile "$3" -out "$work/$1.pem"
-}
 # charon 5.9.8 cannot parse a name constraint of type iPAddress (its x509 plugin takes
 # only 4 or 16 octets there; strongSwan issue 1991, later releases) and refuses such a
-# certificate outright: for it the LCA is constrained to the subject names the LCA
-# gives ("O=spinat dnat, CN=203.0.113.1 ports ..."), which it does enforce.
+# certificate outright: for it the LCA (002 FIG. 22) is constrained to the subject names
+# the LCA gives ("O=spinat dnat, CN=203.0.113.1 ports ..."), which it does enforce.
 if [ "$peer" = spinat ]; then
 	nc="permitted;IP:203.0.113.1/255.255.255.255"
 else
 	nc="permitted;dirName:nc_dn"
 fi
-cat >"$work/lca.ext" <<EOX
-basicConstraints=critical,CA:TRUE,pathlen:0
-keyUsage=critical,keyCertSign,cRLSign
-nameConstraints=critical,$nc
-subjectAltName=IP:203.0.113.1
-subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid:always
-[nc_dn]
-O=spinat dnat
-EOX
-issue lca "/CN=LCA 203.0.113.1" "$work/lca.ext"
+# shellcheck disable=SC2086 # the host namespaces are words
+dnat_router "$gw" "$srv" 7 "$nc" $names
+# The peer's certificate from the same root.
 cat >"$work/srv.ext" <<EOX
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature
@@ -107,30 +76,7 @@ subjectAltName=IP:203.0.113.2
 subjectKeyIdentifier=hash
 authorityKeyIdentifier=keyid:always
 EOX
-issue srv "/CN=203.0.113.2" "$work/srv.ext"
-
-cat >"$work/gw.conf" <<EOC
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 7
-pool = 203.0.113.1
-strategy = dnat
-dnat_router = 10.0.0.1
-dnat_hosts = 10.0.0.0/24
-lca_cert = $work/lca.pem
-lca_key = $work/lca.key
-lca_crl = $work/crl.pem
-EOC
-daemon gw "$gw"
-announced() {
-	"$spinat" --socket "$work/gw.sock" show counters |
-		awk '$2 == "nat.dnat_pap_restart_invalidations_sent" && $3 == 506 { f = 1 } END { exit !f }'
-}
-wait_for 100 announced || fail "restart invalidations not sent"
+ca_issue srv "/CN=203.0.113.2" "$work/srv.ext"
 
 host_conf() { # H IKE(yes|no)
 	{
@@ -184,8 +130,7 @@ host_conf() { # H IKE(yes|no)
 blocks() { "$spinat" --socket "$work/h$1.sock" show dnat | grep -q "^ports "; }
 for h in $hosts; do
 	host_conf "$h" no
-	o ecparam -name prime256v1 -genkey -noout -out "$work/h$h.key"
-	o ec -in "$work/h$h.key" -pubout -out "$work/h$h.pub"
+	ec_key "h$h"
 	daemon "h$h" "${tag}h$h"
 done
 for h in $hosts; do

@@ -33,11 +33,7 @@ while [ $i -le "$n" ]; do
 done
 
 fail_report() {
-	for f in "$work"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- $f"
-		tail -n 15 "$f"
-	done
+	log_tails 15
 	[ -S "$work/lns.sock" ] && "$spinat" --socket "$work/lns.sock" show l2tp | tail -40
 	for d in gw ep1; do
 		[ -S "$work/$d.sock" ] && "$spinat" --socket "$work/$d.sock" show counters | sed "s/^/$d: /"
@@ -61,154 +57,51 @@ key() { # CLIENT KIND: a distinct 20-byte GCM key+salt or 32-byte HMAC key per c
 	printf '0x%02x%s' "$1" "$(printf '%s' "$2$1" | sha256sum | cut -c1-$(($3 * 2 - 2)))"
 }
 
-{
-	cat <<EOF
-[spinatd]
-role = lns
-name = lns
+l2tp_lns_conf fig1-tunnel "gateway = 192.0.2.10" "echo_interval = 3s"
+i=1
+while [ $i -le "$n" ]; do
+	echo "user = c$i:ppp-$i"
+	echo "static = c$i:10.99.0.$((10 + i))"
+	i=$((i + 1))
+done >>"$work/lns.conf"
 
-[lns]
-secret = fig1-tunnel
-pool = 10.99.0.0/24
-gateway = 192.0.2.10
-echo_interval = 3s
-EOF
-	i=1
-	while [ $i -le "$n" ]; do
-		echo "user = c$i:ppp-$i"
-		echo "static = c$i:10.99.0.$((10 + i))"
-		i=$((i + 1))
-	done
-} >"$work/lns.conf"
-
-sa() { # DIR PROTO SPI SRC DST KEY
-	echo "[sa $1-$2]"
-	echo "dir = $1"
-	echo "proto = $2"
-	echo "mode = transport"
-	echo "spi = $3"
-	echo "src = $4"
-	echo "dst = $5"
-	if [ "$2" = esp ]; then
-		echo "enc = aes-gcm-16"
-		echo "enc_key = $6"
-		echo "reqid = 2"
-	else
-		echo "auth = hmac-sha256-128"
-		echo "auth_key = $6"
-		echo "reqid = 1"
-	fi
-}
-
-gw_sa() { # I DIR PROTO SPI SRC DST KEY (the gateway's sections need unique names)
-	sa "$2" "$3" "$4" "$5" "$6" "$7" | sed "s/^\[sa \(.*\)\]/[sa \1-$1]/; s/^reqid = \(.\)/reqid = \1$1/"
+# pair_sas I ME SIDE: the SAs between client I (address ME) and the gateway as SIDE sees
+# them: "client", or "gw" (each in the other direction; names and reqids unique per client).
+pair_sas() {
+	_out=out _in=in _sfx=""
+	[ "$3" = gw ] && _out=in _in=out _sfx=$1
+	transport_sa "esp-up$_sfx" $_out esp $((0x1000 + $1)) "$2" 192.0.2.10 "$(key "$1" eo 20)" "2$_sfx"
+	transport_sa "esp-down$_sfx" $_in esp $((0x2000 + $1)) 192.0.2.10 "$2" "$(key "$1" ei 20)" "2$_sfx"
+	transport_sa "ah-up$_sfx" $_out ah $((0x3000 + $1)) "$2" 192.0.2.10 "$(key "$1" ao 32)" "1$_sfx"
+	transport_sa "ah-down$_sfx" $_in ah $((0x4000 + $1)) 192.0.2.10 "$2" "$(key "$1" ai 32)" "1$_sfx"
 }
 
 client_confs() { # I
 	me=10.99.0.$((10 + $1))
-	cat >"$work/lac$1.conf" <<EOF
-[spinatd]
-role = lac
-name = lac$1
-
-[lac]
-lns = 203.0.113.2
-secret = fig1-tunnel
-user = c$1
-password = ppp-$1
-hello = 5s
-echo_interval = 3s
-retry = 2s
-EOF
+	l2tp_lac_conf "lac$1" fig1-tunnel "c$1" "ppp-$1" "hello = 5s" "echo_interval = 3s" \
+		"retry = 2s"
 	{
-		cat <<EOF
-[spinatd]
-role = endpoint
-name = ep$1
-
-[ipsec]
-# static AES-GCM keys: the IV epoch counts starts (RFC 4106 3.1)
-boot_counter_file = $(mktemp -u "$work/boots.XXXXXX")
-
-[endpoint]
-tun = spt0
-mtu = 1300
-mark = 0x77
-route = 192.0.2.10/32
-$([ "$how" = module ] && printf 'tun_address = %s/32\n' "$me")
-$([ "$how" = module ] && sed -n '/^\[lac\]/,$p' "$work/lac$1.conf" |
-			sed "s/^\[lac\]/[l2tp]/; \$a local = 10.0.0.$(($1 + 1))\naddress = $me")
-
-[policy ah]
-src = $me
-dst = 192.0.2.10
-protocol = tcp
-dport = 6000-6999
-action = ah
-mode = transport
-reqid = 1
-priority = 10
-
-[policy esp]
-src = $me
-dst = 192.0.2.10
-protocol = tcp
-action = esp
-mode = transport
-reqid = 2
-priority = 20
-EOF
-		sa out esp $((0x1000 + $1)) "$me" 192.0.2.10 "$(key "$1" eo 20)"
-		sa in esp $((0x2000 + $1)) 192.0.2.10 "$me" "$(key "$1" ei 20)"
-		sa out ah $((0x3000 + $1)) "$me" 192.0.2.10 "$(key "$1" ao 32)"
-		sa in ah $((0x4000 + $1)) 192.0.2.10 "$me" "$(key "$1" ai 32)"
+		static_endpoint_conf "ep$1" 192.0.2.10/32
+		if [ "$how" = module ]; then
+			echo "tun_address = $me/32"
+			sed -n '/^\[lac\]/,$p' "$work/lac$1.conf" | sed "s/^\[lac\]/[l2tp]/"
+			echo "local = 10.0.0.$(($1 + 1))"
+			echo "address = $me"
+		fi
+		tcp_policy ah ah "$me" 192.0.2.10 1 10 "dport = 6000-6999"
+		tcp_policy esp esp "$me" 192.0.2.10 2 20
+		pair_sas "$1" "$me" client
 	} >"$work/ep$1.conf"
 }
 
 {
-	cat <<EOF
-[spinatd]
-role = endpoint
-name = gw
-
-[ipsec]
-# static AES-GCM keys: the IV epoch counts starts (RFC 4106 3.1)
-boot_counter_file = $(mktemp -u "$work/boots.XXXXXX")
-
-[endpoint]
-tun = spt0
-mtu = 1300
-mark = 0x77
-route = 10.99.0.0/24
-EOF
+	static_endpoint_conf gw 10.99.0.0/24
 	i=1
 	while [ $i -le "$n" ]; do
 		me=10.99.0.$((10 + i))
-		cat <<EOF
-
-[policy ah$i]
-src = 192.0.2.10
-dst = $me
-protocol = tcp
-sport = 6000-6999
-action = ah
-mode = transport
-reqid = 1$i
-priority = 10
-
-[policy esp$i]
-src = 192.0.2.10
-dst = $me
-protocol = tcp
-action = esp
-mode = transport
-reqid = 2$i
-priority = 20
-EOF
-		gw_sa "$i" in esp $((0x1000 + i)) "$me" 192.0.2.10 "$(key "$i" eo 20)"
-		gw_sa "$i" out esp $((0x2000 + i)) 192.0.2.10 "$me" "$(key "$i" ei 20)"
-		gw_sa "$i" in ah $((0x3000 + i)) "$me" 192.0.2.10 "$(key "$i" ao 32)"
-		gw_sa "$i" out ah $((0x4000 + i)) 192.0.2.10 "$me" "$(key "$i" ai 32)"
+		tcp_policy "ah$i" ah 192.0.2.10 "$me" "1$i" 10 "sport = 6000-6999"
+		tcp_policy "esp$i" esp 192.0.2.10 "$me" "2$i" 20
+		pair_sas "$i" "$me" gw
 		i=$((i + 1))
 	done
 } >"$work/gw.conf"
@@ -222,10 +115,7 @@ for h in $hosts; do
 	if [ "$how" = module ]; then
 		daemon "ep$i" "$h"
 	else
-		ip -n "$h" rule add fwmark 0x77 lookup 177 priority 100
-		daemon "lac$i" "$h"
-		ip -n "$h" route add 192.0.2.10/32 dev lac0 table 177
-		daemon "ep$i" "$h"
+		l2tp_client "$h" $i 192.0.2.10
 	fi
 	i=$((i + 1))
 done
@@ -235,8 +125,7 @@ all_up() {
 	while [ $_i -le "$n" ]; do
 		_c=lac$_i
 		[ "$how" = module ] && _c=ep$_i
-		"$spinat" --socket "$work/$_c.sock" show l2tp 2>/dev/null |
-			grep -q "client state up address 10.99.0.$((10 + _i))" || return 1
+		l2tp_up "$_c" "10.99.0.$((10 + _i))" || return 1
 		_i=$((_i + 1))
 	done
 }

@@ -22,11 +22,7 @@ lib_start f3
 A=${tag}a B=${tag}b NA=${tag}na NB=${tag}nb L=${tag}l
 
 fail_report() {
-	for f in "$work"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- $f"
-		tail -n 15 "$f"
-	done
+	log_tails 15
 	[ -S "$work/lns.sock" ] && "$spinat" --socket "$work/lns.sock" show l2tp | tail -30
 }
 
@@ -54,19 +50,8 @@ for n in "$NA" "$NB"; do
 done
 head -c 200000 /dev/urandom >"$work/data"
 
-cat >"$work/lns.conf" <<EOF
-[spinatd]
-role = lns
-name = lns
-
-[lns]
-secret = fig3-tunnel
-pool = 10.99.0.0/24
-user = a:ppp-a
-user = b:ppp-b
-static = a:10.99.0.11
-static = b:10.99.0.12
-EOF
+l2tp_lns_conf fig3-tunnel "user = a:ppp-a" "user = b:ppp-b" "static = a:10.99.0.11" \
+	"static = b:10.99.0.12"
 
 KEY_AB=0x000102030405060708090a0b0c0d0e0f10111213
 KEY_BA=0x303132333435363738393a3b3c3d3e3f40414243
@@ -74,105 +59,17 @@ HKEY_AB=0x55000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e
 HKEY_BA=0x55303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e
 
 confs() { # SIDE ME PEER SPI_OUT SPI_IN KEY_OUT KEY_IN HKEY_OUT HKEY_IN
-	cat >"$work/lac$1.conf" <<EOF
-[spinatd]
-role = lac
-name = lac$1
-
-[lac]
-lns = 203.0.113.2
-secret = fig3-tunnel
-user = $1
-password = ppp-$1
-EOF
-	cat >"$work/ep$1.conf" <<EOF
-[spinatd]
-role = endpoint
-name = ep$1
-
-[ipsec]
-# static AES-GCM keys: the IV epoch counts starts (RFC 4106 3.1)
-boot_counter_file = $(mktemp -u "$work/boots.XXXXXX")
-
-[endpoint]
-tun = spt0
-mtu = 1300
-mark = 0x77
-route = $3/32
-
-[policy ah]
-src = $2
-dst = $3
-protocol = tcp
-dport = 6000-6999
-action = ah
-mode = transport
-reqid = 1
-priority = 10
-
-[policy ah-back]
-src = $2
-dst = $3
-protocol = tcp
-sport = 6000-6999
-action = ah
-mode = transport
-reqid = 1
-priority = 11
-
-[policy esp]
-src = $2
-dst = $3
-protocol = tcp
-action = esp
-mode = transport
-reqid = 2
-priority = 20
-
-[sa esp-out]
-dir = out
-proto = esp
-mode = transport
-spi = $4
-src = $2
-dst = $3
-enc = aes-gcm-16
-enc_key = $6
-reqid = 2
-
-[sa esp-in]
-dir = in
-proto = esp
-mode = transport
-spi = $5
-src = $3
-dst = $2
-enc = aes-gcm-16
-enc_key = $7
-reqid = 2
-
-[sa ah-out]
-dir = out
-proto = ah
-mode = transport
-spi = $(($4 + 0x100))
-src = $2
-dst = $3
-auth = hmac-sha256-128
-auth_key = $8
-reqid = 1
-
-[sa ah-in]
-dir = in
-proto = ah
-mode = transport
-spi = $(($5 + 0x100))
-src = $3
-dst = $2
-auth = hmac-sha256-128
-auth_key = $9
-reqid = 1
-EOF
+	l2tp_lac_conf "lac$1" fig3-tunnel "$1" "ppp-$1"
+	{
+		static_endpoint_conf "ep$1" "$3/32"
+		tcp_policy ah ah "$2" "$3" 1 10 "dport = 6000-6999"
+		tcp_policy ah-back ah "$2" "$3" 1 11 "sport = 6000-6999"
+		tcp_policy esp esp "$2" "$3" 2 20
+		transport_sa esp-out out esp "$4" "$2" "$3" "$6" 2
+		transport_sa esp-in in esp "$5" "$3" "$2" "$7" 2
+		transport_sa ah-out out ah $(($4 + 0x100)) "$2" "$3" "$8" 1
+		transport_sa ah-in in ah $(($5 + 0x100)) "$3" "$2" "$9" 1
+	} >"$work/ep$1.conf"
 }
 
 confs a 10.99.0.11 10.99.0.12 $((0x1001)) $((0x2002)) $KEY_AB $KEY_BA $HKEY_AB $HKEY_BA
@@ -182,17 +79,11 @@ for s in a b; do
 	eval "ns=\$$(echo "$s" | tr a-b A-B)"
 	peer=10.99.0.12
 	[ "$s" = b ] && peer=10.99.0.11
-	ip -n "$ns" rule add fwmark 0x77 lookup 177 priority 100
-	daemon "lac$s" "$ns"
-	ip -n "$ns" route add "$peer/32" dev lac0 table 177
-	daemon "ep$s" "$ns"
+	l2tp_client "$ns" "$s" "$peer"
 done
 
 both_up() {
-	for s in a b; do
-		"$spinat" --socket "$work/lac$s.sock" show l2tp 2>/dev/null |
-			grep -q "client state up" || return 1
-	done
+	l2tp_up laca && l2tp_up lacb
 }
 wait_for 300 both_up || fail "the clients did not come up through the LNS"
 for s in a b; do

@@ -29,11 +29,7 @@ C=${tag}c N=${tag}n L=${tag}l G=${tag}g
 py=/usr/bin/python3
 
 fail_report() {
-	for f in "$work"/*.log; do
-		[ -f "$f" ] || continue
-		echo "--- $f"
-		tail -n 30 "$f"
-	done
+	log_tails 30
 	for s in lns lac; do
 		[ -S "$work/$s.sock" ] && "$spinat" --socket "$work/$s.sock" show l2tp 2>&1 | sed "s/^/$s: /"
 	done
@@ -58,40 +54,13 @@ topology() {
 }
 
 lns_conf() { # [EXTRA KEY LINES]
-	cat >"$work/lns.conf" <<EOF
-[spinatd]
-role = lns
-name = lns
-
-[lns]
-secret = tunnel-secret
-hostname = lns.example
-user = alice:wonderland
-static = alice:10.99.0.20
-pool = 10.99.0.0/24
-gateway = 192.0.2.10
-${1:-}
-EOF
+	l2tp_lns_conf tunnel-secret "hostname = lns.example" "user = alice:wonderland" \
+		"static = alice:10.99.0.20" "gateway = 192.0.2.10" "${1:-}"
 }
 
 lac_conf() { # MODE EXTRA
-	cat >"$work/lac.conf" <<EOF
-[spinatd]
-role = lac
-name = lac
-
-[lac]
-lns = 203.0.113.2
-mode = $1
-secret = tunnel-secret
-user = alice
-password = wonderland
-route = 192.0.2.10/32
-hello = 5s
-echo_interval = 3s
-retry = 2s
-${2:-}
-EOF
+	l2tp_lac_conf lac tunnel-secret alice wonderland "mode = $1" "route = 192.0.2.10/32" \
+		"hello = 5s" "echo_interval = 3s" "retry = 2s" "${2:-}"
 }
 
 show() { # NAME

@@ -316,3 +316,183 @@ EOC
 	wait_for 50 swanctl --stats --uri "$vici" ||
 		fail "charon did not start ($(cat "$work/charon.out"))"
 }
+
+# ossl ARG...: the openssl command line, quiet; fails the test when it fails.
+ossl() {
+	openssl "$@" >/dev/null 2>&1 || fail "openssl $1"
+}
+
+# ca_root: the tests' root CA made with the openssl command line: a P-256 key
+# $work/root.key and its self-signed certificate $work/root.pem.
+ca_root() {
+	ossl ecparam -name prime256v1 -genkey -noout -out "$work/root.key"
+	ossl req -x509 -new -key "$work/root.key" -subj "/CN=spinat test root" -days 2 \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-addext "subjectKeyIdentifier=hash" -out "$work/root.pem"
+}
+
+# ec_key NAME: a P-256 key pair, $work/NAME.key and its public key $work/NAME.pub.
+ec_key() {
+	ossl ecparam -name prime256v1 -genkey -noout -out "$work/$1.key"
+	ossl ec -in "$work/$1.key" -pubout -out "$work/$1.pub"
+}
+
+# ca_issue NAME SUBJECT EXTFILE: a key pair (ec_key NAME) and its certificate
+# $work/NAME.pem from ca_root's root, with the extensions in EXTFILE.
+ca_issue() {
+	ec_key "$1"
+	ossl req -new -key "$work/$1.key" -subj "$2" -out "$work/$1.csr"
+	ossl x509 -req -in "$work/$1.csr" -CA "$work/root.pem" -CAkey "$work/root.key" \
+		-CAcreateserial -days 2 -extfile "$3" -out "$work/$1.pem"
+}
+
+# dnat_announced: the dnat router gw has sent its restart announcement, two PAP
+# invalidations to each of the 253 addresses of 10.0.0.0/24 (002, "upon reboot").
+dnat_announced() {
+	"$spinat" --socket "$work/gw.sock" show counters |
+		awk '$2 == "nat.dnat_pap_restart_invalidations_sent" && $3 == 506 { f = 1 } END { exit !f }'
+}
+
+# dnat_router GW SRV QUEUE CONSTRAINT HOST...: 002's dnat router in nat_topology's network
+# (GW, SRV, the HOSTs): spinatd "gw" in GW with strategy dnat on NFQUEUE QUEUE, router
+# address 10.0.0.1, global address 203.0.113.1, and its Local Certificate Authority:
+# $work/lca.pem (key lca.key, CRL crl.pem) from ca_root's root, name-constrained by
+# CONSTRAINT (an openssl nameConstraints value; dirName:nc_dn names "O=spinat dnat").
+# The queue takes, besides nfqueue's traffic, what the hosts send to the router itself
+# (IP-in-IP tunnels and PAP); inbound packets leave it with the router's inside address as
+# their source. Returns once the router has announced its restart.
+dnat_router() {
+	_dgw=$1 _dsrv=$2 _dq=$3 _dnc=$4
+	shift 4
+	nat_topology "$_dgw" "$_dsrv" "$@"
+	nfqueue "$_dgw" "$_dq"
+	for _p in 4 icmp; do
+		ip netns exec "$_dgw" iptables -t raw -A PREROUTING -i br0 -d 10.0.0.1 -p "$_p" \
+			-j NFQUEUE --queue-num "$_dq" || fail "iptables"
+	done
+	ip netns exec "$_dgw" sysctl -qw net.ipv4.conf.out0.accept_local=1 \
+		net.ipv4.conf.all.accept_local=1 net.ipv4.conf.out0.rp_filter=0 >/dev/null ||
+		fail "sysctl in $_dgw"
+	ca_root
+	cat >"$work/lca.ext" <<EOX
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign
+nameConstraints=critical,$_dnc
+subjectAltName=IP:203.0.113.1
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid:always
+[nc_dn]
+O=spinat dnat
+EOX
+	ca_issue lca "/CN=LCA 203.0.113.1" "$work/lca.ext"
+	cat >"$work/gw.conf" <<EOC
+[spinatd]
+role = gateway
+name = gw
+[gateway]
+inside = br0
+outside = out0
+queue = $_dq
+pool = 203.0.113.1
+strategy = dnat
+dnat_router = 10.0.0.1
+dnat_hosts = 10.0.0.0/24
+lca_cert = $work/lca.pem
+lca_key = $work/lca.key
+lca_crl = $work/crl.pem
+EOC
+	daemon gw "$_dgw"
+	wait_for 100 dnat_announced || fail "restart invalidations not sent"
+}
+
+# l2tp_lns_conf SECRET [LINE...]: $work/lns.conf for spinatd's lns role "lns" (004) with
+# the L2TP tunnel secret SECRET and the address pool 10.99.0.0/24; each LINE (a key =
+# value line; empty ones are ignored) goes into [lns], the last section, so a test may
+# append more to the file.
+l2tp_lns_conf() {
+	{
+		printf '[spinatd]\nrole = lns\nname = lns\n\n[lns]\nsecret = %s\npool = 10.99.0.0/24\n' "$1"
+		shift
+		for _l in "$@"; do
+			if [ -n "$_l" ]; then echo "$_l"; fi
+		done
+	} >"$work/lns.conf"
+}
+
+# l2tp_lac_conf NAME SECRET USER PASSWORD [LINE...]: $work/NAME.conf for spinatd's lac
+# role NAME (004's client) with the LNS at 203.0.113.2, the L2TP tunnel secret and PPP's
+# user and password; each LINE (empty ones are ignored) goes into [lac], the last section.
+l2tp_lac_conf() {
+	_lname=$1
+	{
+		printf '[spinatd]\nrole = lac\nname = %s\n\n[lac]\nlns = 203.0.113.2\n' "$1"
+		printf 'secret = %s\nuser = %s\npassword = %s\n' "$2" "$3" "$4"
+		shift 4
+		for _l in "$@"; do
+			if [ -n "$_l" ]; then echo "$_l"; fi
+		done
+	} >"$work/$_lname.conf"
+}
+
+# static_endpoint_conf NAME ROUTE: prints the start of the configuration of spinatd's
+# endpoint role NAME with static SAs: the boot counter of AES-GCM's IV epoch in $work
+# (static keys need one, RFC 4106 3.1), TUN spt0 with MTU 1300, ESP and AH leaving with
+# mark 0x77, ROUTE into the TUN. [endpoint] is the last section: more keys may follow.
+static_endpoint_conf() {
+	printf '[spinatd]\nrole = endpoint\nname = %s\n\n' "$1"
+	printf '[ipsec]\nboot_counter_file = %s\n\n' "$(mktemp -u "$work/boots.XXXXXX")"
+	printf '[endpoint]\ntun = spt0\nmtu = 1300\nmark = 0x77\nroute = %s\n' "$2"
+}
+
+# tcp_policy NAME ACTION SRC DST REQID PRIORITY [LINE...]: prints a transport-mode
+# [policy NAME] for TCP from SRC to DST (ACTION esp or ah); LINEs (ports) go into it.
+tcp_policy() {
+	printf '\n[policy %s]\nsrc = %s\ndst = %s\nprotocol = tcp\n' "$1" "$3" "$4"
+	_pa=$2 _pr=$5 _pp=$6
+	shift 6
+	for _l in "$@"; do
+		echo "$_l"
+	done
+	printf 'action = %s\nmode = transport\nreqid = %s\npriority = %s\n' "$_pa" "$_pr" "$_pp"
+}
+
+# transport_sa NAME DIR PROTO SPI SRC DST KEY REQID: prints a transport-mode [sa NAME]:
+# ESP with AES-GCM-16 (KEY: 16 octets of key and 4 of salt), AH with HMAC-SHA-256-128.
+transport_sa() {
+	printf '\n[sa %s]\ndir = %s\nproto = %s\nmode = transport\nspi = %s\nsrc = %s\ndst = %s\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6"
+	if [ "$3" = esp ]; then
+		printf 'enc = aes-gcm-16\nenc_key = %s\n' "$7"
+	else
+		printf 'auth = hmac-sha256-128\nauth_key = %s\n' "$7"
+	fi
+	echo "reqid = $8"
+}
+
+# l2tp_client NS I PEER: 004's client in NS as two daemons side by side: spinatd's lac role
+# with $work/lacI.conf, then its endpoint role with $work/epI.conf. The endpoint's ESP and
+# AH leave marked 0x77 (static_endpoint_conf); policy routing puts those to PEER into the
+# L2TP session's device lac0.
+l2tp_client() {
+	ip -n "$1" rule add fwmark 0x77 lookup 177 priority 100 || fail "ip rule in $1"
+	daemon "lac$2" "$1"
+	ip -n "$1" route add "$3/32" dev lac0 table 177 || fail "route to $3 into lac0 in $1"
+	daemon "ep$2" "$1"
+}
+
+# l2tp_up NAME [ADDRESS]: daemon NAME (a lac role, or an endpoint with the l2tp module)
+# says its client is up (with ADDRESS, the one the LNS assigned).
+l2tp_up() {
+	"$spinat" --socket "$work/$1.sock" show l2tp 2>/dev/null |
+		grep -q "client state up${2:+ address $2}"
+}
+
+# log_tails N: for fail_report, the last N lines of every $work/*.log under its name.
+log_tails() {
+	for _f in "$work"/*.log; do
+		[ -f "$_f" ] || continue
+		echo "--- $_f"
+		tail -n "$1" "$_f"
+	done
+}

@@ -8,12 +8,52 @@
 
 #include "crypto/digest.h"
 
-static void up_one(struct net *net, int lac, struct l2tp_tunnel **t, struct l2tp_sess **s)
+/* LAC lac dials the LNS (node 0). */
+static void open_tunnel(struct net *net, int lac, struct l2tp_tunnel **t)
 {
 	assert_int_equal(l2tp_tunnel_open(net->n[lac].l, net->now, net->n[0].addr, L2TP_PORT, t),
 			 0);
+}
+
+static void up_one(struct net *net, int lac, struct l2tp_tunnel **t, struct l2tp_sess **s)
+{
+	open_tunnel(net, lac, t);
 	assert_int_equal(l2tp_session_open(net->n[lac].l, net->now, *t, s), 0);
 	run_until(net, net->now + SP_SEC(40));
+}
+
+/* Node id starts again from configuration c (a restart with other settings). */
+static void node_remake(struct net *net, int id, const struct l2tp_cfg *c)
+{
+	l2tp_free(net->n[id].l);
+	node_make(net, id, c);
+}
+
+/*
+ * Most tests start here: an LNS with the secret and one LAC (lac: its own configuration;
+ * NULL: the defaults with the LNS's secret) on a wire with filter f (NULL passes all); the
+ * LAC opens a tunnel and a session in it, and 40 s pass.
+ */
+static struct net *lac_up(const char *secret, const struct l2tp_cfg *lac,
+			  enum verdict (*f)(struct net *net, const struct dgram *d, uint16_t type),
+			  struct l2tp_tunnel **t, struct l2tp_sess **s)
+{
+	struct net *net = net_new(1, secret);
+
+	if (lac != NULL)
+		node_remake(net, 1, lac);
+	net->filter = f;
+	up_one(net, 1, t, s);
+	return net;
+}
+
+/* Both ends count one tunnel and one session up. */
+static void assert_one_up(const struct net *net)
+{
+	assert_int_equal(net->n[0].tun_up, 1);
+	assert_int_equal(net->n[1].tun_up, 1);
+	assert_int_equal(net->n[0].sess_up, 1);
+	assert_int_equal(net->n[1].sess_up, 1);
 }
 
 static void send_ppp(struct net *net, struct node *n, struct l2tp_sess *s, const char *txt)
@@ -52,16 +92,12 @@ static void chal_response_is_chap_md5(void **state)
 
 static void establish_with_auth_and_data(void **state)
 {
-	struct net *net = net_new(1, "s3cret");
 	struct l2tp_tunnel *t;
 	struct l2tp_sess *s;
+	struct net *net = lac_up("s3cret", NULL, NULL, &t, &s);
 
 	(void)state;
-	up_one(net, 1, &t, &s);
-	assert_int_equal(net->n[1].tun_up, 1);
-	assert_int_equal(net->n[0].tun_up, 1);
-	assert_int_equal(net->n[1].sess_up, 1);
-	assert_int_equal(net->n[0].sess_up, 1);
+	assert_one_up(net);
 	assert_int_equal(t->t_state, L2TP_T_UP);
 	/* SCCRQ, SCCCN, ICRQ, ICCN from the LAC; SCCRP, ICRP from the LNS. */
 	assert_int_equal(net->sent_ctrl[1], 4);
@@ -80,18 +116,16 @@ static void establish_with_auth_and_data(void **state)
 
 static void wrong_secret_is_refused(void **state)
 {
-	struct net *net = net_new(1, "right");
+	struct net *net;
 	struct l2tp_cfg c;
 	struct l2tp_tunnel *t;
 	struct l2tp_sess *s;
 
 	(void)state;
-	l2tp_free(net->n[1].l);
 	l2tp_cfg_defaults(&c);
 	memcpy(c.secret, "wrong", 5);
 	c.secret_len = 5;
-	node_make(net, 1, &c);
-	up_one(net, 1, &t, &s);
+	net = lac_up("right", &c, NULL, &t, &s);
 	/* The LAC checks the LNS's response first and stops with "not authorized". */
 	assert_int_equal(net->n[1].tun_up, 0);
 	assert_int_equal(net->n[0].tun_up, 0);
@@ -99,9 +133,8 @@ static void wrong_secret_is_refused(void **state)
 	assert_int_equal(net->n[1].last_down_result, L2TP_STOP_NOT_AUTH);
 
 	/* A LAC without a secret cannot answer the LNS's challenge either. */
-	l2tp_free(net->n[1].l);
 	l2tp_cfg_defaults(&c);
-	node_make(net, 1, &c);
+	node_remake(net, 1, &c);
 	up_one(net, 1, &t, &s);
 	assert_int_equal(net->n[0].tun_up, 0);
 	assert_int_equal(ctr(&net->n[0], L2TP_CTR_DROP_AUTH), 1);
@@ -129,16 +162,12 @@ static enum verdict lose_some(struct net *net, const struct dgram *d, uint16_t t
 
 static void lost_messages_are_retransmitted(void **state)
 {
-	struct net *net = net_new(1, "k");
 	struct l2tp_tunnel *t;
 	struct l2tp_sess *s;
+	struct net *net = lac_up("k", NULL, lose_some, &t, &s);
 
 	(void)state;
-	net->filter = lose_some;
-	up_one(net, 1, &t, &s);
-	assert_int_equal(net->n[0].tun_up, 1);
-	assert_int_equal(net->n[0].sess_up, 1);
-	assert_int_equal(net->n[1].sess_up, 1);
+	assert_one_up(net);
 	/* SCCRP, and ICRP, which only the lost ICCN would have acknowledged. */
 	assert_int_equal(ctr(&net->n[0], L2TP_CTR_RETRANSMIT), 2);
 	assert_int_equal(ctr(&net->n[1], L2TP_CTR_RETRANSMIT), 2); /* SCCRQ, ICCN */
@@ -157,16 +186,12 @@ static enum verdict dup_all(struct net *net, const struct dgram *d, uint16_t typ
 
 static void duplicates_act_once(void **state)
 {
-	struct net *net = net_new(1, "k");
 	struct l2tp_tunnel *t;
 	struct l2tp_sess *s;
+	struct net *net = lac_up("k", NULL, dup_all, &t, &s);
 
 	(void)state;
-	net->filter = dup_all;
-	up_one(net, 1, &t, &s);
-	assert_int_equal(net->n[0].tun_up, 1);
-	assert_int_equal(net->n[0].sess_up, 1);
-	assert_int_equal(net->n[1].sess_up, 1);
+	assert_one_up(net);
 	assert_true(ctr(&net->n[0], L2TP_CTR_DROP_DUPLICATE) >= 3);
 	assert_true(ctr(&net->n[1], L2TP_CTR_DROP_DUPLICATE) >= 2);
 	for (uint32_t i = 0, n = 0; i < l2tp_max_tunnels(net->n[0].l); i++) {
@@ -194,7 +219,7 @@ static void reordered_messages_are_delivered_in_order(void **state)
 	struct l2tp_sess *s1, *s2;
 
 	(void)state;
-	assert_int_equal(l2tp_tunnel_open(net->n[1].l, net->now, net->n[0].addr, L2TP_PORT, &t), 0);
+	open_tunnel(net, 1, &t);
 	run_until(net, net->now + SP_SEC(5));
 	assert_int_equal(net->n[1].tun_up, 1);
 	net->filter = swap_icrq;
@@ -228,7 +253,7 @@ static void retransmission_schedule_and_give_up(void **state)
 
 	(void)state;
 	net->filter = black_hole;
-	assert_int_equal(l2tp_tunnel_open(net->n[1].l, net->now, net->n[0].addr, L2TP_PORT, &t), 0);
+	open_tunnel(net, 1, &t);
 	run_until(net, SP_SEC(100));
 	assert_int_equal(net->nsent_at, 6);
 	for (int i = 0; i < 6; i++)
@@ -239,16 +264,15 @@ static void retransmission_schedule_and_give_up(void **state)
 	assert_int_equal(ctr(&net->n[1], L2TP_CTR_TUNNEL_SILENT), 1);
 
 	/* Configurable: two tries, 500 ms first, capped at 1 s. */
-	l2tp_free(net->n[1].l);
 	l2tp_cfg_defaults(&c);
 	c.rtx_tries = 2;
 	c.rtx_initial = SP_MSEC(500);
 	c.rtx_cap = SP_SEC(1);
-	node_make(net, 1, &c);
+	node_remake(net, 1, &c);
 	net->n[1].tun_down = 0;
 	net->nsent_at = 0;
 	net->now = 0;
-	assert_int_equal(l2tp_tunnel_open(net->n[1].l, net->now, net->n[0].addr, L2TP_PORT, &t), 0);
+	open_tunnel(net, 1, &t);
 	run_until(net, SP_SEC(100));
 	assert_int_equal(net->nsent_at, 3);
 	assert_int_equal(net->sent_at[1], SP_MSEC(500));
@@ -259,13 +283,12 @@ static void retransmission_schedule_and_give_up(void **state)
 
 static void lac_restart_replaces_its_tunnel(void **state)
 {
-	struct net *net = net_new(1, "k");
 	struct l2tp_tunnel *t;
 	struct l2tp_sess *s;
+	struct net *net = lac_up("k", NULL, NULL, &t, &s);
 
 	(void)state;
-	up_one(net, 1, &t, &s);
-	assert_int_equal(net->n[0].sess_up, 1);
+	assert_one_up(net);
 	/* The LAC loses everything and dials again from the same address and port. */
 	l2tp_reset(net->n[1].l, net->now);
 	up_one(net, 1, &t, &s);
@@ -280,18 +303,16 @@ static void lac_restart_replaces_its_tunnel(void **state)
 
 static void lns_restart_is_noticed_by_hello(void **state)
 {
-	struct net *net = net_new(1, "");
+	struct net *net;
 	struct l2tp_cfg c;
 	struct l2tp_tunnel *t;
 	struct l2tp_sess *s;
 
 	(void)state;
-	l2tp_free(net->n[1].l);
 	l2tp_cfg_defaults(&c);
 	c.hello = SP_SEC(10);
-	node_make(net, 1, &c);
-	up_one(net, 1, &t, &s);
-	assert_int_equal(net->n[1].sess_up, 1);
+	net = lac_up("", &c, NULL, &t, &s);
+	assert_one_up(net);
 	/* Quiet for a while: HELLOs keep the tunnel; the LNS acknowledges them. */
 	run_until(net, net->now + SP_SEC(60));
 	assert_true(ctr(&net->n[1], L2TP_CTR_HELLO) >= 5);
@@ -310,12 +331,11 @@ static void lns_restart_is_noticed_by_hello(void **state)
 
 static void cdn_and_stopccn(void **state)
 {
-	struct net *net = net_new(1, "k");
 	struct l2tp_tunnel *t;
 	struct l2tp_sess *s;
+	struct net *net = lac_up("k", NULL, NULL, &t, &s);
 
 	(void)state;
-	up_one(net, 1, &t, &s);
 	l2tp_session_close(net->n[1].l, net->now, s, L2TP_CDN_ADMIN);
 	run_until(net, net->now + SP_SEC(2));
 	assert_int_equal(net->n[0].sess_down, 1);
@@ -334,14 +354,13 @@ static void cdn_and_stopccn(void **state)
 
 static void unknown_mandatory_avp_clears_tunnel(void **state)
 {
-	struct net *net = net_new(1, "");
 	struct l2tp_tunnel *t;
 	struct l2tp_sess *s;
+	struct net *net = lac_up("", NULL, NULL, &t, &s);
 	uint8_t buf[256];
 	struct pkt p;
 
 	(void)state;
-	up_one(net, 1, &t, &s);
 	/* A HELLO with a vendor AVP marked mandatory, in sequence from the LAC. */
 	pkt_init(&p, buf, sizeof(buf), 64);
 	assert_int_equal(l2tp_avp_put_msg_type(&p, L2TP_MSG_HELLO), 0);
@@ -358,26 +377,20 @@ static void unknown_mandatory_avp_clears_tunnel(void **state)
 
 static void many_tunnels_and_limits(void **state)
 {
-	struct net *net = calloc(1, sizeof(*net));
+	struct net *net = net_new(NET_NODES - 1, "");
 	struct l2tp_cfg c;
 	struct l2tp_tunnel *t[NET_NODES];
 	struct l2tp_sess *s;
 
 	(void)state;
-	net->q = calloc(NET_Q, sizeof(*net->q));
-	sp_xoshiro_seed(&net->rng, 9);
 	l2tp_cfg_defaults(&c);
 	c.lns = true;
 	c.max_tunnels = 5;
 	c.max_sessions = 12;
-	node_make(net, 0, &c);
-	l2tp_cfg_defaults(&c);
-	for (int i = 1; i < NET_NODES; i++)
-		node_make(net, i, &c);
+	node_remake(net, 0, &c);
 	/* Seven LACs, two sessions each: five tunnels fit, twelve sessions at most. */
 	for (int i = 1; i < NET_NODES; i++) {
-		assert_int_equal(l2tp_tunnel_open(net->n[i].l, 0, net->n[0].addr, L2TP_PORT, &t[i]),
-				 0);
+		open_tunnel(net, i, &t[i]);
 		assert_int_equal(l2tp_session_open(net->n[i].l, 0, t[i], &s), 0);
 		assert_int_equal(l2tp_session_open(net->n[i].l, 0, t[i], &s), 0);
 	}

@@ -18,21 +18,13 @@
 #include "base/addr.h"
 #include "base/cursor.h"
 #include "l2tp/l2tp_lac.h"
-#include "l2tp/l2tp_lns.h"
+#include "lnsnet.h"
 #include "proto/ipv4.h"
 
-#define LNS  SP_IP4(198, 51, 100, 1)
-#define GW   SP_IP4(192, 0, 2, 10)
+#define LNS  LNSNET_LNS
+#define GW   LNSNET_GW
 #define NOGW SP_IP4(192, 0, 2, 99)
 #define NC   4
-#define QN   256
-
-struct dg {
-	uint32_t src, dst;
-	uint16_t sport, dport;
-	uint16_t len;
-	uint8_t b[1600];
-};
 
 struct cli {
 	struct l2tp_lac *c;
@@ -47,14 +39,9 @@ struct cli {
 };
 
 struct world {
-	struct l2tp_lns *lns;
+	struct lnsnet ln; /* the LNS, the queue, the time */
 	struct cli c[NC];
 	int nc;
-	struct dg q[QN];
-	int qn;
-	sp_time now;
-	struct sp_xoshiro rng;
-	bool lns_dead, block_stun;
 	int net_n;
 	uint8_t net_last[1600];
 	size_t net_len;
@@ -62,29 +49,7 @@ struct world {
 
 static struct world *W;
 
-static void enqueue(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, const uint8_t *b,
-		    size_t len)
-{
-	struct dg *d;
-
-	assert_true(W->qn < QN);
-	d = &W->q[W->qn++];
-	d->src = src;
-	d->sport = sport;
-	d->dst = dst;
-	d->dport = dport;
-	assert_true(len <= sizeof(d->b));
-	d->len = (uint16_t)len;
-	memcpy(d->b, b, len);
-}
-
-static void lns_send_udp(void *arg, uint32_t addr, uint16_t port, const uint8_t *b, size_t len)
-{
-	(void)arg;
-	enqueue(LNS, L2TP_PORT, addr, port, b, len);
-}
-
-static void lns_send_net(void *arg, const uint8_t *b, size_t len)
+static void lns_net_out(void *arg, const uint8_t *b, size_t len)
 {
 	(void)arg;
 	W->net_n++;
@@ -97,8 +62,9 @@ static void cli_send(void *arg, uint32_t addr, uint16_t port, const uint8_t *b, 
 	struct cli *c = arg;
 
 	/* Out through the client's NAT. */
-	enqueue(c->natted ? c->outside : c->inside, c->natted ? c->nat_port : c->port, addr, port,
-		b, len);
+	lnsnet_send(&W->ln, addr == LNS ? LNSNET_TO_LNS : LNSNET_TO_TEST,
+		    c->natted ? c->outside : c->inside, c->natted ? c->nat_port : c->port, addr,
+		    port, b, len);
 }
 
 static void cli_decided(void *arg, sp_time now, enum l2tp_lac_decision d, uint32_t a, uint16_t p)
@@ -141,62 +107,42 @@ static void cli_ip(void *arg, sp_time now, const uint8_t *b, size_t len)
 	memcpy(c->last_ip, b, len);
 }
 
-static void deliver(struct dg *d)
+/* To a client, through its NAT. */
+static void deliver(void *arg, const struct lnsnet_dg *d)
 {
-	if (d->dst == LNS) {
-		uint8_t ob[PKT_HEADROOM + 1600];
-		struct pkt out;
-
-		if (W->lns_dead)
-			return;
-		if (d->dport == STUN_PORT) {
-			if (W->block_stun)
-				return;
-			pkt_init(&out, ob, sizeof(ob), PKT_HEADROOM);
-			if (l2tp_lns_disc_input(W->lns, W->now, LNS, STUN_PORT, d->src, d->sport,
-						d->b, d->len, &out) == 0)
-				enqueue(LNS, STUN_PORT, d->src, d->sport, pkt_data(&out), out.len);
-			return;
-		}
-		l2tp_lns_udp_input(W->lns, W->now, d->src, d->sport, d->b, d->len);
-		return;
-	}
+	(void)arg;
 	for (int i = 0; i < W->nc; i++) {
 		struct cli *c = &W->c[i];
 
 		if (c->natted ? (d->dst == c->outside && d->dport == c->nat_port)
 			      : (d->dst == c->inside && d->dport == c->port)) {
-			l2tp_lac_udp_input(c->c, W->now, d->src, d->sport, d->b, d->len);
+			l2tp_lac_udp_input(c->c, W->ln.now, d->src, d->sport, d->b, d->len);
 			return;
 		}
 	}
 	fail_msg("datagram to nowhere");
 }
 
+static sp_time clients_deadline(void *arg)
+{
+	sp_time t = SP_TIME_NEVER;
+
+	(void)arg;
+	for (int i = 0; i < W->nc; i++)
+		t = sp_time_min(t, l2tp_lac_next_deadline(W->c[i].c));
+	return t;
+}
+
+static void clients_tick(void *arg, sp_time now)
+{
+	(void)arg;
+	for (int i = 0; i < W->nc; i++)
+		l2tp_lac_tick(W->c[i].c, now);
+}
+
 static void run(sp_time until)
 {
-	for (;;) {
-		while (W->qn > 0) {
-			struct dg d = W->q[0];
-
-			memmove(W->q, W->q + 1, (size_t)(W->qn - 1) * sizeof(W->q[0]));
-			W->qn--;
-			deliver(&d);
-		}
-		sp_time t = l2tp_lns_next_deadline(W->lns);
-
-		for (int i = 0; i < W->nc; i++)
-			t = sp_time_min(t, l2tp_lac_next_deadline(W->c[i].c));
-		if (t > until) {
-			W->now = until;
-			return;
-		}
-		if (t > W->now)
-			W->now = t;
-		l2tp_lns_tick(W->lns, W->now);
-		for (int i = 0; i < W->nc; i++)
-			l2tp_lac_tick(W->c[i].c, W->now);
-	}
+	lnsnet_run(&W->ln, until);
 }
 
 static uint32_t fixed_addr; /* for user "client" when set */
@@ -205,25 +151,17 @@ static bool gw_any;	    /* FIG. 2: IPsec to and from any address */
 static void world_new(int nc, uint32_t pool_n)
 {
 	struct l2tp_lns_cfg cfg;
-	struct l2tp_lns_ops ops = { .send_udp = lns_send_udp, .send_net = lns_send_net };
+	const struct lnsnet_ops ops = { .deliver = deliver,
+					.net_out = lns_net_out,
+					.next_deadline = clients_deadline,
+					.tick = clients_tick };
 
 	W = calloc(1, sizeof(*W));
 	assert_non_null(W);
-	sp_xoshiro_seed(&W->rng, 11);
-	l2tp_lns_cfg_defaults(&cfg);
-	memcpy(cfg.l2tp.secret, "tunnel", 6);
-	cfg.l2tp.secret_len = 6;
-	snprintf(cfg.users[0].name, PPP_NAME_MAX, "client");
-	memcpy(cfg.users[0].secret, "pppsecret", 9);
-	cfg.users[0].secret_len = 9;
-	cfg.users[0].addr = fixed_addr;
-	cfg.nusers = 1;
-	cfg.gw[0] = GW;
-	cfg.gw_plen[0] = 32;
-	cfg.ngw = 1;
+	lnsnet_cfg(&cfg, "client", "pppsecret", fixed_addr);
 	cfg.gw_any = gw_any;
 	cfg.pool_n = pool_n;
-	assert_int_equal(l2tp_lns_new(&W->lns, &cfg, &ops, &W->rng.rng, NULL), 0);
+	lnsnet_init(&W->ln, &cfg, 11, &ops);
 	W->nc = nc;
 	for (int i = 0; i < nc; i++) {
 		struct cli *c = &W->c[i];
@@ -249,7 +187,7 @@ static void world_new(int nc, uint32_t pool_n)
 		lc.lns_addr = LNS;
 		lc.local_addr = c->inside;
 		lc.local_port = c->port;
-		assert_int_equal(l2tp_lac_new(&c->c, &lc, &lo, &W->rng.rng, NULL), 0);
+		assert_int_equal(l2tp_lac_new(&c->c, &lc, &lo, &W->ln.rng.rng, NULL), 0);
 	}
 }
 
@@ -257,7 +195,7 @@ static void world_free(void)
 {
 	for (int i = 0; i < W->nc; i++)
 		l2tp_lac_free(W->c[i].c);
-	l2tp_lns_free(W->lns);
+	lnsnet_fini(&W->ln);
 	free(W);
 }
 
@@ -293,19 +231,19 @@ static void cli_send_ip(struct cli *c, uint32_t dst, uint8_t proto, uint16_t spo
 	pkt_init(&p, buf, sizeof(buf), PKT_HEADROOM);
 	assert_int_equal(pkt_append(&p, b, (uint32_t)n), 0);
 	assert_int_equal(l2tp_lac_send_ip(c->c, &p), 0);
-	run(W->now);
+	run(W->ln.now);
 }
 
 static uint64_t lc(enum l2tp_lns_ctr k)
 {
-	return l2tp_lns_ctr(W->lns, k);
+	return l2tp_lns_ctr(W->ln.lns, k);
 }
 
 static void start_all(void)
 {
 	for (int i = 0; i < W->nc; i++)
-		l2tp_lac_start(W->c[i].c, W->now);
-	run(W->now + SP_SEC(20));
+		l2tp_lac_start(W->c[i].c, W->ln.now);
+	run(W->ln.now + SP_SEC(20));
 }
 
 static void fig1_client_behind_nat_reaches_gateway(void **state)
@@ -341,23 +279,23 @@ static void fig1_client_behind_nat_reaches_gateway(void **state)
 	assert_int_equal(W->net_n, 4);
 	/* The gateway's answer comes back into the session; a stranger's does not. */
 	n = mk_ip(b, GW, SP_IP4(10, 99, 0, 2), IPV4_PROTO_ESP, 0, 0);
-	l2tp_lns_net_input(W->lns, W->now, b, n);
-	run(W->now);
+	l2tp_lns_net_input(W->ln.lns, W->ln.now, b, n);
+	run(W->ln.now);
 	assert_int_equal(c->ip_n, 1);
 	assert_memory_equal(c->last_ip, b, n);
 	n = mk_ip(b, NOGW, SP_IP4(10, 99, 0, 2), IPV4_PROTO_ESP, 0, 0);
-	l2tp_lns_net_input(W->lns, W->now, b, n);
+	l2tp_lns_net_input(W->ln.lns, W->ln.now, b, n);
 	n = mk_ip(b, GW, SP_IP4(10, 99, 0, 2), IPV4_PROTO_TCP, 80, 1234);
-	l2tp_lns_net_input(W->lns, W->now, b, n);
+	l2tp_lns_net_input(W->ln.lns, W->ln.now, b, n);
 	n = mk_ip(b, GW, SP_IP4(10, 99, 0, 77), IPV4_PROTO_ESP, 0, 0);
-	l2tp_lns_net_input(W->lns, W->now, b, n);
-	run(W->now);
+	l2tp_lns_net_input(W->ln.lns, W->ln.now, b, n);
+	run(W->ln.now);
 	assert_int_equal(c->ip_n, 1);
 	assert_int_equal(lc(L2TP_LNS_CTR_DROP_FW_GATEWAY), 2);
 	assert_int_equal(lc(L2TP_LNS_CTR_DROP_FW_PROTOCOL), 4);
 	assert_int_equal(lc(L2TP_LNS_CTR_DROP_NO_SESSION), 1);
 	/* Both authentications ran: L2TP's tunnel challenge and PPP's CHAP. */
-	assert_int_equal(l2tp_lns_ppp_stats(W->lns)->v[PPP_CTR_AUTH_OK], 1);
+	assert_int_equal(l2tp_lns_ppp_stats(W->ln.lns)->v[PPP_CTR_AUTH_OK], 1);
 	world_free();
 }
 
@@ -407,16 +345,16 @@ static void no_nat_goes_direct(void **state)
 		cfg.lns_addr = LNS;
 		cfg.local_addr = c->inside;
 		cfg.local_port = c->port;
-		assert_int_equal(l2tp_lac_new(&c->c, &cfg, &lo, &W->rng.rng, NULL), 0);
+		assert_int_equal(l2tp_lac_new(&c->c, &cfg, &lo, &W->ln.rng.rng, NULL), 0);
 	}
 	start_all();
 	assert_int_equal(c->decision, L2TP_LAC_DECIDE_DIRECT);
 	assert_int_equal(l2tp_lac_state(c->c), L2TP_LAC_DIRECT);
-	assert_int_equal(l2tp_ctr(l2tp_lns_l2tp(W->lns), L2TP_CTR_RX_CTRL), 0);
+	assert_int_equal(l2tp_ctr(l2tp_lns_l2tp(W->ln.lns), L2TP_CTR_RX_CTRL), 0);
 	/* Discovery blocked: after three tries the client assumes a NAT and tunnels. */
-	W->block_stun = true;
-	l2tp_lac_start(c->c, W->now);
-	run(W->now + SP_SEC(10));
+	W->ln.block_stun = true;
+	l2tp_lac_start(c->c, W->ln.now);
+	run(W->ln.now + SP_SEC(10));
 	assert_int_equal(c->decision, L2TP_LAC_DECIDE_TUNNEL_NO_ANSWER);
 	assert_true(l2tp_lac_ctr(c->c, L2TP_LAC_CTR_DISCOVER) >= 1 + 3);
 	world_free();
@@ -431,12 +369,12 @@ static void lns_restart_and_clients_return(void **state)
 	start_all();
 	assert_int_equal(W->c[0].up + W->c[1].up, 2);
 	/* The LNS dies for 20 s and comes back with no memory of anyone. */
-	W->lns_dead = true;
-	l2tp_lns_reset(W->lns, W->now);
-	t0 = W->now;
-	run(W->now + SP_SEC(20));
-	W->lns_dead = false;
-	run(W->now + SP_SEC(120));
+	W->ln.lns_dead = true;
+	l2tp_lns_reset(W->ln.lns, W->ln.now);
+	t0 = W->ln.now;
+	run(W->ln.now + SP_SEC(20));
+	W->ln.lns_dead = false;
+	run(W->ln.now + SP_SEC(120));
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(W->c[i].down, 1);
 		assert_int_equal(W->c[i].up, 2);
@@ -501,8 +439,8 @@ static void fig2_any_gateway(void **state)
 	assert_int_equal(W->net_n, 2);
 	assert_int_equal(lc(L2TP_LNS_CTR_DROP_FW_PROTOCOL), 1);
 	n = mk_ip(b, NOGW, l2tp_lac_addr(c->c), IPV4_PROTO_AH, 0, 0);
-	l2tp_lns_net_input(W->lns, W->now, b, n);
-	run(W->now);
+	l2tp_lns_net_input(W->ln.lns, W->ln.now, b, n);
+	run(W->ln.now);
 	assert_int_equal(c->ip_n, 1);
 	world_free();
 }
@@ -517,8 +455,8 @@ static void show_and_nft(void **state)
 	world_new(1, 253);
 	start_all();
 	f = open_memstream(&buf, &len);
-	l2tp_lns_show(W->lns, W->now, f);
-	l2tp_lns_nft(W->lns, "l2tp0", f);
+	l2tp_lns_show(W->ln.lns, W->ln.now, f);
+	l2tp_lns_nft(W->ln.lns, "l2tp0", f);
 	fclose(f);
 	assert_non_null(strstr(buf, "user client address 10.99.0.2"));
 	assert_non_null(strstr(buf, "peer 203.0.113.1:40000"));
