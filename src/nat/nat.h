@@ -100,7 +100,7 @@ struct nat;
 
 /* Defaults: the documents' values and RFC minimums; strategy masq; no pool. */
 void nat_config_defaults(struct nat_config *c);
-/* Host records the engine preallocates: max_hosts, or when 0 one per 16 table entries
+/* Host records the engine preallocates: max_hosts, or when 0 one per 4 table entries
  * (at least min(max_entries, 1024)); never more than max_entries. */
 uint32_t nat_config_max_hosts(const struct nat_config *c);
 /*

@@ -13,10 +13,11 @@ uint32_t nat_config_max_hosts(const struct nat_config *c)
 {
 	uint32_t h = c->max_hosts;
 
-	/* A host record is 32 bytes: one per 16 entries is 2 bytes an entry, and a table
-	 * full of hosts at 16 mappings each. Small tables keep one record per entry. */
+	/* A host record is 32 bytes: one per 4 entries is 8 bytes an entry, and a table
+	 * full of hosts holding 4 entries each (a VPN client's IKE item, IKE peer entry,
+	 * ESP item and one mapping). Small tables keep one record per entry. */
 	if (h == 0)
-		h = SP_MAX(c->max_entries / 16, SP_MIN(c->max_entries, 1024u));
+		h = SP_MAX(c->max_entries / 4, SP_MIN(c->max_entries, 1024u));
 	return SP_MIN(h, c->max_entries);
 }
 

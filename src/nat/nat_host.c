@@ -6,7 +6,7 @@
  * A host record counts the core entries that name an inside address: NAPT mappings by
  * protocol, IKE items and IKE peer entries, inbound fragment entries, and the ESP/AH items
  * of strategies that say whose they are (nat_strategy.h host_of). Records live in a
- * preallocated pool of max_hosts records (by default one per 16 table entries,
+ * preallocated pool of max_hosts records (by default one per 4 table entries,
  * nat_config_max_hosts()), so addresses spoofed from inside cannot make the engine
  * allocate; a record exists only while it counts at least one entry. When every record
  * is taken, a host that holds none is refused its first entry (drop_host_table_full):

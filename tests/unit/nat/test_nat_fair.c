@@ -588,10 +588,10 @@ static void host_records_default(void **state)
 	(void)state;
 	nat_config_defaults(&c);
 	assert_int_equal(c.max_hosts, 0);
-	assert_int_equal(nat_config_max_hosts(&c), 262144 / 16);
+	assert_int_equal(nat_config_max_hosts(&c), 262144 / 4);
 	c.max_entries = 1250016;
-	assert_int_equal(nat_config_max_hosts(&c), 1250016 / 16);
-	c.max_entries = 5000;
+	assert_int_equal(nat_config_max_hosts(&c), 1250016 / 4);
+	c.max_entries = 3000;
 	assert_int_equal(nat_config_max_hosts(&c), 1024);
 	c.max_entries = 100;
 	assert_int_equal(nat_config_max_hosts(&c), 100);
