@@ -76,6 +76,7 @@ struct nat_config {
 	uint32_t host_max_frags;    /* inbound fragment entries to the host */
 	uint32_t host_max_esp;	    /* the strategy's ESP/AH items naming the host */
 	uint32_t host_unreach_rate; /* ICMP Host Unreachables per second per host; 0: none */
+	uint32_t max_hosts; /* inside hosts with entries at once; 0: nat_config_max_hosts() */
 	const struct nat_strategy *strategy;
 	/* Parameters of the strategy, parsed by its conf() (nat_strategy.h). */
 	_Alignas(8) uint8_t sparams[NAT_SPARAMS_SIZE];
@@ -99,6 +100,9 @@ struct nat;
 
 /* Defaults: the documents' values and RFC minimums; strategy masq; no pool. */
 void nat_config_defaults(struct nat_config *c);
+/* Host records the engine preallocates: max_hosts, or when 0 one per 4 table entries
+ * (at least min(max_entries, 1024)); never more than max_entries. */
+uint32_t nat_config_max_hosts(const struct nat_config *c);
 /*
  * Read the engine's keys from a configuration section (docs/CONFIG.md [gateway]): pool,
  * ports, max_mappings, timeouts, ike, table_full, strategy and every strategy's own keys

@@ -9,6 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+uint32_t nat_config_max_hosts(const struct nat_config *c)
+{
+	uint32_t h = c->max_hosts;
+
+	/* A host record is 32 bytes: one per 4 entries is 8 bytes an entry, and a table
+	 * full of hosts holding 4 entries each (a VPN client's IKE item, IKE peer entry,
+	 * ESP item and one mapping). Small tables keep one record per entry. */
+	if (h == 0)
+		h = SP_MAX(c->max_entries / 4, SP_MIN(c->max_entries, 1024u));
+	return SP_MIN(h, c->max_entries);
+}
+
 void nat_config_defaults(struct nat_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -182,7 +194,8 @@ int nat_config_read(struct nat_config *c, struct conf_sec *s)
 	    (r = conf_get_u32(s, "host_max_esp", c->host_max_esp, 1, 65535, &c->host_max_esp)) !=
 		    0 ||
 	    (r = conf_get_u32(s, "host_unreachable_rate", c->host_unreach_rate, 0, 65535,
-			      &c->host_unreach_rate)) != 0)
+			      &c->host_unreach_rate)) != 0 ||
+	    (r = conf_get_u32(s, "max_hosts", c->max_hosts, 0, 1u << 30, &c->max_hosts)) != 0)
 		return r;
 	if ((r = conf_get_str(s, "strategy", "masq", &sname)) != 0)
 		return r;

@@ -6,8 +6,14 @@
  * A host record counts the core entries that name an inside address: NAPT mappings by
  * protocol, IKE items and IKE peer entries, inbound fragment entries, and the ESP/AH items
  * of strategies that say whose they are (nat_strategy.h host_of). Records live in a
- * preallocated pool of as many records as the table has entries; a record exists only
- * while it counts at least one entry, so the pool never runs out. The counts are kept
+ * preallocated pool of max_hosts records (by default one per 4 table entries,
+ * nat_config_max_hosts()), so addresses spoofed from inside cannot make the engine
+ * allocate; a record exists only while it counts at least one entry. When every record
+ * is taken, a host that holds none is refused its first entry (drop_host_table_full):
+ * never admitted without a record, which would let it past its limits. Before refusing,
+ * expired entries are reclaimed and, with table_full = evict, one entry not in use of a
+ * host that holds only that entry may go, freeing its record (host_records_evicted).
+ * The counts are kept
  * from the entries themselves: an entry is charged when it is made and uncharged when it
  * is freed (nat_entry_expire, nat_strat_free), with its host and kind read back from its
  * keys.
@@ -41,13 +47,15 @@ int nat_hosts_init(struct nat *n)
 	struct nat_hosts *hs = &n->hosts;
 	uint32_t nb = 1;
 
-	while (nb < n->tab.max)
+	uint32_t max = nat_config_max_hosts(&n->cfg);
+
+	while (nb < max)
 		nb <<= 1;
-	hs->h = calloc(n->tab.max, sizeof(*hs->h));
+	hs->h = calloc(max, sizeof(*hs->h));
 	hs->bucket = malloc((size_t)nb * sizeof(uint32_t));
 	if (hs->h == NULL || hs->bucket == NULL)
 		return SP_ENOMEM;
-	hs->max = n->tab.max;
+	hs->max = max;
 	hs->mask = nb - 1;
 	nat_hosts_clear(n);
 	return 0;
@@ -159,12 +167,58 @@ static void host_log(struct nat *n, sp_time now, struct nat_host *h, enum nat_hk
 		   total ? "entries" : hk_what[kind]);
 }
 
+struct victim_arg {
+	const struct nat *n;
+	uint32_t host;
+};
+
+static bool evictable(void *arg, const struct nat_entry *e);
+
+/* An entry not in use whose host holds nothing else: evicting it frees a record. */
+static bool lone_evictable(void *arg, const struct nat_entry *e)
+{
+	const struct victim_arg *va = arg;
+	const struct nat_host *h;
+	enum nat_hk kind;
+	uint32_t addr;
+
+	return evictable(arg, e) && nat_host_of(va->n, e, &addr, &kind) &&
+	       (h = nat_host_lookup(va->n, addr)) != NULL && h->total == 1;
+}
+
+/* A host without a record asks for its first entry: is there a record for it? */
+static bool record_free(struct nat *n, sp_time now)
+{
+	struct victim_arg va = { n, 0 };
+	uint32_t victim;
+
+	if (n->hosts.used < n->hosts.max)
+		return true;
+	nat_reclaim(n, now);
+	if (n->hosts.used < n->hosts.max)
+		return true;
+	if (n->cfg.full_mode == NAT_FULL_EVICT &&
+	    (victim = nat_table_oldest_if(&n->tab, lone_evictable, &va, NAT_EVICT_SCAN)) !=
+		    NAT_NIL) {
+		nat_entry_expire(n, victim);
+		NAT_INC(n, EVICTED);
+		NAT_INC(n, HOST_EVICTED);
+		if (n->hosts.used < n->hosts.max)
+			return true;
+	}
+	NAT_INC(n, DROP_HOST_TABLE_FULL);
+	sp_logf_rl(n->env.log, &n->host_rl, now, SP_LOG_WARN, "nat",
+		   "%s: all max_hosts = %u host records in use; new inside hosts refused", n->name,
+		   n->hosts.max);
+	return false;
+}
+
 bool nat_host_admit(struct nat *n, sp_time now, uint32_t addr, enum nat_hk kind)
 {
 	struct nat_host *h = nat_host_lookup(n, addr);
 
-	if (h == NULL)
-		return true; /* holds nothing: every limit is at least 1 */
+	if (h == NULL) /* holds nothing: every limit is at least 1, but it needs a record */
+		return record_free(n, now);
 	if (h->cnt[kind] >= kind_limit(n, kind) || h->total >= n->cfg.host_max_entries) {
 		/* Expired entries are counted until the wheel reclaims them: do that now. */
 		nat_reclaim(n, now);
@@ -205,7 +259,7 @@ void nat_host_charge(struct nat *n, uint32_t addr, enum nat_hk kind)
 	if (h == NULL) {
 		uint32_t *b = host_bucket(n, addr), i = hs->free_head;
 
-		/* Cannot happen: a record counts at least one of at most max entries. */
+		/* Cannot happen: nat_host_admit() found a free record just before. */
 		if (SP_UNLIKELY(i == NAT_NIL))
 			return;
 		h = &hs->h[i];
@@ -251,10 +305,6 @@ void nat_host_uncharge(struct nat *n, const struct nat_entry *e)
 /* RFC 6888 REQ-11 d: an established mapping is not deleted to make room for a new one.
  * A host may give up its own entries; another host's only while they are not in use
  * yet (unanswered mappings, outstanding IKE items, unanswered IKE peers, fragments). */
-struct victim_arg {
-	const struct nat *n;
-	uint32_t host;
-};
 
 static bool evictable(void *arg, const struct nat_entry *e)
 {

@@ -55,6 +55,8 @@
 	_(DROP_HOST_IKE, "drop_host_ike")                           \
 	_(HOST_FRAGS_REFUSED, "host_fragments_refused")             \
 	_(DROP_HOST_ESP, "drop_host_esp")                           \
+	_(DROP_HOST_TABLE_FULL, "drop_host_table_full")             \
+	_(HOST_EVICTED, "host_records_evicted")                     \
 	_(HOST_UNREACH_SENT, "host_unreachable_sent")               \
 	_(HOST_UNREACH_LIMITED, "host_unreachable_rate_limited")    \
 	_(EVICT_NONE_FREE, "evict_only_established")
@@ -91,7 +93,7 @@ struct nat_host {
 _Static_assert(sizeof(struct nat_host) == 32, "half a cache line per host record");
 
 struct nat_hosts {
-	struct nat_host *h; /* as many records as table entries */
+	struct nat_host *h; /* max records: nat_config_max_hosts() */
 	uint32_t *bucket;
 	uint32_t max, mask;
 	uint32_t free_head;

@@ -3,7 +3,8 @@
  * table entries, IKE items and peers, fragment entries and the strategies' ESP/AH items;
  * unanswered IKE peers that live only T_out; eviction that never takes another host's
  * entry in use; one log line per host at a limit, not one per packet; an ICMP Host
- * Unreachable, rate-limited, to a host whose packet a limit refused.
+ * Unreachable, rate-limited, to a host whose packet a limit refused; a bounded pool of host
+ * records (max_hosts) that refuses new hosts when full instead of letting them past.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #define H1  IP(10, 6, 1, 2)
 #define H2  IP(10, 6, 1, 3)
 #define H3  IP(10, 6, 1, 4)
+#define H4  IP(10, 6, 1, 5)
 #define SRV IP(204, 71, 200, 69)
 #define T0  SP_SEC(1000)
 
@@ -518,6 +520,87 @@ static void esp_items_per_host(void **state)
 	}
 }
 
+/* max_hosts: with every record taken a new host is refused, counted, and told nothing
+ * (no record to rate-limit by); hosts holding records go on; a record comes back when its
+ * host's last entry expires. */
+static void host_table_full(void **state)
+{
+	struct fx fx;
+	uint16_t gp;
+
+	(void)state;
+	assert_int_equal(fx_init(&fx, "masq", 1024), 0);
+	fx.cfg.max_hosts = 3;
+	assert_int_equal(fx_start(&fx), 0);
+	assert_int_not_equal(udp_out(&fx, T0, H1, 2000), 0);
+	assert_int_not_equal(udp_out(&fx, T0, H2, 2000), 0);
+	assert_int_not_equal(gp = udp_out(&fx, T0, H3, 2000), 0);
+	assert_int_equal(udp_out(&fx, T0, H4, 2000), 0);
+	assert_false(echo_out(&fx, T0, H4, 7));
+	assert_int_equal(fx_ctr(&fx, "drop_host_table_full"), 2);
+	assert_int_equal(fx_ctr(&fx, "host_unreachable_sent"), 0);
+	assert_int_equal(fx.nemitted, 0);
+	/* the three hosts keep their mappings and may make more */
+	assert_int_not_equal(udp_out(&fx, T0, H1, 2001), 0);
+	assert_true(echo_out(&fx, T0, H3, 7));
+	assert_int_equal(udp_in(&fx, T0, gp), H3);
+	/* H2's only mapping expires: its record is H4's */
+	assert_int_not_equal(udp_out(&fx, T0 + SP_SEC(200), H1, 2000), 0);
+	assert_int_not_equal(udp_out(&fx, T0 + SP_SEC(200), H3, 2000), 0);
+	assert_true(echo_out(&fx, T0 + SP_SEC(200), H3, 7));
+	assert_int_not_equal(udp_out(&fx, T0 + SP_SEC(400), H4, 2000), 0);
+	assert_int_equal(udp_out(&fx, T0 + SP_SEC(400), H2, 2000), 0);
+	assert_int_equal(fx_ctr(&fx, "drop_host_table_full"), 3);
+	fx_fini(&fx);
+}
+
+/* table_full = evict: a full host table gives up one entry not in use of a host that
+ * holds nothing else, never a host's answered mapping. */
+static void host_table_full_evict(void **state)
+{
+	struct fx fx;
+	uint16_t gp;
+
+	(void)state;
+	assert_int_equal(fx_init(&fx, "masq", 1024), 0);
+	fx.cfg.max_hosts = 2;
+	fx.cfg.full_mode = NAT_FULL_EVICT;
+	assert_int_equal(fx_start(&fx), 0);
+	assert_int_not_equal(udp_out(&fx, T0, H1, 2000), 0); /* never answered */
+	assert_int_not_equal(gp = udp_out(&fx, T0, H2, 2000), 0);
+	assert_int_equal(udp_in(&fx, T0, gp), H2);
+	assert_int_not_equal(gp = udp_out(&fx, T0, H3, 2000), 0);
+	assert_int_equal(fx_ctr(&fx, "host_records_evicted"), 1);
+	assert_int_equal(udp_in(&fx, T0, gp), H3);
+	/* H2 and H3 hold answered mappings: nothing may go */
+	assert_int_equal(udp_out(&fx, T0, H4, 2000), 0);
+	assert_int_equal(fx_ctr(&fx, "drop_host_table_full"), 1);
+	assert_int_equal(fx_ctr(&fx, "host_records_evicted"), 1);
+	assert_int_not_equal(udp_out(&fx, T0, H2, 2000), 0);
+	fx_fini(&fx);
+}
+
+/* The default number of host records follows the table size. */
+static void host_records_default(void **state)
+{
+	struct nat_config c;
+
+	(void)state;
+	nat_config_defaults(&c);
+	assert_int_equal(c.max_hosts, 0);
+	assert_int_equal(nat_config_max_hosts(&c), 262144 / 4);
+	c.max_entries = 1250016;
+	assert_int_equal(nat_config_max_hosts(&c), 1250016 / 4);
+	c.max_entries = 3000;
+	assert_int_equal(nat_config_max_hosts(&c), 1024);
+	c.max_entries = 100;
+	assert_int_equal(nat_config_max_hosts(&c), 100);
+	c.max_hosts = 7;
+	assert_int_equal(nat_config_max_hosts(&c), 7);
+	c.max_hosts = 1000;
+	assert_int_equal(nat_config_max_hosts(&c), 100);
+}
+
 /* The keys, their defaults and their bounds. */
 static void keys(void **state)
 {
@@ -536,7 +619,7 @@ static void keys(void **state)
 	assert_int_equal(conf_parse_string("[gateway]\npool = 192.0.2.1\nhost_max_ports = 100\n"
 					   "host_max_entries = 300\nhost_max_ike = 8\n"
 					   "host_max_fragments = 3\nhost_max_esp = 9\n"
-					   "host_unreachable_rate = 0\n",
+					   "host_unreachable_rate = 0\nmax_hosts = 77\n",
 					   "t", &conf),
 			 0);
 	assert_int_equal(nat_config_read(&c, conf_find(conf, "gateway", NULL)), 0);
@@ -546,6 +629,7 @@ static void keys(void **state)
 	assert_int_equal(c.host_max_frags, 3);
 	assert_int_equal(c.host_max_esp, 9);
 	assert_int_equal(c.host_unreach_rate, 0);
+	assert_int_equal(c.max_hosts, 77);
 	conf_free(conf);
 	assert_int_equal(
 		conf_parse_string("[gateway]\npool = 192.0.2.1\nhost_max_ports = 0\n", "t", &conf),
@@ -567,6 +651,9 @@ int main(void)
 		cmocka_unit_test(masq_multicast_bounded),
 		cmocka_unit_test(unreachable_on_host_limit),
 		cmocka_unit_test(esp_items_per_host),
+		cmocka_unit_test(host_table_full),
+		cmocka_unit_test(host_table_full_evict),
+		cmocka_unit_test(host_records_default),
 		cmocka_unit_test(keys),
 	};
 
