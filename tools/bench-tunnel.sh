@@ -30,6 +30,8 @@
 #   sudo EXTRA_A='tun_offload = no' tools/bench-tunnel.sh build-rel 10 1 spinat-raw
 #
 # EXTRA (or EXTRA_A/EXTRA_B for one side) adds lines to both daemons' [endpoint] sections.
+# SYSCALLS=1 counts each daemon's system calls during the row (perf stat) and prints them
+# per second and per megabyte under the row.
 # Needs root, iperf3, and for the strongswan case charon with the kernel-libipsec plugin.
 set -u
 build=${1:?usage: bench-tunnel.sh BUILD [SECONDS [RUNS [CASE...]]]}
@@ -287,8 +289,17 @@ for r in $(seq 1 "$runs"); do
 		id0=$(idle)
 		set -- $(tcp_ctr "${tag}${i}a")
 		o0=$1 r0=$2
+		_pa="" _pb=""
+		[ -z "${SYSCALLS:-}" ] || eval "_pa=\${pid_s${i}a:-} _pb=\${pid_s${i}b:-}"
+		if [ -n "$_pa" ] && [ -n "$_pb" ]; then
+			perf stat -x, -e raw_syscalls:sys_enter -p "$_pa" -o "$work/sysc.a" -- sleep "$secs" &
+			_ka=$!
+			perf stat -x, -e raw_syscalls:sys_enter -p "$_pb" -o "$work/sysc.b" -- sleep "$secs" &
+			_kb=$!
+		fi
 		ip netns exec "${tag}${i}a" iperf3 -c "$dst" -B "$src" -t "$secs" -J \
 			>"$work/iperf3.json" 2>&1 || { echo "$c: iperf3 failed"; cat "$work/iperf3.json"; continue; }
+		[ -z "$_pa" ] || [ -z "$_pb" ] || wait "$_ka" "$_kb"
 		set -- $(tcp_ctr "${tag}${i}a")
 		o1=$1 r1=$2
 		drops "$i" >"$work/d1"
@@ -305,6 +316,15 @@ for r in $(seq 1 "$runs"); do
 			"$(awk -v r=$((r1 - r0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? 100 * r / o : 0 }')" \
 			"$load" "$ca/$cb" "$(awk -v c=$((ca + cb)) -v m="$mbit" 'BEGIN { printf "%.2f", m ? c * 80 / m : 0 }')" \
 			"$xa/$xb" "$id" "$(drop_delta "$work/d0" "$work/d1")"
+		if [ -n "$_pa" ] && [ -n "$_pb" ]; then
+			# System calls per megabyte carried, each daemon (perf's count over the row).
+			for s in a b; do
+				awk -F, -v m="$mbit" -v t="$secs" -v s="$s" '$3 == "raw_syscalls:sys_enter" {
+					printf "  %s: %.0f syscalls/s, %.1f per MB", s, $1 / t, m ? $1 / (m * t / 8) : 0 }' \
+					"$work/sysc.$s"
+			done
+			echo
+		fi
 	done
 done
 echo "bench-tunnel: load average after: $(awk '{ print $1, $2, $3 }' /proc/loadavg)"
