@@ -18,14 +18,20 @@
 # machine slows them alike. Per row: Mbit/s (iperf3's receiver), the sender's TCP
 # retransmissions and segments sent (/proc/net/snmp of its namespace) with their ratio, the
 # load average when the row started, the CPU the two daemons used during the row (percent
-# of one core each: user + system, all threads), and the drop counters both spinatd daemons
-# added during the row (`spinat show counters`, name=delta).
+# of one core each: user + system, all threads) and what that makes per gigabyte carried
+# (s/GB: CPU seconds of both daemons together per 10^9 bytes of TCP payload, which a busy
+# machine disturbs less than the rate), the daemons' context switches (thousands
+# per second, all threads, voluntary or not), the machine's idle time (percent of all CPUs,
+# iowait included), and the drop counters both spinatd daemons added during the row
+# (`spinat show counters`, name=delta).
 #
 #   sudo tools/bench-tunnel.sh BUILD [SECONDS [RUNS [CASE...]]]
 #   sudo tools/bench-tunnel.sh build-rel 10 2
 #   sudo EXTRA_A='tun_offload = no' tools/bench-tunnel.sh build-rel 10 1 spinat-raw
 #
 # EXTRA (or EXTRA_A/EXTRA_B for one side) adds lines to both daemons' [endpoint] sections.
+# SYSCALLS=1 counts each daemon's system calls during the row (perf stat) and prints them
+# per second and per megabyte under the row.
 # Needs root, iperf3, and for the strongswan case charon with the kernel-libipsec plugin.
 set -u
 build=${1:?usage: bench-tunnel.sh BUILD [SECONDS [RUNS [CASE...]]]}
@@ -234,6 +240,19 @@ cpu() {
 	done
 }
 
+# csw N: context switches (voluntary and not, all threads) of the case's two daemons, "a b".
+csw() {
+	for s in a b; do
+		eval "_p=\${pid_s$1$s:-}"
+		[ -n "$_p" ] || { printf '0 '; continue; }
+		cat /proc/"$_p"/task/*/status 2>/dev/null |
+			awk '/ctxt_switches/ { n += $2 } END { printf "%d ", n }'
+	done
+}
+
+# idle: the machine's idle and iowait time so far, in clock ticks over all CPUs.
+idle() { awk '/^cpu / { print $5 + $6 }' /proc/stat; }
+
 tcp_ctr() { # NS: OutSegs RetransSegs
 	ip netns exec "$1" cat /proc/net/snmp |
 		awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) k[i] = $i; h = 1 } else
@@ -255,7 +274,8 @@ drop_delta() { # BEFORE AFTER (files)
 }
 
 echo "bench-tunnel: $(nproc) CPUs, $(uptime | sed 's/.*load/load/'), $secs s per row, $runs run(s)"
-printf '%-16s %3s %9s %8s %9s %7s %6s %9s  %s\n' case run Mbit/s retrans segs retr% load "cpu% a/b" drops
+printf '%-16s %3s %9s %8s %9s %7s %6s %9s %6s %11s %5s  %s\n' case run Mbit/s retrans segs retr% \
+	load "cpu% a/b" "s/GB" "kcsw/s a/b" idle% drops
 for r in $(seq 1 "$runs"); do
 	for c in $active; do
 		eval "i=\$idx_$(echo "$c" | tr - _)"
@@ -264,20 +284,47 @@ for r in $(seq 1 "$runs"); do
 		drops "$i" >"$work/d0"
 		set -- $(cpu "$i")
 		ca0=$1 cb0=$2
+		set -- $(csw "$i")
+		xa0=$1 xb0=$2
+		id0=$(idle)
 		set -- $(tcp_ctr "${tag}${i}a")
 		o0=$1 r0=$2
+		_pa="" _pb=""
+		[ -z "${SYSCALLS:-}" ] || eval "_pa=\${pid_s${i}a:-} _pb=\${pid_s${i}b:-}"
+		if [ -n "$_pa" ] && [ -n "$_pb" ]; then
+			perf stat -x, -e raw_syscalls:sys_enter -p "$_pa" -o "$work/sysc.a" -- sleep "$secs" &
+			_ka=$!
+			perf stat -x, -e raw_syscalls:sys_enter -p "$_pb" -o "$work/sysc.b" -- sleep "$secs" &
+			_kb=$!
+		fi
 		ip netns exec "${tag}${i}a" iperf3 -c "$dst" -B "$src" -t "$secs" -J \
 			>"$work/iperf3.json" 2>&1 || { echo "$c: iperf3 failed"; cat "$work/iperf3.json"; continue; }
+		[ -z "$_pa" ] || [ -z "$_pb" ] || wait "$_ka" "$_kb"
 		set -- $(tcp_ctr "${tag}${i}a")
 		o1=$1 r1=$2
 		drops "$i" >"$work/d1"
 		set -- $(cpu "$i")
 		ca=$(((${1} - ca0) * 100 / $(getconf CLK_TCK) / secs))
 		cb=$(((${2} - cb0) * 100 / $(getconf CLK_TCK) / secs))
+		id=$((($(idle) - id0) * 100 / $(getconf CLK_TCK) / secs / $(nproc)))
+		set -- $(csw "$i")
+		xa=$(((${1} - xa0) / 1000 / secs))
+		xb=$(((${2} - xb0) / 1000 / secs))
 		mbit=$(python3 -c 'import json,sys; print("%.0f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$work/iperf3.json")
-		printf '%-16s %3s %9s %8s %9s %7s %6s %9s  %s\n' "$c" "$r" "$mbit" $((r1 - r0)) $((o1 - o0)) \
+		printf '%-16s %3s %9s %8s %9s %7s %6s %9s %6s %11s %5s  %s\n' "$c" "$r" "$mbit" \
+			$((r1 - r0)) $((o1 - o0)) \
 			"$(awk -v r=$((r1 - r0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? 100 * r / o : 0 }')" \
-			"$load" "$ca/$cb" "$(drop_delta "$work/d0" "$work/d1")"
+			"$load" "$ca/$cb" "$(awk -v c=$((ca + cb)) -v m="$mbit" 'BEGIN { printf "%.2f", m ? c * 80 / m : 0 }')" \
+			"$xa/$xb" "$id" "$(drop_delta "$work/d0" "$work/d1")"
+		if [ -n "$_pa" ] && [ -n "$_pb" ]; then
+			# System calls per megabyte carried, each daemon (perf's count over the row).
+			for s in a b; do
+				awk -F, -v m="$mbit" -v t="$secs" -v s="$s" '$3 == "raw_syscalls:sys_enter" {
+					printf "  %s: %.0f syscalls/s, %.1f per MB", s, $1 / t, m ? $1 / (m * t / 8) : 0 }' \
+					"$work/sysc.$s"
+			done
+			echo
+		fi
 	done
 done
 echo "bench-tunnel: load average after: $(awk '{ print $1, $2, $3 }' /proc/loadavg)"

@@ -24,13 +24,18 @@ struct io_tunq {
 	struct ring rx, tx; /* rx: the thread fills, the owner takes; tx: the other way */
 	int notify;	    /* eventfd: read buffers wait (owner's epoll) */
 	int wake;	    /* eventfd: the thread's wake-up */
+	/* Who may be asleep, so the other side writes an eventfd only then: each post is a
+	 * system call and, to a sleeper, a wake-up. Set by the side going to sleep before it
+	 * looks at its ring a last time, cleared by the side that posts (one post each). */
+	_Atomic bool owner_idle;  /* the owner found the read ring empty */
+	_Atomic bool thread_idle; /* the thread is about to poll() */
 	_Atomic bool stop;
 	pthread_t thread;
 	bool running;
-	_Atomic uint64_t st[6]; /* struct io_tunq_stats in order */
+	_Atomic uint64_t st[8]; /* struct io_tunq_stats in order */
 };
 
-enum { ST_RX, ST_RX_ERROR, ST_RX_FULL, ST_TX, ST_TX_FULL, ST_TX_ERROR };
+enum { ST_RX, ST_RX_ERROR, ST_RX_FULL, ST_TX, ST_TX_FULL, ST_TX_ERROR, ST_NOTIFIED, ST_WOKEN };
 
 static void bump(struct io_tunq *q, int i)
 {
@@ -42,12 +47,14 @@ static uint8_t *slot(const struct io_tunq *q, const struct ring *r, uint32_t i)
 	return r->mem + (size_t)(i % q->n) * IO_TUNQ_BUF;
 }
 
+/* One read empties an eventfd (not EFD_SEMAPHORE). */
 static void eventfd_drain(int fd)
 {
 	uint64_t v;
 
-	while (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-		;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: it was empty. */
+	}
 }
 
 static void eventfd_post(int fd)
@@ -78,11 +85,15 @@ static void write_all(struct io_tunq *q)
 	}
 }
 
-/* Read while there is room; false when the ring is full. */
-static bool read_all(struct io_tunq *q)
+enum { READ_MORE, READ_EMPTY, READ_FULL };
+
+/* Read while there is room, up to 64 reads: READ_EMPTY when the device had no more,
+ * READ_FULL when the ring is full, READ_MORE when there may be more. */
+static int read_all(struct io_tunq *q)
 {
 	uint32_t head = atomic_load_explicit(&q->rx.head, memory_order_relaxed);
-	bool got = false, room = true;
+	int how = READ_MORE;
+	bool got = false;
 
 	for (int i = 0; i < 64; i++) {
 		uint32_t tail = atomic_load_explicit(&q->rx.tail, memory_order_acquire);
@@ -90,40 +101,58 @@ static bool read_all(struct io_tunq *q)
 
 		if (head - tail == q->n) {
 			bump(q, ST_RX_FULL);
-			room = false;
+			how = READ_FULL;
 			break;
 		}
 		n = read(q->t->fd, slot(q, &q->rx, head), IO_TUNQ_BUF);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				bump(q, ST_RX_ERROR);
+			how = READ_EMPTY;
 			break;
 		}
 		q->rx.len[head % q->n] = (uint32_t)n;
-		atomic_store_explicit(&q->rx.head, ++head, memory_order_release);
+		/* seq_cst: ordered before the load of owner_idle below (io_tunq_rx() stores
+		 * owner_idle, then loads head). */
+		atomic_store(&q->rx.head, ++head);
 		bump(q, ST_RX);
 		got = true;
 	}
-	if (got)
+	if (got && atomic_exchange(&q->owner_idle, false)) {
+		bump(q, ST_NOTIFIED); /* counted before the owner can wake and look */
 		eventfd_post(q->notify);
-	return room;
+	}
+	return how;
 }
 
 static void *run(void *arg)
 {
 	struct io_tunq *q = arg;
-	bool room = true;
+	int how = READ_MORE;
 
 	while (!atomic_load(&q->stop)) {
 		struct pollfd p[2] = { { q->wake, POLLIN, 0 }, { q->t->fd, POLLIN, 0 } };
 
+		write_all(q);
+		if (how == READ_MORE) {
+			how = read_all(q);
+			continue;
+		}
+		/* Asleep from here: a buffer queued to write after the check below is
+		 * posted by io_tunq_kick(), one queued before it is seen by the check. */
+		atomic_store(&q->thread_idle, true);
+		if (atomic_load(&q->tx.head) !=
+		    atomic_load_explicit(&q->tx.tail, memory_order_relaxed)) {
+			atomic_store(&q->thread_idle, false);
+			continue;
+		}
 		/* With the read ring full only a wake-up (a buffer freed) is awaited. */
-		if (poll(p, room ? 2 : 1, -1) < 0 && errno != EINTR)
+		if (poll(p, how == READ_FULL ? 1 : 2, -1) < 0 && errno != EINTR)
 			break;
+		atomic_store(&q->thread_idle, false);
 		if (p[0].revents != 0)
 			eventfd_drain(q->wake);
-		write_all(q);
-		room = read_all(q);
+		how = READ_MORE;
 	}
 	write_all(q);
 	return NULL;
@@ -150,7 +179,9 @@ int io_tunq_start(struct io_tun *t, unsigned n, struct io_tunq **out)
 	q->n = n;
 	q->notify = q->wake = -1;
 	atomic_init(&q->stop, false);
-	for (int i = 0; i < 6; i++)
+	atomic_init(&q->owner_idle, true); /* it has not looked yet: the first buffer posts */
+	atomic_init(&q->thread_idle, false);
+	for (int i = 0; i < 8; i++)
 		atomic_init(&q->st[i], 0);
 	if ((r = ring_init(&q->rx, n)) != 0 || (r = ring_init(&q->tx, n)) != 0)
 		goto fail;
@@ -200,14 +231,20 @@ const uint8_t *io_tunq_rx(struct io_tunq *q, size_t *len)
 {
 	uint32_t tail = atomic_load_explicit(&q->rx.tail, memory_order_relaxed);
 
-	/* The eventfd is emptied only when the ring is: buffers left for the next call keep
-	 * it readable (each was published, and posted, after the last time it was emptied),
-	 * so the owner's epoll comes back for them. Emptied, the ring is looked at again for
-	 * a buffer whose post the emptying took. */
+	/* While owner_idle is clear the eventfd stays readable, so buffers left for a later
+	 * call bring the owner's epoll back for them. It is emptied only when the ring is,
+	 * and owner_idle set then, so the thread posts for the next buffer it reads. */
 	if (atomic_load_explicit(&q->rx.head, memory_order_acquire) == tail) {
+		if (atomic_load(&q->owner_idle))
+			return NULL; /* nothing posted since the ring was last found empty */
 		eventfd_drain(q->notify);
-		if (atomic_load_explicit(&q->rx.head, memory_order_acquire) == tail)
+		atomic_store(&q->owner_idle, true);
+		if (atomic_load(&q->rx.head) == tail)
 			return NULL;
+		/* A buffer came between: keep the eventfd readable as promised, posting it
+		 * here unless the thread did. */
+		if (atomic_exchange(&q->owner_idle, false))
+			eventfd_post(q->notify);
 	}
 	*len = q->rx.len[tail % q->n];
 	return slot(q, &q->rx, tail);
@@ -240,19 +277,23 @@ void io_tunq_tx_put(struct io_tunq *q, size_t len)
 	uint32_t head = atomic_load_explicit(&q->tx.head, memory_order_relaxed);
 
 	q->tx.len[head % q->n] = (uint32_t)len;
-	atomic_store_explicit(&q->tx.head, head + 1, memory_order_release);
+	atomic_store(&q->tx.head, head + 1); /* seq_cst: before io_tunq_kick()'s exchange */
 }
 
 void io_tunq_kick(struct io_tunq *q)
 {
-	eventfd_post(q->wake);
+	/* The buffers were published (seq_cst, below in the order) before this load. */
+	if (atomic_exchange(&q->thread_idle, false)) {
+		bump(q, ST_WOKEN);
+		eventfd_post(q->wake);
+	}
 }
 
 void io_tunq_stats(const struct io_tunq *q, struct io_tunq_stats *s)
 {
-	uint64_t v[6];
+	uint64_t v[8];
 
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 8; i++)
 		v[i] = atomic_load_explicit(&((struct io_tunq *)q)->st[i], memory_order_relaxed);
-	*s = (struct io_tunq_stats){ v[0], v[1], v[2], v[3], v[4], v[5] };
+	*s = (struct io_tunq_stats){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] };
 }

@@ -9,7 +9,10 @@
  *
  * Each ring has one producer and one consumer; buffers are allocated once at start. The
  * owner watches io_tunq_fd() (readable when read buffers wait) and wakes the thread with
- * io_tunq_kick() after putting buffers to write.
+ * io_tunq_kick() after putting buffers to write. Either side writes the other's eventfd
+ * only when the other said it was going to sleep (a flag set before its last look at its
+ * ring), so a busy pair exchanges no system calls: each post costs one, and a wake-up of
+ * a sleeping thread a context switch, dear on a virtual machine.
  */
 #ifndef SP_IO_TUNQ_H
 #define SP_IO_TUNQ_H
@@ -28,6 +31,8 @@ struct io_tunq_stats {
 	uint64_t tx;	   /* writes */
 	uint64_t tx_full;  /* writes refused for room (EAGAIN, ENOBUFS) */
 	uint64_t tx_error; /* other failed writes */
+	uint64_t notified; /* the thread's posts to io_tunq_fd(): once per owner's idle spell */
+	uint64_t woken;	   /* io_tunq_kick()'s posts: once per thread's idle spell */
 };
 
 /* Start the thread on t (non-blocking, with t->vnet), rings of n buffers each way. */

@@ -3,7 +3,8 @@
  * device (one packet per read and write, as a TUN device): what the thread reads arrives
  * whole and in order however the owner paces itself, nothing waits in its ring when the
  * owner takes a few buffers per wake-up and no more traffic comes, and what the owner
- * queues is written whole and in order.
+ * queues is written whole and in order; and the thread posts the owner's eventfd once per
+ * spell the owner spends idle, not once per buffer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NBUF 8
@@ -157,6 +159,44 @@ static void queued_writes_in_order(void **state)
 	assert_int_equal(r, 200);
 }
 
+/* The owner found the ring empty and went to sleep: the thread reads 6 packets (the ring
+ * holds 8), in as many separate reads as the pauses between them make likely, and posts
+ * once; the owner
+ * then takes them all, finds the ring empty again, and the next packet is posted again. */
+static void one_post_per_idle_spell(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec pause = { 0, 2000000 }; /* lets the thread read each on its own */
+	struct io_tunq_stats st;
+	uint8_t b[2000];
+	unsigned next = 0;
+	size_t len;
+
+	assert_null(io_tunq_rx(f->q, &len)); /* idle */
+	for (unsigned i = 0; i < 6; i++) {
+		make(b, 100 + i % 1800, i);
+		assert_int_equal(write(f->peer, b, 100 + i % 1800), 100 + i % 1800);
+		nanosleep(&pause, NULL);
+	}
+	/* All read before the owner looks (else it would find the ring empty halfway). */
+	for (int i = 0; i < 5000; i++) {
+		io_tunq_stats(f->q, &st);
+		if (st.rx == 6)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	assert_int_equal(st.rx, 6);
+	assert_int_equal(drain(f, 64, 6, &next), 6);
+	io_tunq_stats(f->q, &st);
+	assert_int_equal(st.notified, 1);
+	assert_null(io_tunq_rx(f->q, &len)); /* idle again */
+	make(b, 100 + 6, 6);
+	assert_int_equal(write(f->peer, b, 106), 106);
+	assert_int_equal(drain(f, 64, 1, &next), 1);
+	io_tunq_stats(f->q, &st);
+	assert_int_equal(st.notified, 2);
+}
+
 /* Stopping writes what was queued first. */
 static void stop_writes_what_was_queued(void **state)
 {
@@ -177,6 +217,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(burst_read_in_small_bites, setup, teardown),
 		cmocka_unit_test_setup_teardown(queued_writes_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(stop_writes_what_was_queued, setup, teardown),
+		cmocka_unit_test_setup_teardown(one_post_per_idle_spell, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
