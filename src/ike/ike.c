@@ -21,7 +21,8 @@ static const char *const ike_ctr_names[] = { SP_CTR_NAMES(foreach_ike_ctr) };
 void ike_ctr(struct ike *ike, enum ike_ctr c)
 {
 	ike->ctr[c]++;
-	if (c >= IKE_CTR_DROP_MALFORMED && c <= IKE_CTR_DROP_RESPONSE_UNEXPECTED)
+	if ((c >= IKE_CTR_DROP_MALFORMED && c <= IKE_CTR_DROP_RESPONSE_UNEXPECTED) ||
+	    (c >= IKE_CTR_DROP_FRAG_MALFORMED && c <= IKE_CTR_DROP_FRAG_RETRANSMIT))
 		SP_DEBUG(ike->p.log, IKE_MOD, "message dropped: %s", ike_ctr_names[c]);
 }
 
