@@ -71,7 +71,8 @@
 	_(DROP_FRAG_OVERFLOW, "drop_frag_overflow")             \
 	_(DROP_FRAG_MEMORY, "drop_frag_memory")                 \
 	_(DROP_FRAG_RETRANSMIT, "drop_frag_retransmit")         \
-	_(FRAG_TOO_BIG, "frag_send_too_big")
+	_(FRAG_TOO_BIG, "frag_send_too_big")                    \
+	_(FRAG_SHRUNK, "frag_size_reduced")
 
 enum ike_ctr {
 #define _(sym, str) IKE_CTR_##sym,
@@ -99,6 +100,9 @@ enum ike_ctr {
 #define IKE_FRAG_SIZE_DEFAULT 1280
 #define IKE_FRAG_SIZE_MIN     576 /* RFC 7383 2.5.1: the IPv4 minimum datagram size */
 #define IKE_FRAG_IP_UDP	      (20 + 8)
+/* After this many transmissions of a fragmented request without an answer, the next go in
+ * fragments of IKE_FRAG_SIZE_MIN (RFC 7383 2.5.2: the path may not take the size). */
+#define IKE_FRAG_SHRINK_AFTER 2
 
 enum ike_auto { IKE_AUTO_ADD, IKE_AUTO_START };
 enum ike_encap { IKE_ENCAP_AUTO, IKE_ENCAP_NO, IKE_ENCAP_FORCE };
@@ -235,6 +239,13 @@ struct ike_wire {
 	uint8_t *buf;
 	size_t len;
 	uint16_t nfrag; /* 0: buf is one whole message */
+	/* Fragments: the datagram size they were cut for, and of a request its protected
+	 * payloads (first type plain_np; wiped when freed), so that a retransmission can cut
+	 * them smaller (RFC 7383 2.5.2). */
+	uint32_t frag_size;
+	uint8_t *plain;
+	size_t plain_len;
+	uint8_t plain_np, exch;
 };
 
 /*
@@ -311,6 +322,9 @@ struct ike_sa {
 	/* Both ends announced IKEV2_FRAGMENTATION_SUPPORTED in IKE_SA_INIT (RFC 7383 2.3). */
 	bool frag;
 	struct ike_reasm *reasm[2]; /* [0] the peer's request, [1] its response */
+	/* The largest fragment datagram that reached us from the peer: our own fragments
+	 * are cut no larger (a path that took the peer's fragments takes ours). 0: none yet. */
+	uint32_t frag_peer_max;
 	const char *fail_reason;
 	struct ike_id peer_id; /* as authenticated in IKE_AUTH */
 	bool initial_contact;  /* the peer's IKE_AUTH carried INITIAL_CONTACT (2.4) */
@@ -445,14 +459,21 @@ void ike_req_clear(struct ike_sa *sa);
 void ike_resp_send(struct ike_sa *sa, uint32_t msgid, struct ike_wire *w);
 
 /* ikev2_frag.c: RFC 7383 */
-/* Split the inner payload chain (first payload type np) of a message into fragments. */
+/* Split the inner payload chain (first payload type np) of a message into fragments for
+ * datagrams of size octets; a request keeps the chain (out->plain) for ike_frag_shrink(). */
 int ike_frag_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response, uint32_t msgid,
-		   const uint8_t *inner, size_t inner_len, uint8_t np,
+		   const uint8_t *inner, size_t inner_len, uint8_t np, uint32_t size,
 		   struct ike_wire *out) SP_MUST_CHECK;
+/* The datagram size this SA's fragments are cut for: [ike] fragment_size, or less when the
+ * peer's fragments were smaller. */
+uint32_t ike_frag_size(const struct ike *ike, const struct ike_sa *sa);
 /* Would this encrypted message (inner chain of inner_len octets) exceed the fragment size
  * on the SA's path, so that it goes in fragments? */
 bool ike_frag_needed(const struct ike *ike, const struct ike_sa *sa, uint8_t exch,
 		     size_t inner_len);
+/* Our fragmented request went unanswered IKE_FRAG_SHRINK_AFTER times: cut it again in
+ * fragments of IKE_FRAG_SIZE_MIN (RFC 7383 2.5.2). */
+void ike_frag_shrink(struct ike_sa *sa);
 /* The Fragment Number of a message whose first payload is SKF, 0 if unreadable. */
 uint16_t ike_frag_number(const uint8_t *msg, size_t len);
 /*

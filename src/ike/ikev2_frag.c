@@ -27,6 +27,15 @@ static size_t sk_pad(const struct ike_keys *k, size_t len)
 	return k->encr == IKEV2_ENCR_AES_CBC ? (16 - (len + 1) % 16) % 16 : 0;
 }
 
+uint32_t ike_frag_size(const struct ike *ike, const struct ike_sa *sa)
+{
+	/* The peer's fragments are full but for the last one, and CBC's blocks may make them
+	 * a little smaller than its size: never below the minimum every path takes. */
+	if (sa->frag_peer_max != 0 && sa->frag_peer_max < ike->frag_size)
+		return SP_MAX(sa->frag_peer_max, (uint32_t)IKE_FRAG_SIZE_MIN);
+	return ike->frag_size;
+}
+
 bool ike_frag_needed(const struct ike *ike, const struct ike_sa *sa, uint8_t exch, size_t inner_len)
 {
 	const struct ike_keys *k = &sa->keys;
@@ -37,20 +46,20 @@ bool ike_frag_needed(const struct ike *ike, const struct ike_sa *sa, uint8_t exc
 		return false;
 	dgram = IKE_FRAG_IP_UDP + natt_marker(ike, sa) + IKEV2_HDR_LEN + IKEV2_PLD_HDR_LEN +
 		k->iv_len + inner_len + sk_pad(k, inner_len) + 1 + k->icv_len;
-	return dgram > ike->frag_size;
+	return dgram > ike_frag_size(ike, sa);
 }
 
-/* Most content octets one fragment can carry on this SA's path (2.5.1). */
-static size_t frag_room(const struct ike *ike, const struct ike_sa *sa)
+/* Most content octets one fragment of size octets can carry on this SA's path (2.5.1). */
+static size_t frag_room(const struct ike *ike, const struct ike_sa *sa, uint32_t size)
 {
 	const struct ike_keys *k = &sa->keys;
 	size_t fixed = IKE_FRAG_IP_UDP + natt_marker(ike, sa) + IKEV2_HDR_LEN + SKF_FIXED_LEN +
 		       k->iv_len + k->icv_len;
 	size_t avail;
 
-	if (ike->frag_size <= fixed + 16)
+	if (size <= fixed + 16)
 		return 0;
-	avail = ike->frag_size - fixed; /* content | padding | pad length */
+	avail = size - fixed; /* content | padding | pad length */
 	if (k->encr == IKEV2_ENCR_AES_CBC)
 		avail -= avail % 16;
 	return avail - 1;
@@ -96,7 +105,8 @@ static int frag_one(struct ike *ike, struct ike_sa *sa, const struct ikev2_hdr *
 }
 
 int ike_frag_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response, uint32_t msgid,
-		   const uint8_t *inner, size_t inner_len, uint8_t np, struct ike_wire *out)
+		   const uint8_t *inner, size_t inner_len, uint8_t np, uint32_t size,
+		   struct ike_wire *out)
 {
 	struct ikev2_hdr h = {
 		.ike_ispi = sa->spi_i,
@@ -106,8 +116,8 @@ int ike_frag_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respon
 		.ike_flags = (sa->initiator ? IKEV2_FLAG_I : 0) | (response ? IKEV2_FLAG_R : 0),
 		.ike_msgid = msgid,
 	};
-	size_t room = frag_room(ike, sa), n, cap, off = 0;
-	uint8_t *fbuf = NULL, *wbuf = NULL;
+	size_t room = frag_room(ike, sa, size), n, cap, off = 0;
+	uint8_t *fbuf = NULL, *wbuf = NULL, *plain = NULL;
 	struct pkt p;
 	int r;
 
@@ -116,16 +126,16 @@ int ike_frag_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respon
 		ike_ctr(ike, IKE_CTR_FRAG_TOO_BIG);
 		return SP_ENOSPACE;
 	}
-	/* Equal shares rather than full ones and a stub: fewer octets at the end to lose. */
+	/* Full fragments and the rest in the last: the size of the others tells the peer
+	 * what reached it (ike_frag_size()). */
 	n = (inner_len + room - 1) / room;
 	if (n > IKE_FRAG_MAX) {
 		ike_ctr(ike, IKE_CTR_FRAG_TOO_BIG);
 		return SP_ENOSPACE;
 	}
-	room = (inner_len + n - 1) / n;
-	cap = ike->frag_size + PKT_HEADROOM;
-	if ((fbuf = malloc(cap)) == NULL ||
-	    (wbuf = malloc(n * (2 + (size_t)ike->frag_size))) == NULL) {
+	cap = size + PKT_HEADROOM;
+	if ((fbuf = malloc(cap)) == NULL || (wbuf = malloc(n * (2 + (size_t)size))) == NULL ||
+	    (!response && (plain = malloc(inner_len)) == NULL)) {
 		r = SP_ENOMEM;
 		goto out;
 	}
@@ -136,7 +146,7 @@ int ike_frag_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respon
 		if ((r = frag_one(ike, sa, &h, (uint16_t)(i + 1), (uint16_t)n, np, inner + i * room,
 				  clen, &p)) != 0)
 			goto out;
-		if (p.len > ike->frag_size) {
+		if (p.len > size) {
 			r = SP_ENOSPACE; /* the arithmetic of frag_room() is wrong */
 			goto out;
 		}
@@ -147,6 +157,15 @@ int ike_frag_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respon
 	out->buf = wbuf;
 	out->len = off;
 	out->nfrag = (uint16_t)n;
+	out->frag_size = size;
+	if (plain != NULL) {
+		memcpy(plain, inner, inner_len);
+		out->plain = plain;
+		out->plain_len = inner_len;
+		out->plain_np = np;
+		out->exch = exch;
+		plain = NULL;
+	}
 	wbuf = NULL;
 	r = 0;
 out:
@@ -155,7 +174,30 @@ out:
 		free(fbuf);
 	}
 	free(wbuf);
+	free(plain);
 	return r;
+}
+
+void ike_frag_shrink(struct ike_sa *sa)
+{
+	struct ike *ike = sa->ike;
+	struct ike_wire *w = &sa->req.msg, nw;
+
+	if (w->nfrag == 0 || w->plain == NULL || w->frag_size <= IKE_FRAG_SIZE_MIN)
+		return;
+	/* 2.5.2: the path may not take fragments of this size; the minimum every IPv4 path
+	 * takes. More fragments: the receiver starts its reassembly over (2.6). */
+	if (ike_frag_build(ike, sa, w->exch, false, sa->req.msgid, w->plain, w->plain_len,
+			   w->plain_np, IKE_FRAG_SIZE_MIN, &nw) != 0)
+		return;
+	ike_ctr(ike, IKE_CTR_FRAG_SHRUNK);
+	IKE_LOG(ike, SP_LOG_INFO,
+		"%s: IKE SA %016llx: no answer to %u fragments of %u octets; sending them in "
+		"%u of %u (RFC 7383 2.5.2)",
+		sa->conn->name, (unsigned long long)sa->spi_i, w->nfrag, w->frag_size, nw.nfrag,
+		nw.frag_size);
+	ike_wire_free(w);
+	*w = nw;
 }
 
 uint16_t ike_frag_number(const uint8_t *msg, size_t len)
@@ -317,6 +359,9 @@ int ike_frag_input(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ike
 	if (num == 1)
 		rs->first_np = pl.pld_np;
 	ike_ctr(ike, IKE_CTR_FRAG_RX);
+	/* What reached us from the peer bounds what we send it (ike_frag_size()). */
+	if (len + IKE_FRAG_IP_UDP + natt_marker(ike, sa) > sa->frag_peer_max)
+		sa->frag_peer_max = (uint32_t)(len + IKE_FRAG_IP_UDP + natt_marker(ike, sa));
 	if (rs->count < rs->total)
 		return 0;
 	/* 2.6: all there: the contents in the order of their numbers are the message's

@@ -101,7 +101,8 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 			goto out;
 		if (ike_frag_needed(ike, sa, exch, inner.len)) {
 			r = ike_frag_build(ike, sa, exch, response, msgid, inner.buf + inner.off,
-					   inner.len, ikev2_pw_first(&iw), out);
+					   inner.len, ikev2_pw_first(&iw), ike_frag_size(ike, sa),
+					   out);
 			goto out;
 		}
 		/* 3.14: IV | encrypted (payloads | padding | pad length) | ICV. */
@@ -201,6 +202,10 @@ void ike_send(struct ike *ike, const struct ike_path *path, const uint8_t *msg, 
 
 void ike_wire_free(struct ike_wire *w)
 {
+	if (w->plain != NULL) {
+		crypto_wipe(w->plain, w->plain_len);
+		free(w->plain);
+	}
 	free(w->buf);
 	memset(w, 0, sizeof(*w));
 }

@@ -373,6 +373,8 @@ void ike_sa_tick(struct ike_sa *sa, sp_time now)
 		sa->req.tries++;
 		sa->req.next = now + (c->retransmit_timeout << SP_MIN(sa->req.tries, 6u));
 		ike_ctr(ike, IKE_CTR_RETRANSMIT);
+		if (sa->req.tries == IKE_FRAG_SHRINK_AFTER)
+			ike_frag_shrink(sa);
 		ike_send_wire(ike, &sa->path, &sa->req.msg);
 	}
 	if (sa->state == IKE_SA_INIT_DONE && now >= sa->half_open_until) {

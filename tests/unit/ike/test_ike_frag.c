@@ -82,7 +82,9 @@ struct cap {
 	int drop_to;	   /* -1: none; else drop fragment drop_num of messages to drop_to */
 	unsigned drop_num; /* Fragment Number to drop, once */
 	bool dropped;
-	bool reverse; /* hold the IKE_AUTH request's fragments, deliver them reversed */
+	bool reverse;	  /* hold the IKE_AUTH request's fragments, deliver them reversed */
+	unsigned mtu;	  /* drop datagrams larger than this (with IPv4 and UDP headers) */
+	unsigned too_big; /* how many were */
 	struct h_msg held[MAXCAP];
 	unsigned nheld;
 };
@@ -113,6 +115,10 @@ static bool capture(struct h_world *w, struct h_msg *m)
 
 	if (c->n < MAXCAP)
 		c->m[c->n++] = *m;
+	if (c->mtu != 0 && m->len + 28 > c->mtu) {
+		c->too_big++;
+		return false;
+	}
 	if (is_frag(m) && c->drop_to == m->to && !c->dropped && frag_num(m) == c->drop_num) {
 		c->dropped = true;
 		return false;
@@ -452,6 +458,45 @@ static void response_fragment_lost(void **state)
 	h_free(&w);
 }
 
+/* A path that takes 600 octets under fragment_size = 1280: after two unanswered
+ * transmissions the request goes in fragments of 576 (RFC 7383 2.5.2), and the responder
+ * cuts its answer no larger than what reached it. */
+static void smaller_fragments_after_retransmissions(void **state)
+{
+	struct h_world w;
+	struct cap *c = cap_new();
+	unsigned small_req = 0, small_resp = 0;
+
+	(void)state;
+	c->mtu = 600;
+	world(&w, c, "", "", 1280);
+	h_run(&w, w.now + SP_SEC(30));
+	assert_int_equal(ike_child_count(w.n[0].ike), 1);
+	assert_int_equal(ike_child_count(w.n[1].ike), 1);
+	assert_int_equal(h_ctr(&w.n[0], "retransmit"), 2);
+	assert_int_equal(h_ctr(&w.n[0], "frag_size_reduced"), 1);
+	assert_true(h_logged(&w.n[0], "of 1280 octets; sending them in"));
+	/* the full fragments of the first two rounds did not fit; the last (smaller) one did */
+	assert_int_equal(c->too_big, 2);
+	for (unsigned i = 0; i < c->n; i++) {
+		if (!is_frag(&c->m[i]))
+			continue;
+		if (c->m[i].to == 1 && c->m[i].len + 28 <= 576)
+			small_req++;
+		if (c->m[i].to == 0) {
+			assert_true(c->m[i].len + 28 <= 600);
+			small_resp++;
+		}
+	}
+	assert_true(small_req >= 3);
+	assert_true(small_resp >= 3);
+	/* the responder held fragment 2 of 2, then came fragments of 576: it started over */
+	assert_int_equal(h_ctr(&w.n[1], "frag_reassembly_restarted"), 1);
+	assert_int_equal(h_ctr(&w.n[1], "frag_reassembled"), 1);
+	assert_int_equal(h_ctr(&w.n[0], "frag_reassembled"), 1);
+	h_free(&w);
+}
+
 /* ---- crafted fragments, with the initiator's keys ---- */
 
 /* One IKE Fragment message of an INFORMATIONAL request from the initiator. */
@@ -644,6 +689,7 @@ int main(void)
 		cmocka_unit_test(reordered_and_duplicate),
 		cmocka_unit_test(request_fragment_lost),
 		cmocka_unit_test(response_fragment_lost),
+		cmocka_unit_test(smaller_fragments_after_retransmissions),
 		cmocka_unit_test(total_fragments_change),
 		cmocka_unit_test(hostile_fragments),
 	};
