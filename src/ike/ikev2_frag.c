@@ -190,6 +190,12 @@ void ike_frag_shrink(struct ike_sa *sa)
 	if (ike_frag_build(ike, sa, w->exch, false, sa->req.msgid, w->plain, w->plain_len,
 			   w->plain_np, IKE_FRAG_SIZE_MIN, &nw) != 0)
 		return;
+	if (nw.nfrag <= w->nfrag) {
+		/* As many as before: the receiver could not tell the two cuts apart (2.6 tells
+		 * them by Total Fragments) and might mix them. */
+		ike_wire_free(&nw);
+		return;
+	}
 	ike_ctr(ike, IKE_CTR_FRAG_SHRUNK);
 	IKE_LOG(ike, SP_LOG_INFO,
 		"%s: IKE SA %016llx: no answer to %u fragments of %u octets; sending them in "
