@@ -199,6 +199,8 @@ void ike_sa_input(struct ike_sa *sa, sp_time now, const struct ike_path *path, u
 		ike_ctr(ike, r == SP_EAUTH ? IKE_CTR_DROP_INTEGRITY : IKE_CTR_DROP_MALFORMED);
 		return;
 	}
+	/* The message came whole after all: pieces of it held are of no use (RFC 7383). */
+	ike_frag_reset(sa, response ? 1 : 0);
 	dispatch(sa, now, path, m, &chain, sk.pld_np);
 }
 
