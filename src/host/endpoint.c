@@ -322,6 +322,11 @@ static int make_ike(struct endpoint *ep, struct conf *conf)
 		.keylog_arg = ep,
 		.crl_fetch = ep->p.io.crl_fetch,
 		.crl_fetch_arg = ep->p.io.arg,
+		/* IKE fragments (RFC 7383) go through the stack like any packet: no larger
+		 * than a packet buffer holds, so that a tunnel on the way (002's IP-in-IP
+		 * to the router) takes them too. */
+		.frag_max =
+			ep->p.pool->bufsize > PKT_HEADROOM ? ep->p.pool->bufsize - PKT_HEADROOM : 0,
 	};
 
 	if (conf_next(conf, NULL, "conn") == NULL)

@@ -21,7 +21,8 @@ static const char *const ike_ctr_names[] = { SP_CTR_NAMES(foreach_ike_ctr) };
 void ike_ctr(struct ike *ike, enum ike_ctr c)
 {
 	ike->ctr[c]++;
-	if (c >= IKE_CTR_DROP_MALFORMED && c <= IKE_CTR_DROP_RESPONSE_UNEXPECTED)
+	if ((c >= IKE_CTR_DROP_MALFORMED && c <= IKE_CTR_DROP_RESPONSE_UNEXPECTED) ||
+	    (c >= IKE_CTR_DROP_FRAG_MALFORMED && c <= IKE_CTR_DROP_FRAG_RETRANSMIT))
 		SP_DEBUG(ike->p.log, IKE_MOD, "message dropped: %s", ike_ctr_names[c]);
 }
 
@@ -45,6 +46,9 @@ int ike_new(const struct ike_params *p, struct conf *conf, struct ike **out)
 		ike_free(ike);
 		return r;
 	}
+	/* RFC 7383 2.5.1: fragments must fit the owner's path, but 576 always may. */
+	if (p->frag_max != 0 && p->frag_max < ike->frag_size)
+		ike->frag_size = SP_MAX(p->frag_max, (uint32_t)IKE_FRAG_SIZE_MIN);
 	ike->next_reqid = IKE_REQID_DYNAMIC;
 	sp_rng_bytes(p->rng, ike->cookie_secret, sizeof(ike->cookie_secret));
 	ike->cookie_ver = 1;
@@ -281,6 +285,11 @@ sp_time ike_next_deadline(const struct ike *ike)
 	for (const struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
 		t = sp_time_min(t, ike_sa_deadline(sa));
 	return t;
+}
+
+uint32_t ike_fragment_size(const struct ike *ike)
+{
+	return ike->frag_size;
 }
 
 uint16_t ike_port(const struct ike *ike)

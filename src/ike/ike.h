@@ -178,6 +178,10 @@ struct ike_params {
 	 * malloc'd DER or PEM CRL, or an SP_E* code). May be NULL. */
 	int (*crl_fetch)(void *arg, const char *uri, uint8_t **crl, size_t *len);
 	void *crl_fetch_arg;
+	/* The largest IP datagram the owner's path for IKE carries (its packet buffers, a
+	 * tunnel), 0: no limit: [ike] fragment_size is lowered to it, not below 576
+	 * (RFC 7383 2.5.1). */
+	uint32_t frag_max;
 };
 
 /*
@@ -273,6 +277,10 @@ int ike_conn_info(const struct ike *ike, const char *conn, struct ike_conn_info 
  */
 int ike_conn_set_public(struct ike *ike, const char *conn, const struct ike_ts *pub,
 			uint8_t n) SP_MUST_CHECK;
+
+/* The IP datagram size IKE fragments are cut for (RFC 7383): [ike] fragment_size, or
+ * ike_params.frag_max when that is less. */
+uint32_t ike_fragment_size(const struct ike *ike);
 
 /* Counts, for scenarios and tests. */
 unsigned ike_sa_count(const struct ike *ike, bool established_only);

@@ -57,7 +57,22 @@
 	_(IKE_REPLACED, "ike_sa_replaced")                      \
 	_(IKE_DUPLICATE_REFUSED, "ike_sa_duplicate_refused")    \
 	_(RETRY, "retry")                                       \
-	_(LOG_SUPPRESSED, "log_suppressed")
+	_(LOG_SUPPRESSED, "log_suppressed")                     \
+	_(FRAG_TX, "frag_tx")                                   \
+	_(FRAG_RX, "frag_rx")                                   \
+	_(FRAG_REASSEMBLED, "frag_reassembled")                 \
+	_(FRAG_RESTARTED, "frag_reassembly_restarted")          \
+	_(DROP_FRAG_MALFORMED, "drop_frag_malformed")           \
+	_(DROP_FRAG_UNNEGOTIATED, "drop_frag_not_negotiated")   \
+	_(DROP_FRAG_INTEGRITY, "drop_frag_integrity")           \
+	_(DROP_FRAG_DUPLICATE, "drop_frag_duplicate")           \
+	_(DROP_FRAG_TOTAL, "drop_frag_total_changed")           \
+	_(DROP_FRAG_TOO_MANY, "drop_frag_too_many")             \
+	_(DROP_FRAG_OVERFLOW, "drop_frag_overflow")             \
+	_(DROP_FRAG_MEMORY, "drop_frag_memory")                 \
+	_(DROP_FRAG_RETRANSMIT, "drop_frag_retransmit")         \
+	_(FRAG_TOO_BIG, "frag_send_too_big")                    \
+	_(FRAG_SHRUNK, "frag_size_reduced")
 
 enum ike_ctr {
 #define _(sym, str) IKE_CTR_##sym,
@@ -71,6 +86,23 @@ enum ike_ctr {
 #define IKE_REQID_DYNAMIC 0x10000u
 /* How long a replaced IKE SA waits for the delete its replacement promised. */
 #define IKE_REKEYED_GRACE SP_SEC(60)
+
+/*
+ * IKE fragmentation (RFC 7383). Reassembly is bounded per message (IKE_FRAG_MAX fragments,
+ * IKE_FRAG_BYTES_MAX octets of content) and per instance (IKE_FRAG_HELD_MAX octets held in
+ * all unfinished reassemblies), since anyone who completed an IKE_SA_INIT can send
+ * fragments. [ike] fragment_size is the whole IP datagram of one fragment (2.5.1);
+ * IPv4 header and UDP header are counted as 20 and 8 octets.
+ */
+#define IKE_FRAG_MAX	      128
+#define IKE_FRAG_BYTES_MAX    IKEV2_MSG_MAX
+#define IKE_FRAG_HELD_MAX     (1024 * 1024)
+#define IKE_FRAG_SIZE_DEFAULT 1280
+#define IKE_FRAG_SIZE_MIN     576 /* RFC 7383 2.5.1: the IPv4 minimum datagram size */
+#define IKE_FRAG_IP_UDP	      (20 + 8)
+/* After this many transmissions of a fragmented request without an answer, the next go in
+ * fragments of IKE_FRAG_SIZE_MIN (RFC 7383 2.5.2: the path may not take the size). */
+#define IKE_FRAG_SHRINK_AFTER 2
 
 enum ike_auto { IKE_AUTO_ADD, IKE_AUTO_START };
 enum ike_encap { IKE_ENCAP_AUTO, IKE_ENCAP_NO, IKE_ENCAP_FORCE };
@@ -115,6 +147,7 @@ struct ike_conn {
 	bool accept_rekey;  /* answer peer-initiated CHILD SA rekeys (003 FIG. 6A step 620) */
 	bool epoch_guard;   /* leave the switch to a new outbound SA to the epoch guard */
 	enum ike_encap encap;
+	bool fragmentation;  /* announce and use IKE fragmentation (RFC 7383) */
 	bool dynamic_update; /* follow a peer behind a NAT to its new address (2.23) */
 	sp_time dpd_delay;
 	bool dpd_restart;
@@ -197,12 +230,46 @@ enum ike_xchg_kind {
 	IKE_X_DPD,
 };
 
+/*
+ * A message as it goes on the wire: one datagram, or its RFC 7383 fragments, each a
+ * datagram of its own, which buf then holds one after the other, each behind a 2-octet
+ * big-endian length.
+ */
+struct ike_wire {
+	uint8_t *buf;
+	size_t len;
+	uint16_t nfrag; /* 0: buf is one whole message */
+	/* Fragments: the datagram size they were cut for, and of a request its protected
+	 * payloads (first type plain_np; wiped when freed), so that a retransmission can cut
+	 * them smaller (RFC 7383 2.5.2). */
+	uint32_t frag_size;
+	uint8_t *plain;
+	size_t plain_len;
+	uint8_t plain_np, exch;
+};
+
+/*
+ * One message being reassembled from its fragments (RFC 7383 2.6): the decrypted content
+ * of each fragment as it arrived, in buf at off[n - 1] for Fragment Number n.
+ */
+struct ike_reasm {
+	uint32_t msgid;
+	uint8_t exch;
+	uint8_t first_np; /* Next Payload of fragment 1: the first inner payload */
+	uint16_t total;	  /* Total Fragments of the fragments held */
+	uint16_t count;	  /* fragments held */
+	uint8_t *buf;
+	size_t used, cap;
+	uint32_t off[IKE_FRAG_MAX];
+	uint16_t len[IKE_FRAG_MAX];
+	bool have[IKE_FRAG_MAX];
+};
+
 /* Our request in flight (window size 1, RFC 7296 2.3). */
 struct ike_req {
 	enum ike_xchg_kind kind;
 	uint32_t msgid;
-	uint8_t *buf;
-	size_t len;
+	struct ike_wire msg;
 	unsigned tries;
 	sp_time next;
 	struct ike_child *child; /* the child being rekeyed or deleted */
@@ -235,8 +302,7 @@ struct ike_sa {
 	uint32_t msgid_next;   /* our next request */
 	uint32_t msgid_expect; /* the peer's next request */
 	struct ike_req req;
-	uint8_t *resp; /* our last response, resent for a retransmitted request */
-	size_t resp_len;
+	struct ike_wire resp; /* our last response, resent for a retransmitted request */
 	uint32_t resp_msgid;
 	bool have_resp;
 	struct ike_child *children;
@@ -253,6 +319,12 @@ struct ike_sa {
 	uint8_t peer_ni[IKEV2_NONCE_MAX], peer_nr[IKEV2_NONCE_MAX];
 	size_t peer_ni_len, peer_nr_len;
 	bool sha_sig; /* peer sent SIGNATURE_HASH_ALGORITHMS with SHA2-256 */
+	/* Both ends announced IKEV2_FRAGMENTATION_SUPPORTED in IKE_SA_INIT (RFC 7383 2.3). */
+	bool frag;
+	struct ike_reasm *reasm[2]; /* [0] the peer's request, [1] its response */
+	/* The largest fragment datagram that reached us from the peer: our own fragments
+	 * are cut no larger (a path that took the peer's fragments takes ours). 0: none yet. */
+	uint32_t frag_peer_max;
 	const char *fail_reason;
 	struct ike_id peer_id; /* as authenticated in IKE_AUTH */
 	bool initial_contact;  /* the peer's IKE_AUTH carried INITIAL_CONTACT (2.4) */
@@ -287,6 +359,8 @@ struct ike {
 	size_t n_lease_ike_spi, cap_lease_ike_spi;
 	uint32_t next_reqid; /* for CHILD SAs of connections open to any peer */
 	uint8_t *scratch;    /* message building */
+	uint32_t frag_size;  /* [ike] fragment_size: IP datagram of one fragment */
+	size_t frag_held;    /* octets in all unfinished reassemblies (IKE_FRAG_HELD_MAX) */
 	size_t scratch_len;
 	struct ike_retry *retry; /* one per connection */
 	/* Lines an unauthenticated sender can cause (IKE_LOG_RL, ike_log_ok): a token bucket
@@ -359,19 +433,59 @@ struct ikev2_msg_out;
 /* Build a message: header fields, then the payload callback writes into the writer; with
  * encrypt the payloads go inside an SK payload. The result is in ike->scratch. */
 typedef int (*ike_build_fn)(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg);
+/* An encrypted message after IKE_SA_INIT whose datagram would exceed [ike] fragment_size
+ * goes as RFC 7383 fragments when the SA negotiated them (out->nfrag > 0). */
 int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response, uint32_t msgid,
-		  bool encrypt, ike_build_fn fn, void *arg, uint8_t **out,
-		  size_t *out_len) SP_MUST_CHECK;
+		  bool encrypt, ike_build_fn fn, void *arg, struct ike_wire *out) SP_MUST_CHECK;
+void ike_wire_free(struct ike_wire *w);
+/* Protect or check and decrypt the encrypted part of an SK or SKF payload: msg..iv_off is
+ * the associated data (header through the payload's fixed fields), ct the ciphertext
+ * (len octets, padded), icv the ICV after it; dir 0: initiator to responder. */
+int ike_sk_seal(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct, size_t len,
+		uint8_t *icv) SP_MUST_CHECK;
+int ike_sk_open(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct, size_t len,
+		const uint8_t *icv) SP_MUST_CHECK;
 /* Decrypt and verify an SK payload in place; *chain gets the inner payloads. */
 int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_pld *sk,
 		    struct cur *chain) SP_MUST_CHECK;
 void ike_send(struct ike *ike, const struct ike_path *path, const uint8_t *msg, size_t len);
-/* Send our request (takes ownership of buf) and arm retransmission. */
-void ike_req_send(struct ike_sa *sa, sp_time now, enum ike_xchg_kind kind, uint8_t *buf,
-		  size_t len);
+/* Send a message: its one datagram or all its fragments (RFC 7383 2.6.1: all of them on
+ * every retransmission). */
+void ike_send_wire(struct ike *ike, const struct ike_path *path, const struct ike_wire *w);
+/* Send our request (takes ownership of w's buffer) and arm retransmission. */
+void ike_req_send(struct ike_sa *sa, sp_time now, enum ike_xchg_kind kind, struct ike_wire *w);
 void ike_req_clear(struct ike_sa *sa);
 /* Send a response (takes ownership) and keep it for retransmitted requests. */
-void ike_resp_send(struct ike_sa *sa, uint32_t msgid, uint8_t *buf, size_t len);
+void ike_resp_send(struct ike_sa *sa, uint32_t msgid, struct ike_wire *w);
+
+/* ikev2_frag.c: RFC 7383 */
+/* Split the inner payload chain (first payload type np) of a message into fragments for
+ * datagrams of size octets; a request keeps the chain (out->plain) for ike_frag_shrink(). */
+int ike_frag_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response, uint32_t msgid,
+		   const uint8_t *inner, size_t inner_len, uint8_t np, uint32_t size,
+		   struct ike_wire *out) SP_MUST_CHECK;
+/* The datagram size this SA's fragments are cut for: [ike] fragment_size, or less when the
+ * peer's fragments were smaller. */
+uint32_t ike_frag_size(const struct ike *ike, const struct ike_sa *sa);
+/* Would this encrypted message (inner chain of inner_len octets) exceed the fragment size
+ * on the SA's path, so that it goes in fragments? */
+bool ike_frag_needed(const struct ike *ike, const struct ike_sa *sa, uint8_t exch,
+		     size_t inner_len);
+/* Our fragmented request went unanswered IKE_FRAG_SHRINK_AFTER times: cut it again in
+ * fragments of IKE_FRAG_SIZE_MIN (RFC 7383 2.5.2). */
+void ike_frag_shrink(struct ike_sa *sa);
+/* The Fragment Number of a message whose first payload is SKF, 0 if unreadable. */
+uint16_t ike_frag_number(const uint8_t *msg, size_t len);
+/*
+ * One message whose first payload is SKF, after the window checks (msg is ours to
+ * decrypt in place). 0 with *whole set (malloc'd, the caller frees and wipes) when it
+ * completed a message: *chain is its inner payloads, *np the first one's type; 0 with
+ * *whole NULL when more fragments are needed; an error when it was dropped (counted).
+ */
+int ike_frag_input(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_hdr *h,
+		   uint8_t **whole, size_t *whole_len, struct cur *chain, uint8_t *np);
+/* Forget a reassembly (slot 0: requests, 1: responses). */
+void ike_frag_reset(struct ike_sa *sa, int slot);
 
 /* ikev2_sa.c */
 struct ike_notify_arg {

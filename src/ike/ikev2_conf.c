@@ -532,6 +532,9 @@ static int read_conn_timers(struct conf_sec *s, struct ike_conn *c)
 	if ((e = conf_get_enum(s, "encap", encap_names, IKE_ENCAP_AUTO, &i)) != 0)
 		return e;
 	c->encap = (enum ike_encap)i;
+	/* RFC 7383: announce IKEV2_FRAGMENTATION_SUPPORTED and fragment when both did. */
+	if ((e = conf_get_bool(s, "fragmentation", true, &c->fragmentation)) != 0)
+		return e;
 	/* RFC 7296 2.23: a host not behind a NAT SHOULD follow its peer's new address. */
 	if ((e = conf_get_bool(s, "dynamic_update", true, &c->dynamic_update)) != 0)
 		return e;
@@ -617,6 +620,7 @@ int ike_conf_read(struct ike *ike, struct conf *conf)
 	ike->natt_port = UDP_PORT_IKE_NATT;
 	ike->cookie_threshold = 32;
 	ike->half_open_timeout = SP_SEC(30);
+	ike->frag_size = IKE_FRAG_SIZE_DEFAULT;
 	if (g != NULL) {
 		if ((e = conf_get_u64(g, "port", UDP_PORT_IKE, 1, 65535, &u)) != 0)
 			return e;
@@ -627,7 +631,10 @@ int ike_conf_read(struct ike *ike, struct conf *conf)
 		if ((e = conf_get_u32(g, "cookie_threshold", 32, 0, 1000000,
 				      &ike->cookie_threshold)) != 0 ||
 		    (e = conf_get_time(g, "half_open_timeout", SP_SEC(30),
-				       &ike->half_open_timeout)) != 0)
+				       &ike->half_open_timeout)) != 0 ||
+		    /* RFC 7383 2.5.1: the IP datagram of one fragment; 576 is IPv4's least. */
+		    (e = conf_get_u32(g, "fragment_size", IKE_FRAG_SIZE_DEFAULT, IKE_FRAG_SIZE_MIN,
+				      65535, &ike->frag_size)) != 0)
 			return e;
 		if (ike->port == ike->natt_port)
 			return conf_fail(g, "port and natt_port must differ");

@@ -19,10 +19,10 @@
 
 #define IKE_BUILD_MAX (16 * 1024) /* largest message spinat builds */
 
-/* Protect an outgoing SK payload: ct (len bytes, padded) is encrypted in place, the ICV
- * written; msg..ct is the header and everything before the ciphertext. */
-static int sk_seal(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct,
-		   size_t len, uint8_t *icv)
+/* Protect an outgoing SK or SKF payload: ct (len bytes, padded) is encrypted in place, the
+ * ICV written; msg..ct is the header and everything before the ciphertext. */
+int ike_sk_seal(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct, size_t len,
+		uint8_t *icv)
 {
 	int r;
 
@@ -36,8 +36,8 @@ static int sk_seal(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uin
 	return 0;
 }
 
-static int sk_open(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct,
-		   size_t len, const uint8_t *icv)
+int ike_sk_open(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct, size_t len,
+		const uint8_t *icv)
 {
 	int r;
 
@@ -70,7 +70,7 @@ static int put_hdr(struct pkt *p, const struct ike_sa *sa, uint8_t exch, bool re
 }
 
 int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool response, uint32_t msgid,
-		  bool encrypt, ike_build_fn fn, void *arg, uint8_t **out, size_t *out_len)
+		  bool encrypt, ike_build_fn fn, void *arg, struct ike_wire *out)
 {
 	struct ike_keys *k = &sa->keys;
 	struct ikev2_pld_writer w, iw;
@@ -78,7 +78,7 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 	uint8_t *ibuf = NULL, *obuf = NULL, *b;
 	int r;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if ((obuf = malloc(IKE_BUILD_MAX + PKT_HEADROOM)) == NULL)
 		return SP_ENOMEM;
 	pkt_init(&p, obuf, IKE_BUILD_MAX + PKT_HEADROOM, PKT_HEADROOM);
@@ -99,6 +99,12 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 		ikev2_pw_init(&iw, &inner);
 		if ((r = fn(sa, &iw, arg)) != 0)
 			goto out;
+		if (ike_frag_needed(ike, sa, exch, inner.len)) {
+			r = ike_frag_build(ike, sa, exch, response, msgid, inner.buf + inner.off,
+					   inner.len, ikev2_pw_first(&iw), ike_frag_size(ike, sa),
+					   out);
+			goto out;
+		}
 		/* 3.14: IV | encrypted (payloads | padding | pad length) | ICV. */
 		plen = inner.len + 1;
 		pad = k->encr == IKEV2_ENCR_AES_CBC ? (16 - plen % 16) % 16 : 0;
@@ -129,16 +135,16 @@ int ike_msg_build(struct ike *ike, struct ike_sa *sa, uint8_t exch, bool respons
 		sk_start += IKEV2_HDR_LEN;
 		ct = b + sk_start + k->iv_len;
 		icv = b + p.len - k->icv_len;
-		if ((r = sk_seal(k, sa->initiator ? 0 : 1, b, sk_start, ct, (size_t)(icv - ct),
-				 icv)) != 0)
+		if ((r = ike_sk_seal(k, sa->initiator ? 0 : 1, b, sk_start, ct, (size_t)(icv - ct),
+				     icv)) != 0)
 			goto out;
 	}
-	if ((*out = malloc(p.len)) == NULL) {
+	if ((out->buf = malloc(p.len)) == NULL) {
 		r = SP_ENOMEM;
 		goto out;
 	}
-	memcpy(*out, pkt_data(&p), p.len);
-	*out_len = p.len;
+	memcpy(out->buf, pkt_data(&p), p.len);
+	out->len = p.len;
 	r = 0;
 out:
 	if (ibuf != NULL) {
@@ -167,7 +173,7 @@ int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ik
 	icv = msg + len - k->icv_len;
 	ctlen = (size_t)(icv - ct);
 	/* Messages from the other end: responder to initiator if we initiated. */
-	if ((r = sk_open(k, sa->initiator ? 1 : 0, msg, body, ct, ctlen, icv)) != 0)
+	if ((r = ike_sk_open(k, sa->initiator ? 1 : 0, msg, body, ct, ctlen, icv)) != 0)
 		return r;
 	padlen = ct[ctlen - 1];
 	if ((size_t)padlen + 1 > ctlen)
@@ -194,6 +200,36 @@ void ike_send(struct ike *ike, const struct ike_path *path, const uint8_t *msg, 
 	ike->p.output(ike->p.output_arg, path, msg, len);
 }
 
+void ike_wire_free(struct ike_wire *w)
+{
+	if (w->plain != NULL) {
+		crypto_wipe(w->plain, w->plain_len);
+		free(w->plain);
+	}
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+void ike_send_wire(struct ike *ike, const struct ike_path *path, const struct ike_wire *w)
+{
+	size_t off = 0;
+
+	if (w->nfrag == 0) {
+		ike_send(ike, path, w->buf, w->len);
+		return;
+	}
+	/* RFC 7383 2.6.1: a message goes whole, every fragment of it, each time. */
+	for (uint16_t i = 0; i < w->nfrag && off + 2 <= w->len; i++) {
+		size_t flen = sp_load_be16(w->buf + off);
+
+		if (off + 2 + flen > w->len)
+			break;
+		ike_ctr(ike, IKE_CTR_FRAG_TX);
+		ike_send(ike, path, w->buf + off + 2, flen);
+		off += 2 + flen;
+	}
+}
+
 static sp_time retransmit_delay(const struct ike_conn *c, unsigned tries)
 {
 	/* Exponential back-off (RFC 7296 2.1): timeout * 2^tries, capped at 2^6. */
@@ -202,29 +238,31 @@ static sp_time retransmit_delay(const struct ike_conn *c, unsigned tries)
 
 void ike_req_clear(struct ike_sa *sa)
 {
-	free(sa->req.buf);
+	ike_wire_free(&sa->req.msg);
+	ike_frag_reset(sa, 1); /* an answer in pieces to a request we no longer wait for */
 	crypto_dh_free(sa->req.dh);
 	memset(&sa->req, 0, sizeof(sa->req));
 	sa->req.kind = IKE_X_NONE;
 }
 
-void ike_req_send(struct ike_sa *sa, sp_time now, enum ike_xchg_kind kind, uint8_t *buf, size_t len)
+void ike_req_send(struct ike_sa *sa, sp_time now, enum ike_xchg_kind kind, struct ike_wire *w)
 {
-	free(sa->req.buf);
+	ike_wire_free(&sa->req.msg);
+	ike_frag_reset(sa, 1);
 	sa->req.kind = kind;
-	sa->req.buf = buf;
-	sa->req.len = len;
+	sa->req.msg = *w;
+	memset(w, 0, sizeof(*w));
 	sa->req.tries = 0;
 	sa->req.next = now + retransmit_delay(sa->conn, 0);
-	ike_send(sa->ike, &sa->path, buf, len);
+	ike_send_wire(sa->ike, &sa->path, &sa->req.msg);
 }
 
-void ike_resp_send(struct ike_sa *sa, uint32_t msgid, uint8_t *buf, size_t len)
+void ike_resp_send(struct ike_sa *sa, uint32_t msgid, struct ike_wire *w)
 {
-	free(sa->resp);
-	sa->resp = buf;
-	sa->resp_len = len;
+	ike_wire_free(&sa->resp);
+	sa->resp = *w;
+	memset(w, 0, sizeof(*w));
 	sa->resp_msgid = msgid;
 	sa->have_resp = true;
-	ike_send(sa->ike, &sa->path, buf, len);
+	ike_send_wire(sa->ike, &sa->path, &sa->resp);
 }

@@ -594,6 +594,8 @@ const char *ikev2_notify_name(uint16_t type)
 		return "USE_TRANSPORT_MODE";
 	case IKEV2_N_REKEY_SA:
 		return "REKEY_SA";
+	case IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED:
+		return "IKEV2_FRAGMENTATION_SUPPORTED";
 	case IKEV2_N_SIGNATURE_HASH_ALGORITHMS:
 		return "SIGNATURE_HASH_ALGORITHMS";
 	default:

@@ -8,6 +8,7 @@
 #include "ike/ike_priv.h"
 
 #include "base/addr.h"
+#include "crypto/crypto.h"
 
 #include <stdio.h>
 
@@ -56,8 +57,9 @@ void ike_sa_free(struct ike_sa *sa)
 			o->req.new_sa = NULL;
 	}
 	ike_req_clear(sa);
+	ike_frag_reset(sa, 0);
 	crypto_dh_free(sa->dh);
-	free(sa->resp);
+	ike_wire_free(&sa->resp);
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->cookie);
@@ -118,6 +120,25 @@ int ike_build_notify(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 
 /* ---- common input ---- */
 
+/* A request we answered already came again (2.1): the same answer, whole. */
+static void resend_response(struct ike_sa *sa, const uint8_t *msg, size_t len,
+			    const struct ikev2_hdr *h)
+{
+	struct ike *ike = sa->ike;
+
+	/* RFC 7383 2.6.1: of a fragmented request only fragment 1 brings the answer back,
+	 * so a retransmission of n fragments does not cause n answers. */
+	if (h->ike_np == IKEV2_PLD_SKF && ike_frag_number(msg, len) != 1) {
+		ike_ctr(ike, IKE_CTR_DROP_FRAG_RETRANSMIT);
+		return;
+	}
+	ike_ctr(ike, IKE_CTR_RESPONSE_RESENT);
+	ike_send_wire(ike, &sa->path, &sa->resp);
+}
+
+static void dispatch(struct ike_sa *sa, sp_time now, const struct ike_path *path,
+		     struct ikev2_msg *m, struct cur *chain, uint8_t np);
+
 void ike_sa_input(struct ike_sa *sa, sp_time now, const struct ike_path *path, uint8_t *msg,
 		  size_t len, struct ikev2_msg *m, struct ikev2_pld_iter *it)
 {
@@ -125,6 +146,7 @@ void ike_sa_input(struct ike_sa *sa, sp_time now, const struct ike_path *path, u
 	const struct ikev2_hdr *h = &m->hdr;
 	bool response = ikev2_is_response(h);
 	struct ikev2_pld sk;
+	struct cur chain;
 	bool has_sk;
 	int r;
 
@@ -132,16 +154,28 @@ void ike_sa_input(struct ike_sa *sa, sp_time now, const struct ike_path *path, u
 	if (!response) {
 		if (h->ike_msgid != sa->msgid_expect) {
 			if (sa->have_resp && h->ike_msgid == sa->resp_msgid &&
-			    h->ike_msgid + 1 == sa->msgid_expect) {
-				ike_ctr(ike, IKE_CTR_RESPONSE_RESENT);
-				ike_send(ike, &sa->path, sa->resp, sa->resp_len);
-			} else {
+			    h->ike_msgid + 1 == sa->msgid_expect)
+				resend_response(sa, msg, len, h);
+			else
 				ike_ctr(ike, IKE_CTR_DROP_MSGID);
-			}
 			return;
 		}
 	} else if (sa->req.kind == IKE_X_NONE || h->ike_msgid != sa->req.msgid) {
 		ike_ctr(ike, IKE_CTR_DROP_RESPONSE_UNEXPECTED);
+		return;
+	}
+	if (h->ike_np == IKEV2_PLD_SKF) {
+		/* RFC 7383 2.6: one fragment; the message is handled when all are in. */
+		uint8_t *whole;
+		size_t wlen;
+		uint8_t np;
+
+		if (ike_frag_input(sa, msg, len, h, &whole, &wlen, &chain, &np) != 0 ||
+		    whole == NULL)
+			return;
+		dispatch(sa, now, path, m, &chain, np);
+		crypto_wipe(whole, wlen);
+		free(whole);
 		return;
 	}
 	if ((r = ikev2_msg_parse(m, it, &sk, &has_sk)) != 0) {
@@ -160,21 +194,36 @@ void ike_sa_input(struct ike_sa *sa, sp_time now, const struct ike_path *path, u
 		ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
 		return;
 	}
-	{
-		struct cur chain;
-		struct ikev2_pld_iter inner;
+	/* 2.21.2: a message that fails its integrity check is dropped silently. */
+	if ((r = ike_msg_decrypt(sa, msg, len, &sk, &chain)) != 0) {
+		ike_ctr(ike, r == SP_EAUTH ? IKE_CTR_DROP_INTEGRITY : IKE_CTR_DROP_MALFORMED);
+		return;
+	}
+	/* The message came whole after all: pieces of it held are of no use (RFC 7383). */
+	ike_frag_reset(sa, response ? 1 : 0);
+	dispatch(sa, now, path, m, &chain, sk.pld_np);
+}
 
-		/* 2.21.2: a message that fails its integrity check is dropped silently. */
-		if ((r = ike_msg_decrypt(sa, msg, len, &sk, &chain)) != 0) {
-			ike_ctr(ike,
-				r == SP_EAUTH ? IKE_CTR_DROP_INTEGRITY : IKE_CTR_DROP_MALFORMED);
-			return;
-		}
-		ikev2_pld_iter_init_chain(&inner, &chain, sk.pld_np);
-		if (ikev2_msg_parse(m, &inner, &sk, &has_sk) != 0 || has_sk) {
-			ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
-			return;
-		}
+/* The protected payloads of an authenticated message (chain, first type np) to its
+ * exchange. */
+static void dispatch(struct ike_sa *sa, sp_time now, const struct ike_path *path,
+		     struct ikev2_msg *m, struct cur *chain, uint8_t np)
+{
+	struct ike *ike = sa->ike;
+	const struct ikev2_hdr *h = &m->hdr;
+	bool response = ikev2_is_response(h);
+	struct ikev2_pld_iter inner;
+	struct ikev2_pld sk;
+	bool has_sk;
+
+	ikev2_pld_iter_init_chain(&inner, chain, np);
+	if (ikev2_msg_parse(m, &inner, &sk, &has_sk) != 0 || has_sk) {
+		ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
+		return;
+	}
+	if (h->ike_exch == IKEV2_EXCH_IKE_SA_INIT) {
+		ike_ctr(ike, IKE_CTR_DROP_STATE); /* never protected */
+		return;
 	}
 	sa->last_rx = now;
 	ike_sa_update_path(sa, path);
@@ -265,8 +314,7 @@ void ike_sa_delete_now(struct ike_sa *sa, sp_time now, bool tell_peer, const cha
 {
 	struct ike *ike = sa->ike;
 	bool was_up = sa->state == IKE_SA_ESTABLISHED;
-	uint8_t *msg;
-	size_t len;
+	struct ike_wire msg;
 
 	(void)now;
 	if (sa->state == IKE_SA_DEAD)
@@ -278,11 +326,11 @@ void ike_sa_delete_now(struct ike_sa *sa, sp_time now, bool tell_peer, const cha
 	if (tell_peer && was_up &&
 	    ike_msg_build(ike, sa, IKEV2_EXCH_INFORMATIONAL, false,
 			  sa->req.kind != IKE_X_NONE ? sa->req.msgid : sa->msgid_next, true,
-			  build_delete_ike, NULL, &msg, &len) == 0) {
+			  build_delete_ike, NULL, &msg) == 0) {
 		if (sa->req.kind == IKE_X_NONE)
 			sa->msgid_next++;
-		ike_send(ike, &sa->path, msg, len);
-		free(msg);
+		ike_send_wire(ike, &sa->path, &msg);
+		ike_wire_free(&msg);
 	}
 	ike_req_clear(sa);
 	if (was_up) {
@@ -327,7 +375,9 @@ void ike_sa_tick(struct ike_sa *sa, sp_time now)
 		sa->req.tries++;
 		sa->req.next = now + (c->retransmit_timeout << SP_MIN(sa->req.tries, 6u));
 		ike_ctr(ike, IKE_CTR_RETRANSMIT);
-		ike_send(ike, &sa->path, sa->req.buf, sa->req.len);
+		if (sa->req.tries == IKE_FRAG_SHRINK_AFTER)
+			ike_frag_shrink(sa);
+		ike_send_wire(ike, &sa->path, &sa->req.msg);
 	}
 	if (sa->state == IKE_SA_INIT_DONE && now >= sa->half_open_until) {
 		/* A half-open SA whose IKE_AUTH never came. */

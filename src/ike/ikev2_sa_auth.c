@@ -326,8 +326,7 @@ int ike_sa_send_auth_request(struct ike_sa *sa, sp_time now)
 {
 	struct auth_arg *a = calloc(1, sizeof(*a));
 	uint8_t auth[CRYPTO_SIG_MAX];
-	uint8_t *msg;
-	size_t len;
+	struct ike_wire msg;
 	int r;
 
 	if (a == NULL)
@@ -341,11 +340,11 @@ int ike_sa_send_auth_request(struct ike_sa *sa, sp_time now)
 	a->initial_contact = only_sa(sa) && sa->conn->unique != IKE_UNIQUE_NEVER;
 	sa->req.msgid = sa->msgid_next++;
 	if ((r = ike_msg_build(sa->ike, sa, IKEV2_EXCH_IKE_AUTH, false, sa->req.msgid, true,
-			       build_auth, a, &msg, &len)) != 0)
+			       build_auth, a, &msg)) != 0)
 		goto out;
 	sa->state = IKE_SA_AUTH_SENT;
 	sa->want_child = false;
-	ike_req_send(sa, now, IKE_X_AUTH, msg, len);
+	ike_req_send(sa, now, IKE_X_AUTH, &msg);
 out:
 	crypto_wipe(auth, sizeof(auth));
 	free(a);
@@ -373,13 +372,12 @@ static const struct ike_conn *auth_conn(struct ike_sa *sa, const struct ikev2_ms
 static void auth_failed(struct ike_sa *sa, sp_time now, uint32_t msgid, const char *why)
 {
 	struct ike_notify_arg n = { IKEV2_N_AUTHENTICATION_FAILED, NULL, 0 };
-	uint8_t *msg;
-	size_t len;
+	struct ike_wire msg;
 
 	ike_ctr(sa->ike, IKE_CTR_AUTH_FAILED);
 	if (ike_msg_build(sa->ike, sa, IKEV2_EXCH_IKE_AUTH, true, msgid, true, ike_build_notify, &n,
-			  &msg, &len) == 0)
-		ike_resp_send(sa, msgid, msg, len);
+			  &msg) == 0)
+		ike_resp_send(sa, msgid, &msg);
 	sa->no_retry = true;
 	ike_sa_fail(sa, now, IKE_EV_AUTH_FAILED, why);
 }
@@ -447,8 +445,7 @@ void ike_sa_input_auth_request(struct ike_sa *sa, sp_time now, const struct ikev
 	struct auth_arg *a;
 	uint8_t auth[CRYPTO_SIG_MAX];
 	char who[256], why[CRYPTO_WHY_MAX];
-	uint8_t *msg;
-	size_t len;
+	struct ike_wire msg;
 
 	sa->msgid_expect++;
 	auth_who(sa, m, who, sizeof(who));
@@ -497,9 +494,9 @@ void ike_sa_input_auth_request(struct ike_sa *sa, sp_time now, const struct ikev
 	a->auth = auth;
 	established(sa, now);
 	a->child_error = auth_child(sa, now, m, &a->child);
-	if (ike_msg_build(ike, sa, IKEV2_EXCH_IKE_AUTH, true, msgid, true, build_auth, a, &msg,
-			  &len) == 0)
-		ike_resp_send(sa, msgid, msg, len);
+	if (ike_msg_build(ike, sa, IKEV2_EXCH_IKE_AUTH, true, msgid, true, build_auth, a, &msg) ==
+	    0)
+		ike_resp_send(sa, msgid, &msg);
 	if (a->child != NULL) {
 		ike_ctr(ike, IKE_CTR_CHILD_UP);
 		IKE_LOG(ike, SP_LOG_INFO, "%s: CHILD SA %08x_i %08x_o installed", c->name,
@@ -522,15 +519,14 @@ out:
 static void notify_auth_failed(struct ike_sa *sa)
 {
 	struct ike_notify_arg n = { IKEV2_N_AUTHENTICATION_FAILED, NULL, 0 };
-	uint8_t *msg;
-	size_t len;
+	struct ike_wire msg;
 
 	if (ike_msg_build(sa->ike, sa, IKEV2_EXCH_INFORMATIONAL, false, sa->msgid_next, true,
-			  ike_build_notify, &n, &msg, &len) != 0)
+			  ike_build_notify, &n, &msg) != 0)
 		return;
 	sa->msgid_next++;
-	ike_send(sa->ike, &sa->path, msg, len);
-	free(msg);
+	ike_send_wire(sa->ike, &sa->path, &msg);
+	ike_wire_free(&msg);
 }
 
 void ike_sa_input_auth_response(struct ike_sa *sa, sp_time now, const struct ikev2_msg *m)

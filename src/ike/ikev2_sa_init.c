@@ -118,8 +118,7 @@ static void init_reply_notify(struct ike *ike, const struct ike_path *path, uint
 	struct ike_sa tmp;
 	struct ike_conn c;
 	struct ike_notify_arg n = { type, data, len };
-	uint8_t *msg;
-	size_t mlen;
+	struct ike_wire msg;
 
 	memset(&tmp, 0, sizeof(tmp));
 	memset(&c, 0, sizeof(c));
@@ -127,10 +126,10 @@ static void init_reply_notify(struct ike *ike, const struct ike_path *path, uint
 	tmp.conn = &c;
 	tmp.spi_i = spi_i;
 	if (ike_msg_build(ike, &tmp, IKEV2_EXCH_IKE_SA_INIT, true, 0, false, ike_build_notify, &n,
-			  &msg, &mlen) != 0)
+			  &msg) != 0)
 		return;
-	ike_send(ike, path, msg, mlen);
-	free(msg);
+	ike_send_wire(ike, path, &msg);
+	ike_wire_free(&msg);
 }
 
 /* ---- IKE_SA_INIT ---- */
@@ -157,6 +156,11 @@ static int build_init(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 				 sa->initiator ? sa->ni_len : sa->nr_len)) != 0 ||
 	    (r = put_nat_d(sa, w, a->nat_spi_r)) != 0)
 		return r;
+	/* RFC 7383 2.3: the initiator announces support; the responder answers in kind only
+	 * when the initiator did. No SPI, no data. */
+	if ((sa->initiator ? sa->conn->fragmentation : sa->frag) &&
+	    (r = ikev2_put_notify(w, 0, 0, 0, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0)) != 0)
+		return r;
 	if (!sa->initiator && sa->conn->auth == IKEV2_AUTH_SIG) {
 		const uint8_t *ids;
 		size_t idlen;
@@ -175,8 +179,7 @@ static int send_init_request(struct ike_sa *sa, sp_time now)
 	struct ikev2_algs props[IKE_PROPS_MAX];
 	uint16_t g = crypto_dh_group(sa->dh);
 	size_t n = 0;
-	uint8_t *msg;
-	size_t len;
+	struct ike_wire msg;
 	int r;
 
 	/* Proposals with the group of our KE payload first (2.7: the KE must match the
@@ -190,19 +193,19 @@ static int send_init_request(struct ike_sa *sa, sp_time now)
 	a.props = props;
 	a.nprops = n;
 	if ((r = ike_msg_build(sa->ike, sa, IKEV2_EXCH_IKE_SA_INIT, false, 0, false, build_init, &a,
-			       &msg, &len)) != 0)
+			       &msg)) != 0)
 		return r;
 	/* 2.15: RealMessage1 is the request as last sent. */
 	free(sa->init_req);
-	if ((sa->init_req = malloc(len)) == NULL) {
-		free(msg);
+	if ((sa->init_req = malloc(msg.len)) == NULL) {
+		ike_wire_free(&msg);
 		return SP_ENOMEM;
 	}
-	memcpy(sa->init_req, msg, len);
-	sa->init_req_len = len;
+	memcpy(sa->init_req, msg.buf, msg.len);
+	sa->init_req_len = msg.len;
 	sa->msgid_next = 1;
 	sa->req.msgid = 0;
-	ike_req_send(sa, now, IKE_X_INIT, msg, len);
+	ike_req_send(sa, now, IKE_X_INIT, &msg);
 	return 0;
 }
 
@@ -261,8 +264,7 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 	struct ike_sa *sa;
 	struct init_arg a;
 	unsigned half_open;
-	uint8_t *resp;
-	size_t rlen;
+	struct ike_wire resp;
 	int r;
 
 	/* A retransmitted request of a half-open SA gets the same answer (2.1). */
@@ -272,7 +274,7 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 		    sa->path.remote_port == path->remote_port) {
 			if (sa->state == IKE_SA_INIT_DONE && sa->have_resp && sa->resp_msgid == 0) {
 				ike_ctr(ike, IKE_CTR_RESPONSE_RESENT);
-				ike_send(ike, &sa->path, sa->resp, sa->resp_len);
+				ike_send_wire(ike, &sa->path, &sa->resp);
 			} else {
 				ike_ctr(ike, IKE_CTR_DROP_STATE);
 			}
@@ -367,32 +369,34 @@ void ike_sa_input_init_request(struct ike *ike, sp_time now, const struct ike_pa
 		goto fail;
 	nat_detect(sa, m, 0);
 	sa->sha_sig = ikev2_msg_notify(m, IKEV2_N_SIGNATURE_HASH_ALGORITHMS) != NULL;
+	sa->frag = c->fragmentation &&
+		   ikev2_msg_notify(m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 	a.props = &sa->algs;
 	a.nprops = 1;
 	a.nat_spi_r = sa->spi_r;
 	/* The DH key pair must exist for the response's KE, so derive after building. */
-	if (ike_msg_build(ike, sa, IKEV2_EXCH_IKE_SA_INIT, true, 0, false, build_init, &a, &resp,
-			  &rlen) != 0)
+	if (ike_msg_build(ike, sa, IKEV2_EXCH_IKE_SA_INIT, true, 0, false, build_init, &a, &resp) !=
+	    0)
 		goto fail;
 	if (derive_ike(sa, m) != 0) {
 		ike_ctr(ike, IKE_CTR_DROP_MALFORMED);
 		IKE_LOG_RL(ike, now, SP_LOG_INFO, "%s: IKE_SA_INIT: bad KE data", c->name);
-		free(resp);
+		ike_wire_free(&resp);
 		init_reply_notify(ike, path, m->hdr.ike_ispi, IKEV2_N_INVALID_SYNTAX, NULL, 0);
 		goto fail;
 	}
-	if ((sa->init_req = malloc(len)) == NULL || (sa->init_resp = malloc(rlen)) == NULL) {
-		free(resp);
+	if ((sa->init_req = malloc(len)) == NULL || (sa->init_resp = malloc(resp.len)) == NULL) {
+		ike_wire_free(&resp);
 		goto fail;
 	}
 	memcpy(sa->init_req, msg, len);
 	sa->init_req_len = len;
-	memcpy(sa->init_resp, resp, rlen);
-	sa->init_resp_len = rlen;
+	memcpy(sa->init_resp, resp.buf, resp.len);
+	sa->init_resp_len = resp.len;
 	sa->state = IKE_SA_INIT_DONE;
 	sa->msgid_expect = 1;
 	sa->half_open_until = now + ike->half_open_timeout;
-	ike_resp_send(sa, 0, resp, rlen);
+	ike_resp_send(sa, 0, &resp);
 	return;
 fail:
 	sa->state = IKE_SA_DEAD;
@@ -486,6 +490,8 @@ void ike_sa_input_init_response(struct ike_sa *sa, sp_time now, const uint8_t *m
 	sa->nr_len = m->nonce.len;
 	nat_detect(sa, m, sa->spi_r);
 	sa->sha_sig = ikev2_msg_notify(m, IKEV2_N_SIGNATURE_HASH_ALGORITHMS) != NULL;
+	sa->frag = sa->conn->fragmentation &&
+		   ikev2_msg_notify(m, IKEV2_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 	if (derive_ike(sa, m) != 0) {
 		ike_sa_fail(sa, now, IKE_EV_CONNECT_FAILED, "key exchange failed");
 		return;

@@ -89,12 +89,11 @@ static int build_info(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 
 static void respond(struct ike_sa *sa, const struct ikev2_msg *m, ike_build_fn fn, void *arg)
 {
-	uint8_t *msg;
-	size_t len;
+	struct ike_wire msg;
 
-	if (ike_msg_build(sa->ike, sa, m->hdr.ike_exch, true, m->hdr.ike_msgid, true, fn, arg, &msg,
-			  &len) == 0)
-		ike_resp_send(sa, m->hdr.ike_msgid, msg, len);
+	if (ike_msg_build(sa->ike, sa, m->hdr.ike_exch, true, m->hdr.ike_msgid, true, fn, arg,
+			  &msg) == 0)
+		ike_resp_send(sa, m->hdr.ike_msgid, &msg);
 }
 
 void ike_xchg_reply_error(struct ike_sa *sa, const struct ikev2_msg *m, uint16_t type,
@@ -109,15 +108,13 @@ void ike_xchg_reply_error(struct ike_sa *sa, const struct ikev2_msg *m, uint16_t
 static int send_request(struct ike_sa *sa, sp_time now, uint8_t exch, enum ike_xchg_kind kind,
 			ike_build_fn fn, void *arg)
 {
-	uint8_t *msg;
-	size_t len;
+	struct ike_wire msg;
 	int r;
 
-	if ((r = ike_msg_build(sa->ike, sa, exch, false, sa->msgid_next, true, fn, arg, &msg,
-			       &len)) != 0)
+	if ((r = ike_msg_build(sa->ike, sa, exch, false, sa->msgid_next, true, fn, arg, &msg)) != 0)
 		return r;
 	sa->req.msgid = sa->msgid_next++;
-	ike_req_send(sa, now, kind, msg, len);
+	ike_req_send(sa, now, kind, &msg);
 	return 0;
 }
 

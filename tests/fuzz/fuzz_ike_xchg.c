@@ -132,9 +132,9 @@ static bool swap(struct h_world *w, struct h_msg *m)
 {
 	struct ike_sa *rsa, *isa;
 	struct ikev2_pld sk = { 0 };
-	uint8_t copy[16384], *out = NULL;
+	uint8_t copy[16384];
+	struct ike_wire out;
 	uint64_t spi_i;
-	size_t olen;
 	struct cur chain;
 
 	if (!fz.armed || fz.done || m->to != 1 || m->len < IKEV2_HDR_LEN + 4 ||
@@ -157,9 +157,17 @@ static bool swap(struct h_world *w, struct h_msg *m)
 	fz.first = sk.pld_np;
 	mutate();
 	if (ike_msg_build(w->n[0].ike, isa, fz.exch, false, sp_load_be32(m->data + 20), true,
-			  put_chain, NULL, &out, &olen) == 0) {
-		ike_input(w->n[1].ike, w->now, &m->path, out, olen);
-		free(out);
+			  put_chain, NULL, &out) == 0) {
+		/* one datagram, or (RFC 7383) its fragments, each behind its 2-octet length */
+		if (out.nfrag == 0)
+			ike_input(w->n[1].ike, w->now, &m->path, out.buf, out.len);
+		for (size_t off = 0; out.nfrag > 0 && off + 2 <= out.len;) {
+			size_t flen = sp_load_be16(out.buf + off);
+
+			ike_input(w->n[1].ike, w->now, &m->path, out.buf + off + 2, flen);
+			off += 2 + flen;
+		}
+		ike_wire_free(&out);
 	}
 	return false;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tshark, an independent IKEv2 decoder, reads every kind of IKE message spinat sends
 # (written by ike_tshark_pcap: IKE_SA_INIT with COOKIE and INVALID_KE_PAYLOAD, IKE_AUTH,
-# CREATE_CHILD_SA, INFORMATIONAL; AES-GCM and AES-CBC + HMAC; ports 500 and 4500) with
+# also in RFC 7383 fragments, CREATE_CHILD_SA, INFORMATIONAL; AES-GCM and AES-CBC + HMAC;
+# ports 500 and 4500) with
 # spinat's key log as its ikev2_decryption_table; with PSK and with certificates (RSA and
 # ECDSA, RFC 7427 signatures, CERT and CERTREQ payloads), and must find: every frame ISAKMP, no
 # malformed packet and no expert info, every SK payload decrypted and every ICV correct.
@@ -38,11 +39,18 @@ malformed=$(tshark -n -r "$work/ike.pcap" -Y _ws.malformed -T fields -e frame.nu
 	wc -l)
 tshark -n -r "$work/ike.pcap" -V 2>/dev/null >"$work/verbose"
 enc=$(grep -c "Payload: Encrypted and Authenticated (46)" "$work/verbose")
+# RFC 7383 fragments: each decrypted and its ICV checked on its own, the message reassembled
+skf=$(grep -c "Payload: Encrypted and Authenticated Fragment (53)" "$work/verbose")
+reasm=$(tshark -n -r "$work/ike.pcap" 2>/dev/null | grep -c "IKE_AUTH.*(fragment [0-9]*/[0-9]*) (reassembled)")
 dec=$(grep -c "Decrypted Data" "$work/verbose")
 good=$(grep -c "Integrity Checksum Data: .*\[correct\]" "$work/verbose")
 bad=$(grep -c "incorrect" "$work/verbose")
-echo "frames $frames, ISAKMP $isakmp, SK payloads $enc, decrypted $dec, ICV correct $good," \
-	"incorrect $bad, malformed $malformed, expert info $expert"
+echo "frames $frames, ISAKMP $isakmp, SK payloads $enc, SKF payloads $skf (messages" \
+	"reassembled $reasm), decrypted $dec, ICV correct $good, incorrect $bad, malformed" \
+	"$malformed, expert info $expert"
+[ "$skf" -ge 8 ] && [ "$reasm" -eq 4 ] ||
+	{ echo "FAIL: IKE_AUTH in fragments not decoded (4 messages, both ciphers)"; fail=1; }
+enc=$((enc + skf))
 [ "$frames" -ge 50 ] || { echo "FAIL: too few frames"; fail=1; }
 for want in "Payload: Certificate (37)" "Payload: Certificate Request (38)" \
 	"Digital Signature (14)" "SIGNATURE_HASH_ALGORITHMS" "Non-ESP Marker" "COOKIE" \

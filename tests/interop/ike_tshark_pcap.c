@@ -125,6 +125,26 @@ int main(int argc, char **argv)
 			 "remote_id = a.example\nlocal_ts = 10.2.0.0/24\nremote_ts = 10.1.0.0/24\n",
 			 dir, dir, dir);
 		scenario(ci, cr, false, keys, 3);
+		/* The same in IKE fragments (RFC 7383) of 576 octets: IKE_AUTH goes in pieces
+		 * both ways, with AES-GCM and with AES-CBC + HMAC. */
+		for (int cbc = 0; cbc < 2; cbc++) {
+			const char *x = cbc ? "ike = aes256-sha256-ecp256\n" : "";
+
+			snprintf(ci, sizeof(ci),
+				 "[ike]\nfragment_size = 576\n[conn c]\nlocal = 10.0.0.1\n"
+				 "remote = 10.0.0.2\nauto = start\nauth = pubkey\ncert = %s/a.pem\n"
+				 "key = %s/a.key\nca = %s/ca.pem\nlocal_id = a.example\n"
+				 "remote_id = 10.0.0.2\nlocal_ts = 10.1.0.0/24\n"
+				 "remote_ts = 10.2.0.0/24\ndpd_delay = 30s\n%s",
+				 dir, dir, dir, x);
+			snprintf(cr, sizeof(cr),
+				 "[ike]\nfragment_size = 576\n[conn c]\nlocal = 10.0.0.2\n"
+				 "remote = %%any\nauth = pubkey\ncert = %s/b.pem\nkey = %s/b.key\n"
+				 "ca = %s/ca.pem\nlocal_id = 10.0.0.2\nremote_id = a.example\n"
+				 "local_ts = 10.2.0.0/24\nremote_ts = 10.1.0.0/24\n%s",
+				 dir, dir, dir, x);
+			scenario(ci, cr, cbc == 1, keys, 4 + (uint64_t)cbc);
+		}
 	}
 	fclose(keys);
 	io_pcap_close_write(pw);

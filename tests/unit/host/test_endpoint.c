@@ -554,6 +554,27 @@ static void test_long_ike_message(void **state)
 	assert_int_equal(sp_ctr_get(&w->ctrs, "host", "drop_ike_too_long"), 2);
 }
 
+/* IKE fragments (RFC 7383) are cut to what a packet buffer holds, and never below 576. */
+static void test_ike_fragment_size(void **state)
+{
+	struct world *w;
+
+	setup_ike(state); /* buffers of 4096: [ike] fragment_size's 1280 */
+	w = *state;
+	assert_int_equal(ike_fragment_size(endpoint_ike(w->ep1)), 1280);
+	teardown(state);
+	pool_bufsize = 1024; /* 768 after the headroom */
+	setup_ike(state);
+	w = *state;
+	assert_int_equal(ike_fragment_size(endpoint_ike(w->ep1)), 1024 - 256);
+	teardown(state);
+	pool_bufsize = 600;
+	setup_ike(state);
+	pool_bufsize = 4096;
+	w = *state;
+	assert_int_equal(ike_fragment_size(endpoint_ike(w->ep1)), 576);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +585,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deadline_and_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spi_policy_and_events, setup_ike, teardown),
 		cmocka_unit_test_teardown(test_long_ike_message, teardown),
+		cmocka_unit_test_teardown(test_ike_fragment_size, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -410,6 +410,19 @@ static void psk_from_file(void **state)
 	rmdir(dir);
 }
 
+/* A connection for the selector tests: its local_ts (and remote_ts) lines follow. */
+#define TS_CONN "[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk = sharedsecret1\n"
+
+/* local_ts = text is refused with an error naming why. */
+static void ts_refused(const char *text, const char *why)
+{
+	char conf[256], err[512];
+
+	snprintf(conf, sizeof(conf), TS_CONN "local_ts = %s\n", text);
+	assert_int_equal(try_conf(conf, err, sizeof(err)), SP_ECONFIG);
+	assert_non_null(strstr(err, why));
+}
+
 /* Selectors with [PROTO/PORT] (RFC 7296 3.13.1's IP Protocol ID and port range). */
 static void ts_proto_port(void **state)
 {
@@ -419,16 +432,14 @@ static void ts_proto_port(void **state)
 	struct ike_ts pub[2];
 	struct conf *c = NULL;
 	struct ike *ike = NULL;
-	char err[512];
 
 	(void)state;
 	sp_xoshiro_seed(&rng, 1);
-	assert_int_equal(
-		conf_parse_string("[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\n"
-				  "psk = sharedsecret1\nlocal_ts = dynamic[tcp/41001], "
-				  "10.1.0.0/24[17/1000-1999]\nremote_ts = 10.0.0.2[icmp]\n",
-				  "t", &c),
-		0);
+	assert_int_equal(conf_parse_string(TS_CONN "local_ts = dynamic[tcp/41001], "
+						   "10.1.0.0/24[17/1000-1999]\nremote_ts = "
+						   "10.0.0.2[icmp]\n",
+					   "t", &c),
+			 0);
 	assert_int_equal(ike_new(&p, c, &ike), 0);
 	assert_int_equal(ike_conn_info(ike, "c", &ci), 0);
 	assert_int_equal(ci.n_local_ts, 2);
@@ -450,21 +461,9 @@ static void ts_proto_port(void **state)
 	assert_int_equal(ike_conn_set_public(ike, "nope", pub, 2), SP_ENOTFOUND);
 	ike_free(ike);
 	conf_free(c);
-	assert_int_equal(try_conf("[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk = "
-				  "sharedsecret1\nlocal_ts = dynamic[tcp/70000]\n",
-				  err, sizeof(err)),
-			 SP_ECONFIG);
-	assert_non_null(strstr(err, "'70000' is not a port or LO-HI"));
-	assert_int_equal(try_conf("[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk = "
-				  "sharedsecret1\nlocal_ts = dynamic[sctp]\n",
-				  err, sizeof(err)),
-			 SP_ECONFIG);
-	assert_non_null(strstr(err, "'sctp' is not a protocol"));
-	assert_int_equal(try_conf("[conn c]\nlocal = 10.0.0.1\nremote = 10.0.0.2\npsk = "
-				  "sharedsecret1\nlocal_ts = dynamic[tcp/80\n",
-				  err, sizeof(err)),
-			 SP_ECONFIG);
-	assert_non_null(strstr(err, "without a closing"));
+	ts_refused("dynamic[tcp/70000]", "'70000' is not a port or LO-HI");
+	ts_refused("dynamic[sctp]", "'sctp' is not a protocol");
+	ts_refused("dynamic[tcp/80", "without a closing");
 }
 
 static void leased_spi_from_list(void **state)
