@@ -21,9 +21,12 @@
 # them; the machine's other users hardly touch either), and spinatd's own CPU per packet
 # (its miss path). With RUNS > 1, min and median of both.
 #
-#   [MODES="kernel stack redirect nfqueue nfqueue2"] tools/bench-gateway.sh [BUILD] [SECONDS] [RUNS] [CASES...]
+#   [MODES="forward kernel stack redirect nfqueue nfqueue2"] tools/bench-gateway.sh [BUILD] [SECONDS] [RUNS] [CASES...]
 #
-# MODES picks the gateways: kernel (MASQUERADE), stack, redirect (spinatd's fast path with
+# MODES picks the gateways: forward (no NAT at all, the routing namespace alone: the
+# ceiling of anything that translates and then lets the stack forward; its packets arrive
+# untranslated, so all count as misdelivered), kernel (MASQUERADE), stack, redirect
+# (spinatd's fast path with
 # fastpath_forward = stack or redirect), nfqueue (spinatd with fastpath = off: every packet
 # is a miss, so its rate is the miss path's), nfqueue2 (the same on two queues,
 # nfqueue_queues = 2, a thread each). spinatd installs its own rules (rules = yes).
@@ -33,7 +36,7 @@ secs=${2:-3}
 runs=${3:-1}
 shift 3 2>/dev/null || shift $#
 cases=${*:-udp-64 udp-10k esp-masq esp-spihash}
-modes=${MODES:-kernel stack redirect}
+modes=${MODES:-forward kernel stack redirect}
 spinatd=$build/apps/spinatd blast=$build/bench/gw-blast spinat=$build/apps/spinat
 
 [ "$(id -u)" -eq 0 ] || { echo "bench-gateway: needs root (network namespaces)"; exit 1; }
@@ -88,6 +91,7 @@ pool = 192.0.2.1
 strategy = $2
 max_mappings = 65536
 host_max_ports = 16384
+host_max_esp = 4096
 fastpath = $(case $3 in nfqueue*) echo off ;; *) echo on ;; esac)
 fastpath_forward = $([ "$3" = redirect ] && echo redirect || echo stack)
 nfqueue_queues = $([ "$3" = nfqueue2 ] && echo 2 || echo 1)
@@ -128,16 +132,32 @@ run_case() { # CASE kernel|stack|redirect|nfqueue|nfqueue2 -> prints one row, ap
 	*) echo "bench-gateway: unknown case $c"; exit 1 ;;
 	esac
 	setup
-	if [ "$gwk" = kernel ]; then gateway kernel; else gateway spinatd "$strat" "$gwk"; fi
+	case $gwk in
+	forward) ;;
+	kernel) gateway kernel ;;
+	*) gateway spinatd "$strat" "$gwk" ;;
+	esac
 	# Warm-up: every flow mapped (conntrack entries, spinatd mappings installed in the
 	# fast path); every SA associated, paced so masq's outstanding items do not block.
 	if [ $proto = udp ]; then
 		ip netns exec "$h" "$blast" udp 10.88.0.2 192.0.2.2 $n $size 1.5 $hosts >/dev/null
+	elif [ "$gwk" = forward ]; then
+		ip netns exec "$h" "$blast" esp 10.88.0.2 192.0.2.2 $n 64 1.5 >/dev/null
 	else
-		ip netns exec "$s" "$blast" esp-answer 5 >/dev/null &
-		ans=$!
-		ip netns exec "$h" "$blast" esp 10.88.0.2 192.0.2.2 $n 64 4 1000 >/dev/null
-		wait $ans
+		# Paced, so under load a round may not reach every SA: spinatd's rounds go on
+		# until all n are offloaded (at most 5 rounds).
+		_round=0
+		while :; do
+			ip netns exec "$s" "$blast" esp-answer 5 >/dev/null &
+			ans=$!
+			ip netns exec "$h" "$blast" esp 10.88.0.2 192.0.2.2 $n 64 4 1000 >/dev/null
+			wait $ans
+			_round=$((_round + 1))
+			[ "$gwk" != kernel ] && [ $_round -lt 5 ] || break
+			_inst=$("$spinat" --socket "$work/gw.sock" show counters |
+				awk '$2 == "nat.offload_installed" { print $3 }')
+			[ "${_inst:-0}" -lt $n ] || break
+		done
 	fi
 	ip netns exec "$s" iptables -t raw -A PREROUTING -i eth0 ! -s 192.0.2.1 -j DROP
 	ip netns exec "$s" iptables -t raw -A PREROUTING -i eth0 -j DROP
@@ -150,8 +170,11 @@ run_case() { # CASE kernel|stack|redirect|nfqueue|nfqueue2 -> prints one row, ap
 	t1=$(now) r1=$(rx_s) m1=$(misdelivered) k1=$(ksoftirqd) d1=$(proc_cpu "$gpid")
 	sent=$(echo "$out" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
 	scpu=$(echo "$out" | sed -n 's/.*cpu_ns=\([0-9]*\).*/\1/p')
-	label=MASQUERADE
-	[ "$gwk" = kernel ] || label="spinatd-$strat-$gwk"
+	case $gwk in
+	forward) label=forward-no-NAT ;;
+	kernel) label=MASQUERADE ;;
+	*) label="spinatd-$strat-$gwk" ;;
+	esac
 	echo "$t0 $t1 $sent $r0 $r1 $m0 $m1 $k0 $k1 $d0 $d1 $hz $scpu" |
 		awk -v c="$c" -v l="$label" '{
 		dt = $2 - $1; fwd = $5 - $4; pps = fwd / dt
@@ -159,8 +182,8 @@ run_case() { # CASE kernel|stack|redirect|nfqueue|nfqueue2 -> prints one row, ap
 		dcpu = fwd > 0 ? ($11 - $10) / $12 * 1e9 / fwd : 0
 		printf "%-12s %-24s %10.0f %10.0f %8d %10.0f %10.0f\n", c, l, $3 / dt, pps, $7 - $6, path, dcpu
 	}' | tee -a "$work/rows"
-	if [ "$gwk" != kernel ] && [ -n "${VERBOSE:-}" ]; then
-		"$spinat" --socket "$work/gw.sock" show counters | grep -E "fastpath|queued|offload|nfq.packets"
+	if [ "$gwk" != kernel ] && [ "$gwk" != forward ] && [ -n "${VERBOSE:-}" ]; then
+		"$spinat" --socket "$work/gw.sock" show counters | grep -E "${VERBOSE_RE:-fastpath|queued|offload|nfq.packets}"
 	fi
 	cleanup
 }
