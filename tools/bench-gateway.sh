@@ -236,22 +236,28 @@ done
 echo "bench-gateway: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$runs" -gt 1 ]; then
 	# ratio: the median fwd pps over the reference's (MASQUERADE, or without it NFQUEUE
-	# alone on one queue) in the same case
-	echo "over $runs runs, min / median:   fwd pps              path ns per packet      ratio"
+	# alone on one queue) in the same case; cpu ratio: the reference's median path ns over
+	# this row's, the packets one CPU forwards per second relative to the reference
+	# (steadier when the machine's other load takes the sender's CPU unevenly)
+	echo "over $runs runs, min / median:        fwd pps              path ns per packet      ratio cpu ratio"
 	mid=$(((runs + 1) / 2))
 	for c in $cases; do
-		ref=""
+		ref="" refq=""
 		for l in MASQUERADE $(awk -v c="$c" '$1 == c && $2 ~ /-nfqueue$/ { print $2 }' "$work/rows" | sort -u); do
 			[ -n "$ref" ] || ref=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $4 }' "$work/rows" |
+				sort -n | sed -n "${mid}p")
+			[ -n "$refq" ] || refq=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $6 }' "$work/rows" |
 				sort -n | sed -n "${mid}p")
 		done
 		for l in $(awk -v c="$c" '$1 == c { print $2 }' "$work/rows" | sort -u); do
 			f=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $4 }' "$work/rows" | sort -n)
 			q=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $6 }' "$work/rows" | sort -n)
 			fm=$(echo "$f" | sed -n "${mid}p")
-			printf "%-12s %-29s %9s %9s %9s %9s %9s\n" "$c" "$l" "$(echo "$f" | head -1)" "$fm" \
-				"$(echo "$q" | head -1)" "$(echo "$q" | sed -n "${mid}p")" \
-				"$(awk -v a="$fm" -v b="${ref:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
+			qm=$(echo "$q" | sed -n "${mid}p")
+			printf "%-12s %-29s %9s %9s %9s %9s %9s %9s\n" "$c" "$l" "$(echo "$f" | head -1)" "$fm" \
+				"$(echo "$q" | head -1)" "$qm" \
+				"$(awk -v a="$fm" -v b="${ref:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')" \
+				"$(awk -v a="${refq:-0}" -v b="$qm" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
 		done
 	done
 fi
