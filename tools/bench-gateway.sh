@@ -21,9 +21,17 @@
 # them; the machine's other users hardly touch either), and spinatd's own CPU per packet
 # (its miss path). With RUNS > 1, min and median of both.
 #
-#   [MODES="kernel stack redirect nfqueue nfqueue2"] tools/bench-gateway.sh [BUILD] [SECONDS] [RUNS] [CASES...]
+#   [MODES="forward kernel stack redirect nfqueue nfqueue2"] tools/bench-gateway.sh [BUILD] [SECONDS] [RUNS] [CASES...]
 #
-# MODES picks the gateways: kernel (MASQUERADE), stack, redirect (spinatd's fast path with
+# BASE=BUILD makes the modes stack-base and redirect-base available: the same with BUILD's spinatd
+# (another tree), to compare two trees within one run.
+# BPF_STATS=1 prints the inside program's own time per run (kernel.bpf_stats_enabled).
+# SETUP_HOOK=CMD runs CMD after the namespaces are set up (see setup()).
+# PERF=DIR records a system-wide profile (perf record -a -g) of each row's flood in
+# DIR/CASE-MODE.data. MODES picks the gateways: forward (no NAT at all, the routing namespace alone: the
+# ceiling of anything that translates and then lets the stack forward; its packets arrive
+# untranslated, so all count as misdelivered), kernel (MASQUERADE), stack, redirect
+# (spinatd's fast path with
 # fastpath_forward = stack or redirect), nfqueue (spinatd with fastpath = off: every packet
 # is a miss, so its rate is the miss path's), nfqueue2 (the same on two queues,
 # nfqueue_queues = 2, a thread each). spinatd installs its own rules (rules = yes).
@@ -33,7 +41,7 @@ secs=${2:-3}
 runs=${3:-1}
 shift 3 2>/dev/null || shift $#
 cases=${*:-udp-64 udp-10k esp-masq esp-spihash}
-modes=${MODES:-kernel stack redirect}
+modes=${MODES:-forward kernel stack redirect}
 spinatd=$build/apps/spinatd blast=$build/bench/gw-blast spinat=$build/apps/spinat
 
 [ "$(id -u)" -eq 0 ] || { echo "bench-gateway: needs root (network namespaces)"; exit 1; }
@@ -69,6 +77,9 @@ setup() {
 		net.ipv4.conf.in0.rp_filter=0 net.ipv4.conf.in0.accept_local=1 \
 		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.in0.send_redirects=0 >/dev/null
 	ip -n "$s" addr add 192.0.2.2/24 dev eth0 && ip -n "$s" link set eth0 up || exit 1
+	# SETUP_HOOK: a command run once the namespaces stand ($h inside host, $g gateway,
+	# $s outside host), e.g. to attach an XDP program for a measurement.
+	[ -z "${SETUP_HOOK:-}" ] || eval "$SETUP_HOOK" || exit 1
 }
 
 gateway() { # kernel | spinatd STRATEGY stack|redirect
@@ -88,11 +99,14 @@ pool = 192.0.2.1
 strategy = $2
 max_mappings = 65536
 host_max_ports = 16384
+host_max_esp = 4096
 fastpath = $(case $3 in nfqueue*) echo off ;; *) echo on ;; esac)
-fastpath_forward = $([ "$3" = redirect ] && echo redirect || echo stack)
+fastpath_forward = $(case $3 in redirect*) echo redirect ;; *) echo stack ;; esac)
 nfqueue_queues = $([ "$3" = nfqueue2 ] && echo 2 || echo 1)
 EOF
-	ip netns exec "$g" "$spinatd" -c "$work/gw.conf" -s "$work/gw.sock" >"$work/gw.log" 2>&1 &
+	_d=$spinatd
+	case $3 in *-base) _d=${BASE:?BASE=BUILD names the other build}/apps/spinatd ;; esac
+	ip netns exec "$g" "$_d" -c "$work/gw.conf" -s "$work/gw.sock" >"$work/gw.log" 2>&1 &
 	gpid=$!
 	_try=0
 	until "$spinat" --socket "$work/gw.sock" show nat limit 1 >/dev/null 2>&1; do
@@ -115,6 +129,11 @@ proc_cpu() { # ticks of user and system time of pid $1, 0 if none
 	[ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0
 }
 now() { date +%s.%N; }
+prog_stats() { # BPF_STATS=1: "run_time_ns run_cnt" of the fast path's inside program
+	[ -n "${BPF_STATS:-}" ] || return 0
+	bpftool prog show name fp_inside 2>/dev/null |
+		sed -n 's/.*run_time_ns \([0-9]*\) run_cnt \([0-9]*\).*/\1 \2/p' | head -1
+}
 hz=$(getconf CLK_TCK)
 
 run_case() { # CASE kernel|stack|redirect|nfqueue|nfqueue2 -> prints one row, appends it to $work/rows
@@ -128,19 +147,41 @@ run_case() { # CASE kernel|stack|redirect|nfqueue|nfqueue2 -> prints one row, ap
 	*) echo "bench-gateway: unknown case $c"; exit 1 ;;
 	esac
 	setup
-	if [ "$gwk" = kernel ]; then gateway kernel; else gateway spinatd "$strat" "$gwk"; fi
+	case $gwk in
+	forward) ;;
+	kernel) gateway kernel ;;
+	*) gateway spinatd "$strat" "$gwk" ;;
+	esac
 	# Warm-up: every flow mapped (conntrack entries, spinatd mappings installed in the
 	# fast path); every SA associated, paced so masq's outstanding items do not block.
 	if [ $proto = udp ]; then
 		ip netns exec "$h" "$blast" udp 10.88.0.2 192.0.2.2 $n $size 1.5 $hosts >/dev/null
+	elif [ "$gwk" = forward ]; then
+		ip netns exec "$h" "$blast" esp 10.88.0.2 192.0.2.2 $n 64 1.5 >/dev/null
 	else
-		ip netns exec "$s" "$blast" esp-answer 5 >/dev/null &
-		ans=$!
-		ip netns exec "$h" "$blast" esp 10.88.0.2 192.0.2.2 $n 64 4 1000 >/dev/null
-		wait $ans
+		# Paced, so under load a round may not reach every SA: spinatd's rounds go on
+		# until all n are offloaded (at most 5 rounds).
+		_round=0
+		while :; do
+			ip netns exec "$s" "$blast" esp-answer 5 >/dev/null &
+			ans=$!
+			ip netns exec "$h" "$blast" esp 10.88.0.2 192.0.2.2 $n 64 4 1000 >/dev/null
+			wait $ans
+			_round=$((_round + 1))
+			[ "$gwk" != kernel ] && [ $_round -lt 5 ] || break
+			_inst=$("$spinat" --socket "$work/gw.sock" show counters |
+				awk '$2 == "nat.offload_installed" { print $3 }')
+			[ "${_inst:-0}" -lt $n ] || break
+		done
 	fi
 	ip netns exec "$s" iptables -t raw -A PREROUTING -i eth0 ! -s 192.0.2.1 -j DROP
 	ip netns exec "$s" iptables -t raw -A PREROUTING -i eth0 -j DROP
+	ppid=""
+	if [ -n "${PERF:-}" ]; then # PERF=DIR: a system-wide profile of each row's flood
+		perf record -q -a -g -o "$PERF/$c-$gwk.data" -- sleep "$secs" >/dev/null 2>&1 &
+		ppid=$!
+	fi
+	b0=$(prog_stats)
 	r0=$(rx_s) m0=$(misdelivered) k0=$(ksoftirqd) d0=$(proc_cpu "$gpid") t0=$(now)
 	if [ $proto = udp ]; then
 		out=$(ip netns exec "$h" "$blast" udp 10.88.0.2 192.0.2.2 $n $size "$secs" $hosts)
@@ -148,25 +189,42 @@ run_case() { # CASE kernel|stack|redirect|nfqueue|nfqueue2 -> prints one row, ap
 		out=$(ip netns exec "$h" "$blast" esp 10.88.0.2 192.0.2.2 $n $size "$secs")
 	fi
 	t1=$(now) r1=$(rx_s) m1=$(misdelivered) k1=$(ksoftirqd) d1=$(proc_cpu "$gpid")
+	b1=$(prog_stats)
+	[ -z "$ppid" ] || wait "$ppid"
 	sent=$(echo "$out" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
 	scpu=$(echo "$out" | sed -n 's/.*cpu_ns=\([0-9]*\).*/\1/p')
-	label=MASQUERADE
-	[ "$gwk" = kernel ] || label="spinatd-$strat-$gwk"
+	case $gwk in
+	forward) label=forward-no-NAT ;;
+	kernel) label=MASQUERADE ;;
+	*) label="spinatd-$strat-$gwk" ;;
+	esac
 	echo "$t0 $t1 $sent $r0 $r1 $m0 $m1 $k0 $k1 $d0 $d1 $hz $scpu" |
 		awk -v c="$c" -v l="$label" '{
 		dt = $2 - $1; fwd = $5 - $4; pps = fwd / dt
-		path = fwd > 0 ? ($13 + ($9 - $8) / $12 * 1e9) / fwd : 0
+		# per forwarded packet; per sent one when hardly any arrive (a SETUP_HOOK dropping
+		# them on the way measures the path up to there)
+		n = fwd * 2 > $3 ? fwd : $3
+		path = 0
+		if (n > 0) path = ($13 + ($9 - $8) / $12 * 1e9) / n
 		dcpu = fwd > 0 ? ($11 - $10) / $12 * 1e9 / fwd : 0
-		printf "%-12s %-24s %10.0f %10.0f %8d %10.0f %10.0f\n", c, l, $3 / dt, pps, $7 - $6, path, dcpu
+		printf "%-12s %-29s %10.0f %10.0f %8d %10.0f %10.0f\n", c, l, $3 / dt, pps, $7 - $6, path, dcpu
 	}' | tee -a "$work/rows"
-	if [ "$gwk" != kernel ] && [ -n "${VERBOSE:-}" ]; then
-		"$spinat" --socket "$work/gw.sock" show counters | grep -E "fastpath|queued|offload|nfq.packets"
+	if [ -n "${BPF_STATS:-}" ] && [ -n "$b1" ]; then
+		echo "$b0 $b1" | awk '$4 > $2 { printf "  fp_inside: %d runs, %.0f ns per run\n", $4 - $2, ($3 - $1) / ($4 - $2) }'
+	fi
+	if [ "$gwk" != kernel ] && [ "$gwk" != forward ] && [ -n "${VERBOSE:-}" ]; then
+		"$spinat" --socket "$work/gw.sock" show counters | grep -E "${VERBOSE_RE:-fastpath|queued|offload|nfq.packets}"
 	fi
 	cleanup
 }
 
+if [ -n "${BPF_STATS:-}" ]; then # every BPF program's run time (a little cost per run)
+	bstat=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	trap 'cleanup; rm -rf "$work"; sysctl -qw kernel.bpf_stats_enabled="$bstat"' EXIT
+fi
 echo "bench-gateway: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $secs s per row, $runs run(s)"
-printf "%-12s %-24s %10s %10s %8s %10s %10s\n" case gateway "sent pps" "fwd pps" misdeliv \
+printf "%-12s %-29s %10s %10s %8s %10s %10s\n" case gateway "sent pps" "fwd pps" misdeliv \
 	"path ns" "spinatd ns"
 for r in $(seq 1 "$runs"); do
 	for c in $cases; do
@@ -178,22 +236,28 @@ done
 echo "bench-gateway: load average after $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$runs" -gt 1 ]; then
 	# ratio: the median fwd pps over the reference's (MASQUERADE, or without it NFQUEUE
-	# alone on one queue) in the same case
-	echo "over $runs runs, min / median:   fwd pps              path ns per packet      ratio"
+	# alone on one queue) in the same case; cpu ratio: the reference's median path ns over
+	# this row's, the packets one CPU forwards per second relative to the reference
+	# (steadier when the machine's other load takes the sender's CPU unevenly)
+	echo "over $runs runs, min / median:        fwd pps              path ns per packet      ratio cpu ratio"
 	mid=$(((runs + 1) / 2))
 	for c in $cases; do
-		ref=""
+		ref="" refq=""
 		for l in MASQUERADE $(awk -v c="$c" '$1 == c && $2 ~ /-nfqueue$/ { print $2 }' "$work/rows" | sort -u); do
 			[ -n "$ref" ] || ref=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $4 }' "$work/rows" |
+				sort -n | sed -n "${mid}p")
+			[ -n "$refq" ] || refq=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $6 }' "$work/rows" |
 				sort -n | sed -n "${mid}p")
 		done
 		for l in $(awk -v c="$c" '$1 == c { print $2 }' "$work/rows" | sort -u); do
 			f=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $4 }' "$work/rows" | sort -n)
 			q=$(awk -v c="$c" -v l="$l" '$1 == c && $2 == l { print $6 }' "$work/rows" | sort -n)
 			fm=$(echo "$f" | sed -n "${mid}p")
-			printf "%-12s %-24s %9s %9s %9s %9s %9s\n" "$c" "$l" "$(echo "$f" | head -1)" "$fm" \
-				"$(echo "$q" | head -1)" "$(echo "$q" | sed -n "${mid}p")" \
-				"$(awk -v a="$fm" -v b="${ref:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
+			qm=$(echo "$q" | sed -n "${mid}p")
+			printf "%-12s %-29s %9s %9s %9s %9s %9s %9s\n" "$c" "$l" "$(echo "$f" | head -1)" "$fm" \
+				"$(echo "$q" | head -1)" "$qm" \
+				"$(awk -v a="$fm" -v b="${ref:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')" \
+				"$(awk -v a="${refq:-0}" -v b="$qm" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
 		done
 	done
 fi

@@ -37,7 +37,7 @@ const char *const io_bpf_nat_ctr_names[FP_CTR_N] = { SP_CTR_NAMES(foreach_fp_ctr
 
 struct io_bpf_nat {
 	struct nat_tc *skel;
-	int map_fd, cfg_fd, local_fd, ctr_fd, ifmac_fd;
+	int map_fd, cfg_fd, local_fd, local_bits_fd, ctr_fd, ifmac_fd;
 	unsigned attached[ATTACH_MAX];
 	int link[ATTACH_MAX]; /* a tcx link's fd, or -1 for a tc filter */
 	unsigned nattached;
@@ -87,6 +87,7 @@ int io_bpf_nat_open(struct io_bpf_nat **out, uint32_t max_entries, bool verbose,
 	b->map_fd = bpf_map__fd(b->skel->maps.fp_map);
 	b->cfg_fd = bpf_map__fd(b->skel->maps.fp_cfg);
 	b->local_fd = bpf_map__fd(b->skel->maps.fp_local);
+	b->local_bits_fd = bpf_map__fd(b->skel->maps.fp_local_bits);
 	b->ctr_fd = bpf_map__fd(b->skel->maps.fp_ctr);
 	b->ifmac_fd = bpf_map__fd(b->skel->maps.fp_ifmac);
 	libbpf_set_print(libbpf_log);
@@ -281,9 +282,16 @@ int io_bpf_nat_run(struct io_bpf_nat *b, bool inside, unsigned ingress_ifindex, 
 
 int io_bpf_nat_add_local(struct io_bpf_nat *b, uint32_t addr)
 {
-	uint32_t one = 1;
+	uint32_t one = 1, w = (addr & 0xffff) >> 6;
+	uint64_t bits = 0;
 
-	return bpf_map_update_elem(b->local_fd, &addr, &one, BPF_ANY) == 0 ? 0 : SP_EIO;
+	/* The address first, then its bit in the filter: a packet that passes the filter
+	 * finds it. */
+	if (bpf_map_update_elem(b->local_fd, &addr, &one, BPF_ANY) != 0 ||
+	    bpf_map_lookup_elem(b->local_bits_fd, &w, &bits) != 0)
+		return SP_EIO;
+	bits |= 1ull << (addr & 63);
+	return bpf_map_update_elem(b->local_bits_fd, &w, &bits, BPF_ANY) == 0 ? 0 : SP_EIO;
 }
 
 int io_bpf_nat_put(struct io_bpf_nat *b, const struct fp_key *k, const struct fp_val *v)

@@ -21,6 +21,8 @@
  *           the stack.
  * fp_local: addresses an inside packet may be sent to without translation by the fast
  *           path: the gateway's own and the pool (hairpinning is the engine's).
+ * fp_local_bits: a filter in front of fp_local, FP_LOCAL_WORDS 64-bit words: bit
+ *           (address & 0xffff) set for each of its addresses (only ever added).
  * fp_ifmac: per inside interface (or bridge port) the router's MAC address: only frames
  *           sent to it are translated from inside.
  * fp_ctr:   per-CPU counters, FP_CTR_*.
@@ -31,6 +33,8 @@
 #define SP_IO_BPF_NAT_FP_H
 
 #include <linux/types.h>
+
+#define FP_LOCAL_WORDS 1024 /* 65536 bits */
 
 #define FP_IN2OUT 1
 #define FP_OUT2IN 2

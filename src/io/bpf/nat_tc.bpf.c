@@ -12,7 +12,8 @@
  * On a bridge the program sits on the bridge's ports, not on the bridge: there it runs
  * before the bridge and before netfilter's bridge hooks (br_netfilter), which would queue
  * the frame to the engine first. It then translates only frames sent to the bridge's own
- * address (fp_ifmac), the ones the gateway routes.
+ * address (fp_ifmac) or to the port's (which the bridge delivers locally too), the ones
+ * the gateway routes.
  *
  * Checksums go through the kernel's helpers, which also handle packets whose transport
  * checksum is still to be completed (CHECKSUM_PARTIAL) and a UDP checksum of zero, which
@@ -20,6 +21,7 @@
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
@@ -62,6 +64,16 @@ struct {
 	__type(value, __u32);
 } fp_local SEC(".maps");
 
+/* A filter in front of fp_local: bit (address & 0xffff) set for every address in it, so
+ * that the common inside packet, to an address whose bit is clear, costs an array index
+ * (the verifier inlines it) instead of a hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_LOCAL_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} fp_local_bits SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
@@ -89,6 +101,17 @@ static __always_inline int same_mac(const __u8 *a, const __u8 *b)
 {
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] &&
 	       a[5] == b[5];
+}
+
+/* Whether dst (host order) is one of fp_local's addresses. */
+static __always_inline int is_local(__u32 dst)
+{
+	__u32 w = (dst & 0xffff) >> 6;
+	__u64 *bits = bpf_map_lookup_elem(&fp_local_bits, &w);
+
+	if (bits != NULL && !(*bits & (1ull << (dst & 63))))
+		return 0;
+	return bpf_map_lookup_elem(&fp_local, &dst) != NULL;
 }
 
 /* A rewrite the kernel refused half way: the packet is neither the old nor the new one. */
@@ -178,13 +201,20 @@ static __always_inline int fast(struct __sk_buff *skb, int dir)
 	k.dir = dir;
 	if (dir == FP_IN2OUT) {
 		__u32 dst = bpf_ntohl(ip->daddr), ifi = skb->ingress_ifindex;
-		struct fp_mac *m = bpf_map_lookup_elem(&fp_ifmac, &ifi);
 
 		/* Only frames sent to the router: on a bridge port, frames between inside
-		 * hosts pass here too. */
-		if (m == NULL || !same_mac(m->mac, eth->h_dest))
-			return count(FP_CTR_NOT_ROUTED);
-		if (bpf_map_lookup_elem(&fp_local, &dst))
+		 * hosts pass here too. A frame to the interface's own address (PACKET_HOST,
+		 * from eth_type_trans) is the router's: on a routed interface that is its
+		 * address, on a bridge port one the bridge delivers locally. Other frames
+		 * are the router's only when sent to the address fp_ifmac names (the
+		 * bridge's, seen on its port). */
+		if (skb->pkt_type != PACKET_HOST) {
+			struct fp_mac *m = bpf_map_lookup_elem(&fp_ifmac, &ifi);
+
+			if (m == NULL || !same_mac(m->mac, eth->h_dest))
+				return count(FP_CTR_NOT_ROUTED);
+		}
+		if (is_local(dst))
 			return count(FP_CTR_LOCAL);
 		k.a = bpf_ntohl(ip->saddr);
 	} else {

@@ -5,7 +5,7 @@
  * checksums (a UDP checksum of zero stays zero), ESP by SPI and by any SPI, the per-element
  * counts and last-use time, the mark, and every case it must leave to the engine
  * untouched: a miss, TCP SYN/FIN/RST, fragments, IKE, frames not sent to the router,
- * packets to the gateway itself, a stale heartbeat. Needs root (CAP_BPF, CAP_NET_ADMIN)
+ * packets to the gateway itself (through the filter in front of them), a stale heartbeat. Needs root (CAP_BPF, CAP_NET_ADMIN)
  * and a build with the fast path; skipped otherwise.
  */
 #include <stdarg.h>
@@ -283,6 +283,36 @@ static void left_to_the_engine(void **state)
 	assert_int_equal(io_bpf_nat_set_cfg(c->b, &cfg), 0);
 }
 
+/* A frame to the interface's own address (the kernel's PACKET_HOST) is the router's
+ * without fp_ifmac; the filter in front of the local addresses sends an address sharing
+ * a local one's bit on to the exact lookup, and one added later is local at once. */
+static void own_address_and_local_filter(void **state)
+{
+	struct ctx *c = need(state);
+	static const uint8_t lo_mac[6] = { 0 }; /* the loopback interface's own address */
+	uint64_t in = ctr(c, FP_CTR_IN2OUT), local = ctr(c, FP_CTR_LOCAL);
+	uint32_t later = IP(198, 51, 100, 7);
+
+	put(c, IPV4_PROTO_UDP, FP_IN2OUT, IN, 0, 4000, G, 40000, FP_F_PORT, 7);
+	run(c, true, tp_udp(&c->pool, IN, 4000, S, 53, "x", 1), lo_mac);
+	assert_int_equal(c->action, TC_ACT_OK);
+	assert_int_equal(c->mark, MARK);
+	assert_int_equal(tp_src(&c->ip), G);
+	assert_int_equal(ctr(c, FP_CTR_IN2OUT), in + 1);
+	/* 10.9.0.1 shares 10.0.0.1's (GW's) low 16 bits: not local, translated */
+	run(c, true, tp_udp(&c->pool, IN, 4000, IP(10, 9, 0, 1), 53, "x", 1), router_mac);
+	assert_int_equal(c->mark, MARK);
+	assert_int_equal(tp_src(&c->ip), G);
+	assert_int_equal(ctr(c, FP_CTR_IN2OUT), in + 2);
+	run(c, true, tp_udp(&c->pool, IN, 4000, later, 53, "x", 1), router_mac);
+	assert_int_equal(c->mark, MARK);
+	assert_int_equal(io_bpf_nat_add_local(c->b, later), 0);
+	run(c, true, tp_udp(&c->pool, IN, 4000, later, 53, "x", 1), router_mac);
+	assert_int_equal(c->mark, 0);
+	assert_int_equal(tp_src(&c->ip), IN);
+	assert_int_equal(ctr(c, FP_CTR_LOCAL), local + 1);
+}
+
 /* Removal belongs to the handle that installed the element; flush empties the map. */
 static void del_by_handle_and_flush(void **state)
 {
@@ -311,6 +341,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(esp_by_spi, setup, teardown),
 		cmocka_unit_test_setup_teardown(left_to_the_engine, setup, teardown),
 		cmocka_unit_test_setup_teardown(del_by_handle_and_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(own_address_and_local_filter, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
