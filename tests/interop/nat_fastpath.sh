@@ -119,9 +119,12 @@ foreign=$(sed -n 's/.*foreign=\([0-9]*\).*/\1/p' "$work/h1")
 	fail "h1 sent $sent, got own=$own foreign=$foreign"
 seen=$(ctr nat.ipsec_in2out) kin=$(ctr fastpath.fast_in2out) kout=$(ctr fastpath.fast_out2in)
 echo "engine saw $seen outbound ESP packets, the kernel forwarded $kin out and $kout in"
-[ "$seen" -le 20 ] || fail "the engine saw $seen of $sent outbound packets"
-# all but the few the engine saw (the first of each direction, before the rows settle)
-[ "$kin" -ge $((sent - 25)) ] && [ "$kout" -ge $((own - 25)) ] ||
+# The first packets of each direction go through the engine until the rows settle: a few
+# on an idle machine, a few dozen (packets every 20 ms) when the daemon waits for a core.
+# Without the fast path it would see all of them.
+[ "$seen" -le $((sent / 4)) ] || fail "the engine saw $seen of $sent outbound packets"
+# all but the ones the engine saw
+[ "$kin" -ge $((sent - seen - 5)) ] && [ "$kout" -ge $((own - seen - 5)) ] ||
 	fail "the kernel forwarded $kin out, $kout in of $sent sent, $own answered"
 # fastpath_forward = redirect: the program forwarded them itself (FIB, TTL, bpf_redirect),
 # out of the bridge port to out0 and from out0 into the bridge.
