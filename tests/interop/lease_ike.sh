@@ -46,18 +46,7 @@ else
 		--dport 5351 -j NFQUEUE --queue-num 6 || fail "iptables pcp"
 fi
 
-cat >"$work/gw.conf" <<EOF2
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 6
-pool = 203.0.113.1
-strategy = lease
-lease_pcp_address = 10.0.0.1
-EOF2
+gateway_conf gw 6 lease "lease_pcp_address = 10.0.0.1"
 
 endpoint_conf() { # NAME ADDRESS INNER REMOTE
 	{
