@@ -49,18 +49,10 @@ fi
 gateway_conf gw 6 lease "lease_pcp_address = 10.0.0.1"
 
 endpoint_conf() { # NAME ADDRESS INNER REMOTE
+	_route=192.168.100.0/24
+	[ "$1" = srv ] && _route=192.168.0.0/16
 	{
-		echo "[spinatd]"
-		echo "role = endpoint"
-		echo "name = $1"
-		echo "[endpoint]"
-		echo "tun = spt0"
-		echo "tun_address = $3.1/32"
-		if [ "$1" = srv ]; then
-			echo "route = 192.168.0.0/16"
-		else
-			echo "route = 192.168.100.0/24"
-		fi
+		host_conf "$1" "$3.1/32" "$_route"
 		echo "[conn vpn]"
 		echo "local = $2"
 		echo "remote = $4"
