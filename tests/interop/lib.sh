@@ -148,6 +148,13 @@ nfqueue() {
 		--queue-num "$2" || fail "iptables"
 }
 
+# conf_lines LINE...: prints each LINE of a configuration (key = value) but the empty ones.
+conf_lines() {
+	for _l in "$@"; do
+		if [ -n "$_l" ]; then echo "$_l"; fi
+	done
+}
+
 # gateway_conf NAME QUEUE [STRATEGY [LINE...]]: $work/NAME.conf for spinatd's gateway role
 # NAME in nat_topology's network: inside br0, outside out0, NFQUEUE QUEUE, pool
 # 203.0.113.1 and STRATEGY (empty or absent: the role's default); each LINE (a key = value
@@ -161,9 +168,7 @@ gateway_conf() {
 		if [ -n "${3:-}" ]; then echo "strategy = $3"; fi
 		shift 2
 		[ $# -eq 0 ] || shift
-		for _l in "$@"; do
-			if [ -n "$_l" ]; then echo "$_l"; fi
-		done
+		conf_lines "$@"
 	} >"$work/$_gname.conf"
 }
 
@@ -419,9 +424,7 @@ l2tp_lns_conf() {
 	{
 		printf '[spinatd]\nrole = lns\nname = lns\n\n[lns]\nsecret = %s\npool = 10.99.0.0/24\n' "$1"
 		shift
-		for _l in "$@"; do
-			if [ -n "$_l" ]; then echo "$_l"; fi
-		done
+		conf_lines "$@"
 	} >"$work/lns.conf"
 }
 
@@ -434,9 +437,7 @@ l2tp_lac_conf() {
 		printf '[spinatd]\nrole = lac\nname = %s\n\n[lac]\nlns = 203.0.113.2\n' "$1"
 		printf 'secret = %s\nuser = %s\npassword = %s\n' "$2" "$3" "$4"
 		shift 4
-		for _l in "$@"; do
-			if [ -n "$_l" ]; then echo "$_l"; fi
-		done
+		conf_lines "$@"
 	} >"$work/$_lname.conf"
 }
 
@@ -459,9 +460,7 @@ host_conf() {
 	if [ -n "$2" ]; then echo "tun_address = $2"; fi
 	echo "route = $3"
 	shift 3
-	for _l in "$@"; do
-		if [ -n "$_l" ]; then echo "$_l"; fi
-	done
+	conf_lines "$@"
 }
 
 # tcp_policy NAME ACTION SRC DST REQID PRIORITY [LINE...]: prints a transport-mode
