@@ -37,16 +37,7 @@ done
 
 nat_topology "$gw" "$srv" "$h"
 nfqueue "$gw" 5
-cat >"$work/gw.conf" <<EOF
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 5
-pool = 203.0.113.1
-EOF
+gateway_conf gw 5
 daemon gw "$gw"
 S="$spinat --socket $work/gw.sock"
 ip netns exec "$h" ping -c 1 -W 2 203.0.113.2 >/dev/null || fail "no ping through the gateway"

@@ -78,21 +78,12 @@ authorityKeyIdentifier=keyid:always
 EOX
 ca_issue srv "/CN=203.0.113.2" "$work/srv.ext"
 
-host_conf() { # H IKE(yes|no)
+# DNAT_DEBUG in the environment: the hosts log at level debug.
+dnat_host_conf() { # H IKE(yes|no)
+	_route=192.168.100.0/24
+	[ "$mode" = transport ] && _route=203.0.113.2/32
 	{
-		echo "[spinatd]"
-		echo "role = endpoint"
-		echo "name = h$1"
-		[ -n "${DNAT_DEBUG:-}" ] && echo "log = debug"
-		echo "[endpoint]"
-		echo "tun = spt0"
-		echo "tun_address = 192.168.$1.1/32"
-		if [ "$mode" = transport ]; then
-			echo "route = 203.0.113.2/32"
-		else
-			echo "route = 192.168.100.0/24"
-		fi
-		echo "udp = no"
+		host_conf "h$1" "192.168.$1.1/32" "$_route" "udp = no"
 		echo "[dnat]"
 		echo "self = 10.0.0.$(($1 + 1))"
 		echo "router = 10.0.0.1"
@@ -129,9 +120,10 @@ host_conf() { # H IKE(yes|no)
 # Enrolment: every host's block, certified by the LCA for the host's own key.
 blocks() { "$spinat" --socket "$work/h$1.sock" show dnat | grep -q "^ports "; }
 for h in $hosts; do
-	host_conf "$h" no
+	dnat_host_conf "$h" no
 	ec_key "h$h"
-	daemon "h$h" "${tag}h$h"
+	# shellcheck disable=SC2086 # an option and its value, or nothing
+	daemon "h$h" "${tag}h$h" ${DNAT_DEBUG:+-l debug}
 done
 for h in $hosts; do
 	wait_for 100 blocks "$h" || fail "h$h: no port block"
@@ -152,24 +144,18 @@ if [ "$mode" = transport ]; then
 	sink=203.0.113.2
 	ip -n "$srv" rule add fwmark 0x81 lookup 181 priority 100 || fail "ip rule"
 	ip -n "$srv" route add 203.0.113.0/24 dev eth0 table 181 || fail "ip route"
-	srv_tun="route = 203.0.113.1/32
-mark = 0x81"
+	srv_address="" srv_route=203.0.113.1/32 srv_more="mark = 0x81"
 	srv_ts="mode = transport
 remote_ts = 203.0.113.1/32"
 else
-	srv_tun="tun_address = 192.168.100.1/32
-route = 192.168.0.0/16"
+	srv_address=192.168.100.1/32 srv_route=192.168.0.0/16 srv_more=""
 	srv_ts="local_ts = 192.168.100.0/24
 remote_ts = 192.168.0.0/16"
 fi
 if [ "$peer" = spinat ]; then
-	cat >"$work/srv.conf" <<EOC
-[spinatd]
-role = endpoint
-name = srv
-[endpoint]
-tun = spt0
-$srv_tun
+	{
+		host_conf srv "$srv_address" "$srv_route" "$srv_more"
+		cat <<EOC
 [conn vpn]
 local = 203.0.113.2
 remote = %any
@@ -185,6 +171,7 @@ ca = $work/root.pem
 crl = $work/crl.pem
 remote_id = 203.0.113.1
 EOC
+	} >"$work/srv.conf"
 	daemon srv "$srv"
 else
 	charon_start "$srv"
@@ -248,8 +235,9 @@ wait_for 100 listening "$srv" 7001 || fail "the TCP sink did not start"
 
 # All hosts at once, now with IKE.
 for h in $hosts; do
-	host_conf "$h" yes
-	daemon "h$h" "${tag}h$h"
+	dnat_host_conf "$h" yes
+	# shellcheck disable=SC2086 # an option and its value, or nothing
+	daemon "h$h" "${tag}h$h" ${DNAT_DEBUG:+-l debug}
 done
 child_up() { "$spinat" --socket "$work/h$1.sock" show sa | grep -q "CHILD esp.*INSTALLED"; }
 for h in $hosts; do

@@ -50,20 +50,7 @@ masq_n_out = 5
 masq_t_ei = 30s"
 
 confs() { # fig7|fig8|off
-	cat >"$work/nat.conf" <<EOF
-[spinatd]
-role = gateway
-name = nat
-[gateway]
-inside = br0
-outside = out0
-queue = 5
-pool = 203.0.113.1
-strategy = masq
-masq_t_out = 1s
-masq_n_out = 5
-masq_t_ei = 30s
-EOF
+	gateway_conf nat 5 masq "masq_t_out = 1s" "masq_n_out = 5" "masq_t_ei = 30s"
 	server=""
 	[ "$1" = fig7 ] && server="epoch_guard = server
 ping_dst = 192.168.72.1"

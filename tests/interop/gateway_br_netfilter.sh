@@ -27,18 +27,7 @@ fail_report() {
 nat_topology "$gw" "$srv" "$h"
 ip netns exec "$gw" sysctl -qw net.bridge.bridge-nf-call-iptables=1 ||
 	{ echo "SKIP: bridge-nf-call-iptables not settable in a namespace"; exit 77; }
-cat >"$work/gw.conf" <<EOF2
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 9
-pool = 203.0.113.1
-strategy = natt
-fastpath = off
-EOF2
+gateway_conf gw 9 natt "fastpath = off"
 ctr() { "$spinat" --socket "$work/gw.sock" show counters | awk -v k="$1" '$2 == k { print $3 }'; }
 
 marked() {

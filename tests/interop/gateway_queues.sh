@@ -26,19 +26,7 @@ nat_topology "$gw" "$srv" "$h"
 for i in $(seq 20 39); do
 	ip -n "$h" addr add "10.0.0.$i/24" dev eth0 || fail "address 10.0.0.$i"
 done
-cat >"$work/gw.conf" <<EOF2
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 6
-nfqueue_queues = 2
-pool = 203.0.113.1
-strategy = natt
-fastpath = off
-EOF2
+gateway_conf gw 6 natt "nfqueue_queues = 2" "fastpath = off"
 ctr() { "$spinat" --socket "$work/gw.sock" show counters | awk -v i="$1" -v k="$2" '$1 == i && $2 == k { print $3 }'; }
 
 daemon gw "$gw"

@@ -23,16 +23,7 @@ fail_report() {
 }
 
 nat_topology "$gw" "$srv" "$h"
-cat >"$work/gw.conf" <<EOF2
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 7
-pool = 203.0.113.1
-EOF2
+gateway_conf gw 7
 ours() { ip netns exec "$gw" iptables -t raw -S PREROUTING | grep -c "spinatd-q7"; }
 ping_ok() { ip netns exec "$h" ping -c 1 -W 2 203.0.113.2 >/dev/null; }
 srv_rx() { ip -n "$srv" -s link show eth0 | awk '/RX:/ { getline; print $2 }'; }

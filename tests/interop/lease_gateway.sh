@@ -30,18 +30,7 @@ nfqueue "$gw" 3
 ip netns exec "$gw" iptables -t raw -A PREROUTING -i br0 -d 10.0.0.1 -p udp --dport 5351 \
 	-j NFQUEUE --queue-num 3 || fail "iptables pcp"
 
-cat >"$work/gw.conf" <<EOF
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 3
-pool = 203.0.113.1
-strategy = lease
-lease_pcp_address = 10.0.0.1
-EOF
+gateway_conf gw 3 lease "lease_pcp_address = 10.0.0.1"
 daemon gw "$gw"
 
 cat >"$work/pcp.py" <<'EOF'

@@ -46,32 +46,13 @@ else
 		--dport 5351 -j NFQUEUE --queue-num 6 || fail "iptables pcp"
 fi
 
-cat >"$work/gw.conf" <<EOF2
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 6
-pool = 203.0.113.1
-strategy = lease
-lease_pcp_address = 10.0.0.1
-EOF2
+gateway_conf gw 6 lease "lease_pcp_address = 10.0.0.1"
 
 endpoint_conf() { # NAME ADDRESS INNER REMOTE
+	_route=192.168.100.0/24
+	[ "$1" = srv ] && _route=192.168.0.0/16
 	{
-		echo "[spinatd]"
-		echo "role = endpoint"
-		echo "name = $1"
-		echo "[endpoint]"
-		echo "tun = spt0"
-		echo "tun_address = $3.1/32"
-		if [ "$1" = srv ]; then
-			echo "route = 192.168.0.0/16"
-		else
-			echo "route = 192.168.100.0/24"
-		fi
+		host_conf "$1" "$3.1/32" "$_route"
 		echo "[conn vpn]"
 		echo "local = $2"
 		echo "remote = $4"

@@ -63,18 +63,7 @@ if [ "$nat" = masquerade ]; then
 	ip netns exec "$gw" iptables -t nat -A POSTROUTING -o out0 -j MASQUERADE ||
 		fail "iptables masquerade"
 else
-	cat >"$work/gw.conf" <<EOF2
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 7
-pool = 203.0.113.1
-strategy = lease
-lease_pcp_address = 10.0.0.1
-EOF2
+	gateway_conf gw 7 lease "lease_pcp_address = 10.0.0.1"
 	daemon gw "$gw"
 fi
 

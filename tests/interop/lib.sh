@@ -148,6 +148,30 @@ nfqueue() {
 		--queue-num "$2" || fail "iptables"
 }
 
+# conf_lines LINE...: prints each LINE of a configuration (key = value) but the empty ones.
+conf_lines() {
+	for _l in "$@"; do
+		if [ -n "$_l" ]; then echo "$_l"; fi
+	done
+}
+
+# gateway_conf NAME QUEUE [STRATEGY [LINE...]]: $work/NAME.conf for spinatd's gateway role
+# NAME in nat_topology's network: inside br0, outside out0, NFQUEUE QUEUE, pool
+# 203.0.113.1 and STRATEGY (empty or absent: the role's default); each LINE (a key = value
+# line; empty ones are ignored) goes into [gateway], the last section, so a test may
+# append more to the file.
+gateway_conf() {
+	_gname=$1
+	{
+		printf '[spinatd]\nrole = gateway\nname = %s\n[gateway]\n' "$1"
+		printf 'inside = br0\noutside = out0\nqueue = %s\npool = 203.0.113.1\n' "$2"
+		if [ -n "${3:-}" ]; then echo "strategy = $3"; fi
+		shift 2
+		[ $# -eq 0 ] || shift
+		conf_lines "$@"
+	} >"$work/$_gname.conf"
+}
+
 # spawn NS CMD...: CMD in the background in NS, stopped at exit; its pid in $spawned.
 spawn() {
 	_ns=$1
@@ -386,22 +410,8 @@ authorityKeyIdentifier=keyid:always
 O=spinat dnat
 EOX
 	ca_issue lca "/CN=LCA 203.0.113.1" "$work/lca.ext"
-	cat >"$work/gw.conf" <<EOC
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = $_dq
-pool = 203.0.113.1
-strategy = dnat
-dnat_router = 10.0.0.1
-dnat_hosts = 10.0.0.0/24
-lca_cert = $work/lca.pem
-lca_key = $work/lca.key
-lca_crl = $work/crl.pem
-EOC
+	gateway_conf gw "$_dq" dnat "dnat_router = 10.0.0.1" "dnat_hosts = 10.0.0.0/24" \
+		"lca_cert = $work/lca.pem" "lca_key = $work/lca.key" "lca_crl = $work/crl.pem"
 	daemon gw "$_dgw"
 	wait_for 100 dnat_announced || fail "restart invalidations not sent"
 }
@@ -414,9 +424,7 @@ l2tp_lns_conf() {
 	{
 		printf '[spinatd]\nrole = lns\nname = lns\n\n[lns]\nsecret = %s\npool = 10.99.0.0/24\n' "$1"
 		shift
-		for _l in "$@"; do
-			if [ -n "$_l" ]; then echo "$_l"; fi
-		done
+		conf_lines "$@"
 	} >"$work/lns.conf"
 }
 
@@ -429,9 +437,7 @@ l2tp_lac_conf() {
 		printf '[spinatd]\nrole = lac\nname = %s\n\n[lac]\nlns = 203.0.113.2\n' "$1"
 		printf 'secret = %s\nuser = %s\npassword = %s\n' "$2" "$3" "$4"
 		shift 4
-		for _l in "$@"; do
-			if [ -n "$_l" ]; then echo "$_l"; fi
-		done
+		conf_lines "$@"
 	} >"$work/$_lname.conf"
 }
 
@@ -443,6 +449,18 @@ static_endpoint_conf() {
 	printf '[spinatd]\nrole = endpoint\nname = %s\n\n' "$1"
 	printf '[ipsec]\nboot_counter_file = %s\n\n' "$(mktemp -u "$work/boots.XXXXXX")"
 	printf '[endpoint]\ntun = spt0\nmtu = 1300\nmark = 0x77\nroute = %s\n' "$2"
+}
+
+# host_conf NAME TUN_ADDRESS ROUTE [LINE...]: prints the start of the configuration of
+# spinatd's endpoint role NAME on a VPN host: TUN spt0 with TUN_ADDRESS (none when empty),
+# ROUTE into the TUN and each LINE (empty ones are ignored) in [endpoint], the last
+# section: more keys, or the sections of the connections and modules, may follow.
+host_conf() {
+	printf '[spinatd]\nrole = endpoint\nname = %s\n[endpoint]\ntun = spt0\n' "$1"
+	if [ -n "$2" ]; then echo "tun_address = $2"; fi
+	echo "route = $3"
+	shift 3
+	conf_lines "$@"
 }
 
 # tcp_policy NAME ACTION SRC DST REQID PRIORITY [LINE...]: prints a transport-mode

@@ -40,8 +40,7 @@ fail_report() {
 gateway() { # EXTRA-KEYS
 	nat_topology "$gw" "$srv" "$h1" "$h2"
 	nfqueue "$gw" 5
-	printf '[spinatd]\nrole = gateway\nname = gw\n[gateway]\ninside = br0\noutside = out0\nqueue = 5\npool = 203.0.113.1\nstrategy = masq\n%s\n%s\n' \
-		"$1" "${CONTROL_KEYS:-}" >"$work/gw.conf"
+	gateway_conf gw 5 masq "$1" "${CONTROL_KEYS:-}"
 	daemon gw "$gw"
 	spawn "$srv" $flood udp-echo 203.0.113.2 7
 	spawn "$srv" $flood ike-responder 203.0.113.2

@@ -27,17 +27,7 @@ fail_report() {
 nat_topology "$gw" "$srv" "${tag}h1" "${tag}h2" "${tag}h3"
 nfqueue "$gw" 3
 
-cat >"$work/gw.conf" <<EOF
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 3
-pool = 203.0.113.1
-strategy = $strategy
-EOF
+gateway_conf gw 3 "$strategy"
 daemon gw "$gw"
 
 # Ping from every inside host.
