@@ -24,7 +24,10 @@
  *   op % 4 == 3  the whole message in one SK payload, not fragmented
  * f: bits 0-1 the message id's distance from the request's, minus 1 (the previous,
  * this, the next, the one after); bit 2 another exchange type; bit 3 the Response flag
- * set. op bit 2 in a fragment: Next Payload is 32 + (op >> 3) rather than the rule's.
+ * set; bit 4 (op 0) piece a under every Fragment Number from b through c; bit 5 a Pad
+ * Length of 255; bit 6 the SKF Payload Length one more (with bit 5: one less), sealed
+ * as it is; bit 7 a bit of the ICV flipped after sealing. op bit 2 in a fragment: Next
+ * Payload is 32 + (op >> 3) rather than the rule's.
  * Byte 0 values 0xf0-0xf4 were not in the seed corpus of the other modes.
  */
 #include "fuzz.h"
@@ -150,7 +153,7 @@ static int put_chain(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
  * keys (dir 0) like ikev2_frag.c's frag_one(), but with the fields the input chose. */
 static size_t craft(struct ike_sa *isa, uint8_t *out, const uint8_t *hdr, uint8_t exch,
 		    uint8_t flags, uint32_t msgid, uint16_t num, uint16_t total, uint8_t np,
-		    const uint8_t *content, size_t clen)
+		    const uint8_t *content, size_t clen, uint8_t f)
 {
 	struct ike_keys *k = &isa->keys;
 	size_t blk = k->encr == IKEV2_ENCR_AES_CBC ? 16 : 1;
@@ -168,16 +171,19 @@ static size_t craft(struct ike_sa *isa, uint8_t *out, const uint8_t *hdr, uint8_
 	sp_store_be32(out + IKEV2_OFF_LEN, (uint32_t)len);
 	out[IKEV2_HDR_LEN] = np;
 	out[IKEV2_HDR_LEN + 1] = 0;
-	sp_store_be16(out + IKEV2_HDR_LEN + 2, (uint16_t)(len - IKEV2_HDR_LEN));
+	sp_store_be16(out + IKEV2_HDR_LEN + 2,
+		      (uint16_t)(len - IKEV2_HDR_LEN + ((f & 0x40) ? ((f & 0x20) ? -1 : 1) : 0)));
 	sp_store_be16(out + IKEV2_HDR_LEN + 4, num);
 	sp_store_be16(out + IKEV2_HDR_LEN + 6, total);
 	memset(iv, 0, k->iv_len);
 	sp_store_be64(iv, ++k->iv_ctr); /* unique under the key (RFC 5282 3.1) */
 	memcpy(ct, content, clen);
 	memset(ct + clen, 0, pad);
-	ct[clen + pad] = (uint8_t)pad;
+	ct[clen + pad] = (f & 0x20) ? 255 : (uint8_t)pad;
 	if (ike_sk_seal(k, 0, out, iv_off, ct, ctlen, ct + ctlen) != 0)
 		return 0;
+	if (f & 0x80)
+		out[len - 1] ^= 1;
 	return len;
 }
 
@@ -227,19 +233,23 @@ static void deliver(struct h_world *w, struct h_msg *m, struct ike_sa *isa)
 			continue;
 		}
 		}
-		for (size_t i = first; i < last; i++) {
+		/* op 0 with f bit 4: one piece under the numbers b..c */
+		if (s[0] % 4 == 0 && (s[4] & 0x10) && s[3] >= s[2])
+			last = first + 1 + (size_t)(s[3] - s[2]);
+		for (size_t j = first; j < last; j++) {
+			size_t i = s[0] % 4 == 0 ? first : j;
 			size_t clen = SP_MIN(piece, fz.len - i * piece), len;
 			uint16_t num = (uint16_t)(i + 1), total = (uint16_t)npieces;
 			uint8_t np;
 
 			if (s[0] % 4 == 0) {
-				num = s[2];
+				num = (uint16_t)(s[2] + (j - first));
 				total = s[3];
 			}
 			np = (s[0] & 4) ? (uint8_t)(32 + (s[0] >> 3))
 					: (num == 1 ? fz.first : IKEV2_PLD_NONE);
 			len = craft(isa, buf, m->data, exch, flags, msgid, num, total, np,
-				    fz.chain + i * piece, clen);
+				    fz.chain + i * piece, clen, s[4]);
 			if (len > 0)
 				ike_input(w->n[1].ike, w->now, &m->path, buf, len);
 		}
