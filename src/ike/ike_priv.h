@@ -445,6 +445,10 @@ int ike_sk_seal(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_
 		uint8_t *icv) SP_MUST_CHECK;
 int ike_sk_open(struct ike_keys *k, int dir, uint8_t *msg, size_t iv_off, uint8_t *ct, size_t len,
 		const uint8_t *icv) SP_MUST_CHECK;
+/* Check and decrypt in place the encrypted part that starts at iv_off (the IV) and ends the
+ * message, from the other end of sa; *content gets the plaintext without its padding. */
+int ike_sk_unseal(struct ike_sa *sa, uint8_t *msg, size_t len, size_t iv_off,
+		  struct cur *content) SP_MUST_CHECK;
 /* Decrypt and verify an SK payload in place; *chain gets the inner payloads. */
 int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_pld *sk,
 		    struct cur *chain) SP_MUST_CHECK;

@@ -251,27 +251,18 @@ static int reasm_grow(struct ike_reasm *rs, size_t need)
 static int frag_open(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_pld *pl,
 		     const uint8_t **content, size_t *clen)
 {
-	struct ike_keys *k = &sa->keys;
 	size_t iv_off = IKEV2_HDR_LEN + pl->pld_off + SKF_FIXED_LEN;
-	size_t blen = pl->pld_len - SKF_FIXED_LEN, ctlen;
-	uint8_t *ct, *icv, padlen;
+	struct cur c;
 	int r;
 
 	/* The SKF payload is the only one and the last (2.5), so it ends the message. */
-	if (pl->pld_len < SKF_FIXED_LEN || iv_off + blen != len ||
-	    blen < k->iv_len + k->icv_len + 1)
+	if (pl->pld_len < SKF_FIXED_LEN || iv_off + (pl->pld_len - SKF_FIXED_LEN) != len)
 		return SP_EMALFORMED;
-	ct = msg + iv_off + k->iv_len;
-	icv = msg + len - k->icv_len;
-	ctlen = (size_t)(icv - ct);
 	/* 2.6: each fragment's integrity is checked before it is kept. */
-	if ((r = ike_sk_open(k, sa->initiator ? 1 : 0, msg, iv_off, ct, ctlen, icv)) != 0)
+	if ((r = ike_sk_unseal(sa, msg, len, iv_off, &c)) != 0)
 		return r;
-	padlen = ct[ctlen - 1];
-	if ((size_t)padlen + 1 > ctlen)
-		return SP_EMALFORMED;
-	*content = ct;
-	*clen = ctlen - padlen - 1;
+	*content = c.p;
+	*clen = c.len;
 	return 0;
 }
 

@@ -155,31 +155,39 @@ out:
 	return r;
 }
 
-int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_pld *sk,
-		    struct cur *chain)
+int ike_sk_unseal(struct ike_sa *sa, uint8_t *msg, size_t len, size_t iv_off, struct cur *content)
 {
 	struct ike_keys *k = &sa->keys;
-	size_t body = IKEV2_HDR_LEN + sk->pld_off + IKEV2_PLD_HDR_LEN;
-	size_t blen = sk->pld_len - IKEV2_PLD_HDR_LEN, ctlen;
+	size_t ctlen;
 	uint8_t *ct, *icv, padlen;
 	int r;
 
-	if (k->prf_len == 0)
-		return SP_ESTATE; /* no keys yet */
-	/* The SK payload is the last one, so it ends the message (proto/ikev2.h checks). */
-	if (body + blen != len || blen < k->iv_len + k->icv_len + 1)
+	if (iv_off > len || len - iv_off < k->iv_len + k->icv_len + 1)
 		return SP_EMALFORMED;
-	ct = msg + body + k->iv_len;
+	ct = msg + iv_off + k->iv_len;
 	icv = msg + len - k->icv_len;
 	ctlen = (size_t)(icv - ct);
 	/* Messages from the other end: responder to initiator if we initiated. */
-	if ((r = ike_sk_open(k, sa->initiator ? 1 : 0, msg, body, ct, ctlen, icv)) != 0)
+	if ((r = ike_sk_open(k, sa->initiator ? 1 : 0, msg, iv_off, ct, ctlen, icv)) != 0)
 		return r;
 	padlen = ct[ctlen - 1];
 	if ((size_t)padlen + 1 > ctlen)
 		return SP_EMALFORMED;
-	cur_init(chain, ct, ctlen - padlen - 1);
+	cur_init(content, ct, ctlen - padlen - 1);
 	return 0;
+}
+
+int ike_msg_decrypt(struct ike_sa *sa, uint8_t *msg, size_t len, const struct ikev2_pld *sk,
+		    struct cur *chain)
+{
+	size_t body = IKEV2_HDR_LEN + sk->pld_off + IKEV2_PLD_HDR_LEN;
+
+	if (sa->keys.prf_len == 0)
+		return SP_ESTATE; /* no keys yet */
+	/* The SK payload is the last one, so it ends the message (proto/ikev2.h checks). */
+	if (body + (sk->pld_len - IKEV2_PLD_HDR_LEN) != len)
+		return SP_EMALFORMED;
+	return ike_sk_unseal(sa, msg, len, body, chain);
 }
 
 void ike_send(struct ike *ike, const struct ike_path *path, const uint8_t *msg, size_t len)
