@@ -32,31 +32,22 @@ static char dir[256];
 
 static int setup(void **state)
 {
-	struct certgen_opts inter = { .ca = true, .issuer = "ca", .subject = "CN=inter" };
-	struct certgen_opts a = {
-		.issuer = "inter", .subject = "C=CH, O=spinat, CN=a", .ip = "10.0.0.1", .rsa = true
-	};
-	struct certgen_opts b = {
-		.issuer = "inter", .subject = "C=CH, O=spinat, CN=b", .ip = "10.0.0.2", .rsa = true
+	const struct certgen_peer peers[] = {
+		{ "a", { .subject = "C=CH, O=spinat, CN=a", .ip = "10.0.0.1", .rsa = true } },
+		{ "b", { .subject = "C=CH, O=spinat, CN=b", .ip = "10.0.0.2", .rsa = true } },
 	};
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/spinat-ikefrag.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL || certgen_ca(dir, "ca", true) != 0 ||
-	    certgen(dir, "inter", &inter) != 0 || certgen(dir, "a", &a) != 0 ||
-	    certgen(dir, "b", &b) != 0)
-		return -1;
-	return 0;
+	return certgen_dir(dir, sizeof(dir), "ikefrag") != 0 || certgen_ca(dir, "ca", true) != 0 ||
+			       certgen_chain(dir, "ca", NULL, NULL, peers, 2) != 0
+		       ? -1
+		       : 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return certgen_dir_remove(dir);
 }
 
 /* root -> inter -> a, b (RSA): each IKE_AUTH carries two certificates, about 2 KB. */
