@@ -79,14 +79,6 @@ static struct {
 	uint8_t first;
 } fz;
 
-static struct ike_sa *sa_by_spi(struct ike *ike, uint64_t spi_i)
-{
-	for (struct ike_sa *sa = ike->sas; sa != NULL; sa = sa->next)
-		if (sa->spi_i == spi_i && sa->keys.prf_len != 0)
-			return sa;
-	return NULL;
-}
-
 /* The edits of the input applied to the plaintext chain. */
 static void mutate(void)
 {
@@ -149,44 +141,6 @@ static int put_chain(struct ike_sa *sa, struct ikev2_pld_writer *w, void *arg)
 	return fz.len > 0 ? pkt_append(w->pw_p, fz.chain, (uint32_t)fz.len) : 0;
 }
 
-/* One Encrypted Fragment message (RFC 7383 2.5) from the initiator's SA, sealed with its
- * keys (dir 0) like ikev2_frag.c's frag_one(), but with the fields the input chose. */
-static size_t craft(struct ike_sa *isa, uint8_t *out, const uint8_t *hdr, uint8_t exch,
-		    uint8_t flags, uint32_t msgid, uint16_t num, uint16_t total, uint8_t np,
-		    const uint8_t *content, size_t clen, uint8_t f)
-{
-	struct ike_keys *k = &isa->keys;
-	size_t blk = k->encr == IKEV2_ENCR_AES_CBC ? 16 : 1;
-	size_t pad = (blk - (clen + 1) % blk) % blk;
-	size_t iv_off = IKEV2_HDR_LEN + IKEV2_PLD_HDR_LEN + 4, ctlen = clen + pad + 1;
-	size_t len = iv_off + k->iv_len + ctlen + k->icv_len;
-	uint8_t *iv = out + iv_off, *ct = iv + k->iv_len;
-
-	memcpy(out, hdr, 16); /* the SPIs */
-	out[IKEV2_OFF_NP] = IKEV2_PLD_SKF;
-	out[IKEV2_OFF_VER] = 0x20;
-	out[IKEV2_OFF_EXCH] = exch;
-	out[IKEV2_OFF_FLAGS] = flags;
-	sp_store_be32(out + IKEV2_OFF_MSGID, msgid);
-	sp_store_be32(out + IKEV2_OFF_LEN, (uint32_t)len);
-	out[IKEV2_HDR_LEN] = np;
-	out[IKEV2_HDR_LEN + 1] = 0;
-	sp_store_be16(out + IKEV2_HDR_LEN + 2,
-		      (uint16_t)(len - IKEV2_HDR_LEN + ((f & 0x40) ? ((f & 0x20) ? -1 : 1) : 0)));
-	sp_store_be16(out + IKEV2_HDR_LEN + 4, num);
-	sp_store_be16(out + IKEV2_HDR_LEN + 6, total);
-	memset(iv, 0, k->iv_len);
-	sp_store_be64(iv, ++k->iv_ctr); /* unique under the key (RFC 5282 3.1) */
-	memcpy(ct, content, clen);
-	memset(ct + clen, 0, pad);
-	ct[clen + pad] = (f & 0x20) ? 255 : (uint8_t)pad;
-	if (ike_sk_seal(k, 0, out, iv_off, ct, ctlen, ct + ctlen) != 0)
-		return 0;
-	if (f & 0x80)
-		out[len - 1] ^= 1;
-	return len;
-}
-
 /* Fragment mode: deliver the chain to the responder as the script says. */
 static void deliver(struct h_world *w, struct h_msg *m, struct ike_sa *isa)
 {
@@ -240,6 +194,7 @@ static void deliver(struct h_world *w, struct h_msg *m, struct ike_sa *isa)
 			size_t i = s[0] % 4 == 0 ? first : j;
 			size_t clen = SP_MIN(piece, fz.len - i * piece), len;
 			uint16_t num = (uint16_t)(i + 1), total = (uint16_t)npieces;
+			struct h_skf f;
 			uint8_t np;
 
 			if (s[0] % 4 == 0) {
@@ -248,8 +203,18 @@ static void deliver(struct h_world *w, struct h_msg *m, struct ike_sa *isa)
 			}
 			np = (s[0] & 4) ? (uint8_t)(32 + (s[0] >> 3))
 					: (num == 1 ? fz.first : IKEV2_PLD_NONE);
-			len = craft(isa, buf, m->data, exch, flags, msgid, num, total, np,
-				    fz.chain + i * piece, clen, s[4]);
+			f = (struct h_skf){ .exch = exch,
+					    .flags = flags,
+					    .msgid = msgid,
+					    .num = num,
+					    .total = total,
+					    .np = np };
+			if (s[4] & 0x40) /* the Payload Length one off, sealed as it is */
+				f.len_adj = (s[4] & 0x20) ? -1 : 1;
+			f.pad_255 = (s[4] & 0x20) != 0;
+			len = h_skf_seal(isa, &f, fz.chain + i * piece, clen, buf);
+			if (len > 0 && (s[4] & 0x80))
+				buf[len - 1] ^= 1;
 			if (len > 0)
 				ike_input(w->n[1].ike, w->now, &m->path, buf, len);
 		}
@@ -270,8 +235,7 @@ static bool swap(struct h_world *w, struct h_msg *m)
 	    m->data[18] != fz.exch || (m->data[19] & IKEV2_FLAG_R) || m->data[16] != IKEV2_PLD_SK)
 		return true;
 	spi_i = sp_load_be64(m->data);
-	if ((rsa = sa_by_spi(w->n[1].ike, spi_i)) == NULL ||
-	    (isa = sa_by_spi(w->n[0].ike, spi_i)) == NULL)
+	if ((rsa = h_ike_sa(&w->n[1], spi_i)) == NULL || (isa = h_ike_sa(&w->n[0], spi_i)) == NULL)
 		return true;
 	memcpy(copy, m->data, m->len);
 	sk.pld_type = IKEV2_PLD_SK;

@@ -23,28 +23,21 @@
 static int pki(const char *dir)
 {
 	struct certgen_opts root = { .ca = true, .subject = "C=CH, O=spinat, CN=spinat test root" };
-	struct certgen_opts inter = { .ca = true,
-				      .issuer = "root",
-				      .subject = "C=CH, O=spinat, CN=spinat intermediate CA",
+	struct certgen_opts inter = { .subject = "C=CH, O=spinat, CN=spinat intermediate CA",
 				      .name_constraints = "permitted;DNS:.example,permitted;DNS:"
 							  "a.example,permitted;IP:10.79.0.0/"
 							  "255.255.255.0" };
-	struct certgen_opts a = { .issuer = "inter",
-				  .subject = "C=CH, O=spinat, CN=a.example",
-				  .dns = "a.example",
-				  .crl_uri = CDP };
-	struct certgen_opts b = { .issuer = "inter",
-				  .subject = "C=CH, O=spinat, CN=b",
+	struct certgen_opts b = { .subject = "C=CH, O=spinat, CN=b",
 				  .rsa = true,
-				  .ip = "10.79.0.2",
-				  .crl_uri = CDP };
-	struct certgen_opts brev = b;
-	const char *revoked[] = { "brev" };
+				  .ip = "10.79.0.2" };
+	const struct certgen_peer peers[] = {
+		{ "a", { .subject = "C=CH, O=spinat, CN=a.example", .dns = "a.example" } },
+		{ "b", b },
+		{ "brev", b, true },
+	};
 
-	return certgen(dir, "root", &root) != 0 || certgen(dir, "inter", &inter) != 0 ||
-			       certgen(dir, "a", &a) != 0 || certgen(dir, "b", &b) != 0 ||
-			       certgen(dir, "brev", &brev) != 0 ||
-			       certgen_crl(dir, "inter", "inter", revoked, 1) != 0
+	return certgen(dir, "root", &root) != 0 ||
+			       certgen_chain(dir, "root", &inter, CDP, peers, 3) != 0
 		       ? -1
 		       : 0;
 }

@@ -26,8 +26,6 @@ need_tools ip ping iptables
 need_charon
 need_tun
 lib_start swf
-nsa=${tag}a nsb=${tag}b
-A=10.79.0.1 B=10.79.0.2 NA=192.168.91 NB=192.168.92
 DN_A="C=CH, O=spinat, CN=a.example" DN_B="C=CH, O=spinat, CN=b"
 FRAG=576
 
@@ -38,8 +36,7 @@ fail_report() {
 	swanctl --list-sas --uri "$vici" 2>/dev/null
 }
 
-pair "$nsa" $A "$nsb" $B
-ip -n "$nsb" addr add $NB.1/24 dev lo || fail "address for charon's network"
+charon_pair
 for ns in $nsa $nsb; do
 	# Nothing larger than one fragment crosses: no whole IKE_AUTH, no IP fragments of it.
 	ip netns exec "$ns" iptables -I INPUT -i eth0 -p udp -m length --length $((FRAG + 1)):65535 \
@@ -49,108 +46,21 @@ charon_start "$nsb" "fragment_size = $FRAG"
 "$certgen" "$work" pki || fail "certificates"
 cp "$work/b.key" "$work/private/b.key"
 
-spinatd_pid=""
 start_spinatd() { # AUTO [EXTRA-LINES]
-	cat >"$work/a.conf" <<EOC
-[spinatd]
-role = endpoint
-name = a
-socket = $work/ctl.sock
-[endpoint]
-tun = spt0
-tun_address = $NA.1/32
-route = $NB.0/24
-tun_offload = no
-[ike]
-fragment_size = $FRAG
-[conn sw]
-local = $A
-remote = $B
-auto = $1
-ike = aes256gcm16-prfsha256-ecp256
-esp = aes256gcm16
-local_ts = $NA.0/24
-remote_ts = $NB.0/24
-auth = pubkey
-cert = $work/a.pem
-key = $work/a.key
-ca = $work/root.pem
-intermediates = $work/inter.pem
-local_id = $DN_A
-remote_id = $DN_B
-${2:-}
-EOC
-	: >"$work/spinatd.log"
-	endpoint_offload "$work/a.conf"
-	spawn "$nsa" "$spinatd" -c "$work/a.conf" -l debug >"$work/spinatd.log" 2>&1
-	spinatd_pid=$spawned
-	wait_for 50 "$spinat" -s "$work/ctl.sock" show sa || fail "spinatd did not start"
-}
-
-stop_spinatd() {
-	kill "$spinatd_pid" 2>/dev/null
-	wait "$spinatd_pid" 2>/dev/null
-	forget "$spinatd_pid"
-	grep -q "AddressSanitizer\|runtime error" "$work/spinatd.log" && fail "errors in spinatd's log"
+	{
+		host_conf a $NA.1/32 $NB.0/24 "tun_offload = no"
+		printf '[ike]\nfragment_size = %s\n' $FRAG
+		spinatd_conn "$1" aes256gcm16-prfsha256-ecp256 aes256gcm16 "auth = pubkey" \
+			"cert = $work/a.pem" "key = $work/a.key" "ca = $work/root.pem" \
+			"intermediates = $work/inter.pem" "local_id = $DN_A" "remote_id = $DN_B" "${2:-}"
+	} >"$work/a.conf"
+	spinatd_start
 }
 
 load_charon() {
 	rm -f "$work"/x509ca/*
 	cp "$work/root.pem" "$work/inter.pem" "$work/x509ca/"
-	cat >"$work/swanctl.conf" <<EOC
-connections {
- sw {
-  local_addrs = $B
-  remote_addrs = $A
-  version = 2
-  proposals = aes256gcm16-prfsha256-ecp256
-  fragmentation = yes
-  rekey_time = 0
-  local {
-   auth = pubkey
-   id = "$DN_B"
-   certs = $work/b.pem
-  }
-  remote {
-   auth = pubkey
-   id = "$DN_A"
-   cacerts = $work/root.pem
-  }
-  children {
-   net {
-    local_ts = $NB.0/24
-    remote_ts = $NA.0/24
-    esp_proposals = aes256gcm16
-    rekey_time = 0
-    mode = tunnel
-   }
-  }
- }
-}
-EOC
-	swanctl --load-all --clear --file "$work/swanctl.conf" --uri "$vici" \
-		>"$work/swanctl.out" 2>&1 || fail "swanctl --load-all: $(cat "$work/swanctl.out")"
-	charon_lines=$(wc -l <"$work/charon.log")
-}
-
-charon_since() { # lines charon logged since load_charon
-	tail -n +"$((charon_lines + 1))" "$work/charon.log"
-}
-
-both_up() {
-	"$spinat" -s "$work/ctl.sock" show sa | grep -q "CHILD esp.*INSTALLED" &&
-		swanctl --list-sas --uri "$vici" | grep -q "INSTALLED"
-}
-
-charon_idle() {
-	! swanctl --list-sas --uri "$vici" | grep -q "ESTABLISHED\|CONNECTING"
-}
-
-ping_both() { # WHAT
-	ip netns exec "$nsa" ping -q -c 2 -i 0.2 -W 2 -I $NA.1 $NB.1 >"$work/ping" 2>&1 ||
-		fail "$1: ping $NA.1 -> $NB.1: $(tail -n 2 "$work/ping")"
-	ip netns exec "$nsb" ping -q -c 2 -i 0.2 -W 2 -I $NB.1 $NA.1 >"$work/ping" 2>&1 ||
-		fail "$1: ping $NB.1 -> $NA.1: $(tail -n 2 "$work/ping")"
+	charon_conn ecp256 pubkey "$DN_B" b "$DN_A" root "fragmentation = yes"
 }
 
 # What proves fragments went both ways: spinat sent and reassembled some, charon split

@@ -52,35 +52,14 @@ fail_report() {
 nat_topology "$gw" "$srv" "${tag}h1" "${tag}h2"
 nfqueue "$gw" 5
 
-cat >"$work/gw.conf" <<EOF
-[spinatd]
-role = gateway
-[gateway]
-inside = br0
-outside = out0
-queue = 5
-pool = 203.0.113.1
-EOF
-if [ "$mode" = raw ]; then
-	echo "strategy = spihash" >>"$work/gw.conf"
-else
-	echo "strategy = natt" >>"$work/gw.conf"
-fi
+if [ "$mode" = raw ]; then gateway_conf gw 5 spihash; else gateway_conf gw 5 natt; fi
 
 endpoint_conf() { # NAME ADDRESS INNER REMOTE
+	_route=192.168.100.0/24 _udp=
+	[ "$1" = srv ] && _route=192.168.0.0/16
+	[ "$mode" = raw ] && _udp="udp = no"
 	{
-		echo "[spinatd]"
-		echo "role = endpoint"
-		echo "name = $1"
-		echo "[endpoint]"
-		echo "tun = spt0"
-		echo "tun_address = $3.1/32"
-		[ "$mode" = raw ] && echo "udp = no"
-		if [ "$1" = srv ]; then
-			echo "route = 192.168.0.0/16"
-		else
-			echo "route = 192.168.100.0/24"
-		fi
+		host_conf "$1" "$3.1/32" $_route "$_udp"
 		echo "[conn vpn]"
 		echo "local = $2"
 		echo "remote = $4"

@@ -32,8 +32,6 @@ need_tools ip ping iptables python3
 need_charon
 need_tun
 lib_start swp
-nsa=${tag}a nsb=${tag}b
-A=10.79.0.1 B=10.79.0.2 NA=192.168.91 NB=192.168.92
 DN_A="C=CH, O=spinat, CN=a.example" DN_B="C=CH, O=spinat, CN=b"
 
 fail_report() {
@@ -43,8 +41,7 @@ fail_report() {
 	swanctl --list-sas --uri "$vici" 2>/dev/null
 }
 
-pair "$nsa" $A "$nsb" $B
-ip -n "$nsb" addr add $NB.1/24 dev lo || fail "address for charon's network"
+charon_pair
 charon_start "$nsb"
 "$certgen" "$work" pki || fail "certificates"
 cp "$work/b.key" "$work/private/b.key"
@@ -56,107 +53,22 @@ spawn "$nsb" python3 -m http.server 8080 --bind $B --directory "$work/www" \
 	>"$work/http.log" 2>&1
 wait_for 100 listening "$nsb" 8080 || fail "the CRL server did not start"
 
-spinatd_pid=""
-start_spinatd() { # AUTO EXTRA-LINES
+start_spinatd() { # AUTO [LINE...]
+	_auto=$1
+	shift
 	{
-		cat <<EOC
-[spinatd]
-role = endpoint
-name = a
-socket = $work/ctl.sock
-[endpoint]
-tun = spt0
-tun_address = $NA.1/32
-route = $NB.0/24
-[conn sw]
-local = $A
-remote = $B
-auto = $1
-ike = aes256gcm16-prfsha256-ecp256
-esp = aes256gcm16
-local_ts = $NA.0/24
-remote_ts = $NB.0/24
-auth = pubkey
-cert = $work/a.pem
-key = $work/a.key
-ca = $work/root.pem
-local_id = $DN_A
-remote_id = $DN_B
-EOC
-		printf '%b' "$2"
+		host_conf a $NA.1/32 $NB.0/24
+		spinatd_conn "$_auto" aes256gcm16-prfsha256-ecp256 aes256gcm16 "auth = pubkey" \
+			"cert = $work/a.pem" "key = $work/a.key" "ca = $work/root.pem" \
+			"local_id = $DN_A" "remote_id = $DN_B" "$@"
 	} >"$work/a.conf"
-	: >"$work/spinatd.log"
-	endpoint_offload "$work/a.conf"
-	spawn "$nsa" "$spinatd" -c "$work/a.conf" -l debug >"$work/spinatd.log" 2>&1
-	spinatd_pid=$spawned
-	wait_for 50 "$spinat" -s "$work/ctl.sock" show sa || fail "spinatd did not start"
+	spinatd_start
 }
 
-stop_spinatd() {
-	kill "$spinatd_pid" 2>/dev/null
-	wait "$spinatd_pid" 2>/dev/null
-	forget "$spinatd_pid"
-	grep -q "AddressSanitizer\|runtime error" "$work/spinatd.log" && fail "errors in spinatd's log"
-}
-
-load_charon() { # CERT CACERTS-IN-x509ca EXTRA-CONNECTION-LINES
+load_charon() { # CERT CACERTS-IN-x509ca
 	rm -f "$work"/x509ca/*
 	for c in $2; do cp "$work/$c.pem" "$work/x509ca/"; done
-	cat >"$work/swanctl.conf" <<EOC
-connections {
- sw {
-  local_addrs = $B
-  remote_addrs = $A
-  version = 2
-  proposals = aes256gcm16-prfsha256-ecp256
-  encap = yes
-  rekey_time = 0
-  $3
-  local {
-   auth = pubkey
-   id = "$DN_B"
-   certs = $work/$1.pem
-  }
-  remote {
-   auth = pubkey
-   id = "$DN_A"
-   cacerts = $work/root.pem
-  }
-  children {
-   net {
-    local_ts = $NB.0/24
-    remote_ts = $NA.0/24
-    esp_proposals = aes256gcm16
-    rekey_time = 0
-    mode = tunnel
-   }
-  }
- }
-}
-EOC
-	swanctl --load-all --clear --file "$work/swanctl.conf" --uri "$vici" \
-		>"$work/swanctl.out" 2>&1 || fail "swanctl --load-all: $(cat "$work/swanctl.out")"
-	charon_lines=$(wc -l <"$work/charon.log")
-}
-
-charon_since() { # lines charon logged since load_charon
-	tail -n +"$((charon_lines + 1))" "$work/charon.log"
-}
-
-both_up() {
-	"$spinat" -s "$work/ctl.sock" show sa | grep -q "CHILD esp.*INSTALLED" &&
-		swanctl --list-sas --uri "$vici" | grep -q "INSTALLED"
-}
-
-charon_idle() {
-	! swanctl --list-sas --uri "$vici" | grep -q "ESTABLISHED\|CONNECTING"
-}
-
-ping_both() { # WHAT
-	ip netns exec "$nsa" ping -q -c 2 -i 0.2 -W 2 -I $NA.1 $NB.1 >"$work/ping" 2>&1 ||
-		fail "$1: ping $NA.1 -> $NB.1: $(tail -n 2 "$work/ping")"
-	ip netns exec "$nsb" ping -q -c 2 -i 0.2 -W 2 -I $NB.1 $NA.1 >"$work/ping" 2>&1 ||
-		fail "$1: ping $NB.1 -> $NA.1: $(tail -n 2 "$work/ping")"
+	charon_conn ecp256 pubkey "$DN_B" "$1" "$DN_A" root "encap = yes"
 }
 
 reach() { # NS SRC DST LIMIT T0: seconds from T0 to the first answered ping
@@ -179,8 +91,8 @@ teardown() {
 }
 
 case_chain_out() {
-	load_charon b "" ""
-	start_spinatd start "intermediates = $work/inter.pem\n"
+	load_charon b ""
+	start_spinatd start "intermediates = $work/inter.pem"
 	wait_for 100 both_up || fail "chain-out: no CHILD SA"
 	ping_both "chain-out"
 	charon_since | grep -q 'received issuer cert "C=CH, O=spinat, CN=spinat intermediate CA"' ||
@@ -194,8 +106,8 @@ case_chain_out() {
 }
 
 case_chain_in() {
-	load_charon b "root inter" ""
-	start_spinatd add ""
+	load_charon b "root inter"
+	start_spinatd add
 	swanctl --initiate --child net --ike sw --timeout 10 --uri "$vici" \
 		>"$work/swanctl.out" 2>&1 || fail "chain-in: swanctl --initiate"
 	wait_for 100 both_up || fail "chain-in: no CHILD SA"
@@ -207,8 +119,8 @@ case_chain_in() {
 }
 
 case_revoked_in() {
-	load_charon brev "root inter" ""
-	start_spinatd add "crl = $work/inter.crl\n"
+	load_charon brev "root inter"
+	start_spinatd add "crl = $work/inter.crl"
 	swanctl --initiate --child net --ike sw --timeout 10 --uri "$vici" \
 		>"$work/swanctl.out" 2>&1 && fail "revoked-in: charon got through"
 	wait_for 30 grep -q "received AUTHENTICATION_FAILED" "$work/charon.log" ||
@@ -223,8 +135,8 @@ case_revoked_in() {
 }
 
 case_revoked_out() {
-	load_charon brev "root inter" ""
-	start_spinatd start "crl_fetch = yes\n"
+	load_charon brev "root inter"
+	start_spinatd start "crl_fetch = yes"
 	wait_for 100 grep -q "responder not authenticated" "$work/spinatd.log" ||
 		fail "revoked-out: spinat did not refuse"
 	grep -q "CRL from http://$B:8080/inter.crl: [0-9]* octets" "$work/spinatd.log" ||
@@ -245,8 +157,9 @@ case_revoked_out() {
 }
 
 case_outage() {
-	load_charon b "root inter" ""
-	start_spinatd start "dpd_delay = 2s\ndpd_action = restart\nretransmit_timeout = 1s\nretransmit_tries = 1\nretry_base = 1s\nretry_max = 4s\n"
+	load_charon b "root inter"
+	start_spinatd start "dpd_delay = 2s" "dpd_action = restart" "retransmit_timeout = 1s" \
+		"retransmit_tries = 1" "retry_base = 1s" "retry_max = 4s"
 	wait_for 100 both_up || fail "outage: no CHILD SA"
 	ping_both "outage: before"
 	for ns in $nsa; do

@@ -341,6 +341,108 @@ EOC
 		fail "charon did not start ($(cat "$work/charon.out"))"
 }
 
+# The charon tests (ike_strongswan.sh, ike_strongswan_pki.sh, ike_frag_strongswan.sh) run
+# spinatd's endpoint role "a" in $nsa at $A, with the network $NA.0/24 behind its TUN
+# spt0, against charon in $nsb at $B, with $NB.0/24 on its loopback; both name their
+# connection sw, charon its CHILD SA net. charon_pair makes that network.
+charon_pair() {
+	nsa=${tag}a nsb=${tag}b
+	A=10.79.0.1 B=10.79.0.2 NA=192.168.91 NB=192.168.92
+	pair "$nsa" "$A" "$nsb" "$B"
+	# (this kernel has no dummy interfaces)
+	ip -n "$nsb" addr add "$NB.1/24" dev lo || fail "address for charon's network"
+}
+
+# spinatd_conn AUTO IKE ESP [LINE...]: prints spinatd's [conn sw] from $A to $B with
+# auto = AUTO, the proposals IKE and ESP, the traffic selectors $NA.0/24 === $NB.0/24 and
+# each LINE (empty ones are ignored).
+spinatd_conn() {
+	printf '[conn sw]\nlocal = %s\nremote = %s\nauto = %s\n' "$A" "$B" "$1"
+	printf 'ike = %s\nesp = %s\nlocal_ts = %s.0/24\nremote_ts = %s.0/24\n' "$2" "$3" "$NA" "$NB"
+	shift 3
+	conf_lines "$@"
+}
+
+# spinatd_start: spinatd with $work/a.conf (control socket $work/ctl.sock, debug log
+# $work/spinatd.log, emptied) in $nsa; its pid in $spinatd_pid. Returns once it answers.
+spinatd_start() {
+	endpoint_offload "$work/a.conf"
+	spawn "$nsa" "$spinatd" -c "$work/a.conf" -s "$work/ctl.sock" -l debug \
+		>"$work/spinatd.log" 2>&1
+	spinatd_pid=$spawned
+	wait_for 50 "$spinat" -s "$work/ctl.sock" show sa || fail "spinatd did not start"
+}
+
+# stop_spinatd: SIGTERM to spinatd_start's spinatd; sanitizer reports in its log fail.
+stop_spinatd() {
+	kill "$spinatd_pid" 2>/dev/null
+	wait "$spinatd_pid" 2>/dev/null
+	forget "$spinatd_pid"
+	grep -q "AddressSanitizer\|runtime error" "$work/spinatd.log" && fail "errors in spinatd's log"
+}
+
+# charon_conn GROUP AUTH ID_B CERT ID_A CA [LINE...]: $work/swanctl.conf with charon's
+# connection sw from $B to $A (IKE: AES-256-GCM-16, PRF SHA-256, GROUP; ESP AES-256-GCM-16;
+# no rekeying, each LINE added: empty ones are ignored), its CHILD SA net in tunnel mode
+# for $NB.0/24 === $NA.0/24; loaded into charon. AUTH psk: charon is ID_B, spinat ID_A,
+# with the key interop-psk-0123456789 (CERT and CA unused); AUTH pubkey: charon is ID_B
+# with $work/CERT.pem, spinat ID_A under $work/CA.pem. charon_since starts after it.
+charon_conn() {
+	_grp=$1 _auth=$2 _idb=$3 _crt=$4 _ida=$5 _ca=$6
+	shift 6
+	{
+		printf 'connections {\n sw {\n  local_addrs = %s\n  remote_addrs = %s\n' "$B" "$A"
+		printf '  version = 2\n  proposals = aes256gcm16-prfsha256-%s\n' "$_grp"
+		conf_lines "$@" | sed 's/^/  /'
+		printf '  rekey_time = 0\n'
+		if [ "$_auth" = psk ]; then
+			printf '  local {\n   auth = psk\n   id = "%s"\n  }\n' "$_idb"
+			printf '  remote {\n   auth = psk\n   id = "%s"\n  }\n' "$_ida"
+		else
+			printf '  local {\n   auth = pubkey\n   id = "%s"\n   certs = %s\n  }\n' \
+				"$_idb" "$work/$_crt.pem"
+			printf '  remote {\n   auth = pubkey\n   id = "%s"\n   cacerts = %s\n  }\n' \
+				"$_ida" "$work/$_ca.pem"
+		fi
+		printf '  children {\n   net {\n    local_ts = %s.0/24\n    remote_ts = %s.0/24\n' \
+			"$NB" "$NA"
+		printf '    esp_proposals = aes256gcm16\n    rekey_time = 0\n    mode = tunnel\n'
+		printf '   }\n  }\n }\n}\n'
+		if [ "$_auth" = psk ]; then
+			printf 'secrets {\n ike-sw {\n  id-a = "%s"\n  id-b = "%s"\n' "$_ida" "$_idb"
+			printf '  secret = interop-psk-0123456789\n }\n}\n'
+		fi
+	} >"$work/swanctl.conf"
+	swanctl --load-all --clear --file "$work/swanctl.conf" --uri "$vici" \
+		>"$work/swanctl.out" 2>&1 || fail "swanctl --load-all: $(cat "$work/swanctl.out")"
+	charon_lines=$(wc -l <"$work/charon.log")
+}
+
+# charon_since: what charon logged since the last charon_conn.
+charon_since() {
+	tail -n +"$((charon_lines + 1))" "$work/charon.log"
+}
+
+# both_up: spinatd and charon both have their CHILD SA installed.
+both_up() {
+	"$spinat" -s "$work/ctl.sock" show sa | grep -q "CHILD esp.*INSTALLED" &&
+		swanctl --list-sas --uri "$vici" | grep -q "INSTALLED"
+}
+
+# charon_idle: charon holds no IKE SA, neither up nor being set up.
+charon_idle() {
+	! swanctl --list-sas --uri "$vici" | grep -q "ESTABLISHED\|CONNECTING"
+}
+
+# ping_both WHAT [COUNT]: COUNT (2) pings through the tunnel each way, $NA.1 -> $NB.1 from
+# $nsa and back from $nsb; a lost one fails the test as WHAT.
+ping_both() {
+	ip netns exec "$nsa" ping -q -c "${2:-2}" -i 0.2 -W 2 -I "$NA.1" "$NB.1" >"$work/ping" 2>&1 ||
+		fail "$1: ping $NA.1 -> $NB.1: $(tail -n 2 "$work/ping")"
+	ip netns exec "$nsb" ping -q -c "${2:-2}" -i 0.2 -W 2 -I "$NB.1" "$NA.1" >"$work/ping" 2>&1 ||
+		fail "$1: ping $NB.1 -> $NA.1: $(tail -n 2 "$work/ping")"
+}
+
 # ossl ARG...: the openssl command line, quiet; fails the test when it fails.
 ossl() {
 	openssl "$@" >/dev/null 2>&1 || fail "openssl $1"

@@ -71,16 +71,7 @@ fi
 for strategy in masq spihash; do
 	topology
 	nfqueue "$gw" 4
-	cat >"$work/gw.conf" <<EOF
-[spinatd]
-role = gateway
-[gateway]
-inside = br0
-outside = out0
-queue = 4
-pool = 203.0.113.1
-strategy = $strategy
-EOF
+	gateway_conf gw 4 "$strategy"
 	: >"$work/gw.log"
 	daemon gw "$gw"
 	exchange "spinatd-$strategy"

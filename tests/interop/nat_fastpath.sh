@@ -53,20 +53,7 @@ rules() { # how many of our iptables rules letting the mark pass there are
 
 nat_topology "$gw" "$srv" "${tag}h1"
 nfqueue "$gw" 5
-cat >"$work/gw.conf" <<EOF
-[spinatd]
-role = gateway
-name = gw
-[gateway]
-inside = br0
-outside = out0
-queue = 5
-pool = 203.0.113.1
-strategy = spihash
-spihash_timeout = 3s
-fastpath = auto
-fastpath_forward = redirect
-EOF
+gateway_conf gw 5 spihash "spihash_timeout = 3s" "fastpath = auto" "fastpath_forward = redirect"
 daemon gw "$gw"
 if grep -q "no fast path" "$work/gw.log"; then
 	echo "SKIP: $(grep "no fast path" "$work/gw.log")"

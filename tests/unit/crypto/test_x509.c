@@ -37,38 +37,34 @@ static char *path(const char *name)
 static int setup(void **state)
 {
 	struct certgen_opts root = { .ca = true };
-	struct certgen_opts inter = { .ca = true,
-				      .issuer = "root",
-				      .subject = "C=CH, O=spinat, CN=Inter CA" };
+	struct certgen_opts inter = { .subject = "C=CH, O=spinat, CN=Inter CA" };
 	struct certgen_opts lca = { .ca = true,
 				    .issuer = "root",
 				    .subject = "CN=Local CA",
 				    .name_constraints = "permitted;DNS:.lca.example,permitted;IP:"
 							"198.51.100.0/255.255.255.0" };
-	struct certgen_opts ee = { .issuer = "inter",
-				   .subject = "C=CH, O=spinat, CN=b",
+	struct certgen_opts ee = { .subject = "C=CH, O=spinat, CN=b",
 				   .ip = "10.0.0.2",
 				   .dns = "b.example",
-				   .email = "b@example.org",
-				   .crl_uri = "http://192.0.2.1/inter.crl" };
-	struct certgen_opts rev = ee, expired = ee,
+				   .email = "b@example.org" };
+	/* b, and rev with the same names but its subject, revoked */
+	struct certgen_peer peers[] = { { "b", ee, false }, { "rev", ee, true } };
+	struct certgen_opts expired = ee,
 			    in = { .issuer = "lca", .ip = "198.51.100.7", .dns = "h.lca.example" },
 			    out = { .issuer = "lca", .dns = "evil.example" },
 			    other = { .ca = true, .rsa = true };
-	const char *revoked[] = { "rev" };
 
 	(void)state;
-	rev.subject = "C=CH, O=spinat, CN=revoked";
+	peers[1].o.subject = "C=CH, O=spinat, CN=revoked";
+	expired.issuer = "inter";
+	expired.crl_uri = "http://192.0.2.1/inter.crl";
 	expired.subject = "CN=expired";
 	expired.days = -2;
-	snprintf(dir, sizeof(dir), "%s/spinat-x509.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL || certgen(dir, "root", &root) != 0 ||
-	    certgen(dir, "inter", &inter) != 0 || certgen(dir, "lca", &lca) != 0 ||
-	    certgen(dir, "b", &ee) != 0 || certgen(dir, "rev", &rev) != 0 ||
-	    certgen(dir, "expired", &expired) != 0 || certgen(dir, "host_in", &in) != 0 ||
-	    certgen(dir, "host_out", &out) != 0 || certgen(dir, "other", &other) != 0 ||
-	    certgen_crl(dir, "inter", "inter", revoked, 1) != 0 ||
+	if (certgen_dir(dir, sizeof(dir), "x509") != 0 || certgen(dir, "root", &root) != 0 ||
+	    certgen_chain(dir, "root", &inter, "http://192.0.2.1/inter.crl", peers, 2) != 0 ||
+	    certgen(dir, "lca", &lca) != 0 || certgen(dir, "expired", &expired) != 0 ||
+	    certgen(dir, "host_in", &in) != 0 || certgen(dir, "host_out", &out) != 0 ||
+	    certgen(dir, "other", &other) != 0 ||
 	    certgen_crl(dir, "inter", "inter_empty", NULL, 0) != 0)
 		return -1;
 	/* a folder of trust anchors, and an empty file */
@@ -87,11 +83,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return certgen_dir_remove(dir);
 }
 
 /* The peer's credential: it signs; ours verifies with the given trust settings. */

@@ -2,6 +2,8 @@
 
 #include "base/addr.h"
 #include "base/cursor.h"
+#include "ike/ike_priv.h"
+#include "proto/ikev2.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,4 +358,47 @@ bool h_logged(const struct h_node *n, const char *text)
 		if (strstr(n->logs[i], text) != NULL)
 			return true;
 	return false;
+}
+
+struct ike_sa *h_ike_sa(const struct h_node *n, uint64_t spi_i)
+{
+	for (struct ike_sa *sa = n->ike->sas; sa != NULL; sa = sa->next)
+		if (sa->spi_i == spi_i && sa->keys.prf_len != 0)
+			return sa;
+	return NULL;
+}
+
+size_t h_skf_seal(struct ike_sa *sa, const struct h_skf *f, const uint8_t *content, size_t clen,
+		  uint8_t *out)
+{
+	struct ike_keys *k = &sa->keys;
+	size_t blk = k->encr == IKEV2_ENCR_AES_CBC ? 16 : 1;
+	size_t pad = (blk - (clen + 1) % blk) % blk;
+	/* IKE header | SKF header | Fragment Number | Total Fragments | IV | ... | ICV */
+	size_t iv_off = IKEV2_HDR_LEN + IKEV2_PLD_HDR_LEN + 4, ctlen = clen + pad + 1;
+	size_t len = iv_off + k->iv_len + ctlen + k->icv_len;
+	uint8_t *iv = out + iv_off, *ct = iv + k->iv_len;
+
+	sp_store_be64(out, sa->spi_i);
+	sp_store_be64(out + 8, sa->spi_r);
+	out[IKEV2_OFF_NP] = IKEV2_PLD_SKF;
+	out[IKEV2_OFF_VER] = 0x20;
+	out[IKEV2_OFF_EXCH] = f->exch;
+	out[IKEV2_OFF_FLAGS] = f->flags;
+	sp_store_be32(out + IKEV2_OFF_MSGID, f->msgid);
+	sp_store_be32(out + IKEV2_OFF_LEN, (uint32_t)len);
+	out[IKEV2_HDR_LEN] = f->np;
+	out[IKEV2_HDR_LEN + 1] = 0; /* C and RESERVED */
+	sp_store_be16(out + IKEV2_HDR_LEN + 2, (uint16_t)(len - IKEV2_HDR_LEN + f->len_adj));
+	sp_store_be16(out + IKEV2_HDR_LEN + 4, f->num);
+	sp_store_be16(out + IKEV2_HDR_LEN + 6, f->total);
+	memset(iv, 0, k->iv_len);
+	sp_store_be64(iv, ++k->iv_ctr); /* unique under the key (RFC 5282 3.1) */
+	memcpy(ct, content, clen);
+	memset(ct + clen, 0, pad);
+	ct[clen + pad] = f->pad_255 ? 255 : (uint8_t)pad;
+	/* the associated data runs through Total Fragments: the header is protected too */
+	if (ike_sk_seal(k, 0, out, iv_off, ct, ctlen, ct + ctlen) != 0)
+		return 0;
+	return len;
 }

@@ -89,4 +89,25 @@ uint64_t h_ctr(const struct h_node *n, const char *name);
 /* Whether one of the node's last 64 log lines contains text. */
 bool h_logged(const struct h_node *n, const char *text);
 
+struct ike_sa;
+/* The node's IKE SA with initiator SPI spi_i that has its keys already, or NULL. */
+struct ike_sa *h_ike_sa(const struct h_node *n, uint64_t spi_i);
+
+/* The fields of an IKE Fragment message for h_skf_seal, as given: a test may make them
+ * wrong on purpose. */
+struct h_skf {
+	uint8_t exch, flags; /* IKE header: Exchange Type and Flags */
+	uint32_t msgid;
+	uint16_t num, total; /* Fragment Number, Total Fragments */
+	uint8_t np;	     /* the SKF payload's Next Payload */
+	int len_adj;	     /* added to the SKF payload's Payload Length */
+	bool pad_255;	     /* a Pad Length of 255 rather than the padding's */
+};
+/* One Encrypted Fragment message (RFC 7383 2.5) from the initiator of sa into out: the IKE
+ * header with sa's SPIs, the SKF payload with content padded and sealed with the
+ * initiator's keys under a fresh IV, as ikev2_frag.c cuts them. Returns its length (out
+ * takes clen + 128 octets), 0 when sealing fails. */
+size_t h_skf_seal(struct ike_sa *sa, const struct h_skf *f, const uint8_t *content, size_t clen,
+		  uint8_t *out);
+
 #endif

@@ -25,45 +25,31 @@ static char dir[256];
 
 static int setup(void **state)
 {
+	/* root -> inter -> a_i, b_i and brev_i (b_i's name and address, revoked) */
+	const struct certgen_peer peers[] = {
+		{ "a_i", { .subject = "C=CH, O=spinat, CN=a", .ip = "10.0.0.1" } },
+		{ "b_i", { .subject = "C=CH, O=spinat, CN=b", .ip = "10.0.0.2", .rsa = true } },
+		{ "brev_i", { .subject = "C=CH, O=spinat, CN=b", .ip = "10.0.0.2" }, true },
+	};
+
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/spinat-ikecert.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL)
+	if (certgen_dir(dir, sizeof(dir), "ikecert") != 0)
 		return -1;
 	if (certgen_ca(dir, "ca", false) != 0 || certgen_ca(dir, "otherca", true) != 0 ||
 	    certgen_ee(dir, "ca", "a_ec", false, "10.0.0.1", "a.example") != 0 ||
 	    certgen_ee(dir, "ca", "b_ec", false, "10.0.0.2", "b.example") != 0 ||
 	    certgen_ee(dir, "ca", "a_rsa", true, "10.0.0.1", "a.example") != 0 ||
 	    certgen_ee(dir, "ca", "b_rsa", true, "10.0.0.2", "b.example") != 0 ||
-	    certgen_ee(dir, "otherca", "b_other", true, "10.0.0.2", "b.example") != 0)
+	    certgen_ee(dir, "otherca", "b_other", true, "10.0.0.2", "b.example") != 0 ||
+	    certgen_chain(dir, "ca", NULL, "http://192.0.2.9/inter.crl", peers, 3) != 0)
 		return -1;
-	{
-		struct certgen_opts inter = { .ca = true, .issuer = "ca", .subject = "CN=inter" };
-		struct certgen_opts a = { .issuer = "inter",
-					  .subject = "C=CH, O=spinat, CN=a",
-					  .ip = "10.0.0.1",
-					  .crl_uri = "http://192.0.2.9/inter.crl" };
-		struct certgen_opts b = a, brev = a;
-		const char *revoked[] = { "brev_i" };
-
-		b.subject = brev.subject = "C=CH, O=spinat, CN=b";
-		b.ip = brev.ip = "10.0.0.2";
-		b.rsa = true;
-		if (certgen(dir, "inter", &inter) != 0 || certgen(dir, "a_i", &a) != 0 ||
-		    certgen(dir, "b_i", &b) != 0 || certgen(dir, "brev_i", &brev) != 0 ||
-		    certgen_crl(dir, "inter", "inter", revoked, 1) != 0)
-			return -1;
-	}
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return certgen_dir_remove(dir);
 }
 
 static void conf(char *buf, size_t len, bool init, const char *me, const char *ca,

@@ -32,31 +32,22 @@ static char dir[256];
 
 static int setup(void **state)
 {
-	struct certgen_opts inter = { .ca = true, .issuer = "ca", .subject = "CN=inter" };
-	struct certgen_opts a = {
-		.issuer = "inter", .subject = "C=CH, O=spinat, CN=a", .ip = "10.0.0.1", .rsa = true
-	};
-	struct certgen_opts b = {
-		.issuer = "inter", .subject = "C=CH, O=spinat, CN=b", .ip = "10.0.0.2", .rsa = true
+	const struct certgen_peer peers[] = {
+		{ "a", { .subject = "C=CH, O=spinat, CN=a", .ip = "10.0.0.1", .rsa = true } },
+		{ "b", { .subject = "C=CH, O=spinat, CN=b", .ip = "10.0.0.2", .rsa = true } },
 	};
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/spinat-ikefrag.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL || certgen_ca(dir, "ca", true) != 0 ||
-	    certgen(dir, "inter", &inter) != 0 || certgen(dir, "a", &a) != 0 ||
-	    certgen(dir, "b", &b) != 0)
-		return -1;
-	return 0;
+	return certgen_dir(dir, sizeof(dir), "ikefrag") != 0 || certgen_ca(dir, "ca", true) != 0 ||
+			       certgen_chain(dir, "ca", NULL, NULL, peers, 2) != 0
+		       ? -1
+		       : 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return certgen_dir_remove(dir);
 }
 
 /* root -> inter -> a, b (RSA): each IKE_AUTH carries two certificates, about 2 KB. */
@@ -188,7 +179,7 @@ static bool has_frag_notify(const struct h_msg *m)
 	return found;
 }
 
-/* ---- the keys, from the key log, for checking and crafting fragments here ---- */
+/* ---- the keys, from the key log, for checking fragments here ---- */
 
 struct keys {
 	uint64_t spi_i, spi_r;
@@ -400,23 +391,32 @@ static void reordered_and_duplicate(void **state)
 	h_free(&w);
 }
 
+/* The handshake with fragment drop_num of the IKE_AUTH message to node drop_to lost once:
+ * the initiator retransmitted its request once and both have the CHILD SA. */
+static struct cap *fragment_lost(struct h_world *w, int drop_to, unsigned drop_num)
+{
+	struct cap *c = cap_new();
+
+	c->drop_to = drop_to;
+	c->drop_num = drop_num;
+	world(w, c, "", "", FRAG_SIZE);
+	h_run(w, w->now + SP_SEC(10));
+	assert_true(c->dropped);
+	assert_int_equal(ike_child_count(w->n[0].ike), 1);
+	assert_int_equal(ike_child_count(w->n[1].ike), 1);
+	assert_int_equal(h_ctr(&w->n[0], "retransmit"), 1);
+	return c;
+}
+
 /* A lost request fragment: the initiator retransmits all of them (2.6.1); those the
  * responder holds already are duplicates. */
 static void request_fragment_lost(void **state)
 {
 	struct h_world w;
-	struct cap *c = cap_new();
 	uint64_t n;
 
 	(void)state;
-	c->drop_to = 1;
-	c->drop_num = 2;
-	world(&w, c, "", "", FRAG_SIZE);
-	h_run(&w, w.now + SP_SEC(10));
-	assert_true(c->dropped);
-	assert_int_equal(ike_child_count(w.n[0].ike), 1);
-	assert_int_equal(ike_child_count(w.n[1].ike), 1);
-	assert_int_equal(h_ctr(&w.n[0], "retransmit"), 1);
+	fragment_lost(&w, 1, 2);
 	n = h_ctr(&w.n[1], "frag_rx");
 	assert_true(n >= 3);
 	assert_int_equal(h_ctr(&w.n[0], "frag_tx"), 2 * n);
@@ -434,18 +434,10 @@ static void request_fragment_lost(void **state)
 static void response_fragment_lost(void **state)
 {
 	struct h_world w;
-	struct cap *c = cap_new();
 	uint64_t nreq, nresp;
 
 	(void)state;
-	c->drop_to = 0;
-	c->drop_num = 3;
-	world(&w, c, "", "", FRAG_SIZE);
-	h_run(&w, w.now + SP_SEC(10));
-	assert_true(c->dropped);
-	assert_int_equal(ike_child_count(w.n[0].ike), 1);
-	assert_int_equal(ike_child_count(w.n[1].ike), 1);
-	assert_int_equal(h_ctr(&w.n[0], "retransmit"), 1);
+	fragment_lost(&w, 0, 3);
 	nreq = h_ctr(&w.n[0], "frag_tx") / 2;
 	nresp = h_ctr(&w.n[1], "frag_tx") / 2;
 	assert_int_equal(h_ctr(&w.n[1], "response_resent"), 1);
@@ -499,51 +491,20 @@ static void smaller_fragments_after_retransmissions(void **state)
 
 /* ---- crafted fragments, with the initiator's keys ---- */
 
-/* One IKE Fragment message of an INFORMATIONAL request from the initiator. */
-static size_t craft(uint8_t *out, const struct keys *k, uint32_t msgid, uint16_t num,
-		    uint16_t total, uint8_t np, const uint8_t *content, size_t clen, uint64_t iv)
-{
-	struct crypto_aead *a = NULL;
-	size_t len = IKEV2_HDR_LEN + 8 + 8 + clen + 1 + 16;
-
-	sp_store_be64(out, k->spi_i);
-	sp_store_be64(out + 8, k->spi_r);
-	out[IKEV2_OFF_NP] = IKEV2_PLD_SKF;
-	out[IKEV2_OFF_VER] = 0x20;
-	out[IKEV2_OFF_EXCH] = IKEV2_EXCH_INFORMATIONAL;
-	out[IKEV2_OFF_FLAGS] = IKEV2_FLAG_I;
-	sp_store_be32(out + IKEV2_OFF_MSGID, msgid);
-	sp_store_be32(out + IKEV2_OFF_LEN, (uint32_t)len);
-	out[IKEV2_HDR_LEN] = np;
-	out[IKEV2_HDR_LEN + 1] = 0;
-	sp_store_be16(out + IKEV2_HDR_LEN + 2, (uint16_t)(len - IKEV2_HDR_LEN));
-	sp_store_be16(out + IKEV2_HDR_LEN + 4, num);
-	sp_store_be16(out + IKEV2_HDR_LEN + 6, total);
-	sp_store_be64(out + IKEV2_HDR_LEN + 8, iv);
-	memcpy(out + IKEV2_HDR_LEN + 16, content, clen);
-	out[IKEV2_HDR_LEN + 16 + clen] = 0; /* pad length */
-	assert_int_equal(crypto_aead_new(&a, CRYPTO_AEAD_AES_GCM, k->ei, 36, 16, CRYPTO_ENC), 0);
-	assert_int_equal(crypto_aead_seal(a, out + IKEV2_HDR_LEN + 8, out, IKEV2_HDR_LEN + 8,
-					  out + IKEV2_HDR_LEN + 16, clen + 1, out + len - 16),
-			 0);
-	crypto_aead_free(a);
-	return len;
-}
-
 struct crafted {
 	struct h_world w;
 	struct cap *c;
-	struct keys k;
+	struct ike_sa *isa; /* the initiator's, whose keys seal the fragments */
 	struct ike_path path;
 	uint8_t vid[70000]; /* a Vendor ID payload to fragment: ignored by the receiver */
 	uint8_t buf[65536];
-	uint64_t iv;
 };
 
 static void crafted_up(struct crafted *x, const char *extra_r)
 {
 	char *log = NULL;
 	size_t loglen = 0;
+	struct keys k;
 
 	x->c = cap_new();
 	world(&x->w, x->c, "", extra_r, 4000); /* IKE_AUTH whole */
@@ -552,12 +513,12 @@ static void crafted_up(struct crafted *x, const char *extra_r)
 	fclose(x->w.keylog);
 	x->w.keylog = NULL;
 	assert_int_equal(ike_child_count(x->w.n[1].ike), 1);
-	keys_read(log, &x->k);
+	keys_read(log, &k);
 	free(log);
+	assert_non_null(x->isa = h_ike_sa(&x->w.n[0], k.spi_i));
 	x->path = (struct ike_path){ SP_IP4(10, 0, 0, 2), SP_IP4(10, 0, 0, 1), 500, 500 };
 	/* Vendor ID (43): generic header, then data; the chain is this one payload */
 	memset(x->vid, 'v', sizeof(x->vid));
-	x->iv = 1u << 30; /* far from the initiator's own counter */
 }
 
 /* The Vendor ID payload of vlen octets as the inner chain. */
@@ -569,11 +530,28 @@ static const uint8_t *vid(struct crafted *x, size_t vlen)
 	return x->vid;
 }
 
+/* One IKE Fragment message of an INFORMATIONAL request from the initiator into x->buf:
+ * clen octets of the Vendor ID from off; its length. */
+static size_t craft(struct crafted *x, uint32_t msgid, uint16_t num, uint16_t total, uint8_t np,
+		    size_t off, size_t clen)
+{
+	struct h_skf f = { .exch = IKEV2_EXCH_INFORMATIONAL,
+			   .flags = IKEV2_FLAG_I,
+			   .msgid = msgid,
+			   .num = num,
+			   .total = total,
+			   .np = np };
+	size_t len = h_skf_seal(x->isa, &f, x->vid + off, clen, x->buf);
+
+	assert_true(len > 0);
+	return len;
+}
+
+/* The same, Next Payload as a sender sets it (2.5), to the responder. */
 static void send_frag(struct crafted *x, uint32_t msgid, uint16_t num, uint16_t total, size_t off,
 		      size_t clen)
 {
-	size_t len = craft(x->buf, &x->k, msgid, num, total, num == 1 ? 43 : 0, x->vid + off, clen,
-			   x->iv++);
+	size_t len = craft(x, msgid, num, total, num == 1 ? 43 : 0, off, clen);
 
 	ike_input(x->w.n[1].ike, x->w.now, &x->path, x->buf, len);
 }
@@ -640,19 +618,19 @@ static void hostile_fragments(void **state)
 	send_frag(x, 2, 0, 2, 0, 100);
 	send_frag(x, 2, 3, 2, 0, 100);
 	send_frag(x, 2, 1, 0, 0, 100);
-	len = craft(x->buf, &x->k, 2, 2, 2, 43, x->vid, 100, x->iv++);
+	len = craft(x, 2, 2, 2, 43, 0, 100);
 	ike_input(r->ike, x->w.now, &x->path, x->buf, len);
-	len = craft(x->buf, &x->k, 2, 1, 2, 0, x->vid, 100, x->iv++);
+	len = craft(x, 2, 1, 2, 0, 0, 100);
 	ike_input(r->ike, x->w.now, &x->path, x->buf, len);
 	assert_int_equal(h_ctr(r, "drop_frag_malformed"), 5);
 	/* more fragments than IKE_FRAG_MAX (128) */
 	send_frag(x, 2, 1, 129, 0, 100);
 	assert_int_equal(h_ctr(r, "drop_frag_too_many"), 1);
 	/* a flipped bit anywhere, Total Fragments included (associated data): integrity */
-	len = craft(x->buf, &x->k, 2, 1, 2, 43, x->vid, 100, x->iv++);
+	len = craft(x, 2, 1, 2, 43, 0, 100);
 	x->buf[IKEV2_HDR_LEN + 7] ^= 1;
 	ike_input(r->ike, x->w.now, &x->path, x->buf, len);
-	len = craft(x->buf, &x->k, 2, 1, 2, 43, x->vid, 100, x->iv++);
+	len = craft(x, 2, 1, 2, 43, 0, 100);
 	x->buf[len - 20] ^= 1;
 	ike_input(r->ike, x->w.now, &x->path, x->buf, len);
 	assert_int_equal(h_ctr(r, "drop_frag_integrity"), 2);

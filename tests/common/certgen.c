@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int write_obj(const char *dir, const char *name, const char *ext, X509 *x, EVP_PKEY *k,
@@ -230,4 +231,49 @@ int certgen_ee(const char *dir, const char *ca, const char *name, bool rsa, cons
 	struct certgen_opts o = { .issuer = ca, .rsa = rsa, .ip = ip, .dns = dns };
 
 	return certgen(dir, name, &o);
+}
+
+int certgen_chain(const char *dir, const char *root, const struct certgen_opts *inter,
+		  const char *crl_uri, const struct certgen_peer *peers, size_t n)
+{
+	struct certgen_opts ca = { .subject = "CN=inter" };
+	const char *revoked[16];
+	size_t nrev = 0;
+
+	if (inter != NULL)
+		ca = *inter;
+	ca.ca = true;
+	ca.issuer = root;
+	if (n > sizeof(revoked) / sizeof(revoked[0]) || certgen(dir, "inter", &ca) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct certgen_opts o = peers[i].o;
+
+		o.issuer = "inter";
+		o.crl_uri = crl_uri;
+		if (certgen(dir, peers[i].name, &o) != 0)
+			return -1;
+		if (peers[i].revoked)
+			revoked[nrev++] = peers[i].name;
+	}
+	return nrev > 0 ? certgen_crl(dir, "inter", "inter", revoked, nrev) : 0;
+}
+
+int certgen_dir(char *dir, size_t len, const char *tag)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if ((size_t)snprintf(dir, len, "%s/spinat-%s.XXXXXX", tmp != NULL ? tmp : "/tmp", tag) >=
+	    len)
+		return -1;
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+int certgen_dir_remove(const char *dir)
+{
+	char cmd[600];
+
+	if ((size_t)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) >= sizeof(cmd))
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
 }
