@@ -109,6 +109,16 @@ void nat_reclaim(struct nat *n, sp_time now)
 	nat_table_advance(&n->tab, now, expire_cb, n);
 }
 
+/* The table reads expiries modulo 2^32 ms and needs advancing at least every NAT_ADV_GAP
+ * (nat_table.h); a caller that translates without nat_tick() for days still gets it. */
+static inline void keep_wheel(struct nat *n, sp_time now)
+{
+	if (SP_UNLIKELY(now > n->tab.adv_time && now - n->tab.adv_time > NAT_ADV_GAP)) {
+		n->advance_now = now;
+		nat_table_advance(&n->tab, now, expire_cb, n);
+	}
+}
+
 uint32_t nat_alloc(struct nat *n, uint8_t owner, sp_time now, uint32_t host)
 {
 	uint32_t idx = nat_table_alloc(&n->tab, owner);
@@ -296,6 +306,7 @@ static inline int translate(struct nat *n, sp_time now, enum nat_side from, stru
 
 int nat_translate(struct nat *n, sp_time now, enum nat_side from, struct pkt *p)
 {
+	keep_wheel(n, now);
 	return translate(n, now, from, p, NAT_NIL);
 }
 
@@ -394,8 +405,7 @@ bool nat_takes_local(const struct nat *n)
 
 uint32_t nat_entry_bytes(const struct nat *n)
 {
-	return (uint32_t)(sizeof(struct nat_entry) +
-			  ((uint64_t)n->tab.nbucket_mask + 1) * 4 / n->tab.max);
+	return (uint32_t)(sizeof(struct nat_entry) + (uint64_t)n->tab.nix * 4 / n->tab.max);
 }
 
 uint32_t nat_entries(const struct nat *n)
@@ -430,10 +440,10 @@ uint64_t nat_counter(const struct nat *n, const char *name)
 }
 
 /*
- * The bucket a TCP or UDP packet's mapping hangs on, from a quick look at its headers, or
- * NAT_NIL. Only a prefetch hint: nat_translate() validates everything again.
+ * The hint (nat_table_hint) of a TCP or UDP packet's mapping, from a quick look at its
+ * headers, or NAT_NIL. Only a prefetch hint: nat_translate() validates everything again.
  */
-static uint32_t burst_bucket(const struct nat *n, enum nat_side from, const struct pkt *p)
+static uint32_t burst_hint(const struct nat *n, enum nat_side from, const struct pkt *p)
 {
 	const uint8_t *d = pkt_data(p);
 	struct nat_key k;
@@ -451,10 +461,11 @@ static uint32_t burst_bucket(const struct nat *n, enum nat_side from, const stru
 	else
 		nat_key_set(&k, NAT_K_OUT, d[IPV4_OFF_PROTO], sp_load_be32(d + IPV4_OFF_DST), 0,
 			    sp_load_be16(d + hl + 2));
-	return nat_table_bucket(&n->tab, &k);
+	return nat_table_hint(&n->tab, &k);
 }
 
-/* Packets between the prefetch of a bucket, of its entry, and the work (VPP's pipelines). */
+/* Packets between the prefetch of index slots, of the entry, and the work (VPP's
+ * pipelines). */
 #define BURST_DIST 16
 
 void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct pkt **p,
@@ -462,33 +473,38 @@ void nat_translate_burst(struct nat *n, sp_time now, enum nat_side from, struct 
 {
 	uint32_t b[NAT_BURST_MAX];
 
+	keep_wheel(n, now);
 	while (count > 0) {
 		unsigned m = SP_MIN(count, (unsigned)NAT_BURST_MAX);
 
-		/* Stage 1 hashes packet i and prefetches its bucket; stage 2 reads the bucket
-		 * of packet i - D and prefetches the entry it names; stage 3 translates packet
-		 * i - 2D, whose lines should have arrived by then. */
+		/* Stage 1 hashes packet i and prefetches its index slots; stage 2 reads the
+		 * slots of packet i - D and prefetches the entry whose tag matches; stage 3
+		 * translates packet i - 2D, whose lines should have arrived by then. */
 		for (unsigned i = 0; i < m + 2 * BURST_DIST; i++) {
 			if (i < m && n->strat->burst_hint != NULL) {
 				b[i] = n->strat->burst_hint(n, n->sctx, from, p[i]);
 			} else if (i < m) {
-				b[i] = burst_bucket(n, from, p[i]);
+				b[i] = burst_hint(n, from, p[i]);
 				if (b[i] != NAT_NIL)
-					__builtin_prefetch(&n->tab.bucket[b[i]]);
+					nat_table_prefetch_ix(&n->tab, b[i]);
 			}
 			if (i >= BURST_DIST && i - BURST_DIST < m) {
 				unsigned j = i - BURST_DIST;
-				uint32_t l;
+				const struct nat_entry *e;
 
-				if (b[j] != NAT_NIL && n->strat->burst_prefetch != NULL)
+				if (b[j] != NAT_NIL && n->strat->burst_prefetch != NULL) {
 					n->strat->burst_prefetch(n, n->sctx, b[j]);
-				else if (b[j] != NAT_NIL && (l = n->tab.bucket[b[j]]) != NAT_NIL)
-					__builtin_prefetch(&n->tab.e[l >> 1]);
+				} else if (b[j] != NAT_NIL &&
+					   (e = nat_table_entry_guess(&n->tab, b[j])) != NULL) {
+					/* half the entries straddle two cache lines */
+					__builtin_prefetch(e);
+					__builtin_prefetch((const uint8_t *)(e + 1) - 1);
+				}
 			}
 			if (i >= 2 * BURST_DIST) {
 				unsigned j = i - 2 * BURST_DIST;
 
-				/* A strategy's cookie is no bucket of the table. */
+				/* A strategy's cookie is no hint of the table. */
 				uint32_t h = n->strat->burst_hint != NULL ? NAT_NIL : b[j];
 
 				verdicts[j] = (uint8_t)translate(n, now, from, p[j], h);

@@ -130,13 +130,27 @@ static int read_ports(struct nat_config *c, struct conf_sec *s)
 	return 0;
 }
 
+int nat_conf_time(struct conf_sec *s, const char *key, sp_time def, sp_time *out)
+{
+	int r;
+
+	if ((r = conf_get_time(s, key, def, out)) != 0)
+		return r;
+	if (*out > NAT_EXPIRE_MAX)
+		return conf_fail(s,
+				 "%s: above the maximum of %llu s (the table keeps expiries "
+				 "to the millisecond in 32 bits)",
+				 key, (unsigned long long)(NAT_EXPIRE_MAX / SP_SEC(1)));
+	return 0;
+}
+
 /* A timeout with an RFC minimum: shorter values are refused with the RFC named. */
 static int read_timeout(struct conf_sec *s, const char *key, sp_time def, sp_time min,
 			const char *why, sp_time *out)
 {
 	int r;
 
-	if ((r = conf_get_time(s, key, def, out)) != 0)
+	if ((r = nat_conf_time(s, key, def, out)) != 0)
 		return r;
 	if (*out < min)
 		return conf_fail(s, "%s: below the minimum of %llu s (%s)", key,

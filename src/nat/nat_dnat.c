@@ -199,7 +199,7 @@ static int dnat_conf(struct conf_sec *s, void *params)
 			      &p->max_blocks)) != 0 ||
 	    (r = conf_get_u32(s, "dnat_host_blocks", p->host_blocks, 1, MAX_BLOCKS_LIMIT,
 			      &p->host_blocks)) != 0 ||
-	    (r = conf_get_time(s, "dnat_iaptt_timeout", p->iaptt_timeout, &p->iaptt_timeout)) != 0)
+	    (r = nat_conf_time(s, "dnat_iaptt_timeout", p->iaptt_timeout, &p->iaptt_timeout)) != 0)
 		return r;
 	p->low_min = (uint16_t)lo;
 	p->low_max = (uint16_t)hi;
@@ -398,7 +398,7 @@ static int add_block(struct nat *n, struct dnat_ctx *c, sp_time now, uint32_t sl
 	nat_key_set(&e->k[1], NAT_K_NONE, 0, nat_config_of(n)->pool[0], 0, count);
 	e->state = spi ? ROW_SPIS : ROW_PORTS;
 	e->aux = slot;
-	e->expire = SP_TIME_NEVER;
+	e->exp_ms = NAT_EXP_NEVER;
 	*b = (struct dnat_block){ host, first, count, idx, spi, false };
 	c->nblk++;
 	if (spi) {

@@ -140,8 +140,8 @@ static int napt_in2out(struct nat *n, sp_time now, struct nat_ip *ip, const stru
 	uint16_t gp;
 
 	nat_key_set(&k, NAT_K_IN, ip->proto, ip->src, 0, sport);
-	idx = nat_table_lookup_b(
-		&n->tab, &k, ip->hint != NAT_NIL ? ip->hint : nat_table_bucket(&n->tab, &k), now);
+	idx = nat_table_lookup_h(&n->tab, &k,
+				 ip->hint != NAT_NIL ? ip->hint : nat_table_hint(&n->tab, &k), now);
 	if (idx == NAT_NIL) {
 		if ((idx = create_mapping(n, now, ip, ip->proto, ip->src, sport)) == NAT_NIL)
 			return NAT_DROP;

@@ -41,7 +41,7 @@ static int ipaddr_conf(struct conf_sec *s, void *params)
 {
 	struct ipaddr_params *p = params;
 
-	return conf_get_time(s, "ipaddr_timeout", p->timeout, &p->timeout);
+	return nat_conf_time(s, "ipaddr_timeout", p->timeout, &p->timeout);
 }
 
 static int ipaddr_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec_pkt *ip,

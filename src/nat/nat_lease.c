@@ -137,8 +137,8 @@ static int lease_conf(struct conf_sec *s, void *params)
 	struct lease_params *p = params;
 	int r;
 
-	if ((r = conf_get_time(s, "lease_lifetime", p->lifetime, &p->lifetime)) != 0 ||
-	    (r = conf_get_time(s, "lease_lifetime_max", p->lifetime_max, &p->lifetime_max)) != 0 ||
+	if ((r = nat_conf_time(s, "lease_lifetime", p->lifetime, &p->lifetime)) != 0 ||
+	    (r = nat_conf_time(s, "lease_lifetime_max", p->lifetime_max, &p->lifetime_max)) != 0 ||
 	    (r = conf_get_u32(s, "lease_max", p->max, 1, 1u << 20, &p->max)) != 0 ||
 	    (r = conf_get_u32(s, "lease_per_client", p->per_client, 1, 1u << 20, &p->per_client)) !=
 		    0 ||

@@ -89,9 +89,9 @@ static int masq_conf(struct conf_sec *s, void *params)
 	struct masq_params *p = params;
 	int r;
 
-	if ((r = conf_get_time(s, "masq_t_out", p->t_out, &p->t_out)) != 0 ||
+	if ((r = nat_conf_time(s, "masq_t_out", p->t_out, &p->t_out)) != 0 ||
 	    (r = conf_get_u32(s, "masq_n_out", p->n_out, 0, 1000000, &p->n_out)) != 0 ||
-	    (r = conf_get_time(s, "masq_t_ei", p->t_ei, &p->t_ei)) != 0 ||
+	    (r = nat_conf_time(s, "masq_t_ei", p->t_ei, &p->t_ei)) != 0 ||
 	    (r = conf_get_u32(s, "masq_multicast_max", p->mcast_max, 1, MASQ_MCAST_MAX,
 			      &p->mcast_max)) != 0 ||
 	    (r = conf_get_u32(s, "masq_multicast_rate", p->mcast_rate, 1, 1000000,

@@ -54,8 +54,8 @@ static int oldest_conf(struct conf_sec *s, void *params)
 	struct oldest_params *p = params;
 	int r;
 
-	if ((r = conf_get_time(s, "oldest_unanswered_timeout", p->t_unans, &p->t_unans)) != 0 ||
-	    (r = conf_get_time(s, "oldest_answered_timeout", p->t_ans, &p->t_ans)) != 0)
+	if ((r = nat_conf_time(s, "oldest_unanswered_timeout", p->t_unans, &p->t_unans)) != 0 ||
+	    (r = nat_conf_time(s, "oldest_answered_timeout", p->t_ans, &p->t_ans)) != 0)
 		return r;
 	if (p->t_unans == 0 || p->t_ans == 0)
 		return conf_fail(s, "oldest timeouts must be positive");

@@ -65,8 +65,8 @@ static int napt_out2in(struct nat *n, sp_time now, struct nat_ip *ip, const stru
 	uint16_t inport;
 
 	nat_key_set(&k, NAT_K_OUT, ip->proto, ip->dst, 0, dport);
-	idx = nat_table_lookup_b(
-		&n->tab, &k, ip->hint != NAT_NIL ? ip->hint : nat_table_bucket(&n->tab, &k), now);
+	idx = nat_table_lookup_h(&n->tab, &k,
+				 ip->hint != NAT_NIL ? ip->hint : nat_table_hint(&n->tab, &k), now);
 	if (idx == NAT_NIL) {
 		NAT_INC(n, DROP_NO_MAPPING);
 		return NAT_DROP;

@@ -137,7 +137,7 @@ struct nat_ip {
 	bool frag_first; /* MF set, offset 0 */
 	bool frag_later; /* offset != 0 */
 	uint16_t ip_id;
-	uint32_t hint; /* bucket of the NAPT key, computed by the burst path; NAT_NIL if not */
+	uint32_t hint; /* hint of the NAPT key (nat_table_hint), from the burst path; or NAT_NIL */
 };
 
 /* Where a protocol keeps what NAPT rewrites; ICMP echo uses its identifier as both ports. */
@@ -161,6 +161,11 @@ extern const struct nat_l4_layout nat_lay_udp, nat_lay_tcp, nat_lay_icmp;
 void nat_tcp_track(struct nat_entry *e, uint8_t flags, bool outbound, bool created);
 /* The idle timeout of a NAPT mapping in its current state. */
 sp_time nat_napt_timeout(const struct nat *n, const struct nat_entry *e);
+
+/* A time from the configuration that the table can keep as an expiry: conf_get_time()
+ * and at most NAT_EXPIRE_MAX (about 12.4 days). */
+struct conf_sec;
+int nat_conf_time(struct conf_sec *s, const char *key, sp_time def, sp_time *out) SP_MUST_CHECK;
 
 /* Whether addr is one of the global addresses (one probe of a hash set). */
 bool nat_in_pool(const struct nat *n, uint32_t addr);

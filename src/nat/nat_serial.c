@@ -81,11 +81,11 @@ static int serial_conf(struct conf_sec *s, void *params)
 	int r;
 
 	if ((r = conf_get_enum(s, "serial_mode", modes, p->mode, &p->mode)) != 0 ||
-	    (r = conf_get_time(s, "serial_timeout", p->t_out, &p->t_out)) != 0 ||
-	    (r = conf_get_time(s, "serial_idle_timeout", p->t_idle, &p->t_idle)) != 0 ||
+	    (r = nat_conf_time(s, "serial_timeout", p->t_out, &p->t_out)) != 0 ||
+	    (r = nat_conf_time(s, "serial_idle_timeout", p->t_idle, &p->t_idle)) != 0 ||
 	    (r = conf_get_u32(s, "serial_hold_max", p->hold_max, 1, SERIAL_HOLD_CAP,
 			      &p->hold_max)) != 0 ||
-	    (r = conf_get_time(s, "serial_hold_timeout", p->hold_timeout, &p->hold_timeout)) != 0)
+	    (r = nat_conf_time(s, "serial_hold_timeout", p->hold_timeout, &p->hold_timeout)) != 0)
 		return r;
 	if (p->t_out == 0 || p->t_idle == 0)
 		return conf_fail(s, "serial_timeout and serial_idle_timeout must be positive");
@@ -157,7 +157,8 @@ static int serial_in2out(struct nat *n, void *ctx, sp_time now, struct nat_ipsec
 	if ((pend = pending_for(t, now, ip->proto, ip->global, ip->server)) != NAT_NIL) {
 		/* [0019]: another originator is still being answered */
 		if (par->mode == SERIAL_HOLD)
-			return hold(n, ctx, now, ip, p, nat_entry_at(t, pend)->expire);
+			return hold(n, ctx, now, ip, p,
+				    nat_entry_expiry(nat_entry_at(t, pend), now));
 		nat_sctr_inc(n, SERIAL_CTR_DROP_BUSY, 1);
 		return NAT_DROP;
 	}
@@ -248,7 +249,7 @@ static void serial_tick(struct nat *n, void *ctx, sp_time now)
 			nat_sctr_inc(n, SERIAL_CTR_DROP_HOLD_TIMEOUT, 1);
 			continue;
 		}
-		h.blocker_exp = nat_entry_at(t, pend)->expire;
+		h.blocker_exp = nat_entry_expiry(nat_entry_at(t, pend), now);
 		c->q[(c->head + c->cnt++) % SERIAL_HOLD_CAP] = h;
 	}
 }

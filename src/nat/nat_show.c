@@ -192,7 +192,7 @@ void nat_show(const struct nat *n, sp_time now, FILE *f, unsigned flags, uint32_
 			continue;
 		if (entry_row(n, e, flags, &items[cnt].r)) {
 			items[cnt].idx = i;
-			items[cnt].expire = e->expire;
+			items[cnt].expire = nat_entry_expiry(e, now);
 			if (offl)
 				offload_info(n, i, &items[cnt]);
 			if (items[cnt].expire > now)

@@ -77,7 +77,7 @@ static int spihash_conf(struct conf_sec *s, void *params)
 
 	if ((r = conf_get_enum(s, "spihash_scheme", nat_spihash_scheme_names, p->scheme,
 			       &p->scheme)) != 0 ||
-	    (r = conf_get_time(s, "spihash_timeout", p->timeout, &p->timeout)) != 0)
+	    (r = nat_conf_time(s, "spihash_timeout", p->timeout, &p->timeout)) != 0)
 		return r;
 	if (p->timeout == 0)
 		return conf_fail(s, "spihash_timeout must be positive");

@@ -1,8 +1,10 @@
 /*
- * Hash chains: a link is (entry index << 1 | key slot), so one bucket array indexes both
- * keys of every entry and a chain can pass through k[0] of one entry and k[1] of another.
- * Wheel lists are doubly linked; a w_prev with the top bit set names the slot whose head
- * the entry is, so removal is O(1) without storing the slot.
+ * The index: linear probing over nix slots. A slot holds NAT_NIL (empty) or
+ * tag | link, where a link is (entry index << 1 | key slot) in the low lbits bits, so one
+ * index covers both keys of every entry. Removal shifts later slots of the run back
+ * (Knuth's Algorithm R), so there are no tombstones and a probe stops at the first empty
+ * slot. Wheel lists are doubly linked; a w_prev with the top bit set names the slot whose
+ * head the entry is, so removal is O(1) without storing the slot.
  */
 #include "nat/nat_table.h"
 
@@ -11,24 +13,21 @@
 #include <sys/mman.h>
 
 #define LINK(idx, slot) ((idx) << 1 | (slot))
-#define LINK_IDX(l)	((l) >> 1)
-#define LINK_SLOT(l)	((l)&1u)
 #define WHEAD(slot)	(0x80000000u | (slot))
 #define IS_WHEAD(v)	((v) != NAT_NIL && ((v)&0x80000000u) != 0)
 
-static uint32_t nbuckets_for(uint32_t max)
+/* Two keys per entry at most: 2.5 slots an entry keeps a full index 80 % full. Whole
+ * cache lines of slots. */
+static uint32_t nix_for(uint32_t max)
 {
-	uint64_t n = 2;
+	uint64_t n = (uint64_t)max * 5 / 2;
 
-	/* Two keys per entry at most, one bucket per key on average when full. */
-	while (n < 2ull * max)
-		n <<= 1;
-	return (uint32_t)n;
+	return (uint32_t)((n + 15) / 16 * 16);
 }
 
 uint64_t nat_table_mem_for(uint32_t max)
 {
-	return (uint64_t)max * sizeof(struct nat_entry) + (uint64_t)nbuckets_for(max) * 4 +
+	return (uint64_t)max * sizeof(struct nat_entry) + (uint64_t)nix_for(max) * 4 +
 	       NAT_WHEEL_SLOTS * 4ull;
 }
 
@@ -53,21 +52,23 @@ static void *table_alloc(size_t bytes)
 
 int nat_table_init(struct nat_table *t, uint32_t max, uint64_t seed)
 {
-	uint32_t nb;
-
 	memset(t, 0, sizeof(*t));
 	if (max == 0 || max > (1u << 30))
 		return SP_EINVAL;
-	nb = nbuckets_for(max);
+	t->nix = nix_for(max);
 	t->e = table_alloc((size_t)max * sizeof(struct nat_entry));
-	t->bucket = table_alloc((size_t)nb * sizeof(uint32_t));
+	t->ix = table_alloc((size_t)t->nix * sizeof(uint32_t));
 	t->wheel = malloc(NAT_WHEEL_SLOTS * sizeof(uint32_t));
-	if (t->e == NULL || t->bucket == NULL || t->wheel == NULL) {
+	if (t->e == NULL || t->ix == NULL || t->wheel == NULL) {
 		nat_table_fini(t);
 		return SP_ENOMEM;
 	}
 	t->max = max;
-	t->nbucket_mask = nb - 1;
+	/* Links go up to 2 max - 1; the all-ones link must stay free for NAT_NIL. */
+	t->lbits = 2;
+	while (t->lbits < 32 && (1ull << t->lbits) <= 2ull * max)
+		t->lbits++;
+	t->lmask = t->lbits >= 32 ? NAT_NIL : (1u << t->lbits) - 1;
 	t->seed = seed;
 	nat_table_clear(t);
 	t->bytes = nat_table_mem_for(max);
@@ -77,55 +78,73 @@ int nat_table_init(struct nat_table *t, uint32_t max, uint64_t seed)
 void nat_table_clear(struct nat_table *t)
 {
 	memset(t->e, 0, (size_t)t->max * sizeof(struct nat_entry));
-	memset(t->bucket, 0xff, ((size_t)t->nbucket_mask + 1) * sizeof(uint32_t));
+	memset(t->ix, 0xff, (size_t)t->nix * sizeof(uint32_t));
 	memset(t->wheel, 0xff, NAT_WHEEL_SLOTS * sizeof(uint32_t));
 	memset(t->wmap, 0, sizeof(t->wmap));
 	/* Free list in index order, so a fresh table hands out 0, 1, 2 ... */
 	for (uint32_t i = 0; i < t->max; i++)
-		t->e[i].next[0] = i + 1 < t->max ? i + 1 : NAT_NIL;
+		t->e[i].w_next = i + 1 < t->max ? i + 1 : NAT_NIL;
 	t->free_head = 0;
 	t->used = 0;
 	t->wcount = 0;
 	t->wtick = 0;
+	t->adv_time = 0;
 }
 
 void nat_table_fini(struct nat_table *t)
 {
 	free(t->offl_bits);
 	free(t->e);
-	free(t->bucket);
+	free(t->ix);
 	free(t->wheel);
 	memset(t, 0, sizeof(*t));
 }
 
-static inline uint32_t *bucket_of(const struct nat_table *t, const struct nat_key *k)
+static inline uint32_t ix_next(const struct nat_table *t, uint32_t i)
 {
-	return &t->bucket[nat_table_bucket(t, k)];
+	return i + 1 == t->nix ? 0 : i + 1;
+}
+
+/* Slots from a to b, going forward (and round). */
+static inline uint32_t ix_dist(const struct nat_table *t, uint32_t a, uint32_t b)
+{
+	return b >= a ? b - a : b + t->nix - a;
 }
 
 void nat_table_hash_add(struct nat_table *t, uint32_t idx, unsigned slot)
 {
-	struct nat_entry *e = &t->e[idx];
-	uint32_t *b = bucket_of(t, &e->k[slot]);
+	uint32_t hint = nat_table_hint(t, &t->e[idx].k[slot]);
+	uint32_t i = nat_table_home(t, hint);
 
-	e->next[slot] = *b;
-	*b = LINK(idx, slot);
+	/* Never full: at most 2 max keys in 2.5 max slots. */
+	while (t->ix[i] != NAT_NIL)
+		i = ix_next(t, i);
+	t->ix[i] = nat_table_tag(t, hint) | LINK(idx, slot);
 }
 
 void nat_table_hash_del(struct nat_table *t, uint32_t idx, unsigned slot)
 {
-	struct nat_entry *e = &t->e[idx];
-	uint32_t *pl = bucket_of(t, &e->k[slot]);
-	uint32_t want = LINK(idx, slot);
+	uint32_t hint = nat_table_hint(t, &t->e[idx].k[slot]);
+	uint32_t want = nat_table_tag(t, hint) | LINK(idx, slot);
+	uint32_t i = nat_table_home(t, hint);
 
-	while (*pl != NAT_NIL) {
-		if (*pl == want) {
-			*pl = e->next[slot];
-			e->next[slot] = NAT_NIL;
-			return;
-		}
-		pl = &t->e[LINK_IDX(*pl)].next[LINK_SLOT(*pl)];
+	while (t->ix[i] != want) {
+		if (t->ix[i] == NAT_NIL)
+			return; /* not indexed */
+		i = ix_next(t, i);
 	}
+	/* Close the gap at i: a later slot of the run moves back into it when i lies on
+	 * that slot's way from its home, and leaves its own gap behind. */
+	for (uint32_t j = ix_next(t, i); t->ix[j] != NAT_NIL; j = ix_next(t, j)) {
+		uint32_t l = t->ix[j] & t->lmask;
+		uint32_t home = nat_table_home(t, nat_table_hint(t, &t->e[l >> 1].k[l & 1u]));
+
+		if (ix_dist(t, home, i) < ix_dist(t, home, j)) {
+			t->ix[i] = t->ix[j];
+			i = j;
+		}
+	}
+	t->ix[i] = NAT_NIL;
 }
 
 void nat_table_rekey(struct nat_table *t, uint32_t idx, unsigned slot, const struct nat_key *key)
@@ -162,10 +181,10 @@ static void wheel_unlink(struct nat_table *t, uint32_t idx)
 	e->w_prev = e->w_next = NAT_NIL;
 }
 
-static void wheel_file(struct nat_table *t, uint32_t idx)
+static void wheel_file(struct nat_table *t, uint32_t idx, sp_time expire)
 {
 	struct nat_entry *e = &t->e[idx];
-	uint64_t tick = e->expire / NAT_WHEEL_TICK + (e->expire % NAT_WHEEL_TICK != 0);
+	uint64_t tick = expire / NAT_WHEEL_TICK + (expire % NAT_WHEEL_TICK != 0);
 	uint32_t slot;
 
 	if (tick <= t->wtick)
@@ -192,10 +211,10 @@ uint32_t nat_table_alloc(struct nat_table *t, uint8_t owner)
 	if (SP_UNLIKELY(idx == NAT_NIL))
 		return NAT_NIL;
 	e = &t->e[idx];
-	t->free_head = e->next[0];
+	t->free_head = e->w_next;
 	memset(e, 0, sizeof(*e));
-	e->next[0] = e->next[1] = NAT_NIL;
 	e->w_prev = e->w_next = NAT_NIL;
+	e->exp_ms = nat_ms(t->adv_time); /* dead until scheduled */
 	e->owner = owner;
 	t->used++;
 	return idx;
@@ -215,7 +234,7 @@ void nat_table_free(struct nat_table *t, uint32_t idx)
 	wheel_unlink(t, idx);
 	e->owner = NAT_O_FREE;
 	e->k[0].kind = e->k[1].kind = NAT_K_NONE;
-	e->next[0] = t->free_head;
+	e->w_next = t->free_head;
 	t->free_head = idx;
 	t->used--;
 }
@@ -223,25 +242,39 @@ void nat_table_free(struct nat_table *t, uint32_t idx)
 void nat_table_schedule(struct nat_table *t, uint32_t idx, sp_time expire, sp_time now)
 {
 	struct nat_entry *e = &t->e[idx];
+	uint32_t enc;
 
-	if (e->w_prev != NAT_NIL && expire >= e->expire) {
-		e->expire = expire; /* later: the wheel finds out when the old time comes */
+	if (expire != SP_TIME_NEVER && expire > now + NAT_EXPIRE_MAX)
+		expire = now + NAT_EXPIRE_MAX;
+	enc = nat_exp_enc(expire);
+	if (e->w_prev != NAT_NIL && enc != NAT_EXP_NEVER && e->exp_ms != NAT_EXP_NEVER &&
+	    (int32_t)(enc - e->exp_ms) >= 0) {
+		e->exp_ms = enc; /* later: the wheel finds out when the old time comes */
 		return;
 	}
 	wheel_unlink(t, idx);
-	/* An idle wheel may lag far behind: restart it at now so filing is exact. */
+	/* An idle wheel may lag far behind: restart it at now so filing is exact, and count
+	 * the gap to the next advance from now (it holds no expiry to misread). */
 	if (t->wcount == 0 && now / NAT_WHEEL_TICK > t->wtick)
 		t->wtick = now / NAT_WHEEL_TICK;
-	e->expire = expire;
-	wheel_file(t, idx);
+	if (t->wcount == 0 && now > t->adv_time)
+		t->adv_time = now;
+	e->exp_ms = enc;
+	if (enc != NAT_EXP_NEVER)
+		wheel_file(t, idx, expire);
 }
 
 uint32_t nat_table_advance(struct nat_table *t, sp_time now, nat_expire_fn cb, void *arg)
 {
 	uint64_t target = now / NAT_WHEEL_TICK;
+	/* Expiries are read modulo 2^32 ms. Every one was set at most NAT_ADV_GAP after the
+	 * last advance and lies at most NAT_EXPIRE_MAX after that: past both, all are dead. */
+	bool all = now > t->adv_time && now - t->adv_time > NAT_ADV_GAP + NAT_EXPIRE_MAX;
 	uint64_t steps;
 	uint32_t n = 0;
 
+	if (now > t->adv_time)
+		t->adv_time = now;
 	if (target <= t->wtick)
 		return 0;
 	steps = target - t->wtick;
@@ -255,11 +288,11 @@ uint32_t nat_table_advance(struct nat_table *t, sp_time now, nat_expire_fn cb, v
 		t->wtick = tick;
 		while ((idx = t->wheel[slot]) != NAT_NIL) {
 			wheel_unlink(t, idx);
-			if (t->e[idx].expire <= now) {
+			if (all || !nat_entry_live(&t->e[idx], now)) {
 				cb(arg, idx);
 				n++;
-			} else {
-				wheel_file(t, idx);
+			} else if (t->e[idx].exp_ms != NAT_EXP_NEVER) {
+				wheel_file(t, idx, nat_entry_expiry(&t->e[idx], now));
 			}
 		}
 	}

@@ -115,6 +115,25 @@ static void udp_timeout_two_minutes_at_least(void **state)
 	assert_true(fx_ctr(f, "entries_expired") >= 1);
 }
 
+/* Expiries are kept modulo 2^32 ms (49.7 days): a caller that translates after weeks
+ * without nat_tick() must still find the old mapping dead, not alive again. */
+static void timeouts_hold_across_weeks_without_ticks(void **state)
+{
+	struct fx *f = *state;
+	sp_time later = T0 + SP_SEC(86400) * 40;
+
+	assert_int_equal(udp_out(f, T0, H1, 5000, SRV, 53), 5000);
+	assert_int_equal(nat_entries(f->n), 1);
+	/* 40 days on (2^32 ms plus about 9 hours after the mapping's expiry): dead */
+	assert_int_equal(udp_in(f, later, SRV, 53, 5000, NULL), 0);
+	assert_int_equal(fx_ctr(f, "entries_expired"), 1);
+	assert_int_equal(nat_entries(f->n), 0);
+	/* and a new mapping then lives its full timeout across the wrap of the count */
+	assert_int_equal(udp_out(f, later, H1, 5000, SRV, 53), 5000);
+	assert_int_equal(udp_in(f, later + SP_SEC(299), SRV, 53, 5000, NULL), H1);
+	assert_int_equal(udp_in(f, later + SP_SEC(299) + SP_SEC(300), SRV, 53, 5000, NULL), 0);
+}
+
 static int tcp(struct fx *f, sp_time now, enum nat_side from, uint8_t flags)
 {
 	struct pkt *out, *p;
@@ -491,6 +510,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(udp_port_preserved_and_endpoint_independent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(udp_timeout_two_minutes_at_least, setup, teardown),
+		cmocka_unit_test_setup_teardown(timeouts_hold_across_weeks_without_ticks, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(tcp_state_timeouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(icmp_echo_identifiers, setup, teardown),
 		cmocka_unit_test_setup_teardown(icmp_error_out2in, setup, teardown),
