@@ -476,6 +476,14 @@ static void config_keys(void **state)
 	assert_int_equal(nat_config_read(&c, conf_find(conf, "gateway", NULL)), SP_ECONFIG);
 	assert_non_null(strstr(conf_error(conf), "RFC 4787"));
 	conf_free(conf);
+	/* beyond what the table keeps as an expiry (2^30 ms): refused with the maximum */
+	assert_int_equal(conf_parse_string("[gateway]\npool = 1.2.3.4\ntimeout_tcp_established = "
+					   "1073742s\n",
+					   "t.conf", &conf),
+			 0);
+	assert_int_equal(nat_config_read(&c, conf_find(conf, "gateway", NULL)), SP_ECONFIG);
+	assert_non_null(strstr(conf_error(conf), "maximum of 1073741 s"));
+	conf_free(conf);
 	assert_int_equal(
 		conf_parse_string("[gateway]\npool = 1.2.3.4\nstrategy = magic\n", "t.conf", &conf),
 		0);
