@@ -42,21 +42,33 @@ static const char *const hk_what[NAT_HK_N] = {
 	[NAT_HK_FRAG] = "fragment entries", [NAT_HK_ESP] = "ESP/AH items",
 };
 
+/* Rate cells: one per 64 records, in sets of NAT_RATE_WAYS (at least 64 sets, at most
+ * 16384). A host needs one only while it is refused; when every way of its set is busy
+ * in this second, it gets neither an ICMP error nor a log line (bounded either way). */
+static uint32_t rate_sets_for(uint32_t max)
+{
+	uint32_t n = 64;
+
+	while (n < max / (64 * NAT_RATE_WAYS) && n < 16384)
+		n <<= 1;
+	return n;
+}
+
 int nat_hosts_init(struct nat *n)
 {
 	struct nat_hosts *hs = &n->hosts;
-	uint32_t nb = 1;
+	uint32_t max = nat_config_max_hosts(&n->cfg), nr = rate_sets_for(max);
+	/* the index at most 80 % full */
+	uint32_t nb = (uint32_t)(((uint64_t)max * 5 / 4 + 15) / 16 * 16);
 
-	uint32_t max = nat_config_max_hosts(&n->cfg);
-
-	while (nb < max)
-		nb <<= 1;
 	hs->h = calloc(max, sizeof(*hs->h));
-	hs->bucket = malloc((size_t)nb * sizeof(uint32_t));
-	if (hs->h == NULL || hs->bucket == NULL)
+	hs->ix = malloc((size_t)nb * sizeof(uint32_t));
+	hs->rate = calloc((size_t)nr * NAT_RATE_WAYS, sizeof(*hs->rate));
+	if (hs->h == NULL || hs->ix == NULL || hs->rate == NULL)
 		return SP_ENOMEM;
 	hs->max = max;
-	hs->mask = nb - 1;
+	hs->nix = nb;
+	hs->rate_mask = nr - 1;
 	nat_hosts_clear(n);
 	return 0;
 }
@@ -64,7 +76,8 @@ int nat_hosts_init(struct nat *n)
 void nat_hosts_fini(struct nat *n)
 {
 	free(n->hosts.h);
-	free(n->hosts.bucket);
+	free(n->hosts.ix);
+	free(n->hosts.rate);
 	memset(&n->hosts, 0, sizeof(n->hosts));
 }
 
@@ -73,9 +86,10 @@ void nat_hosts_clear(struct nat *n)
 	struct nat_hosts *hs = &n->hosts;
 
 	memset(hs->h, 0, (size_t)hs->max * sizeof(*hs->h));
-	memset(hs->bucket, 0xff, ((size_t)hs->mask + 1) * sizeof(uint32_t));
+	memset(hs->ix, 0xff, (size_t)hs->nix * sizeof(uint32_t));
+	memset(hs->rate, 0, ((size_t)hs->rate_mask + 1) * NAT_RATE_WAYS * sizeof(*hs->rate));
 	for (uint32_t i = 0; i < hs->max; i++)
-		hs->h[i].next = i + 1 < hs->max ? i + 1 : NAT_NIL;
+		hs->h[i].addr = i + 1 < hs->max ? i + 1 : NAT_NIL;
 	hs->free_head = 0;
 	hs->used = 0;
 }
@@ -83,20 +97,99 @@ void nat_hosts_clear(struct nat *n)
 uint64_t nat_hosts_mem(const struct nat *n)
 {
 	return (uint64_t)n->hosts.max * sizeof(struct nat_host) +
-	       ((uint64_t)n->hosts.mask + 1) * sizeof(uint32_t);
+	       (uint64_t)n->hosts.nix * sizeof(uint32_t) +
+	       ((uint64_t)n->hosts.rate_mask + 1) * NAT_RATE_WAYS * sizeof(struct nat_host_rate);
 }
 
-static inline uint32_t *host_bucket(const struct nat *n, uint32_t addr)
+static inline uint64_t host_hash(const struct nat *n, uint32_t addr)
 {
-	return &n->hosts.bucket[sp_hash_u64(addr, n->tab.seed ^ 0x686f7374u) & n->hosts.mask];
+	return sp_hash_u64(addr, n->tab.seed ^ 0x686f7374u);
+}
+
+/* The record index is open addressed too (linear probing, slots hold record numbers). */
+static inline uint32_t host_home(const struct nat *n, uint32_t addr)
+{
+	return (uint32_t)(((host_hash(n, addr) & 0xffffffffu) * n->hosts.nix) >> 32);
+}
+
+static inline uint32_t host_next(const struct nat *n, uint32_t i)
+{
+	return i + 1 == n->hosts.nix ? 0 : i + 1;
+}
+
+/* Slots from a to b, going forward (and round). */
+static inline uint32_t host_dist(const struct nat *n, uint32_t a, uint32_t b)
+{
+	return b >= a ? b - a : b + n->hosts.nix - a;
+}
+
+/* The index slot of addr's record, or the empty slot where it would go. */
+static uint32_t host_slot(const struct nat *n, uint32_t addr)
+{
+	const struct nat_hosts *hs = &n->hosts;
+	uint32_t i = host_home(n, addr);
+
+	while (hs->ix[i] != NAT_NIL && hs->h[hs->ix[i]].addr != addr)
+		i = host_next(n, i);
+	return i;
 }
 
 struct nat_host *nat_host_lookup(const struct nat *n, uint32_t addr)
 {
-	for (uint32_t i = *host_bucket(n, addr); i != NAT_NIL; i = n->hosts.h[i].next)
-		if (n->hosts.h[i].addr == addr)
-			return &n->hosts.h[i];
-	return NULL;
+	uint32_t r = n->hosts.ix[host_slot(n, addr)];
+
+	return r == NAT_NIL ? NULL : &n->hosts.h[r];
+}
+
+/* Entries naming the host. */
+static uint32_t host_total(const struct nat_host *h)
+{
+	uint32_t t = 0;
+
+	for (unsigned k = 0; k < NAT_HK_N; k++)
+		t += h->cnt[k];
+	return t;
+}
+
+/* Take the record at index slot i out, shifting the rest of its run back. */
+static void host_unindex(struct nat *n, uint32_t i)
+{
+	struct nat_hosts *hs = &n->hosts;
+
+	for (uint32_t j = host_next(n, i); hs->ix[j] != NAT_NIL; j = host_next(n, j)) {
+		uint32_t home = host_home(n, hs->h[hs->ix[j]].addr);
+
+		if (host_dist(n, home, i) < host_dist(n, home, j)) {
+			hs->ix[i] = hs->ix[j];
+			i = j;
+		}
+	}
+	hs->ix[i] = NAT_NIL;
+}
+
+/* The rate cell of a host being refused at now (second sec, plus one), or NULL when its
+ * set is busy with others. */
+static struct nat_host_rate *host_rate(struct nat *n, uint32_t addr, uint32_t sec)
+{
+	struct nat_host_rate *set =
+		&n->hosts.rate[((host_hash(n, addr) >> 32) & n->hosts.rate_mask) * NAT_RATE_WAYS];
+	struct nat_host_rate *free = NULL;
+
+	for (unsigned w = 0; w < NAT_RATE_WAYS; w++) {
+		struct nat_host_rate *r = &set[w];
+
+		if (r->addr == addr && (r->logged != 0 || r->unreach_at != 0))
+			return r;
+		/* idle: nothing sent to its host this second, no line in HOST_LOG_EVERY */
+		if (free == NULL && r->unreach_at != (uint16_t)sec &&
+		    (r->logged == 0 || sec - r->logged >= HOST_LOG_EVERY))
+			free = r;
+	}
+	if (free != NULL) {
+		memset(free, 0, sizeof(*free));
+		free->addr = addr;
+	}
+	return free;
 }
 
 bool nat_host_of(const struct nat *n, const struct nat_entry *e, uint32_t *addr, enum nat_hk *kind)
@@ -155,11 +248,16 @@ static const char *limit_key(enum nat_hk kind, bool total)
 static void host_log(struct nat *n, sp_time now, struct nat_host *h, enum nat_hk kind, bool total)
 {
 	uint32_t sec = (uint32_t)(now / SP_SEC(1)) + 1;
+	struct nat_host_rate *r = host_rate(n, h->addr, sec);
 	char a[SP_IP4_STRLEN];
 
-	if (h->logged != 0 && sec - h->logged < HOST_LOG_EVERY)
+	if (r == NULL) {
+		NAT_INC(n, HOST_LOG_SUPPRESSED);
 		return;
-	h->logged = sec;
+	}
+	if (r->logged != 0 && sec - r->logged < HOST_LOG_EVERY)
+		return;
+	r->logged = sec;
 	sp_logf_rl(n->env.log, &n->host_rl, now, SP_LOG_WARN, "nat",
 		   "%s: inside host %s reached %s = %u; new %s refused", n->name,
 		   sp_ip4_fmt(h->addr, a), limit_key(kind, total),
@@ -183,7 +281,7 @@ static bool lone_evictable(void *arg, const struct nat_entry *e)
 	uint32_t addr;
 
 	return evictable(arg, e) && nat_host_of(va->n, e, &addr, &kind) &&
-	       (h = nat_host_lookup(va->n, addr)) != NULL && h->total == 1;
+	       (h = nat_host_lookup(va->n, addr)) != NULL && host_total(h) == 1;
 }
 
 /* A host without a record asks for its first entry: is there a record for it? */
@@ -219,7 +317,7 @@ bool nat_host_admit(struct nat *n, sp_time now, uint32_t addr, enum nat_hk kind)
 
 	if (h == NULL) /* holds nothing: every limit is at least 1, but it needs a record */
 		return record_free(n, now);
-	if (h->cnt[kind] >= kind_limit(n, kind) || h->total >= n->cfg.host_max_entries) {
+	if (h->cnt[kind] >= kind_limit(n, kind) || host_total(h) >= n->cfg.host_max_entries) {
 		/* Expired entries are counted until the wheel reclaims them: do that now. */
 		nat_reclaim(n, now);
 		if ((h = nat_host_lookup(n, addr)) == NULL)
@@ -243,7 +341,7 @@ bool nat_host_admit(struct nat *n, sp_time now, uint32_t addr, enum nat_hk kind)
 		host_log(n, now, h, kind, false);
 		return false;
 	}
-	if (h->total >= n->cfg.host_max_entries) {
+	if (host_total(h) >= n->cfg.host_max_entries) {
 		NAT_INC(n, DROP_HOST_ENTRIES);
 		host_log(n, now, h, kind, true);
 		return false;
@@ -254,51 +352,40 @@ bool nat_host_admit(struct nat *n, sp_time now, uint32_t addr, enum nat_hk kind)
 void nat_host_charge(struct nat *n, uint32_t addr, enum nat_hk kind)
 {
 	struct nat_hosts *hs = &n->hosts;
-	struct nat_host *h = nat_host_lookup(n, addr);
+	uint32_t slot = host_slot(n, addr), r = hs->ix[slot];
 
-	if (h == NULL) {
-		uint32_t *b = host_bucket(n, addr), i = hs->free_head;
-
+	if (r == NAT_NIL) {
+		r = hs->free_head;
 		/* Cannot happen: nat_host_admit() found a free record just before. */
-		if (SP_UNLIKELY(i == NAT_NIL))
+		if (SP_UNLIKELY(r == NAT_NIL))
 			return;
-		h = &hs->h[i];
-		hs->free_head = h->next;
-		memset(h, 0, sizeof(*h));
-		h->addr = addr;
-		h->next = *b;
-		*b = i;
+		hs->free_head = hs->h[r].addr;
+		memset(&hs->h[r], 0, sizeof(hs->h[r]));
+		hs->h[r].addr = addr;
+		hs->ix[slot] = r;
 		hs->used++;
 	}
-	h->cnt[kind]++;
-	h->total++;
+	hs->h[r].cnt[kind]++;
 }
 
 void nat_host_uncharge(struct nat *n, const struct nat_entry *e)
 {
 	struct nat_hosts *hs = &n->hosts;
 	enum nat_hk kind;
-	uint32_t addr, *pl;
+	uint32_t addr, slot, r;
 
 	if (!nat_host_of(n, e, &addr, &kind))
 		return;
-	for (pl = host_bucket(n, addr); *pl != NAT_NIL; pl = &hs->h[*pl].next) {
-		struct nat_host *h = &hs->h[*pl];
-		uint32_t i = *pl;
-
-		if (h->addr != addr)
-			continue;
-		if (h->cnt[kind] > 0) {
-			h->cnt[kind]--;
-			h->total--;
-		}
-		if (h->total == 0) {
-			*pl = h->next;
-			h->next = hs->free_head;
-			hs->free_head = i;
-			hs->used--;
-		}
+	slot = host_slot(n, addr);
+	if ((r = hs->ix[slot]) == NAT_NIL)
 		return;
+	if (hs->h[r].cnt[kind] > 0)
+		hs->h[r].cnt[kind]--;
+	if (host_total(&hs->h[r]) == 0) {
+		host_unindex(n, slot);
+		hs->h[r].addr = hs->free_head;
+		hs->free_head = r;
+		hs->used--;
 	}
 }
 
@@ -363,15 +450,20 @@ static bool unreach_allowed(const uint8_t *orig, size_t len)
 
 void nat_host_unreach(struct nat *n, sp_time now, uint32_t host, const uint8_t *orig, size_t len)
 {
-	uint16_t sec = (uint16_t)(now / SP_SEC(1) + 1);
-	struct nat_host *h;
+	uint32_t sec32 = (uint32_t)(now / SP_SEC(1)) + 1;
+	uint16_t sec = (uint16_t)sec32;
+	struct nat_host_rate *h;
 	struct ipv4_hdr ih = { .ip_ttl = 64, .ip_proto = IPV4_PROTO_ICMP };
 	struct pkt *p;
 
 	if (n->cfg.host_unreach_rate == 0 || !unreach_allowed(orig, len))
 		return;
-	if ((h = nat_host_lookup(n, host)) == NULL)
+	if (nat_host_lookup(n, host) == NULL)
 		return; /* a refusal is for a host that holds entries */
+	if ((h = host_rate(n, host, sec32)) == NULL) {
+		NAT_INC(n, HOST_UNREACH_LIMITED);
+		return;
+	}
 	if (h->unreach_at != sec) {
 		h->unreach_at = sec;
 		h->unreach_n = 0;

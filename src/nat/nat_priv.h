@@ -59,6 +59,7 @@
 	_(HOST_EVICTED, "host_records_evicted")                     \
 	_(HOST_UNREACH_SENT, "host_unreachable_sent")               \
 	_(HOST_UNREACH_LIMITED, "host_unreachable_rate_limited")    \
+	_(HOST_LOG_SUPPRESSED, "host_log_cells_busy")               \
 	_(EVICT_NONE_FREE, "evict_only_established")
 
 enum nat_ctr {
@@ -81,24 +82,31 @@ enum nat_hk {
 
 /* One inside host's share of the table. */
 struct nat_host {
-	uint32_t addr;
-	uint32_t next;	/* bucket chain, or free list */
-	uint32_t total; /* entries naming the host */
+	uint32_t addr; /* on the free list: the next free record */
 	uint16_t cnt[NAT_HK_N];
+};
+
+_Static_assert(sizeof(struct nat_host) == 16, "a quarter of a cache line per host record");
+
+/* The rate state of a host being refused (nat_host.c): a few of them, not one per host. */
+struct nat_host_rate {
+	uint32_t addr;
 	uint16_t unreach_at; /* second of the last Host Unreachable to it, plus one, mod 2^16 */
 	uint16_t unreach_n;  /* Host Unreachables sent to it in that second */
 	uint32_t logged;     /* second of the last log line about it, plus one; 0: never */
 };
 
-_Static_assert(sizeof(struct nat_host) == 32, "half a cache line per host record");
-
 struct nat_hosts {
 	struct nat_host *h; /* max records: nat_config_max_hosts() */
-	uint32_t *bucket;
-	uint32_t max, mask;
+	uint32_t *ix;	    /* open-addressed index of records: nix slots */
+	uint32_t max, nix;
 	uint32_t free_head;
 	uint32_t used;
+	struct nat_host_rate *rate; /* rate_mask + 1 sets of NAT_RATE_WAYS */
+	uint32_t rate_mask;
 };
+
+#define NAT_RATE_WAYS 4
 
 /* Entries looked at for a victim when the table is full and full_mode is evict. */
 #define NAT_EVICT_SCAN 256

@@ -554,6 +554,53 @@ static void host_table_full(void **state)
 	fx_fini(&fx);
 }
 
+/* Many hosts' records come and go: the open-addressed record index must keep every
+ * remaining host's counts reachable after records are taken out around it, and the rate
+ * cells bound the ICMP errors when more hosts are refused at once than there are cells. */
+static void host_records_churn(void **state)
+{
+	enum { NH = 1500 };
+	struct fx fx;
+	uint64_t sent, limited;
+
+	(void)state;
+	assert_int_equal(fx_init(&fx, "masq", 8192), 0);
+	fx.cfg.host_max_ports = 2;
+	assert_int_equal(fx_start(&fx), 0);
+	for (uint32_t h = 0; h < NH; h++) {
+		assert_int_not_equal(udp_out(&fx, T0, IP(10, 8, 0, 0) + h, 2000), 0);
+		assert_int_not_equal(udp_out(&fx, T0, IP(10, 8, 0, 0) + h, 2001), 0);
+		assert_int_equal(udp_out(&fx, T0, IP(10, 8, 0, 0) + h, 2002), 0);
+	}
+	assert_int_equal(fx_ctr(&fx, "drop_host_ports"), NH);
+	sent = fx_ctr(&fx, "host_unreachable_sent");
+	limited = fx_ctr(&fx, "host_unreachable_rate_limited");
+	assert_int_equal(sent + limited, NH);
+	/* max_hosts 2048: 64 sets of 4 rate cells, at least one host per set served */
+	assert_true(sent >= 64 && sent <= 256);
+	fx_clear_emitted(&fx);
+	/* the even hosts keep their mappings; the odd hosts' expire and their records go */
+	for (uint32_t h = 0; h < NH; h += 2) {
+		assert_int_not_equal(udp_out(&fx, T0 + SP_SEC(200), IP(10, 8, 0, 0) + h, 2000), 0);
+		assert_int_not_equal(udp_out(&fx, T0 + SP_SEC(200), IP(10, 8, 0, 0) + h, 2001), 0);
+	}
+	nat_tick(fx.n, T0 + SP_SEC(301));
+	assert_int_equal(nat_entries(fx.n), NH);
+	for (uint32_t h = 0; h < NH; h++) {
+		uint32_t a = IP(10, 8, 0, 0) + h;
+
+		if (h % 2 == 0) {
+			assert_int_equal(udp_out(&fx, T0 + SP_SEC(302), a, 3000), 0);
+		} else {
+			assert_int_not_equal(udp_out(&fx, T0 + SP_SEC(302), a, 3000), 0);
+			assert_int_not_equal(udp_out(&fx, T0 + SP_SEC(302), a, 3001), 0);
+			assert_int_equal(udp_out(&fx, T0 + SP_SEC(302), a, 3002), 0);
+		}
+	}
+	assert_int_equal(fx_ctr(&fx, "drop_host_ports"), 2 * NH);
+	fx_fini(&fx);
+}
+
 /* table_full = evict: a full host table gives up one entry not in use of a host that
  * holds nothing else, never a host's answered mapping. */
 static void host_table_full_evict(void **state)
@@ -652,6 +699,7 @@ int main(void)
 		cmocka_unit_test(unreachable_on_host_limit),
 		cmocka_unit_test(esp_items_per_host),
 		cmocka_unit_test(host_table_full),
+		cmocka_unit_test(host_records_churn),
 		cmocka_unit_test(host_table_full_evict),
 		cmocka_unit_test(host_records_default),
 		cmocka_unit_test(keys),
