@@ -54,4 +54,38 @@ static inline uint64_t sp_hash_bytes(const void *data, size_t len, uint64_t seed
 	return h;
 }
 
+/*
+ * Open addressing with linear probing over n 4-byte slots, 0xffffffff for empty (the NAT
+ * table's index and its host records' index): the next slot, the distance from a to b
+ * going forward, and removal by shifting the rest of the run back (Knuth's Algorithm R),
+ * which leaves no tombstones. home(arg, v) is the first slot of the value v.
+ */
+#define SP_PROBE_EMPTY 0xffffffffu
+
+static inline uint32_t sp_probe_next(uint32_t i, uint32_t n)
+{
+	return i + 1 == n ? 0 : i + 1;
+}
+
+static inline uint32_t sp_probe_dist(uint32_t a, uint32_t b, uint32_t n)
+{
+	return b >= a ? b - a : b + n - a;
+}
+
+static inline void sp_probe_remove(uint32_t *slot, uint32_t n, uint32_t i,
+				   uint32_t (*home)(const void *arg, uint32_t v), const void *arg)
+{
+	/* A later slot of the run moves back into the gap at i when i lies on its way from
+	 * its home, and leaves its own gap behind. */
+	for (uint32_t j = sp_probe_next(i, n); slot[j] != SP_PROBE_EMPTY; j = sp_probe_next(j, n)) {
+		uint32_t h = home(arg, slot[j]);
+
+		if (sp_probe_dist(h, i, n) < sp_probe_dist(h, j, n)) {
+			slot[i] = slot[j];
+			i = j;
+		}
+	}
+	slot[i] = SP_PROBE_EMPTY;
+}
+
 #endif

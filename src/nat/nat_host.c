@@ -112,17 +112,6 @@ static inline uint32_t host_home(const struct nat *n, uint32_t addr)
 	return (uint32_t)(((host_hash(n, addr) & 0xffffffffu) * n->hosts.nix) >> 32);
 }
 
-static inline uint32_t host_next(const struct nat *n, uint32_t i)
-{
-	return i + 1 == n->hosts.nix ? 0 : i + 1;
-}
-
-/* Slots from a to b, going forward (and round). */
-static inline uint32_t host_dist(const struct nat *n, uint32_t a, uint32_t b)
-{
-	return b >= a ? b - a : b + n->hosts.nix - a;
-}
-
 /* The index slot of addr's record, or the empty slot where it would go. */
 static uint32_t host_slot(const struct nat *n, uint32_t addr)
 {
@@ -130,7 +119,7 @@ static uint32_t host_slot(const struct nat *n, uint32_t addr)
 	uint32_t i = host_home(n, addr);
 
 	while (hs->ix[i] != NAT_NIL && hs->h[hs->ix[i]].addr != addr)
-		i = host_next(n, i);
+		i = sp_probe_next(i, hs->nix);
 	return i;
 }
 
@@ -151,20 +140,12 @@ static uint32_t host_total(const struct nat_host *h)
 	return t;
 }
 
-/* Take the record at index slot i out, shifting the rest of its run back. */
-static void host_unindex(struct nat *n, uint32_t i)
+/* The home slot of a record number in the index. */
+static uint32_t host_ix_home(const void *arg, uint32_t r)
 {
-	struct nat_hosts *hs = &n->hosts;
+	const struct nat *n = arg;
 
-	for (uint32_t j = host_next(n, i); hs->ix[j] != NAT_NIL; j = host_next(n, j)) {
-		uint32_t home = host_home(n, hs->h[hs->ix[j]].addr);
-
-		if (host_dist(n, home, i) < host_dist(n, home, j)) {
-			hs->ix[i] = hs->ix[j];
-			i = j;
-		}
-	}
-	hs->ix[i] = NAT_NIL;
+	return host_home(n, n->hosts.h[r].addr);
 }
 
 /* The rate cell of a host being refused at now (second sec, plus one), or NULL when its
@@ -178,7 +159,7 @@ static struct nat_host_rate *host_rate(struct nat *n, uint32_t addr, uint32_t se
 	for (unsigned w = 0; w < NAT_RATE_WAYS; w++) {
 		struct nat_host_rate *r = &set[w];
 
-		if (r->addr == addr && (r->logged != 0 || r->unreach_at != 0))
+		if (r->addr == addr)
 			return r;
 		/* idle: nothing sent to its host this second, no line in HOST_LOG_EVERY */
 		if (free == NULL && r->unreach_at != (uint16_t)sec &&
@@ -382,7 +363,7 @@ void nat_host_uncharge(struct nat *n, const struct nat_entry *e)
 	if (hs->h[r].cnt[kind] > 0)
 		hs->h[r].cnt[kind]--;
 	if (host_total(&hs->h[r]) == 0) {
-		host_unindex(n, slot);
+		sp_probe_remove(hs->ix, hs->nix, slot, host_ix_home, n);
 		hs->h[r].addr = hs->free_head;
 		hs->free_head = r;
 		hs->used--;

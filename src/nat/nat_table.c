@@ -2,11 +2,12 @@
  * The index: linear probing over nix slots. A slot holds NAT_NIL (empty) or
  * tag | link, where a link is (entry index << 1 | key slot) in the low lbits bits, so one
  * index covers both keys of every entry. Removal shifts later slots of the run back
- * (Knuth's Algorithm R), so there are no tombstones and a probe stops at the first empty
+ * (sp_probe_remove), so there are no tombstones and a probe stops at the first empty
  * slot. Wheel lists are doubly linked; a w_prev with the top bit set names the slot whose
  * head the entry is, so removal is O(1) without storing the slot.
  */
 #include "nat/nat_table.h"
+#include "base/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,15 +101,13 @@ void nat_table_fini(struct nat_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static inline uint32_t ix_next(const struct nat_table *t, uint32_t i)
+/* The home slot of an index slot's value: from its key's hash. */
+static uint32_t ix_home(const void *arg, uint32_t v)
 {
-	return i + 1 == t->nix ? 0 : i + 1;
-}
+	const struct nat_table *t = arg;
+	uint32_t l = v & t->lmask;
 
-/* Slots from a to b, going forward (and round). */
-static inline uint32_t ix_dist(const struct nat_table *t, uint32_t a, uint32_t b)
-{
-	return b >= a ? b - a : b + t->nix - a;
+	return nat_table_home(t, nat_table_hint(t, &t->e[l >> 1].k[l & 1u]));
 }
 
 void nat_table_hash_add(struct nat_table *t, uint32_t idx, unsigned slot)
@@ -118,7 +117,7 @@ void nat_table_hash_add(struct nat_table *t, uint32_t idx, unsigned slot)
 
 	/* Never full: at most 2 max keys in 2.5 max slots. */
 	while (t->ix[i] != NAT_NIL)
-		i = ix_next(t, i);
+		i = sp_probe_next(i, t->nix);
 	t->ix[i] = nat_table_tag(t, hint) | LINK(idx, slot);
 }
 
@@ -131,20 +130,9 @@ void nat_table_hash_del(struct nat_table *t, uint32_t idx, unsigned slot)
 	while (t->ix[i] != want) {
 		if (t->ix[i] == NAT_NIL)
 			return; /* not indexed */
-		i = ix_next(t, i);
+		i = sp_probe_next(i, t->nix);
 	}
-	/* Close the gap at i: a later slot of the run moves back into it when i lies on
-	 * that slot's way from its home, and leaves its own gap behind. */
-	for (uint32_t j = ix_next(t, i); t->ix[j] != NAT_NIL; j = ix_next(t, j)) {
-		uint32_t l = t->ix[j] & t->lmask;
-		uint32_t home = nat_table_home(t, nat_table_hint(t, &t->e[l >> 1].k[l & 1u]));
-
-		if (ix_dist(t, home, i) < ix_dist(t, home, j)) {
-			t->ix[i] = t->ix[j];
-			i = j;
-		}
-	}
-	t->ix[i] = NAT_NIL;
+	sp_probe_remove(t->ix, t->nix, i, ix_home, t);
 }
 
 void nat_table_rekey(struct nat_table *t, uint32_t idx, unsigned slot, const struct nat_key *key)

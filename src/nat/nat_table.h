@@ -19,10 +19,12 @@
 #ifndef SP_NAT_TABLE_H
 #define SP_NAT_TABLE_H
 
+#include "base/hash.h"
 #include "base/sp.h"
 #include "base/time.h"
 
 #define NAT_NIL 0xffffffffu
+_Static_assert(NAT_NIL == SP_PROBE_EMPTY, "an empty index slot is NAT_NIL");
 
 /* Key namespaces. NONE marks a key slot used for data only (not indexed). */
 enum nat_kind {
@@ -235,8 +237,7 @@ static inline uint32_t nat_table_scan(const struct nat_table *t, const struct na
 			if (nat_key_eq(&t->e[l >> 1].k[l & 1u], k))
 				return i;
 		}
-		if (++i == t->nix)
-			i = 0;
+		i = sp_probe_next(i, t->nix);
 	}
 }
 
@@ -250,7 +251,7 @@ static inline uint32_t nat_table_next_match(const struct nat_table *t, const str
 	if (*it == NAT_NIL)
 		i = nat_table_home(t, hint);
 	else
-		i = *it + 1 == t->nix ? 0 : *it + 1;
+		i = sp_probe_next(*it, t->nix);
 	*it = nat_table_scan(t, k, nat_table_tag(t, hint), i);
 	return *it == NAT_NIL ? NAT_NIL : (t->ix[*it] & t->lmask) >> 1;
 }
@@ -266,8 +267,7 @@ static inline uint32_t nat_table_lookup_h(const struct nat_table *t, const struc
 
 		if (nat_entry_live(&t->e[idx], now))
 			return idx;
-		if (++i == t->nix)
-			i = 0;
+		i = sp_probe_next(i, t->nix);
 	}
 	return NAT_NIL;
 }
@@ -300,8 +300,7 @@ static inline const struct nat_entry *nat_table_entry_guess(const struct nat_tab
 			return NULL;
 		if ((v & ~t->lmask) == tag)
 			return &t->e[(v & t->lmask) >> 1];
-		if (++i == t->nix)
-			i = 0;
+		i = sp_probe_next(i, t->nix);
 	}
 	return NULL;
 }
