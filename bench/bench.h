@@ -43,6 +43,7 @@ uint64_t bench_alloc_count(void);
 
 int bench_nat_main(const struct bench_opts *o, int argc, char **argv);
 int bench_sim_main(const struct bench_opts *o, int argc, char **argv);
+int bench_lanes_main(const struct bench_opts *o, int argc, char **argv);
 int bench_ike_main(const struct bench_opts *o, int argc, char **argv);
 int bench_esp_main(const struct bench_opts *o, int argc, char **argv);
 

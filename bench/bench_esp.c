@@ -10,6 +10,7 @@
 #include "base/addr.h"
 #include "base/rand.h"
 #include "crypto/crypto.h"
+#include "io/lanes.h"
 #include "ipsec/ipsec.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BATCH 256
 
@@ -98,11 +100,14 @@ static void batch_free(struct batch *b)
 
 /* An engine with one tunnel-mode SA (out on A, in on B) and its policy. */
 static int engine(struct ipsec **out, const struct xform *x, uint8_t dir, struct sp_rng *rng,
-		  struct batch *sink)
+		  struct batch *sink, unsigned lanes)
 {
-	struct ipsec_cfg cfg = {
-		.name = "bench", .rng = rng, .net_out = collect, .local_out = collect, .arg = sink
-	};
+	struct ipsec_cfg cfg = { .name = "bench",
+				 .rng = rng,
+				 .lanes = lanes,
+				 .net_out = collect,
+				 .local_out = collect,
+				 .arg = sink };
 	struct spd_policy_params pp = {
 		.dir = dir,
 		.action = SPD_PROTECT,
@@ -309,8 +314,8 @@ static int measure(const struct bench_opts *o, const struct xform *x, size_t siz
 	sp_xoshiro_seed(&rng, 3);
 	if (in == NULL || mid == NULL || sink == NULL || bufs == NULL || tmpl == NULL)
 		goto out;
-	if ((r = engine(&a, x, SA_DIR_OUT, &rng.rng, mid)) != 0 ||
-	    (r = engine(&b, x, SA_DIR_IN, &rng.rng, sink)) != 0 ||
+	if ((r = engine(&a, x, SA_DIR_OUT, &rng.rng, mid, 1)) != 0 ||
+	    (r = engine(&b, x, SA_DIR_IN, &rng.rng, sink, 1)) != 0 ||
 	    (r = evp_setup(&e, x, size, true)) != 0 || (r = evp_setup(&d, x, size, false)) != 0)
 		goto out;
 	pkt_init(&t, tbuf, sizeof(tbuf), PKT_HEADROOM);
@@ -442,4 +447,175 @@ int bench_esp_main(const struct bench_opts *o, int argc, char **argv)
 	else
 		printf(" (libcrypto's not counted: run 'spinat-bench esp' alone)\n");
 	return 0;
+}
+
+/*
+ * spinat-bench lanes: the crypto lanes (ipsec.h, the endpoint's crypto_lanes) in memory.
+ * Batches of 64 packets (what the endpoint shares out at most) through ipsec_output() with
+ * the seals deferred and then run on 1, 2, ... lanes (io/lanes.h), and back through
+ * ipsec_preopen(), the lanes, and ipsec_input(). Wall-clock time, since the point is
+ * several cores at once, and the cores the process used meanwhile (its CPU time over the
+ * wall-clock time); the lane counts take turns in slices of 50 ms (a pool's threads spin
+ * a little after each batch, which would count against the next pool's figure).
+ */
+#define LBATCH	   64
+#define LANES_MAXB 4
+
+struct lane_cfg {
+	unsigned lanes;
+	struct ipsec *a, *b;
+	struct io_lanes *la, *lb;
+	struct batch *in, *mid, *sink;
+	uint64_t enc_ns, dec_ns, cpu_ns, pkts;
+};
+
+static uint64_t wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t proc_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void lane_fn(void *arg, unsigned lane, unsigned from, unsigned to)
+{
+	ipsec_lane_run(arg, lane, from, to);
+}
+
+static void lane_jobs(struct ipsec *e, struct io_lanes *l)
+{
+	unsigned n = ipsec_jobs(e, NULL);
+
+	if (l != NULL)
+		io_lanes_run(l, n);
+	else
+		ipsec_lane_run(e, 0, 0, n);
+}
+
+/* One batch of c's through both engines; false when a packet was lost. */
+static bool lane_batch(struct lane_cfg *c, const struct pkt *tmpl)
+{
+	uint64_t t0, t1, t2, c0;
+
+	refill(c->in, tmpl);
+	c->mid->nout = c->sink->nout = 0;
+	c0 = proc_cpu_now();
+	t0 = wall_now();
+	ipsec_seal_defer(c->a);
+	for (unsigned i = 0; i < LBATCH; i++)
+		ipsec_output(c->a, 1, &c->in->pkt[i]);
+	lane_jobs(c->a, c->la);
+	if (ipsec_seal_done(c->a) != 0 || c->mid->nout != LBATCH)
+		return false;
+	t1 = wall_now();
+	ipsec_preopen(c->b, c->mid->out, c->mid->nout);
+	lane_jobs(c->b, c->lb);
+	for (unsigned i = 0; i < LBATCH; i++)
+		ipsec_input(c->b, 1, c->mid->out[i]);
+	ipsec_preopen_done(c->b);
+	t2 = wall_now();
+	c->cpu_ns += proc_cpu_now() - c0;
+	c->enc_ns += t1 - t0;
+	c->dec_ns += t2 - t1;
+	c->pkts += LBATCH;
+	return c->sink->nout == LBATCH;
+}
+
+static void lane_cfg_free(struct lane_cfg *c)
+{
+	io_lanes_free(c->la);
+	io_lanes_free(c->lb);
+	ipsec_free(c->a);
+	ipsec_free(c->b);
+	batch_free(c->in);
+	batch_free(c->mid);
+	batch_free(c->sink);
+}
+
+int bench_lanes_main(const struct bench_opts *o, int argc, char **argv)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned nl = ncpu < 2 ? 2 : ncpu > LANES_MAXB ? LANES_MAXB : (unsigned)ncpu;
+	const struct xform *x = &xforms[0];
+	size_t size = 1400;
+	struct lane_cfg cfg[LANES_MAXB];
+	uint64_t limit = (uint64_t)(o->seconds * 1e9);
+	struct sp_xoshiro rng;
+	uint8_t tbuf[PKT_BUFSIZE];
+	struct pkt t;
+	double load[3] = { 0 };
+	int rc = 1;
+
+	if (argc > 0) {
+		for (size_t i = 0; i < SP_NELEM(xforms); i++)
+			if (strcmp(argv[0], xforms[i].name) == 0)
+				x = &xforms[i];
+		if (strcmp(argv[0], x->name) != 0) {
+			fprintf(stderr, "spinat-bench lanes: unknown transform %s\n", argv[0]);
+			return 1;
+		}
+	}
+	if (o->smoke)
+		size = 512;
+	memset(cfg, 0, sizeof(cfg));
+	sp_xoshiro_seed(&rng, 5);
+	pkt_init(&t, tbuf, sizeof(tbuf), PKT_HEADROOM);
+	inner(&t, size);
+	for (unsigned k = 0; k < nl; k++) {
+		struct lane_cfg *c = &cfg[k];
+
+		c->lanes = k + 1;
+		if ((c->in = batch_new()) == NULL || (c->mid = batch_new()) == NULL ||
+		    (c->sink = batch_new()) == NULL ||
+		    engine(&c->a, x, SA_DIR_OUT, &rng.rng, c->mid, c->lanes) != 0 ||
+		    engine(&c->b, x, SA_DIR_IN, &rng.rng, c->sink, c->lanes) != 0 ||
+		    (k > 0 && (io_lanes_new(&c->la, k, lane_fn, c->a) != 0 ||
+			       io_lanes_new(&c->lb, k, lane_fn, c->b) != 0))) {
+			fprintf(stderr, "spinat-bench lanes: setting up %u lanes failed\n", k + 1);
+			goto out;
+		}
+	}
+	if (getloadavg(load, 3) < 0)
+		load[0] = -1;
+	printf("Crypto lanes: ESP %s, tunnel mode, inner packets of %zu bytes in batches of %d,\n"
+	       "sealed (ipsec_output, deferred) and opened (ipsec_preopen, ipsec_input) on 1-%u\n"
+	       "lanes; wall-clock time, %.1f s per figure; cores = the process's CPU time over\n"
+	       "the wall-clock time; %ld CPUs, load average %.2f as it started.\n\n",
+	       x->name, size, LBATCH, nl, o->seconds, ncpu, load[0]);
+	printf("%5s | %8s %8s | %8s %8s | %5s\n", "lanes", "encap", "x 1", "decap", "x 1", "cores");
+	printf("%5s | %8s %8s | %8s %8s | %5s\n", "", "Gbit/s", "lane", "Gbit/s", "lane", "");
+	for (bool more = true; more;) {
+		more = false;
+		for (unsigned k = 0; k < nl; k++) {
+			if (!lane_batch(&cfg[k], &t)) {
+				fprintf(stderr, "spinat-bench lanes: %u lanes lost packets\n",
+					k + 1);
+				goto out;
+			}
+			more |= cfg[k].enc_ns < limit || cfg[k].dec_ns < limit;
+		}
+	}
+	for (unsigned k = 0; k < nl; k++) {
+		const struct lane_cfg *c = &cfg[k];
+		double enc = (double)c->pkts * (double)size * 8 / (double)c->enc_ns,
+		       dec = (double)c->pkts * (double)size * 8 / (double)c->dec_ns,
+		       enc1 = (double)cfg[0].pkts * (double)size * 8 / (double)cfg[0].enc_ns,
+		       dec1 = (double)cfg[0].pkts * (double)size * 8 / (double)cfg[0].dec_ns;
+
+		printf("%5u | %8.2f %7.2fx | %8.2f %7.2fx | %5.2f\n", c->lanes, enc, enc / enc1,
+		       dec, dec / dec1, (double)c->cpu_ns / (double)(c->enc_ns + c->dec_ns));
+	}
+	rc = 0;
+out:
+	for (unsigned k = 0; k < nl; k++)
+		lane_cfg_free(&cfg[k]);
+	return rc;
 }

@@ -8,5 +8,7 @@ const struct bench_cmd bench_cmds[] = {
 	{ "ike", bench_ike_main, "IKEv2 handshakes per second as responder (groups 19, 31, 14)" },
 	{ "esp", bench_esp_main,
 	  "ESP encap/decap per transform and size vs OpenSSL EVP [TRANSFORM]" },
+	{ "lanes", bench_lanes_main,
+	  "ESP sealed and opened on 1, 2, ... crypto lanes (threads), in memory [TRANSFORM]" },
 	{ NULL, NULL, NULL },
 };

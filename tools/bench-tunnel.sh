@@ -9,6 +9,7 @@
 #   veth         the same kind of veth without a tunnel
 #
 # and, to compare, spinatd variants: spinat-raw-1t / spinat-udp-1t (tun_thread = no),
+# spinat-raw-2l / spinat-udp-2l (crypto_lanes = 2: ESP sealed and opened on two threads),
 # spinat-raw-nooff / spinat-udp-nooff (tun_offload = no: one packet per TUN read and
 # write), and spinat-raw-base / spinat-udp-base: the spinatd of another build, BASE=DIR
 # (e.g. a build of the tree before these changes).
@@ -29,7 +30,9 @@
 #   sudo tools/bench-tunnel.sh build-rel 10 2
 #   sudo EXTRA_A='tun_offload = no' tools/bench-tunnel.sh build-rel 10 1 spinat-raw
 #
-# EXTRA (or EXTRA_A/EXTRA_B for one side) adds lines to both daemons' [endpoint] sections.
+# EXTRA (or EXTRA_A/EXTRA_B for one side) adds lines to both daemons' [endpoint] sections;
+# ESP=PROPOSAL sets the CHILD SAs' transform for spinatd and strongSwan alike (default
+# aes128gcm16; e.g. aes256-sha256 for AES-CBC with HMAC-SHA-256).
 # SYSCALLS=1 counts each daemon's system calls during the row (perf stat) and prints them
 # per second and per megabyte under the row.
 # Needs root, iperf3, and for the strongswan case charon with the kernel-libipsec plugin.
@@ -39,6 +42,7 @@ secs=${2:-10}
 runs=${3:-2}
 shift 3 2>/dev/null || shift $#
 cases=${*:-spinat-raw spinat-udp strongswan veth}
+esp=${ESP:-aes128gcm16}
 spinatd=$(realpath "$build/apps/spinatd")
 spinat=$(realpath "$build/apps/spinat")
 charon=/usr/lib/ipsec/charon
@@ -88,7 +92,7 @@ sp_conf() { # FILE SIDE N ENCAP EXTRA
 		echo "psk = bench-tunnel-psk-0123456789"
 		echo "encap = $4"
 		echo "ike = aes128gcm16-prfsha256-ecp256"
-		echo "esp = aes128gcm16"
+		echo "esp = $esp"
 		echo "local_ts = $_in.0/24"
 		echo "remote_ts = $_pin.0/24"
 	} >"$1"
@@ -153,7 +157,7 @@ connections {
    net {
     local_ts = $_in.0/24
     remote_ts = $_pin.0/24
-    esp_proposals = aes128gcm16
+    esp_proposals = $esp
     mode = tunnel
    }
   }
@@ -210,6 +214,8 @@ for c in $cases; do
 	spinat-udp) setup_spinat "$i" force ;;
 	spinat-raw-1t) setup_spinat "$i" no "tun_thread = no" ;;
 	spinat-udp-1t) setup_spinat "$i" force "tun_thread = no" ;;
+	spinat-raw-2l) setup_spinat "$i" no "crypto_lanes = 2" ;;
+	spinat-udp-2l) setup_spinat "$i" force "crypto_lanes = 2" ;;
 	spinat-raw-nooff) setup_spinat "$i" no "tun_offload = no" ;;
 	spinat-udp-nooff) setup_spinat "$i" force "tun_offload = no" ;;
 	spinat-raw-base | spinat-udp-base)

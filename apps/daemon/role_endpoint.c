@@ -11,6 +11,7 @@
 #include "base/addr.h"
 #include "crypto/drbg.h"
 #include "io/ipsock.h"
+#include "io/lanes.h"
 #include "io/state.h"
 #include "io/tun.h"
 #include "io/tunq.h"
@@ -23,21 +24,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EP_BATCH       64 /* packets per wakeup and descriptor, so no source starves another */
+#define EP_BATCH	   64 /* packets per wakeup and descriptor, so no source starves another */
 /* With TUN offloads a read can bring 64 KB (49 segments at MTU 1400): reads per wakeup. */
-#define EP_TUN_READS   8
-#define EP_TUN_SPILL   (VNET_HDR_LEN + 65536) /* one large TUN read */
+#define EP_TUN_READS	   8
+#define EP_TUN_SPILL	   (VNET_HDR_LEN + 65536) /* one large TUN read */
 /* Segments of one large TUN packet: 64 KB at the smallest MTU's segment size (576 less
  * IPv4, TCP and timestamps: 524 bytes) is 126. */
-#define EP_GSO_SEGS    128
-#define EP_SOCK_BUF    (4u << 20) /* socket buffers each way */
-#define EP_TUN_QUEUE   1000	  /* the kernel's queue towards us, in packets */
-#define EP_TUNQ_BUFS   32	  /* tun_thread: 64 KB buffers each way */
-#define EP_DEFAULT_MTU 1400
+#define EP_GSO_SEGS	   128
+#define EP_SOCK_BUF	   (4u << 20) /* socket buffers each way */
+#define EP_TUN_QUEUE	   1000	      /* the kernel's queue towards us, in packets */
+#define EP_TUNQ_BUFS	   32	      /* tun_thread: 64 KB buffers each way */
+#define EP_DEFAULT_MTU	   1400
 /* A packet from the TUN device must leave room in its buffer for ESP's trailer and ICV
  * (at most 15 + 2 + 32 bytes) after PKT_HEADROOM. */
-#define EP_MAX_MTU     1700
-#define EP_MAX_ROUTES  16
+#define EP_MAX_MTU	   1700
+#define EP_MAX_ROUTES	   16
+/* crypto_lanes: fewer jobs or bytes than this in a batch are not worth waking a thread. */
+#define EP_LANES_MIN_JOBS  4
+#define EP_LANES_MIN_BYTES 8192
 
 #define foreach_ep_ctr(_)                                                                        \
 	_(TUN_RX, "tun_rx")			    /* cleartext read from the TUN device */     \
@@ -56,7 +60,10 @@
 	_(TUN_RX_PAUSED, "tun_rx_paused")	    /* tun_thread: its read buffers were full */ \
 	_(DROP_NET_SEND, "drop_net_send")	    /* sendto() failed */                        \
 	_(DROP_NET_TRUNCATED, "drop_net_truncated") /* larger than a packet buffer */            \
-	_(DROP_READ_ERROR, "drop_read_error")	    /* read or recv failed */
+	_(DROP_READ_ERROR, "drop_read_error")	    /* read or recv failed */                    \
+	_(LANE_RUNS, "lane_runs")		    /* crypto_lanes: batches shared out */       \
+	_(LANE_JOBS, "lane_jobs")		    /* ESP seals and opens in them */            \
+	_(LANE_HELPED, "lane_helped")		    /* of which other threads did these */
 
 enum ep_ctr {
 #define _(sym, str) EP_CTR_##sym,
@@ -92,10 +99,43 @@ struct ep_role {
 	struct gro gro;
 	struct sp_ctrs net_ctrs;
 	bool net_registered;
-	struct io_tunq *tunq; /* tun_thread: the device's reads and writes on their own thread */
-	sp_time drops_at;     /* when the kernel's TUN drop count was read last */
-	uint64_t drops_base;  /* its value when the device was opened */
+	struct io_tunq *tunq;	/* tun_thread: the device's reads and writes on their own thread */
+	struct io_lanes *lanes; /* crypto_lanes > 1: the threads that seal and open with us */
+	sp_time drops_at;	/* when the kernel's TUN drop count was read last */
+	uint64_t drops_base;	/* its value when the device was opened */
 };
+
+/* The engine's ESP jobs of the batch in hand (crypto_lanes): on all lanes when there are
+ * enough to share, else on this thread alone. */
+static void lanes_run(struct ep_role *ep)
+{
+	struct ipsec *e = endpoint_ipsec(ep->stack);
+	size_t bytes;
+	unsigned n = ipsec_jobs(e, &bytes);
+
+	if (n >= EP_LANES_MIN_JOBS && bytes >= EP_LANES_MIN_BYTES) {
+		io_lanes_run(ep->lanes, n);
+		ep->ctr[EP_CTR_LANE_RUNS]++;
+		ep->ctr[EP_CTR_LANE_JOBS] += n;
+	} else {
+		ipsec_lane_run(e, 0, 0, n);
+	}
+}
+
+static void lane_fn(void *arg, unsigned lane, unsigned from, unsigned to)
+{
+	struct ep_role *ep = arg;
+
+	ipsec_lane_run(endpoint_ipsec(ep->stack), lane, from, to);
+}
+
+/* The seals deferred so far, done: what is queued may leave. A seal that failed is counted
+ * by the engine (ipsec.drop_crypto) and its packet withdrawn from the queue. */
+static void seal(struct ep_role *ep)
+{
+	lanes_run(ep);
+	ipsec_seal_done(endpoint_ipsec(ep->stack));
+}
 
 static void net_out(void *arg, sp_time now, struct pkt *p)
 {
@@ -106,6 +146,13 @@ static void net_out(void *arg, sp_time now, struct pkt *p)
 		ep->ctr[EP_CTR_NET_TX]++; /* UDP 500, on IKE's own socket */
 	} else if (ep->in_batch) {
 		ep->ctr[EP_CTR_NET_TX]++;
+		if (ep->lanes != NULL && io_ipsock_queued(&ep->net) == IO_IPSOCK_BATCH &&
+		    ipsec_jobs(endpoint_ipsec(ep->stack), NULL) != 0) {
+			/* The queue is full and leaves now: sealed first, p too. */
+			seal(ep);
+			io_ipsock_flush(&ep->net);
+			ipsec_seal_defer(endpoint_ipsec(ep->stack));
+		}
 		io_ipsock_queue(&ep->net, p); /* its failures count as net.drop_tx_* */
 		return;
 	} else if (io_ipsock_send(&ep->net, p) == 0) {
@@ -182,12 +229,22 @@ static void local_out(void *arg, sp_time now, struct pkt *p)
 	pkt_free(p);
 }
 
+/* A batch from the TUN device starts: with crypto lanes its seals wait for its end. */
+static void batch_begin(struct ep_role *ep)
+{
+	ep->in_batch = true;
+	if (ep->lanes != NULL)
+		ipsec_seal_defer(endpoint_ipsec(ep->stack));
+}
+
 /* The end of a batch: what was queued leaves. */
 static void batch_end(struct ep_role *ep)
 {
 	gro_out(ep);
 	if (ep->tunq != NULL)
 		io_tunq_kick(ep->tunq);
+	if (ep->lanes != NULL)
+		seal(ep);
 	io_ipsock_flush(&ep->net);
 	ep->in_batch = false;
 }
@@ -210,6 +267,12 @@ static void tun_drops(struct ep_role *ep, sp_time now)
 		ep->ctr[EP_CTR_DROP_TUN_FULL] = s.tx_full;
 		ep->ctr[EP_CTR_DROP_TUN_WRITE] = s.tx_error;
 		ep->ctr[EP_CTR_TUN_RX_PAUSED] = s.rx_full;
+	}
+	if (ep->lanes != NULL) {
+		struct io_lanes_stats s;
+
+		io_lanes_stats(ep->lanes, &s);
+		ep->ctr[EP_CTR_LANE_HELPED] = s.helped;
 	}
 }
 
@@ -380,7 +443,7 @@ static void on_tunq(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)fd;
 	(void)events;
-	ep->in_batch = true;
+	batch_begin(ep);
 	for (int i = 0; i < EP_TUN_READS && (b = io_tunq_rx(ep->tunq, &len)) != NULL; i++) {
 		tun_packet(ep, b, len);
 		io_tunq_rx_done(ep->tunq);
@@ -397,7 +460,7 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)fd;
 	(void)events;
-	ep->in_batch = true;
+	batch_begin(ep);
 	if (ep->tun.vnet) {
 		/* Packets, or large segments cut into MTU-sized ones, to the stack. */
 		for (int i = 0; i < EP_TUN_READS; i++) {
@@ -489,10 +552,15 @@ static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 			ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
 		if (n < 0)
 			break; /* SP_EAGAIN; errors are counted as net.drop_rx_error */
+		/* With crypto lanes the batch's ESP is opened first, on all of them. */
+		if (ep->lanes != NULL && ipsec_preopen(endpoint_ipsec(ep->stack), pk, (unsigned)n))
+			lanes_run(ep);
 		for (int k = 0; k < n; k++) {
 			ep->ctr[EP_CTR_NET_RX]++;
 			endpoint_input(ep->stack, io_now(), pk[k]);
 		}
+		if (ep->lanes != NULL)
+			ipsec_preopen_done(endpoint_ipsec(ep->stack));
 	}
 	batch_end(ep);
 	rearm(ep);
@@ -612,7 +680,7 @@ struct ep_conf {
 	const char *tun;
 	uint32_t tun_addr;
 	uint8_t tun_plen;
-	uint32_t mtu, mark;
+	uint32_t mtu, mark, lanes;
 	bool raw, udp, offload, thread;
 	uint32_t routes[EP_MAX_ROUTES];
 	uint8_t route_len[EP_MAX_ROUTES];
@@ -629,6 +697,7 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	ec->tun = "spinat0";
 	ec->mtu = EP_DEFAULT_MTU;
 	ec->raw = ec->udp = ec->offload = ec->thread = true;
+	ec->lanes = 1;
 	if (s == NULL)
 		return 0;
 	s->used = true;
@@ -639,7 +708,8 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	    (r = conf_get_bool(s, "raw", true, &ec->raw)) != 0 ||
 	    (r = conf_get_bool(s, "udp", true, &ec->udp)) != 0 ||
 	    (r = conf_get_bool(s, "tun_offload", true, &ec->offload)) != 0 ||
-	    (r = conf_get_bool(s, "tun_thread", true, &ec->thread)) != 0)
+	    (r = conf_get_bool(s, "tun_thread", true, &ec->thread)) != 0 ||
+	    (r = conf_get_u32(s, "crypto_lanes", 1, 1, IO_LANES_MAX, &ec->lanes)) != 0)
 		return r;
 	if (strlen(ec->tun) == 0 || strlen(ec->tun) >= IFNAMSIZ)
 		return conf_fail(s, "tun = '%s': an interface name of 1-%d characters", ec->tun,
@@ -788,6 +858,30 @@ static int open_dnat(struct ep_role *ep, const struct ep_conf *ec)
 	return 0;
 }
 
+/* crypto_lanes: the threads beside this one, for a configuration whose protected packets
+ * go straight between the engine and the sockets. */
+static int start_lanes(struct ep_role *ep, const struct ep_conf *ec)
+{
+	const char *m = endpoint_wire_module(ep->stack);
+	int r;
+
+	if (ec->lanes <= 1)
+		return 0;
+	if (m != NULL) {
+		SP_ERR(&ep->d->log, "endpoint",
+		       "crypto_lanes = %u: the %s module handles protected packets on their way to "
+		       "and from the network, which the lanes would seal after and open before; "
+		       "use crypto_lanes = 1",
+		       ec->lanes, m);
+		return SP_EINVAL;
+	}
+	if (ep->d->check)
+		return 0;
+	if ((r = io_lanes_new(&ep->lanes, ec->lanes - 1, lane_fn, ep)) != 0)
+		SP_ERR(&ep->d->log, "endpoint", "crypto_lanes: %s", sp_strerror(r));
+	return r;
+}
+
 void spinatd_endpoint_stop(struct spinatd *d)
 {
 	struct ep_role *ep = d->role_state;
@@ -821,6 +915,7 @@ void spinatd_endpoint_stop(struct spinatd *d)
 	io_udp_close(ep->l2tp_fd);
 	endpoint_ike_free(d, ep->ike);
 	io_tunq_stop(ep->tunq); /* before the device it uses */
+	io_lanes_free(ep->lanes);
 	io_tun_close(&ep->tun);
 	io_ipsock_close(&ep->net);
 	if (ep->registered)
@@ -872,9 +967,12 @@ int spinatd_endpoint_start(struct spinatd *d)
 	if ((r = crypto_drbg_new_from(&ep->drbg, &io_rng)) != 0)
 		return r;
 	p.rng = crypto_drbg_rng(ep->drbg);
-	if ((r = read_endpoint(d->conf, &ec)) != 0 ||
-	    (endpoint_ike_configured(d->conf) && (r = endpoint_ike_new(d, &ep->ike)) != 0) ||
-	    (r = endpoint_new(&p, d->conf, io_now(), &ep->stack)) != 0 || d->check)
+	if ((r = read_endpoint(d->conf, &ec)) != 0)
+		return r;
+	p.lanes = ec.lanes;
+	if ((endpoint_ike_configured(d->conf) && (r = endpoint_ike_new(d, &ep->ike)) != 0) ||
+	    (r = endpoint_new(&p, d->conf, io_now(), &ep->stack)) != 0 ||
+	    (r = start_lanes(ep, &ec)) != 0 || d->check)
 		return r;
 	sp_ctrs_init(&ep->ctrs, "endpoint", d->name, ep_ctr_names, ep->ctr, EP_CTR_N);
 	sp_ctr_register(&d->ctrs, &ep->ctrs);
@@ -916,6 +1014,10 @@ const char spinatd_endpoint_usage[] =
 	"                         (default yes)\n"
 	"      tun_thread = yes|no   the TUN device's reads and writes on a thread of their\n"
 	"                         own, with tun_offload (default yes)\n"
+	"      crypto_lanes = N   threads that seal and open ESP, this one included, 1-8\n"
+	"                         (default 1): batches are shared out, the engine keeps\n"
+	"                         sequence numbers, windows and order; not with [l2tp] or\n"
+	"                         [dnat]\n"
 	"      mark = N           SO_MARK on the daemon's sockets, for policy routing\n"
 	"    [ipsec]              engine: natt_port (4500), natt_keepalive (20s, 0 off),\n"
 	"                         max_sa (1024), bypass_unmatched (no)\n"

@@ -345,6 +345,7 @@ int endpoint_new(const struct endpoint_params *p, struct conf *conf, sp_time now
 		.ctrs = p->ctrs,
 		.pool = p->pool,
 		.bypass_unmatched = p->bypass_unmatched,
+		.lanes = p->lanes,
 		.net_out = on_net_out,
 		.local_out = on_local_out,
 		.event = on_ipsec_event,
@@ -395,6 +396,14 @@ int endpoint_new(const struct endpoint_params *p, struct conf *conf, sp_time now
 fail:
 	endpoint_free(ep);
 	return r;
+}
+
+const char *endpoint_wire_module(const struct endpoint *ep)
+{
+	for (unsigned i = 0; i < ep->nmods; i++)
+		if (ep->mods[i].ops->out_wire != NULL || ep->mods[i].ops->in_wire != NULL)
+			return ep->mods[i].ops->name;
+	return NULL;
 }
 
 void endpoint_free(struct endpoint *ep)

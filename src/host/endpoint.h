@@ -165,6 +165,8 @@ struct endpoint_params {
 	 */
 	uint32_t iv_epoch;
 	int (*boot_count)(void *arg, const char *file, uint32_t *epoch);
+	/* The IPsec engine's crypto lanes (ipsec_cfg.lanes); 0 or 1: none. */
+	unsigned lanes;
 	/* The modules to offer the configuration, from the host towards the wire (at most
 	 * ENDPOINT_MODULES_MAX); NULL: the table in endpoint.c (what the daemon and the
 	 * simulator run). A test passes its own. */
@@ -206,6 +208,14 @@ void endpoint_input(struct endpoint *ep, sp_time now, struct pkt *p);
  */
 void endpoint_ike_input(struct endpoint *ep, sp_time now, const struct ike_path *path,
 			const uint8_t *msg, size_t len);
+
+/*
+ * The first configured module with a hook on the wire side of IPsec (out_wire, in_wire),
+ * or NULL. Such a hook reads or rewrites protected packets between the engine and the
+ * owner's sockets, so the engine's crypto lanes (ipsec.h: ESP sealed after net_out,
+ * opened before ipsec_input()) are not for such a configuration.
+ */
+const char *endpoint_wire_module(const struct endpoint *ep);
 
 sp_time endpoint_next_deadline(const struct endpoint *ep);
 /* IPsec's timers, IKE's, then every module's, in that order. */

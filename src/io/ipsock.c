@@ -358,8 +358,15 @@ static bool send_gso(struct io_ipsock *s, unsigned i, unsigned j, size_t hl, siz
 void io_ipsock_flush(struct io_ipsock *s)
 {
 	struct io_ipsock_batch *b = s->b;
-	unsigned i = 0, n = b->ntx;
+	unsigned i = 0, n = 0;
 
+	/* Packets withdrawn after they were queued (length 0; the owner counted why). */
+	for (unsigned k = 0; k < b->ntx; k++) {
+		if (b->txq[k]->len == 0)
+			pkt_free(b->txq[k]);
+		else
+			b->txq[n++] = b->txq[k];
+	}
 	while (i < n) {
 		size_t hl, hl2;
 		long len = udp_payload(s, b->txq[i], &hl), l2;
@@ -409,6 +416,11 @@ void io_ipsock_flush(struct io_ipsock *s)
 	for (i = 0; i < n; i++)
 		pkt_free(b->txq[i]);
 	b->ntx = 0;
+}
+
+unsigned io_ipsock_queued(const struct io_ipsock *s)
+{
+	return s->b->ntx;
 }
 
 void io_ipsock_queue(struct io_ipsock *s, struct pkt *p)

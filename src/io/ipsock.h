@@ -99,6 +99,9 @@ int io_ipsock_tune(struct io_ipsock *s, unsigned bytes, bool offload) SP_MUST_CH
  */
 void io_ipsock_queue(struct io_ipsock *s, struct pkt *p);
 void io_ipsock_flush(struct io_ipsock *s);
+/* Packets queued: io_ipsock_queue() sends them first when IO_IPSOCK_BATCH are. A packet
+ * whose length became 0 while queued is withdrawn: freed, not sent. */
+unsigned io_ipsock_queued(const struct io_ipsock *s);
 
 /*
  * Receive up to max (at most IO_IPSOCK_BATCH) packets from fd with one system call, into

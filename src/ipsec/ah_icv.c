@@ -81,16 +81,16 @@ enum ipsec_ctr ah_icv(struct sa *sa, const struct pkt *p, uint64_t seq, uint8_t 
 		sp_store_be32(h + IPV4_OFF_SRC, sa->asif_src);
 	if (sa->asif_dst)
 		sp_store_be32(h + IPV4_OFF_DST, sa->asif_dst);
-	crypto_hmac_begin(sa->hmac);
-	crypto_hmac_update(sa->hmac, h, hl);
-	crypto_hmac_update(sa->hmac, ip + hl, p->len - hl);
+	crypto_hmac_begin(sa->xf.hmac);
+	crypto_hmac_update(sa->xf.hmac, h, hl);
+	crypto_hmac_update(sa->xf.hmac, ip + hl, p->len - hl);
 	if (sa->esn) {
 		uint8_t hi[4];
 
 		/* 3.3.3.3.1: the high-order bits are appended, never sent. */
 		sp_store_be32(hi, (uint32_t)(seq >> 32));
-		crypto_hmac_update(sa->hmac, hi, sizeof(hi));
+		crypto_hmac_update(sa->xf.hmac, hi, sizeof(hi));
 	}
-	crypto_hmac_final(sa->hmac, icv);
+	crypto_hmac_final(sa->xf.hmac, icv);
 	return IPSEC_OK;
 }

@@ -41,29 +41,28 @@ static size_t make_aad(const struct sa *sa, const uint8_t *esp, uint64_t seq, ui
 }
 
 /* RFC 4303 2.2.1, 3.3.2.1: with ESN the high half is appended to the ICV input. */
-static void hmac_esp(struct sa *sa, const uint8_t *esp, size_t len, uint64_t seq)
+static void hmac_esp(const struct sa *sa, struct crypto_hmac *h, const uint8_t *esp, size_t len,
+		     uint64_t seq)
 {
-	crypto_hmac_begin(sa->hmac);
-	crypto_hmac_update(sa->hmac, esp, len);
+	crypto_hmac_begin(h);
+	crypto_hmac_update(h, esp, len);
 	if (sa->esn) {
 		uint8_t hi[4];
 
 		sp_store_be32(hi, (uint32_t)(seq >> 32));
-		crypto_hmac_update(sa->hmac, hi, sizeof(hi));
+		crypto_hmac_update(h, hi, sizeof(hi));
 	}
 }
 
-enum ipsec_ctr esp_seal(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq, const uint8_t *iv,
+/* SPI, sequence number and IV of the message at esp: what sealing then reads. */
+static void seal_header(const struct sa *sa, uint8_t *esp, uint64_t seq, const uint8_t *iv,
 			struct sp_rng *rng)
 {
-	size_t hdr = ESP_HDR_LEN + sa->iv_len;
-	uint8_t *ivp = esp + ESP_HDR_LEN, *icv = esp + n, aad[12];
+	uint8_t *ivp = esp + ESP_HDR_LEN;
 
 	sp_store_be32(esp, sa->spi);
 	sp_store_be32(esp + 4, (uint32_t)seq);
-	if (sa->aead != NULL) {
-		size_t alen = make_aad(sa, esp, seq, aad);
-
+	if (sa->xf.aead != NULL) {
 		/* RFC 4106 3.1: the IV must not repeat under a key; the 64-bit sequence
 		 * number never does within an SA, and a static key's IVs carry the count of
 		 * starts in their high half (sa_params.iv_epoch). */
@@ -73,37 +72,56 @@ enum ipsec_ctr esp_seal(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq, con
 			sp_store_be64(ivp, (uint64_t)sa->iv_epoch << 32 | (uint32_t)seq);
 		else
 			sp_store_be64(ivp, seq);
-		if (crypto_aead_begin(sa->aead, CRYPTO_ENC, ivp) != 0 ||
-		    crypto_aead_aad(sa->aead, aad, alen) != 0)
-			return IPSEC_DROP_CRYPTO;
-		/* GMAC (RFC 4543 3.3): the IV and the payload are AAD too, in order. */
-		if (sa->enc == SA_ENC_NULL_AUTH_AES_GMAC &&
-		    crypto_aead_aad(sa->aead, ivp, CRYPTO_AEAD_IV_LEN) != 0)
-			return IPSEC_DROP_CRYPTO;
-		if (crypto_aead_update(sa->aead, esp + hdr, n - hdr) != 0 ||
-		    crypto_aead_seal_final(sa->aead, icv) != 0)
-			return IPSEC_DROP_CRYPTO;
-		return IPSEC_OK;
-	}
-	if (sa->iv_len > 0) {
+	} else if (sa->iv_len > 0) {
 		/* RFC 3602 3: the CBC IV must be unpredictable. */
 		if (iv != NULL)
 			memcpy(ivp, iv, sa->iv_len);
 		else
 			sp_rng_bytes(rng, ivp, sa->iv_len);
 	}
-	if (crypto_cipher_encrypt(sa->cipher, ivp, esp + hdr, n - hdr) != 0)
+}
+
+enum ipsec_ctr esp_seal_lane(struct sa *sa, unsigned lane, uint8_t *esp, size_t n, uint64_t seq)
+{
+	const struct sa_xf *x = sa_xf(sa, lane);
+	size_t hdr = ESP_HDR_LEN + sa->iv_len;
+	uint8_t *ivp = esp + ESP_HDR_LEN, *icv = esp + n, aad[12];
+
+	if (x->aead != NULL) {
+		size_t alen = make_aad(sa, esp, seq, aad);
+
+		if (crypto_aead_begin(x->aead, CRYPTO_ENC, ivp) != 0 ||
+		    crypto_aead_aad(x->aead, aad, alen) != 0)
+			return IPSEC_DROP_CRYPTO;
+		/* GMAC (RFC 4543 3.3): the IV and the payload are AAD too, in order. */
+		if (sa->enc == SA_ENC_NULL_AUTH_AES_GMAC &&
+		    crypto_aead_aad(x->aead, ivp, CRYPTO_AEAD_IV_LEN) != 0)
+			return IPSEC_DROP_CRYPTO;
+		if (crypto_aead_update(x->aead, esp + hdr, n - hdr) != 0 ||
+		    crypto_aead_seal_final(x->aead, icv) != 0)
+			return IPSEC_DROP_CRYPTO;
+		return IPSEC_OK;
+	}
+	if (crypto_cipher_encrypt(x->cipher, ivp, esp + hdr, n - hdr) != 0)
 		return IPSEC_DROP_CRYPTO;
-	if (sa->hmac != NULL) {
+	if (x->hmac != NULL) {
 		/* RFC 4303 3.3.2: encrypt first, then the ICV over header, IV and ciphertext. */
-		hmac_esp(sa, esp, n, seq);
-		crypto_hmac_final(sa->hmac, icv);
+		hmac_esp(sa, x->hmac, esp, n, seq);
+		crypto_hmac_final(x->hmac, icv);
 	}
 	return IPSEC_OK;
 }
 
-enum ipsec_ctr esp_open(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq)
+enum ipsec_ctr esp_seal(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq, const uint8_t *iv,
+			struct sp_rng *rng)
 {
+	seal_header(sa, esp, seq, iv, rng);
+	return esp_seal_lane(sa, 0, esp, n, seq);
+}
+
+enum ipsec_ctr esp_open_lane(struct sa *sa, unsigned lane, uint8_t *esp, size_t n, uint64_t seq)
+{
+	const struct sa_xf *x = sa_xf(sa, lane);
 	size_t hdr = ESP_HDR_LEN + sa->iv_len, clen;
 	uint8_t *ivp = esp + ESP_HDR_LEN, *icv, aad[12];
 
@@ -111,31 +129,37 @@ enum ipsec_ctr esp_open(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq)
 		return IPSEC_DROP_MALFORMED;
 	clen = n - hdr - sa->icv_len;
 	icv = esp + hdr + clen;
-	if (sa->aead != NULL) {
+	if (x->aead != NULL) {
 		size_t alen = make_aad(sa, esp, seq, aad);
 
-		if (crypto_aead_begin(sa->aead, CRYPTO_DEC, ivp) != 0 ||
-		    crypto_aead_aad(sa->aead, aad, alen) != 0 ||
+		if (crypto_aead_begin(x->aead, CRYPTO_DEC, ivp) != 0 ||
+		    crypto_aead_aad(x->aead, aad, alen) != 0 ||
 		    (sa->enc == SA_ENC_NULL_AUTH_AES_GMAC &&
-		     crypto_aead_aad(sa->aead, ivp, CRYPTO_AEAD_IV_LEN) != 0) ||
-		    crypto_aead_update(sa->aead, esp + hdr, clen) != 0)
+		     crypto_aead_aad(x->aead, ivp, CRYPTO_AEAD_IV_LEN) != 0) ||
+		    crypto_aead_update(x->aead, esp + hdr, clen) != 0)
 			return IPSEC_DROP_CRYPTO;
-		return crypto_aead_open_final(sa->aead, icv) == 0 ? IPSEC_OK : IPSEC_DROP_ICV;
+		return crypto_aead_open_final(x->aead, icv) == 0 ? IPSEC_OK : IPSEC_DROP_ICV;
 	}
 	if (clen % sa->align != 0)
 		return IPSEC_DROP_MALFORMED; /* RFC 3602 2.4: whole blocks */
-	if (sa->hmac != NULL) {
+	if (x->hmac != NULL) {
 		/* RFC 4303 3.4.4.1: integrity before decryption. */
-		hmac_esp(sa, esp, hdr + clen, seq);
-		if (crypto_hmac_verify(sa->hmac, icv) != 0)
+		hmac_esp(sa, x->hmac, esp, hdr + clen, seq);
+		if (crypto_hmac_verify(x->hmac, icv) != 0)
 			return IPSEC_DROP_ICV;
 	}
-	if (crypto_cipher_decrypt(sa->cipher, ivp, esp + hdr, clen) != 0)
+	if (crypto_cipher_decrypt(x->cipher, ivp, esp + hdr, clen) != 0)
 		return IPSEC_DROP_CRYPTO;
 	return IPSEC_OK;
 }
 
-enum ipsec_ctr esp_output(struct sa *sa, struct pkt *p, struct sp_rng *rng, uint16_t ip_id)
+enum ipsec_ctr esp_open(struct sa *sa, uint8_t *esp, size_t n, uint64_t seq)
+{
+	return esp_open_lane(sa, 0, esp, n, seq);
+}
+
+enum ipsec_ctr esp_output(struct sa *sa, struct pkt *p, struct sp_rng *rng, uint16_t ip_id,
+			  struct esp_job *defer)
 {
 	uint8_t hdr[IPV4_HDR_MAX], *ip = pkt_data(p), *esp, *t, nh;
 	size_t hl = (size_t)(ip[0] & 0x0f) * 4, plen, pad, n;
@@ -179,7 +203,13 @@ enum ipsec_ctr esp_output(struct sa *sa, struct pkt *p, struct sp_rng *rng, uint
 	if (pkt_put(p, sa->icv_len) == NULL)
 		return IPSEC_DROP_NO_SPACE;
 	seq = sa->seq + 1;
-	{
+	if (defer != NULL) {
+		/* Sealed later on a crypto lane: the header and IV now, in order. */
+		seal_header(sa, esp, seq, NULL, rng);
+		*defer = (struct esp_job){
+			.sa = sa, .p = p, .esp = esp, .n = (uint32_t)n, .seq = seq
+		};
+	} else {
 		enum ipsec_ctr r = esp_seal(sa, esp, n, seq, NULL, rng);
 
 		if (r != IPSEC_OK)

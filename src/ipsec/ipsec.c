@@ -30,6 +30,13 @@ struct ipsec {
 	struct sp_ctrs ctrs;
 	struct ipsec_drop cur;	     /* the packet in hand, as it entered */
 	struct ipsec_drop last_drop; /* why == IPSEC_OK: none yet */
+	uint32_t sa_gen;	     /* SAs installed so far */
+	/* Crypto lanes (ipsec.h): the jobs of the batch in hand. */
+	struct esp_job jobs[IPSEC_JOBS_MAX];
+	unsigned njobs, next_job; /* next_job: where the next opened packet's job should be */
+	size_t job_bytes;
+	bool defer;  /* seals are deferred */
+	bool opened; /* the jobs are inbound messages opened ahead */
 };
 
 static void count(struct ipsec *e, enum ipsec_ctr c)
@@ -81,7 +88,8 @@ int ipsec_new(struct ipsec **out, const struct ipsec_cfg *cfg)
 	int r;
 
 	*out = NULL;
-	if (cfg->rng == NULL || cfg->net_out == NULL || cfg->local_out == NULL)
+	if (cfg->rng == NULL || cfg->net_out == NULL || cfg->local_out == NULL ||
+	    cfg->lanes > SA_LANES_MAX)
 		return SP_EINVAL;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return SP_ENOMEM;
@@ -145,6 +153,19 @@ static struct sa *newest_out(const struct ipsec *e, uint32_t reqid, const struct
 	return best;
 }
 
+/* sa is about to be freed: deferred seals with it run now, on the engine's thread. */
+static void settle_jobs(struct ipsec *e, const struct sa *sa)
+{
+	for (unsigned i = 0; e->defer && i < e->njobs; i++) {
+		struct esp_job *j = &e->jobs[i];
+
+		if (j->sa == sa && !j->done) {
+			j->r = esp_seal_lane(j->sa, 0, j->esp, j->n, j->seq);
+			j->done = true;
+		}
+	}
+}
+
 static void delete_sa(struct ipsec *e, struct sa *sa)
 {
 	char d[80];
@@ -160,6 +181,7 @@ static void delete_sa(struct ipsec *e, struct sa *sa)
 		e->cfg.spi_policy.release(e->cfg.spi_policy.arg, sa->proto, sa->dst, sa->spi);
 	sa_describe(sa, d, sizeof(d));
 	SP_INFO(e->cfg.log, "ipsec", "%s: deleted %s", e->name, d);
+	settle_jobs(e, sa);
 	sadb_remove(&e->sadb, sa);
 	sa_free(sa);
 }
@@ -262,8 +284,15 @@ static void protect(struct ipsec *e, sp_time now, struct sa *sa, struct pkt *p)
 	if (e->cfg.pre_protect != NULL && e->cfg.pre_protect(e->cfg.arg, sa, p) != 0)
 		return drop(e, p, IPSEC_DROP_HOOK);
 	len = p->len;
-	if (sa->proto == IPV4_PROTO_ESP)
-		r = esp_output(sa, p, e->cfg.rng, e->ip_id++);
+	if (sa->proto == IPV4_PROTO_ESP && e->defer && e->njobs < IPSEC_JOBS_MAX) {
+		struct esp_job *j = &e->jobs[e->njobs];
+
+		if ((r = esp_output(sa, p, e->cfg.rng, e->ip_id++, j)) == IPSEC_OK) {
+			e->njobs++;
+			e->job_bytes += j->n;
+		}
+	} else if (sa->proto == IPV4_PROTO_ESP)
+		r = esp_output(sa, p, e->cfg.rng, e->ip_id++, NULL);
 	else
 		r = ah_output(sa, p, e->ip_id++);
 	if (r == IPSEC_DROP_SEQ_OVERFLOW) {
@@ -468,11 +497,28 @@ static void follow_peer(struct ipsec *e, struct sa *in, uint32_t addr, uint16_t 
 	emit(e, &ev);
 }
 
+/* The job of p when it was opened ahead (ipsec_preopen()), or NULL. */
+static const struct esp_job *opened_job(struct ipsec *e, const struct pkt *p)
+{
+	if (!e->opened)
+		return NULL;
+	for (unsigned i = 0; i < e->njobs; i++) {
+		unsigned k = (e->next_job + i) % e->njobs;
+
+		if (e->jobs[k].p == p) {
+			e->next_job = k + 1;
+			return &e->jobs[k];
+		}
+	}
+	return NULL;
+}
+
 /* ESP, raw or UDP-encapsulated (encap) from the peer's port sport. */
 static void esp_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv4_hdr *h,
 		   size_t esp_off, bool encap, uint16_t sport)
 {
 	const uint8_t *esp = pkt_data(p) + esp_off;
+	const struct esp_job *pre;
 	enum ipsec_ctr r;
 	uint64_t seq, top;
 	struct sa *sa;
@@ -489,7 +535,11 @@ static void esp_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv
 		return drop(e, p, IPSEC_DROP_POLICY);
 	}
 	top = sa->win.top;
-	r = esp_input(sa, p, esp_off, &seq);
+	if ((pre = opened_job(e, p)) != NULL && (pre->sa != sa || pre->gen != sa->gen)) {
+		sa->stats.drop_other++; /* decrypted in place for the SA it replaced */
+		return drop(e, p, IPSEC_DROP_NO_SA);
+	}
+	r = esp_input(sa, p, esp_off, &seq, pre);
 	if ((r == IPSEC_OK || r == IPSEC_DROP_DUMMY) && encap && sa->natt_follow &&
 	    sa->win.size != 0 && seq > top && (h->ip_src != sa->src || sport != sa->encap_sport))
 		follow_peer(e, sa, h->ip_src, sport);
@@ -602,6 +652,131 @@ void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p)
 	cleartext_in(e, p);
 }
 
+/* ---- crypto lanes (ipsec.h) ---- */
+
+void ipsec_seal_defer(struct ipsec *e)
+{
+	e->defer = e->cfg.lanes > 1 && !e->opened;
+}
+
+unsigned ipsec_seal_done(struct ipsec *e)
+{
+	unsigned failed = 0;
+
+	for (unsigned i = 0; e->defer && i < e->njobs; i++) {
+		struct esp_job *j = &e->jobs[i];
+
+		if (j->r == IPSEC_OK)
+			continue;
+		/* Counted as sent already: withdrawn now (the SA may be gone). */
+		count(e, j->r);
+		j->p->len = 0;
+		failed++;
+	}
+	e->njobs = 0;
+	e->job_bytes = 0;
+	e->defer = false;
+	return failed;
+}
+
+/*
+ * The ESP message p would carry to esp_input(), found the way ipsec_input() finds it
+ * (take_ipv4(), natt_in(), esp_in()) without counting: false when it would not get
+ * there, or not with a usable SA and a number the window takes now.
+ */
+static bool preopen_one(struct ipsec *e, struct pkt *p, struct esp_job *j)
+{
+	size_t off, hlen;
+	struct ipv4_hdr h;
+	struct sa *sa;
+	struct cur c;
+	uint64_t seq;
+	uint32_t spi;
+
+	cur_init(&c, pkt_data(p), p->len);
+	if (ipv4_parse(&c, &h) != 0 || !h.ip_csum_ok || pkt_trim(p, h.ip_len) != 0 ||
+	    ipv4_is_fragment(&h))
+		return false;
+	off = h.ip_hl;
+	if (h.ip_proto == IPV4_PROTO_UDP) {
+		enum natt_kind kind;
+		struct udp_hdr u;
+
+		if (udp_parse(&c, &u) != 0 || u.udp_dport != e->cfg.natt_port ||
+		    pkt_trim(p, (uint32_t)(off + u.udp_len)) != 0)
+			return false;
+		off += UDP_HDR_LEN;
+		cur_init(&c, pkt_data(p) + off, p->len - off);
+		if (natt_classify(&c, &kind) != 0 || kind != NATT_ESP)
+			return false;
+	} else if (h.ip_proto != IPV4_PROTO_ESP) {
+		return false;
+	}
+	if (p->len - off < ESP_HDR_LEN || (spi = sp_load_be32(pkt_data(p) + off)) < ESP_SPI_MIN)
+		return false;
+	sa = sadb_lookup_in(&e->sadb, spi, IPV4_PROTO_ESP, h.ip_dst);
+	if (sa == NULL || sa->state == SA_STATE_LARVAL || sa->nlanes < e->cfg.lanes ||
+	    (h.ip_proto == IPV4_PROTO_UDP) != (sa->encap_sport != 0))
+		return false;
+	hlen = ESP_HDR_LEN + sa->iv_len;
+	if (p->len - off < hlen + sa->icv_len + ESP_TRAILER_MIN ||
+	    replay_check(&sa->win, sp_load_be32(pkt_data(p) + off + 4), sa->esn, &seq) != 0)
+		return false;
+	*j = (struct esp_job){ .sa = sa,
+			       .p = p,
+			       .esp = pkt_data(p) + off,
+			       .n = (uint32_t)(p->len - off),
+			       .gen = sa->gen,
+			       .seq = seq };
+	return true;
+}
+
+unsigned ipsec_preopen(struct ipsec *e, struct pkt *const *p, unsigned n)
+{
+	if (e->cfg.lanes <= 1 || e->njobs != 0)
+		return 0;
+	for (unsigned i = 0; i < n && e->njobs < IPSEC_JOBS_MAX; i++) {
+		struct esp_job *j = &e->jobs[e->njobs];
+
+		if (preopen_one(e, p[i], j)) {
+			e->njobs++;
+			e->job_bytes += j->n;
+		}
+	}
+	e->opened = e->njobs != 0;
+	e->next_job = 0;
+	return e->njobs;
+}
+
+void ipsec_preopen_done(struct ipsec *e)
+{
+	if (!e->opened)
+		return;
+	e->opened = false;
+	e->njobs = 0;
+	e->job_bytes = 0;
+}
+
+unsigned ipsec_jobs(const struct ipsec *e, size_t *bytes)
+{
+	if (bytes != NULL)
+		*bytes = e->job_bytes;
+	return e->njobs;
+}
+
+void ipsec_lane_run(struct ipsec *e, unsigned lane, unsigned from, unsigned to)
+{
+	for (unsigned i = from; i < to && i < e->njobs; i++) {
+		struct esp_job *j = &e->jobs[i];
+
+		if (j->done)
+			continue;
+		j->r = e->opened ? esp_open_lane(j->sa, lane, j->esp, j->n, j->seq)
+				 : esp_seal_lane(j->sa, lane, j->esp, j->n, j->seq);
+		j->done = true;
+	}
+}
+
 /* Management: SAs. */
 
 static void bind_policies(struct ipsec *e, struct sa *sa)
@@ -614,13 +789,32 @@ static void bind_policies(struct ipsec *e, struct sa *sa)
 			p->sa = sa;
 }
 
+/* A new SA keyed for the engine's lanes. */
+static int new_sa(struct ipsec *e, struct sa **out, const struct sa_params *p, sp_time now,
+		  const char **why)
+{
+	int r;
+
+	if ((r = sa_new(out, p, now, why)) != 0)
+		return r;
+	if (e->cfg.lanes > 1 && (r = sa_add_lanes(*out, p, e->cfg.lanes)) != 0) {
+		if (why != NULL)
+			*why = "cannot key the crypto lanes";
+		sa_free(*out);
+		*out = NULL;
+		return r;
+	}
+	(*out)->gen = ++e->sa_gen;
+	return 0;
+}
+
 int ipsec_sa_add(struct ipsec *e, sp_time now, const struct sa_params *p, const char **why)
 {
 	struct sa *sa;
 	char d[80];
 	int r;
 
-	if ((r = sa_new(&sa, p, now, why)) != 0)
+	if ((r = new_sa(e, &sa, p, now, why)) != 0)
 		return r;
 	if ((r = sadb_insert(&e->sadb, sa)) != 0) {
 		if (why != NULL)
@@ -701,13 +895,14 @@ int ipsec_sa_update(struct ipsec *e, sp_time now, const struct sa_params *p, con
 					      : "no SA with this SPI, protocol and destination";
 		return r;
 	}
-	if ((r = sa_new(&sa, p, now, why)) != 0)
+	if ((r = new_sa(e, &sa, p, now, why)) != 0)
 		return r;
 	/* The new SA takes the old one's place; its policies follow. */
 	sadb_replace(&e->sadb, old, sa);
 	for (struct spd_policy *pol = spd_next(&e->spd, NULL); pol; pol = spd_next(&e->spd, pol))
 		if (pol->sa == old)
 			pol->sa = sa;
+	settle_jobs(e, old);
 	sa_free(old);
 	bind_policies(e, sa);
 	return 0;

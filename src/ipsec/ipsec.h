@@ -72,6 +72,8 @@ struct ipsec_cfg {
 	sp_time larval_lifetime;      /* 0: 30 s for a reserved SPI */
 	/* Outbound packets that match no policy: passed in the clear (false: dropped). */
 	bool bypass_unmatched;
+	/* Crypto lanes (below): 0 or 1 none, at most SA_LANES_MAX. */
+	unsigned lanes;
 	/* How many times the owner has started, persisted ([ipsec] boot_counter_file): the
 	 * IV epoch of manually keyed AES-GCM/GMAC SAs (sa_params.iv_epoch); 0: none, and
 	 * such SAs are refused by ipsec_conf_load(). */
@@ -121,6 +123,41 @@ void ipsec_output(struct ipsec *e, sp_time now, struct pkt *p);
 int ipsec_output_via(struct ipsec *e, sp_time now, struct pkt *p, const struct sa_key *k);
 /* A packet from the network (a whole IPv4 packet). Consumes p. */
 void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p);
+
+/*
+ * Crypto lanes: the ESP cryptography of a batch of packets on several threads, while the
+ * engine's own thread keeps everything else (policies, sequence numbers, anti-replay
+ * windows, lifetimes, counters, the order of packets). Every SA is keyed once per lane;
+ * lane 0 is the engine's thread. Between the calls below the engine's thread runs
+ * nothing else of the engine, and each lane's thread runs ipsec_lane_run() on its share of
+ * the jobs: jobs are independent, and a lane touches only its own contexts and the bytes
+ * of its jobs' packets.
+ *
+ * Outbound: after ipsec_seal_defer(e), ESP packets are handed to net_out complete but for
+ * their ciphertext and ICV (AH, and ESP once IPSEC_JOBS_MAX wait, are sealed at once);
+ * the owner keeps them unread and unsent until the jobs (ipsec_jobs()) ran, then
+ * ipsec_seal_done() counts what failed (drop_crypto), sets those packets' length to 0 (not
+ * to be sent) and ends the deferral. Sequence numbers are given in order, so packets
+ * leave as they would have.
+ *
+ * Inbound: ipsec_preopen(e, p, n) looks at a batch of packets about to enter
+ * ipsec_input() in that order (unchanged: the owner's path hands them over as they are)
+ * and makes a job of each ESP packet for a usable SA whose number the window accepts now;
+ * after the jobs ran, ipsec_input() takes each packet's result instead of opening it, and
+ * checks the window again (a number twice in one batch passes once); the jobs end with
+ * ipsec_preopen_done(). A packet whose SA was replaced in between is dropped as
+ * drop_no_sa (its bytes were decrypted in place).
+ */
+#define IPSEC_JOBS_MAX 64
+void ipsec_seal_defer(struct ipsec *e);
+unsigned ipsec_seal_done(struct ipsec *e);
+unsigned ipsec_preopen(struct ipsec *e, struct pkt *const *p, unsigned n);
+void ipsec_preopen_done(struct ipsec *e);
+/* The jobs waiting, and their bytes. */
+unsigned ipsec_jobs(const struct ipsec *e, size_t *bytes);
+/* Run jobs [from, to) with the contexts of lane (< cfg.lanes), on that lane's thread. */
+void ipsec_lane_run(struct ipsec *e, unsigned lane, unsigned from, unsigned to);
+
 /* Time-driven work: lifetimes, reserved SPIs, NAT-T keepalives. */
 sp_time ipsec_next_deadline(const struct ipsec *e);
 /* The UDP port of ESP-in-UDP (RFC 3948) and IKE behind the non-ESP marker. */

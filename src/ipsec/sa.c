@@ -100,21 +100,69 @@ size_t sa_auth_key_len(uint16_t auth)
 	return auth_info(auth, &h, &icv) ? crypto_hash_len(h) : 0;
 }
 
+static void xf_free(struct sa_xf *x)
+{
+	crypto_aead_free(x->aead);
+	crypto_cipher_free(x->cipher);
+	crypto_hmac_free(x->hmac);
+	memset(x, 0, sizeof(*x));
+}
+
 static void sa_free_crypto(struct sa *sa)
 {
-	crypto_aead_free(sa->aead);
-	crypto_cipher_free(sa->cipher);
-	crypto_hmac_free(sa->hmac);
-	sa->aead = NULL;
-	sa->cipher = NULL;
-	sa->hmac = NULL;
+	xf_free(&sa->xf);
+	for (unsigned i = 0; sa->lanes != NULL && i + 1u < sa->nlanes; i++)
+		xf_free(&sa->lanes[i]);
+	free(sa->lanes);
+	sa->lanes = NULL;
+	sa->nlanes = 1;
+}
+
+/* The gcm tag length of an AEAD transform, 0 for the others. */
+static size_t aead_tag(uint16_t enc)
+{
+	switch (enc) {
+	case SA_ENC_AES_GCM_8:
+		return 8;
+	case SA_ENC_AES_GCM_12:
+		return 12;
+	case SA_ENC_AES_GCM_16:
+	case SA_ENC_NULL_AUTH_AES_GMAC:
+		return 16;
+	}
+	return 0;
+}
+
+/* Key x for p's transform, which sa_setup_crypto() validated. */
+static int xf_new(struct sa_xf *x, const struct sa_params *p)
+{
+	unsigned dirs = p->dir == SA_DIR_OUT ? CRYPTO_ENC : CRYPTO_DEC;
+	enum crypto_hash h = CRYPTO_HASH_SHA256;
+	size_t icv = 0, tag = aead_tag(p->enc);
+	int r;
+
+	if (p->auth != SA_AUTH_NONE && !auth_info(p->auth, &h, &icv))
+		return SP_EINVAL;
+	if (p->proto == IPV4_PROTO_AH)
+		return crypto_hmac_new(&x->hmac, h, p->auth_key, p->auth_key_len, icv);
+	if (tag != 0)
+		return crypto_aead_new(&x->aead,
+				       p->enc == SA_ENC_NULL_AUTH_AES_GMAC ? CRYPTO_AEAD_AES_GMAC
+									   : CRYPTO_AEAD_AES_GCM,
+				       p->enc_key, p->enc_key_len, tag, dirs);
+	if (p->enc == SA_ENC_NULL)
+		r = crypto_cipher_new(&x->cipher, CRYPTO_CIPHER_NULL, NULL, 0, dirs);
+	else
+		r = crypto_cipher_new(&x->cipher, CRYPTO_CIPHER_AES_CBC, p->enc_key, p->enc_key_len,
+				      dirs);
+	if (r == 0 && p->auth != SA_AUTH_NONE)
+		r = crypto_hmac_new(&x->hmac, h, p->auth_key, p->auth_key_len, icv);
+	return r;
 }
 
 /* Validate the transform combination and key the crypto contexts. */
 static int sa_setup_crypto(struct sa *sa, const struct sa_params *p, const char **why)
 {
-	unsigned dirs = p->dir == SA_DIR_OUT ? CRYPTO_ENC : CRYPTO_DEC;
-	bool aead = false;
 	enum crypto_hash h = CRYPTO_HASH_SHA256; /* set with the ICV; gcc -O3 cannot see it */
 	size_t icv = 0;
 	int r;
@@ -140,7 +188,7 @@ static int sa_setup_crypto(struct sa *sa, const struct sa_params *p, const char 
 		if (p->auth == SA_AUTH_NONE)
 			FAIL("AH needs an integrity transform");
 		sa->icv_len = (uint8_t)icv;
-		return crypto_hmac_new(&sa->hmac, h, p->auth_key, p->auth_key_len, icv);
+		return xf_new(&sa->xf, p);
 	}
 	if (p->proto != IPV4_PROTO_ESP)
 		FAIL("protocol must be ESP or AH");
@@ -151,53 +199,54 @@ static int sa_setup_crypto(struct sa *sa, const struct sa_params *p, const char 
 		/* RFC 4303 3.2: not both NULL encryption and no integrity. */
 		if (p->auth == SA_AUTH_NONE)
 			FAIL("ESP with NULL encryption needs an integrity transform");
-		r = crypto_cipher_new(&sa->cipher, CRYPTO_CIPHER_NULL, NULL, 0, dirs);
 		break;
 	case SA_ENC_AES_CBC:
 		if (p->enc_key_len != 16 && p->enc_key_len != 24 && p->enc_key_len != 32)
 			FAIL("AES-CBC needs a 16, 24 or 32-byte key");
-		r = crypto_cipher_new(&sa->cipher, CRYPTO_CIPHER_AES_CBC, p->enc_key,
-				      p->enc_key_len, dirs);
 		break;
 	case SA_ENC_AES_GCM_8:
 	case SA_ENC_AES_GCM_12:
 	case SA_ENC_AES_GCM_16:
-	case SA_ENC_NULL_AUTH_AES_GMAC: {
-		bool gmac = p->enc == SA_ENC_NULL_AUTH_AES_GMAC;
-		size_t tag = gmac			   ? 16
-			     : p->enc == SA_ENC_AES_GCM_8  ? 8
-			     : p->enc == SA_ENC_AES_GCM_12 ? 12
-							   : 16;
-
+	case SA_ENC_NULL_AUTH_AES_GMAC:
 		if (p->enc_key_len != 20 && p->enc_key_len != 28 && p->enc_key_len != 36)
 			FAIL("AES-GCM/GMAC need a 16, 24 or 32-byte key followed by a 4-byte salt");
 		/* RFC 4106 and 4543: combined mode, no separate integrity transform. */
 		if (p->auth != SA_AUTH_NONE)
 			FAIL("AES-GCM/GMAC take no separate integrity transform");
-		aead = true;
-		icv = tag;
-		r = crypto_aead_new(&sa->aead, gmac ? CRYPTO_AEAD_AES_GMAC : CRYPTO_AEAD_AES_GCM,
-				    p->enc_key, p->enc_key_len, tag, dirs);
+		icv = aead_tag(p->enc);
 		break;
-	}
 	default:
 		FAIL("unknown encryption transform");
 	}
-	if (r != 0)
+	if ((r = xf_new(&sa->xf, p)) != 0)
 		return r;
-	if (aead) {
+	if (sa->xf.aead != NULL) {
 		sa->iv_len = CRYPTO_AEAD_IV_LEN;
 		sa->align = 4; /* RFC 4303 2.4: 4-byte alignment of the trailer */
 	} else {
-		sa->iv_len = (uint8_t)crypto_cipher_iv_len(sa->cipher);
-		sa->align = (uint8_t)SP_MAX(crypto_cipher_block_len(sa->cipher), (size_t)4);
-		if (p->auth != SA_AUTH_NONE &&
-		    (r = crypto_hmac_new(&sa->hmac, h, p->auth_key, p->auth_key_len, icv)) != 0)
-			return r;
+		sa->iv_len = (uint8_t)crypto_cipher_iv_len(sa->xf.cipher);
+		sa->align = (uint8_t)SP_MAX(crypto_cipher_block_len(sa->xf.cipher), (size_t)4);
 	}
 	sa->icv_len = (uint8_t)icv;
 	return 0;
 #undef FAIL
+}
+
+int sa_add_lanes(struct sa *sa, const struct sa_params *p, unsigned lanes)
+{
+	int r;
+
+	if (lanes <= sa->nlanes)
+		return 0;
+	if (lanes > SA_LANES_MAX || sa->nlanes != 1)
+		return SP_EINVAL;
+	if ((sa->lanes = calloc(lanes - 1, sizeof(*sa->lanes))) == NULL)
+		return SP_ENOMEM;
+	sa->nlanes = (uint8_t)lanes; /* sa_free() frees what a failure below leaves */
+	for (unsigned i = 0; i + 1 < lanes; i++)
+		if ((r = xf_new(&sa->lanes[i], p)) != 0)
+			return r;
+	return 0;
 }
 
 static int check_ids(const struct sa_params *p, const char **why)
@@ -261,6 +310,7 @@ int sa_new(struct sa **out, const struct sa_params *p, sp_time now, const char *
 	if ((sa = calloc(1, sizeof(*sa))) == NULL)
 		return SP_ENOMEM;
 	set_ids(sa, p);
+	sa->nlanes = 1;
 	if ((r = sa_setup_crypto(sa, p, why)) != 0)
 		goto fail;
 	if (p->dir == SA_DIR_IN && (r = replay_init(&sa->win, p->replay_window, p->seq)) != 0)
@@ -459,6 +509,7 @@ int sa_new_larval(struct sa **out, uint32_t spi, uint8_t proto, uint32_t src, ui
 	sa->src = src;
 	sa->dst = dst;
 	sa->state = SA_STATE_LARVAL;
+	sa->nlanes = 1;
 	sa->larval_expires = expires;
 	*out = sa;
 	return 0;

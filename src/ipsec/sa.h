@@ -16,6 +16,9 @@ struct crypto_aead;
 struct crypto_cipher;
 struct crypto_hmac;
 
+/* Crypto lanes an SA can be keyed for: the engine's own thread and up to 7 others. */
+#define SA_LANES_MAX 8
+
 enum sa_mode {
 	SA_MODE_TRANSPORT = 0,
 	SA_MODE_TUNNEL = 1,
@@ -160,6 +163,15 @@ struct sa_stats {
 	uint64_t drop_other;   /* malformed, policy mismatch, expired */
 };
 
+/* The keyed contexts of an SA's transform. A context holds one message at a time, so each
+ * crypto lane (a thread that seals or opens for the engine, ipsec.h) has a set of its own,
+ * keyed alike. */
+struct sa_xf {
+	struct crypto_aead *aead;     /* GCM/GMAC */
+	struct crypto_cipher *cipher; /* CBC/NULL */
+	struct crypto_hmac *hmac;     /* separate integrity */
+};
+
 struct sa {
 	/* Identity */
 	uint32_t spi;
@@ -178,9 +190,9 @@ struct sa {
 	uint8_t icv_len; /* ESP or AH ICV */
 	uint8_t align;	 /* ESP: payload + trailer is a multiple of this */
 	bool esn;
-	struct crypto_aead *aead;     /* GCM/GMAC */
-	struct crypto_cipher *cipher; /* CBC/NULL */
-	struct crypto_hmac *hmac;     /* separate integrity */
+	struct sa_xf xf;     /* the keyed contexts the engine's own thread uses */
+	struct sa_xf *lanes; /* crypto lanes 1 .. nlanes - 1: a set each (sa_add_lanes) */
+	uint8_t nlanes;	     /* 1 when the SA has only xf */
 	/* Sequence numbers */
 	uint64_t seq;	   /* outbound: last sent */
 	struct replay win; /* inbound */
@@ -191,6 +203,7 @@ struct sa {
 	sp_time keepalive_sent; /* outbound UDP-encapsulated: last NAT-T keepalive */
 	struct sa_stats stats;
 	/* Database */
+	uint32_t gen;	/* the engine's count of SAs installed when this one was: never reused */
 	uint32_t idx;	/* slot in the database */
 	uint32_t hnext; /* next in hash chain (slot + 1, 0 ends) */
 };
@@ -234,6 +247,13 @@ void sadb_destroy(struct sadb *db);
  */
 int sa_new(struct sa **out, const struct sa_params *p, sp_time now, const char **why) SP_MUST_CHECK;
 void sa_free(struct sa *sa);
+/* Key lanes 1 .. lanes - 1 of sa (made by sa_new from p) alike: lanes <= SA_LANES_MAX. */
+int sa_add_lanes(struct sa *sa, const struct sa_params *p, unsigned lanes) SP_MUST_CHECK;
+/* The contexts of lane (< sa->nlanes; 0 is sa->xf). */
+static inline struct sa_xf *sa_xf(struct sa *sa, unsigned lane)
+{
+	return lane == 0 ? &sa->xf : &sa->lanes[lane - 1];
+}
 /* A keyless inbound SA that only reserves its SPI until `expires` (PF_KEY's GETSPI). */
 int sa_new_larval(struct sa **out, uint32_t spi, uint8_t proto, uint32_t src, uint32_t dst,
 		  sp_time expires) SP_MUST_CHECK;

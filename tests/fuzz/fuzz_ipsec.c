@@ -99,8 +99,10 @@ static void restore(struct engine *g)
 		uint32_t hnext = s->hnext, idx = s->idx;
 		uint64_t *bits = s->win.bits;
 
-		FUZZ_CHECK(s->aead == g->image[i].aead && s->cipher == g->image[i].cipher &&
-			   s->hmac == g->image[i].hmac && bits == g->image[i].win.bits);
+		FUZZ_CHECK(s->xf.aead == g->image[i].xf.aead &&
+			   s->xf.cipher == g->image[i].xf.cipher &&
+			   s->xf.hmac == g->image[i].xf.hmac && s->lanes == g->image[i].lanes &&
+			   bits == g->image[i].win.bits);
 		*s = g->image[i];
 		s->hnext = hnext;
 		s->idx = idx;

@@ -11,7 +11,11 @@
 #      cut large segments and b coalesced packets, with nothing dropped on the path;
 #      A burst of 200 small datagrams, then silence, must arrive whole: nothing may wait
 #      in the TUN thread's buffers for traffic that does not come;
-#   3. the same with the TUN device's own thread off (tun_thread = no), and with offloads
+#   3. the same with two crypto lanes on both sides (crypto_lanes = 2: ESP sealed and
+#      opened on two threads while the engine keeps sequence numbers and windows): the
+#      lanes must have run, and a configuration with a module on the wire path (001's
+#      lease client) is refused with crypto_lanes;
+#   4. the same with the TUN device's own thread off (tun_thread = no), and with offloads
 #      off on both sides: nothing cut, nothing coalesced.
 #
 # After each transfer the counters must agree from end to end, which they would not if the
@@ -196,7 +200,34 @@ echo "ok: offloads on: a cut $(ctr a endpoint.tun_rx_gso) large segments," \
 	"b coalesced $(ctr b endpoint.tun_tx_coalesced) packets"
 stop "offloads on"
 
-# 3. Without the thread, then without offloads.
+# 3. Two crypto lanes at both ends.
+start yes yes "crypto_lanes = 2"
+transfer "two crypto lanes" 5560
+for s in a b; do
+	[ "$(ctr $s endpoint.lane_runs)" -ge 1 ] || fail "two crypto lanes: $s shared out no batch"
+done
+# The other thread's count is read each second.
+wait_for 30 sh -c "[ \$('$spinat' -s '$work/a.sock' show counters |
+	awk '\$2 == \"endpoint.lane_helped\" { print \$3 }') -ge 1 ]" ||
+	fail "two crypto lanes: a's other thread sealed nothing"
+echo "ok: two crypto lanes: a sealed $(ctr a endpoint.lane_jobs) ESP packets in" \
+	"$(ctr a endpoint.lane_runs) shared batches ($(ctr a endpoint.lane_helped) on the other" \
+	"thread), b opened $(ctr b endpoint.lane_jobs) in $(ctr b endpoint.lane_runs)" \
+	"($(ctr b endpoint.lane_helped))"
+no_drops "two crypto lanes"
+agree "two crypto lanes"
+burst "two crypto lanes"
+stop "two crypto lanes"
+printf 'lease = yes\nlease_server = 10.78.0.2\n' >>"$work/a.conf"
+if "$spinatd" -c "$work/a.conf" --check >"$work/lease.out" 2>&1; then
+	fail "crypto_lanes with the lease module on the wire path was accepted"
+fi
+grep -q "crypto_lanes = 2: the lease module" "$work/lease.out" ||
+	fail "crypto_lanes with a wire module: $(cat "$work/lease.out")"
+echo "ok: crypto_lanes with the lease module is refused: $(grep -o 'the lease module.*' \
+	"$work/lease.out" | head -c 60)..."
+
+# 4. Without the thread, then without offloads.
 start yes yes "tun_thread = no"
 transfer "offloads on, one thread" 5558
 [ "$(ctr b endpoint.tun_tx_coalesced)" -ge 1 ] || fail "one thread: b coalesced nothing"
