@@ -198,17 +198,26 @@ wait_for() {
 	return 1
 }
 
+# endpoint_key CONF KEY VALUE: an endpoint configuration without its own KEY gets KEY =
+# VALUE in its [endpoint] section.
+endpoint_key() {
+	grep -q "^role *= *endpoint" "$1" || return 0
+	grep -q "^$2 *=" "$1" && return 0
+	if grep -q '^\[endpoint\]' "$1"; then
+		sed -i "/^\[endpoint\]/a $2 = $3" "$1"
+	else
+		printf '[endpoint]\n%s = %s\n' "$2" "$3" >>"$1"
+	fi
+}
+
 # endpoint_offload CONF: with SPINAT_TUN_OFFLOAD=yes|no in the environment, an endpoint
 # configuration without its own tun_offload key gets that one (the endpoint tests run
-# again with the TUN offloads off); daemon does it for every configuration it starts.
+# again with the TUN offloads off), and with SPINAT_CRYPTO_LANES=N crypto_lanes = N;
+# daemon does it for every configuration it starts.
 endpoint_offload() {
-	[ -n "${SPINAT_TUN_OFFLOAD:-}" ] && grep -q "^role *= *endpoint" "$1" || return 0
-	grep -q "^tun_offload" "$1" && return 0
-	if grep -q '^\[endpoint\]' "$1"; then
-		sed -i "/^\[endpoint\]/a tun_offload = $SPINAT_TUN_OFFLOAD" "$1"
-	else
-		printf '[endpoint]\ntun_offload = %s\n' "$SPINAT_TUN_OFFLOAD" >>"$1"
-	fi
+	[ -n "${SPINAT_TUN_OFFLOAD:-}" ] && endpoint_key "$1" tun_offload "$SPINAT_TUN_OFFLOAD"
+	[ -n "${SPINAT_CRYPTO_LANES:-}" ] && endpoint_key "$1" crypto_lanes "$SPINAT_CRYPTO_LANES"
+	return 0
 }
 
 # daemon NAME NS [OPTION...]: spinatd with $work/NAME.conf and control socket
