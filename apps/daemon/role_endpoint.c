@@ -991,14 +991,14 @@ int spinatd_endpoint_start(struct spinatd *d)
 	rearm(ep); /* the first timer starts the stack: IKE's auto = start connections */
 	if ((r = io_timer_arm(d->loop, &ep->stats, io_now() + SP_SEC(1))) != 0)
 		return r;
-	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s", ep->tun.name,
+	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s%s", ep->tun.name,
 		ep->tun.vnet
 			? ((ep->tun.offloads & IO_TUN_OFF_TSO4) != 0
 				   ? (ep->tunq != NULL ? " (TSO, GRO, own thread)" : " (TSO, GRO)")
 				   : " (csum)")
 			: "",
 		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "",
-		ep->net.gso ? " (UDP GSO)" : "");
+		ep->net.gso ? " (UDP GSO)" : "", ep->lanes != NULL ? ", crypto on lanes" : "");
 	return 0;
 }
 
@@ -1016,8 +1016,8 @@ const char spinatd_endpoint_usage[] =
 	"                         own, with tun_offload (default yes)\n"
 	"      crypto_lanes = N   threads that seal and open ESP, this one included, 1-8\n"
 	"                         (default 1): batches are shared out, the engine keeps\n"
-	"                         sequence numbers, windows and order; not with [l2tp] or\n"
-	"                         [dnat]\n"
+	"                         sequence numbers, windows and order; not with [l2tp],\n"
+	"                         [dnat], [lns] or lease = yes\n"
 	"      mark = N           SO_MARK on the daemon's sockets, for policy routing\n"
 	"    [ipsec]              engine: natt_port (4500), natt_keepalive (20s, 0 off),\n"
 	"                         max_sa (1024), bypass_unmatched (no)\n"

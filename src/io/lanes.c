@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define LANES_SPIN 2048 /* the owner's pauses before it sleeps on a chunk in flight */
+#define LANES_SPIN 2048 /* pauses before sleeping: the owner's on a chunk, a thread's on a run */
 
 struct lane_thread {
 	struct io_lanes *l;

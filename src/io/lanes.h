@@ -8,8 +8,9 @@
  * thread the scheduler has not run yet (on a busy machine with few CPUs) leaves its share
  * to the owner instead of holding the run up, and the owner waits only for chunks claimed
  * and not yet finished. The threads sleep on a futex between runs and are woken only when
- * asleep; the owner spins a little before it sleeps, since a context switch is dear on a
- * virtual machine and chunks are short. Nothing is allocated per run.
+ * asleep; each side spins a little before it sleeps (the owner for a chunk in flight, a
+ * thread for the next run), since a wake-up is dear on a virtual machine and chunks are
+ * short. Nothing is allocated per run.
  */
 #ifndef SP_IO_LANES_H
 #define SP_IO_LANES_H
