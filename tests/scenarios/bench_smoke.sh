@@ -1,8 +1,9 @@
 #!/bin/sh
 # spinat-bench nat --smoke: every figure of the NAT benchmark is made (the UDP table, raw
 # ESP under spihash and masq, 002's dnat router against masq's NAPT), each rate is a
-# positive number, and the forwarding made no allocation. The figures themselves are not
-# judged: a loaded machine makes them anything.
+# positive number, and the forwarding made no allocation; spinat-bench lanes --smoke: a
+# row for one lane and for two, with positive rates (it stops with an error when a packet
+# is lost). The figures themselves are not judged: a loaded machine makes them anything.
 #
 #   bench_smoke.sh SPINAT_BENCH
 set -u
@@ -68,4 +69,12 @@ done
 grep -q "allocations while forwarding: 0$" "$out" ||
 	fail "the dnat router allocated while forwarding (or said nothing of it)"
 grep -q "^kernel NAT: skipped (--smoke)$" "$out" || fail "the kernel reference ran in --smoke"
+
+"$bench" --smoke lanes >"$out" 2>&1 || fail "spinat-bench --smoke lanes exited with status $?"
+cat "$out"
+for l in 1 2; do
+	# "    L |   encap  Nx |   decap  Nx | cores": both rates and the cores positive
+	awk -v l="$l" '$1 == l && $2 == "|" { n++; ok = $3 > 0 && $6 > 0 && $9 > 0 }
+		END { exit !(n == 1 && ok) }' "$out" || fail "no good row for $l lanes"
+done
 echo "PASS"
