@@ -666,6 +666,12 @@ unsigned ipsec_seal_done(struct ipsec *e)
 	for (unsigned i = 0; e->defer && i < e->njobs; i++) {
 		struct esp_job *j = &e->jobs[i];
 
+		/* A job no lane ran is sealed here: nothing leaves unsealed. Its SA lives
+		 * (settle_jobs() ran those of SAs deleted meanwhile). */
+		if (!j->done) {
+			j->r = esp_seal_lane(j->sa, 0, j->esp, j->n, j->seq);
+			j->done = true;
+		}
 		if (j->r == IPSEC_OK)
 			continue;
 		/* Counted as sent already: withdrawn now (the SA may be gone). */

@@ -136,8 +136,8 @@ void ipsec_input(struct ipsec *e, sp_time now, struct pkt *p);
  * Outbound: after ipsec_seal_defer(e), ESP packets are handed to net_out complete but for
  * their ciphertext and ICV (AH, and ESP once IPSEC_JOBS_MAX wait, are sealed at once);
  * the owner keeps them unread and unsent until the jobs (ipsec_jobs()) ran, then
- * ipsec_seal_done() counts what failed (drop_crypto), sets those packets' length to 0 (not
- * to be sent) and ends the deferral. Sequence numbers are given in order, so packets
+ * ipsec_seal_done() seals any job no lane ran, counts what failed (drop_crypto), sets those
+ * packets' length to 0 (not to be sent) and ends the deferral. Sequence numbers are given in order, so packets
  * leave as they would have.
  *
  * Inbound: ipsec_preopen(e, p, n) looks at a batch of packets about to enter

@@ -288,12 +288,38 @@ static void sa_replaced_with_jobs_pending(void **state)
 	twin_free(&t);
 }
 
+/* The owner ends a deferral without running the lanes: the seals are done then, and what
+ * leaves is sealed (B delivers it), never the cleartext in place. */
+static void seal_done_seals_what_no_lane_ran(void **state)
+{
+	struct twin t;
+	struct harness *h;
+	struct pkt *o[3];
+
+	(void)state;
+	twin_init(&t, 2, true, 64);
+	h = &t.h[1];
+	ipsec_seal_defer(h->a.e);
+	for (int i = 0; i < 3; i++) {
+		ipsec_output(h->a.e, 30, cleartext(h, i));
+		o[i] = hq_pop(&h->a.net);
+	}
+	assert_int_equal(ipsec_jobs(h->a.e, NULL), 3);
+	assert_int_equal(ipsec_seal_done(h->a.e), 0);
+	for (int i = 0; i < 3; i++)
+		ipsec_input(h->b.e, 40, o[i]);
+	assert_int_equal(h->b.local.n, 3);
+	assert_int_equal(ipsec_counter(h->b.e, IPSEC_DROP_ICV), 0);
+	twin_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(seal_and_open_on_two_lanes),
 		cmocka_unit_test(replays_and_forgeries_in_one_batch),
 		cmocka_unit_test(sa_replaced_with_jobs_pending),
+		cmocka_unit_test(seal_done_seals_what_no_lane_ran),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
