@@ -535,8 +535,9 @@ static void esp_in(struct ipsec *e, sp_time now, struct pkt *p, const struct ipv
 		return drop(e, p, IPSEC_DROP_POLICY);
 	}
 	top = sa->win.top;
-	if ((pre = opened_job(e, p)) != NULL && (pre->sa != sa || pre->gen != sa->gen)) {
-		sa->stats.drop_other++; /* decrypted in place for the SA it replaced */
+	if ((pre = opened_job(e, p)) != NULL &&
+	    (pre->sa != sa || pre->gen != sa->gen || pre->esp != esp)) {
+		sa->stats.drop_other++; /* decrypted in place, for the SA this one replaced */
 		return drop(e, p, IPSEC_DROP_NO_SA);
 	}
 	r = esp_input(sa, p, esp_off, &seq, pre);
@@ -663,7 +664,9 @@ unsigned ipsec_seal_done(struct ipsec *e)
 {
 	unsigned failed = 0;
 
-	for (unsigned i = 0; e->defer && i < e->njobs; i++) {
+	if (!e->defer)
+		return 0; /* no deferral: no jobs, or those of an inbound batch */
+	for (unsigned i = 0; i < e->njobs; i++) {
 		struct esp_job *j = &e->jobs[i];
 
 		/* A job no lane ran is sealed here: nothing leaves unsealed. Its SA lives
@@ -692,12 +695,12 @@ unsigned ipsec_seal_done(struct ipsec *e)
  */
 static bool preopen_one(struct ipsec *e, struct pkt *p, struct esp_job *j)
 {
-	size_t off, hlen;
+	struct esp_hdr eh;
 	struct ipv4_hdr h;
+	size_t off, hlen;
 	struct sa *sa;
 	struct cur c;
 	uint64_t seq;
-	uint32_t spi;
 
 	cur_init(&c, pkt_data(p), p->len);
 	if (ipv4_parse(&c, &h) != 0 || !h.ip_csum_ok || pkt_trim(p, h.ip_len) != 0 ||
@@ -718,15 +721,16 @@ static bool preopen_one(struct ipsec *e, struct pkt *p, struct esp_job *j)
 	} else if (h.ip_proto != IPV4_PROTO_ESP) {
 		return false;
 	}
-	if (p->len - off < ESP_HDR_LEN || (spi = sp_load_be32(pkt_data(p) + off)) < ESP_SPI_MIN)
+	cur_init(&c, pkt_data(p) + off, p->len - off);
+	if (esp_parse(&c, &eh) != 0 || eh.esp_spi < ESP_SPI_MIN)
 		return false;
-	sa = sadb_lookup_in(&e->sadb, spi, IPV4_PROTO_ESP, h.ip_dst);
+	sa = sadb_lookup_in(&e->sadb, eh.esp_spi, IPV4_PROTO_ESP, h.ip_dst);
 	if (sa == NULL || sa->state == SA_STATE_LARVAL || sa->nlanes < e->cfg.lanes ||
 	    (h.ip_proto == IPV4_PROTO_UDP) != (sa->encap_sport != 0))
 		return false;
 	hlen = ESP_HDR_LEN + sa->iv_len;
 	if (p->len - off < hlen + sa->icv_len + ESP_TRAILER_MIN ||
-	    replay_check(&sa->win, sp_load_be32(pkt_data(p) + off + 4), sa->esn, &seq) != 0)
+	    replay_check(&sa->win, eh.esp_seq, sa->esn, &seq) != 0)
 		return false;
 	*j = (struct esp_job){ .sa = sa,
 			       .p = p,
