@@ -8,6 +8,7 @@
 #include "base/sp.h"
 
 #include <stdio.h>
+#include <time.h>
 
 struct bench_opts {
 	double seconds; /* minimum measuring time per figure */
@@ -21,8 +22,17 @@ struct bench_cmd {
 	const char *help;
 };
 
+/* Nanoseconds of a clock: CLOCK_MONOTONIC (bench_now()), CLOCK_THREAD_CPUTIME_ID (the CPU
+ * time of this thread: on a machine shared with other work, time spent waiting for the
+ * processor is not charged to either side of a comparison), CLOCK_PROCESS_CPUTIME_ID. */
+uint64_t bench_clock(clockid_t clock);
 /* Monotonic nanoseconds. */
 uint64_t bench_now(void);
+/* This thread's CPU time in nanoseconds. */
+static inline uint64_t bench_cpu_now(void)
+{
+	return bench_clock(CLOCK_THREAD_CPUTIME_ID);
+}
 
 /*
  * Call fn(arg, batch) repeatedly until o->seconds have passed; returns operations per

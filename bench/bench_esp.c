@@ -26,16 +26,6 @@
 
 #define BATCH 256
 
-/* CPU time of this thread: on a machine shared with other work, time spent waiting for
- * the processor is not charged to either side of the comparison. */
-static uint64_t cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static const struct xform {
 	const char *name;
 	uint16_t enc, auth;
@@ -333,15 +323,15 @@ static int measure(const struct bench_opts *o, const struct xform *x, size_t siz
 		sink->nout = mid->nout = 0;
 		c0 = crypto_alloc_count();
 		m0 = bench_alloc_count();
-		t0 = cpu_now();
+		t0 = bench_cpu_now();
 		for (unsigned i = 0; i < BATCH; i++)
 			ipsec_output(a, 1, &in->pkt[i]);
-		t1 = cpu_now();
+		t1 = bench_cpu_now();
 		c1 = crypto_alloc_count();
 		m1 = bench_alloc_count();
 		for (unsigned i = 0; i < BATCH && i < mid->nout; i++)
 			ipsec_input(b, 1, mid->out[i]);
-		t2 = cpu_now();
+		t2 = bench_cpu_now();
 		c2 = crypto_alloc_count();
 		m2 = bench_alloc_count();
 		if (mid->nout != BATCH || sink->nout != BATCH)
@@ -349,12 +339,12 @@ static int measure(const struct bench_opts *o, const struct xform *x, size_t siz
 		for (unsigned i = 0; i < BATCH; i++)
 			if (evp_one(&e, bufs + (size_t)i * PKT_BUFSIZE, true) != 0)
 				goto out;
-		t3 = cpu_now();
+		t3 = bench_cpu_now();
 		c3 = crypto_alloc_count();
 		for (unsigned i = 0; i < BATCH; i++)
 			if (evp_one(&d, bufs + (size_t)i * PKT_BUFSIZE, false) != 0)
 				goto out;
-		t4 = cpu_now();
+		t4 = bench_cpu_now();
 		c4 = crypto_alloc_count();
 		acc[0].ns += t1 - t0;
 		acc[1].ns += t2 - t1;
@@ -471,22 +461,6 @@ struct lane_cfg {
 	uint64_t enc_ns, dec_ns, cpu_ns, wall_ns, pkts;
 };
 
-static uint64_t wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t proc_cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void lane_fn(void *arg, unsigned lane, unsigned from, unsigned to)
 {
 	struct lane_cfg *c = arg;
@@ -512,20 +486,20 @@ static bool lane_batch(struct lane_cfg *c, const struct pkt *tmpl)
 
 	refill(c->in, tmpl);
 	c->mid->nout = c->sink->nout = 0;
-	t0 = wall_now();
+	t0 = bench_now();
 	ipsec_seal_defer(c->a);
 	for (unsigned i = 0; i < LBATCH; i++)
 		ipsec_output(c->a, 1, &c->in->pkt[i]);
 	lane_jobs(c, c->a);
 	if (ipsec_seal_done(c->a) != 0 || c->mid->nout != LBATCH)
 		return false;
-	t1 = wall_now();
+	t1 = bench_now();
 	ipsec_preopen(c->b, c->mid->out, c->mid->nout);
 	lane_jobs(c, c->b);
 	for (unsigned i = 0; i < LBATCH; i++)
 		ipsec_input(c->b, 1, c->mid->out[i]);
 	ipsec_preopen_done(c->b);
-	t2 = wall_now();
+	t2 = bench_now();
 	c->enc_ns += t1 - t0;
 	c->dec_ns += t2 - t1;
 	c->pkts += LBATCH;
@@ -596,7 +570,7 @@ int bench_lanes_main(const struct bench_opts *o, int argc, char **argv)
 	for (bool more = true; more;) {
 		more = false;
 		for (unsigned k = 0; k < nl; k++) {
-			uint64_t start = wall_now(), c0 = proc_cpu_now();
+			uint64_t start = bench_now(), c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
 
 			do {
 				if (!lane_batch(&cfg[k], &t)) {
@@ -605,9 +579,9 @@ int bench_lanes_main(const struct bench_opts *o, int argc, char **argv)
 						k + 1);
 					goto out;
 				}
-			} while (wall_now() - start < SLICE_NS);
-			cfg[k].cpu_ns += proc_cpu_now() - c0;
-			cfg[k].wall_ns += wall_now() - start;
+			} while (bench_now() - start < SLICE_NS);
+			cfg[k].cpu_ns += bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0;
+			cfg[k].wall_ns += bench_now() - start;
 			more |= cfg[k].enc_ns < limit || cfg[k].dec_ns < limit;
 		}
 	}

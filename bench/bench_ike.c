@@ -132,15 +132,6 @@ static void pair_free(struct pair *p)
 	free(p->q);
 }
 
-/* CPU time of this thread: other work on a shared machine does not count against us. */
-static uint64_t cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void pair_run(struct pair *p, bool timed)
 {
 	while (p->nq > 0) {
@@ -153,10 +144,10 @@ static void pair_run(struct pair *p, bool timed)
 		p->from = m.to;
 		/* Requests to the responder carry the I flag and no R flag. */
 		if (timed && m.to == 1)
-			t0 = cpu_now();
+			t0 = bench_cpu_now();
 		ike_input(p->ike[m.to], p->now, &m.path, m.b, m.len);
 		if (timed && m.to == 1)
-			p->resp_ns += cpu_now() - t0;
+			p->resp_ns += bench_cpu_now() - t0;
 	}
 }
 
@@ -245,15 +236,15 @@ static int memory_bench(const struct bench_opts *o)
 			return 1;
 		ref.peer = crypto_dh_pub(peer);
 		{
-			uint64_t c0 = cpu_now(), ops = 0;
+			uint64_t c0 = bench_cpu_now(), ops = 0;
 
 			dh_once(&ref, 4); /* warm up */
-			c0 = cpu_now();
+			c0 = bench_cpu_now();
 			do {
 				dh_once(&ref, 16);
 				ops += 16;
-			} while (cpu_now() - c0 < (uint64_t)(o->seconds * 1e9));
-			dhs = (double)ops * 1e9 / (double)(cpu_now() - c0);
+			} while (bench_cpu_now() - c0 < (uint64_t)(o->seconds * 1e9));
+			dhs = (double)ops * 1e9 / (double)(bench_cpu_now() - c0);
 		}
 		crypto_dh_free(peer);
 		printf("%-12s %14.0f %14.0f %8.2f\n", crypto_dh_name(groups[g]), hs, dhs, hs / dhs);

@@ -91,16 +91,6 @@ static void fwd_run(void *arg, uint64_t batch)
 	}
 }
 
-/* CPU time of this thread in ns: on a machine shared with other work, packets per
- * CPU-second is the per-core figure; wall-clock rates are printed beside it. */
-static uint64_t cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct rate {
 	double cpu, wall;
 };
@@ -113,11 +103,11 @@ static struct rate measure(const struct bench_opts *o, void (*fn)(void *, uint64
 
 	fn(arg, batch); /* warm caches */
 	w0 = bench_now();
-	c0 = cpu_now();
+	c0 = bench_cpu_now();
 	do {
 		fn(arg, batch);
 		ops += batch;
-		c1 = cpu_now();
+		c1 = bench_cpu_now();
 	} while (c1 - c0 < limit);
 	w1 = bench_now();
 	r.cpu = (double)ops * 1e9 / (double)(c1 - c0);
@@ -192,7 +182,7 @@ static int new_nat(struct nat **n, const char *strategy, uint32_t max, unsigned 
 static double populate(struct nat *n, uint32_t count, uint32_t *gaddr, uint16_t *gport)
 {
 	uint8_t buf[PKT_HEADROOM + 128];
-	uint64_t t0 = cpu_now(), t1;
+	uint64_t t0 = bench_cpu_now(), t1;
 	struct pkt p;
 
 	for (uint32_t i = 0; i < count; i++) {
@@ -204,7 +194,7 @@ static double populate(struct nat *n, uint32_t count, uint32_t *gaddr, uint16_t 
 		gaddr[i] = sp_load_be32(pkt_data(&p) + IPV4_OFF_SRC);
 		gport[i] = sp_load_be16(pkt_data(&p) + 20);
 	}
-	t1 = cpu_now();
+	t1 = bench_cpu_now();
 	return (double)count * 1e9 / (double)(t1 - t0);
 }
 

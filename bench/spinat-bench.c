@@ -13,12 +13,17 @@
 /* Subcommands: add a row and a file. */
 extern const struct bench_cmd bench_cmds[];
 
-uint64_t bench_now(void)
+uint64_t bench_clock(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bench_now(void)
+{
+	return bench_clock(CLOCK_MONOTONIC);
 }
 
 double bench_rate(const struct bench_opts *o, void (*fn)(void *arg, uint64_t batch), void *arg,
