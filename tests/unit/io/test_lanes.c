@@ -10,6 +10,7 @@
 #include "io/lanes.h"
 
 #include <stdatomic.h>
+#include <time.h>
 
 #define MAXJOBS 300
 
@@ -76,6 +77,49 @@ static void every_job_once(void **state)
 	}
 }
 
+/* The owner holds its first chunk until another lane has run a job: the run can only end
+ * if the pool's thread takes a share (with no thread it would wait its 10 s and fail). */
+struct hold {
+	_Atomic unsigned by_thread;
+	_Atomic bool held;
+	bool timed_out;
+};
+
+static void held_job(void *arg, unsigned lane, unsigned from, unsigned to)
+{
+	struct hold *h = arg;
+
+	if (lane != 0) {
+		atomic_fetch_add(&h->by_thread, to - from);
+		return;
+	}
+	if (!atomic_exchange(&h->held, true)) {
+		struct timespec t0, t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while (atomic_load(&h->by_thread) == 0 && t.tv_sec - t0.tv_sec < 10);
+		h->timed_out = atomic_load(&h->by_thread) == 0;
+	}
+}
+
+static void threads_take_a_share(void **state)
+{
+	static struct hold h;
+	struct io_lanes_stats st;
+	struct io_lanes *l;
+
+	(void)state;
+	assert_int_equal(io_lanes_new(&l, 1, held_job, &h), 0);
+	io_lanes_run(l, 16);
+	io_lanes_stats(l, &st);
+	assert_false(h.timed_out);
+	assert_true(atomic_load(&h.by_thread) >= 1);
+	assert_int_equal(st.helped, atomic_load(&h.by_thread));
+	io_lanes_free(l);
+}
+
 static void bad_arguments(void **state)
 {
 	struct io_lanes *l = (struct io_lanes *)&l;
@@ -92,6 +136,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_job_once),
+		cmocka_unit_test(threads_take_a_share),
 		cmocka_unit_test(bad_arguments),
 	};
 
