@@ -113,13 +113,10 @@ static void lanes_run(struct ep_role *ep)
 	size_t bytes;
 	unsigned n = ipsec_jobs(e, &bytes);
 
-	if (n >= EP_LANES_MIN_JOBS && bytes >= EP_LANES_MIN_BYTES) {
+	if (n >= EP_LANES_MIN_JOBS && bytes >= EP_LANES_MIN_BYTES)
 		io_lanes_run(ep->lanes, n);
-		ep->ctr[EP_CTR_LANE_RUNS]++;
-		ep->ctr[EP_CTR_LANE_JOBS] += n;
-	} else {
+	else
 		ipsec_lane_run(e, 0, 0, n);
-	}
 }
 
 static void lane_fn(void *arg, unsigned lane, unsigned from, unsigned to)
@@ -249,8 +246,8 @@ static void batch_end(struct ep_role *ep)
 	ep->in_batch = false;
 }
 
-/* The kernel's drops on the TUN device's queue towards us and the TUN thread's counts, at
- * most once a second: after batches, and from a timer each second when idle. */
+/* The kernel's drops on the TUN device's queue towards us, the TUN thread's and the crypto
+ * lanes' counts, at most once a second: after batches, and from a timer each second when idle. */
 static void tun_drops(struct ep_role *ep, sp_time now)
 {
 	uint64_t v;
@@ -272,6 +269,8 @@ static void tun_drops(struct ep_role *ep, sp_time now)
 		struct io_lanes_stats s;
 
 		io_lanes_stats(ep->lanes, &s);
+		ep->ctr[EP_CTR_LANE_RUNS] = s.runs;
+		ep->ctr[EP_CTR_LANE_JOBS] = s.jobs;
 		ep->ctr[EP_CTR_LANE_HELPED] = s.helped;
 	}
 }
