@@ -15,6 +15,7 @@
 #include "io/state.h"
 #include "io/tun.h"
 #include "io/tunq.h"
+#include "io/xsk.h"
 #include "io/udp.h"
 #include "proto/gso.h"
 #include "proto/ipv4.h"
@@ -99,6 +100,9 @@ struct ep_role {
 	struct gro gro;
 	struct sp_ctrs net_ctrs;
 	bool net_registered;
+	struct io_xsk *xsk; /* xdp_rx: ESP from the device's AF_XDP sockets */
+	struct sp_ctrs xsk_ctrs;
+	bool xsk_registered;
 	struct io_tunq *tunq;	/* tun_thread: the device's reads and writes on their own thread */
 	struct io_lanes *lanes; /* crypto_lanes > 1: the threads that seal and open with us */
 	sp_time drops_at;	/* when the kernel's TUN drop count was read last */
@@ -265,6 +269,8 @@ static void tun_drops(struct ep_role *ep, sp_time now)
 		ep->ctr[EP_CTR_DROP_TUN_WRITE] = s.tx_error;
 		ep->ctr[EP_CTR_TUN_RX_PAUSED] = s.rx_full;
 	}
+	if (ep->xsk != NULL)
+		io_xsk_update(ep->xsk);
 	if (ep->lanes != NULL) {
 		struct io_lanes_stats s;
 
@@ -529,11 +535,27 @@ static bool natt_large(struct ep_role *ep)
 	return true;
 }
 
+/* Packets one receive call brought, to the stack. */
+static void net_in(struct ep_role *ep, struct pkt **pk, unsigned n)
+{
+	sp_time now;
+
+	/* With crypto lanes the batch's ESP is opened first, on all of them. */
+	if (ep->lanes != NULL && ipsec_preopen(endpoint_ipsec(ep->stack), pk, n))
+		lanes_run(ep);
+	now = io_now(); /* once for what one system call brought */
+	for (unsigned k = 0; k < n; k++) {
+		ep->ctr[EP_CTR_NET_RX]++;
+		endpoint_input(ep->stack, now, pk[k]);
+	}
+	if (ep->lanes != NULL)
+		ipsec_preopen_done(endpoint_ipsec(ep->stack));
+}
+
 static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ep_role *ep = arg;
 	struct pkt *pk[IO_IPSOCK_BATCH];
-	sp_time now;
 
 	(void)loop;
 	(void)events;
@@ -555,16 +577,32 @@ static void on_net(struct io_loop *loop, int fd, uint32_t events, void *arg)
 			ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
 		if (n < 0)
 			break; /* SP_EAGAIN; errors are counted as net.drop_rx_error */
-		/* With crypto lanes the batch's ESP is opened first, on all of them. */
-		if (ep->lanes != NULL && ipsec_preopen(endpoint_ipsec(ep->stack), pk, (unsigned)n))
-			lanes_run(ep);
-		now = io_now(); /* once for what one system call brought */
-		for (int k = 0; k < n; k++) {
-			ep->ctr[EP_CTR_NET_RX]++;
-			endpoint_input(ep->stack, now, pk[k]);
-		}
-		if (ep->lanes != NULL)
-			ipsec_preopen_done(endpoint_ipsec(ep->stack));
+		net_in(ep, pk, (unsigned)n);
+	}
+	batch_end(ep);
+	rearm(ep);
+}
+
+/* xdp_rx: ESP from one receive queue's AF_XDP socket. */
+static void on_xsk(struct io_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ep_role *ep = arg;
+	struct pkt *pk[IO_IPSOCK_BATCH];
+	unsigned q = 0;
+
+	(void)loop;
+	(void)events;
+	while (q + 1 < io_xsk_queues(ep->xsk) && io_xsk_fd(ep->xsk, q) != fd)
+		q++;
+	ep->in_batch = true;
+	for (int i = 0; i < EP_BATCH; i++) {
+		int n = io_xsk_recv_batch(ep->xsk, q, &ep->d->pool, pk, IO_IPSOCK_BATCH);
+
+		if (n == SP_ENOMEM)
+			ep->ctr[EP_CTR_DROP_POOL_EMPTY]++;
+		if (n <= 0)
+			break;
+		net_in(ep, pk, (unsigned)n);
 	}
 	batch_end(ep);
 	rearm(ep);
@@ -682,6 +720,7 @@ static int ctl_show_policy(void *arg, int argc, char **argv, FILE *out, FILE *er
 
 struct ep_conf {
 	const char *tun;
+	const char *xdp_rx; /* NULL: none */
 	uint32_t tun_addr;
 	uint8_t tun_plen;
 	uint32_t mtu, mark, lanes;
@@ -713,7 +752,8 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	    (r = conf_get_bool(s, "udp", true, &ec->udp)) != 0 ||
 	    (r = conf_get_bool(s, "tun_offload", true, &ec->offload)) != 0 ||
 	    (r = conf_get_bool(s, "tun_thread", true, &ec->thread)) != 0 ||
-	    (r = conf_get_u32(s, "crypto_lanes", 1, 1, IO_LANES_MAX, &ec->lanes)) != 0)
+	    (r = conf_get_u32(s, "crypto_lanes", 1, 1, IO_LANES_MAX, &ec->lanes)) != 0 ||
+	    (r = conf_get_str(s, "xdp_rx", NULL, &ec->xdp_rx)) != 0)
 		return r;
 	if (strlen(ec->tun) == 0 || strlen(ec->tun) >= IFNAMSIZ)
 		return conf_fail(s, "tun = '%s': an interface name of 1-%d characters", ec->tun,
@@ -733,6 +773,33 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	}
 	if (!ec->raw && !ec->udp)
 		return conf_fail(s, "raw = no and udp = no: no way to send or receive ESP");
+	if (ec->xdp_rx != NULL && (strlen(ec->xdp_rx) == 0 || strlen(ec->xdp_rx) >= IFNAMSIZ))
+		return conf_fail(s, "xdp_rx = '%s': an interface name of 1-%d characters",
+				 ec->xdp_rx, IFNAMSIZ - 1);
+	if (ec->xdp_rx != NULL && !ec->raw)
+		return conf_fail(s, "xdp_rx with raw = no: it takes ESP on IP (protocol 50)");
+	return 0;
+}
+
+/* xdp_rx: the XDP program on dev and an AF_XDP socket on each of its receive queues, for
+ * ESP to the device's own addresses (those it has at the start). */
+static int open_xsk(struct ep_role *ep, const char *dev)
+{
+	struct spinatd *d = ep->d;
+	char why[160];
+	int r;
+
+	if ((r = io_xsk_open(&ep->xsk, dev, why, sizeof(why))) != 0) {
+		SP_ERR(&d->log, "endpoint", "xdp_rx = %s: %s", dev, why);
+		return r;
+	}
+	sp_ctrs_init(&ep->xsk_ctrs, "xsk", d->name, io_xsk_ctr_names, io_xsk_ctrs(ep->xsk),
+		     IO_XSK_CTR_N);
+	sp_ctr_register(&d->ctrs, &ep->xsk_ctrs);
+	ep->xsk_registered = true;
+	for (unsigned q = 0; q < io_xsk_queues(ep->xsk); q++)
+		if ((r = io_loop_add_fd(d->loop, io_xsk_fd(ep->xsk, q), EPOLLIN, on_xsk, ep)) != 0)
+			return r;
 	return 0;
 }
 
@@ -803,7 +870,7 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0 && (r = io_loop_add_fd(d->loop, fds[i], EPOLLIN, on_net, ep)) != 0)
 			return r;
-	return 0;
+	return ec->xdp_rx != NULL ? open_xsk(ep, ec->xdp_rx) : 0;
 }
 
 /* The IPsec engine keeps the addresses of its last drop; the drop watch names them. */
@@ -915,12 +982,17 @@ void spinatd_endpoint_stop(struct spinatd *d)
 			io_loop_del_fd(d->loop, ep->net.ipip_rx);
 		if (ep->net.pap_rx >= 0)
 			io_loop_del_fd(d->loop, ep->net.pap_rx);
+		for (unsigned q = 0; ep->xsk != NULL && q < io_xsk_queues(ep->xsk); q++)
+			io_loop_del_fd(d->loop, io_xsk_fd(ep->xsk, q));
 	}
 	io_udp_close(ep->l2tp_fd);
 	endpoint_ike_free(d, ep->ike);
 	io_tunq_stop(ep->tunq); /* before the device it uses */
 	io_lanes_free(ep->lanes);
 	io_tun_close(&ep->tun);
+	if (ep->xsk_registered)
+		sp_ctr_unregister(&d->ctrs, &ep->xsk_ctrs);
+	io_xsk_close(ep->xsk);
 	io_ipsock_close(&ep->net);
 	if (ep->registered)
 		sp_ctr_unregister(&d->ctrs, &ep->ctrs);
@@ -995,14 +1067,15 @@ int spinatd_endpoint_start(struct spinatd *d)
 	rearm(ep); /* the first timer starts the stack: IKE's auto = start connections */
 	if ((r = io_timer_arm(d->loop, &ep->stats, io_now() + SP_SEC(1))) != 0)
 		return r;
-	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s%s", ep->tun.name,
+	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s%s%s", ep->tun.name,
 		ep->tun.vnet
 			? ((ep->tun.offloads & IO_TUN_OFF_TSO4) != 0
 				   ? (ep->tunq != NULL ? " (TSO, GRO, own thread)" : " (TSO, GRO)")
 				   : " (csum)")
 			: "",
 		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "",
-		ep->net.gso ? " (UDP GSO)" : "", ep->lanes != NULL ? ", crypto on lanes" : "");
+		ep->net.gso ? " (UDP GSO)" : "", ep->lanes != NULL ? ", crypto on lanes" : "",
+		ep->xsk != NULL ? ", ESP in by AF_XDP" : "");
 	return 0;
 }
 
@@ -1022,6 +1095,9 @@ const char spinatd_endpoint_usage[] =
 	"                         (default 1): batches are shared out, the engine keeps\n"
 	"                         sequence numbers, windows and order; not with [l2tp],\n"
 	"                         [dnat], [lns] or lease = yes\n"
+	"      xdp_rx = DEVICE    ESP arriving on DEVICE for its addresses taken by an XDP\n"
+	"                         program into AF_XDP sockets, before the IP stack (and\n"
+	"                         its firewall); fragments and the rest go on as before\n"
 	"      mark = N           SO_MARK on the daemon's sockets, for policy routing\n"
 	"    [ipsec]              engine: natt_port (4500), natt_keepalive (20s, 0 off),\n"
 	"                         max_sa (1024), bypass_unmatched (no)\n"

@@ -16,16 +16,22 @@
 #      lanes must have run, and a configuration with a module on the wire path (001's
 #      lease client) is refused with crypto_lanes;
 #   4. the same with the TUN device's own thread off (tun_thread = no), and with offloads
-#      off on both sides: nothing cut, nothing coalesced.
+#      off on both sides: nothing cut, nothing coalesced;
+#   5. with xdp_rx = eth0 at both ends (where the build has BPF): raw ESP must all have come
+#      in through the XDP program and the AF_XDP sockets (ESP in UDP: none, it is the
+#      stack's), with the same end-to-end agreement and nothing dropped; the program must
+#      be gone after a stop, stay after a crash and be replaced by the next start.
 #
 # After each transfer the counters must agree from end to end, which they would not if the
 # TUN thread lost, duplicated or reordered packets (b's anti-replay window counts
 # reordering beyond it as drops): every ESP packet a sent was received and decrypted by b,
 # none dropped, and each went up b's TUN device alone or inside a coalesced one.
 #
-#   endpoint_offload.sh SPINATD SPINAT [raw|udp]   ESP on IP (default) or in UDP 4500
+#   endpoint_offload.sh SPINATD SPINAT [raw|udp [xdp|no-xdp]]
+#                                   ESP on IP (default) or in UDP 4500; no-xdp: the build
+#                                   has no BPF, step 5 is skipped
 set -u
-spinatd=$1 spinat=$2 encap=${3:-raw}
+spinatd=$1 spinat=$2 encap=${3:-raw} xdp=${4:-xdp}
 check=$(dirname "$0")/tso_check.py
 
 . "$(dirname "$0")/lib.sh"
@@ -107,7 +113,7 @@ stop() {
 no_drops() { # WHAT: nothing on the path dropped (the kernel's IPv6 chatter on TUN aside)
 	for s in a b; do
 		"$spinat" -s "$work/$s.sock" show counters >"$work/ctr.$s"
-		if grep -E "(endpoint|net|ipsec)\.drop_" "$work/ctr.$s" | grep -v drop_tun_not_ipv4; then
+		if grep -E "(endpoint|net|ipsec|xsk)\.drop_" "$work/ctr.$s" | grep -v drop_tun_not_ipv4; then
 			fail "$1: drops on $s"
 		fi
 	done
@@ -244,4 +250,62 @@ transfer "offloads off" 5557
 no_drops "offloads off"
 agree "offloads off"
 stop "offloads off"
+
+# 5. ESP in through XDP and AF_XDP.
+xdp_prog() { # NS: the id of the XDP program on eth0, empty when none
+	ip -n "$1" -d link show eth0 | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1
+}
+xsk_all() { # SIDE: every raw ESP packet it received came through its AF_XDP sockets
+	[ "$(ctr "$1" xsk.rx)" -eq "$(ctr "$1" ipsec.rx_esp)" ]
+}
+if [ "$xdp" = xdp ]; then
+	start yes yes "xdp_rx = eth0"
+	for s in a b; do
+		grep -q "ESP in by AF_XDP" "$work/$s.log" || fail "xdp_rx: $s did not say so"
+		[ -n "$(xdp_prog "$(eval echo \$ns$s)")" ] || fail "xdp_rx: no XDP program at $s"
+	done
+	transfer "xdp_rx" 5561
+	no_drops "xdp_rx"
+	agree "xdp_rx"
+	burst "xdp_rx"
+	if [ "$encap" = raw ]; then
+		# b received the 8 MB, a the acknowledgements.
+		[ "$(ctr b ipsec.rx_esp)" -ge 5000 ] || fail "xdp_rx: b received little ESP"
+		[ "$(ctr a ipsec.rx_esp)" -ge 50 ] || fail "xdp_rx: a received little ESP"
+		for s in a b; do
+			xsk_all $s || fail "xdp_rx: $s received $(ctr $s ipsec.rx_esp) ESP packets," \
+				"$(ctr $s xsk.rx) through AF_XDP"
+		done
+		echo "ok: xdp_rx: all ESP came through AF_XDP: $(ctr b xsk.rx) packets at b," \
+			"$(ctr a xsk.rx) at a, in $(ctr b xsk.rx_calls) and $(ctr a xsk.rx_calls) batches"
+	else
+		[ "$(ctr b xsk.rx)" -eq 0 ] || fail "xdp_rx: ESP in UDP went through AF_XDP"
+		echo "ok: xdp_rx: ESP in UDP went to the UDP socket, none through AF_XDP"
+	fi
+	stop "xdp_rx"
+	[ -z "$(xdp_prog "$nsb")" ] || fail "xdp_rx: the XDP program stayed after a stop"
+	echo "ok: xdp_rx: the XDP program is gone after a stop"
+	# A crash leaves the program (it passes to the stack what it has no socket for).
+	start yes yes "xdp_rx = eth0"
+	old=$(xdp_prog "$nsb")
+	kill_daemon b
+	[ "$(xdp_prog "$nsb")" = "$old" ] || fail "xdp_rx: the program went with the crash"
+	stop_daemon a "xdp_rx"
+	daemon b "$nsb"
+	new=$(xdp_prog "$nsb")
+	[ -n "$new" ] && [ "$new" != "$old" ] || fail "xdp_rx: the restart did not replace the program"
+	daemon a "$nsa" # the initiator: a new IKE SA with the restarted b
+	wait_for 100 sh -c "'$spinat' -s '$work/a.sock' show sa | grep -q 'CHILD esp.*INSTALLED'" ||
+		fail "xdp_rx: no CHILD SA after the restart"
+	wait_for 50 ip netns exec "$nsa" ping -c 1 -W 1 -I $A $B ||
+		fail "xdp_rx: no ping through the tunnel after the restart"
+	[ "$encap" = udp ] || wait_for 30 xsk_all b ||
+		fail "xdp_rx: after the restart not all ESP came through AF_XDP"
+	echo "ok: xdp_rx: after a crash the program stayed ($old); the restart replaced it ($new)"
+	stop "xdp_rx after a crash"
+	[ -z "$(xdp_prog "$nsb")" ] && [ -z "$(xdp_prog "$nsa")" ] ||
+		fail "xdp_rx: an XDP program stayed after the stop"
+else
+	echo "skipped: xdp_rx (this build has no BPF)"
+fi
 echo "PASS"
