@@ -10,6 +10,7 @@
 #
 # and, to compare, spinatd variants: spinat-raw-1t / spinat-udp-1t (tun_thread = no),
 # spinat-raw-2l / spinat-udp-2l (crypto_lanes = 2: ESP sealed and opened on two threads),
+# spinat-raw-xdp (xdp_rx = eth0: ESP taken by XDP into AF_XDP sockets before the IP stack),
 # spinat-raw-nooff / spinat-udp-nooff (tun_offload = no: one packet per TUN read and
 # write), and spinat-raw-base / spinat-udp-base: the spinatd of another build, BASE=DIR
 # (e.g. a build of the tree before these changes).
@@ -34,7 +35,8 @@
 # ESP=PROPOSAL sets the CHILD SAs' transform for spinatd and strongSwan alike (default
 # aes128gcm16; e.g. aes256-sha256 for AES-CBC with HMAC-SHA-256).
 # SYSCALLS=1 counts each daemon's system calls during the row (perf stat) and prints them
-# per second and per megabyte under the row.
+# per second and per megabyte under the row. PERF=DIR records each daemon during each row
+# (perf record -g): DIR/CASE.RUN.a.data and .b.data, for perf report -i.
 # Needs root, iperf3, and for the strongswan case charon with the kernel-libipsec plugin.
 set -u
 build=${1:?usage: bench-tunnel.sh BUILD [SECONDS [RUNS [CASE...]]]}
@@ -215,6 +217,7 @@ for c in $cases; do
 	spinat-raw-1t) setup_spinat "$i" no "tun_thread = no" ;;
 	spinat-udp-1t) setup_spinat "$i" force "tun_thread = no" ;;
 	spinat-raw-2l) setup_spinat "$i" no "crypto_lanes = 2" ;;
+	spinat-raw-xdp) setup_spinat "$i" no "xdp_rx = eth0" ;;
 	spinat-udp-2l) setup_spinat "$i" force "crypto_lanes = 2" ;;
 	spinat-raw-nooff) setup_spinat "$i" no "tun_offload = no" ;;
 	spinat-udp-nooff) setup_spinat "$i" force "tun_offload = no" ;;
@@ -302,6 +305,12 @@ for r in $(seq 1 "$runs"); do
 			_ka=$!
 			perf stat -x, -e raw_syscalls:sys_enter -p "$_pb" -o "$work/sysc.b" -- sleep "$secs" &
 			_kb=$!
+		fi
+		if [ -n "${PERF:-}" ]; then
+			eval "_ra=\${pid_s${i}a:-} _rb=\${pid_s${i}b:-}"
+			mkdir -p "$PERF"
+			[ -z "$_ra" ] || perf record -q -g -p "$_ra" -o "$PERF/$c.$r.a.data" -- sleep "$secs" 2>/dev/null &
+			[ -z "$_rb" ] || perf record -q -g -p "$_rb" -o "$PERF/$c.$r.b.data" -- sleep "$secs" 2>/dev/null &
 		fi
 		ip netns exec "${tag}${i}a" iperf3 -c "$dst" -B "$src" -t "$secs" -J \
 			>"$work/iperf3.json" 2>&1 || { echo "$c: iperf3 failed"; cat "$work/iperf3.json"; continue; }
