@@ -361,9 +361,19 @@ int io_xsk_recv_batch(struct io_xsk *x, unsigned queue, struct pkt_pool *pool, s
 			pkt_free(p);
 			x->ctr[IO_XSK_CTR_DROP_MALFORMED]++;
 		} else {
-			memcpy(pkt_data(p), s->umem + d->addr + ETH_HDR, d->len - ETH_HDR);
-			p->len = d->len - ETH_HDR;
-			out[n++] = p;
+			const uint8_t *ip = s->umem + d->addr + ETH_HDR;
+			/* The IP packet without what follows it in the frame (the padding of
+			 * a short Ethernet frame), as a raw socket delivers it. */
+			uint32_t len = (uint32_t)ip[2] << 8 | ip[3];
+
+			if (len < 20 || len > d->len - ETH_HDR) {
+				pkt_free(p);
+				x->ctr[IO_XSK_CTR_DROP_MALFORMED]++;
+			} else {
+				memcpy(pkt_data(p), ip, len);
+				p->len = len;
+				out[n++] = p;
+			}
 		}
 		/* The frame back to the kernel (its start: the address carries an offset). */
 		fill[s->fill.cached++ & (IO_XSK_FRAMES - 1)] = d->addr & ~(uint64_t)(FRAME - 1);
