@@ -12,6 +12,7 @@
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *const io_ipsock_ctr_names[IO_IPSOCK_CTR_N] = { SP_CTR_NAMES(foreach_io_ipsock_ctr) };
@@ -27,6 +28,8 @@ struct io_ipsock_batch {
 	struct mmsghdr msgs[IO_IPSOCK_BATCH];
 	struct iovec iov[IO_IPSOCK_BATCH];
 	struct sockaddr_in addr[IO_IPSOCK_BATCH];
+	struct mmsghdr lmsgs[IO_IPSOCK_BATCH]; /* for the packet socket (link) */
+	struct sockaddr_ll ll[IO_IPSOCK_BATCH];
 	union {
 		char buf[CTL_SPACE];
 		struct cmsghdr align;
@@ -355,9 +358,19 @@ static bool send_gso(struct io_ipsock *s, unsigned i, unsigned j, size_t hl, siz
 	return true;
 }
 
+/* The packet socket's clock: its next hops are looked up again a second apart. */
+static uint64_t now_coarse(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 void io_ipsock_flush(struct io_ipsock *s)
 {
 	struct io_ipsock_batch *b = s->b;
+	uint64_t now = s->link != NULL ? now_coarse() : 0;
 	unsigned i = 0, n = 0;
 
 	/* Packets withdrawn after they were queued (length 0; the owner counted why). */
@@ -373,13 +386,38 @@ void io_ipsock_flush(struct io_ipsock *s)
 		unsigned j = i + 1;
 
 		if (len < 0) {
-			/* A run of packets for the raw socket. */
-			make_msg(s, i, &b->msgs[i], 0);
-			while (j < n && udp_payload(s, b->txq[j], &hl2) < 0) {
-				make_msg(s, j, &b->msgs[j], 0);
+			/* A run of packets for the raw socket, or the packet socket: each
+			 * socket's share sent before the other's next packet, in order. */
+			unsigned m = 0, l = 0;
+
+			while (j < n && udp_payload(s, b->txq[j], &hl2) < 0)
 				j++;
+			for (unsigned k = i; k < j; k++) {
+				struct pkt *p = b->txq[k];
+
+				if (s->link == NULL || !io_linkout_route(s->link, pkt_data(p),
+									 p->len, now, &b->ll[k])) {
+					if (l > 0)
+						send_msgs(s, io_linkout_fd(s->link), b->lmsgs, l);
+					l = 0;
+					make_msg(s, k, &b->msgs[m++], 0);
+					continue;
+				}
+				if (m > 0)
+					send_msgs(s, s->raw_tx, b->msgs, m);
+				m = 0;
+				b->iov[k] = (struct iovec){ pkt_data(p), p->len };
+				b->lmsgs[l++] =
+					(struct mmsghdr){ .msg_hdr = { .msg_name = &b->ll[k],
+								       .msg_namelen =
+									       sizeof(b->ll[k]),
+								       .msg_iov = &b->iov[k],
+								       .msg_iovlen = 1 } };
 			}
-			send_msgs(s, s->raw_tx, &b->msgs[i], j - i);
+			if (m > 0)
+				send_msgs(s, s->raw_tx, b->msgs, m);
+			if (l > 0)
+				send_msgs(s, io_linkout_fd(s->link), b->lmsgs, l);
 		} else {
 			const uint8_t *ip = pkt_data(b->txq[i]);
 			size_t total = (size_t)len;

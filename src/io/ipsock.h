@@ -9,6 +9,7 @@
 
 #include "base/counter.h"
 #include "base/pkt.h"
+#include "io/linkout.h"
 
 #define IO_IPSOCK_LARGE 65536 /* the largest UDP payload, and then some */
 #define IO_IPSOCK_BATCH 64    /* packets per sendmmsg/recvmmsg, segments per UDP GSO send */
@@ -60,6 +61,10 @@ struct io_ipsock {
 	unsigned truncated; /* io_ipsock_recv_batch(): datagrams larger than a packet buffer,
 			       dropped in the last call (the caller counts them) */
 	struct io_ipsock_batch *b;
+	/* When set (the owner's: opened and closed by it), the raw packets of a batch leave
+	 * through its packet socket where io_linkout_route() gives them a next hop, the
+	 * rest through raw_tx. */
+	struct io_linkout *link;
 	uint64_t ctr[IO_IPSOCK_CTR_N];
 };
 
