@@ -404,7 +404,11 @@ void io_xsk_update(struct io_xsk *x)
 			continue;
 		full += st.rx_ring_full;
 		empty += st.rx_fill_ring_empty_descs;
-		other += st.rx_dropped + st.rx_invalid_descs;
+		/* rx_dropped counts the packets no free frame took as well. */
+		other += (st.rx_dropped > st.rx_fill_ring_empty_descs
+				  ? st.rx_dropped - st.rx_fill_ring_empty_descs
+				  : 0) +
+			 st.rx_invalid_descs;
 	}
 	x->ctr[IO_XSK_CTR_DROP_RING_FULL] = full;
 	x->ctr[IO_XSK_CTR_DROP_FILL_EMPTY] = empty;

@@ -23,7 +23,7 @@
 #include "base/pkt.h"
 
 #define IO_XSK_QUEUES 16   /* receive queues with a socket */
-#define IO_XSK_FRAMES 2048 /* frames (2 KB) per socket */
+#define IO_XSK_FRAMES 4096 /* frames (2 KB) per socket: 8 MB */
 #define IO_XSK_LOCALS 64   /* addresses the program takes ESP for */
 
 /* Where ESP passes or is lost on the AF_XDP path (`spinat show counters`, module "xsk"). */
