@@ -11,6 +11,8 @@
 # and, to compare, spinatd variants: spinat-raw-1t / spinat-udp-1t (tun_thread = no),
 # spinat-raw-2l / spinat-udp-2l (crypto_lanes = 2: ESP sealed and opened on two threads),
 # spinat-raw-xdp (xdp_rx = eth0: ESP taken by XDP into AF_XDP sockets before the IP stack),
+# spinat-raw-link (link_out = yes: raw ESP out through a packet socket), spinat-raw-lx
+# (both),
 # spinat-raw-nooff / spinat-udp-nooff (tun_offload = no: one packet per TUN read and
 # write), and spinat-raw-base / spinat-udp-base: the spinatd of another build, BASE=DIR
 # (e.g. a build of the tree before these changes).
@@ -218,6 +220,9 @@ for c in $cases; do
 	spinat-udp-1t) setup_spinat "$i" force "tun_thread = no" ;;
 	spinat-raw-2l) setup_spinat "$i" no "crypto_lanes = 2" ;;
 	spinat-raw-xdp) setup_spinat "$i" no "xdp_rx = eth0" ;;
+	spinat-raw-link) setup_spinat "$i" no "link_out = yes" ;;
+	spinat-raw-lx) setup_spinat "$i" no "link_out = yes
+xdp_rx = eth0" ;;
 	spinat-udp-2l) setup_spinat "$i" force "crypto_lanes = 2" ;;
 	spinat-raw-nooff) setup_spinat "$i" no "tun_offload = no" ;;
 	spinat-udp-nooff) setup_spinat "$i" force "tun_offload = no" ;;

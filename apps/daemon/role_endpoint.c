@@ -12,6 +12,7 @@
 #include "crypto/drbg.h"
 #include "io/ipsock.h"
 #include "io/lanes.h"
+#include "io/linkout.h"
 #include "io/state.h"
 #include "io/tun.h"
 #include "io/tunq.h"
@@ -100,6 +101,8 @@ struct ep_role {
 	struct gro gro;
 	struct sp_ctrs net_ctrs;
 	bool net_registered;
+	struct sp_ctrs link_ctrs; /* link_out: module "link" */
+	bool link_registered;
 	struct io_xsk *xsk; /* xdp_rx: ESP from the device's AF_XDP sockets */
 	struct sp_ctrs xsk_ctrs;
 	bool xsk_registered;
@@ -724,7 +727,7 @@ struct ep_conf {
 	uint32_t tun_addr;
 	uint8_t tun_plen;
 	uint32_t mtu, mark, lanes;
-	bool raw, udp, offload, thread;
+	bool raw, udp, offload, thread, link;
 	uint32_t routes[EP_MAX_ROUTES];
 	uint8_t route_len[EP_MAX_ROUTES];
 	unsigned nroutes;
@@ -753,7 +756,8 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	    (r = conf_get_bool(s, "tun_offload", true, &ec->offload)) != 0 ||
 	    (r = conf_get_bool(s, "tun_thread", true, &ec->thread)) != 0 ||
 	    (r = conf_get_u32(s, "crypto_lanes", 1, 1, IO_LANES_MAX, &ec->lanes)) != 0 ||
-	    (r = conf_get_str(s, "xdp_rx", NULL, &ec->xdp_rx)) != 0)
+	    (r = conf_get_str(s, "xdp_rx", NULL, &ec->xdp_rx)) != 0 ||
+	    (r = conf_get_bool(s, "link_out", false, &ec->link)) != 0)
 		return r;
 	if (strlen(ec->tun) == 0 || strlen(ec->tun) >= IFNAMSIZ)
 		return conf_fail(s, "tun = '%s': an interface name of 1-%d characters", ec->tun,
@@ -776,6 +780,9 @@ static int read_endpoint(struct conf *c, struct ep_conf *ec)
 	if (ec->xdp_rx != NULL && (strlen(ec->xdp_rx) == 0 || strlen(ec->xdp_rx) >= IFNAMSIZ))
 		return conf_fail(s, "xdp_rx = '%s': an interface name of 1-%d characters",
 				 ec->xdp_rx, IFNAMSIZ - 1);
+	if (ec->link && !ec->raw)
+		return conf_fail(s,
+				 "link_out = yes with raw = no: it sends ESP on IP (protocol 50)");
 	if (ec->xdp_rx != NULL && !ec->raw)
 		return conf_fail(s, "xdp_rx with raw = no: it takes ESP on IP (protocol 50)");
 	return 0;
@@ -852,6 +859,17 @@ static int open_io(struct ep_role *ep, const struct ep_conf *ec, uint16_t natt_p
 		     IO_IPSOCK_CTR_N);
 	sp_ctr_register(&d->ctrs, &ep->net_ctrs);
 	ep->net_registered = true;
+	if (ec->link) {
+		if ((r = io_linkout_open(&ep->net.link, ec->mark)) != 0) {
+			SP_ERR(&d->log, "endpoint", "link_out: %s%s", sp_strerror(r),
+			       r == SP_EPERM ? " (CAP_NET_RAW needed for a packet socket)" : "");
+			return r;
+		}
+		sp_ctrs_init(&ep->link_ctrs, "link", d->name, io_linkout_ctr_names,
+			     io_linkout_ctrs(ep->net.link), IO_LINKOUT_CTR_N);
+		sp_ctr_register(&d->ctrs, &ep->link_ctrs);
+		ep->link_registered = true;
+	}
 	if (ep->tun.vnet && ec->thread) {
 		if ((r = io_tunq_start(&ep->tun, EP_TUNQ_BUFS, &ep->tunq)) != 0) {
 			SP_ERR(&d->log, "endpoint", "the TUN device's thread: %s", sp_strerror(r));
@@ -993,6 +1011,10 @@ void spinatd_endpoint_stop(struct spinatd *d)
 	if (ep->xsk_registered)
 		sp_ctr_unregister(&d->ctrs, &ep->xsk_ctrs);
 	io_xsk_close(ep->xsk);
+	if (ep->link_registered)
+		sp_ctr_unregister(&d->ctrs, &ep->link_ctrs);
+	io_linkout_close(ep->net.link);
+	ep->net.link = NULL;
 	io_ipsock_close(&ep->net);
 	if (ep->registered)
 		sp_ctr_unregister(&d->ctrs, &ep->ctrs);
@@ -1067,7 +1089,7 @@ int spinatd_endpoint_start(struct spinatd *d)
 	rearm(ep); /* the first timer starts the stack: IKE's auto = start connections */
 	if ((r = io_timer_arm(d->loop, &ep->stats, io_now() + SP_SEC(1))) != 0)
 		return r;
-	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s%s%s", ep->tun.name,
+	SP_INFO(&d->log, "endpoint", "cleartext on %s%s, ESP/AH on %s%s%s%s%s%s", ep->tun.name,
 		ep->tun.vnet
 			? ((ep->tun.offloads & IO_TUN_OFF_TSO4) != 0
 				   ? (ep->tunq != NULL ? " (TSO, GRO, own thread)" : " (TSO, GRO)")
@@ -1075,7 +1097,8 @@ int spinatd_endpoint_start(struct spinatd *d)
 			: "",
 		ec.raw ? "raw IP" : "", ec.udp ? (ec.raw ? " and UDP" : "UDP") : "",
 		ep->net.gso ? " (UDP GSO)" : "", ep->lanes != NULL ? ", crypto on lanes" : "",
-		ep->xsk != NULL ? ", ESP in by AF_XDP" : "");
+		ep->xsk != NULL ? ", ESP in by AF_XDP" : "",
+		ep->net.link != NULL ? ", raw ESP/AH out by a packet socket" : "");
 	return 0;
 }
 
@@ -1098,6 +1121,9 @@ const char spinatd_endpoint_usage[] =
 	"      xdp_rx = DEVICE    ESP arriving on DEVICE for its addresses taken by an XDP\n"
 	"                         program into AF_XDP sockets, before the IP stack (and\n"
 	"                         its firewall); fragments and the rest go on as before\n"
+	"      link_out = yes|no  raw ESP and AH out through a packet socket to the next\n"
+	"                         hop (default no): no route lookup or IP output path per\n"
+	"                         packet; bypasses the firewall's OUTPUT and POSTROUTING\n"
 	"      mark = N           SO_MARK on the daemon's sockets, for policy routing\n"
 	"    [ipsec]              engine: natt_port (4500), natt_keepalive (20s, 0 off),\n"
 	"                         max_sa (1024), bypass_unmatched (no)\n"

@@ -20,7 +20,12 @@
 #   5. with xdp_rx = eth0 at both ends (where the build has BPF): raw ESP must all have come
 #      in through the XDP program and the AF_XDP sockets (ESP in UDP: none, it is the
 #      stack's), with the same end-to-end agreement and nothing dropped; the program must
-#      be gone after a stop, stay after a crash and be replaced by the next start.
+#      be gone after a stop, stay after a crash and be replaced by the next start;
+#   6. with link_out = yes at both ends: raw ESP must have left through the packet socket
+#      (ESP in UDP: none did), the first packet to the peer through the IP stack, with the
+#      same agreement and nothing dropped; after the neighbour entry is flushed the next
+#      lookup finds none and sends through the stack, which resolves it again, and the
+#      packet socket takes over once more.
 #
 # After each transfer the counters must agree from end to end, which they would not if the
 # TUN thread lost, duplicated or reordered packets (b's anti-replay window counts
@@ -113,7 +118,7 @@ stop() {
 no_drops() { # WHAT: nothing on the path dropped (the kernel's IPv6 chatter on TUN aside)
 	for s in a b; do
 		"$spinat" -s "$work/$s.sock" show counters >"$work/ctr.$s"
-		if grep -E "(endpoint|net|ipsec|xsk)\.drop_" "$work/ctr.$s" | grep -v drop_tun_not_ipv4; then
+		if grep -E "(endpoint|net|ipsec|xsk|link)\.drop_" "$work/ctr.$s" | grep -v drop_tun_not_ipv4; then
 			fail "$1: drops on $s"
 		fi
 	done
@@ -161,6 +166,13 @@ transfer() { # WHAT PORT: 8 MB from a to b, compared
 	[ "$(cat "$work/send.out")" = "$(cat "$work/recv.out")" ] ||
 		fail "$1: received $(cat "$work/recv.out"), sent $(cat "$work/send.out")"
 	echo "ok: $1: 8 MB byte for byte"
+}
+
+carried() { # WHAT PORT: 8 MB and a burst through, nothing dropped, the counters agree
+	transfer "$1" "$2"
+	no_drops "$1"
+	agree "$1"
+	burst "$1"
 }
 
 # 1. One 64 KB segment, cut by a, seen at b's TUN device packet by packet.
@@ -264,10 +276,7 @@ if [ "$xdp" = xdp ]; then
 		grep -q "ESP in by AF_XDP" "$work/$s.log" || fail "xdp_rx: $s did not say so"
 		[ -n "$(xdp_prog "$(eval echo \$ns$s)")" ] || fail "xdp_rx: no XDP program at $s"
 	done
-	transfer "xdp_rx" 5561
-	no_drops "xdp_rx"
-	agree "xdp_rx"
-	burst "xdp_rx"
+	carried "xdp_rx" 5561
 	if [ "$encap" = raw ]; then
 		# b received the 8 MB, a the acknowledgements.
 		[ "$(ctr b ipsec.rx_esp)" -ge 5000 ] || fail "xdp_rx: b received little ESP"
@@ -308,4 +317,34 @@ if [ "$xdp" = xdp ]; then
 else
 	echo "skipped: xdp_rx (this build has no BPF)"
 fi
+
+# 6. Raw ESP out through a packet socket.
+start yes yes "link_out = yes"
+grep -q "raw ESP/AH out by a packet socket" "$work/a.log" || fail "link_out: a did not say so"
+carried "link_out" 5562
+if [ "$encap" = raw ]; then
+	[ "$(ctr a link.tx)" -ge 5000 ] || fail "link_out: a sent $(ctr a link.tx) packets by it"
+	[ "$(ctr a link.stack_refresh)" -ge 1 ] || fail "link_out: the first packet was not the stack's"
+	echo "ok: link_out: a sent $(ctr a link.tx) of $(ctr a ipsec.tx_esp) ESP packets by the" \
+		"packet socket after $(ctr a link.lookups) lookups"
+	# The neighbour goes: the next lookup (a second on) finds none, the stack resolves it.
+	ip -n "$nsa" neigh flush dev eth0
+	unresolved() {
+		ip netns exec "$nsa" ping -c 1 -W 1 -I $A $B >/dev/null 2>&1
+		[ "$(ctr a link.stack_unresolved)" -ge 1 ]
+	}
+	wait_for 50 unresolved || fail "link_out: a flushed neighbour was not looked up again"
+	tx0=$(ctr a link.tx)
+	again() {
+		ip netns exec "$nsa" ping -c 1 -W 1 -I $A $B >/dev/null 2>&1 &&
+			[ "$(ctr a link.tx)" -gt "$tx0" ]
+	}
+	wait_for 50 again || fail "link_out: the packet socket did not take over again"
+	echo "ok: link_out: a flushed neighbour: $(ctr a link.stack_unresolved) packets by the" \
+		"stack, then the packet socket again"
+else
+	[ "$(ctr a link.tx)" -eq 0 ] || fail "link_out: ESP in UDP went by the packet socket"
+	echo "ok: link_out: ESP in UDP went to the UDP socket, none by the packet socket"
+fi
+stop "link_out"
 echo "PASS"

@@ -212,12 +212,14 @@ endpoint_key() {
 
 # endpoint_offload CONF: with SPINAT_TUN_OFFLOAD=yes|no in the environment, an endpoint
 # configuration without its own tun_offload key gets that one (the endpoint tests run
-# again with the TUN offloads off), with SPINAT_CRYPTO_LANES=N crypto_lanes = N, and with
-# SPINAT_XDP_RX=DEVICE xdp_rx = DEVICE; daemon does it for every configuration it starts.
+# again with the TUN offloads off), with SPINAT_CRYPTO_LANES=N crypto_lanes = N, with
+# SPINAT_XDP_RX=DEVICE xdp_rx = DEVICE, and with SPINAT_LINK_OUT=yes link_out = yes; daemon
+# does it for every configuration it starts.
 endpoint_offload() {
 	[ -n "${SPINAT_TUN_OFFLOAD:-}" ] && endpoint_key "$1" tun_offload "$SPINAT_TUN_OFFLOAD"
 	[ -n "${SPINAT_CRYPTO_LANES:-}" ] && endpoint_key "$1" crypto_lanes "$SPINAT_CRYPTO_LANES"
 	[ -n "${SPINAT_XDP_RX:-}" ] && endpoint_key "$1" xdp_rx "$SPINAT_XDP_RX"
+	[ -n "${SPINAT_LINK_OUT:-}" ] && endpoint_key "$1" link_out "$SPINAT_LINK_OUT"
 	return 0
 }
 
