@@ -53,5 +53,9 @@ enum sp_error {
 
 /* Text for a code from enum sp_error; never NULL. */
 const char *sp_strerror(int err);
+/* The code for a system call's errno: permission (EPERM, EACCES), memory, in use (EBUSY,
+ * EEXIST, EADDRINUSE), not found (ENODEV, ENOENT, ENXIO), not supported (EOPNOTSUPP,
+ * EAFNOSUPPORT, EPROTONOSUPPORT), EINVAL, EAGAIN (EWOULDBLOCK, EINTR); SP_EIO otherwise. */
+int sp_errno(int e);
 
 #endif

@@ -1,5 +1,6 @@
 #include "io/ipsock.h"
 #include "base/cursor.h"
+#include "io/linkout.h"
 #include "proto/ipv4.h"
 #include "proto/udp.h"
 
@@ -77,7 +78,7 @@ int io_ipsock_open(struct io_ipsock *s, bool raw, uint16_t udp_port, uint32_t ma
 	}
 	return 0;
 fail:
-	r = errno == EPERM || errno == EACCES ? SP_EPERM : errno == EADDRINUSE ? SP_EBUSY : SP_EIO;
+	r = sp_errno(errno);
 	io_ipsock_close(s);
 	return r;
 }
@@ -109,7 +110,7 @@ int io_ipsock_open_dnat(struct io_ipsock *s, uint32_t mark)
 	if ((s->ipip_rx = raw_socket(IPPROTO_IPIP, mark)) < 0 ||
 	    (s->pap_rx = raw_socket(IPPROTO_ICMP, mark)) < 0 ||
 	    setsockopt(s->pap_rx, SOL_RAW, ICMP_FILTER, &f, sizeof(f)) < 0)
-		return errno == EPERM || errno == EACCES ? SP_EPERM : SP_EIO;
+		return sp_errno(errno);
 	return 0;
 }
 

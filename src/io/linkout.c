@@ -45,11 +45,6 @@ struct io_linkout {
 	uint64_t ctr[IO_LINKOUT_CTR_N];
 };
 
-static int err_of(int e)
-{
-	return e == EPERM || e == EACCES ? SP_EPERM : e == ENOMEM ? SP_ENOMEM : SP_EIO;
-}
-
 int io_linkout_open(struct io_linkout **out, uint32_t mark)
 {
 	struct timeval tv = { .tv_usec = NL_TIMEOUT };
@@ -73,7 +68,7 @@ int io_linkout_open(struct io_linkout **out, uint32_t mark)
 	    bind(o->nl, (struct sockaddr *)&local, sizeof(local)) < 0) {
 		e = errno;
 		io_linkout_close(o);
-		return err_of(e);
+		return sp_errno(e);
 	}
 	*out = o;
 	return 0;
