@@ -9,7 +9,6 @@
 
 #include "base/counter.h"
 #include "base/pkt.h"
-#include "io/linkout.h"
 
 #define IO_IPSOCK_LARGE 65536 /* the largest UDP payload, and then some */
 #define IO_IPSOCK_BATCH 64    /* packets per sendmmsg/recvmmsg, segments per UDP GSO send */
@@ -38,6 +37,7 @@ enum io_ipsock_ctr {
 extern const char *const io_ipsock_ctr_names[IO_IPSOCK_CTR_N];
 
 struct io_ipsock_batch; /* sendmmsg/recvmmsg state, allocated once */
+struct io_linkout;	/* io/linkout.h */
 
 struct io_ipsock {
 	int raw_tx;  /* IPPROTO_RAW: sends whole packets */

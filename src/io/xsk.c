@@ -5,7 +5,9 @@
  */
 #include "io/xsk.h"
 
+#include "base/cursor.h"
 #include "io/esp_xsk.skel.h"
+#include "proto/ipv4.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -58,17 +60,6 @@ struct io_xsk {
 	uint64_t ctr[IO_XSK_CTR_N];
 };
 
-static int sp_err(int e)
-{
-	return e == EPERM || e == EACCES	      ? SP_EPERM
-	       : e == ENOMEM			      ? SP_ENOMEM
-	       : e == EBUSY || e == EEXIST	      ? SP_EBUSY
-	       : e == ENODEV || e == ENOENT	      ? SP_ENOTFOUND
-	       : e == EOPNOTSUPP || e == EAFNOSUPPORT ? SP_EUNSUPP
-	       : e == EINVAL			      ? SP_EINVAL
-						      : SP_EIO;
-}
-
 /* The device's receive queues (its rx-N entries in sysfs), at least 1. */
 static unsigned rx_queues(const char *dev)
 {
@@ -120,7 +111,7 @@ static int ring_map(struct ring *r, int fd, const struct xdp_ring_offset *o, siz
 		mmap(NULL, r->maplen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, pgoff);
 	if (r->map == MAP_FAILED) {
 		r->map = NULL;
-		return sp_err(errno);
+		return sp_errno(errno);
 	}
 	r->producer = (uint32_t *)((uint8_t *)r->map + o->producer);
 	r->consumer = (uint32_t *)((uint8_t *)r->map + o->consumer);
@@ -155,7 +146,7 @@ static int sock_open(struct sock *s, int ifindex, unsigned q, char *why, size_t 
 	void *mem;
 
 	if ((s->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0)) < 0) {
-		r = sp_err(errno);
+		r = sp_errno(errno);
 		snprintf(why, whylen, "AF_XDP socket: %s", strerror(errno));
 		return r;
 	}
@@ -172,7 +163,7 @@ static int sock_open(struct sock *s, int ifindex, unsigned q, char *why, size_t 
 	    setsockopt(s->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &ncq, sizeof(ncq)) < 0 ||
 	    setsockopt(s->fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) < 0 ||
 	    getsockopt(s->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &olen) < 0) {
-		r = sp_err(errno);
+		r = sp_errno(errno);
 		snprintf(why, whylen, "AF_XDP rings: %s", strerror(errno));
 		return r;
 	}
@@ -189,7 +180,7 @@ static int sock_open(struct sock *s, int ifindex, unsigned q, char *why, size_t 
 	s->fill.cached = IO_XSK_FRAMES;
 	__atomic_store_n(s->fill.producer, s->fill.cached, __ATOMIC_RELEASE);
 	if (bind(s->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0) {
-		r = sp_err(errno);
+		r = sp_errno(errno);
 		snprintf(why, whylen, "AF_XDP socket on queue %u: %s", q, strerror(errno));
 		return r;
 	}
@@ -217,7 +208,7 @@ static int attach(struct io_xsk *x, char *why, size_t whylen)
 		return 0;
 	}
 	snprintf(why, whylen, "attaching the XDP program: %s", strerror(-r));
-	return sp_err(-r);
+	return sp_errno(-r);
 }
 
 /* The IPv4 addresses of dev (network order), at most IO_XSK_LOCALS. */
@@ -264,7 +255,7 @@ int io_xsk_open(struct io_xsk **out, const char *dev, char *why, size_t whylen)
 		e = errno;
 		snprintf(why, whylen, "loading the XDP program: %s", strerror(e));
 		io_xsk_close(x);
-		return sp_err(e);
+		return sp_errno(e);
 	}
 	for (unsigned i = 0; i < nlocals; i++) {
 		if (bpf_map__update_elem(x->skel->maps.xsk_local, &locals[i], sizeof(locals[i]),
@@ -272,7 +263,7 @@ int io_xsk_open(struct io_xsk **out, const char *dev, char *why, size_t whylen)
 			e = errno;
 			snprintf(why, whylen, "the program's addresses: %s", strerror(e));
 			io_xsk_close(x);
-			return sp_err(e);
+			return sp_errno(e);
 		}
 	}
 	x->nq = rx_queues(dev);
@@ -296,7 +287,7 @@ int io_xsk_open(struct io_xsk **out, const char *dev, char *why, size_t whylen)
 			e = errno;
 			snprintf(why, whylen, "the program's socket map: %s", strerror(e));
 			io_xsk_close(x);
-			return sp_err(e);
+			return sp_errno(e);
 		}
 	}
 	*out = x;
@@ -349,31 +340,28 @@ int io_xsk_recv_batch(struct io_xsk *x, unsigned queue, struct pkt_pool *pool, s
 		avail = max;
 	while (taken < avail) {
 		const struct xdp_desc *d = &rx[(s->rx.cached + taken) & (IO_XSK_FRAMES - 1)];
+		const uint8_t *ip = NULL;
+		uint32_t len = 0;
 		struct pkt *p;
 
-		if (d->len < ETH_HDR + 20 || d->addr + d->len > UMEM_BYTES) {
+		/* The IP packet without what may follow it in the frame (the padding of a
+		 * short Ethernet frame), as a raw socket delivers it. */
+		if (d->len >= ETH_HDR + IPV4_HDR_MIN && d->addr + d->len <= UMEM_BYTES) {
+			ip = s->umem + d->addr + ETH_HDR;
+			len = sp_load_be16(ip + IPV4_OFF_LEN);
+		}
+		if (len < IPV4_HDR_MIN || len > d->len - ETH_HDR) {
 			x->ctr[IO_XSK_CTR_DROP_MALFORMED]++;
 		} else if ((p = pkt_alloc(pool)) == NULL) {
-			x->ctr[IO_XSK_CTR_DROP_NO_BUFFER]++;
-			r = SP_ENOMEM;
-			break; /* the rest stays in the ring */
-		} else if (d->len - ETH_HDR > pkt_tailroom(p)) {
+			r = SP_ENOMEM; /* the caller counts it */
+			break;	       /* the rest stays in the ring */
+		} else if (len > pkt_tailroom(p)) {
 			pkt_free(p);
 			x->ctr[IO_XSK_CTR_DROP_MALFORMED]++;
 		} else {
-			const uint8_t *ip = s->umem + d->addr + ETH_HDR;
-			/* The IP packet without what follows it in the frame (the padding of
-			 * a short Ethernet frame), as a raw socket delivers it. */
-			uint32_t len = (uint32_t)ip[2] << 8 | ip[3];
-
-			if (len < 20 || len > d->len - ETH_HDR) {
-				pkt_free(p);
-				x->ctr[IO_XSK_CTR_DROP_MALFORMED]++;
-			} else {
-				memcpy(pkt_data(p), ip, len);
-				p->len = len;
-				out[n++] = p;
-			}
+			memcpy(pkt_data(p), ip, len);
+			p->len = len;
+			out[n++] = p;
 		}
 		/* The frame back to the kernel (its start: the address carries an offset). */
 		fill[s->fill.cached++ & (IO_XSK_FRAMES - 1)] = d->addr & ~(uint64_t)(FRAME - 1);

@@ -27,13 +27,12 @@
 #define IO_XSK_LOCALS 64   /* addresses the program takes ESP for */
 
 /* Where ESP passes or is lost on the AF_XDP path (`spinat show counters`, module "xsk"). */
-#define foreach_io_xsk_ctr(_)                                                                      \
-	_(RX, "rx")			      /* packets taken from the sockets */                 \
-	_(RX_CALLS, "rx_calls")		      /* io_xsk_recv_batch() calls that brought some */    \
-	_(DROP_NO_BUFFER, "drop_no_buffer")   /* no packet buffer: left in the ring, read later */ \
-	_(DROP_MALFORMED, "drop_malformed")   /* a frame the program should not have sent */       \
-	_(DROP_RING_FULL, "drop_ring_full")   /* the kernel's count: the receive ring was full */  \
-	_(DROP_FILL_EMPTY, "drop_fill_empty") /* the kernel's: no free frame to copy into */       \
+#define foreach_io_xsk_ctr(_)                                                                     \
+	_(RX, "rx")			      /* packets taken from the sockets */                \
+	_(RX_CALLS, "rx_calls")		      /* io_xsk_recv_batch() calls that brought some */   \
+	_(DROP_MALFORMED, "drop_malformed")   /* a frame the program should not have sent */      \
+	_(DROP_RING_FULL, "drop_ring_full")   /* the kernel's count: the receive ring was full */ \
+	_(DROP_FILL_EMPTY, "drop_fill_empty") /* the kernel's: no free frame to copy into */      \
 	_(DROP_KERNEL, "drop_kernel") /* the kernel's: other drops (XDP_STATISTICS rx_dropped) */
 
 enum io_xsk_ctr {
@@ -63,7 +62,8 @@ int io_xsk_fd(const struct io_xsk *x, unsigned queue); /* readable when packets 
 /*
  * Up to max packets from queue's socket into packets from pool, whole IPv4 (from the IP
  * header on), their frames given back to the kernel. Returns how many (0: none waited),
- * or SP_ENOMEM when the pool was empty (what could not be copied stays in the ring).
+ * or SP_ENOMEM when the pool was empty (what could not be copied stays in the ring; the
+ * caller counts it, as for a socket).
  */
 int io_xsk_recv_batch(struct io_xsk *x, unsigned queue, struct pkt_pool *pool, struct pkt **out,
 		      unsigned max) SP_MUST_CHECK;
