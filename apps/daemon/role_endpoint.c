@@ -253,16 +253,19 @@ static void batch_end(struct ep_role *ep)
 	ep->in_batch = false;
 }
 
-/* The kernel's drops on the TUN device's queue towards us, the TUN thread's and the crypto
- * lanes' counts, at most once a second: after batches, and from a timer each second when idle. */
-static void tun_drops(struct ep_role *ep, sp_time now)
+/* The counts kept elsewhere: the kernel's drops on the TUN device's queue towards us, the
+ * TUN thread's, the AF_XDP sockets' and the crypto lanes' counts, at most once a second:
+ * after batches, and from a timer each second when idle. Each is read on its own: one that
+ * cannot be read leaves the others current. */
+static void read_counts(struct ep_role *ep, sp_time now)
 {
 	uint64_t v;
 
-	if (now - ep->drops_at < SP_SEC(1) || io_tun_kernel_drops(&ep->tun, &v) != 0)
+	if (now - ep->drops_at < SP_SEC(1))
 		return;
 	ep->drops_at = now;
-	ep->ctr[EP_CTR_DROP_TUN_KERNEL] = v - ep->drops_base;
+	if (io_tun_kernel_drops(&ep->tun, &v) == 0)
+		ep->ctr[EP_CTR_DROP_TUN_KERNEL] = v - ep->drops_base;
 	if (ep->tunq != NULL) {
 		struct io_tunq_stats s;
 
@@ -289,7 +292,7 @@ static void on_stats(struct io_loop *loop, void *arg)
 	struct ep_role *ep = arg;
 	sp_time now = io_now();
 
-	tun_drops(ep, now);
+	read_counts(ep, now);
 	if (io_timer_arm(loop, &ep->stats, now + SP_SEC(1)) != 0)
 		SP_ERR(&ep->d->log, "endpoint", "cannot arm the timer");
 }
@@ -460,7 +463,7 @@ static void on_tunq(struct io_loop *loop, int fd, uint32_t events, void *arg)
 		io_tunq_rx_done(ep->tunq);
 	}
 	batch_end(ep);
-	tun_drops(ep, io_now());
+	read_counts(ep, io_now());
 	rearm(ep);
 }
 
@@ -490,7 +493,7 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		}
 		batch_end(ep);
-		tun_drops(ep, io_now());
+		read_counts(ep, io_now());
 		rearm(ep);
 		return;
 	}
@@ -517,7 +520,7 @@ static void on_tun(struct io_loop *loop, int fd, uint32_t events, void *arg)
 		endpoint_output(ep->stack, io_now(), p);
 	}
 	batch_end(ep);
-	tun_drops(ep, io_now());
+	read_counts(ep, io_now());
 	rearm(ep);
 }
 
